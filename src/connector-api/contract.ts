@@ -1,0 +1,76 @@
+import type { TObject } from '@sinclair/typebox'
+import type { ProbeResult } from './probe.js'
+
+/**
+ * What every connector type provides. The runtime (src/runtime) owns everything generic:
+ * lifecycle, health checks, reconnect with backoff, status, timeouts. A connector only knows how
+ * to talk to its resource.
+ */
+export interface ConnectorDefinition<C = any, P = any> {
+  /** Stable identifier used in the API (`postgresql`, `kafka`). Never renamed. */
+  readonly type: string
+  readonly title: string
+  /** One line for the type picker. */
+  readonly summary: string
+  /**
+   * JSON Schema of the connection settings. It drives validation, defaults (filled in on save and
+   * shown in details), docs and the console's forms. Secret fields are built with `secretString`
+   * (`writeOnly: true`) so they are encrypted at rest and masked in every answer.
+   */
+  readonly configSchema: TObject
+  /** JSON Schema of one rule action's settings on this connector (templates). */
+  readonly paramsSchema: TObject
+  /** Builds an instance from a validated config (defaults filled in). Must not do I/O. */
+  create(config: C, ctx: ConnectorContext): Connector<P>
+}
+
+export interface ConnectorLogger {
+  debug(msg: string, data?: Record<string, unknown>): void
+  info(msg: string, data?: Record<string, unknown>): void
+  warn(msg: string, data?: Record<string, unknown>): void
+  error(msg: string, data?: Record<string, unknown>): void
+}
+
+export interface ConnectorContext {
+  /** The connector's ID, or `probe` for a Test of an unsaved config. */
+  readonly connectorId: string
+  /** Never pass config or secrets to it. */
+  readonly logger: ConnectorLogger
+}
+
+export type Health =
+  | { readonly status: 'connected' }
+  | { readonly status: 'disconnected'; readonly code: string; readonly reason: string }
+
+export interface Connector<P = unknown> {
+  /**
+   * The Test button. Called on an instance that was not started; opens its own short-lived
+   * connection, walks the steps (resolve, connect, tls, authenticate, authorize...) and closes
+   * everything it opened. Never throws: failures come back as `{ ok: false, error, steps }`.
+   * The runtime aborts `signal` when the user's timeout runs out.
+   */
+  probe(signal: AbortSignal): Promise<ProbeResult>
+  /**
+   * Opens the long-lived connection (pool, producer). Called once per instance; the runtime
+   * bounds it with the start timeout and aborts `signal` then. Throws a `ConnectorError` whose
+   * code says what went wrong. After a failed start the runtime calls `stop()` and builds a new
+   * instance for the next attempt, so `start` need not be re-entrant.
+   */
+  start(signal: AbortSignal): Promise<void>
+  /** Releases everything `start` opened. Idempotent; must not throw; safe after a failed start. */
+  stop(): Promise<void>
+  /**
+   * Cheap liveness check on the started connection, called every health-check interval. Must
+   * really touch the resource (a round trip), so that a resource that went away is noticed.
+   * Never throws.
+   */
+  health(signal: AbortSignal): Promise<Health>
+  /** One per rule action; compiled templates and prepared statements live here (rules issue). */
+  openChannel?(params: P): Promise<Channel>
+}
+
+export interface Channel {
+  send(message: Record<string, unknown>, signal: AbortSignal): Promise<void>
+  sendBatch?(messages: readonly Record<string, unknown>[], signal: AbortSignal): Promise<void>
+  close?(): Promise<void>
+}

@@ -1,0 +1,86 @@
+/**
+ * Connection failure codes a connector reports from `probe`, `start` and `health`. They reach
+ * users as `error.code` of a Test and as a connector's `statusCode`; docs/errors.md lists them.
+ */
+export const ConnectionErrorCode = {
+  UNKNOWN_HOST: 'UNKNOWN_HOST',
+  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
+  TIMEOUT: 'TIMEOUT',
+  TLS_FAILED: 'TLS_FAILED',
+  TLS_REQUIRED: 'TLS_REQUIRED',
+  TLS_NOT_SUPPORTED: 'TLS_NOT_SUPPORTED',
+  AUTHENTICATION_FAILED: 'AUTHENTICATION_FAILED',
+  NOT_PERMITTED: 'NOT_PERMITTED',
+  DATABASE_NOT_FOUND: 'DATABASE_NOT_FOUND',
+  TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  CONNECTION_FAILED: 'CONNECTION_FAILED',
+} as const
+export type ConnectionErrorCode = (typeof ConnectionErrorCode)[keyof typeof ConnectionErrorCode]
+
+/** What the caller should do with a failed operation. */
+export type FailureKind =
+  /** The connection is gone: pause, reconnect, resume. */
+  | 'not_connected'
+  /** Try the same thing again later. */
+  | 'retryable'
+  /** Retrying will not help (bad data, bad config, no permission). */
+  | 'permanent'
+
+export class ConnectorError extends Error {
+  readonly code: ConnectionErrorCode | string
+  readonly kind: FailureKind
+  /** What the user can do about it; shown next to the message. */
+  readonly hint: string | undefined
+  constructor(code: ConnectionErrorCode | string, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'ConnectorError'
+    this.code = code
+    this.kind = opts.kind ?? 'not_connected'
+    this.hint = opts.hint
+  }
+}
+
+const TLS_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_TLS_HANDSHAKE_TIMEOUT', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+])
+
+/**
+ * Maps a Node.js socket/DNS/TLS error to a connection code with a user-facing message and hint.
+ * Returns undefined when the error is not a network-level one (the connector classifies it).
+ */
+export function classifyNetworkError(err: unknown, target: string): ConnectorError | undefined {
+  const e = err as { code?: string; message?: string } | undefined
+  const code = e?.code ?? ''
+  const detail = e?.message ?? String(err)
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    return new ConnectorError('UNKNOWN_HOST', `Cannot resolve host of ${target}: ${detail}`, {
+      hint: 'Check the host name for typos, or use an IP address.', cause: err,
+    })
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ConnectorError('CONNECTION_REFUSED', `Connection to ${target} was refused`, {
+      hint: 'Check that the server is running and listening on this port, and that the port is right.', cause: err,
+    })
+  }
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ABORT_ERR' || code === 'TIMEOUT') {
+    return new ConnectorError('TIMEOUT', `Timed out connecting to ${target}`, {
+      hint: 'Check the address and any firewall between Junction and the server, or raise the connect timeout.', cause: err,
+    })
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new ConnectorError('CONNECTION_LOST', `Connection to ${target} failed: ${detail}`, {
+      hint: 'Check that the server is reachable and healthy.', cause: err,
+    })
+  }
+  if (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(detail)) {
+    return new ConnectorError('TLS_FAILED', `TLS handshake with ${target} failed: ${detail}`, {
+      hint: 'Check the CA certificate and server name, or turn off certificate verification for a self-signed server you trust.',
+      cause: err,
+    })
+  }
+  return undefined
+}

@@ -1,0 +1,5 @@
+// The only module a connector may import from Junction.
+export * from './contract.js'
+export * from './errors.js'
+export * from './probe.js'
+export * from './schema-fields.js'

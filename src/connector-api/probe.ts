@@ -1,0 +1,103 @@
+import { lookup } from 'node:dns/promises'
+import { connect as netConnect } from 'node:net'
+import { ConnectorError, classifyNetworkError } from './errors.js'
+
+export type ProbeStepName = 'resolve' | 'connect' | 'tls' | 'authenticate' | 'authorize' | 'query' | 'metadata'
+
+export interface ProbeStep {
+  readonly name: ProbeStepName
+  readonly ok: boolean
+  readonly ms: number
+  readonly detail?: string
+}
+
+export interface ProbeError {
+  readonly code: string
+  readonly message: string
+  readonly hint: string
+}
+
+export type ProbeResult =
+  | { readonly ok: true; readonly latencyMs: number; readonly steps: readonly ProbeStep[] }
+  | { readonly ok: false; readonly error: ProbeError; readonly steps: readonly ProbeStep[] }
+
+/**
+ * Records the steps of a Test. `step()` runs one check, times it, and on failure records the step
+ * as failed and rethrows; `finish()` turns the run into a ProbeResult, so a connector's probe is a
+ * straight sequence of `await run.step(...)` inside one try/catch.
+ */
+export class ProbeRun {
+  private readonly steps: ProbeStep[] = []
+  private readonly startedAt = performance.now()
+
+  async step<T>(name: ProbeStepName, check: () => Promise<T>, detail?: (value: T) => string): Promise<T> {
+    const t0 = performance.now()
+    try {
+      const value = await check()
+      const d = detail?.(value)
+      this.steps.push({ name, ok: true, ms: round(performance.now() - t0), ...(d === undefined ? {} : { detail: d }) })
+      return value
+    } catch (err) {
+      this.steps.push({ name, ok: false, ms: round(performance.now() - t0), detail: errorMessage(err) })
+      throw err
+    }
+  }
+
+  succeed(): ProbeResult {
+    return { ok: true, latencyMs: round(performance.now() - this.startedAt), steps: this.steps }
+  }
+
+  /** `err` should be a ConnectorError; anything else is reported as CONNECTION_FAILED. */
+  fail(err: unknown): ProbeResult {
+    const e = err instanceof ConnectorError ? err : undefined
+    return {
+      ok: false,
+      error: {
+        code: e?.code ?? 'CONNECTION_FAILED',
+        message: e?.message ?? errorMessage(err),
+        hint: e?.hint ?? 'Check the connector configuration and that the server is reachable from Junction.',
+      },
+      steps: this.steps,
+    }
+  }
+}
+
+/** The `resolve` step: DNS lookup of a host name (IP literals resolve to themselves). */
+export async function resolveHost(host: string, signal: AbortSignal): Promise<string> {
+  signal.throwIfAborted()
+  try {
+    const { address } = await lookup(host)
+    return address
+  } catch (err) {
+    throw classifyNetworkError(err, host) ?? err
+  }
+}
+
+/** The `connect` step: a plain TCP connect to host:port, closed at once. */
+export function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const target = `${host}:${port}`
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port })
+    const done = (err?: unknown) => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      socket.destroy()
+      if (err === undefined) resolve()
+      else reject(classifyNetworkError(err, target) ?? err)
+    }
+    const onAbort = () => done(Object.assign(new Error('aborted'), { code: 'TIMEOUT' }))
+    const timer = setTimeout(() => done(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), timeoutMs)
+    signal.addEventListener('abort', onAbort, { once: true })
+    socket.once('connect', () => done())
+    socket.once('error', (err) => done(err))
+  })
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}

@@ -1,0 +1,94 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+
+/** One failing field of a request body, as the API reports it. */
+export interface FieldError {
+  /** Dotted path from the body's root, e.g. `config.tls.caCert`, `config.port`. */
+  readonly path: string
+  readonly message: string
+  /** What to do about it. */
+  readonly hint: string
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] }
+
+/**
+ * One Ajv for every connector schema: `useDefaults` fills in every default (so details show the
+ * whole effective configuration), `allErrors` reports every failing field at once, and unknown
+ * fields are errors rather than silently dropped, so a typo never goes unnoticed.
+ */
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, coerceTypes: false, verbose: true })
+
+const cache = new WeakMap<object, ValidateFunction>()
+
+/**
+ * Validates `input` against `schema` on a deep copy, filling defaults. `prefix` is prepended to
+ * every error path (e.g. `config`).
+ */
+export function validateWithSchema<T>(schema: object, input: unknown, prefix = ''): ValidationResult<T> {
+  let validate = cache.get(schema)
+  if (!validate) {
+    validate = ajv.compile(schema)
+    cache.set(schema, validate)
+  }
+  const value = input === undefined ? undefined : structuredClone(input)
+  if (validate(value)) return { ok: true, value: value as T }
+  return { ok: false, errors: (validate.errors ?? []).map((e) => toFieldError(e, prefix)) }
+}
+
+function toFieldError(e: ErrorObject, prefix: string): FieldError {
+  const segments = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const p = e.params as Record<string, unknown>
+  let path = [prefix, ...segments].filter((s) => s !== '').join('.')
+  const schema = e.parentSchema as Record<string, unknown> | undefined
+  const described = typeof schema?.description === 'string' ? ` (${schema.description})` : ''
+  switch (e.keyword) {
+    case 'required': {
+      const field = String(p.missingProperty)
+      path = path ? `${path}.${field}` : field
+      return { path, message: `${field} is required`, hint: `Add the field "${field}".` }
+    }
+    case 'additionalProperties': {
+      const field = String(p.additionalProperty)
+      const allowed = Object.keys((schema?.properties as object | undefined) ?? {})
+      path = path ? `${path}.${field}` : field
+      return { path, message: `unknown field "${field}"`, hint: `Remove it, or use one of: ${allowed.join(', ')}.` }
+    }
+    case 'type':
+      return { path, message: `must be ${article(String(p.type))}`, hint: `Give ${article(String(p.type))}${described}.` }
+    case 'enum':
+      return { path, message: 'must be one of the allowed values', hint: `Use one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.` }
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(p.allowedValue)}`, hint: `Use ${JSON.stringify(p.allowedValue)}.` }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, message: `must be ${String(p.comparison)} ${String(p.limit)}`, hint: `Give a number ${rangeText(schema)}.` }
+    case 'minLength':
+      return { path, message: Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`, hint: `Fill in this field${described}.` }
+    case 'maxLength':
+      return { path, message: `must be at most ${String(p.limit)} characters`, hint: 'Shorten the value.' }
+    case 'pattern':
+      return { path, message: 'has an invalid format', hint: `Check the value${described}; it must match ${String(p.pattern)}.` }
+    case 'minItems':
+      return { path, message: `must have at least ${String(p.limit)} item(s)`, hint: 'Add a value.' }
+    default:
+      return { path, message: e.message ?? 'is invalid', hint: `Check the value${described}.` }
+  }
+}
+
+function article(type: string): string {
+  if (type === 'integer') return 'an integer'
+  if (type === 'object') return 'an object'
+  if (type === 'array') return 'an array'
+  return `a ${type}`
+}
+
+function rangeText(schema: Record<string, unknown> | undefined): string {
+  const min = schema?.minimum
+  const max = schema?.maximum
+  if (min !== undefined && max !== undefined) return `from ${String(min)} to ${String(max)}`
+  if (min !== undefined) return `of at least ${String(min)}`
+  if (max !== undefined) return `of at most ${String(max)}`
+  return 'in range'
+}
