@@ -32,10 +32,21 @@ export function validateWithSchema<T>(schema: object, input: unknown, prefix = '
   }
   const value = input === undefined ? undefined : structuredClone(input)
   if (validate(value)) return { ok: true, value: value as T }
-  return { ok: false, errors: (validate.errors ?? []).map((e) => toFieldError(e, prefix)) }
+  return { ok: false, errors: toFieldErrors(validate.errors ?? [], prefix) }
 }
 
-function toFieldError(e: ErrorObject, prefix: string): FieldError {
+/**
+ * Maps Ajv's errors to one FieldError per problem. A failed `anyOf` (how TypeBox writes unions,
+ * e.g. of literals) would otherwise also report each branch's own error; those are folded into it.
+ */
+export function toFieldErrors(errors: readonly ErrorObject[], prefix: string): FieldError[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+  const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.instancePath === u.instancePath && e.schemaPath.startsWith(u.schemaPath + '/'))
+  return errors.filter((e) => !inUnion(e)).map((e) => toFieldError(e, prefix))
+}
+
+/** Maps one Ajv error to a FieldError; used for route validation too. */
+export function toFieldError(e: ErrorObject, prefix: string): FieldError {
   const segments = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
   const p = e.params as Record<string, unknown>
   let path = [prefix, ...segments].filter((s) => s !== '').join('.')
@@ -70,6 +81,14 @@ function toFieldError(e: ErrorObject, prefix: string): FieldError {
       return { path, message: `must be at most ${String(p.limit)} characters`, hint: 'Shorten the value.' }
     case 'pattern':
       return { path, message: 'has an invalid format', hint: `Check the value${described}; it must match ${String(p.pattern)}.` }
+    case 'anyOf':
+    case 'oneOf': {
+      const branches = (e.schema as Array<Record<string, unknown>> | undefined) ?? []
+      const consts = branches.filter((b) => 'const' in b).map((b) => JSON.stringify(b.const))
+      const types = branches.filter((b) => !('const' in b)).map((b) => (b.type === 'null' ? 'null' : article(String(b.type))))
+      const allowed = [...consts, ...types]
+      return { path, message: 'must be one of the allowed values', hint: `Use one of: ${allowed.join(', ')}.` }
+    }
     case 'minItems':
       return { path, message: `must have at least ${String(p.limit)} item(s)`, hint: 'Add a value.' }
     default:

@@ -1,0 +1,13 @@
+import type { AuthService } from '../control/auth-service.js'
+import type { ConnectorService } from '../control/connector-service.js'
+import type { DeploymentService } from '../control/deployment-service.js'
+import type { TypeRegistry } from '../control/type-registry.js'
+
+/** What the HTTP layer may call: the control services, nothing below them. */
+export interface ApiServices {
+  readonly version: string
+  readonly auth: AuthService
+  readonly types: TypeRegistry
+  readonly deployments: DeploymentService
+  readonly connectors: ConnectorService
+}

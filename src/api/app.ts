@@ -1,0 +1,66 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import type { Logger } from 'pino'
+import { ApiError } from '../core/errors.js'
+import type { ApiServices } from './api-services.js'
+import { installErrorHandling } from './error-handler.js'
+import { connectorRoutes } from './routes/connector-routes.js'
+import { deploymentRoutes } from './routes/deployment-routes.js'
+import { systemRoutes } from './routes/system-routes.js'
+import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs no authentication (health, login). */
+    public?: boolean
+  }
+}
+
+export const BODY_LIMIT = 512 * 1024
+
+/** The REST API: one plugin per resource, a schema on every route, authentication on all but two. */
+export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    ajv: {
+      // Strict: unknown fields are errors (not silently dropped), no type coercion, every error at once.
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true },
+    },
+  }) as unknown as FastifyInstance
+  installErrorHandling(app)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Junction API', version: services.version, description: 'Deployments, connectors and (soon) rules. Errors answer `{ "error": { "code", "message", "hint", "fields" } }`.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'basic', description: 'API key and secret as HTTP Basic user and password.' },
+          session: { type: 'http', scheme: 'bearer', description: 'Token from POST /api/v1/login.' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+  })
+  for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult]) app.addSchema(schema)
+
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) {
+      route.schema = { ...route.schema, security: [] } as typeof route.schema
+    }
+  })
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public) return
+    if (request.routeOptions.url === undefined) return // not found: answered by the 404 handler
+    const principal = await services.auth.authenticate(request.headers.authorization)
+    if (!principal) {
+      throw new ApiError('UNAUTHORIZED', 'Authentication required', { hint: 'Send an API key as HTTP Basic (key:secret), or a Bearer token from POST /api/v1/login.' })
+    }
+  })
+
+  await app.register(systemRoutes, { services })
+  await app.register(deploymentRoutes, { services })
+  await app.register(connectorRoutes, { services })
+  return app
+}

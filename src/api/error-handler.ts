@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { ApiError, validationError } from '../core/errors.js'
+import { toFieldErrors } from '../core/schema-validation.js'
+
+const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: 'query', params: 'path', headers: 'headers' }
+
+/** Every failure answers `{ error: { code, message, hint?, fields? } }`; never a bare 500. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
+    const apiError = toApiError(err)
+    if (apiError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error')
+    void reply.status(apiError.status).send(apiError.toBody())
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const e = new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, { hint: 'See GET /api/v1/openapi.json for the routes.' })
+    void reply.status(e.status).send(e.toBody())
+  })
+}
+
+function toApiError(err: FastifyError & { validationContext?: string }): ApiError {
+  if (err instanceof ApiError) return err
+  if (err.validation) {
+    const prefix = CONTEXT_PREFIX[err.validationContext ?? 'body'] ?? ''
+    return validationError(toFieldErrors(err.validation as never, prefix))
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large', { hint: 'Keep bodies under 512 KiB.' })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type', { hint: 'Send JSON with Content-Type: application/json.' })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('INVALID_JSON', 'The body is empty but Content-Type says JSON', { hint: 'Send a JSON body, or no Content-Type header.' })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('INVALID_JSON', `The body is not valid JSON: ${err.message}`, { hint: 'Check the JSON syntax (quotes, commas, braces).' })
+  }
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return new ApiError('INVALID_JSON', `The body is not valid JSON: ${err.message}`, { hint: 'Check the JSON syntax (quotes, commas, braces).' })
+  }
+  if (err.statusCode === 405) return new ApiError('METHOD_NOT_ALLOWED', err.message)
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return validationError([{ path: '', message: err.message, hint: 'Check the request.' }])
+  }
+  return new ApiError('INTERNAL_ERROR', 'Internal error', { hint: 'This is a bug in Junction; the server log has details.' })
+}

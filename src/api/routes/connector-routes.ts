@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import type { ApiServices } from '../api-services.js'
+import {
+  ConnectorParams, CreateConnector, DeleteConnectorQuery, DeploymentParams, TestConnector, TestSavedConnector,
+  UpdateConnector, errorResponses, listOf,
+} from '../schemas.js'
+
+type DepParams = Static<typeof DeploymentParams>
+type Params = Static<typeof ConnectorParams>
+
+const base = '/api/v1/deployments/:dep/connectors'
+
+export async function connectorRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
+  const { connectors } = services
+  const tags = ['connectors']
+
+  app.get<{ Params: DepParams }>(base, {
+    schema: { tags, summary: 'List connectors with live status and rule count', params: DeploymentParams, response: { 200: listOf(Type.Ref('ConnectorSummary')), ...errorResponses(404) } },
+  }, async (request) => ({ data: await connectors.list(request.params.dep) }))
+
+  app.post<{ Params: DepParams; Body: Static<typeof CreateConnector> }>(base, {
+    schema: { tags, summary: 'Create a connector; it starts connecting at once', params: DeploymentParams, body: CreateConnector, response: { 201: Type.Ref('ConnectorDetails'), ...errorResponses(400, 404, 409) } },
+  }, async (request, reply) => reply.status(201).send(await connectors.create(request.params.dep, request.body)))
+
+  app.post<{ Params: DepParams; Body: Static<typeof TestConnector> }>(`${base}/test`, {
+    schema: { tags, summary: 'Test an unsaved config: a real connection attempt with a bounded timeout', params: DeploymentParams, body: TestConnector, response: { 200: Type.Ref('ProbeResult'), ...errorResponses(400, 404) } },
+  }, async (request) => connectors.test(request.params.dep, request.body))
+
+  app.get<{ Params: Params }>(`${base}/:id`, {
+    schema: { tags, summary: 'Connector details: config with every default (secrets masked) and the rules using it', params: ConnectorParams, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(404) } },
+  }, async (request) => connectors.get(request.params.dep, request.params.id))
+
+  app.put<{ Params: Params; Body: Static<typeof UpdateConnector> }>(`${base}/:id`, {
+    schema: { tags, summary: 'Edit a connector (dedicated and premium plans); the live connection is swapped', params: ConnectorParams, body: UpdateConnector, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(400, 403, 404, 409) } },
+  }, async (request) => connectors.update(request.params.dep, request.params.id, request.body))
+
+  app.post<{ Params: Params; Body: Static<typeof TestSavedConnector> | undefined }>(`${base}/:id/test`, {
+    schema: { tags, summary: 'Test a saved connector, or an edit of it before saving', params: ConnectorParams, body: Type.Optional(TestSavedConnector), response: { 200: Type.Ref('ProbeResult'), ...errorResponses(400, 404) } },
+  }, async (request) => connectors.testSaved(request.params.dep, request.params.id, request.body?.config))
+
+  app.delete<{ Params: Params; Querystring: Static<typeof DeleteConnectorQuery> }>(`${base}/:id`, {
+    schema: { tags, summary: 'Delete a connector no rule uses; confirm by sending its ID as ?confirm=', params: ConnectorParams, querystring: DeleteConnectorQuery, response: { 204: Type.Null(), ...errorResponses(400, 404, 409) } },
+  }, async (request, reply) => {
+    await connectors.remove(request.params.dep, request.params.id, request.query.confirm)
+    return reply.status(204).send()
+  })
+}

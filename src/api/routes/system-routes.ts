@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { ApiError } from '../../core/errors.js'
+import type { ApiServices } from '../api-services.js'
+import { ConnectorType, Login, LoginResult, errorResponses, listOf } from '../schemas.js'
+
+/** Health, login/logout, connector types and the OpenAPI document. */
+export async function systemRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
+  const startedAt = Date.now()
+
+  app.get('/api/v1/health', {
+    config: { public: true },
+    schema: { tags: ['system'], summary: 'Liveness (no authentication)', response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String(), uptimeS: Type.Integer() }) } },
+  }, async () => ({ status: 'ok' as const, version: services.version, uptimeS: Math.floor((Date.now() - startedAt) / 1000) }))
+
+  app.post<{ Body: Static<typeof Login> }>('/api/v1/login', {
+    config: { public: true },
+    schema: { tags: ['auth'], summary: 'Log in as a console user; answers a bearer token that expires', body: Login, response: { 200: LoginResult, ...errorResponses(400, 401) } },
+  }, async (request) => {
+    const session = await services.auth.login(request.body.username, request.body.password)
+    if (!session) throw new ApiError('UNAUTHORIZED', 'Wrong username or password', { hint: 'The admin password was printed at first start, or set with JUNCTION_ADMIN_PASSWORD.' })
+    return { ...session, username: request.body.username }
+  })
+
+  app.post('/api/v1/logout', {
+    schema: { tags: ['auth'], summary: 'End the session of the bearer token used', response: { 204: Type.Null() } },
+  }, async (request, reply) => {
+    const [scheme, token] = (request.headers.authorization ?? '').split(' ', 2)
+    if (scheme?.toLowerCase() === 'bearer' && token) services.auth.logout(token)
+    return reply.status(204).send()
+  })
+
+  app.get('/api/v1/connector-types', {
+    schema: { tags: ['connectors'], summary: 'Connector types with the JSON Schemas of their config and action params', response: { 200: listOf(ConnectorType) } },
+  }, async () => ({
+    data: services.types.list().map((d) => ({ type: d.type, title: d.title, summary: d.summary, configSchema: d.configSchema, paramsSchema: d.paramsSchema })),
+  }))
+
+  app.get('/api/v1/openapi.json', {
+    schema: { tags: ['system'], summary: 'This OpenAPI document', hide: true },
+  }, async () => app.swagger())
+}

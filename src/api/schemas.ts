@@ -1,0 +1,119 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+import { PLANS } from '../core/domain.js'
+import { ID_PATTERN } from '../core/ids.js'
+
+/** Request and response schemas: route validation and the OpenAPI document come from these. */
+
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'Display name; unique within its scope.' })
+const Timestamp = Type.String({ format: 'date-time' })
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable code; docs/errors.md lists them.' }),
+    message: Type.String(),
+    hint: Type.Optional(Type.String()),
+    fields: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String(), hint: Type.String() }))),
+  }, { additionalProperties: true }),
+}, { $id: 'Error' })
+
+export const DeploymentParams = Type.Object({ dep: Type.String({ pattern: ID_PATTERN, description: 'Deployment ID' }) })
+export const ConnectorParams = Type.Object({
+  dep: Type.String({ pattern: ID_PATTERN, description: 'Deployment ID' }),
+  id: Type.String({ pattern: ID_PATTERN, description: 'Connector ID' }),
+})
+
+const Plan = Type.Union(PLANS.map((p) => Type.Literal(p)), { description: 'Editing connectors needs dedicated or premium.' })
+const MqttPort = Nullable(Type.Integer({ minimum: 1, maximum: 65535, description: 'MQTT listener port; null picks the first free one from 1883.' }))
+
+export const Deployment = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  plan: Plan,
+  status: Type.Union([Type.Literal('running'), Type.Literal('stopped'), Type.Literal('error')]),
+  statusReason: Nullable(Type.String()),
+  mqttPort: MqttPort,
+  mqtt: Nullable(Type.Object({ host: Type.String(), port: Type.Integer() }, { description: 'Where the broker listens now.' })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}, { $id: 'Deployment' })
+
+export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort) }, { additionalProperties: false })
+export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort) }, { additionalProperties: false })
+
+const ConnectorStatus = Type.Union(['connecting', 'connected', 'disconnected', 'stopped'].map((s) => Type.Literal(s)))
+const RuleRef = Type.Object({ id: Type.String(), name: Type.String() })
+
+const connectorSummaryProps = {
+  id: Type.String({ description: 'Short ID; typed to confirm deletion.' }),
+  deploymentId: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  description: Type.String(),
+  enabled: Type.Boolean(),
+  version: Type.Integer({ description: 'Send it back on PUT to refuse overwriting a newer save.' }),
+  status: ConnectorStatus,
+  statusReason: Nullable(Type.String()),
+  statusCode: Nullable(Type.String({ description: 'Stable code of the reason, e.g. CONNECTION_REFUSED.' })),
+  statusSince: Timestamp,
+  lastConnectedAt: Nullable(Timestamp),
+  ruleCount: Type.Integer({ description: 'Number of rules with an action on this connector.' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}
+
+export const ConnectorSummary = Type.Object(connectorSummaryProps, { $id: 'ConnectorSummary' })
+export const ConnectorDetails = Type.Object({
+  ...connectorSummaryProps,
+  config: Type.Record(Type.String(), Type.Unknown(), { description: 'Every field with defaults filled in; secrets as "******".' }),
+  rules: Type.Array(RuleRef, { description: 'Rules that use this connector.' }),
+}, { $id: 'ConnectorDetails' })
+
+const Config = Type.Record(Type.String(), Type.Unknown(), { description: "Validated against the type's config schema (GET /api/v1/connector-types)." })
+
+export const CreateConnector = Type.Object({
+  name: Name,
+  type: Type.String({ minLength: 1, description: 'A type from GET /api/v1/connector-types.' }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+  config: Config,
+}, { additionalProperties: false })
+
+export const UpdateConnector = Type.Object({
+  name: Type.Optional(Name),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  enabled: Type.Optional(Type.Boolean()),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The whole new config; a secret sent as "******" keeps the stored one.' })),
+  version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version you edited; a stale one is refused with 409.' })),
+}, { additionalProperties: false })
+
+export const TestConnector = Type.Object({ type: Type.String({ minLength: 1 }), config: Config }, { additionalProperties: false })
+export const TestSavedConnector = Type.Object({
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'An edit to test before saving; "******" keeps stored secrets.' })),
+}, { additionalProperties: false })
+
+export const DeleteConnectorQuery = Type.Object({ confirm: Type.Optional(Type.String({ description: 'The connector ID, typed again.' })) }, { additionalProperties: false })
+
+const ProbeStep = Type.Object({ name: Type.String(), ok: Type.Boolean(), ms: Type.Number(), detail: Type.Optional(Type.String()) })
+export const ProbeResult = Type.Object({
+  ok: Type.Boolean(),
+  latencyMs: Type.Optional(Type.Number()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), hint: Type.String() })),
+  steps: Type.Array(ProbeStep),
+}, { $id: 'ProbeResult', description: 'The Test: ok with latency, or the failing step and an error code with a hint.' })
+
+export const ConnectorType = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  summary: Type.String(),
+  configSchema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema: defaults, descriptions; secret fields have writeOnly: true.' }),
+  paramsSchema: Type.Record(Type.String(), Type.Unknown(), { description: "JSON Schema of a rule action's params on this type." }),
+})
+
+export const Login = Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false })
+export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Timestamp, username: Type.String() })
+
+export const listOf = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item) })
+
+export const errorResponses = (...codes: number[]): Record<number, unknown> =>
+  Object.fromEntries(codes.map((c) => [c, Type.Ref('Error')]))

@@ -1,0 +1,209 @@
+import type { ConnectorLogger, ProbeResult } from '../connector-api/index.js'
+import type { ConnectorRecord, RuleRef } from '../core/domain.js'
+import { EDITABLE_PLANS } from '../core/domain.js'
+import { ApiError } from '../core/errors.js'
+import { newId } from '../core/ids.js'
+import { maskSecrets, restoreMaskedSecrets } from '../core/secrets.js'
+import { isUniqueViolation } from '../store/database.js'
+import type { Store } from '../store/store.js'
+import type { ConnectorStatusView } from '../runtime/managed-connector.js'
+import { probeTimeoutMs, runProbe } from '../runtime/run-probe.js'
+import type { DeploymentService } from './deployment-service.js'
+import type { TypeRegistry } from './type-registry.js'
+
+export interface ConnectorSummary extends ConnectorStatusView {
+  readonly id: string
+  readonly deploymentId: string
+  readonly name: string
+  readonly type: string
+  readonly description: string
+  readonly enabled: boolean
+  readonly version: number
+  readonly ruleCount: number
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface ConnectorDetails extends ConnectorSummary {
+  /** Every field with defaults filled in; secrets as "******". */
+  readonly config: Record<string, unknown>
+  readonly rules: readonly RuleRef[]
+}
+
+export interface CreateConnector { name: string; type: string; description?: string; config: Record<string, unknown>; enabled?: boolean }
+export interface UpdateConnector { name?: string; description?: string; config?: Record<string, unknown>; enabled?: boolean; version?: number }
+
+/** The connector use cases behind the API: validate, persist, and keep the runtime in step. */
+export class ConnectorService {
+  constructor(
+    private readonly store: Store,
+    private readonly types: TypeRegistry,
+    private readonly deployments: DeploymentService,
+    private readonly logger: ConnectorLogger,
+  ) {
+    deployments.onStarted = (id) => this.runDeploymentConnectors(id)
+  }
+
+  /** Registers every stored connector of a deployment with its runtime (at boot and on start). */
+  async runDeploymentConnectors(deploymentId: string): Promise<void> {
+    const runtime = this.deployments.runtime(deploymentId)
+    for (const c of await this.store.connectors.list(deploymentId)) {
+      const definition = this.types.find(c.type)
+      if (!definition) {
+        this.logger.error(`connector ${c.id} has unknown type "${c.type}"; not started`)
+        continue
+      }
+      await runtime.runConnector(c, definition, this.statusLogger)
+    }
+  }
+
+  async list(deploymentId: string): Promise<ConnectorSummary[]> {
+    await this.deployments.record(deploymentId)
+    const records = await this.store.connectors.list(deploymentId)
+    const counts = await this.store.connectors.ruleCounts(records.map((r) => r.id))
+    return records.map((r) => this.summary(r, counts.get(r.id) ?? 0))
+  }
+
+  async get(deploymentId: string, id: string): Promise<ConnectorDetails> {
+    const record = await this.record(deploymentId, id)
+    return this.details(record)
+  }
+
+  async create(deploymentId: string, input: CreateConnector): Promise<ConnectorDetails> {
+    await this.deployments.record(deploymentId)
+    const runtime = this.deployments.runtime(deploymentId)
+    if (!runtime.running) {
+      throw new ApiError('DEPLOYMENT_NOT_RUNNING', `Deployment "${deploymentId}" is not running: connectors can be created only while it runs`, {
+        hint: `Start it with POST /api/v1/deployments/${deploymentId}/start.`,
+      })
+    }
+    const definition = this.types.get(input.type)
+    const config = this.types.validateConfig(definition, input.config)
+    const now = new Date().toISOString()
+    const record: ConnectorRecord = {
+      id: newId('c'), deploymentId, name: input.name, type: input.type, description: input.description ?? '',
+      config, enabled: input.enabled ?? true, version: 1, createdAt: now, updatedAt: now,
+    }
+    try {
+      await this.store.connectors.insert(record)
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken(input.name)
+      throw err
+    }
+    await runtime.runConnector(record, definition, this.statusLogger)
+    this.logger.info(`connector ${record.id} created`, { type: record.type, deployment: deploymentId })
+    return this.details(record)
+  }
+
+  async update(deploymentId: string, id: string, input: UpdateConnector): Promise<ConnectorDetails> {
+    const deployment = await this.deployments.record(deploymentId)
+    const stored = await this.record(deploymentId, id)
+    if (!EDITABLE_PLANS.has(deployment.plan)) {
+      throw new ApiError('EDIT_NOT_ALLOWED_ON_PLAN', `Editing a connector needs a dedicated or premium deployment; "${deploymentId}" is ${deployment.plan}`, {
+        hint: 'Upgrade the deployment plan, or delete the connector and create a new one.',
+      })
+    }
+    if (input.version !== undefined && input.version !== stored.version) throw versionConflict(stored.version)
+    const definition = this.types.get(stored.type)
+    const config = input.config === undefined
+      ? stored.config
+      : this.types.validateConfig(definition, restoreMaskedSecrets(input.config, stored.config, definition.configSchema))
+    const next: ConnectorRecord = {
+      ...stored,
+      name: input.name ?? stored.name,
+      description: input.description ?? stored.description,
+      enabled: input.enabled ?? stored.enabled,
+      config,
+      version: stored.version + 1,
+      updatedAt: new Date().toISOString(),
+    }
+    let saved: boolean
+    try {
+      saved = await this.store.connectors.update(next, stored.version)
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken(next.name)
+      throw err
+    }
+    if (!saved) throw versionConflict((await this.record(deploymentId, id)).version)
+    const changed = JSON.stringify(config) !== JSON.stringify(stored.config) || next.enabled !== stored.enabled
+    if (changed) await this.deployments.runtime(deploymentId).runConnector(next, definition, this.statusLogger)
+    return this.details(next)
+  }
+
+  /** Tests an unsaved config. */
+  async test(deploymentId: string, input: { type: string; config: Record<string, unknown> }): Promise<ProbeResult> {
+    await this.deployments.record(deploymentId)
+    const definition = this.types.get(input.type)
+    const config = this.types.validateConfig(definition, input.config)
+    return runProbe(definition, config, { connectorId: 'probe', logger: this.logger }, probeTimeoutMs(config))
+  }
+
+  /** Tests a saved connector, or an edit of it before saving (masked secrets resolve to the stored ones). */
+  async testSaved(deploymentId: string, id: string, edit: Record<string, unknown> | undefined): Promise<ProbeResult> {
+    const stored = await this.record(deploymentId, id)
+    const definition = this.types.get(stored.type)
+    const config = edit === undefined ? stored.config : this.types.validateConfig(definition, restoreMaskedSecrets(edit, stored.config, definition.configSchema))
+    return runProbe(definition, config, { connectorId: id, logger: this.logger }, probeTimeoutMs(config))
+  }
+
+  async remove(deploymentId: string, id: string, confirm: string | undefined): Promise<void> {
+    await this.record(deploymentId, id)
+    if (confirm !== id) {
+      throw new ApiError('CONFIRMATION_REQUIRED', confirm === undefined
+        ? `Deleting connector ${id} needs confirmation`
+        : `The confirmation "${confirm}" does not match the connector ID ${id}`, { hint: `Send ?confirm=${id}.` })
+    }
+    const rules = await this.store.connectors.rulesUsing(id)
+    if (rules.length > 0) {
+      throw new ApiError('CONNECTOR_IN_USE', `Connector ${id} is used by ${rules.length} rule(s): ${rules.map((r) => r.name).join(', ')}`, {
+        hint: 'Remove the connector from these rules (or delete them) first.',
+        extra: { rules },
+      })
+    }
+    await this.deployments.runtime(deploymentId).removeConnector(id)
+    await this.store.connectors.delete(id)
+    this.logger.info(`connector ${id} deleted`, { deployment: deploymentId })
+  }
+
+  async countIn(deploymentId: string): Promise<number> {
+    return this.store.connectors.count(deploymentId)
+  }
+
+  private async record(deploymentId: string, id: string): Promise<ConnectorRecord> {
+    await this.deployments.record(deploymentId)
+    const c = await this.store.connectors.get(deploymentId, id)
+    if (!c) throw new ApiError('CONNECTOR_NOT_FOUND', `Connector "${id}" does not exist in deployment "${deploymentId}"`, { hint: `List connectors with GET /api/v1/deployments/${deploymentId}/connectors.` })
+    return c
+  }
+
+  private summary(r: ConnectorRecord, ruleCount: number): ConnectorSummary {
+    const status = this.deployments.runtime(r.deploymentId).connectorStatus(r.id, r.enabled)
+    return {
+      id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
+      enabled: r.enabled, version: r.version, ...status, ruleCount, createdAt: r.createdAt, updatedAt: r.updatedAt,
+    }
+  }
+
+  private async details(r: ConnectorRecord): Promise<ConnectorDetails> {
+    const rules = await this.store.connectors.rulesUsing(r.id)
+    const definition = this.types.find(r.type)
+    const config = definition ? maskSecrets(r.config, definition.configSchema) : {}
+    return { ...this.summary(r, rules.length), config, rules }
+  }
+
+  private readonly statusLogger = (id: string, view: ConnectorStatusView): void => {
+    const data = { connector: id, status: view.status, ...(view.statusCode ? { code: view.statusCode } : {}) }
+    if (view.status === 'disconnected') this.logger.warn(`connector ${id} disconnected: ${view.statusReason ?? ''}`, data)
+    else this.logger.info(`connector ${id} ${view.status}`, data)
+  }
+}
+
+function nameTaken(name: string): ApiError {
+  return new ApiError('NAME_TAKEN', `A connector named "${name}" already exists in this deployment`, { hint: 'Choose another name.' })
+}
+
+function versionConflict(current: number): ApiError {
+  return new ApiError('VERSION_CONFLICT', `The connector was changed meanwhile (now version ${current})`, {
+    hint: 'Reload the connector and apply your change again.', extra: { currentVersion: current },
+  })
+}

@@ -1,0 +1,66 @@
+import type { FieldError } from './schema-validation.js'
+
+/**
+ * Every error code the API can answer with, its HTTP status and what it means. docs/errors.md lists
+ * exactly these (a test keeps the two in step). Codes are stable: tools match on them.
+ */
+export const API_ERRORS = {
+  VALIDATION_FAILED: { status: 400, doc: 'The request body, path or query failed validation; `fields` lists every failing field with its path and a hint.' },
+  INVALID_JSON: { status: 400, doc: 'The body is not valid JSON.' },
+  UNKNOWN_CONNECTOR_TYPE: { status: 400, doc: 'The `type` is not one of `GET /api/v1/connector-types`.' },
+  CONFIRMATION_REQUIRED: { status: 400, doc: 'Deleting a connector needs `?confirm=<its ID>`; it was missing or did not match.' },
+  UNAUTHORIZED: { status: 401, doc: 'No valid credentials: use an API key (`key:secret` over HTTP Basic) or a login token (Bearer).' },
+  EDIT_NOT_ALLOWED_ON_PLAN: { status: 403, doc: 'Editing connectors needs a dedicated or premium deployment.' },
+  DEPLOYMENT_NOT_FOUND: { status: 404, doc: 'No deployment with that ID.' },
+  CONNECTOR_NOT_FOUND: { status: 404, doc: 'No connector with that ID in this deployment.' },
+  NOT_FOUND: { status: 404, doc: 'No such route.' },
+  METHOD_NOT_ALLOWED: { status: 405, doc: 'The route exists but not for this HTTP method.' },
+  DEPLOYMENT_NOT_RUNNING: { status: 409, doc: 'Connectors can be created only while the deployment is running: start it first.' },
+  NAME_TAKEN: { status: 409, doc: 'Another connector (or deployment) already has this name.' },
+  VERSION_CONFLICT: { status: 409, doc: 'The `version` sent is stale: someone saved a newer one. Reload and apply the change again.' },
+  CONNECTOR_IN_USE: { status: 409, doc: 'Rules still use this connector; `rules` lists them. Remove their actions first.' },
+  DEPLOYMENT_NOT_EMPTY: { status: 409, doc: 'The deployment still has connectors; delete them first.' },
+  PAYLOAD_TOO_LARGE: { status: 413, doc: 'The body is larger than the limit (512 KiB).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'Send `Content-Type: application/json`.' },
+  INTERNAL_ERROR: { status: 500, doc: 'A bug in Junction; the log has details under the request ID.' },
+} as const
+
+export type ApiErrorCode = keyof typeof API_ERRORS
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode
+  readonly status: number
+  readonly hint: string | undefined
+  readonly fields: readonly FieldError[] | undefined
+  /** Extra members of the error object (e.g. `rules` for CONNECTOR_IN_USE). */
+  readonly extra: Record<string, unknown> | undefined
+
+  constructor(code: ApiErrorCode, message: string, opts: { hint?: string; fields?: readonly FieldError[]; extra?: Record<string, unknown> } = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.status = API_ERRORS[code].status
+    this.hint = opts.hint
+    this.fields = opts.fields
+    this.extra = opts.extra
+  }
+
+  toBody(): { error: Record<string, unknown> } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.hint === undefined ? {} : { hint: this.hint }),
+        ...(this.fields === undefined ? {} : { fields: this.fields }),
+        ...this.extra,
+      },
+    }
+  }
+}
+
+export function validationError(fields: readonly FieldError[]): ApiError {
+  const first = fields[0]
+  const summary = first ? `${first.path || 'body'}: ${first.message}` : 'invalid request'
+  const more = fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''
+  return new ApiError('VALIDATION_FAILED', `Invalid request: ${summary}${more}`, { fields, ...(first ? { hint: first.hint } : {}) })
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { DEFAULT_SETTINGS, loadSettings } from './settings.js'
+
+describe('loadSettings', () => {
+  it('has the documented defaults', () => {
+    const s = loadSettings({})
+    assert.equal(s.httpPort, 18083)
+    assert.equal(s.mqttPort, undefined)
+    assert.equal(s.dataDir, './data')
+  })
+
+  it('reads JUNCTION_* variables over the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-settings-'))
+    const file = join(dir, 'junction.json')
+    writeFileSync(file, JSON.stringify({ httpPort: 1000, dataDir: '/from-file' }))
+    const s = loadSettings({ JUNCTION_CONFIG_FILE: file, JUNCTION_HTTP_PORT: '2000', JUNCTION_MQTT_PORT: '1999' })
+    assert.equal(s.httpPort, 2000)
+    assert.equal(s.mqttPort, 1999)
+    assert.equal(s.dataDir, '/from-file')
+  })
+
+  it('refuses bad values with the variable name', () => {
+    assert.throws(() => loadSettings({ JUNCTION_HTTP_PORT: 'abc' }), /JUNCTION_HTTP_PORT/)
+    assert.throws(() => loadSettings({ JUNCTION_API_KEY: 'k' }), /JUNCTION_API_SECRET/)
+    const dir = mkdtempSync(join(tmpdir(), 'junction-settings-'))
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ htpPort: 1 }))
+    assert.throws(() => loadSettings({ JUNCTION_CONFIG_FILE: join(dir, 'c.json') }), /unknown setting "htpPort"/)
+    assert.ok(Object.keys(DEFAULT_SETTINGS).length > 5)
+  })
+})

@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
+import Database from 'libsql'
+import pg from 'pg'
+
+/**
+ * Column types shared by both back ends. Booleans are 0/1 integers, timestamps ISO-8601 text and
+ * documents JSON text, so one set of queries runs unchanged on SQLite and PostgreSQL.
+ */
+export interface Tables {
+  deployments: {
+    id: string; name: string; plan: string; desired_state: string; mqtt_port: number | null
+    created_at: string; updated_at: string
+  }
+  connectors: {
+    id: string; deployment_id: string; name: string; type: string; description: string
+    config: string; enabled: number; version: number; created_at: string; updated_at: string
+  }
+  rules: {
+    id: string; deployment_id: string; name: string; sql: string; description: string
+    enabled: number; actions: string; created_at: string; updated_at: string
+  }
+  /** One row per rule action that uses a connector: ruleCount and the delete guard read it. */
+  rule_connectors: { rule_id: string; connector_id: string; position: number }
+  api_keys: { key: string; secret_hash: string; role: string; description: string; created_at: string }
+  users: { username: string; password_hash: string; role: string; created_at: string; updated_at: string }
+  settings: { name: string; value: string }
+  seq?: { id: Generated<number> }
+}
+
+export type Db = Kysely<Tables>
+
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string }
+
+export function storeLocation(dataDir: string, databaseUrl: string | undefined): StoreLocation {
+  if (databaseUrl) return { kind: 'postgres', url: databaseUrl }
+  return { kind: 'sqlite', file: join(dataDir, 'junction.db') }
+}
+
+export function openDatabase(location: StoreLocation): Db {
+  if (location.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: location.url, max: 4 })
+    // An idle client dropped by the server must not crash the process; the next query reconnects.
+    pool.on('error', () => {})
+    return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
+  }
+  mkdirSync(join(location.file, '..'), { recursive: true })
+  const sqlite = new Database(location.file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  // libsql implements the better-sqlite3 API that Kysely's SQLite dialect expects.
+  return new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite as never }) })
+}
+
+/** True for a unique/primary-key violation on either back end. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}

@@ -1,0 +1,79 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import type { Db } from './database.js'
+
+/**
+ * Schema migrations, in order, for both SQLite and PostgreSQL (only portable column types).
+ * Append new ones; never edit one that has shipped.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_control_plane': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('deployments')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
+        .addColumn('plan', 'varchar(20)', (c) => c.notNull())
+        .addColumn('desired_state', 'varchar(20)', (c) => c.notNull())
+        .addColumn('mqtt_port', 'integer')
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+      await db.schema.createTable('connectors')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id'))
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .addUniqueConstraint('connectors_deployment_name', ['deployment_id', 'name'])
+        .execute()
+      await db.schema.createTable('rules')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id'))
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('sql', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+      await db.schema.createTable('rule_connectors')
+        .addColumn('rule_id', 'varchar(64)', (c) => c.notNull().references('rules.id').onDelete('cascade'))
+        .addColumn('connector_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rule_connectors_pk', ['rule_id', 'position'])
+        .execute()
+      await db.schema.createIndex('rule_connectors_connector').on('rule_connectors').column('connector_id').execute()
+      await db.schema.createTable('api_keys')
+        .addColumn('key', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'varchar(20)', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+      await db.schema.createTable('users')
+        .addColumn('username', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+      await db.schema.createTable('settings')
+        .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations }
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error) throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`)
+}

@@ -1,0 +1,37 @@
+import { AuthStore } from './auth-store.js'
+import { ConnectorStore, type SchemaOf } from './connector-store.js'
+import { openDatabase, type Db, type StoreLocation } from './database.js'
+import { DeploymentStore } from './deployment-store.js'
+import { migrateToLatest } from './migrations.js'
+import { RuleStore } from './rule-store.js'
+import type { SecretBox } from './secret-box.js'
+
+/** The persistence layer: one database (embedded SQLite or PostgreSQL), migrated on open. */
+export class Store {
+  readonly deployments: DeploymentStore
+  readonly connectors: ConnectorStore
+  readonly rules: RuleStore
+  readonly auth: AuthStore
+
+  private constructor(readonly db: Db, readonly location: StoreLocation, box: SecretBox, schemaOf: SchemaOf) {
+    this.deployments = new DeploymentStore(db)
+    this.connectors = new ConnectorStore(db, box, schemaOf)
+    this.rules = new RuleStore(db)
+    this.auth = new AuthStore(db)
+  }
+
+  static async open(location: StoreLocation, box: SecretBox, schemaOf: SchemaOf): Promise<Store> {
+    const db = openDatabase(location)
+    try {
+      await migrateToLatest(db)
+    } catch (err) {
+      await db.destroy()
+      throw err
+    }
+    return new Store(db, location, box, schemaOf)
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy()
+  }
+}
