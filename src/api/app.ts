@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger } from 'pino'
 import { ApiError } from '../core/errors.js'
@@ -22,7 +22,8 @@ export const BODY_LIMIT = 512 * 1024
 export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the connector events that matter; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     ajv: {
       // Strict: unknown fields are errors (not silently dropped), no type coercion, every error at once.

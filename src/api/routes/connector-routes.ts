@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { validationError } from '../../core/errors.js'
+import { validateWithSchema } from '../../core/schema-validation.js'
 import type { ApiServices } from '../api-services.js'
 import {
   ConnectorParams, CreateConnector, DeleteConnectorQuery, DeploymentParams, TestConnector, TestSavedConnector,
@@ -36,9 +38,19 @@ export async function connectorRoutes(app: FastifyInstance, { services }: { serv
     schema: { tags, summary: 'Edit a connector (dedicated and premium plans); the live connection is swapped', params: ConnectorParams, body: UpdateConnector, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(400, 403, 404, 409) } },
   }, async (request) => connectors.update(request.params.dep, request.params.id, request.body))
 
-  app.post<{ Params: Params; Body: Static<typeof TestSavedConnector> | undefined }>(`${base}/:id/test`, {
-    schema: { tags, summary: 'Test a saved connector, or an edit of it before saving', params: ConnectorParams, body: Type.Optional(TestSavedConnector), response: { 200: Type.Ref('ProbeResult'), ...errorResponses(400, 404) } },
-  }, async (request) => connectors.testSaved(request.params.dep, request.params.id, request.body?.config))
+  // The body is optional here, which a route body schema cannot say: it is validated in the handler
+  // and documented through the OpenAPI description.
+  app.post<{ Params: Params; Body: unknown }>(`${base}/:id/test`, {
+    schema: {
+      tags, summary: 'Test a saved connector, or an edit of it before saving',
+      description: 'Optional JSON body `{ "config": {...} }`: an edit to test; a secret sent as "******" uses the stored one. Without a body the saved config is tested.',
+      params: ConnectorParams, response: { 200: Type.Ref('ProbeResult'), ...errorResponses(400, 404) },
+    },
+  }, async (request) => {
+    const body = validateWithSchema<Static<typeof TestSavedConnector>>(TestSavedConnector, request.body ?? {})
+    if (!body.ok) throw validationError(body.errors)
+    return connectors.testSaved(request.params.dep, request.params.id, body.value.config)
+  })
 
   app.delete<{ Params: Params; Querystring: Static<typeof DeleteConnectorQuery> }>(`${base}/:id`, {
     schema: { tags, summary: 'Delete a connector no rule uses; confirm by sending its ID as ?confirm=', params: ConnectorParams, querystring: DeleteConnectorQuery, response: { 204: Type.Null(), ...errorResponses(400, 404, 409) } },

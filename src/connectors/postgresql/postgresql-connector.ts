@@ -1,0 +1,278 @@
+import { connect as netConnect, isIP } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import pg from 'pg'
+import {
+  ConnectorError,
+  ProbeRun,
+  resolveHost,
+  tcpConnect,
+  tlsOptions,
+  type Connector,
+  type ConnectorContext,
+  type Health,
+  type ProbeResult,
+} from '../../connector-api/index.js'
+import { NoPasswordError, classifyPgError } from './classify-error.js'
+import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
+
+/** How long `stop()` waits for the pool to close its connections before giving up on them. */
+const STOP_WAIT_MS = 5_000
+
+/** PostgreSQL's SSLRequest message: length 8, request code 80877103. */
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+
+/**
+ * One PostgreSQL connector instance: a `pg.Pool` between `start` and `stop`, and short-lived
+ * single connections for `probe`.
+ */
+export class PostgresqlConnector implements Connector<PostgresqlParams> {
+  private pool: pg.Pool | undefined
+  private readonly target: string
+
+  constructor(
+    private readonly config: PostgresqlConfig,
+    private readonly ctx: ConnectorContext,
+  ) {
+    this.target = `${config.host}:${config.port}/${config.database}`
+  }
+
+  async probe(signal: AbortSignal): Promise<ProbeResult> {
+    const c = this.config
+    const run = new ProbeRun()
+    let client: pg.Client | undefined
+    let connected = false
+    try {
+      const address = await run.step('resolve', () => this.guard(resolveHost(c.host, signal), signal), (a) => a)
+      await run.step('connect', () => this.guard(tcpConnect(address, c.port, c.connectTimeoutMs, signal), signal), () => `${address}:${c.port}`)
+      if (c.tls.enable) {
+        await run.step('tls', () => this.guard(this.tlsHandshake(address, signal), signal), (d) => d)
+      }
+      const probeClient = new pg.Client({ ...this.clientConfig(), query_timeout: c.connectTimeoutMs })
+      client = probeClient
+      probeClient.on('error', () => undefined) // a late socket error must not crash the process
+      await run.step('authenticate', () => this.guard(probeClient.connect(), signal, () => destroyClient(probeClient)),
+        () => `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`)
+      connected = true
+      const info = await run.step('query', () => this.guard(serverInfo(probeClient), signal, () => destroyClient(probeClient)), describeServer)
+      if (info.one !== 1) throw new ConnectorError('CONNECTION_FAILED', `SELECT 1 on ${this.target} answered ${String(info.one)}`)
+      return run.succeed()
+    } catch (err) {
+      return run.fail(this.classify(err, signal))
+    } finally {
+      if (client) await endClient(client, connected)
+    }
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.pool) return
+    const pool = new pg.Pool({ ...this.clientConfig(), max: this.config.poolSize })
+    // An idle connection that dies (server restart, network cut) is removed by the pool; without
+    // this listener its error would crash the process.
+    pool.on('error', (err) => {
+      const e = classifyPgError(err, this.target, this.config.username)
+      this.ctx.logger.warn('PostgreSQL connection closed while idle', { code: e.code, reason: e.message })
+    })
+    this.pool = pool
+    try {
+      await this.roundTrip(pool, signal)
+    } catch (err) {
+      throw this.classify(err, signal)
+    }
+  }
+
+  async health(signal: AbortSignal): Promise<Health> {
+    const pool = this.pool
+    if (!pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+    try {
+      await this.roundTrip(pool, signal)
+      return { status: 'connected' }
+    } catch (err) {
+      const e = this.classify(err, signal)
+      return { status: 'disconnected', code: e.code, reason: e.message }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const pool = this.pool
+    this.pool = undefined
+    if (!pool) return
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([pool.end(), new Promise((resolve) => { timer = setTimeout(resolve, STOP_WAIT_MS) })])
+    } catch (err) {
+      this.ctx.logger.debug('PostgreSQL pool did not close cleanly', { reason: err instanceof Error ? err.message : String(err) })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Settings shared by the pool and the probe's client. Nothing is read from PG* variables. */
+  private clientConfig(): pg.ClientConfig {
+    const c = this.config
+    const password = c.password
+    return {
+      host: c.host,
+      port: c.port,
+      database: c.database,
+      user: c.username,
+      // A function, so pg asks for it only when the server wants a password and never falls back
+      // to PGPASSWORD or ~/.pgpass of the Junction process.
+      password: () => {
+        if (password === undefined || password === '') throw new NoPasswordError()
+        return password
+      },
+      ssl: tlsOptions(c.tls) ?? false,
+      connectionTimeoutMillis: c.connectTimeoutMs,
+      keepAlive: true,
+      application_name: `junction:${this.ctx.connectorId}`.slice(0, 63),
+    }
+  }
+
+  /**
+   * One `SELECT 1` through the pool, bounded by the connect timeout as a whole (getting a
+   * connection plus the query), so a dead or hung server cannot stall health or start.
+   */
+  private async roundTrip(pool: pg.Pool, signal: AbortSignal): Promise<void> {
+    const ms = this.config.connectTimeoutMs
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)])
+    let abandoned = false
+    const work = (async () => {
+      const client = await pool.connect()
+      if (abandoned) {
+        client.release()
+        return
+      }
+      try {
+        await client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
+        client.release()
+      } catch (err) {
+        client.release(err instanceof Error ? err : true) // drop this connection from the pool
+        throw err
+      }
+    })()
+    try {
+      await this.guard(work, deadline)
+    } finally {
+      abandoned = true
+    }
+  }
+
+  /**
+   * The `tls` step: asks the server for TLS (SSLRequest) on a connection of its own and runs the
+   * handshake with the connector's TLS settings, so TLS failures show apart from login failures.
+   */
+  private tlsHandshake(address: string, signal: AbortSignal): Promise<string> {
+    const c = this.config
+    const opts = tlsOptions(c.tls) ?? {}
+    const servername = c.tls.serverName ?? (isIP(c.host) === 0 ? c.host : undefined)
+    return new Promise((resolve, reject) => {
+      const raw = netConnect({ host: address, port: c.port })
+      let secure: ReturnType<typeof tlsConnect> | undefined
+      let settled = false
+      const finish = (err: unknown, detail = '') => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        secure?.destroy()
+        raw.destroy()
+        if (err === undefined) resolve(detail)
+        else reject(this.classify(err, signal))
+      }
+      const onAbort = () => finish(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
+      const timer = setTimeout(() => finish(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), c.connectTimeoutMs)
+      signal.addEventListener('abort', onAbort, { once: true })
+      raw.once('error', finish)
+      raw.once('close', () => finish(new Error('Connection terminated unexpectedly')))
+      raw.once('connect', () => raw.write(SSL_REQUEST))
+      raw.once('data', (chunk: Buffer) => {
+        if (chunk[0] !== 0x53 /* 'S' */) return finish(new Error('The server does not support SSL connections'))
+        secure = tlsConnect({ socket: raw, ...opts, ...(servername ? { servername } : {}) })
+        secure.once('error', finish)
+        secure.once('secureConnect', () => {
+          finish(undefined, `${secure?.getProtocol() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`)
+        })
+      })
+    })
+  }
+
+  /**
+   * Runs `work` until `signal` aborts; then calls `cancel` (closing what `work` opened) and
+   * rejects at once. Errors are classified.
+   */
+  private guard<T>(work: Promise<T>, signal: AbortSignal, cancel?: () => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        try {
+          Promise.resolve(cancel?.()).catch(() => undefined)
+        } catch {
+          // cancelling is best effort
+        }
+        reject(this.classify(signal.reason, signal))
+      }
+      // Handlers first, so a rejection after an abort is never unhandled (settling twice is a no-op).
+      work.then(
+        (v) => { signal.removeEventListener('abort', onAbort); resolve(v) },
+        (err) => { signal.removeEventListener('abort', onAbort); reject(this.classify(err, signal)) },
+      )
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  private classify(err: unknown, signal: AbortSignal): ConnectorError {
+    if (err instanceof ConnectorError) return err
+    const name = (err as { name?: unknown } | undefined)?.name
+    if (signal.aborted || name === 'AbortError' || name === 'TimeoutError') {
+      return new ConnectorError('TIMEOUT', `No answer from ${this.target} in time`, {
+        hint: 'Check that the server is up and reachable, or raise the timeout.',
+        cause: err,
+      })
+    }
+    return classifyPgError(err, this.target, this.config.username)
+  }
+}
+
+interface ServerInfo {
+  one: number
+  version: string
+  standby: boolean
+}
+
+async function serverInfo(client: pg.Client): Promise<ServerInfo> {
+  const r = await client.query<ServerInfo>(
+    "SELECT 1 AS one, current_setting('server_version') AS version, pg_is_in_recovery() AS standby",
+  )
+  const row = r.rows[0]
+  if (!row) throw new ConnectorError('CONNECTION_FAILED', 'SELECT 1 returned no row')
+  return row
+}
+
+function describeServer(info: ServerInfo): string {
+  const d = `PostgreSQL ${info.version}`
+  return info.standby ? `${d}; a read-only standby: writes will fail` : d
+}
+
+/**
+ * Closes a probe client: a logged-in one politely (Terminate), waiting at most a second for the
+ * server; one that never logged in, or does not answer, by destroying its socket.
+ */
+async function endClient(client: pg.Client, connected: boolean): Promise<void> {
+  if (!connected) return destroyClient(client)
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.end().then(() => true, () => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1_000) }),
+  ])
+  clearTimeout(timer)
+  if (!ended) destroyClient(client)
+}
+
+/**
+ * Drops a client's socket at once. pg has no public call for it (`end()` waits for the server,
+ * which a hung server never answers); this is what pg itself does on its connect timeout.
+ */
+function destroyClient(client: pg.Client): void {
+  const internal = client as unknown as { connection?: { stream?: { destroy(): void } } }
+  internal.connection?.stream?.destroy()
+}
