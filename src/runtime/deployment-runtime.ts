@@ -72,10 +72,13 @@ export class DeploymentRuntime {
       if (existing) await existing.stop('disabled')
       return
     }
-    if (existing) {
+    if (existing && this.running) {
       await existing.replace(record.config)
       return
     }
+    // New, or the deployment is not running: (re)build it with this config; it connects now only
+    // if the deployment runs, else when the deployment starts.
+    await existing?.stop()
     const managed = new ManagedConnector(record.id, definition, record.config, this.logger.child({ connector: record.id, type: record.type }), onStatus)
     this.connectors.set(record.id, managed)
     if (this.running) managed.start()

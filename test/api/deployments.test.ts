@@ -71,9 +71,16 @@ describe('deployments', () => {
     assert.equal(refused.body.error.code, 'DEPLOYMENT_NOT_RUNNING')
     assert.match(refused.body.error.hint, /start/)
 
+    const edited = await j.api('PUT', url, { config: { ...pgConfig(), poolSize: 2 } })
+    assert.equal(edited.status, 200)
+    assert.equal(edited.body.status, 'stopped', 'an edit does not start a connector of a stopped deployment')
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal((await j.api('GET', url)).body.status, 'stopped')
+
     const started = await j.api('POST', '/api/v1/deployments/default/start')
     assert.equal(started.body.status, 'running')
-    await eventually(() => j.api('GET', url), (r) => r.body.status === 'connected', 'connected after start')
+    const after = await eventually(() => j.api('GET', url), (r) => r.body.status === 'connected', 'connected after start')
+    assert.equal(after.body.config.poolSize, 2)
     assert.equal(await roundTrip(started.body.mqtt.port), '{"temp":21.5}')
 
     const notEmpty = await j.api('DELETE', '/api/v1/deployments/default')
