@@ -42,7 +42,8 @@ export function validateWithSchema<T>(schema: object, input: unknown, prefix = '
 export function toFieldErrors(errors: readonly ErrorObject[], prefix: string): FieldError[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
   const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.instancePath === u.instancePath && e.schemaPath.startsWith(u.schemaPath + '/'))
-  return errors.filter((e) => !inUnion(e)).map((e) => toFieldError(e, prefix))
+  // An if/then/else adds an `if` error of its own beside the real errors of its branch: noise.
+  return errors.filter((e) => !inUnion(e) && e.keyword !== 'if').map((e) => toFieldError(e, prefix))
 }
 
 /** Maps one Ajv error to a FieldError; used for route validation too. */
@@ -80,7 +81,8 @@ export function toFieldError(e: ErrorObject, prefix: string): FieldError {
     case 'maxLength':
       return { path, message: `must be at most ${String(p.limit)} characters`, hint: 'Shorten the value.' }
     case 'pattern':
-      return { path, message: 'has an invalid format', hint: `Check the value${described}; it must match ${String(p.pattern)}.` }
+      // The regular expression itself helps nobody; the field's description says the format.
+      return { path, message: 'has an invalid format', hint: described ? `Check the value${described}.` : 'Check the format of the value.' }
     case 'anyOf':
     case 'oneOf': {
       const branches = (e.schema as Array<Record<string, unknown>> | undefined) ?? []
