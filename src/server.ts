@@ -31,7 +31,7 @@ export interface Junction {
 
 /** The composition root: store, services, runtimes and the API, wired together. */
 export async function createJunction(settings: Settings, options: { connectors?: readonly ConnectorDefinition[]; logger?: Logger } = {}): Promise<Junction> {
-  const logger = options.logger ?? createLogger(settings.logLevel)
+  const logger = options.logger ?? createLogger(settings.logLevel, settings.logFormat)
   const types = new TypeRegistry(options.connectors ?? builtinConnectors)
   const box = settings.secretKey ? SecretBox.fromPassphrase(settings.secretKey) : SecretBox.fromDataDir(settings.dataDir)
   const store = await Store.open(storeLocation(settings.dataDir, settings.databaseUrl), box, (type) => types.find(type)?.configSchema)

@@ -26,6 +26,8 @@ describe('loadSettings', () => {
   it('refuses bad values with the variable name', () => {
     assert.throws(() => loadSettings({ JUNCTION_HTTP_PORT: 'abc' }), /JUNCTION_HTTP_PORT/)
     assert.throws(() => loadSettings({ JUNCTION_API_KEY: 'k' }), /JUNCTION_API_SECRET/)
+    assert.throws(() => loadSettings({ JUNCTION_LOG_FORMAT: 'xml' }), /JUNCTION_LOG_FORMAT/)
+    assert.equal(loadSettings({ JUNCTION_LOG_FORMAT: 'json' }).logFormat, 'json')
     const dir = mkdtempSync(join(tmpdir(), 'junction-settings-'))
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ htpPort: 1 }))
     assert.throws(() => loadSettings({ JUNCTION_CONFIG_FILE: join(dir, 'c.json') }), /unknown setting "htpPort"/)

@@ -20,6 +20,8 @@ export interface Settings {
   /** Console/API login session lifetime. */
   sessionTtlMs: number
   logLevel: string
+  /** `text` for people, `json` for log shippers; default: text on a terminal, else json. */
+  logFormat: 'text' | 'json' | undefined
 }
 
 const ENV: Record<string, keyof Settings> = {
@@ -35,6 +37,7 @@ const ENV: Record<string, keyof Settings> = {
   JUNCTION_SECRET_KEY: 'secretKey',
   JUNCTION_SESSION_TTL_MS: 'sessionTtlMs',
   JUNCTION_LOG_LEVEL: 'logLevel',
+  JUNCTION_LOG_FORMAT: 'logFormat',
 }
 
 const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs'])
@@ -52,6 +55,7 @@ export const DEFAULT_SETTINGS: Settings = {
   secretKey: undefined,
   sessionTtlMs: 60 * 60 * 1000,
   logLevel: 'info',
+  logFormat: undefined,
 }
 
 /**
@@ -78,6 +82,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     } else {
       ;(settings as unknown as Record<string, unknown>)[key] = raw
     }
+  }
+  if (settings.logFormat !== undefined && settings.logFormat !== 'text' && settings.logFormat !== 'json') {
+    throw new Error(`JUNCTION_LOG_FORMAT must be "text" or "json", got "${String(settings.logFormat)}"`)
   }
   if ((settings.apiKey === undefined) !== (settings.apiSecret === undefined)) {
     throw new Error('Set both JUNCTION_API_KEY and JUNCTION_API_SECRET, or neither')
