@@ -20,6 +20,11 @@ export interface ConnectorDefinition<C = any, P = any> {
   readonly configSchema: TObject
   /** JSON Schema of one rule action's settings on this connector (templates). */
   readonly paramsSchema: TObject
+  /**
+   * Batching defaults for this type's actions (a user may override them per action). Types whose
+   * resource takes many rows/records per round trip batch by default; others send one by one.
+   */
+  readonly batching?: { readonly maxSize: number; readonly maxWaitMs: number }
   /** Builds an instance from a validated config (defaults filled in). Must not do I/O. */
   create(config: C, ctx: ConnectorContext): Connector<P>
 }
@@ -65,12 +70,29 @@ export interface Connector<P = unknown> {
    * Never throws.
    */
   health(signal: AbortSignal): Promise<Health>
-  /** One per rule action; compiled templates and prepared statements live here (rules issue). */
+  /**
+   * One per rule action, on a started instance: compile the action's templates, prepare
+   * statements. `params` is validated against `paramsSchema` with defaults filled in. Throws a
+   * `permanent` ConnectorError when the params cannot work (a statement the server rejects).
+   * When the runtime swaps instances (an edit, a reconnect) it opens the channel again on the new one.
+   */
   openChannel?(params: P): Promise<Channel>
 }
 
+/** One rule output on its way to the resource: the SELECT's result object. */
+export type ChannelMessage = Readonly<Record<string, unknown>>
+
+/**
+ * Delivers one action's messages. The runtime owns queueing, batching, inflight limits, retries,
+ * TTL and metrics: a channel only sends, and says by the error's `kind` what went wrong.
+ */
 export interface Channel {
-  send(message: Record<string, unknown>, signal: AbortSignal): Promise<void>
-  sendBatch?(messages: readonly Record<string, unknown>[], signal: AbortSignal): Promise<void>
+  /** Sends one message; resolves when the resource has acknowledged it. */
+  send(message: ChannelMessage, signal: AbortSignal): Promise<void>
+  /**
+   * Sends several in as few round trips as the resource allows (multi-row insert, one produce
+   * request). All-or-nothing unless it throws a `BatchError` naming the failed indexes.
+   */
+  sendBatch?(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void>
   close?(): Promise<void>
 }

@@ -84,3 +84,14 @@ export function classifyNetworkError(err: unknown, target: string): ConnectorErr
   }
   return undefined
 }
+
+/** A batch where only some messages failed: the others were delivered and must not be resent. */
+export class BatchError extends ConnectorError {
+  readonly failures: ReadonlyArray<{ readonly index: number; readonly error: ConnectorError }>
+  constructor(failures: ReadonlyArray<{ index: number; error: ConnectorError }>, message = `${failures.length} message(s) of the batch failed`) {
+    const first = failures[0]?.error
+    super(first?.code ?? 'CONNECTION_FAILED', message, { kind: first?.kind ?? 'permanent' })
+    this.name = 'BatchError'
+    this.failures = failures
+  }
+}
