@@ -1,0 +1,326 @@
+import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
+import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
+import { reconnectDelayMs } from './backoff.js'
+import type { ActionMetrics, DropReason } from './metrics.js'
+
+/** Where an action's messages go: the channel on its connector's live connection. */
+export interface ChannelSource {
+  /** The channel on the current connection (opened on first use and after a swap); undefined while not connected. */
+  acquire(): Promise<Channel | undefined>
+  /** A send found the connection gone: the connector should re-check it now rather than at the next interval. */
+  reportLost(reason: string): void
+  /** Calls `listener` whenever the connector (re)connects; returns the unsubscribe function. */
+  onReady(listener: () => void): () => void
+}
+
+export interface ActionOptions {
+  /** Messages per request; 1 sends one by one. */
+  readonly batchSize: number
+  /** How long the oldest queued message may wait for a batch to fill. */
+  readonly batchTimeMs: number
+  /** Requests (batches) in flight at once. */
+  readonly inflightWindow: number
+  /** A message not delivered within this time after it was queued is dropped as expired. */
+  readonly requestTtlMs: number
+  /** Bound of the queue in bytes (JSON size); beyond it the oldest messages are dropped. */
+  readonly maxBufferBytes: number
+}
+
+export const DEFAULT_ACTION_OPTIONS: ActionOptions = {
+  batchSize: 1,
+  batchTimeMs: 0,
+  inflightWindow: 100,
+  requestTtlMs: 45_000,
+  maxBufferBytes: 256 * 1024 * 1024,
+}
+
+interface Entry {
+  readonly message: ChannelMessage
+  readonly bytes: number
+  readonly enqueuedAt: number
+  attempts: number
+}
+
+/** Called with each message that finally failed or expired, for fallback actions. */
+export type FinalFailureHandler = (message: ChannelMessage, reason: 'failed' | 'expired') => void
+
+/**
+ * One rule action's delivery: a bounded queue in front of a channel, with batching (size and
+ * time), an inflight window, retries with backoff while the message's TTL allows, and a pause
+ * while the connector is not connected. Every message ends counted exactly once as success,
+ * failed or dropped (with its reason); until then it is queuing or inflight.
+ */
+export class ActionWorker {
+  private readonly queue = new Deque<Entry>()
+  private queuedBytes = 0
+  private inflightBatches = 0
+  private batchTimer: NodeJS.Timeout | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private waitingForConnection = false
+  private consecutiveFailures = 0
+  private stopped = false
+  private readonly unsubscribe: () => void
+
+  constructor(
+    readonly id: string,
+    private readonly source: ChannelSource,
+    private readonly options: ActionOptions,
+    readonly metrics: ActionMetrics,
+    private readonly logger: ConnectorLogger,
+    private readonly onFinalFailure: FinalFailureHandler = () => {},
+  ) {
+    this.unsubscribe = source.onReady(() => {
+      if (!this.waitingForConnection) return
+      this.waitingForConnection = false
+      clearTimeout(this.retryTimer)
+      this.retryTimer = undefined
+      this.pump()
+    })
+  }
+
+  enqueue(message: ChannelMessage): void {
+    this.metrics.matched++
+    if (this.stopped) {
+      this.drop(1, 'stopped')
+      return
+    }
+    const bytes = approximateBytes(message)
+    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0 })
+    this.queuedBytes += bytes
+    this.metrics.queuing++
+    // Bounded in bytes: the oldest go first, counted, never silently.
+    while (this.queuedBytes > this.options.maxBufferBytes && this.queue.length > 1) {
+      const old = this.queue.popFront()!
+      this.queuedBytes -= old.bytes
+      this.metrics.queuing--
+      this.drop(1, 'queue_full')
+    }
+    this.pump()
+  }
+
+  /** Stops taking messages; those still queued are dropped as `stopped`. In-flight requests finish. */
+  stop(): void {
+    this.stopped = true
+    this.unsubscribe()
+    clearTimeout(this.batchTimer)
+    clearTimeout(this.retryTimer)
+    const n = this.queue.length
+    this.queue.clear()
+    this.queuedBytes = 0
+    this.metrics.queuing -= n
+    if (n > 0) this.drop(n, 'stopped')
+  }
+
+  /** Resolves when nothing is queued or in flight (tests, benchmarks, shutdown). */
+  async drained(timeoutMs = 30_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs
+    while (this.queue.length > 0 || this.inflightBatches > 0) {
+      if (Date.now() > end) return false
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    return true
+  }
+
+  private pump(): void {
+    while (!this.stopped) {
+      this.expireFront()
+      if (this.queue.length === 0 || this.waitingForConnection || this.retryTimer) return
+      if (this.inflightBatches >= this.options.inflightWindow) return
+      const { batchSize, batchTimeMs } = this.options
+      if (this.queue.length < batchSize && batchTimeMs > 0) {
+        const waited = Date.now() - this.queue.peekFront()!.enqueuedAt
+        if (waited < batchTimeMs) {
+          if (!this.batchTimer) {
+            this.batchTimer = setTimeout(() => {
+              this.batchTimer = undefined
+              this.pump()
+            }, batchTimeMs - waited)
+          }
+          return
+        }
+      }
+      clearTimeout(this.batchTimer)
+      this.batchTimer = undefined
+      const batch: Entry[] = []
+      while (batch.length < batchSize && this.queue.length > 0) {
+        const e = this.queue.popFront()!
+        this.queuedBytes -= e.bytes
+        batch.push(e)
+      }
+      this.metrics.queuing -= batch.length
+      this.metrics.inflight += batch.length
+      this.inflightBatches++
+      void this.deliver(batch)
+    }
+  }
+
+  private async deliver(batch: Entry[]): Promise<void> {
+    let outcome: { failures: Array<{ index: number; error: ConnectorError }> } | undefined
+    try {
+      const channel = await this.source.acquire()
+      if (!channel) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected' })
+      const remaining = Math.max(1, Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs - Date.now())
+      const signal = AbortSignal.timeout(remaining)
+      if (batch.length === 1) await channel.send(batch[0]!.message, signal)
+      else if (channel.sendBatch) await channel.sendBatch(batch.map((e) => e.message), signal)
+      else await sendEach(channel, batch.map((e) => e.message), signal)
+      outcome = { failures: [] }
+    } catch (err) {
+      outcome = { failures: err instanceof BatchError ? [...err.failures] : batch.map((_, index) => ({ index, error: asConnectorError(err) })) }
+    } finally {
+      this.inflightBatches--
+      this.metrics.inflight -= batch.length
+    }
+    this.settle(batch, outcome.failures)
+    this.pump()
+  }
+
+  private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
+    const failed = new Map(failures.map((f) => [f.index, f.error]))
+    const delivered = batch.length - failed.size
+    if (delivered > 0) {
+      this.metrics.success += delivered
+      this.metrics.successRate.add(delivered)
+      this.metrics.lastSuccessAt = new Date().toISOString()
+      this.consecutiveFailures = 0
+    }
+    if (failed.size === 0) return
+    const retry: Entry[] = []
+    let lost: string | undefined
+    let backoff = false
+    for (const [index, error] of failed) {
+      const entry = batch[index]!
+      this.recordError(error)
+      if (error.kind === 'permanent') {
+        this.metrics.failed++
+        this.metrics.failedRate.add(1)
+        this.onFinalFailure(entry.message, 'failed')
+        continue
+      }
+      entry.attempts++
+      retry.push(entry)
+      if (error.kind === 'not_connected') lost = error.message
+      else backoff = true
+    }
+    if (retry.length === 0) return
+    this.metrics.retried += retry.length
+    // Back to the front, in their order: they were first and stay first.
+    for (let i = retry.length - 1; i >= 0; i--) {
+      this.queue.pushFront(retry[i]!)
+      this.queuedBytes += retry[i]!.bytes
+    }
+    this.metrics.queuing += retry.length
+    this.consecutiveFailures++
+    if (lost !== undefined) {
+      this.waitingForConnection = true
+      this.source.reportLost(lost)
+    }
+    if (lost !== undefined || backoff) this.scheduleRetry()
+  }
+
+  /** Retry after a backoff even while waiting for the connector: its status may lag the truth. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return
+    const delay = reconnectDelayMs(this.consecutiveFailures - 1, 5_000)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.waitingForConnection = false
+      this.pump()
+    }, delay)
+  }
+
+  private expireFront(): void {
+    const now = Date.now()
+    let expired = 0
+    while (this.queue.length > 0 && now - this.queue.peekFront()!.enqueuedAt > this.options.requestTtlMs) {
+      const e = this.queue.popFront()!
+      this.queuedBytes -= e.bytes
+      expired++
+      this.onFinalFailure(e.message, 'expired')
+    }
+    if (expired > 0) {
+      this.metrics.queuing -= expired
+      this.drop(expired, 'expired')
+    }
+  }
+
+  private drop(n: number, reason: DropReason): void {
+    this.metrics.dropped[reason] += n
+    this.metrics.droppedRate.add(n)
+  }
+
+  private recordError(error: ConnectorError): void {
+    if (this.metrics.lastError !== error.message) this.logger.warn(`action ${this.id}: ${error.kind} failure: ${error.message}`, { code: error.code })
+    this.metrics.lastError = error.message
+    this.metrics.lastErrorAt = new Date().toISOString()
+  }
+}
+
+async function sendEach(channel: Channel, messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
+  const results = await Promise.allSettled(messages.map((m) => channel.send(m, signal)))
+  const failures = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, error: asConnectorError(r.reason) }] : []))
+  if (failures.length > 0) throw new BatchError(failures)
+}
+
+/** Unknown errors are retried (within the TTL) rather than lost: they may be transient. */
+function asConnectorError(err: unknown): ConnectorError {
+  if (err instanceof ConnectorError) return err
+  if ((err as { name?: string } | undefined)?.name === 'TimeoutError') {
+    return new ConnectorError('TIMEOUT', 'The request timed out (request TTL)', { kind: 'retryable' })
+  }
+  return new ConnectorError('CONNECTION_FAILED', errorMessage(err), { kind: 'retryable' })
+}
+
+function approximateBytes(message: ChannelMessage): number {
+  try {
+    return JSON.stringify(message).length + 64
+  } catch {
+    return 1024
+  }
+}
+
+/** A growable ring buffer: O(1) at both ends (Array.shift is O(n) on large queues). */
+class Deque<T> {
+  private items: Array<T | undefined> = new Array(64)
+  private head = 0
+  length = 0
+
+  pushBack(v: T): void {
+    if (this.length === this.items.length) this.grow()
+    this.items[(this.head + this.length) % this.items.length] = v
+    this.length++
+  }
+
+  pushFront(v: T): void {
+    if (this.length === this.items.length) this.grow()
+    this.head = (this.head - 1 + this.items.length) % this.items.length
+    this.items[this.head] = v
+    this.length++
+  }
+
+  popFront(): T | undefined {
+    if (this.length === 0) return undefined
+    const v = this.items[this.head]
+    this.items[this.head] = undefined
+    this.head = (this.head + 1) % this.items.length
+    this.length--
+    return v
+  }
+
+  peekFront(): T | undefined {
+    return this.length === 0 ? undefined : this.items[this.head]
+  }
+
+  clear(): void {
+    this.items = new Array(64)
+    this.head = 0
+    this.length = 0
+  }
+
+  private grow(): void {
+    const next: Array<T | undefined> = new Array(this.items.length * 2)
+    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) % this.items.length]
+    this.items = next
+    this.head = 0
+  }
+}
