@@ -7,6 +7,8 @@ import { builtinConnectors } from './connectors/index.js'
 import { AuthService } from './control/auth-service.js'
 import { ConnectorService } from './control/connector-service.js'
 import { DeploymentService } from './control/deployment-service.js'
+import { RuleService } from './control/rule-service.js'
+import { renderPrometheus } from './runtime/prometheus.js'
 import { TypeRegistry } from './control/type-registry.js'
 import { createLogger, runtimeLogger } from './logger.js'
 import type { Settings } from './settings.js'
@@ -21,6 +23,7 @@ export interface Junction {
   readonly store: Store
   readonly deployments: DeploymentService
   readonly connectors: ConnectorService
+  readonly rules: RuleService
   readonly logger: Logger
   /** Set on first start when no JUNCTION_ADMIN_PASSWORD was given: print it once. */
   readonly generatedAdminPassword: string | undefined
@@ -41,16 +44,18 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
 
   const rlog = runtimeLogger(logger)
-  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort })
+  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir })
   const connectors = new ConnectorService(store, types, deployments, rlog)
+  const rules = new RuleService(store, types, deployments, rlog)
   await deployments.boot()
 
-  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors }, logger)
+  const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses())
+  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, prometheus }, logger)
   await app.ready()
 
   let closed = false
   return {
-    app, store, deployments, connectors, logger, generatedAdminPassword,
+    app, store, deployments, connectors, rules, logger, generatedAdminPassword,
     async listen() {
       await app.listen({ host: settings.httpHost, port: settings.httpPort })
       const { port } = app.server.address() as { port: number }

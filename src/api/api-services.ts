@@ -1,6 +1,7 @@
 import type { AuthService } from '../control/auth-service.js'
 import type { ConnectorService } from '../control/connector-service.js'
 import type { DeploymentService } from '../control/deployment-service.js'
+import type { RuleService } from '../control/rule-service.js'
 import type { TypeRegistry } from '../control/type-registry.js'
 
 /** What the HTTP layer may call: the control services, nothing below them. */
@@ -10,4 +11,7 @@ export interface ApiServices {
   readonly types: TypeRegistry
   readonly deployments: DeploymentService
   readonly connectors: ConnectorService
+  readonly rules: RuleService
+  /** Prometheus text of every deployment's rule and action metrics. */
+  prometheus(): Promise<string>
 }

@@ -6,6 +6,7 @@ import type { ApiServices } from './api-services.js'
 import { installErrorHandling } from './error-handler.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
+import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
 import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
 
@@ -63,5 +64,6 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(systemRoutes, { services })
   await app.register(deploymentRoutes, { services })
   await app.register(connectorRoutes, { services })
+  await app.register(ruleRoutes, { services })
   return app
 }

@@ -58,6 +58,12 @@ const connectorSummaryProps = {
   statusSince: Timestamp,
   lastConnectedAt: Nullable(Timestamp),
   ruleCount: Type.Integer({ description: 'Number of rules with an action on this connector.' }),
+  metrics: Type.Object({
+    matched: Type.Integer(), success: Type.Integer(), failed: Type.Integer(), dropped: Type.Integer(),
+    queuing: Type.Integer(), inflight: Type.Integer(), retried: Type.Integer(),
+    rate: Type.Object({ success: Type.Number(), failed: Type.Number(), dropped: Type.Number() }, { description: 'Messages per second over the last 10 s.' }),
+    lastSuccessAt: Nullable(Timestamp), lastError: Nullable(Type.String()),
+  }, { description: 'Totals of the rule actions sending through this connector (since start).' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }

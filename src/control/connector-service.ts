@@ -20,8 +20,17 @@ export interface ConnectorSummary extends ConnectorStatusView {
   readonly enabled: boolean
   readonly version: number
   readonly ruleCount: number
+  /** Totals of every rule action sending through this connector. */
+  readonly metrics: ConnectorMetrics
   readonly createdAt: string
   readonly updatedAt: string
+}
+
+export interface ConnectorMetrics {
+  readonly matched: number; readonly success: number; readonly failed: number; readonly dropped: number
+  readonly queuing: number; readonly inflight: number; readonly retried: number
+  readonly rate: { readonly success: number; readonly failed: number; readonly dropped: number }
+  readonly lastSuccessAt: string | null; readonly lastError: string | null
 }
 
 export interface ConnectorDetails extends ConnectorSummary {
@@ -41,7 +50,7 @@ export class ConnectorService {
     private readonly deployments: DeploymentService,
     private readonly logger: ConnectorLogger,
   ) {
-    deployments.onStarted = (id) => this.runDeploymentConnectors(id)
+    deployments.addStartHook((id) => this.runDeploymentConnectors(id))
   }
 
   /** Registers every stored connector of a deployment with its runtime (at boot and on start). */
@@ -177,11 +186,31 @@ export class ConnectorService {
   }
 
   private summary(r: ConnectorRecord, ruleCount: number): ConnectorSummary {
-    const status = this.deployments.runtime(r.deploymentId).connectorStatus(r.id, r.enabled)
+    const runtime = this.deployments.runtime(r.deploymentId)
+    const status = runtime.connectorStatus(r.id, r.enabled)
     return {
       id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
-      enabled: r.enabled, version: r.version, ...status, ruleCount, createdAt: r.createdAt, updatedAt: r.updatedAt,
+      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
     }
+  }
+
+  private metricsOf(r: ConnectorRecord): ConnectorMetrics {
+    const all = this.deployments.runtime(r.deploymentId).rules.actionMetricsOf(r.id)
+    const sum = (f: (m: (typeof all)[number]) => number) => all.reduce((n, m) => n + f(m), 0)
+    const latest = (f: (m: (typeof all)[number]) => string | null) => all.map(f).filter((v): v is string => v !== null).sort().at(-1) ?? null
+    const round = (n: number) => Math.round(n * 10) / 10
+    return {
+      matched: sum((m) => m.matched), success: sum((m) => m.success), failed: sum((m) => m.failed), dropped: sum((m) => m.droppedTotal),
+      queuing: sum((m) => m.queuing), inflight: sum((m) => m.inflight), retried: sum((m) => m.retried),
+      rate: { success: round(sum((m) => m.successRate.rate())), failed: round(sum((m) => m.failedRate.rate())), dropped: round(sum((m) => m.droppedRate.rate())) },
+      lastSuccessAt: latest((m) => m.lastSuccessAt),
+      lastError: all.find((m) => m.lastError !== null)?.lastError ?? null,
+    }
+  }
+
+  /** Status of every connector (for /metrics). */
+  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string }>> {
+    return (await this.store.connectors.listAll()).map((c) => ({ deploymentId: c.deploymentId, id: c.id, type: c.type, status: this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled).status }))
   }
 
   private async details(r: ConnectorRecord): Promise<ConnectorDetails> {

@@ -14,13 +14,15 @@ export interface DeploymentServiceOptions {
   mqttHost: string
   /** JUNCTION_MQTT_PORT: the `default` deployment's port, chosen explicitly. */
   defaultMqttPort: number | undefined
+  /** Where actions keep their disk buffers. */
+  dataDir: string
 }
 
 /** Deployments: their records in the store and their runtimes (broker + connectors). */
 export class DeploymentService {
   private readonly runtimes = new Map<string, DeploymentRuntime>()
-  /** Called after a deployment's broker started, so its connectors start too. */
-  onStarted: (id: string) => Promise<void> = async () => {}
+  /** Run after a deployment's broker started, in order: its connectors start, then its rules. */
+  private readonly startHooks: Array<(id: string) => Promise<void>> = []
 
   constructor(private readonly store: Store, private readonly logger: RuntimeLogger, private readonly options: DeploymentServiceOptions) {}
 
@@ -51,13 +53,21 @@ export class DeploymentService {
     return d
   }
 
+  allRuntimes(): DeploymentRuntime[] {
+    return [...this.runtimes.values()]
+  }
+
   runtime(id: string): DeploymentRuntime {
     let r = this.runtimes.get(id)
     if (!r) {
-      r = new DeploymentRuntime(id, this.logger)
+      r = new DeploymentRuntime(id, this.logger, this.options.dataDir)
       this.runtimes.set(id, r)
     }
     return r
+  }
+
+  addStartHook(hook: (id: string) => Promise<void>): void {
+    this.startHooks.push(hook)
   }
 
   async create(input: { name: string; plan?: Plan; mqttPort?: number | null }): Promise<DeploymentView> {
@@ -130,7 +140,7 @@ export class DeploymentService {
     const envPort = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultMqttPort : undefined
     const port = envPort ?? d.mqttPort
     await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined)
-    if (runtime.running) await this.onStarted(d.id)
+    if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
   }
 
   private view(d: DeploymentRecord): DeploymentView {

@@ -37,9 +37,28 @@ export interface ConnectorRecord {
 }
 
 export interface RuleAction {
+  /** Send through this connector (same deployment)... */
   readonly connectorId?: string
+  /** ...or a built-in action (`republish`). */
   readonly builtin?: string
+  /** Validated against the connector type's (or built-in's) params schema, defaults filled in. */
   readonly params: Record<string, unknown>
+  /** Queue settings as the user gave them; defaults apply to the rest. */
+  readonly options?: Record<string, unknown>
+  /** Gets the messages this action finally fails or drops as expired. */
+  readonly fallback?: RuleAction
+}
+
+/** Connector IDs an action list uses, fallbacks included, in order (duplicates kept). */
+export function connectorIdsOf(actions: readonly RuleAction[]): string[] {
+  const out: string[] = []
+  const visit = (a: RuleAction | undefined) => {
+    if (!a) return
+    if (a.connectorId) out.push(a.connectorId)
+    visit(a.fallback)
+  }
+  for (const a of actions) visit(a)
+  return out
 }
 
 export interface RuleRecord {

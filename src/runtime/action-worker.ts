@@ -1,6 +1,7 @@
 import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
 import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
 import { reconnectDelayMs } from './backoff.js'
+import type { DiskBuffer } from './disk-buffer.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
 /** Where an action's messages go: the channel on its connector's live connection. */
@@ -24,6 +25,8 @@ export interface ActionOptions {
   readonly requestTtlMs: number
   /** Bound of the queue in bytes (JSON size); beyond it the oldest messages are dropped. */
   readonly maxBufferBytes: number
+  /** Keep the queue on disk too, so it survives a restart (at-least-once). */
+  readonly diskBuffer: boolean
 }
 
 export const DEFAULT_ACTION_OPTIONS: ActionOptions = {
@@ -32,6 +35,7 @@ export const DEFAULT_ACTION_OPTIONS: ActionOptions = {
   inflightWindow: 100,
   requestTtlMs: 45_000,
   maxBufferBytes: 256 * 1024 * 1024,
+  diskBuffer: false,
 }
 
 interface Entry {
@@ -39,6 +43,8 @@ interface Entry {
   readonly bytes: number
   readonly enqueuedAt: number
   attempts: number
+  /** Its place in the disk buffer, when there is one. */
+  readonly seq: number | undefined
 }
 
 /** Called with each message that finally failed or expired, for fallback actions. */
@@ -68,6 +74,7 @@ export class ActionWorker {
     readonly metrics: ActionMetrics,
     private readonly logger: ConnectorLogger,
     private readonly onFinalFailure: FinalFailureHandler = () => {},
+    private readonly disk?: { buffer: DiskBuffer; pending: ReadonlyArray<{ seq: number; message: ChannelMessage }> },
   ) {
     this.unsubscribe = source.onReady(() => {
       if (!this.waitingForConnection) return
@@ -76,16 +83,28 @@ export class ActionWorker {
       this.retryTimer = undefined
       this.pump()
     })
+    // What a previous run left queued on disk goes first.
+    for (const p of disk?.pending ?? []) this.accept(p.message, p.seq)
+    if (disk && disk.pending.length > 0) {
+      logger.info(`action ${id}: ${disk.pending.length} message(s) recovered from the disk buffer`)
+      this.pump()
+    }
   }
 
   enqueue(message: ChannelMessage): void {
-    this.metrics.matched++
     if (this.stopped) {
+      this.metrics.matched++
       this.drop(1, 'stopped')
       return
     }
+    this.accept(message, this.disk?.buffer.append(message))
+    this.pump()
+  }
+
+  private accept(message: ChannelMessage, seq: number | undefined): void {
+    this.metrics.matched++
     const bytes = approximateBytes(message)
-    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0 })
+    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0, seq })
     this.queuedBytes += bytes
     this.metrics.queuing++
     // Bounded in bytes: the oldest go first, counted, never silently.
@@ -93,12 +112,20 @@ export class ActionWorker {
       const old = this.queue.popFront()!
       this.queuedBytes -= old.bytes
       this.metrics.queuing--
+      this.done(old)
       this.drop(1, 'queue_full')
     }
-    this.pump()
   }
 
-  /** Stops taking messages; those still queued are dropped as `stopped`. In-flight requests finish. */
+  /** The entry left the queue for good: its disk copy can go. */
+  private done(e: Entry): void {
+    if (e.seq !== undefined) this.disk?.buffer.settle(e.seq)
+  }
+
+  /**
+   * Stops taking messages; those still queued are dropped as `stopped` (with a disk buffer they
+   * stay on disk and are delivered after the next start). In-flight requests finish.
+   */
   stop(): void {
     this.stopped = true
     this.unsubscribe()
@@ -109,6 +136,16 @@ export class ActionWorker {
     this.queuedBytes = 0
     this.metrics.queuing -= n
     if (n > 0) this.drop(n, 'stopped')
+    if (this.disk) {
+      if (n > 0) this.logger.info(`action ${this.id}: ${n} queued message(s) kept in the disk buffer for the next start`)
+      // Closed now: whatever is still in flight is delivered again from disk by the next owner.
+      this.disk.buffer.close()
+    }
+  }
+
+  /** The disk buffer, for its owner to remove once the action is gone for good. */
+  get diskBuffer(): DiskBuffer | undefined {
+    return this.disk?.buffer
   }
 
   /** Resolves when nothing is queued or in flight (tests, benchmarks, shutdown). */
@@ -177,6 +214,7 @@ export class ActionWorker {
 
   private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
     const failed = new Map(failures.map((f) => [f.index, f.error]))
+    for (let i = 0; i < batch.length; i++) if (!failed.has(i)) this.done(batch[i]!)
     const delivered = batch.length - failed.size
     if (delivered > 0) {
       this.metrics.success += delivered
@@ -192,6 +230,7 @@ export class ActionWorker {
       const entry = batch[index]!
       this.recordError(error)
       if (error.kind === 'permanent') {
+        this.done(entry)
         this.metrics.failed++
         this.metrics.failedRate.add(1)
         this.onFinalFailure(entry.message, 'failed')
@@ -235,6 +274,7 @@ export class ActionWorker {
     while (this.queue.length > 0 && now - this.queue.peekFront()!.enqueuedAt > this.options.requestTtlMs) {
       const e = this.queue.popFront()!
       this.queuedBytes -= e.bytes
+      this.done(e)
       expired++
       this.onFinalFailure(e.message, 'expired')
     }

@@ -1,7 +1,10 @@
+import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import type { ConnectorRecord, DeploymentStatus } from '../core/domain.js'
 import { EmbeddedBroker, PortInUseError } from '../broker/embedded-broker.js'
+import { RuleEngine } from '../rules/rule-engine.js'
 import { ManagedConnector, type ConnectorStatusView } from './managed-connector.js'
+import { RuleRuntime } from './rule-runtime.js'
 
 export interface DeploymentRuntimeView {
   readonly status: DeploymentStatus
@@ -14,15 +17,30 @@ export interface RuntimeLogger extends ConnectorLogger {
 }
 
 /**
- * What runs for one deployment: its embedded broker and its connectors' live connections. It holds
- * no configuration of its own; the control layer tells it what to run.
+ * What runs for one deployment: its embedded broker, its connectors' live connections and its
+ * rules. It holds no configuration of its own; the control layer tells it what to run.
  */
 export class DeploymentRuntime {
   private broker: EmbeddedBroker | undefined
   private view: DeploymentRuntimeView = { status: 'stopped', statusReason: null, mqtt: null }
   private readonly connectors = new Map<string, ManagedConnector>()
+  private readonly statusListeners = new Map<string, Set<(view: ConnectorStatusView) => void>>()
+  readonly engine = new RuleEngine()
+  readonly rules: RuleRuntime
 
-  constructor(readonly id: string, private readonly logger: RuntimeLogger) {}
+  constructor(readonly id: string, private readonly logger: RuntimeLogger, dataDir: string) {
+    this.rules = new RuleRuntime(this.engine, {
+      connector: (cid) => this.connectors.get(cid),
+      onConnectorStatus: (cid, listener) => {
+        let set = this.statusListeners.get(cid)
+        if (!set) this.statusListeners.set(cid, (set = new Set()))
+        set.add(listener)
+        return () => set.delete(listener)
+      },
+      broker: () => this.broker,
+      bufferDir: (actionId) => join(dataDir, 'buffers', id, actionId.replace(/[^a-z0-9-]/gi, '_')),
+    }, logger.child({ deployment: id }))
+  }
 
   get status(): DeploymentRuntimeView {
     return this.view
@@ -38,7 +56,7 @@ export class DeploymentRuntime {
    */
   async start(host: string, port: number, explicitPort: boolean): Promise<void> {
     if (this.running) return
-    const broker = new EmbeddedBroker()
+    const broker = new EmbeddedBroker(this.engine)
     try {
       const listener = await broker.listen(host, port, !explicitPort)
       this.broker = broker
@@ -56,6 +74,7 @@ export class DeploymentRuntime {
   }
 
   async stop(): Promise<void> {
+    this.rules.stopAll()
     await Promise.all([...this.connectors.values()].map((c) => c.stop('deployment stopped')))
     await this.broker?.close()
     this.broker = undefined
@@ -79,7 +98,10 @@ export class DeploymentRuntime {
     // New, or the deployment is not running: (re)build it with this config; it connects now only
     // if the deployment runs, else when the deployment starts.
     await existing?.stop()
-    const managed = new ManagedConnector(record.id, definition, record.config, this.logger.child({ connector: record.id, type: record.type }), onStatus)
+    const managed = new ManagedConnector(record.id, definition, record.config, this.logger.child({ connector: record.id, type: record.type }), (cid, view) => {
+      onStatus(cid, view)
+      for (const l of this.statusListeners.get(cid) ?? []) l(view)
+    })
     this.connectors.set(record.id, managed)
     if (this.running) managed.start()
     else await managed.stop('deployment stopped')

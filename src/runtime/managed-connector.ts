@@ -34,6 +34,8 @@ export class ManagedConnector {
   private inflight: AbortController | undefined
   private view: ConnectorStatusView
   private failures = 0
+  private checking = false
+  private readonly listeners = new Set<(view: ConnectorStatusView) => void>()
 
   constructor(
     readonly id: string,
@@ -52,6 +54,23 @@ export class ManagedConnector {
   /** The started connection, for channels (rules); undefined while not connected. */
   get connection(): Connector | undefined {
     return this.view.status === 'connected' ? this.instance : undefined
+  }
+
+  /** Calls `listener` on every status change; returns the unsubscribe function. */
+  subscribe(listener: (view: ConnectorStatusView) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * A user of the connection (an action) saw it fail: check health now instead of at the next
+   * interval, so the status and the reconnect do not lag a failure already seen.
+   */
+  checkNow(): void {
+    if (this.view.status !== 'connected' || this.checking) return
+    const gen = this.generation
+    this.clearTimer()
+    void this.checkHealth(gen)
   }
 
   /** Begins connecting; returns at once. */
@@ -160,7 +179,16 @@ export class ManagedConnector {
 
   private async checkHealth(gen: number): Promise<void> {
     const instance = this.instance
-    if (!instance) return
+    if (!instance || this.checking) return
+    this.checking = true
+    try {
+      await this.checkHealthOnce(gen, instance)
+    } finally {
+      this.checking = false
+    }
+  }
+
+  private async checkHealthOnce(gen: number, instance: Connector): Promise<void> {
     const { healthCheckIntervalMs, startTimeoutMs } = resourceOptions(this.config)
     const controller = new AbortController()
     const timeoutMs = Math.min(healthCheckIntervalMs, Math.max(startTimeoutMs, 1000))
@@ -203,6 +231,9 @@ export class ManagedConnector {
   private setStatus(status: ConnectorStatus, reason: string | null, code: string | null): void {
     const changed = status !== this.view.status || reason !== this.view.statusReason
     this.view = { ...this.view, status, statusReason: reason, statusCode: code, statusSince: status !== this.view.status ? new Date().toISOString() : this.view.statusSince }
-    if (changed) this.onStatus(this.id, this.view)
+    if (changed) {
+      this.onStatus(this.id, this.view)
+      for (const l of this.listeners) l(this.view)
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { RuleAction, RuleRecord } from '../core/domain.js'
+import { connectorIdsOf, type RuleAction, type RuleRecord } from '../core/domain.js'
 import type { Db, Tables } from './database.js'
 
 type Row = Tables['rules']
@@ -17,14 +17,34 @@ export class RuleStore {
     return rows.map(toRecord)
   }
 
+  async listAll(): Promise<RuleRecord[]> {
+    const rows = await this.db.selectFrom('rules').selectAll().orderBy('created_at').execute()
+    return rows.map(toRecord)
+  }
+
+  async get(deploymentId: string, id: string): Promise<RuleRecord | undefined> {
+    const row = await this.db.selectFrom('rules').selectAll().where('deployment_id', '=', deploymentId).where('id', '=', id).executeTakeFirst()
+    return row && toRecord(row)
+  }
+
   async insert(r: RuleRecord): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('rules').values({
         id: r.id, deployment_id: r.deploymentId, name: r.name, sql: r.sql, description: r.description,
         enabled: r.enabled ? 1 : 0, actions: JSON.stringify(r.actions), created_at: r.createdAt, updated_at: r.updatedAt,
       }).execute()
-      const links = r.actions.flatMap((a, position) => (a.connectorId ? [{ rule_id: r.id, connector_id: a.connectorId, position }] : []))
-      if (links.length > 0) await tx.insertInto('rule_connectors').values(links).execute()
+      await insertLinks(tx, r)
+    })
+  }
+
+  async update(r: RuleRecord): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('rules').set({
+        name: r.name, sql: r.sql, description: r.description, enabled: r.enabled ? 1 : 0,
+        actions: JSON.stringify(r.actions), updated_at: r.updatedAt,
+      }).where('id', '=', r.id).execute()
+      await tx.deleteFrom('rule_connectors').where('rule_id', '=', r.id).execute()
+      await insertLinks(tx, r)
     })
   }
 
@@ -34,4 +54,9 @@ export class RuleStore {
       await tx.deleteFrom('rules').where('id', '=', id).execute()
     })
   }
+}
+
+async function insertLinks(tx: Db, r: RuleRecord): Promise<void> {
+  const links = connectorIdsOf(r.actions).map((connectorId, position) => ({ rule_id: r.id, connector_id: connectorId, position }))
+  if (links.length > 0) await tx.insertInto('rule_connectors').values(links).execute()
 }

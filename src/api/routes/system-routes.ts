@@ -37,6 +37,10 @@ export async function systemRoutes(app: FastifyInstance, { services }: { service
     data: services.types.list().map((d) => ({ type: d.type, title: d.title, summary: d.summary, configSchema: d.configSchema, paramsSchema: d.paramsSchema })),
   }))
 
+  app.get('/metrics', {
+    schema: { tags: ['system'], summary: 'Rule and action metrics in Prometheus text format (authenticate like any route)' },
+  }, async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await services.prometheus()))
+
   app.get('/api/v1/openapi.json', {
     schema: { tags: ['system'], summary: 'This OpenAPI document', hide: true },
   }, async () => app.swagger())

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from '@sinclair/typebox'
+import { ID_PATTERN } from '../../core/ids.js'
+import type { ApiServices } from '../api-services.js'
+import { DeploymentParams, errorResponses, listOf } from '../schemas.js'
+
+const RuleParams = Type.Object({
+  dep: Type.String({ pattern: ID_PATTERN, description: 'Deployment ID' }),
+  id: Type.String({ pattern: ID_PATTERN, description: 'Rule ID' }),
+})
+
+const Action = Type.Object({}, {
+  additionalProperties: true,
+  description: '`{connectorId, params, options?, fallback?}` with params per the connector type\'s paramsSchema, or `{builtin: "republish", params: {topic, qos, retain, payload}, options?, fallback?}`.',
+})
+
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const Sql = Type.String({ minLength: 1, maxLength: 65_536, description: 'EMQX rule SQL, e.g. SELECT payload.temp AS t FROM "sensors/#" WHERE payload.temp > 20' })
+
+const CreateRule = Type.Object({
+  name: Name,
+  sql: Sql,
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+  actions: Type.Array(Action, { maxItems: 64 }),
+}, { additionalProperties: false })
+
+const UpdateRule = Type.Object({
+  name: Type.Optional(Name),
+  sql: Type.Optional(Sql),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  enabled: Type.Optional(Type.Boolean()),
+  actions: Type.Optional(Type.Array(Action, { maxItems: 64 })),
+}, { additionalProperties: false })
+
+const TestRule = Type.Object({
+  sql: Sql,
+  context: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Sample event: topic, payload (text or JSON), clientid, username, qos, ...; unset fields get sample values.' }),
+}, { additionalProperties: false })
+
+const RuleBody = Type.Object({
+  id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
+  enabled: Type.Boolean(), actions: Type.Array(Type.Unknown()),
+  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'matched, passed, failed, noResult, rate; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastSuccessAt. null while the rule is not running.' }),
+  createdAt: Type.String(), updatedAt: Type.String(),
+}, { $id: 'Rule' })
+
+const TestResult = Type.Object({
+  matched: Type.Boolean(),
+  output: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  outputs: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+  reason: Type.Optional(Type.String()),
+})
+
+type DepParams = Static<typeof DeploymentParams>
+type Params = Static<typeof RuleParams>
+const base = '/api/v1/deployments/:dep/rules'
+
+export async function ruleRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
+  const { rules } = services
+  const tags = ['rules']
+  app.addSchema(RuleBody)
+
+  app.get<{ Params: DepParams }>(base, {
+    schema: { tags, summary: 'List rules with their metrics', params: DeploymentParams, response: { 200: listOf(Type.Ref('Rule')), ...errorResponses(404) } },
+  }, async (request) => ({ data: await rules.list(request.params.dep) }))
+
+  app.post<{ Params: DepParams; Body: Static<typeof CreateRule> }>(base, {
+    schema: { tags, summary: 'Create a rule: SQL plus actions through connectors', params: DeploymentParams, body: CreateRule, response: { 201: Type.Ref('Rule'), ...errorResponses(400, 404) } },
+  }, async (request, reply) => reply.status(201).send(await rules.create(request.params.dep, request.body)))
+
+  app.post<{ Params: DepParams; Body: Static<typeof TestRule> }>(`${base}/test`, {
+    schema: { tags, summary: 'Run rule SQL on a sample event, with no side effects', params: DeploymentParams, body: TestRule, response: { 200: TestResult, ...errorResponses(400, 404) } },
+  }, async (request) => {
+    await services.deployments.record(request.params.dep)
+    return rules.test(request.body.sql, request.body.context)
+  })
+
+  app.get<{ Params: Params }>(`${base}/:id`, {
+    schema: { tags, summary: 'Get a rule with its metrics', params: RuleParams, response: { 200: Type.Ref('Rule'), ...errorResponses(404) } },
+  }, async (request) => rules.get(request.params.dep, request.params.id))
+
+  app.put<{ Params: Params; Body: Static<typeof UpdateRule> }>(`${base}/:id`, {
+    schema: { tags, summary: 'Change a rule; queued messages of the old version are still delivered', params: RuleParams, body: UpdateRule, response: { 200: Type.Ref('Rule'), ...errorResponses(400, 404) } },
+  }, async (request) => rules.update(request.params.dep, request.params.id, request.body))
+
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    app.post<{ Params: Params }>(`${base}/:id/${verb}`, {
+      schema: { tags, summary: `${verb === 'enable' ? 'Enable' : 'Disable'} a rule`, params: RuleParams, response: { 200: Type.Ref('Rule'), ...errorResponses(404) } },
+    }, async (request) => rules.setEnabled(request.params.dep, request.params.id, enabled))
+  }
+
+  app.delete<{ Params: Params }>(`${base}/:id`, {
+    schema: { tags, summary: 'Delete a rule', params: RuleParams, response: { 204: Type.Null(), ...errorResponses(404) } },
+  }, async (request, reply) => {
+    await rules.remove(request.params.dep, request.params.id)
+    return reply.status(204).send()
+  })
+}

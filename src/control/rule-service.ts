@@ -1,0 +1,272 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { ConnectorLogger } from '../connector-api/index.js'
+import type { RuleAction, RuleRecord } from '../core/domain.js'
+import { ApiError, validationError } from '../core/errors.js'
+import type { FieldError } from '../core/schema-validation.js'
+import { validateWithSchema } from '../core/schema-validation.js'
+import { newId } from '../core/ids.js'
+import { NODE_NAME, messageId } from '../rules/event-context.js'
+import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
+import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
+import type { ActionSpec, RepublishParams } from '../runtime/rule-runtime.js'
+import type { Store } from '../store/store.js'
+import type { DeploymentService } from './deployment-service.js'
+import type { TypeRegistry } from './type-registry.js'
+
+/** Queue settings a user may set per action; anything left out takes the connector type's default. */
+export const ActionOptionsSchema = Type.Object({
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Messages per request (default: the connector type\'s, e.g. 100 for PostgreSQL).' })),
+  batchTimeMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'How long a message may wait for its batch to fill.' })),
+  inflightWindow: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Requests in flight at once (default 100).' })),
+  requestTtlMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' })),
+  maxBufferBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' })),
+  diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
+}, { additionalProperties: false })
+
+export const RepublishParamsSchema = Type.Object({
+  topic: Type.String({ minLength: 1, description: 'Topic template, e.g. "alerts/${clientid}".' }),
+  qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 0 }),
+  retain: Type.Boolean({ default: false }),
+  payload: Type.String({ default: '${payload}', description: 'Payload template; ${.} is the whole output as JSON.' }),
+}, { additionalProperties: false })
+
+export const BUILTIN_ACTIONS = ['republish'] as const
+
+export interface RuleInput {
+  name: string
+  sql: string
+  description?: string
+  enabled?: boolean
+  actions: unknown[]
+}
+
+export interface RuleView extends RuleRecord {
+  readonly metrics: unknown
+}
+
+/** Rules: SQL compiled and actions validated before anything is stored; the runtime kept in step. */
+export class RuleService {
+  constructor(
+    private readonly store: Store,
+    private readonly types: TypeRegistry,
+    private readonly deployments: DeploymentService,
+    private readonly logger: ConnectorLogger,
+  ) {
+    deployments.addStartHook((id) => this.runDeploymentRules(id))
+  }
+
+  async runDeploymentRules(deploymentId: string): Promise<void> {
+    for (const r of await this.store.rules.list(deploymentId)) {
+      if (!r.enabled) continue
+      try {
+        await this.install(r)
+      } catch (err) {
+        this.logger.error(`rule ${r.id} could not start: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  async list(deploymentId: string): Promise<RuleView[]> {
+    await this.deployments.record(deploymentId)
+    return (await this.store.rules.list(deploymentId)).map((r) => this.view(r))
+  }
+
+  async get(deploymentId: string, id: string): Promise<RuleView> {
+    return this.view(await this.record(deploymentId, id))
+  }
+
+  async create(deploymentId: string, input: RuleInput): Promise<RuleView> {
+    await this.deployments.record(deploymentId)
+    compile(input.sql)
+    const actions = await this.validateActions(deploymentId, input.actions)
+    const now = new Date().toISOString()
+    const rule: RuleRecord = {
+      id: newId('r'), deploymentId, name: input.name, sql: input.sql, description: input.description ?? '',
+      enabled: input.enabled ?? true, actions, createdAt: now, updatedAt: now,
+    }
+    await this.store.rules.insert(rule)
+    if (rule.enabled) await this.install(rule)
+    return this.view(rule)
+  }
+
+  async update(deploymentId: string, id: string, input: Partial<RuleInput>): Promise<RuleView> {
+    const stored = await this.record(deploymentId, id)
+    if (input.sql !== undefined) compile(input.sql)
+    const actions = input.actions === undefined ? stored.actions : await this.validateActions(deploymentId, input.actions)
+    const next: RuleRecord = {
+      ...stored,
+      name: input.name ?? stored.name,
+      sql: input.sql ?? stored.sql,
+      description: input.description ?? stored.description,
+      enabled: input.enabled ?? stored.enabled,
+      actions,
+      updatedAt: new Date().toISOString(),
+    }
+    await this.store.rules.update(next)
+    const runtime = this.deployments.runtime(deploymentId)
+    if (next.enabled) await this.install(next)
+    else runtime.rules.uninstall(id)
+    return this.view(next)
+  }
+
+  async setEnabled(deploymentId: string, id: string, enabled: boolean): Promise<RuleView> {
+    return this.update(deploymentId, id, { enabled })
+  }
+
+  async remove(deploymentId: string, id: string): Promise<void> {
+    await this.record(deploymentId, id)
+    this.deployments.runtime(deploymentId).rules.uninstall(id)
+    await this.store.rules.delete(id)
+  }
+
+  /** Runs SQL on a sample context, with no side effects. */
+  test(sql: string, context: Record<string, unknown>): { matched: boolean; output?: Record<string, unknown>; outputs?: Record<string, unknown>[]; reason?: string } {
+    const compiled = compile(sql)
+    const ctx = sampleContext(compiled, context)
+    const topic = typeof ctx.topic === 'string' ? ctx.topic : undefined
+    const plainSources = compiled.sources.filter((s) => !s.startsWith('$events/'))
+    if (topic !== undefined && plainSources.length > 0 && !plainSources.some((f) => topicMatches(f, topic)) && compiled.sources.length === plainSources.length) {
+      return { matched: false, reason: `topic "${topic}" does not match FROM ${compiled.sources.map((s) => `"${s}"`).join(', ')}` }
+    }
+    let outputs: Record<string, unknown>[]
+    try {
+      outputs = compiled.evaluate(ctx)
+    } catch (err) {
+      throw new ApiError('VALIDATION_FAILED', `The rule failed on this input: ${(err as Error).message}`, {
+        fields: [{ path: 'context', message: (err as Error).message, hint: 'Check the sample payload and the functions the SQL calls.' }],
+      })
+    }
+    if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
+  }
+
+  private async install(rule: RuleRecord): Promise<void> {
+    const runtime = this.deployments.runtime(rule.deploymentId)
+    const actions: ActionSpec[] = []
+    for (const a of rule.actions) actions.push(await this.spec(rule.deploymentId, a))
+    runtime.rules.install({ id: rule.id, sql: compile(rule.sql), actions })
+  }
+
+  private async spec(deploymentId: string, a: RuleAction): Promise<ActionSpec> {
+    const fallback = a.fallback ? await this.spec(deploymentId, a.fallback) : undefined
+    if (a.builtin === 'republish') {
+      return { target: { kind: 'republish', params: a.params as unknown as RepublishParams }, options: effectiveOptions(a.options, undefined), ...(fallback ? { fallback } : {}) }
+    }
+    const connector = await this.store.connectors.get(deploymentId, a.connectorId ?? '')
+    const definition = connector && this.types.find(connector.type)
+    if (!connector || !definition) throw new Error(`connector ${a.connectorId ?? ''} not found`)
+    return {
+      target: { kind: 'connector', connectorId: connector.id, definition, params: a.params },
+      options: effectiveOptions(a.options, definition.batching),
+      ...(fallback ? { fallback } : {}),
+    }
+  }
+
+  /** Validates every action; throws one VALIDATION_FAILED listing every failing path. */
+  private async validateActions(deploymentId: string, actions: unknown[]): Promise<RuleAction[]> {
+    const errors: FieldError[] = []
+    const out: RuleAction[] = []
+    for (let i = 0; i < actions.length; i++) {
+      const a = await this.validateAction(deploymentId, actions[i], `actions.${i}`, errors, true)
+      if (a) out.push(a)
+    }
+    if (errors.length > 0) throw validationError(errors)
+    return out
+  }
+
+  private async validateAction(deploymentId: string, raw: unknown, path: string, errors: FieldError[], allowFallback: boolean): Promise<RuleAction | undefined> {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      errors.push({ path, message: 'must be an object', hint: 'An action is {"connectorId": "...", "params": {...}} or {"builtin": "republish", "params": {...}}.' })
+      return undefined
+    }
+    const a = raw as Record<string, unknown>
+    const known = new Set(['connectorId', 'builtin', 'params', 'options', ...(allowFallback ? ['fallback'] : [])])
+    for (const k of Object.keys(a)) {
+      if (!known.has(k)) errors.push({ path: `${path}.${k}`, message: `unknown field "${k}"`, hint: `Remove it, or use one of: ${[...known].join(', ')}.` })
+    }
+    let schema: object
+    let base: { connectorId?: string; builtin?: string }
+    if (a.builtin !== undefined) {
+      if (a.connectorId !== undefined) errors.push({ path, message: 'has both connectorId and builtin', hint: 'Give one of them.' })
+      if (a.builtin !== 'republish') {
+        errors.push({ path: `${path}.builtin`, message: `unknown built-in action ${JSON.stringify(a.builtin)}`, hint: `Use one of: ${BUILTIN_ACTIONS.join(', ')}.` })
+        return undefined
+      }
+      schema = RepublishParamsSchema
+      base = { builtin: 'republish' }
+    } else if (typeof a.connectorId === 'string') {
+      const connector = await this.store.connectors.get(deploymentId, a.connectorId)
+      if (!connector) {
+        errors.push({ path: `${path}.connectorId`, message: `connector "${a.connectorId}" does not exist in deployment "${deploymentId}"`, hint: `Use a connector ID from GET /api/v1/deployments/${deploymentId}/connectors.` })
+        return undefined
+      }
+      const definition = this.types.get(connector.type)
+      schema = definition.paramsSchema
+      base = { connectorId: connector.id }
+    } else {
+      errors.push({ path: `${path}.connectorId`, message: 'connectorId (a string) or builtin is required', hint: 'Name the connector this action sends through.' })
+      return undefined
+    }
+    const params = validateWithSchema<Record<string, unknown>>(schema, a.params ?? {}, `${path}.params`)
+    if (!params.ok) errors.push(...params.errors)
+    const options = validateWithSchema<Static<typeof ActionOptionsSchema>>(ActionOptionsSchema, a.options ?? {}, `${path}.options`)
+    if (!options.ok) errors.push(...options.errors)
+    const fallback = allowFallback && a.fallback !== undefined ? await this.validateAction(deploymentId, a.fallback, `${path}.fallback`, errors, false) : undefined
+    if (!params.ok || !options.ok) return undefined
+    return {
+      ...base,
+      params: params.value,
+      ...(a.options === undefined ? {} : { options: options.value as Record<string, unknown> }),
+      ...(fallback ? { fallback } : {}),
+    }
+  }
+
+  private async record(deploymentId: string, id: string): Promise<RuleRecord> {
+    await this.deployments.record(deploymentId)
+    const r = await this.store.rules.get(deploymentId, id)
+    if (!r) throw new ApiError('RULE_NOT_FOUND', `Rule "${id}" does not exist in deployment "${deploymentId}"`, { hint: `List rules with GET /api/v1/deployments/${deploymentId}/rules.` })
+    return r
+  }
+
+  private view(r: RuleRecord): RuleView {
+    const metrics = this.deployments.runtime(r.deploymentId).rules.metrics(r.id)
+    return { ...r, metrics: metrics ?? null }
+  }
+}
+
+function compile(sql: string): CompiledRuleSql {
+  try {
+    return compileRuleSql(sql)
+  } catch (err) {
+    if (err instanceof RuleSqlError) {
+      throw new ApiError('INVALID_SQL', `Invalid rule SQL: ${err.message}`, {
+        hint: err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.',
+        extra: { line: err.line, column: err.column, expected: err.expected, ...(err.found === undefined ? {} : { found: err.found }) },
+      })
+    }
+    throw err
+  }
+}
+
+export function effectiveOptions(given: Record<string, unknown> | undefined, batching: { maxSize: number; maxWaitMs: number } | undefined): ActionOptions {
+  return {
+    ...DEFAULT_ACTION_OPTIONS,
+    ...(batching ? { batchSize: batching.maxSize, batchTimeMs: batching.maxWaitMs } : {}),
+    ...(given as Partial<ActionOptions> | undefined),
+  }
+}
+
+/** EMQX's message fields with sample values, under what the user gave. */
+function sampleContext(compiled: CompiledRuleSql, given: Record<string, unknown>): Record<string, unknown> {
+  const now = Date.now()
+  const firstTopic = compiled.sources.find((s) => !s.startsWith('$') && !/[+#]/.test(s)) ?? 't/1'
+  const ctx: Record<string, unknown> = {
+    id: messageId(), event: 'message.publish', clientid: 'c_test', username: 'u_test', payload: '{"msg":"hello"}',
+    peerhost: '127.0.0.1', topic: firstTopic, qos: 1, flags: { retain: false, dup: false }, pub_props: {},
+    timestamp: now, publish_received_at: now, node: NODE_NAME,
+    ...given,
+  }
+  // A sample payload may be given as JSON; the engine sees what a device sends: text.
+  if (ctx.payload !== undefined && typeof ctx.payload !== 'string') ctx.payload = JSON.stringify(ctx.payload)
+  return ctx
+}

@@ -1,0 +1,89 @@
+import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
+import type { RuleMetrics } from '../runtime/metrics.js'
+import { eventContext, publishContext } from './event-context.js'
+import type { CompiledRuleSql } from './sql/index.js'
+import { TopicIndex } from './topic-index.js'
+
+/** Where a rule's outputs go: one per action (a queue in front of a connector, or republish). */
+export interface OutputSink {
+  enqueue(output: Record<string, unknown>): void
+}
+
+export interface InstalledRule {
+  readonly id: string
+  readonly sql: CompiledRuleSql
+  readonly actions: readonly OutputSink[]
+  readonly metrics: RuleMetrics
+}
+
+/**
+ * Runs a deployment's rules on what its broker sees, in-process: a topic index picks the rules
+ * whose FROM matches, the compiled SQL turns the message into outputs, and every output goes to
+ * every action of the rule. Nothing here waits: actions queue.
+ */
+export class RuleEngine implements BrokerSink {
+  private readonly topics = new TopicIndex<InstalledRule>()
+  private readonly events = new Map<string, Set<InstalledRule>>()
+  private readonly rules = new Map<string, InstalledRule>()
+
+  install(rule: InstalledRule): void {
+    this.uninstall(rule.id)
+    this.rules.set(rule.id, rule)
+    for (const source of rule.sql.sources) {
+      if (source.startsWith('$events/')) {
+        let set = this.events.get(source)
+        if (!set) this.events.set(source, (set = new Set()))
+        set.add(rule)
+      } else {
+        this.topics.add(source, rule)
+      }
+    }
+  }
+
+  uninstall(id: string): InstalledRule | undefined {
+    const rule = this.rules.get(id)
+    if (!rule) return undefined
+    this.rules.delete(id)
+    this.topics.remove(rule)
+    for (const set of this.events.values()) set.delete(rule)
+    return rule
+  }
+
+  get(id: string): InstalledRule | undefined {
+    return this.rules.get(id)
+  }
+
+  published(message: PublishedMessage): void {
+    const matched = this.topics.match(message.topic)
+    if (matched.size === 0) return
+    const context = publishContext(message)
+    for (const rule of matched) this.run(rule, context)
+  }
+
+  clientEvent(event: ClientEvent): void {
+    const { topic, context } = eventContext(event)
+    const rules = this.events.get(topic)
+    if (!rules) return
+    for (const rule of rules) this.run(rule, context)
+  }
+
+  private run(rule: InstalledRule, context: Record<string, unknown>): void {
+    const m = rule.metrics
+    m.matched++
+    m.matchedRate.add(1)
+    let outputs: Record<string, unknown>[]
+    try {
+      outputs = rule.sql.evaluate(context)
+    } catch (err) {
+      m.failed++
+      m.lastError = err instanceof Error ? err.message : String(err)
+      return
+    }
+    if (outputs.length === 0) {
+      m.noResult++
+      return
+    }
+    m.passed++
+    for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
+  }
+}

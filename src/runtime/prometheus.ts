@@ -1,0 +1,39 @@
+import type { DeploymentRuntime } from './deployment-runtime.js'
+
+/** Prometheus text exposition (format 0.0.4) of rules, actions and connector status. */
+export function renderPrometheus(runtimes: Iterable<DeploymentRuntime>, connectors: Array<{ deploymentId: string; id: string; type: string; status: string }>): string {
+  const families = new Map<string, { help: string; type: 'counter' | 'gauge'; lines: string[] }>()
+  const put = (name: string, type: 'counter' | 'gauge', help: string, labels: Record<string, string>, value: number) => {
+    let f = families.get(name)
+    if (!f) families.set(name, (f = { help, type, lines: [] }))
+    const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')
+    f.lines.push(`${name}{${l}} ${value}`)
+  }
+  for (const rt of runtimes) {
+    for (const rule of rt.rules.ruleMetricsAll()) {
+      const rl = { deployment: rt.id, rule: rule.id }
+      const m = rule.metrics
+      put('junction_rule_matched_total', 'counter', 'Messages whose topic matched the rule FROM.', rl, m.matched)
+      put('junction_rule_passed_total', 'counter', 'Messages for which the rule produced output.', rl, m.passed)
+      put('junction_rule_no_result_total', 'counter', 'Messages the WHERE clause filtered out.', rl, m.noResult)
+      put('junction_rule_failed_total', 'counter', 'Messages on which the SQL failed.', rl, m.failed)
+      for (const a of rule.actions) {
+        const al = { ...rl, action: String(a.index), target: a.target }
+        const x = a.metrics
+        put('junction_action_matched_total', 'counter', 'Outputs handed to the action.', al, x.matched)
+        put('junction_action_success_total', 'counter', 'Outputs the resource acknowledged.', al, x.success)
+        put('junction_action_failed_total', 'counter', 'Outputs that failed permanently.', al, x.failed)
+        put('junction_action_retried_total', 'counter', 'Send attempts that were retried.', al, x.retried)
+        for (const [reason, n] of Object.entries(x.dropped)) put('junction_action_dropped_total', 'counter', 'Outputs dropped, by reason.', { ...al, reason }, n)
+        put('junction_action_queuing', 'gauge', 'Outputs waiting in the action queue.', al, x.queuing)
+        put('junction_action_inflight', 'gauge', 'Outputs sent and not yet acknowledged.', al, x.inflight)
+      }
+    }
+  }
+  for (const c of connectors) {
+    put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
+  }
+  let out = ''
+  for (const [name, f] of families) out += `# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`
+  return out
+}

@@ -1,0 +1,203 @@
+import type { Channel, ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
+import { ConnectorError, compileTemplate } from '../connector-api/index.js'
+import type { EmbeddedBroker } from '../broker/embedded-broker.js'
+import type { RuleEngine } from '../rules/rule-engine.js'
+import type { CompiledRuleSql } from '../rules/sql/index.js'
+import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
+import { DiskBuffer } from './disk-buffer.js'
+import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
+import { ActionMetrics, RuleMetrics } from './metrics.js'
+
+export interface RepublishParams { topic: string; qos: 0 | 1 | 2; retain: boolean; payload: string }
+
+export type ActionTarget =
+  | { readonly kind: 'connector'; readonly connectorId: string; readonly definition: ConnectorDefinition; readonly params: Record<string, unknown> }
+  | { readonly kind: 'republish'; readonly params: RepublishParams }
+
+export interface ActionSpec {
+  readonly target: ActionTarget
+  readonly options: ActionOptions
+  /** Gets the messages this action finally fails (permanent error) or drops as expired. */
+  readonly fallback?: ActionSpec
+}
+
+export interface RuleSpec {
+  readonly id: string
+  readonly sql: CompiledRuleSql
+  readonly actions: readonly ActionSpec[]
+}
+
+/** What a rule runtime needs from its deployment. */
+export interface RuleRuntimeHost {
+  connector(id: string): ManagedConnector | undefined
+  onConnectorStatus(id: string, listener: (view: ConnectorStatusView) => void): () => void
+  broker(): EmbeddedBroker | undefined
+  /** Directory for an action's disk buffer. */
+  bufferDir(actionId: string): string
+}
+
+interface RunningAction {
+  readonly worker: ActionWorker
+  readonly target: ActionTarget
+  readonly fallback: RunningAction | undefined
+}
+
+interface RunningRule {
+  readonly metrics: RuleMetrics
+  readonly actions: readonly RunningAction[]
+}
+
+/**
+ * Turns rule specs into running pieces: an ActionWorker per action (and per fallback), fed by the
+ * engine. Replacing a rule retires its old workers: they take no new messages and finish what
+ * they hold, so an edit loses nothing queued.
+ */
+export class RuleRuntime {
+  private readonly running = new Map<string, RunningRule>()
+
+  constructor(private readonly engine: RuleEngine, private readonly host: RuleRuntimeHost, private readonly logger: ConnectorLogger) {}
+
+  install(spec: RuleSpec): void {
+    this.retire(spec.id, 'replaced')
+    const metrics = new RuleMetrics()
+    const actions = spec.actions.map((a, i) => this.startAction(`${spec.id}#${i}`, a))
+    this.running.set(spec.id, { metrics, actions })
+    this.engine.install({ id: spec.id, sql: spec.sql, metrics, actions: actions.map((a) => a.worker) })
+  }
+
+  /** Stops feeding the rule; queued messages still go out (a disk buffer is removed once empty). */
+  uninstall(id: string): void {
+    this.retire(id, 'deleted')
+  }
+
+  /** Deployment stop: drops what is queued (counted as `stopped`). */
+  stopAll(): void {
+    for (const [id, rule] of this.running) {
+      this.engine.uninstall(id)
+      for (const a of rule.actions) stopAction(a)
+    }
+    this.running.clear()
+  }
+
+  metrics(id: string): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
+    const r = this.running.get(id)
+    if (!r) return undefined
+    return {
+      rule: r.metrics.snapshot(),
+      actions: r.actions.map((a) => ({ ...a.worker.metrics.snapshot(), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot() } : {}) })),
+    }
+  }
+
+  /** Every action metrics object that sends through `connectorId` (for the connector's totals). */
+  actionMetricsOf(connectorId: string): ActionMetrics[] {
+    const out: ActionMetrics[] = []
+    const visit = (a: RunningAction | undefined) => {
+      if (!a) return
+      if (a.target.kind === 'connector' && a.target.connectorId === connectorId) out.push(a.worker.metrics)
+      visit(a.fallback)
+    }
+    for (const r of this.running.values()) for (const a of r.actions) visit(a)
+    return out
+  }
+
+  ruleMetricsAll(): Array<{ id: string; metrics: RuleMetrics; actions: Array<{ index: number; target: string; metrics: ActionMetrics }> }> {
+    return [...this.running].map(([id, r]) => ({
+      id, metrics: r.metrics,
+      actions: r.actions.map((a, index) => ({ index, target: a.target.kind === 'connector' ? a.target.connectorId : 'republish', metrics: a.worker.metrics })),
+    }))
+  }
+
+  /** Waits until no action of the rule holds a message (tests, benchmarks). */
+  async drained(id: string, timeoutMs = 30_000): Promise<boolean> {
+    const r = this.running.get(id)
+    if (!r) return true
+    const all = r.actions.flatMap((a) => (a.fallback ? [a.worker, a.fallback.worker] : [a.worker]))
+    return (await Promise.all(all.map((w) => w.drained(timeoutMs)))).every(Boolean)
+  }
+
+  /**
+   * Takes a rule out of the engine. Its workers finish what they hold, except disk-buffered ones
+   * being replaced: those stop at once and hand their queue, on disk, to the new workers.
+   */
+  private retire(id: string, why: 'replaced' | 'deleted'): void {
+    const rule = this.running.get(id)
+    if (!rule) return
+    this.engine.uninstall(id)
+    this.running.delete(id)
+    const visit = (a: RunningAction | undefined) => {
+      if (!a) return
+      const disk = a.worker.diskBuffer
+      if (disk && why === 'replaced') a.worker.stop()
+      else if (disk) void a.worker.drained(24 * 3600_000).then(() => { a.worker.stop(); disk.destroy() })
+      visit(a.fallback)
+    }
+    for (const a of rule.actions) visit(a)
+  }
+
+  private startAction(id: string, spec: ActionSpec): RunningAction {
+    const fallback = spec.fallback ? this.startAction(`${id}/fallback`, spec.fallback) : undefined
+    const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.republishSource(spec.target.params)
+    const onFinal = fallback ? (message: Record<string, unknown>) => fallback.worker.enqueue(message) : undefined
+    const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
+    const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
+    return { worker, target: spec.target, fallback }
+  }
+
+  private connectorSource(target: Extract<ActionTarget, { kind: 'connector' }>): ChannelSource {
+    let instance: object | undefined
+    let channel: Promise<Channel> | undefined
+    return {
+      acquire: async () => {
+        const connection = this.host.connector(target.connectorId)?.connection
+        if (!connection) return undefined
+        if (connection !== instance) {
+          // A new connection (edit or reconnect): open the channel again on it.
+          const old = channel
+          instance = connection
+          channel = connection.openChannel
+            ? connection.openChannel(target.params)
+            : Promise.reject(new ConnectorError('CONNECTION_FAILED', `Connector type ${target.definition.type} cannot be used in rule actions yet`, { kind: 'permanent' }))
+          old?.then((c) => c.close?.()).catch(() => {})
+        }
+        const current = channel!
+        try {
+          return await current
+        } catch (err) {
+          if (channel === current) {
+            instance = undefined
+            channel = undefined
+          }
+          throw err
+        }
+      },
+      reportLost: () => this.host.connector(target.connectorId)?.checkNow(),
+      onReady: (listener) => this.host.onConnectorStatus(target.connectorId, (view) => {
+        if (view.status === 'connected') listener()
+      }),
+    }
+  }
+
+  private republishSource(params: RepublishParams): ChannelSource {
+    const topic = compileTemplate(params.topic)
+    const payload = compileTemplate(params.payload)
+    const channel: Channel = {
+      send: async (message) => {
+        const broker = this.host.broker()
+        if (!broker) throw new ConnectorError('CONNECTION_LOST', 'The deployment broker is not running', { kind: 'not_connected' })
+        const t = topic(message)
+        if (t === '' || /[+#]/.test(t)) throw new ConnectorError('CONNECTION_FAILED', `Cannot republish to topic "${t}"`, { kind: 'permanent', hint: 'The rendered topic must be non-empty and contain no wildcards.' })
+        await broker.publish({ topic: t, payload: payload(message), qos: params.qos, retain: params.retain })
+      },
+    }
+    return {
+      acquire: async () => (this.host.broker() ? channel : undefined),
+      reportLost: () => {},
+      onReady: () => () => {},
+    }
+  }
+}
+
+function stopAction(a: RunningAction): void {
+  a.worker.stop()
+  if (a.fallback) stopAction(a.fallback)
+}
