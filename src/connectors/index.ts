@@ -1,6 +1,7 @@
 import type { ConnectorDefinition } from '../connector-api/index.js'
 import { kafkaConnector } from './kafka/definition.js'
+import { mqttConnector } from './mqtt/definition.js'
 import { postgresqlConnector } from './postgresql/definition.js'
 
 /** The built-in connector types, in the order the type picker shows them. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector]
+export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector]

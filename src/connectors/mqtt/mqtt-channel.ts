@@ -1,0 +1,105 @@
+import {
+  BatchError, ConnectorError, compileTemplate, errorMessage,
+  type Channel, type ChannelMessage, type Render,
+} from '../../connector-api/index.js'
+import type { MqttParams } from './config-schema.js'
+
+/** What a channel needs from its connector: one publish on the live connection. */
+export interface Publisher {
+  /**
+   * Publishes one message; resolves when the broker acknowledged it (QoS 1 and 2) or it was
+   * written to the socket (QoS 0). Throws a classified ConnectorError.
+   */
+  publish(message: OutgoingMessage, signal: AbortSignal): Promise<void>
+  /** Throws a `not_connected` ConnectorError when there is no live connection. */
+  assertConnected(): void
+  /** The broker's maximum packet size (MQTT 5 CONNACK), if it announced one. */
+  readonly maximumPacketSize: number | undefined
+}
+
+export interface OutgoingMessage {
+  readonly topic: string
+  readonly payload: Buffer
+  readonly qos: 0 | 1 | 2
+  readonly retain: boolean
+  readonly userProperties: Record<string, string> | undefined
+}
+
+/**
+ * One rule action publishing to the broker: topic, payload and user property templates are
+ * compiled once; each message is rendered, checked and published. Nothing is queued here: a
+ * message that cannot be sent now fails at once with an error whose kind tells the runtime what
+ * to do (the runtime's queue is the only buffer).
+ */
+export class MqttChannel implements Channel {
+  private readonly topic: Render
+  private readonly payload: Render
+  private readonly userProperties: ReadonlyArray<readonly [string, Render]>
+
+  constructor(private readonly publisher: Publisher, private readonly params: MqttParams) {
+    this.topic = compile(params.topic, 'topic')
+    this.payload = compile(params.payload, 'payload')
+    this.userProperties = Object.entries(params.userProperties ?? {}).map(([name, t]) => [name, compile(t, `userProperties.${name}`)] as const)
+  }
+
+  async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    await this.publisher.publish(this.render(message), signal)
+  }
+
+  /** Publishes all at once and waits for every acknowledgement; only the failed indexes are reported. */
+  async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
+    this.publisher.assertConnected() // nothing was sent: the whole batch is not_connected
+    const results = await Promise.allSettled(messages.map((m) => this.send(m, signal)))
+    const failures = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, error: asConnectorError(r.reason) }] : []))
+    if (failures.length > 0) throw new BatchError(failures)
+  }
+
+  /** The MQTT message for one rule output, or a `permanent` error when it cannot be valid. */
+  render(message: ChannelMessage): OutgoingMessage {
+    const topic = this.topic(message)
+    const problem = topicProblem(topic)
+    if (problem) {
+      throw new ConnectorError('INVALID_TOPIC', `Cannot publish: ${problem}`, {
+        kind: 'permanent',
+        hint: `Check the action's topic template (${this.params.topic}): it must render to a topic name without + or #, and not be empty.`,
+      })
+    }
+    const payload = Buffer.from(this.payload(message), 'utf8')
+    const max = this.publisher.maximumPacketSize
+    // A lower bound of the PUBLISH packet's size: the broker would drop the connection for a larger one.
+    if (max !== undefined && payload.length + Buffer.byteLength(topic) + 4 > max) {
+      throw new ConnectorError('MESSAGE_TOO_LARGE', `Cannot publish ${payload.length} bytes to "${topic}": the broker accepts packets of at most ${max} bytes`, {
+        kind: 'permanent', hint: "Make the payload smaller (e.g. select fewer fields), or raise the broker's maximum packet size.",
+      })
+    }
+    let userProperties: Record<string, string> | undefined
+    if (this.userProperties.length > 0) {
+      userProperties = {}
+      for (const [name, render] of this.userProperties) userProperties[name] = render(message)
+    }
+    return { topic, payload, qos: this.params.qos, retain: this.params.retain, userProperties }
+  }
+}
+
+/** Why `topic` cannot be published to, or undefined when it can (MQTT 3.1.1 section 4.7, MQTT 5 section 4.7). */
+export function topicProblem(topic: string): string | undefined {
+  if (topic === '') return 'the topic renders empty'
+  if (topic.includes('+') || topic.includes('#')) return `the topic "${topic}" contains a wildcard (+ or #)`
+  if (topic.includes('\u0000')) return 'the topic contains a NUL character'
+  if (Buffer.byteLength(topic, 'utf8') > 65_535) return 'the topic is longer than 65535 bytes'
+  return undefined
+}
+
+function compile(template: string, field: string): Render {
+  try {
+    return compileTemplate(template)
+  } catch (err) {
+    throw new ConnectorError('INVALID_PARAMS', `The ${field} template is invalid: ${errorMessage(err)}`, {
+      kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${clientid}; indexes like ${payload.list[1]}.',
+    })
+  }
+}
+
+function asConnectorError(err: unknown): ConnectorError {
+  return err instanceof ConnectorError ? err : new ConnectorError('CONNECTION_FAILED', errorMessage(err), { kind: 'retryable', cause: err })
+}

@@ -1,0 +1,631 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server, type Socket } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { connectAsync, ErrorWithReasonCode, type IPublishPacket, type MqttClient } from 'mqtt'
+import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
+import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError } from '../../src/connectors/mqtt/classify-error.js'
+import type { MqttConfig, MqttParams } from '../../src/connectors/mqtt/config-schema.js'
+import { mqttConnector } from '../../src/connectors/mqtt/definition.js'
+import { parseServer } from '../../src/connectors/mqtt/server-address.js'
+import { validateWithSchema } from '../../src/core/schema-validation.js'
+import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
+import { sharedMosquitto, startPrivateMosquitto, type MosquittoAddress, type PrivateMosquitto } from '../support/mosquitto.js'
+
+const shared = sharedMosquitto()
+const serverOf = (b: MosquittoAddress) => `${b.host}:${b.port}`
+/** A connector ID no other test (or concurrent run) uses: the client ID derives from it. */
+const uniqueId = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`
+
+connectorBattery({
+  definition: mqttConnector,
+  goodConfig: () => ({ server: serverOf(shared) }),
+  withAddress: (host, port) => ({ server: `${host}:${port}` }),
+})
+
+const make = (config: Record<string, unknown>, ctx: ConnectorContext = testContext(uniqueId('mqtt-test'))): Connector<MqttParams> =>
+  mqttConnector.create(withDefaults(mqttConnector, config) as MqttConfig, ctx)
+const probe = (config: Record<string, unknown>, ms = 15_000) => make(config).probe(AbortSignal.timeout(ms))
+const stepsOf = (r: ProbeResult) => r.steps.map((s) => [s.name, s.ok])
+const errorCode = (r: ProbeResult) => (r.ok ? 'ok' : r.error.code)
+const params = (p: Partial<MqttParams> & { topic: string }): MqttParams => {
+  const r = validateWithSchema<MqttParams>(mqttConnector.paramsSchema, p, 'params')
+  if (!r.ok) assert.fail(`invalid params: ${JSON.stringify(r.errors)}`)
+  return r.value
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `work`'s outcome, or 'still waiting' once `ms` have passed. */
+async function within<T>(work: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'still waiting'>((resolve) => { timer = setTimeout(() => resolve('still waiting'), ms) })
+  try {
+    return await Promise.race([work.then((value) => ({ value }), (error: unknown) => ({ error })), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Calls health every 100 ms until `done` holds or `withinMs` passes; returns the last answer. */
+async function pollHealth(c: Connector, done: (h: Health) => boolean, withinMs = 15_000): Promise<Health> {
+  const deadline = Date.now() + withinMs
+  for (;;) {
+    const h = await c.health(AbortSignal.timeout(10_000))
+    if (done(h) || Date.now() > deadline) return h
+    await sleep(100)
+  }
+}
+
+/** A plain mqtt.js subscriber that collects what arrives on `filter`. */
+async function subscriber(broker: MosquittoAddress, filter: string): Promise<{ received: IPublishPacket[]; waitFor(n: number, ms?: number): Promise<IPublishPacket[]>; end(): Promise<void> }> {
+  const client: MqttClient = await connectAsync({ host: broker.host, port: broker.port, protocolVersion: 5, reconnectPeriod: 0, clientId: uniqueId('sub') })
+  const received: IPublishPacket[] = []
+  client.on('message', (_topic, _payload, packet) => { received.push(packet) })
+  await client.subscribeAsync(filter, { qos: 2 })
+  return {
+    received,
+    async waitFor(n, ms = 10_000) {
+      const deadline = Date.now() + ms
+      while (received.length < n && Date.now() < deadline) await sleep(20)
+      return received
+    },
+    end: () => client.endAsync(true),
+  }
+}
+
+/** A TCP server that accepts connections and never answers. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((s) => { sockets.add(s); s.on('error', () => {}) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }),
+  }
+}
+
+describe('mqtt config and params', () => {
+  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(mqttConnector.configSchema, config, 'config')
+  const paths = (config: unknown) => {
+    const r = validate(config)
+    assert.equal(r.ok, false, 'expected the config to be rejected')
+    return r.ok ? [] : r.errors.map((e) => e.path)
+  }
+
+  it('fills in every default', () => {
+    const r = validate({ server: 'broker:1883' })
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.deepEqual(r.value, {
+      server: 'broker:1883', protocolVersion: '5', keepaliveS: 60, cleanStart: true, connectTimeoutMs: 5000,
+      tls: { enable: false, verify: true },
+      resource: { healthCheckIntervalMs: 15_000, startTimeoutMs: 5_000 },
+    })
+  })
+
+  it('accepts host, host:port and bracketed IPv6; rejects the rest with their paths', () => {
+    for (const server of ['broker', 'broker.example.com:8883', '10.0.0.1:1', '[::1]:1883', '[::1]']) assert.ok(validate({ server }).ok, server)
+    for (const server of ['', 'mqtt://broker:1883', 'broker:0', 'broker:65536', 'a b:1883', 'broker:1883,other:1883', '::1:1883']) {
+      assert.deepEqual(paths({ server }), ['config.server'], server)
+    }
+    assert.deepEqual(paths({}), ['config.server'])
+    assert.deepEqual(paths({ server: 'b', protocolVersion: '4' }), ['config.protocolVersion'])
+    assert.deepEqual(paths({ server: 'b', bogus: 1 }), ['config.bogus'])
+    assert.deepEqual(paths({ server: 'b', tls: { enable: true, bogus: 1 } }), ['config.tls.bogus'])
+    assert.deepEqual(paths({ server: 'b', keepaliveS: -1 }), ['config.keepaliveS'])
+    assert.equal(validate({ server: 'b', password: 'p' }).ok, false, 'a password needs a username')
+    assert.equal(validate({ server: 'b', username: 'u', password: 'p' }).ok, true)
+  })
+
+  it('parses the server with the default port of the transport', () => {
+    assert.deepEqual(parseServer('broker', false), { host: 'broker', port: 1883, address: 'broker:1883' })
+    assert.deepEqual(parseServer('broker', true), { host: 'broker', port: 8883, address: 'broker:8883' })
+    assert.deepEqual(parseServer('broker:2000', true), { host: 'broker', port: 2000, address: 'broker:2000' })
+    assert.deepEqual(parseServer('[::1]:1884', false), { host: '::1', port: 1884, address: '[::1]:1884' })
+    assert.deepEqual(parseServer('[::1]', false), { host: '::1', port: 1883, address: '[::1]:1883' })
+  })
+
+  it('marks the password secret and describes every field', () => {
+    const props = mqttConnector.configSchema.properties as Record<string, { description?: string; writeOnly?: boolean }>
+    assert.equal(props.password?.writeOnly, true)
+    for (const [name, schema] of Object.entries(props)) assert.ok(schema.description, `${name} has a description`)
+    for (const [name, schema] of Object.entries(mqttConnector.paramsSchema.properties as Record<string, { description?: string }>)) {
+      assert.ok(schema.description, `params.${name} has a description`)
+    }
+  })
+
+  it('params: topic required, defaults filled, qos limited to 0..2, nothing unknown', () => {
+    assert.deepEqual(params({ topic: 't' }), { topic: 't', qos: 1, retain: false, payload: '${.}' })
+    const v = (p: unknown) => validateWithSchema(mqttConnector.paramsSchema, p, 'params')
+    const bad = v({ qos: 3, retain: 'yes', extra: 1, userProperties: { a: 1 } })
+    assert.ok(!bad.ok)
+    assert.deepEqual(bad.errors.map((e) => e.path).sort(), ['params.extra', 'params.qos', 'params.retain', 'params.topic', 'params.userProperties.a'])
+  })
+})
+
+describe('mqtt probe against the shared broker', () => {
+  it('walks resolve, connect, authenticate and names the probe client ID', async () => {
+    const r = await make({ server: serverOf(shared) }, testContext('conn42')).probe(AbortSignal.timeout(15_000))
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['authenticate', true]])
+    assert.match(r.steps[2]?.detail ?? '', /^MQTT 5 anonymous, client ID "junction-conn42-probe"/)
+  })
+
+  it('speaks MQTT 3.1.1 too', async () => {
+    const r = await probe({ server: serverOf(shared), protocolVersion: '3.1.1', clientId: uniqueId('v311') })
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.match(r.steps[2]?.detail ?? '', /^MQTT 3\.1\.1 anonymous/)
+  })
+
+  it('a server that accepts TCP but never answers CONNECT is TIMEOUT at the authenticate step, within the connect timeout', async () => {
+    const silent = await silentServer()
+    try {
+      const t0 = Date.now()
+      const r = await probe({ server: `127.0.0.1:${silent.port}`, connectTimeoutMs: 500 })
+      assert.equal(errorCode(r), 'TIMEOUT', JSON.stringify(r))
+      assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['authenticate', false]])
+      assert.ok(Date.now() - t0 < 5_000, 'bounded by connectTimeoutMs, not a default')
+    } finally {
+      await silent.close()
+    }
+  })
+
+  it('a Test does not take over the running connection (it uses its own client ID)', async () => {
+    const ctx = testContext(uniqueId('takeover'))
+    const c = make({ server: serverOf(shared) }, ctx)
+    await c.start(AbortSignal.timeout(10_000))
+    try {
+      const r = await make({ server: serverOf(shared) }, ctx).probe(AbortSignal.timeout(10_000))
+      assert.ok(r.ok, JSON.stringify(r))
+      await sleep(200)
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('a second client with the same client ID takes over: health says so', async () => {
+    const ctx = testContext(uniqueId('dup'))
+    const first = make({ server: serverOf(shared) }, ctx)
+    const second = make({ server: serverOf(shared) }, ctx)
+    await first.start(AbortSignal.timeout(10_000))
+    try {
+      await second.start(AbortSignal.timeout(10_000))
+      const h = await pollHealth(first, (x) => x.status === 'disconnected', 10_000)
+      assert.ok(h.status === 'disconnected' && h.code === 'CONNECTION_LOST', JSON.stringify(h))
+      assert.match(h.status === 'disconnected' ? h.reason : '', new RegExp(`another client connected with client ID "junction-${ctx.connectorId}"`))
+      assert.deepEqual(await second.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await first.stop()
+      await second.stop()
+    }
+  })
+})
+
+describe('mqtt channel: publish to the shared broker', () => {
+  let c: Connector<MqttParams>
+  const run = randomBytes(4).toString('hex')
+  before(async () => {
+    c = make({ server: serverOf(shared) })
+    await c.start(AbortSignal.timeout(10_000))
+  })
+  after(() => c?.stop())
+
+  it('renders topic and payload templates; a missing field renders as null', async () => {
+    const sub = await subscriber(shared, `out/${run}-a/#`)
+    try {
+      const ch = await c.openChannel!(params({ topic: 'out/${clientid}', payload: '${payload.temp}' }))
+      await ch.send({ clientid: `${run}-a/dev1`, payload: '{"temp":21.5}' }, AbortSignal.timeout(5_000))
+      await ch.send({ clientid: `${run}-a/dev2`, payload: { temp: -3 } }, AbortSignal.timeout(5_000))
+      await ch.send({ clientid: `${run}-a/dev3`, payload: '{"humidity":40}' }, AbortSignal.timeout(5_000))
+      const got = await sub.waitFor(3)
+      assert.deepEqual(got.map((p) => [p.topic, p.payload.toString()]), [
+        [`out/${run}-a/dev1`, '21.5'],
+        [`out/${run}-a/dev2`, '-3'],
+        [`out/${run}-a/dev3`, 'null'],
+      ])
+      assert.ok(got.every((p) => p.qos === 1 && !p.retain), JSON.stringify(got.map((p) => [p.qos, p.retain])))
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('the default payload is the whole output as JSON; QoS 0 and 2 and user properties are sent as asked', async () => {
+    const sub = await subscriber(shared, `out/${run}-b/#`)
+    try {
+      const whole = await c.openChannel!(params({ topic: `out/${run}-b/whole`, qos: 2, userProperties: { device: '${clientid}', fixed: 'x' } }))
+      const zero = await c.openChannel!(params({ topic: `out/${run}-b/zero`, qos: 0 }))
+      const out = { clientid: 'dev-9', payload: '{"temp":1}', qos: 0 }
+      await whole.send(out, AbortSignal.timeout(5_000))
+      await zero.send({ n: 1 }, AbortSignal.timeout(5_000))
+      const got = await sub.waitFor(2)
+      const byTopic = new Map(got.map((p) => [p.topic, p]))
+      const w = byTopic.get(`out/${run}-b/whole`)
+      assert.ok(w, 'the QoS 2 message arrived')
+      assert.deepEqual(JSON.parse(w.payload.toString()), out)
+      assert.equal(w.qos, 2)
+      assert.deepEqual({ ...w.properties?.userProperties }, { device: 'dev-9', fixed: 'x' })
+      assert.equal(byTopic.get(`out/${run}-b/zero`)?.payload.toString(), '{"n":1}')
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('a topic that renders with a wildcard or empty fails permanently, and nothing is published', async () => {
+    const sub = await subscriber(shared, `out/${run}-c/#`)
+    try {
+      const ch = await c.openChannel!(params({ topic: `out/${run}-c/\${payload.t}` }))
+      for (const t of ['#', '+', 'a/#']) {
+        await assert.rejects(ch.send({ payload: { t } }, AbortSignal.timeout(5_000)), (err: unknown) => {
+          assert.ok(err instanceof ConnectorError, String(err))
+          assert.equal(err.code, 'INVALID_TOPIC')
+          assert.equal(err.kind, 'permanent')
+          return true
+        })
+      }
+      const empty = await c.openChannel!(params({ topic: '${t}' }))
+      await assert.rejects(empty.send({ t: '' }, AbortSignal.timeout(5_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'INVALID_TOPIC' && err.kind === 'permanent')
+      await ch.send({ payload: { t: 'ok' } }, AbortSignal.timeout(5_000))
+      const got = await sub.waitFor(1)
+      await sleep(200)
+      assert.deepEqual(sub.received.map((p) => p.topic), [`out/${run}-c/ok`])
+      assert.equal(got.length, 1)
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('sendBatch publishes all and reports only the failed indexes', async () => {
+    const sub = await subscriber(shared, `out/${run}-d/#`)
+    try {
+      const ch = await c.openChannel!(params({ topic: `out/${run}-d/\${n}` }))
+      const batch = [{ n: 'a' }, { n: '#' }, { n: 'c' }, { n: '+' }]
+      await assert.rejects(ch.sendBatch!(batch, AbortSignal.timeout(5_000)), (err: unknown) => {
+        assert.ok(err instanceof BatchError, String(err))
+        assert.deepEqual(err.failures.map((f) => [f.index, f.error.code]), [[1, 'INVALID_TOPIC'], [3, 'INVALID_TOPIC']])
+        return true
+      })
+      const got = await sub.waitFor(2)
+      assert.deepEqual(got.map((p) => p.topic).sort(), [`out/${run}-d/a`, `out/${run}-d/c`])
+      await ch.sendBatch!([{ n: 'e' }, { n: 'f' }], AbortSignal.timeout(5_000))
+      assert.equal((await sub.waitFor(4)).length, 4)
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('many QoS 1 publishes at once are all acknowledged (more than the broker\'s receive maximum)', async () => {
+    const sub = await subscriber(shared, `out/${run}-e/#`)
+    try {
+      const ch = await c.openChannel!(params({ topic: `out/${run}-e/x` }))
+      await Promise.all(Array.from({ length: 300 }, (_, i) => ch.send({ i }, AbortSignal.timeout(10_000))))
+      assert.equal((await sub.waitFor(300)).length, 300)
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('user properties need MQTT 5: openChannel refuses them on 3.1.1', async () => {
+    const v3 = make({ server: serverOf(shared), protocolVersion: '3.1.1' })
+    await v3.start(AbortSignal.timeout(10_000))
+    try {
+      await assert.rejects(v3.openChannel!(params({ topic: 't', userProperties: { a: 'b' } })), (err: unknown) =>
+        err instanceof ConnectorError && err.code === 'INVALID_PARAMS' && err.kind === 'permanent')
+    } finally {
+      await v3.stop()
+    }
+  })
+})
+
+describe('mqtt authentication and ACL (private broker with a password file)', () => {
+  let broker: PrivateMosquitto
+  before(async () => {
+    broker = await startPrivateMosquitto({ users: { alice: 'right-pw' }, acl: 'user alice\ntopic readwrite allowed/#\n' })
+  })
+  after(() => broker?.destroy())
+
+  for (const protocolVersion of ['5', '3.1.1']) {
+    it(`MQTT ${protocolVersion}: the right password passes every step`, async () => {
+      const r = await probe({ server: serverOf(broker), protocolVersion, username: 'alice', password: 'right-pw' })
+      assert.ok(r.ok, JSON.stringify(r))
+      assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['authenticate', true]])
+      assert.match(r.steps[2]?.detail ?? '', /as user "alice"/)
+    })
+
+    it(`MQTT ${protocolVersion}: a wrong password is AUTHENTICATION_FAILED at authenticate, and never shown`, async () => {
+      const r = await probe({ server: serverOf(broker), protocolVersion, username: 'alice', password: 'wrong-pw' })
+      assert.equal(errorCode(r), 'AUTHENTICATION_FAILED', JSON.stringify(r))
+      assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['authenticate', false]])
+      assert.ok(!r.ok && /username and password/.test(r.error.hint), JSON.stringify(r))
+      assert.ok(!JSON.stringify(r).includes('wrong-pw'))
+    })
+
+    it(`MQTT ${protocolVersion}: no credentials where anonymous is off is AUTHENTICATION_FAILED with a hint to set them`, async () => {
+      const r = await probe({ server: serverOf(broker), protocolVersion })
+      assert.equal(errorCode(r), 'AUTHENTICATION_FAILED', JSON.stringify(r))
+      assert.ok(!r.ok && /anonymous/.test(r.error.hint), JSON.stringify(r))
+    })
+  }
+
+  it('start with a wrong password throws AUTHENTICATION_FAILED', async () => {
+    const c = make({ server: serverOf(broker), username: 'alice', password: 'wrong-pw' })
+    try {
+      await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'AUTHENTICATION_FAILED')
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('MQTT 5: a publish the ACL denies fails permanently with NOT_PERMITTED; an allowed one succeeds', async () => {
+    const c = make({ server: serverOf(broker), username: 'alice', password: 'right-pw' })
+    await c.start(AbortSignal.timeout(10_000))
+    try {
+      const denied = await c.openChannel!(params({ topic: 'denied/x' }))
+      await assert.rejects(denied.send({ a: 1 }, AbortSignal.timeout(5_000)), (err: unknown) => {
+        assert.ok(err instanceof ConnectorError, String(err))
+        assert.equal(err.code, 'NOT_PERMITTED')
+        assert.equal(err.kind, 'permanent')
+        return true
+      })
+      const allowed = await c.openChannel!(params({ topic: 'allowed/x' }))
+      await allowed.send({ a: 1 }, AbortSignal.timeout(5_000))
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('MQTT 3.1.1: the broker drops a denied publish silently (why 5 is the default)', async () => {
+    const c = make({ server: serverOf(broker), protocolVersion: '3.1.1', username: 'alice', password: 'right-pw' })
+    await c.start(AbortSignal.timeout(10_000))
+    try {
+      const denied = await c.openChannel!(params({ topic: 'denied/x' }))
+      await denied.send({ a: 1 }, AbortSignal.timeout(5_000)) // acknowledged, though nobody will ever get it
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('mqtt broker limits (private broker with max_packet_size)', () => {
+  let broker: PrivateMosquitto
+  before(async () => {
+    broker = await startPrivateMosquitto({ config: ['max_packet_size 200'] })
+  })
+  after(() => broker?.destroy())
+
+  it('the Test reports the limit; a larger message fails permanently without costing the connection', async () => {
+    const r = await probe({ server: serverOf(broker) })
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.match(r.steps[2]?.detail ?? '', /maximum packet 200 bytes/)
+    const c = make({ server: serverOf(broker) })
+    await c.start(AbortSignal.timeout(10_000))
+    try {
+      const ch = await c.openChannel!(params({ topic: 'big/x', payload: '${payload}' }))
+      await assert.rejects(ch.send({ payload: 'x'.repeat(500) }, AbortSignal.timeout(5_000)), (err: unknown) =>
+        err instanceof ConnectorError && err.code === 'MESSAGE_TOO_LARGE' && err.kind === 'permanent')
+      await ch.send({ payload: 'small' }, AbortSignal.timeout(5_000))
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('mqtt outage (private broker)', () => {
+  let broker: PrivateMosquitto
+  before(async () => {
+    broker = await startPrivateMosquitto()
+  })
+  after(() => broker?.destroy())
+
+  it('health goes disconnected with a code when the broker stops; a new instance connects when it is back', async () => {
+    const config = { server: serverOf(broker), connectTimeoutMs: 1_000 }
+    const c = make(config)
+    try {
+      await c.start(AbortSignal.timeout(10_000))
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+      const ch = await c.openChannel!(params({ topic: 'x/y' }))
+
+      await broker.stop()
+      const down = await pollHealth(c, (h) => h.status === 'disconnected', 10_000)
+      assert.ok(down.status === 'disconnected' && ['CONNECTION_LOST', 'CONNECTION_REFUSED'].includes(down.code), JSON.stringify(down))
+      assert.ok(down.status === 'disconnected' && down.reason.length > 0)
+
+      // A send while down fails at once as not_connected: nothing is buffered inside mqtt.js.
+      const sent = await within(ch.send({ a: 1 }, AbortSignal.timeout(30_000)), 2_000)
+      assert.ok(sent !== 'still waiting', 'the send did not hang')
+      assert.ok('error' in sent && sent.error instanceof ConnectorError && sent.error.kind === 'not_connected', JSON.stringify(sent))
+
+      await broker.start()
+      // This instance does not reconnect by itself (the runtime replaces it), so its status stays honest.
+      const still = await c.health(AbortSignal.timeout(5_000))
+      assert.equal(still.status, 'disconnected')
+    } finally {
+      await c.stop()
+    }
+    const next = make(config)
+    try {
+      await next.start(AbortSignal.timeout(10_000))
+      const up = await pollHealth(next, (h) => h.status === 'connected', 10_000)
+      assert.deepEqual(up, { status: 'connected' })
+    } finally {
+      await next.stop()
+    }
+  })
+
+  it('start against the stopped broker is CONNECTION_REFUSED', async () => {
+    await broker.stop()
+    const c = make({ server: serverOf(broker) })
+    try {
+      await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'CONNECTION_REFUSED')
+    } finally {
+      await c.stop()
+      await broker.start()
+    }
+  })
+
+  it('a hung broker: health is TIMEOUT within the connect timeout, a send gives up with its signal; both recover when it answers again', async () => {
+    const c = make({ server: serverOf(broker), connectTimeoutMs: 500 })
+    try {
+      await c.start(AbortSignal.timeout(10_000))
+      const ch = await c.openChannel!(params({ topic: 'x/hung' }))
+      broker.freeze()
+      const h = await within(c.health(AbortSignal.timeout(10_000)), 5_000)
+      assert.ok(h !== 'still waiting' && 'value' in h, JSON.stringify(h))
+      assert.ok(h.value.status === 'disconnected' && h.value.code === 'TIMEOUT', JSON.stringify(h.value))
+
+      const sent = await within(ch.send({ a: 1 }, AbortSignal.timeout(300)), 5_000)
+      assert.ok(sent !== 'still waiting' && 'error' in sent, JSON.stringify(sent))
+      assert.ok(sent.error instanceof ConnectorError && sent.error.code === 'TIMEOUT' && sent.error.kind === 'retryable', String(sent.error))
+
+      broker.thaw()
+      const up = await pollHealth(c, (x) => x.status === 'connected', 10_000)
+      assert.deepEqual(up, { status: 'connected' })
+    } finally {
+      broker.thaw()
+      await c.stop()
+    }
+  })
+
+  it('stop is idempotent and fails a send still waiting for its acknowledgement', async () => {
+    const c = make({ server: serverOf(broker) })
+    await c.start(AbortSignal.timeout(10_000))
+    const ch: Channel = await c.openChannel!(params({ topic: 'x/stop' }))
+    broker.freeze()
+    try {
+      const pending = within(ch.send({ a: 1 }, AbortSignal.timeout(30_000)), 3_000)
+      await sleep(100)
+      await c.stop()
+      await c.stop()
+      const r = await pending
+      assert.ok(r !== 'still waiting' && 'error' in r, JSON.stringify(r))
+      assert.ok(r.error instanceof ConnectorError && r.error.kind === 'not_connected', String(r.error))
+      assert.equal((await c.health(AbortSignal.timeout(1_000))).status, 'disconnected')
+    } finally {
+      broker.thaw()
+    }
+  })
+})
+
+describe('mqtt TLS (private broker with a self-signed certificate)', () => {
+  let broker: PrivateMosquitto
+  before(async () => {
+    broker = await startPrivateMosquitto({ tls: true })
+  })
+  after(() => broker?.destroy())
+
+  it('verifying the self-signed certificate fails at the tls step with TLS_FAILED', async () => {
+    const r = await probe({ server: serverOf(broker), tls: { enable: true } })
+    assert.equal(errorCode(r), 'TLS_FAILED', JSON.stringify(r))
+    assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['tls', false]])
+  })
+
+  it('with verify off every step passes, and the detail says the certificate was not verified', async () => {
+    const r = await probe({ server: serverOf(broker), tls: { enable: true, verify: false } })
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['tls', true], ['authenticate', true]])
+    assert.match(r.steps[2]?.detail ?? '', /TLSv1\.[23].*not verified/)
+    assert.match(r.steps[3]?.detail ?? '', /over TLS/)
+  })
+
+  it('verified against the given CA certificate: probe, start and a publish work', async () => {
+    const config = { server: serverOf(broker), tls: { enable: true, caCert: broker.certPem } }
+    const r = await probe(config)
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.match(r.steps[2]?.detail ?? '', /certificate verified/)
+    const c = make(config)
+    try {
+      await c.start(AbortSignal.timeout(10_000))
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+      await (await c.openChannel!(params({ topic: 'tls/x' }))).send({ a: 1 }, AbortSignal.timeout(5_000))
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('start follows the same TLS settings: an unverified certificate is TLS_FAILED', async () => {
+    const c = make({ server: serverOf(broker), tls: { enable: true } })
+    try {
+      await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'TLS_FAILED')
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('TLS against a plain MQTT port is TLS_FAILED at the tls step, with a hint about the port', async () => {
+    const r = await probe({ server: serverOf(shared), tls: { enable: true, verify: false } })
+    assert.equal(errorCode(r), 'TLS_FAILED', JSON.stringify(r))
+    assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['tls', false]])
+    assert.ok(!r.ok && /does not seem to speak TLS/.test(r.error.hint), JSON.stringify(r))
+  })
+
+  it('plain MQTT against the TLS port fails at authenticate', async () => {
+    const r = await probe({ server: serverOf(broker), connectTimeoutMs: 2_000 })
+    assert.equal(r.ok, false)
+    assert.deepEqual(stepsOf(r), [['resolve', true], ['connect', true], ['authenticate', false]])
+    assert.ok(!r.ok && ['CONNECTION_FAILED', 'CONNECTION_LOST', 'TIMEOUT'].includes(r.error.code), JSON.stringify(r))
+  })
+})
+
+describe('mqtt error classification (no broker needed)', () => {
+  const ctx = { target: 'b:1883', phase: 'connect', tls: false, clientId: 'cid', username: 'u' } as const
+  const rc = (code: number, message = 'x') => new ErrorWithReasonCode(message, code)
+
+  it('maps CONNACK codes of both protocol versions', () => {
+    const cases: Array<[number, string]> = [
+      [4, 'AUTHENTICATION_FAILED'], [0x86, 'AUTHENTICATION_FAILED'], [5, 'AUTHENTICATION_FAILED'], [0x87, 'AUTHENTICATION_FAILED'],
+      [0x8a, 'NOT_PERMITTED'], [2, 'CONNECTION_FAILED'], [0x85, 'CONNECTION_FAILED'], [1, 'CONNECTION_FAILED'], [0x84, 'CONNECTION_FAILED'],
+      [3, 'CONNECTION_FAILED'], [0x80, 'CONNECTION_FAILED'],
+    ]
+    for (const [code, expected] of cases) {
+      const e = classifyMqttError(rc(code), ctx)
+      assert.equal(e.code, expected, `CONNACK ${code}`)
+      assert.ok((e.hint ?? '').length > 0)
+    }
+    assert.match(classifyMqttError(rc(2), ctx).hint ?? '', /clientId/)
+    assert.match(classifyMqttError(rc(0x85), ctx).message, /client ID "cid"/)
+    assert.match(classifyMqttError(rc(0x84), ctx).hint ?? '', /3\.1\.1/)
+  })
+
+  it('maps PUBACK codes by what the runtime should do', () => {
+    const pub = { ...ctx, phase: 'publish' } as const
+    assert.deepEqual([classifyMqttError(rc(0x87), pub)].map((e) => [e.code, e.kind]), [['NOT_PERMITTED', 'permanent']])
+    assert.deepEqual([classifyMqttError(rc(0x90), pub)].map((e) => [e.code, e.kind]), [['INVALID_TOPIC', 'permanent']])
+    assert.deepEqual([classifyMqttError(rc(0x97), pub)].map((e) => [e.code, e.kind]), [['BROKER_UNAVAILABLE', 'retryable']])
+    assert.deepEqual([classifyMqttError(rc(0x99), pub)].map((e) => [e.code, e.kind]), [['INVALID_DATA', 'permanent']])
+    assert.deepEqual([classifyMqttError(rc(0x80), pub)].map((e) => [e.code, e.kind]), [['PUBLISH_REFUSED', 'permanent']])
+  })
+
+  it('maps broken connections, mqtt.js errors and network errors', () => {
+    const conn = { ...ctx, phase: 'connection' } as const
+    assert.match(classifyMqttError(new BrokerDisconnectError(0x8e, undefined), conn).message, /another client connected/)
+    assert.equal(classifyMqttError(new BrokerDisconnectError(0x8b, undefined), conn).code, 'CONNECTION_LOST')
+    const epipe = classifyMqttError(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }), conn)
+    assert.deepEqual([epipe.code, epipe.kind], ['CONNECTION_LOST', 'not_connected'])
+    assert.match(epipe.message, /client ID "cid"/)
+    assert.equal(classifyMqttError(new Error('Keepalive timeout'), conn).code, 'TIMEOUT')
+    assert.equal(classifyMqttError(new Error('connack timeout'), ctx).code, 'TIMEOUT')
+    assert.equal(classifyMqttError(new ClosedBeforeConnackError(), ctx).code, 'CONNECTION_FAILED')
+    assert.equal(classifyMqttError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), ctx).code, 'CONNECTION_REFUSED')
+    assert.equal(classifyMqttError(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), { ...ctx, tls: true }).code, 'TLS_FAILED')
+    for (const odd of [new Error('weird'), 'a string', undefined, null, { code: 'EWEIRD' }]) {
+      const e = classifyMqttError(odd, ctx)
+      assert.equal(e.code, 'CONNECTION_FAILED')
+      assert.ok((e.hint ?? '').length > 0)
+    }
+  })
+})
+
+describe('mqtt connector: refused port for start and probe', () => {
+  it('probe against a refused port stops at connect (battery covers it) and start names the code', async () => {
+    const c = make({ server: `127.0.0.1:${await freePort()}` })
+    try {
+      await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'CONNECTION_REFUSED' && err.kind === 'not_connected')
+      assert.equal((await c.health(AbortSignal.timeout(1_000))).status, 'disconnected')
+    } finally {
+      await c.stop()
+    }
+  })
+})
