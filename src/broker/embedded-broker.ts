@@ -131,7 +131,7 @@ export class EmbeddedBroker {
       for (const topic of topics) sink.clientEvent({ kind: 'session_unsubscribed', ...who(client), topic, qos: 0 })
     })
     aedes.on('ack', (packet, client) => {
-      if (packet.cmd !== 'publish' || !client) return
+      if (packet?.cmd !== 'publish' || !client) return
       sink.clientEvent({ kind: 'message_acked', ...who(client), topic: packet.topic, qos: packet.qos, payload: packet.payload as Buffer })
     })
   }

@@ -1,7 +1,7 @@
 import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
 import type { RuleMetrics } from '../runtime/metrics.js'
 import { eventContext, publishContext } from './event-context.js'
-import type { CompiledRuleSql } from './sql/index.js'
+import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
 import { TopicIndex } from './topic-index.js'
 
 /** Where a rule's outputs go: one per action (a queue in front of a connector, or republish). */
@@ -23,6 +23,7 @@ export interface InstalledRule {
  */
 export class RuleEngine implements BrokerSink {
   private readonly topics = new TopicIndex<InstalledRule>()
+  /** Rules per event name (`client.connected`). */
   private readonly events = new Map<string, Set<InstalledRule>>()
   private readonly rules = new Map<string, InstalledRule>()
 
@@ -30,9 +31,11 @@ export class RuleEngine implements BrokerSink {
     this.uninstall(rule.id)
     this.rules.set(rule.id, rule)
     for (const source of rule.sql.sources) {
-      if (source.startsWith('$events/')) {
-        let set = this.events.get(source)
-        if (!set) this.events.set(source, (set = new Set()))
+      if (isEventSource(source)) {
+        // Keyed by event name: both of EMQX's spellings of an event topic select the same event.
+        const name = eventNameForSource(source) ?? source
+        let set = this.events.get(name)
+        if (!set) this.events.set(name, (set = new Set()))
         set.add(rule)
       } else {
         this.topics.add(source, rule)
@@ -61,8 +64,8 @@ export class RuleEngine implements BrokerSink {
   }
 
   clientEvent(event: ClientEvent): void {
-    const { topic, context } = eventContext(event)
-    const rules = this.events.get(topic)
+    const { context } = eventContext(event)
+    const rules = this.events.get(context.event as string)
     if (!rules) return
     for (const rule of rules) this.run(rule, context)
   }

@@ -1,0 +1,34 @@
+/**
+ * Compression functions (EMQX: "Compression and Decompression Functions"), Erlang's zlib
+ * equivalents: zip/unzip are raw DEFLATE, gzip/gunzip have the gzip header and trailer,
+ * zip_compress/zip_uncompress the zlib header and checksum. Compressing returns a Buffer;
+ * decompressing returns a string when the bytes are UTF-8 text, else a Buffer.
+ */
+import { deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib'
+import { type FunctionFamily, bytesArg, bytesResult, fail, spec } from './values.js'
+
+function compress(name: string, f: (b: Buffer) => Buffer) {
+  return spec(1, 1, (data) => f(bytesArg(name, data)))
+}
+
+function decompress(name: string, f: (b: Buffer) => Buffer, what: string) {
+  return spec(1, 1, (data) => {
+    const input = bytesArg(name, data)
+    let out: Buffer
+    try {
+      out = f(input)
+    } catch (e) {
+      return fail(name, `invalid ${what} data: ${(e as Error).message}`)
+    }
+    return bytesResult(out)
+  })
+}
+
+export const compressionFunctions: FunctionFamily = {
+  gunzip: decompress('gunzip', gunzipSync, 'gzip'),
+  gzip: compress('gzip', gzipSync),
+  unzip: decompress('unzip', inflateRawSync, 'deflate'),
+  zip: compress('zip', deflateRawSync),
+  zip_compress: compress('zip_compress', deflateSync),
+  zip_uncompress: decompress('zip_uncompress', inflateSync, 'zlib'),
+}
