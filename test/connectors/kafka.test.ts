@@ -3,10 +3,11 @@ import { createRequire } from 'node:module'
 import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
-import type { ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
-import { ConnectorError } from '../../src/connector-api/index.js'
+import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
 import { classifyKafkaError } from '../../src/connectors/kafka/classify-error.js'
 import { kafkaConnector } from '../../src/connectors/kafka/definition.js'
+import type { KafkaConnector } from '../../src/connectors/kafka/kafka-connector.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedKafka, startPrivateKafka, type PrivateKafka } from '../support/kafka.js'
@@ -290,6 +291,31 @@ describe('kafka connector: error classification (errors kafkajs builds, no broke
     assert.match(classifyKafkaError(conn('connect ECONNREFUSED 10.9.9.9:9092', 'ECONNREFUSED'), { ...ctx, phase: 'metadata' }).hint ?? '', /advertised\.listeners/)
   })
 
+  it('classifies write (produce) failures by what the caller should do', () => {
+    // 10 MESSAGE_TOO_LARGE, 87 INVALID_RECORD, 17 INVALID_TOPIC_EXCEPTION, 19 NOT_ENOUGH_REPLICAS, 6 NOT_LEADER_FOR_PARTITION, 56 KAFKA_STORAGE_ERROR
+    const cases: [number, string, string][] = [
+      [10, 'MESSAGE_TOO_LARGE', 'permanent'],
+      [87, 'INVALID_DATA', 'permanent'],
+      [17, 'INVALID_DATA', 'permanent'],
+      [19, 'BROKER_UNAVAILABLE', 'retryable'],
+      [56, 'BROKER_UNAVAILABLE', 'retryable'],
+      [6, 'CONNECTION_LOST', 'retryable'],
+      [3, 'TOPIC_NOT_FOUND', 'permanent'],
+      [29, 'NOT_PERMITTED', 'permanent'],
+    ]
+    for (const [code, expected, kind] of cases) {
+      const e = classifyKafkaError(wrapped(createErrorFromCode(code)), ctx)
+      assert.deepEqual([e.code, e.kind], [expected, kind], `kafka error code ${code}`)
+    }
+    const refused = new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: 'b:1', code: 'ECONNREFUSED' } as never)
+    assert.deepEqual(kindOf(wrapped(refused)), ['CONNECTION_REFUSED', 'not_connected'])
+    assert.deepEqual(kindOf({ name: 'KafkaJSConnectionClosedError', message: 'Closed connection', host: 'h', port: 1 }), ['CONNECTION_LOST', 'not_connected'])
+    assert.deepEqual(kindOf({ name: 'KafkaJSNoBrokerAvailableError', message: 'No broker available' }), ['CONNECTION_LOST', 'not_connected'])
+    assert.deepEqual(kindOf(new kafkajs.KafkaJSError('The producer is disconnected')), ['CONNECTION_LOST', 'not_connected'])
+    assert.deepEqual(kindOf(new kafkajs.KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out')), ['TIMEOUT', 'retryable'])
+  })
+  const kindOf = (err: unknown) => { const e = classifyKafkaError(err, ctx); return [e.code, e.kind] }
+
   it('anything unknown is CONNECTION_FAILED with a hint, never a throw', () => {
     // 44 POLICY_VIOLATION: a broker error with a numeric code the switch does not list.
     for (const odd of [new Error('weird'), 'a string', undefined, null, { name: 'Nope' }, wrapped(createErrorFromCode(44)), { code: 42 }]) {
@@ -330,6 +356,48 @@ describe('kafka connector: broker outage (private broker)', () => {
   })
 })
 
+describe('kafka connector: writes to a stopped broker (private broker)', () => {
+  let broker: PrivateKafka
+  before(async () => {
+    broker = await startPrivateKafka()
+  })
+  after(async () => {
+    await broker?.destroy()
+  })
+
+  it('send and sendBatch fail with not_connected or retryable within requestTimeoutMs, and work again once it is back', async () => {
+    const requestTimeoutMs = 3_000
+    const c = make({ bootstrapServers: broker.bootstrap, requestTimeoutMs, connectTimeoutMs: 1_000, producer: { lingerMs: 0 } })
+    try {
+      await c.start(AbortSignal.timeout(15_000))
+      const ch = await openKafka(c, { topic: 'outage' })
+      await ch.send({ n: 1 }, AbortSignal.timeout(15_000))
+      await broker.stop()
+      for (const attempt of [() => ch.send({ n: 2 }, AbortSignal.timeout(60_000)), () => ch.sendBatch([{ n: 3 }, { n: 4 }], AbortSignal.timeout(60_000))]) {
+        const t0 = performance.now()
+        const err = await failureOf(attempt())
+        const ms = performance.now() - t0
+        assert.ok(['not_connected', 'retryable'].includes(err.kind), `${err.code} ${err.kind}: ${err.message}`)
+        assert.ok(ms < requestTimeoutMs + 1_000, `answered in ${Math.round(ms)} ms`)
+        console.log(`kafka write to a stopped broker: ${err.code} (${err.kind}) after ${Math.round(ms)} ms`)
+      }
+      await broker.start()
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        try {
+          await ch.send({ n: 5 }, AbortSignal.timeout(15_000))
+          break
+        } catch (err) {
+          if (Date.now() > deadline) throw err
+          await new Promise((r) => setTimeout(r, 500))
+        }
+      }
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
 /** Calls health every 250 ms until `done` holds or `withinMs` passes; returns the last answer. */
 async function pollHealth(c: { health(s: AbortSignal): Promise<Health> }, done: (h: Health) => boolean, withinMs: number): Promise<Health> {
   const deadline = Date.now() + withinMs
@@ -350,3 +418,220 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
     close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }),
   }
 }
+
+// --- rule actions: openChannel, send, sendBatch ---
+
+type KafkaSendable = Channel & { sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> }
+async function openKafka(c: Connector, params: Record<string, unknown>): Promise<KafkaSendable> {
+  const filled = validateWithSchema<Record<string, unknown>>(kafkaConnector.paramsSchema, params, 'params')
+  if (!filled.ok) assert.fail(JSON.stringify(filled.errors))
+  const ch = await c.openChannel!(filled.value)
+  assert.ok(ch.sendBatch)
+  return ch as KafkaSendable
+}
+async function failureOf(work: Promise<unknown>): Promise<ConnectorError> {
+  try {
+    await work
+  } catch (err) {
+    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
+    return err
+  }
+  return assert.fail('expected a failure')
+}
+const randomTopic = (prefix = 'junction-test') => `${prefix}.${Math.random().toString(36).slice(2, 10)}`
+const sig = (ms = 15_000) => AbortSignal.timeout(ms)
+
+describe('kafka connector: rule actions', () => {
+  const client = new kafkajs.Kafka({ brokers: [kafka.bootstrap], clientId: 'junction-test', logLevel: kafkajs.logLevel.NOTHING })
+  const admin = client.admin()
+  let c: Connector
+  const topics: string[] = []
+  const topic = (prefix?: string) => { const t = randomTopic(prefix); topics.push(t); return t }
+  const createTopic = async (partitions: number) => {
+    const t = topic()
+    await admin.createTopics({ topics: [{ topic: t, numPartitions: partitions }], waitForLeaders: true })
+    return t
+  }
+  /** Records per partition. */
+  const counts = async (t: string) => (await admin.fetchTopicOffsets(t)).sort((a, b) => a.partition - b.partition).map((o) => Number(o.high))
+  /** Reads `n` records of `subscribed` topics with a fresh consumer group, from the beginning. */
+  const readBack = async (subscribed: string[], n: number) => {
+    const consumer = client.consumer({ groupId: `junction-test-${Math.random().toString(36).slice(2)}` })
+    const got: Array<kafkajs.KafkaMessage & { topic: string; partition: number }> = []
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topics: subscribed, fromBeginning: true })
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${n} records`)), 30_000)
+        void consumer.run({
+          eachMessage: async ({ topic: t, partition, message }) => {
+            got.push({ ...message, topic: t, partition })
+            if (got.length >= n) { clearTimeout(timer); resolve() }
+          },
+        })
+      })
+    } finally {
+      await consumer.disconnect()
+    }
+    return got
+  }
+
+  before(async () => {
+    await admin.connect()
+    c = make({ bootstrapServers: kafka.bootstrap })
+    await c.start(sig())
+  })
+  after(async () => {
+    await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined)
+    await admin.disconnect()
+    await c?.stop()
+  })
+
+  it('batches 100 records / 10 ms by default', () => {
+    assert.deepEqual(kafkaConnector.batching, { maxSize: 100, maxWaitMs: 10 })
+  })
+
+  it('send and sendBatch write the rendered topic, key, value, headers and timestamp; a missing value is null', async () => {
+    const base = topic()
+    topics.push(`${base}.a`, `${base}.b`)
+    const ch = await openKafka(c, {
+      topic: `${base}.\${payload.room}`,
+      key: '${clientid}',
+      headers: { 'x-qos': '${qos}', 'x-missing': '${nope}' },
+      timestamp: '${ts}',
+    })
+    const plain = await openKafka(c, { topic: `${base}.a`, value: 'temp=${payload.temp} missing=${payload.nope}' })
+    const out = (i: number, ts?: number | string) => ({ clientid: `dev-${i}`, payload: { room: i % 2 === 0 ? 'a' : 'b', temp: i * 1.5 }, qos: i % 3, ...(ts === undefined ? {} : { ts }) })
+    const single = out(0, 1_700_000_000_000)
+    const batch = Array.from({ length: 9 }, (_, k) => out(k + 1, k === 8 ? undefined : String(1_700_000_000_000 + k + 1)))
+    const before = Date.now()
+    await ch.send(single, sig())
+    await ch.sendBatch(batch, sig())
+    await plain.send({ payload: { temp: 7 } }, sig())
+
+    const got = await readBack([`${base}.a`, `${base}.b`], 11)
+    const withKey = got.filter((m) => m.key !== null)
+    assert.equal(withKey.length, 10)
+    for (const m of withKey) {
+      const i = Number(m.key!.toString().slice(4))
+      const sent = i === 0 ? single : batch[i - 1]!
+      assert.equal(m.topic, `${base}.${sent.payload.room}`)
+      assert.deepEqual(JSON.parse(m.value!.toString()), sent, 'value defaults to the whole output as JSON')
+      assert.equal(m.headers?.['x-qos']?.toString(), String(sent.qos))
+      assert.equal(m.headers?.['x-missing']?.toString(), 'null')
+      if (sent.ts === undefined) assert.ok(Number(m.timestamp) >= before - 1_000 && Number(m.timestamp) <= Date.now(), 'missing timestamp: now')
+      else assert.equal(m.timestamp, String(sent.ts))
+    }
+    const noKey = got.find((m) => m.key === null)
+    assert.equal(noKey?.value?.toString(), 'temp=7 missing=null')
+    assert.equal(noKey?.topic, `${base}.a`)
+  })
+
+  it('round_robin spreads records evenly over the partitions; random uses several; key_hash keeps a key on one partition', async () => {
+    const rr = await createTopic(3)
+    const ch = await openKafka(c, { topic: rr, partitionStrategy: 'round_robin', key: '${k}' })
+    for (let b = 0; b < 3; b++) await ch.sendBatch(Array.from({ length: 10 }, () => ({ k: 'same' })), sig())
+    for (let i = 0; i < 3; i++) await ch.send({ k: 'same' }, sig())
+    assert.deepEqual(await counts(rr), [11, 11, 11])
+
+    const rnd = await createTopic(3)
+    const random = await openKafka(c, { topic: rnd, partitionStrategy: 'random' })
+    await random.sendBatch(Array.from({ length: 60 }, (_, i) => ({ i })), sig())
+    const r = await counts(rnd)
+    assert.equal(r.reduce((a, b) => a + b, 0), 60)
+    assert.ok(r.filter((n) => n > 0).length >= 2, JSON.stringify(r))
+
+    const kh = await createTopic(3)
+    const hashed = await openKafka(c, { topic: kh, key: '${k}' })
+    await hashed.sendBatch(Array.from({ length: 20 }, () => ({ k: 'device-42' })), sig())
+    const expected = kafkajs.Partitioners.DefaultPartitioner()({
+      topic: kh, partitionMetadata: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] })), message: { key: 'device-42', value: null },
+    })
+    assert.deepEqual(await counts(kh), [0, 1, 2].map((p) => (p === expected ? 20 : 0)), 'murmur2 of the key, as the Java client')
+  })
+
+  it('a record that cannot be rendered fails alone: BatchError names it, the others are written', async () => {
+    const t = topic()
+    const ch = await openKafka(c, { topic: `${t}\${payload.suffix}`, timestamp: '${ts}' })
+    const err = await failureOf(ch.sendBatch([
+      { payload: { suffix: '' }, ts: 1 },
+      { payload: { suffix: '/bad topic' }, ts: 2 },
+      { payload: { suffix: '' }, ts: 'yesterday' },
+      { payload: { suffix: '' }, ts: 4 },
+    ], sig()))
+    assert.ok(err instanceof BatchError, String(err))
+    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [[1, 'INVALID_DATA', 'permanent'], [2, 'INVALID_DATA', 'permanent']])
+    assert.match(err.failures[0]!.error.message, /not a valid Kafka topic name/)
+    assert.deepEqual(await counts(t), [2])
+  })
+
+  it('a record the broker refuses as too large fails alone; the rest of the batch is written', async () => {
+    const t = topic()
+    const ch = await openKafka(c, { topic: t, value: '${v}' })
+    const err = await failureOf(ch.sendBatch([{ v: 'small-1' }, { v: 'x'.repeat(1_500_000) }, { v: 'small-2' }], sig()))
+    assert.ok(err instanceof BatchError, String(err))
+    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [[1, 'MESSAGE_TOO_LARGE', 'permanent']])
+    assert.deepEqual(await counts(t), [2])
+  })
+
+  it('openChannel: invalid static topic or template is permanent; not started is not_connected', async () => {
+    assert.equal((await failureOf(openKafka(c, { topic: 'has space' }))).code, 'INVALID_PARAMS')
+    const bad = await failureOf(openKafka(c, { topic: 'ok', key: '${a[x]}' }))
+    assert.deepEqual([bad.code, bad.kind], ['INVALID_PARAMS', 'permanent'])
+    const idle = make({ bootstrapServers: kafka.bootstrap })
+    assert.equal((await failureOf(openKafka(idle, { topic: 'ok' }))).kind, 'not_connected')
+  })
+
+  it('producer options apply per write: gzip, acks leader, and lingerMs coalesces concurrent sends into few requests', async () => {
+    const g = make({ bootstrapServers: kafka.bootstrap, producer: { compression: 'gzip', acks: 'leader', lingerMs: 20 } })
+    try {
+      await g.start(sig())
+      const producer = (g as KafkaConnector).producer()
+      const calls: Array<{ acks?: number; compression?: number; n: number }> = []
+      const original = producer.sendBatch.bind(producer)
+      producer.sendBatch = (batch) => {
+        calls.push({ acks: batch.acks, compression: batch.compression, n: batch.topicMessages?.reduce((s, t) => s + t.messages.length, 0) ?? 0 })
+        return original(batch)
+      }
+      const t = topic()
+      const ch = await openKafka(g, { topic: t })
+      await Promise.all(Array.from({ length: 50 }, (_, i) => ch.send({ i }, sig())))
+      assert.deepEqual(await counts(t), [50])
+      assert.ok(calls.length <= 3, `50 sends in ${calls.length} request(s)`)
+      assert.deepEqual(calls[0] && { acks: calls[0].acks, compression: calls[0].compression }, { acks: 1, compression: kafkajs.CompressionTypes.GZIP })
+      const [m] = await readBack([t], 1)
+      assert.ok(m && 'i' in JSON.parse(m.value!.toString()), 'gzip records read back')
+    } finally {
+      await g.stop()
+    }
+  })
+
+  it('throughput: sendBatch vs a plain kafkajs producer (printed, not asserted)', async () => {
+    const t = await createTopic(3)
+    const ch = await openKafka(c, { topic: t, key: '${clientid}' })
+    const producer = client.producer()
+    await producer.connect()
+    try {
+      const total = 20_000
+      const size = 100
+      const batches = Array.from({ length: total / size }, (_, b) => Array.from({ length: size }, (_, i) => ({ clientid: `dev-${i % 50}`, payload: { temp: i / 3, seq: b * size + i }, qos: 1 })))
+      const viaJunction = async () => { for (const b of batches) await ch.sendBatch(b, sig()) }
+      const viaKafkajs = async () => {
+        for (const b of batches) await producer.sendBatch({ acks: -1, topicMessages: [{ topic: t, messages: b.map((m) => ({ key: m.clientid, value: JSON.stringify(m) })) }] })
+      }
+      const rate = async (run: () => Promise<void>) => {
+        const t0 = performance.now()
+        await run()
+        return total / ((performance.now() - t0) / 1000)
+      }
+      await viaJunction() // warm-up: connections, metadata, JIT
+      await viaKafkajs()
+      const junction = await rate(viaJunction)
+      const plain = await rate(viaKafkajs)
+      console.log(`kafka sendBatch(${size}): ${Math.round(junction)} msgs/s; plain kafkajs producer.sendBatch(${size}): ${Math.round(plain)} msgs/s`)
+      assert.equal((await counts(t)).reduce((a, b) => a + b, 0), 4 * total)
+    } finally {
+      await producer.disconnect()
+    }
+  })
+})

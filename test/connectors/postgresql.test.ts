@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { ConnectorError, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
+import pg from 'pg'
+import { BatchError, ConnectorError, type Channel, type ChannelMessage, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
+import { classifyPgError } from '../../src/connectors/postgresql/classify-error.js'
 import type { PostgresqlConfig } from '../../src/connectors/postgresql/config-schema.js'
 import { postgresqlConnector } from '../../src/connectors/postgresql/definition.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
@@ -349,5 +351,328 @@ describe('postgresql outage', () => {
       await c.stop()
       await proxy.close()
     }
+  })
+})
+
+// --- rule actions: openChannel, send, sendBatch ---
+
+const signal = (ms = 15_000) => AbortSignal.timeout(ms)
+const tableName = () => `junction_t_${Math.random().toString(36).slice(2, 10)}`
+type Sendable = Channel & { sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> }
+const open = async (c: Connector, sql: string): Promise<Sendable> => {
+  const channel = await c.openChannel!({ sql })
+  assert.ok(channel.sendBatch, 'the channel sends batches')
+  return channel as Sendable
+}
+/** The error a promise rejects with (fails the test when it resolves). */
+async function failure(work: Promise<unknown>): Promise<ConnectorError> {
+  try {
+    await work
+  } catch (err) {
+    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
+    return err
+  }
+  return assert.fail('expected a failure')
+}
+
+describe('postgresql rule actions', () => {
+  let c: Connector
+  let admin: pg.Client
+  const tables: string[] = []
+  /** A fresh table (random name), dropped after the suite. */
+  const table = async (columns: string): Promise<string> => {
+    const t = tableName()
+    await admin.query(`CREATE TABLE ${t} (${columns})`)
+    tables.push(t)
+    return t
+  }
+  const rows = async <T extends Record<string, unknown>>(sql: string): Promise<T[]> => (await admin.query<T>(sql)).rows
+
+  before(async () => {
+    c = make(configFor(shared))
+    await c.start(signal())
+    admin = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, ...(shared.password ? { password: shared.password } : {}) })
+    await admin.connect()
+  })
+  after(async () => {
+    for (const t of tables) await admin.query(`DROP TABLE IF EXISTS ${t}`)
+    await admin?.end()
+    await c?.stop()
+  })
+
+  it('has batching defaults as EMQX (100 rows / 100 ms)', () => {
+    assert.deepEqual(postgresqlConnector.batching, { maxSize: 100, maxWaitMs: 100 })
+  })
+
+  it('send writes one row with text, numeric, jsonb and timestamps; a missing value is NULL', async () => {
+    const t = await table('id text PRIMARY KEY, temp numeric, body jsonb, at timestamptz, seen timestamptz, note text')
+    const ch = await open(c, `INSERT INTO ${t} (id, temp, body, at, seen, note) VALUES ` +
+      '(${clientid}, ${payload.temp}, ${payload}, ${payload.at}, to_timestamp(${timestamp} / 1000.0), ${payload.nope})')
+    const payload = JSON.stringify({ temp: 21.5, at: '2024-05-01T12:00:00.000Z', tags: ['a', 'b'] })
+    await ch.send({ clientid: 'dev-1', payload, timestamp: 1_714_564_800_123 }, signal())
+    const [row] = await rows<{ id: string; temp: string; body: unknown; at: Date; seen: Date; note: null }>(`SELECT * FROM ${t}`)
+    assert.ok(row)
+    assert.equal(row.id, 'dev-1')
+    assert.equal(row.temp, '21.5')
+    assert.deepEqual(row.body, JSON.parse(payload))
+    assert.equal(row.at.toISOString(), '2024-05-01T12:00:00.000Z')
+    assert.equal(row.seen.toISOString(), '2024-05-01T12:00:00.123Z')
+    assert.equal(row.note, null, 'a missing value is NULL, not "undefined"')
+  })
+
+  it('stores an injection attempt verbatim, as data', async () => {
+    const t = await table('id int, v text')
+    const ch = await open(c, `INSERT INTO ${t} (id, v) VALUES (\${id}, '\${payload.v}')`)
+    const evil = `x'); DROP TABLE ${t}; --`
+    await ch.send({ id: 1, payload: { v: evil } }, signal())
+    await ch.sendBatch([{ id: 2, payload: { v: evil } }, { id: 3, payload: { v: "'; DELETE FROM " + t + ' --' } }], signal())
+    assert.deepEqual(await rows(`SELECT id, v FROM ${t} ORDER BY id`), [
+      { id: 1, v: evil }, { id: 2, v: evil }, { id: 3, v: `'; DELETE FROM ${t} --` },
+    ])
+  })
+
+  for (const n of [1, 100, 1000]) {
+    it(`sendBatch of ${n} writes ${n} rows with their values`, async () => {
+      const t = await table('id int PRIMARY KEY, device text, temp double precision, body jsonb')
+      const ch = await open(c, `INSERT INTO ${t} (id, device, temp, body) VALUES (\${i}, \${clientid}, \${payload.temp}, \${payload})`)
+      const batch = Array.from({ length: n }, (_, i) => ({ i, clientid: `dev-${i % 7}`, payload: { temp: i / 4, i } }))
+      await ch.sendBatch(batch, signal())
+      const got = await rows<{ n: string; sum: number; devices: string; bodies: string }>(
+        `SELECT count(*) AS n, sum(temp) AS sum, count(DISTINCT device) AS devices, sum((body->>'i')::int) AS bodies FROM ${t}`)
+      const expectedSum = batch.reduce((s, m) => s + m.payload.temp, 0)
+      assert.deepEqual(got[0], { n: String(n), sum: expectedSum, devices: String(Math.min(n, 7)), bodies: String((n * (n - 1)) / 2) })
+      assert.deepEqual(await rows(`SELECT id, device, temp FROM ${t} WHERE id = ${n - 1}`), [{ id: n - 1, device: `dev-${(n - 1) % 7}`, temp: (n - 1) / 4 }])
+    })
+  }
+
+  it('a batch larger than 65535 bind parameters is split into several statements', async () => {
+    const t = await table('id int PRIMARY KEY, a text, b text, c text')
+    const ch = await open(c, `INSERT INTO ${t} (id, a, b, c) VALUES (\${i}, \${a}, \${b}, \${c})`)
+    const n = 20_000 // 80 000 parameters: two statements
+    await ch.sendBatch(Array.from({ length: n }, (_, i) => ({ i, a: `a${i}`, b: 'b', c: null })), signal(60_000))
+    assert.deepEqual(await rows(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, max(id) AS top, count(c)::int AS c FROM ${t}`), [{ n, ids: n, top: n - 1, c: 0 }])
+  })
+
+  it('a multi-row batch with bad rows: BatchError names exactly those, every other row is committed once', async () => {
+    const t = await table('id int PRIMARY KEY, device text NOT NULL, temp numeric')
+    const ch = await open(c, `INSERT INTO ${t} (id, device, temp) VALUES (\${i}, \${clientid}, \${payload.temp})`)
+    const batch: Record<string, unknown>[] = Array.from({ length: 100 }, (_, i) => ({ i, clientid: `dev-${i}`, payload: { temp: i } }))
+    batch[37] = { i: 37, payload: { temp: 1 } } // no clientid: NOT NULL violation
+    batch[70] = { i: 10, clientid: 'dup', payload: { temp: 1 } } // id 10 again: unique violation
+    batch[85] = { i: 85, clientid: 'dev-85', payload: { temp: 'warm' } } // not a number
+    const err = await failure(ch.sendBatch(batch, signal()))
+    assert.ok(err instanceof BatchError, String(err))
+    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [
+      [37, 'CONSTRAINT_VIOLATION', 'permanent'],
+      [70, 'CONSTRAINT_VIOLATION', 'permanent'],
+      [85, 'INVALID_DATA', 'permanent'],
+    ])
+    assert.match(err.failures[0]!.error.message, /null value in column "device"/)
+    assert.match(err.failures[1]!.error.message, /duplicate key.*Key \(id\)=\(10\) already exists/)
+    assert.ok((err.failures[2]!.error.hint ?? '').length > 0)
+    const ids = (await rows<{ id: number; device: string }>(`SELECT id, device FROM ${t} ORDER BY id`))
+    // Index 70 carried id 10 (refused), so id 70 was never sent.
+    const expected = Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 37 && i !== 70 && i !== 85)
+    assert.deepEqual(ids.map((r) => r.id), expected, 'every good row exactly once')
+    assert.equal(ids.find((r) => r.id === 10)?.device, 'dev-10', 'the first row with id 10 won')
+  })
+
+  it('a non-VALUES statement runs pipelined in one transaction; a bad row is isolated the same way', async () => {
+    const t = await table('id int PRIMARY KEY, temp numeric CHECK (temp < 1000)')
+    const insert = await open(c, `INSERT INTO ${t} (id, temp) SELECT \${i}, \${payload.temp}`)
+    await insert.sendBatch(Array.from({ length: 50 }, (_, i) => ({ i, payload: { temp: i } })), signal())
+    const update = await open(c, `UPDATE ${t} SET temp = temp + \${payload.add} WHERE id = \${i}`)
+    const batch = Array.from({ length: 50 }, (_, i) => ({ i, payload: { add: i === 20 ? 5_000 : 100 } }))
+    const err = await failure(update.sendBatch(batch, signal()))
+    assert.ok(err instanceof BatchError, String(err))
+    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code]), [[20, 'CONSTRAINT_VIOLATION']])
+    const got = await rows<{ id: number; temp: string }>(`SELECT id, temp FROM ${t} ORDER BY id`)
+    assert.deepEqual(got.map((r) => Number(r.temp)), Array.from({ length: 50 }, (_, i) => (i === 20 ? 20 : i + 100)), 'each update applied once, 20 untouched')
+  })
+
+  it('an error at commit (deferred constraint) names no row: halving still finds it', async () => {
+    const t = await table('id int UNIQUE DEFERRABLE INITIALLY DEFERRED, n int')
+    const ch = await open(c, `INSERT INTO ${t} (id, n) VALUES (\${id}, \${n})`)
+    const batch = Array.from({ length: 40 }, (_, n) => ({ id: n === 29 ? 3 : n, n }))
+    const err = await failure(ch.sendBatch(batch, signal()))
+    assert.ok(err instanceof BatchError, String(err))
+    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code]), [[29, 'CONSTRAINT_VIOLATION']])
+    const got = await rows<{ n: number }>(`SELECT n FROM ${t} ORDER BY n`)
+    assert.deepEqual(got.map((r) => r.n), Array.from({ length: 40 }, (_, n) => n).filter((n) => n !== 29))
+  })
+
+  it('a batch whose rows all fail is a BatchError naming all; a statement error fails the whole batch with that error', async () => {
+    const t = await table('id int PRIMARY KEY')
+    const ch = await open(c, `INSERT INTO ${t} (id) VALUES (\${i})`)
+    await ch.send({ i: 1 }, signal())
+    const rowsFailed = await failure(ch.sendBatch([{ i: 'x' }, { i: 1 }], signal()))
+    assert.ok(rowsFailed instanceof BatchError, String(rowsFailed))
+    assert.deepEqual(rowsFailed.failures.map((f) => [f.index, f.error.code]), [[0, 'INVALID_DATA'], [1, 'CONSTRAINT_VIOLATION']])
+    const single = await failure(ch.send({ i: 1 }, signal()))
+    assert.deepEqual([single.code, single.kind], ['CONSTRAINT_VIOLATION', 'permanent'])
+
+    await admin.query(`DROP TABLE ${t}`)
+    const whole = await failure(ch.sendBatch([{ i: 2 }, { i: 3 }, { i: 4 }], signal()))
+    assert.ok(!(whole instanceof BatchError), 'not a row problem: the error itself, for every message')
+    assert.deepEqual([whole.code, whole.kind], ['INVALID_STATEMENT', 'permanent'])
+    assert.match(whole.message, /does not exist/)
+  })
+
+  it('openChannel fails with a permanent error and PostgreSQL\'s message for an unknown table, column or bad syntax', async () => {
+    const t = await table('id int')
+    const cases: Array<[string, RegExp]> = [
+      ['INSERT INTO no_such_table_xyz (id) VALUES (${i})', /relation "no_such_table_xyz" does not exist/],
+      [`INSERT INTO ${t} (nope) VALUES (\${i})`, /column "nope" of relation .* does not exist/],
+      [`INSERT INTO ${t} (id) VALUS (\${i})`, /syntax error at or near "VALUS"/],
+    ]
+    for (const [sql, message] of cases) {
+      const err = await failure(c.openChannel!({ sql }))
+      assert.equal(err.kind, 'permanent', sql)
+      assert.equal(err.code, 'INVALID_STATEMENT', sql)
+      assert.match(err.message, message)
+      assert.ok((err.hint ?? '').length > 0)
+    }
+    assert.equal((await rows(`SELECT count(*)::int AS n FROM ${t}`))[0]?.n, 0, 'validation wrote nothing')
+    const bad = await failure(c.openChannel!({ sql: `INSERT INTO ${t} (id) VALUES (\${a[x]})` }))
+    assert.equal(bad.kind, 'permanent')
+  })
+
+  it('an aborted send answers at once with a retryable TIMEOUT', async () => {
+    const ch = await open(c, 'SELECT pg_sleep(${s})')
+    const t0 = performance.now()
+    const err = await failure(ch.send({ s: 3 }, AbortSignal.timeout(200)))
+    assert.equal(err.code, 'TIMEOUT')
+    assert.equal(err.kind, 'retryable')
+    assert.ok(performance.now() - t0 < 2_000)
+  })
+
+  it('health stays connected while every pool connection is busy; a send waiting for one is retryable', async () => {
+    const busy = make(configFor(shared, { poolSize: 1, connectTimeoutMs: 700 }))
+    try {
+      await busy.start(signal())
+      const ch = await open(busy, 'SELECT pg_sleep(${s})')
+      const sleeping = ch.send({ s: 2 }, signal())
+      await sleep(100)
+      const t0 = performance.now()
+      assert.deepEqual(await busy.health(signal()), { status: 'connected' })
+      assert.ok(performance.now() - t0 < 700, 'health does not wait for the pool')
+      const waiting = await failure(ch.send({ s: 0 }, signal()))
+      assert.equal(waiting.code, 'TIMEOUT')
+      assert.equal(waiting.kind, 'retryable', 'a busy pool is not a lost connection')
+      await sleeping
+    } finally {
+      await busy.stop()
+    }
+  })
+
+  it('throughput: sendBatch(1000) vs a plain pg multi-row INSERT (printed, not asserted)', async () => {
+    const t = await table('id int, device text, temp double precision, body jsonb')
+    const ch = await open(c, `INSERT INTO ${t} (id, device, temp, body) VALUES (\${i}, \${clientid}, \${payload.temp}, \${payload})`)
+    const batches = 10
+    const batch = (b: number) => Array.from({ length: 1000 }, (_, i) => ({ i: b * 1000 + i, clientid: `dev-${i % 50}`, payload: { temp: i / 3, seq: i } }))
+    const data = Array.from({ length: batches }, (_, b) => batch(b))
+    const text = `INSERT INTO ${t} (id, device, temp, body) VALUES ` + Array.from({ length: 1000 }, (_, r) => `($${r * 4 + 1}, $${r * 4 + 2}, $${r * 4 + 3}, $${r * 4 + 4})`).join(', ')
+    const viaJunction = async (bs: typeof data) => { for (const b of bs) await ch.sendBatch(b, signal()) }
+    const viaPg = async (bs: typeof data) => { for (const b of bs) await admin.query(text, b.flatMap((m) => [m.i, m.clientid, m.payload.temp, JSON.stringify(m.payload)])) }
+    const rate = async (run: () => Promise<void>) => {
+      const t0 = performance.now()
+      await run()
+      return (batches * 1000) / ((performance.now() - t0) / 1000)
+    }
+    await viaJunction(data.slice(0, 1)) // warm-up
+    await viaPg(data.slice(0, 1))
+    const junction = await rate(() => viaJunction(data))
+    const plain = await rate(() => viaPg(data))
+    console.log(`postgresql sendBatch(1000): ${Math.round(junction)} rows/s; plain pg multi-row INSERT: ${Math.round(plain)} rows/s`)
+    assert.equal((await rows(`SELECT count(*)::int AS n FROM ${t}`))[0]?.n, (batches + 1) * 2000)
+  })
+})
+
+describe('postgresql rule actions: private server (privileges, outage)', () => {
+  let server: PrivatePostgres
+  before(async () => {
+    server = await startPrivatePostgres({ auth: 'scram', password: 'owner-pw' })
+    await server.sql('CREATE TABLE readings (id int, v text)')
+    await server.sql("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'")
+    await server.sql('GRANT SELECT ON readings TO reader')
+  })
+  after(() => server?.destroy())
+
+  it('openChannel without INSERT privilege fails at once with NOT_PERMITTED, permanent', async () => {
+    const c = make(configFor(server, { username: 'reader', password: 'reader-pw' }))
+    try {
+      await c.start(signal())
+      const err = await failure(c.openChannel!({ sql: 'INSERT INTO readings (id, v) VALUES (${id}, ${v})' }))
+      assert.equal(err.code, 'NOT_PERMITTED')
+      assert.equal(err.kind, 'permanent')
+      assert.match(err.message, /permission denied for table readings/)
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('a stopped server: send and sendBatch throw not_connected at once', async () => {
+    const c = make(configFor(server, { connectTimeoutMs: 3_000 }))
+    try {
+      await c.start(signal())
+      const ch = await open(c, 'INSERT INTO readings (id, v) VALUES (${id}, ${v})')
+      await ch.sendBatch([{ id: 1, v: 'a' }, { id: 2, v: 'b' }], signal())
+      await server.stop()
+      for (const attempt of [() => ch.send({ id: 3, v: 'c' }, signal()), () => ch.sendBatch([{ id: 4 }, { id: 5 }], signal())]) {
+        const t0 = performance.now()
+        const err = await failure(attempt())
+        assert.equal(err.kind, 'not_connected', `${err.code}: ${err.message}`)
+        assert.ok(['CONNECTION_REFUSED', 'CONNECTION_LOST'].includes(err.code), err.code)
+        assert.ok(performance.now() - t0 < 1_000, 'fails fast, without waiting for the connect timeout')
+      }
+      assert.equal(await c.openChannel!({ sql: 'INSERT INTO readings (id) VALUES (${id})' }).then(() => 'opened', (e: ConnectorError) => e.kind), 'not_connected')
+      await server.start()
+      await ch.send({ id: 6, v: 'f' }, signal())
+      assert.equal((await server.sql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM readings')).trim(), '1,2,6')
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('postgresql error classification (no server needed)', () => {
+  const server = (code: string, message = 'm') => Object.assign(new Error(message), { severity: 'ERROR', code })
+  const classify = (err: unknown) => classifyPgError(err, 'db:5432/test', 'u', 'query')
+  it('maps SQLSTATEs and client errors to what the caller should do', () => {
+    const cases: Array<[unknown, string, string]> = [
+      [server('08006'), 'CONNECTION_LOST', 'not_connected'],
+      [server('57P03'), 'CONNECTION_LOST', 'not_connected'],
+      [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'CONNECTION_LOST', 'not_connected'],
+      [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'CONNECTION_REFUSED', 'not_connected'],
+      [new Error('Connection terminated unexpectedly'), 'CONNECTION_LOST', 'not_connected'],
+      [new Error('Client has encountered a connection error and is not queryable'), 'CONNECTION_LOST', 'not_connected'],
+      [new Error('timeout exceeded when trying to connect'), 'TIMEOUT', 'not_connected'],
+      [server('57P01'), 'CONNECTION_LOST', 'retryable'],
+      [server('40001'), 'TRANSACTION_CONFLICT', 'retryable'],
+      [server('40P01'), 'TRANSACTION_CONFLICT', 'retryable'],
+      [server('53100'), 'SERVER_RESOURCES', 'retryable'],
+      [server('53300'), 'CONNECTION_FAILED', 'retryable'],
+      [server('57014'), 'TIMEOUT', 'retryable'],
+      [server('XX000'), 'SERVER_ERROR', 'retryable'],
+      [server('22P02'), 'INVALID_DATA', 'permanent'],
+      [server('23505'), 'CONSTRAINT_VIOLATION', 'permanent'],
+      [server('23502'), 'CONSTRAINT_VIOLATION', 'permanent'],
+      [server('42P01'), 'INVALID_STATEMENT', 'permanent'],
+      [server('42601'), 'INVALID_STATEMENT', 'permanent'],
+      [server('42501'), 'NOT_PERMITTED', 'permanent'],
+      [server('P0001'), 'QUERY_FAILED', 'permanent'],
+    ]
+    for (const [err, code, kind] of cases) {
+      const e = classify(err)
+      assert.deepEqual([e.code, e.kind], [code, kind], String((err as { code?: string }).code ?? err))
+      assert.ok((e.hint ?? '').length > 0)
+    }
+    assert.equal(classifyPgError(server('42501'), 't', 'u', 'connect').kind, 'not_connected', 'no CONNECT privilege: no connection')
+  })
+
+  it('keeps the server\'s detail and hint', () => {
+    const e = classify(Object.assign(server('23505', 'duplicate key value violates unique constraint "t_pkey"'), { detail: 'Key (id)=(7) already exists.', hint: 'try ON CONFLICT' }))
+    assert.match(e.message, /Key \(id\)=\(7\) already exists/)
+    assert.match(e.hint ?? '', /try ON CONFLICT/)
   })
 })

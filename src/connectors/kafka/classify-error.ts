@@ -110,14 +110,58 @@ export function classifyKafkaError(err: unknown, ctx: ClassifyContext): Connecto
       return new ConnectorError('CONNECTION_FAILED', `The broker at ${target} does not support a request Junction needs: ${detail}`, {
         kind: 'permanent', hint: 'Use Kafka 1.0 or newer (Kafka 4.x dropped request versions kafkajs speaks; 3.x works).', cause: err,
       })
-    case 'KafkaJSBrokerNotFound':
     case 'KafkaJSNoBrokerAvailableError':
+      return new ConnectorError('CONNECTION_LOST', `No broker of ${target} is reachable: ${detail}`, {
+        hint: 'Check that the brokers are running and reachable; Junction reconnects when they are back.', cause: err,
+      })
+    case 'KafkaJSBrokerNotFound':
     case 'KafkaJSMetadataNotLoaded':
+    case 'KafkaJSTopicMetadataNotLoaded':
     case 'LEADER_NOT_AVAILABLE':
     case 'NOT_LEADER_FOR_PARTITION':
       return new ConnectorError('CONNECTION_LOST', `No usable broker at ${target}: ${detail}`, {
         kind: 'retryable', hint: 'Check that the brokers are running; a restarting cluster recovers by itself.', cause: err,
       })
+
+    // --- a write (produce) the broker refused ---
+    case 'NOT_ENOUGH_REPLICAS':
+    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+    case 'REPLICA_NOT_AVAILABLE':
+    case 'BROKER_NOT_AVAILABLE':
+    case 'KAFKA_STORAGE_ERROR':
+    case 'NETWORK_EXCEPTION':
+    case 'NOT_CONTROLLER':
+    case 'FENCED_LEADER_EPOCH':
+    case 'UNKNOWN_LEADER_EPOCH':
+    case 'PREFERRED_LEADER_NOT_AVAILABLE':
+    case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
+      return new ConnectorError('BROKER_UNAVAILABLE', `The broker at ${target} cannot take the write now: ${detail} (${key})`, {
+        kind: 'retryable', hint: 'The cluster is electing leaders, short of in-sync replicas or restarting; the write is retried.', cause: err,
+      })
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+      return new ConnectorError('MESSAGE_TOO_LARGE', `The broker at ${target} refused the record as too large: ${detail}`, {
+        kind: 'permanent', hint: "Make the record smaller, or raise the topic's max.message.bytes (and the broker's message.max.bytes); keep producer.maxBatchBytes at or below them.", cause: err,
+      })
+    case 'INVALID_RECORD':
+    case 'INVALID_TIMESTAMP':
+    case 'INVALID_TOPIC_EXCEPTION':
+    case 'CORRUPT_MESSAGE':
+      return new ConnectorError('INVALID_DATA', `The broker at ${target} refused the record: ${detail} (${key})`, {
+        kind: 'permanent', hint: "Check the action's topic, key and timestamp templates against the topic's rules (e.g. a compacted topic needs a key, message.timestamp.difference.max.ms bounds timestamps).", cause: err,
+      })
+    case 'KafkaJSLockTimeout':
+      return new ConnectorError('TIMEOUT', `The producer for ${target} is busy: ${detail}`, {
+        kind: 'retryable', hint: 'Too many writes wait for the same broker; they are retried.', cause: err,
+      })
+    case 'KafkaJSError':
+    case 'KafkaJSNonRetriableError':
+      // kafkajs's own refusals, not the broker's: a producer that is (being) disconnected, or a request it will not send.
+      return /disconnect/i.test(detail)
+        ? new ConnectorError('CONNECTION_LOST', `The producer for ${target} is not connected: ${detail}`, { hint: 'Junction reconnects the connector.', cause: err })
+        : new ConnectorError('CONNECTION_FAILED', `kafkajs refused the request to ${target}: ${detail}`, {
+          kind: e.retriable === true ? 'retryable' : 'permanent', hint: 'Check the action settings and the producer options.', cause: err,
+        })
     default:
       if (e.name === 'KafkaJSProtocolError') {
         return new ConnectorError('CONNECTION_FAILED', `The broker at ${target} answered with an error: ${detail} (${key})`, {

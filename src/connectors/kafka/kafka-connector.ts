@@ -1,13 +1,15 @@
 import { isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
-import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions } from 'kafkajs'
 import {
-  ConnectorError, ProbeRun, resolveHost, tcpConnect, tlsOptions,
-  type Connector, type ConnectorContext, type Health, type ProbeResult,
+  ConnectorError, ProbeRun, TemplateError, errorMessage, resolveHost, tcpConnect, tlsOptions,
+  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { parseBootstrapServers, type BootstrapServer } from './bootstrap-servers.js'
 import { classifyKafkaError, type KafkaPhase } from './classify-error.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
+import { KafkaChannel, type KafkaChannelHost } from './kafka-channel.js'
+import { junctionPartitioner } from './partitioner.js'
 
 /**
  * Producer retries inside kafkajs, for a broker that changes leaders or restarts during a write.
@@ -32,14 +34,14 @@ interface AdminSlot {
  * checks) and a producer; `health` does a metadata round trip on the admin client and replaces it
  * after a failure, so a broker that comes back is noticed on the next check.
  */
-export class KafkaConnector implements Connector<KafkaParams> {
+export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost {
   private readonly servers: readonly BootstrapServer[]
   private kafka: Kafka | undefined
   private adminSlot: AdminSlot | undefined
-  private producer: Producer | undefined
+  private producerClient: Producer | undefined
   private stopped = false
 
-  constructor(private readonly config: KafkaConfig, private readonly ctx: ConnectorContext) {
+  constructor(readonly config: KafkaConfig, private readonly ctx: ConnectorContext) {
     this.servers = parseBootstrapServers(config.bootstrapServers)
   }
 
@@ -106,11 +108,12 @@ export class KafkaConnector implements Connector<KafkaParams> {
         idempotent,
         allowAutoTopicCreation: true,
         retry: PRODUCER_RETRY,
-        // Murmur2 on the key, like the Java client: the same key lands on the same partition.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // Murmur2 on the key, like the Java client (the same key lands on the same partition),
+        // or the action's random / round_robin choice.
+        createPartitioner: junctionPartitioner,
         ...(idempotent ? { maxInFlightRequests: 1 } : {}),
       })
-      this.producer = producer
+      this.producerClient = producer
       await bounded(producer.connect(), signal)
     } catch (err) {
       const e = this.classify(err, 'handshake', this.config.bootstrapServers, signal)
@@ -144,11 +147,47 @@ export class KafkaConnector implements Connector<KafkaParams> {
     }
   }
 
+  /**
+   * A channel for one rule action: compiles its templates (no I/O). Topic existence and write
+   * permission are reported by the first write (`TOPIC_NOT_FOUND`, `NOT_PERMITTED`, permanent):
+   * a topic may be a template, and a metadata request could create it on brokers that
+   * auto-create topics.
+   */
+  async openChannel(params: KafkaParams): Promise<Channel> {
+    if (this.stopped || !this.producerClient) throw this.notConnected()
+    try {
+      return new KafkaChannel(params, this)
+    } catch (err) {
+      if (err instanceof TemplateError) {
+        throw new ConnectorError('INVALID_PARAMS', `Invalid template in the action: ${errorMessage(err)}`, {
+          kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${tags[1]}.',
+        })
+      }
+      throw err
+    }
+  }
+
+  // --- KafkaChannelHost (used by channels) ---
+
+  producer(): Producer {
+    const producer = this.producerClient
+    if (this.stopped || !producer) throw this.notConnected()
+    return producer
+  }
+
+  classifyError(err: unknown): ConnectorError {
+    return classifyKafkaError(err, { target: this.config.bootstrapServers, phase: 'request', tls: this.config.tls.enable, mechanism: this.config.authentication.mechanism })
+  }
+
+  private notConnected(): ConnectorError {
+    return new ConnectorError('CONNECTION_LOST', 'The Kafka connector is not started', { kind: 'not_connected', hint: 'Junction reconnects it.' })
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
-    const producer = this.producer
+    const producer = this.producerClient
     const slot = this.adminSlot
-    this.producer = undefined
+    this.producerClient = undefined
     this.adminSlot = undefined
     this.kafka = undefined
     await Promise.all([producer && closeQuietly(producer), slot && closeQuietly(slot.admin)])

@@ -8,5 +8,8 @@ export const postgresqlConnector: ConnectorDefinition<PostgresqlConfig, Postgres
   summary: 'Write MQTT messages to PostgreSQL tables with parameterised SQL.',
   configSchema: postgresqlConfigSchema,
   paramsSchema: postgresqlParamsSchema,
+  // As EMQX's SQL connectors: a batch of up to 100 rows is one multi-row INSERT (or one
+  // pipelined transaction), at most 100 ms after its first message.
+  batching: { maxSize: 100, maxWaitMs: 100 },
   create: (config, ctx) => new PostgresqlConnector(config, ctx),
 }

@@ -4,16 +4,19 @@ import pg from 'pg'
 import {
   ConnectorError,
   ProbeRun,
+  TemplateError,
   resolveHost,
   tcpConnect,
   tlsOptions,
+  type Channel,
   type Connector,
   type ConnectorContext,
   type Health,
   type ProbeResult,
 } from '../../connector-api/index.js'
-import { NoPasswordError, classifyPgError } from './classify-error.js'
+import { NoPasswordError, classifyPgError, type PgPhase } from './classify-error.js'
 import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
+import { PostgresqlChannel, type PgChannelHost } from './postgresql-channel.js'
 
 /** How long `stop()` waits for the pool to close its connections before giving up on them. */
 const STOP_WAIT_MS = 5_000
@@ -22,12 +25,17 @@ const STOP_WAIT_MS = 5_000
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
 
 /**
- * One PostgreSQL connector instance: a `pg.Pool` between `start` and `stop`, and short-lived
- * single connections for `probe`.
+ * One PostgreSQL connector instance: between `start` and `stop` a `pg.Pool` for the rule actions'
+ * statements plus one connection of its own for health checks; short-lived single connections
+ * for `probe`.
  */
-export class PostgresqlConnector implements Connector<PostgresqlParams> {
+export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChannelHost {
   private pool: pg.Pool | undefined
-  private readonly target: string
+  /** The health check's own connection, outside the pool (see `health`). */
+  private healthClient: { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean } | undefined
+  /** Pool connections checked out by channels right now. */
+  private leased = 0
+  readonly target: string
 
   constructor(
     private readonly config: PostgresqlConfig,
@@ -80,25 +88,106 @@ export class PostgresqlConnector implements Connector<PostgresqlParams> {
     }
   }
 
+  /**
+   * A `SELECT 1` on a connection of its own, not one from the pool: when every pool connection is
+   * busy with deliveries, a check through the pool would wait for a free one and could time out,
+   * reporting a busy but healthy server as disconnected. The connection is opened on the first
+   * check and kept; after a failure it is closed and the next check opens a new one. Bounded by
+   * `connectTimeoutMs` as a whole (connect plus query), so a dead or hung server answers
+   * `disconnected` instead of a hang.
+   */
   async health(signal: AbortSignal): Promise<Health> {
-    const pool = this.pool
-    if (!pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+    if (!this.pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+    const ms = this.config.connectTimeoutMs
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)])
+    const slot = this.healthConnection()
     try {
-      await this.roundTrip(pool, signal)
+      await this.guard((async () => {
+        await slot.ready
+        await slot.client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
+      })(), deadline, () => destroyClient(slot.client))
       return { status: 'connected' }
     } catch (err) {
-      const e = this.classify(err, signal)
+      this.dropHealthConnection(slot)
+      const e = this.classify(err, deadline)
       return { status: 'disconnected', code: e.code, reason: e.message }
     }
+  }
+
+  /**
+   * A channel for one rule action: compiles the SQL template and has the server parse and plan
+   * it (nothing runs), so a statement PostgreSQL rejects (unknown table or column, syntax, a
+   * missing privilege) fails here with a `permanent` error carrying PostgreSQL's message. A
+   * connection problem fails it with `not_connected` (the runtime opens it again later).
+   */
+  async openChannel(params: PostgresqlParams): Promise<Channel> {
+    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
+    let channel: PostgresqlChannel
+    try {
+      channel = new PostgresqlChannel(params.sql, this)
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err
+      throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, {
+        kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${tags[1]}.',
+      })
+    }
+    // Waiting for a pool connection and then the two statements.
+    await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
+    return channel
+  }
+
+  // --- PgChannelHost (used by channels) ---
+
+  async acquire(signal: AbortSignal): Promise<pg.PoolClient> {
+    const pool = this.pool
+    if (!pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is stopped', { kind: 'not_connected' })
+    const waitedOut = () => new ConnectorError('TIMEOUT', `Gave up waiting for a free connection to ${this.target}`, {
+      kind: 'retryable', hint: `All ${this.config.poolSize} pooled connections stayed busy; raise poolSize or lower the action's inflight window.`,
+    })
+    if (signal.aborted) throw waitedOut()
+    const pending = pool.connect()
+    return new Promise<pg.PoolClient>((resolve, reject) => {
+      let done = false
+      const onAbort = () => {
+        done = true
+        reject(waitedOut())
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      pending.then((client) => {
+        signal.removeEventListener('abort', onAbort)
+        if (done) return client.release()
+        this.leased++
+        resolve(client)
+      }, (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        // pg-pool says "timeout exceeded" both when the server does not answer and when every
+        // connection stayed checked out: only the first means the connection is gone.
+        if (this.leased >= this.config.poolSize && /timeout exceeded/i.test(String((err as Error | undefined)?.message))) reject(waitedOut())
+        else reject(this.classifyError(err, 'connect'))
+      })
+    })
+  }
+
+  release(client: pg.PoolClient, err?: Error): void {
+    this.leased--
+    client.release(err ?? false)
+  }
+
+  classifyError(err: unknown, phase: PgPhase): ConnectorError {
+    return classifyPgError(err, this.target, this.config.username, phase)
   }
 
   async stop(): Promise<void> {
     const pool = this.pool
     this.pool = undefined
-    if (!pool) return
+    const health = this.healthClient
+    this.healthClient = undefined
+    if (health) health.dead = true
+    const closingHealth = health ? endClient(health.client, health.connected) : undefined
+    if (!pool) return void (await closingHealth)
     let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([pool.end(), new Promise((resolve) => { timer = setTimeout(resolve, STOP_WAIT_MS) })])
+      await Promise.race([Promise.all([pool.end(), closingHealth]), new Promise((resolve) => { timer = setTimeout(resolve, STOP_WAIT_MS) })])
     } catch (err) {
       this.ctx.logger.debug('PostgreSQL pool did not close cleanly', { reason: err instanceof Error ? err.message : String(err) })
     } finally {
@@ -126,6 +215,29 @@ export class PostgresqlConnector implements Connector<PostgresqlParams> {
       keepAlive: true,
       application_name: `junction:${this.ctx.connectorId}`.slice(0, 63),
     }
+  }
+
+  /** The health check's connection: the open one, or a new one that starts connecting now. */
+  private healthConnection(): NonNullable<PostgresqlConnector['healthClient']> {
+    const current = this.healthClient
+    if (current && !current.dead) return current
+    const client = new pg.Client(this.clientConfig())
+    const slot = { client, ready: client.connect(), connected: false, dead: false }
+    slot.ready.then(() => { slot.connected = true }, () => undefined) // a failure is reported by the check that awaits it
+    // A server that goes away closes this idle connection: the next check opens a new one.
+    client.on('error', (err) => {
+      slot.dead = true
+      this.ctx.logger.debug('PostgreSQL health-check connection closed', { code: this.classifyError(err, 'connect').code })
+    })
+    client.on('end', () => { slot.dead = true })
+    this.healthClient = slot
+    return slot
+  }
+
+  private dropHealthConnection(slot: NonNullable<PostgresqlConnector['healthClient']>): void {
+    slot.dead = true
+    if (this.healthClient === slot) this.healthClient = undefined
+    destroyClient(slot.client)
   }
 
   /**

@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto'
+import type pg from 'pg'
+import {
+  BatchError, ConnectorError, compileSqlTemplate,
+  type Channel, type ChannelMessage, type SqlTemplate,
+} from '../../connector-api/index.js'
+import { isRowError, type PgPhase } from './classify-error.js'
+import { multiRowInsert, type MultiRowInsert } from './insert-values.js'
+import { PipelinedStatement, toWire, type WireValue } from './pipelined-statement.js'
+
+/** What a channel needs from its connector: pooled connections and the error switch. */
+export interface PgChannelHost {
+  /** A connection from the pool; waits at most until `signal` aborts. Throws a classified ConnectorError. */
+  acquire(signal: AbortSignal): Promise<pg.PoolClient>
+  /** Gives a connection back; with an error, the pool closes it instead of reusing it. */
+  release(client: pg.PoolClient, err?: Error): void
+  classifyError(err: unknown, phase: PgPhase): ConnectorError
+  readonly target: string
+}
+
+/**
+ * One rule action's statement. The SQL template is compiled once: every `${var}` is a bind
+ * parameter, never spliced into the SQL text.
+ *
+ * - `send`: one execution of a named prepared statement, so each pooled connection parses it once.
+ * - `sendBatch`, INSERT ... VALUES (...) template: one multi-row INSERT per round trip (chunked
+ *   under the 65535 bind-parameter limit), all rows in one implicit transaction.
+ * - `sendBatch`, any other statement: one pipelined round trip that runs it once per message in
+ *   one transaction (see PipelinedStatement).
+ * - A batch whose statement fails on a row's data (SQLSTATE classes 21, 22, 23, 54, P0) is
+ *   narrowed down to the bad rows (see `isolate`): every other row is committed exactly once and a
+ *   BatchError names the bad ones.
+ */
+export class PostgresqlChannel implements Channel {
+  private readonly template: SqlTemplate
+  private readonly multiRow: MultiRowInsert | undefined
+  /** Named prepared statement of `send`: one per distinct SQL text. */
+  private readonly statementName: string
+
+  constructor(sql: string, private readonly host: PgChannelHost, maxBindParams?: number) {
+    this.template = compileSqlTemplate(sql)
+    this.multiRow = multiRowInsert(this.template.text, this.template.placeholders.length, maxBindParams)
+    this.statementName = `junction_${createHash('sha256').update(this.template.text).digest('hex').slice(0, 24)}`
+  }
+
+  /** `insert_values` when batches become multi-row INSERTs, `pipelined` otherwise (docs, tests). */
+  get batchMode(): 'insert_values' | 'pipelined' {
+    return this.multiRow ? 'insert_values' : 'pipelined'
+  }
+
+  /**
+   * Asks the server to parse and plan the statement without running it (Parse + Describe), so a
+   * typo in a table or column name fails the action when it is created, with PostgreSQL's
+   * message. Then `EXPLAIN` with NULL parameters (plans, executes nothing) checks the privileges
+   * (INSERT on the table...); only a permission error counts there, since EXPLAIN does not apply
+   * to every statement.
+   */
+  async validate(signal: AbortSignal): Promise<void> {
+    await this.lease(signal, async (lease) => {
+      const describe = new PipelinedStatement(this.template.text, [])
+      lease.client.query(describe)
+      const r = await lease.run(describe.result)
+      if (!r.ok) throw lease.classify(r.error)
+      const nulls = this.template.placeholders.map(() => null)
+      try {
+        await lease.run(lease.client.query({ text: `EXPLAIN ${this.template.text}`, values: nulls }))
+      } catch (err) {
+        const e = lease.classify(err)
+        if (e.code === 'NOT_PERMITTED' || e.kind !== 'permanent') throw e
+      }
+    })
+  }
+
+  async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    const values = this.values(message)
+    await this.lease(signal, async (lease) => {
+      try {
+        await lease.run(lease.client.query({ name: this.statementName, text: this.template.text, values }))
+      } catch (err) {
+        throw lease.classify(err)
+      }
+    })
+  }
+
+  async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
+    if (messages.length === 0) return
+    if (messages.length === 1) return this.send(messages[0]!, signal)
+    const rows = messages.map((m) => this.values(m))
+    const outcome = new Outcome(messages.length)
+    await this.lease(signal, async (lease) => {
+      const all = rows.map((_, i) => i)
+      const multi = this.multiRow
+      if (!multi) {
+        await this.isolate(lease, all, rows, outcome)
+        return
+      }
+      for (let start = 0; start < all.length && !outcome.halted; start += multi.maxRows) {
+        const chunk = all.slice(start, start + multi.maxRows)
+        try {
+          await lease.run(lease.client.query({ text: multi.text(chunk.length), values: chunk.flatMap((i) => rows[i]!) }))
+          outcome.succeeded(chunk)
+        } catch (err) {
+          const e = lease.classify(err)
+          if (isRowError(e)) await this.isolate(lease, chunk, rows, outcome)
+          else outcome.halt(chunk, e)
+        }
+      }
+      outcome.failRest()
+    })
+    outcome.throwIfFailed()
+  }
+
+  /**
+   * Runs `indexes` pipelined in one transaction; when a row's data fails it, that row is recorded
+   * as failed and the rows before and after it are run again as their own transactions, in order.
+   * A failed transaction commits nothing, so no row is ever committed twice; a batch with k bad
+   * rows costs at most 2k + 1 round trips. An error at commit (a deferred constraint) names no
+   * row: the rows are then halved until it does. A connection, server or statement error stops
+   * the batch: the rows not yet committed fail with it.
+   */
+  private async isolate(lease: Lease, indexes: readonly number[], rows: readonly WireValue[][], outcome: Outcome): Promise<void> {
+    const segments: number[][] = [[...indexes]]
+    while (segments.length > 0 && !outcome.halted) {
+      const seg = segments.shift()!
+      const statement = new PipelinedStatement(this.template.text, seg.map((i) => rows[i]!))
+      let r
+      try {
+        lease.client.query(statement)
+        r = await lease.run(statement.result)
+      } catch (err) {
+        outcome.halt(seg, lease.classify(err))
+        break
+      }
+      if (r.ok) {
+        outcome.succeeded(seg)
+        continue
+      }
+      const e = lease.classify(r.error)
+      if (!isRowError(e)) {
+        outcome.halt(seg, e)
+      } else if (seg.length === 1) {
+        outcome.failed(seg[0]!, e)
+      } else if (r.failedAt < seg.length) {
+        outcome.failed(seg[r.failedAt]!, e)
+        segments.unshift(...[seg.slice(0, r.failedAt), seg.slice(r.failedAt + 1)].filter((s) => s.length > 0))
+      } else {
+        const mid = seg.length >> 1
+        segments.unshift(seg.slice(0, mid), seg.slice(mid))
+      }
+    }
+  }
+
+  private values(message: ChannelMessage): WireValue[] {
+    return this.template.params(message).map(toWire)
+  }
+
+  /**
+   * Runs `use` on a pooled connection. An abort of `signal` ends the wait at once with a
+   * retryable TIMEOUT and closes the connection (the statement's outcome is then unknown); a
+   * connection that saw a non-permanent error is closed rather than reused.
+   */
+  private async lease<T>(signal: AbortSignal, use: (lease: Lease) => Promise<T>): Promise<T> {
+    const client = await this.host.acquire(signal)
+    let broken: Error | undefined
+    const lease: Lease = {
+      client,
+      classify: (err) => {
+        const e = this.host.classifyError(err, 'query')
+        if (e.kind !== 'permanent') broken ??= e
+        return e
+      },
+      run: (work) => abortable(work, signal, () => {
+        const e = new ConnectorError('TIMEOUT', `Gave up waiting for ${this.host.target} to answer; the statement may or may not have been applied`, {
+          kind: 'retryable', hint: 'The server is slow or hung; check it, or allow more time (the request TTL).',
+        })
+        broken ??= e
+        return e
+      }),
+    }
+    try {
+      return await use(lease)
+    } catch (err) {
+      if (!(err instanceof ConnectorError) || err.kind !== 'permanent') broken ??= err instanceof Error ? err : new Error(String(err))
+      throw err
+    } finally {
+      this.host.release(client, broken)
+    }
+  }
+}
+
+interface Lease {
+  readonly client: pg.PoolClient
+  /** Classifies a query-phase error, and marks the connection broken unless it is permanent. */
+  classify(err: unknown): ConnectorError
+  /** `work`, or a rejection as soon as the signal aborts. */
+  run<T>(work: Promise<T>): Promise<T>
+}
+
+/** Which rows of a batch were committed and which failed, with why. */
+class Outcome {
+  private readonly done: boolean[]
+  private readonly failures = new Map<number, ConnectorError>()
+  private committed = 0
+  /** A connection, server or statement error that stops the batch. */
+  private stop: ConnectorError | undefined
+
+  constructor(private readonly size: number) {
+    this.done = new Array<boolean>(size).fill(false)
+  }
+
+  get halted(): boolean {
+    return this.stop !== undefined
+  }
+
+  succeeded(indexes: readonly number[]): void {
+    for (const i of indexes) this.done[i] = true
+    this.committed += indexes.length
+  }
+
+  failed(index: number, error: ConnectorError): void {
+    this.done[index] = true
+    this.failures.set(index, error)
+  }
+
+  halt(indexes: readonly number[], error: ConnectorError): void {
+    this.stop ??= error
+    for (const i of indexes) this.failed(i, error)
+    this.failRest()
+  }
+
+  /** After a halt, every row not yet settled fails with the halting error. */
+  failRest(): void {
+    if (!this.stop) return
+    for (let i = 0; i < this.size; i++) if (!this.done[i]) this.failed(i, this.stop)
+  }
+
+  /**
+   * Nothing failed: returns. Nothing was committed and every row failed the same way: throws that
+   * error (the whole batch). Otherwise a BatchError naming the failed rows, in order.
+   */
+  throwIfFailed(): void {
+    if (this.failures.size === 0) return
+    const errors = new Set(this.failures.values())
+    if (this.committed === 0 && errors.size === 1 && this.failures.size === this.size) throw [...errors][0]!
+    const failures = [...this.failures].sort(([a], [b]) => a - b).map(([index, error]) => ({ index, error }))
+    throw new BatchError(failures, `${failures.length} of ${this.size} row(s) failed: ${failures[0]!.error.message}`)
+  }
+}
+
+/** `work`, or the error `onAbort` makes as soon as `signal` aborts. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  work.catch(() => {}) // settles after an abort are ignored
+  if (signal.aborted) return Promise.reject(onAbort())
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort())
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(
+      (v) => { signal.removeEventListener('abort', abort); resolve(v) },
+      (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
+    )
+  })
+}
