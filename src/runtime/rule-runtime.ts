@@ -128,7 +128,11 @@ export class RuleRuntime {
       if (!a) return
       const disk = a.worker.diskBuffer
       if (disk && why === 'replaced') a.worker.stop()
-      else if (disk) void a.worker.drained(24 * 3600_000).then(() => { a.worker.stop(); disk.destroy() })
+      // Once empty, stop() drops nothing: it unsubscribes from the connector and clears timers.
+      else void a.worker.drained(24 * 3600_000).then(() => {
+        a.worker.stop()
+        if (disk) disk.destroy()
+      })
       visit(a.fallback)
     }
     for (const a of rule.actions) visit(a)

@@ -1,0 +1,252 @@
+/**
+ * Data path benchmark: first the raw ceilings on this machine, then Junction on the same load, and
+ * the ratios. Prints figures; asserts nothing.
+ *
+ *   node --import tsx bench/data-path.ts [messages=50000]
+ *
+ * Needs the machine's PostgreSQL and the project's Kafka (`npm run test:services`).
+ * - ingest: QoS 0 and QoS 1 publishes into the bare embedded broker vs Junction's broker with a
+ *   matching rule (SQL evaluated, no action);
+ * - PostgreSQL: plain `pg` COPY in batches of 1000 vs MQTT -> rule -> PostgreSQL action;
+ * - Kafka: plain kafkajs producer (batches of 100) vs MQTT -> rule -> Kafka action;
+ * - latency: publish -> row committed at a fixed 5,000 msg/s, p50/p99;
+ * - memory: peak RSS of this process (Junction runs in it; publishers run in child processes).
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { Kafka, logLevel } from 'kafkajs'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { pino } from 'pino'
+import { EmbeddedBroker } from '../src/broker/embedded-broker.js'
+import { createJunction, type Junction } from '../src/server.js'
+import { DEFAULT_SETTINGS } from '../src/settings.js'
+import { sharedKafka } from '../test/support/kafka.js'
+import { sharedPostgres } from '../test/support/postgres.js'
+import { tempDataDir } from '../test/support/junction.js'
+
+const N = Number(process.argv[2] ?? 50_000)
+/** Only these scenarios (comma-separated: ingest,pg,latency,kafka); all by default. */
+const ONLY = new Set((process.argv[3] ?? 'ingest,pg,latency,kafka').split(','))
+/** Action queue settings for the Junction runs, as JSON (e.g. '{"batchSize":500}'); the types' defaults otherwise. */
+const ACTION_OPTIONS = process.env.BENCH_ACTION_OPTIONS ? (JSON.parse(process.env.BENCH_ACTION_OPTIONS) as Record<string, unknown>) : undefined
+const PG = sharedPostgres()
+const KAFKA = sharedKafka()
+const root = new URL('..', import.meta.url).pathname
+
+let peakRss = 0
+const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 100)
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const rows: Array<[string, string, string, string]> = []
+function report(name: string, raw: number | undefined, junction: number, note = ''): void {
+  const ratio = raw ? `${Math.round((junction / raw) * 100)}%` : ''
+  rows.push([name, raw ? fmt(raw) : '', fmt(junction), ratio + (note ? `  ${note}` : '')])
+  console.log(`  ${name}: ${raw ? `raw ${fmt(raw)} msg/s, ` : ''}junction ${fmt(junction)} msg/s ${ratio} ${note}`)
+}
+
+function publish(url: string, topic: string, count: number, qos: number, rate = 0): Promise<{ sent: number; elapsedMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += String(d) })
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
+  })
+}
+
+async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
+  const end = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  return performance.now()
+}
+
+/** Messages/s the bare broker takes from one publisher (sink counts only). */
+async function bareIngest(qos: number): Promise<number> {
+  let count = 0
+  let first = 0
+  const broker = new EmbeddedBroker({ published() { if (count++ === 0) first = performance.now() }, clientEvent() {} })
+  const { port } = await broker.listen('127.0.0.1', 0, false)
+  const pub = publish(`mqtt://127.0.0.1:${port}`, 'bench/raw', N, qos)
+  const last = await waitFor('bare ingest', () => count >= N)
+  await pub
+  await broker.close()
+  return (N - 1) / ((last - first) / 1000)
+}
+
+async function startJunction(): Promise<Junction> {
+  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
+  return createJunction(settings, { logger: pino({ level: 'warn' }) })
+}
+
+function mqttUrl(j: Junction): Promise<string> {
+  return j.deployments.get('default').then((d) => `mqtt://127.0.0.1:${d.mqtt!.port}`)
+}
+
+async function junctionIngest(j: Junction, qos: number): Promise<number> {
+  const rule = await j.rules.create('default', { name: `ingest-${qos}`, sql: 'SELECT payload.temp AS t, clientid FROM "bench/ingest/#" WHERE payload.temp > -1000', actions: [] })
+  const metrics = () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule
+  let first = 0
+  const pub = publish(await mqttUrl(j), `bench/ingest/${qos}`, N, qos)
+  await waitFor('first', () => { if (metrics().matched > 0) { first = performance.now(); return true } return false })
+  const last = await waitFor('junction ingest', () => metrics().passed >= N)
+  await pub
+  await j.rules.remove('default', rule.id)
+  return (N - 1) / ((last - first) / 1000)
+}
+
+async function pgCopyCeiling(table: string): Promise<number> {
+  const client = new pg.Client({ host: PG.host, port: PG.port, database: PG.database, user: PG.user })
+  await client.connect()
+  const t0 = performance.now()
+  for (let off = 0; off < N; off += 1000) {
+    let text = ''
+    for (let i = off; i < Math.min(N, off + 1000); i++) text += `${i}\t${(i % 400) / 10}\tdev-1\n`
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFrom(`COPY ${table} (seq, temp, clientid) FROM STDIN`))
+      stream.on('finish', resolve)
+      stream.on('error', reject)
+      stream.end(text)
+    })
+  }
+  const rate = N / ((performance.now() - t0) / 1000)
+  await client.end()
+  return rate
+}
+
+async function junctionToPostgres(j: Junction, table: string, admin: pg.Client, rate = 0): Promise<{ rate: number; loss: number; actionId: string }> {
+  const c = await j.connectors.create('default', { name: `pg-${table}-${randomBytes(2).toString('hex')}`, type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
+  await waitFor('pg connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  const rule = await j.rules.create('default', {
+    name: `to-${table}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/pg/${table}"`,
+    actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${table} (seq, temp, clientid, sent_at) VALUES (\${seq}, \${temp}, \${clientid}, \${ts})` }, ...(ACTION_OPTIONS ? { options: ACTION_OPTIONS } : {}) }],
+  })
+  const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
+  const t0 = performance.now()
+  const published = await publish(await mqttUrl(j), `bench/pg/${table}`, N, 1, rate)
+  const last = await waitFor('pg delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+  console.log(`  (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms)`)
+  const rows = Number((await admin.query(`SELECT count(DISTINCT seq) AS n FROM ${table}`)).rows[0].n)
+  await j.rules.remove('default', rule.id)
+  return { rate: N / ((last - t0) / 1000), loss: N - rows, actionId: rule.id }
+}
+
+async function kafkaCeiling(topic: string): Promise<number> {
+  const producer = new Kafka({ brokers: [KAFKA.bootstrap], logLevel: logLevel.NOTHING }).producer()
+  await producer.connect()
+  const t0 = performance.now()
+  const inflight: Promise<unknown>[] = []
+  for (let off = 0; off < N; off += 100) {
+    const messages = []
+    for (let i = off; i < Math.min(N, off + 100); i++) messages.push({ key: 'dev-1', value: `{"seq":${i},"temp":${(i % 400) / 10},"clientid":"dev-1"}` })
+    inflight.push(producer.send({ topic, messages, acks: -1 }))
+    if (inflight.length >= 100) await Promise.all(inflight.splice(0))
+  }
+  await Promise.all(inflight)
+  const rate = N / ((performance.now() - t0) / 1000)
+  await producer.disconnect()
+  return rate
+}
+
+async function junctionToKafka(j: Junction, topic: string): Promise<number> {
+  const c = await j.connectors.create('default', { name: `kafka-${topic}-${randomBytes(2).toString('hex')}`, type: 'kafka', config: { bootstrapServers: KAFKA.bootstrap } })
+  await waitFor('kafka connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  const rule = await j.rules.create('default', {
+    name: `to-${topic}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "bench/kafka/${topic}"`,
+    actions: [{ connectorId: c.id, params: { topic, key: '${clientid}', value: '${.}' }, ...(ACTION_OPTIONS ? { options: ACTION_OPTIONS } : {}) }],
+  })
+  const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
+  const t0 = performance.now()
+  await publish(await mqttUrl(j), `bench/kafka/${topic}`, N, 1)
+  const last = await waitFor('kafka delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+  const a = action()
+  if (a.success !== N) console.log(`  (kafka: ${a.failed} failed, ${a.dropped} dropped)`)
+  await j.rules.remove('default', rule.id)
+  return N / ((last - t0) / 1000)
+}
+
+/** Median of `runs` measurements: the machine is shared and single runs swing widely. */
+async function median(runs: number, measure: () => Promise<number>): Promise<number> {
+  const values: number[] = []
+  for (let i = 0; i < runs; i++) values.push(await measure())
+  values.sort((a, b) => a - b)
+  return values[Math.floor(values.length / 2)]!
+}
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+const suffix = randomBytes(3).toString('hex')
+const admin = new pg.Client({ host: PG.host, port: PG.port, database: PG.database, user: PG.user })
+await admin.connect()
+const tables = ['copy', 'junction', 'latency'].map((t) => `bench_${t}_${suffix}`)
+for (const t of tables) await admin.query(`CREATE UNLOGGED TABLE ${t} (seq integer, temp numeric, clientid text, sent_at bigint, committed_at timestamptz DEFAULT clock_timestamp())`)
+
+console.log(`Junction data path benchmark: ${fmt(N)} messages per run, node ${process.version}, ${new Date().toISOString()}`)
+try {
+  console.log('ingest (one publisher)')
+  for (const qos of ONLY.has('ingest') ? [0, 1] : [1]) {
+    const raw = await median(RUNS, () => bareIngest(qos))
+    const j = await startJunction()
+    const ours = await median(RUNS, () => junctionIngest(j, qos))
+    await j.close()
+    report(`ingest QoS ${qos}`, raw, ours, `(median of ${RUNS})`)
+  }
+  const ingestQos1 = Number(rows.at(-1)![1].replace(/,/g, ''))
+
+  let j = await startJunction()
+  if (ONLY.has('pg')) {
+    console.log('PostgreSQL')
+    const copy = await median(RUNS, () => pgCopyCeiling(tables[0]!))
+    let lost = 0
+    const toPg = await median(RUNS, async () => {
+      await admin.query(`TRUNCATE ${tables[1]}`)
+      const r = await junctionToPostgres(j, tables[1]!, admin)
+      lost += r.loss
+      return r.rate
+    })
+    const ceiling = Math.min(copy, ingestQos1)
+    report('MQTT -> PostgreSQL', ceiling, toPg, `(COPY ${fmt(copy)}/s; ceiling = min(COPY, ingest QoS 1)); lost: ${lost}`)
+  }
+
+  console.log('latency at 5,000 msg/s, publish -> row committed')
+  const latencyN = Math.min(N, 25_000)
+  const latency = !ONLY.has('latency') ? [0] : await (async () => {
+    const c = await j.connectors.create('default', { name: 'pg-latency', type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
+    await waitFor('connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+    const rule = await j.rules.create('default', {
+      name: 'latency', sql: `SELECT payload.seq AS seq, payload.ts AS ts, clientid FROM "bench/latency"`,
+      actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${tables[2]} (seq, clientid, sent_at) VALUES (\${seq}, \${clientid}, \${ts})` } }],
+    })
+    await publish(await mqttUrl(j), 'bench/latency', latencyN, 1, 5000)
+    await waitFor('latency rows', async () => { const a = j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!; return a.success + a.failed + a.dropped >= latencyN })
+    const r = await admin.query(`SELECT (extract(epoch from committed_at) * 1000 - sent_at)::float8 AS ms FROM ${tables[2]}`)
+    return (r.rows as Array<{ ms: number }>).map((x) => x.ms).sort((a, b) => a - b)
+  })()
+  console.log(`  p50 ${percentile(latency, 50).toFixed(1)} ms, p99 ${percentile(latency, 99).toFixed(1)} ms, max ${latency.at(-1)!.toFixed(1)} ms over ${fmt(latency.length)} messages (batch time 100 ms)`)
+  await j.close()
+
+  if (ONLY.has('kafka')) {
+    console.log('Kafka')
+    const kraw = await median(RUNS, () => kafkaCeiling(`bench-raw-${suffix}`))
+    j = await startJunction()
+    let k = 0
+    const kours = await median(RUNS, () => junctionToKafka(j, `bench-junction-${suffix}-${k++}`))
+    await j.close()
+    report('MQTT -> Kafka', Math.min(kraw, ingestQos1), kours, `(producer ${fmt(kraw)}/s; ceiling = min(producer, ingest QoS 1))`)
+  }
+
+  clearInterval(rssTimer)
+  console.log(`peak RSS of the benchmark process (Junction inside): ${Math.round(peakRss / 1024 / 1024)} MB`)
+  console.log('\n| scenario | ceiling msg/s | Junction msg/s | ratio |\n| --- | --- | --- | --- |')
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`)
+  console.log(`| latency at 5k msg/s | | p50 ${percentile(latency, 50).toFixed(1)} ms | p99 ${percentile(latency, 99).toFixed(1)} ms |`)
+} finally {
+  for (const t of tables) await admin.query(`DROP TABLE IF EXISTS ${t}`)
+  await admin.end()
+  clearInterval(rssTimer)
+}
