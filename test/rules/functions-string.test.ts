@@ -1,5 +1,7 @@
 // String functions: EMQX docs examples, emqx_rule_funcs_SUITE and emqx_variform_bif_tests cases, edges.
-import { type Case, err, runCases } from './functions-cases.js'
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { type Case, call, err, runCases } from './functions-cases.js'
 
 const basics: Case[] = [
   ['ascii', ['a'], 97],
@@ -344,3 +346,32 @@ runCases('string functions: join and pad', joining)
 runCases('string functions: regular expressions', regexes)
 runCases('string functions: sprintf', formatting)
 runCases('string functions: unescape', unescaping)
+
+describe('grapheme clusters', () => {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+  const clusters = (s: string): string[] => Array.from(segmenter.segment(s), (x) => x.segment)
+  const samples = [
+    'plain ascii\r\nwith crlf',
+    'e\u0301 and a\u0308\u0304 stacked',
+    '👩🏽\u200d💻 works, 👨\u200d👩\u200d👧 family',
+    'flags 🇫🇷🇩🇪🇺 odd',
+    'jamo \u1100\u1161\u11a8 and 가\u11a8',
+    'क्षत्रिय conjuncts',
+    '\u0600\u0661 prepended',
+    'กำ thai sara am',
+    '©\ufe0f ®',
+    '\r\r\n\n',
+  ]
+  it('strlen and reverse agree with Intl.Segmenter', () => {
+    for (const s of samples) {
+      assert.equal(call('strlen', s), clusters(s).length, JSON.stringify(s))
+      assert.equal(call('reverse', s), clusters(s).reverse().join(''), JSON.stringify(s))
+    }
+  })
+  it('handles long text in linear time', { timeout: 10000 }, () => {
+    const long = 'a,b;你好 e\u0301 '.repeat(40000)
+    assert.equal(call('strlen', long), 9 * 40000)
+    assert.equal((call('split', long, ';') as string[]).length, 40001)
+    assert.equal(call('substr', long, 9 * 39999), 'a,b;你好 e\u0301 ')
+  })
+})

@@ -51,9 +51,9 @@ function sliceBits(bits: Bits, offset: number, count: number): Uint8Array {
   return out
 }
 
-function toSafeNumber(name: string, v: bigint): number {
+function toSafeNumber(name: string, v: bigint, bitCount: number): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    fail(name, `integer ${v} is outside the exact integer range ±(2^53 - 1)`)
+    fail(name, `the ${bitCount}-bit integer is outside the exact integer range ±(2^53 - 1)`)
   }
   return Number(v)
 }
@@ -116,7 +116,7 @@ function subbits(args: readonly unknown[]): unknown {
   // Fewer bits left than asked for: EMQX takes what is left.
   const n = len >= 0 && len <= available ? len : available
   const little = endianness === 'little'
-  if (type === 'integer') return toSafeNumber(name, readInteger(bits, offset, n, signedness === 'signed', little))
+  if (type === 'integer') return toSafeNumber(name, readInteger(bits, offset, n, signedness === 'signed', little), n)
   if (type === 'float') return readFloat(name, bits, offset, n, little)
   const out = sliceBits(bits, offset, n)
   return n % 8 === 0 ? bytesResult(out) : new Bitstring(out, n)

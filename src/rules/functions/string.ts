@@ -29,20 +29,67 @@ import {
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
-function graphemes(s: string): string[] {
-  return Array.from(segmenter.segment(s), (x) => x.segment)
-}
+/**
+ * Code points that can join a neighbour into one grapheme cluster: extending marks, spacing marks,
+ * emoji modifiers, regional indicators, ZWJ, conjoining Hangul jamo and prepended marks. Between
+ * two code points that are neither (and are not CR LF) there is always a cluster boundary, so only
+ * the few windows around these need Intl.Segmenter, which is slow (and slower than linear on long
+ * text in V8).
+ */
+const JOINING =
+  /[\p{Grapheme_Extend}\p{Mc}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\u0e33\u0eb3\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u0d4e\u{110bd}\u{110cd}\u{111c2}\u{111c3}\u{1193f}\u{11941}\u{11a3a}\u{11a84}-\u{11a89}\u{11d46}\u{11f02}]/u
 
 function cpLength(s: string, i: number): number {
   return (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1
+}
+
+/** Start of the code point that ends just before `i`. */
+function previousCp(s: string, i: number): number {
+  return i >= 2 && /[\udc00-\udfff]/.test(s[i - 1]!) && /[\ud800-\udbff]/.test(s[i - 2]!) ? i - 2 : i - 1
+}
+
+/** Code points as clusters, with CR LF as one: the segmentation of text without joining code points. */
+function simpleClusters(s: string, out: string[]): void {
+  for (const ch of s) {
+    if (ch === '\n' && out.length > 0 && out[out.length - 1] === '\r') out[out.length - 1] = '\r\n'
+    else out.push(ch)
+  }
+}
+
+/** Grapheme clusters of a string, as Erlang's string module counts characters. */
+function graphemes(s: string): string[] {
+  const windows: [number, number][] = []
+  const re = new RegExp(JOINING.source, 'gu')
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    let start = m.index > 0 ? previousCp(s, m.index) : 0
+    if (s[start] === '\n' && start > 0 && s[start - 1] === '\r') start--
+    let end = m.index + m[0].length
+    if (end < s.length) end += cpLength(s, end)
+    if (s[end - 1] === '\r' && s[end] === '\n') end++
+    const last = windows[windows.length - 1]
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end)
+    else windows.push([start, end])
+  }
+  const out: string[] = []
+  let pos = 0
+  for (const [start, end] of windows) {
+    simpleClusters(s.slice(pos, start), out)
+    for (const seg of segmenter.segment(s.slice(start, end))) out.push(seg.segment)
+    pos = end
+  }
+  simpleClusters(s.slice(pos), out)
+  return out
 }
 
 /** Whether the grapheme cluster that starts at `i` (reading from `i` on) is a single code point. */
 function singleCodePointCluster(s: string, i: number): boolean {
   const len = cpLength(s, i)
   if (i + len >= s.length) return true
+  const pair = s.slice(i, i + len + cpLength(s, i + len))
+  if (pair === '\r\n') return false
+  if (!JOINING.test(pair)) return true
   // A break after the first code point depends only on it and the next one.
-  for (const seg of segmenter.segment(s.slice(i, i + len + 2))) return seg.segment.length === len
+  for (const seg of segmenter.segment(pair)) return seg.segment.length === len
   return true
 }
 
