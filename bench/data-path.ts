@@ -13,6 +13,7 @@
  * - memory: peak RSS of this process (Junction runs in it; publishers run in child processes).
  */
 import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
@@ -45,9 +46,36 @@ function report(name: string, raw: number | undefined, junction: number, note = 
   console.log(`  ${name}: ${raw ? `raw ${fmt(raw)} msg/s, ` : ''}junction ${fmt(junction)} msg/s ${ratio} ${note}`)
 }
 
-function publish(url: string, topic: string, count: number, qos: number, rate = 0): Promise<{ sent: number; elapsedMs: number }> {
+/** CPU time (ms) used so far by every live process whose command is `comm` (postgres, java). */
+function cpuOf(comm: string): number {
+  const ticks = 100 // USER_HZ on Linux
+  let total = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      if (name !== comm) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) * (1000 / ticks)
+    } catch { /* exited meanwhile */ }
+  }
+  return total
+}
+
+/** Where the CPU went during `run`: this process (Junction), the publisher, and a server. */
+async function cpuShare<T extends { cpuMs?: number }>(server: string, run: () => Promise<{ result: T; wallMs: number }>): Promise<T> {
+  const own0 = process.cpuUsage()
+  const srv0 = cpuOf(server)
+  const { result, wallMs } = await run()
+  const own = process.cpuUsage(own0)
+  const pct = (ms: number) => `${Math.round((ms / wallMs) * 100)}%`
+  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${pct((own.user + own.system) / 1000)}, publisher ${pct(result.cpuMs ?? 0)}, ${server} ${pct(cpuOf(server) - srv0)}`)
+  return result
+}
+
+function publish(url: string, topic: string, count: number, qos: number, rate = 0): Promise<{ sent: number; elapsedMs: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(WINDOW)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => { out += String(d) })
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
@@ -125,8 +153,13 @@ async function junctionToPostgres(j: Junction, table: string, admin: pg.Client, 
   })
   const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
   const t0 = performance.now()
-  const published = await publish(await mqttUrl(j), `bench/pg/${table}`, N, 1, rate)
-  const last = await waitFor('pg delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+  let last = 0
+  const url = await mqttUrl(j)
+  const published = await cpuShare('postgres', async () => {
+    const result = await publish(url, `bench/pg/${table}`, N, 1, rate)
+    last = await waitFor('pg delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    return { result, wallMs: last - t0 }
+  })
   console.log(`  (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms)`)
   const rows = Number((await admin.query(`SELECT count(DISTINCT seq) AS n FROM ${table}`)).rows[0].n)
   await j.rules.remove('default', rule.id)
@@ -159,8 +192,13 @@ async function junctionToKafka(j: Junction, topic: string): Promise<number> {
   })
   const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
   const t0 = performance.now()
-  await publish(await mqttUrl(j), `bench/kafka/${topic}`, N, 1)
-  const last = await waitFor('kafka delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+  let last = 0
+  const url = await mqttUrl(j)
+  await cpuShare('java', async () => {
+    const result = await publish(url, `bench/kafka/${topic}`, N, 1)
+    last = await waitFor('kafka delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    return { result, wallMs: last - t0 }
+  })
   const a = action()
   if (a.success !== N) console.log(`  (kafka: ${a.failed} failed, ${a.dropped} dropped)`)
   await j.rules.remove('default', rule.id)
@@ -175,6 +213,8 @@ async function median(runs: number, measure: () => Promise<number>): Promise<num
   return values[Math.floor(values.length / 2)]!
 }
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+/** Unacknowledged QoS 1 publishes the publisher keeps in flight (a fleet of devices has many). */
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!

@@ -34,4 +34,5 @@ for (let seq = 0; seq < count; seq++) {
 while (inflight > 0) await new Promise((r) => { resume = r })
 const elapsedMs = performance.now() - t0
 await client.endAsync()
-process.stdout.write(JSON.stringify({ sent: count, elapsedMs }) + '\n')
+const cpu = process.cpuUsage()
+process.stdout.write(JSON.stringify({ sent: count, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n')

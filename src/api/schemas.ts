@@ -63,6 +63,7 @@ const connectorSummaryProps = {
     queuing: Type.Integer(), inflight: Type.Integer(), retried: Type.Integer(),
     rate: Type.Object({ success: Type.Number(), failed: Type.Number(), dropped: Type.Number() }, { description: 'Messages per second over the last 10 s.' }),
     lastSuccessAt: Nullable(Timestamp), lastError: Nullable(Type.String()),
+    series: Type.Optional(Type.Object({ success: Type.Array(Type.Number()), failed: Type.Array(Type.Number()), dropped: Type.Array(Type.Number()) }, { description: 'Details only: messages per second over the last minute, oldest first.' })),
   }, { description: 'Totals of the rule actions sending through this connector (since start).' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -31,6 +31,8 @@ export interface ConnectorMetrics {
   readonly queuing: number; readonly inflight: number; readonly retried: number
   readonly rate: { readonly success: number; readonly failed: number; readonly dropped: number }
   readonly lastSuccessAt: string | null; readonly lastError: string | null
+  /** Details only: the last minute per second, oldest first, for charts. */
+  readonly series?: { readonly success: number[]; readonly failed: number[]; readonly dropped: number[] }
 }
 
 export interface ConnectorDetails extends ConnectorSummary {
@@ -185,16 +187,16 @@ export class ConnectorService {
     return c
   }
 
-  private summary(r: ConnectorRecord, ruleCount: number): ConnectorSummary {
+  private summary(r: ConnectorRecord, ruleCount: number, series = false): ConnectorSummary {
     const runtime = this.deployments.runtime(r.deploymentId)
     const status = runtime.connectorStatus(r.id, r.enabled)
     return {
       id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
-      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
+      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r, series), createdAt: r.createdAt, updatedAt: r.updatedAt,
     }
   }
 
-  private metricsOf(r: ConnectorRecord): ConnectorMetrics {
+  private metricsOf(r: ConnectorRecord, series = false): ConnectorMetrics {
     const all = this.deployments.runtime(r.deploymentId).rules.actionMetricsOf(r.id)
     const sum = (f: (m: (typeof all)[number]) => number) => all.reduce((n, m) => n + f(m), 0)
     const latest = (f: (m: (typeof all)[number]) => string | null) => all.map(f).filter((v): v is string => v !== null).sort().at(-1) ?? null
@@ -205,6 +207,11 @@ export class ConnectorService {
       rate: { success: round(sum((m) => m.successRate.rate())), failed: round(sum((m) => m.failedRate.rate())), dropped: round(sum((m) => m.droppedRate.rate())) },
       lastSuccessAt: latest((m) => m.lastSuccessAt),
       lastError: all.find((m) => m.lastError !== null)?.lastError ?? null,
+      ...(series ? { series: {
+        success: sumSeries(all.map((m) => m.successRate.series())),
+        failed: sumSeries(all.map((m) => m.failedRate.series())),
+        dropped: sumSeries(all.map((m) => m.droppedRate.series())),
+      } } : {}),
     }
   }
 
@@ -217,7 +224,7 @@ export class ConnectorService {
     const rules = await this.store.connectors.rulesUsing(r.id)
     const definition = this.types.find(r.type)
     const config = definition ? maskSecrets(r.config, definition.configSchema) : {}
-    return { ...this.summary(r, rules.length), config, rules }
+    return { ...this.summary(r, rules.length, true), config, rules }
   }
 
   private readonly statusLogger = (id: string, view: ConnectorStatusView): void => {
@@ -225,6 +232,12 @@ export class ConnectorService {
     if (view.status === 'disconnected') this.logger.warn(`connector ${id} disconnected: ${view.statusReason ?? ''}`, data)
     else this.logger.info(`connector ${id} ${view.status}`, data)
   }
+}
+
+function sumSeries(all: number[][]): number[] {
+  const out = new Array<number>(60).fill(0)
+  for (const s of all) s.forEach((v, i) => { out[i]! += v })
+  return out
 }
 
 function nameTaken(name: string): ApiError {

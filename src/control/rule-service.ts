@@ -71,8 +71,9 @@ export class RuleService {
     return (await this.store.rules.list(deploymentId)).map((r) => this.view(r))
   }
 
+  /** One rule, with the last minute of rates per second for charts. */
   async get(deploymentId: string, id: string): Promise<RuleView> {
-    return this.view(await this.record(deploymentId, id))
+    return this.view(await this.record(deploymentId, id), true)
   }
 
   async create(deploymentId: string, input: RuleInput): Promise<RuleView> {
@@ -228,8 +229,8 @@ export class RuleService {
     return r
   }
 
-  private view(r: RuleRecord): RuleView {
-    const metrics = this.deployments.runtime(r.deploymentId).rules.metrics(r.id)
+  private view(r: RuleRecord, series = false): RuleView {
+    const metrics = this.deployments.runtime(r.deploymentId).rules.metrics(r.id, series)
     return { ...r, metrics: metrics ?? null }
   }
 }

@@ -66,8 +66,10 @@ export class ActionMetrics {
     return this.dropped.queue_full + this.dropped.expired + this.dropped.stopped
   }
 
-  snapshot() {
+  /** With `series`, the last minute per second (oldest first), for charts. */
+  snapshot(series = false) {
     return {
+      ...(series ? { series: { success: this.successRate.series(), failed: this.failedRate.series(), dropped: this.droppedRate.series() } } : {}),
       matched: this.matched, success: this.success, failed: this.failed, retried: this.retried,
       dropped: this.droppedTotal, droppedByReason: { ...this.dropped },
       queuing: this.queuing, inflight: this.inflight,
@@ -86,8 +88,9 @@ export class RuleMetrics {
   lastError: string | null = null
   readonly matchedRate = new RateHistory()
 
-  snapshot() {
+  snapshot(series = false) {
     return {
+      ...(series ? { series: { matched: this.matchedRate.series() } } : {}),
       matched: this.matched, passed: this.passed, noResult: this.noResult, failed: this.failed,
       rate: { matched: this.matchedRate.rate() }, lastError: this.lastError,
     }

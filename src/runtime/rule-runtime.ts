@@ -79,12 +79,12 @@ export class RuleRuntime {
     this.running.clear()
   }
 
-  metrics(id: string): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
+  metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
     const r = this.running.get(id)
     if (!r) return undefined
     return {
-      rule: r.metrics.snapshot(),
-      actions: r.actions.map((a) => ({ ...a.worker.metrics.snapshot(), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot() } : {}) })),
+      rule: r.metrics.snapshot(series),
+      actions: r.actions.map((a) => ({ ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}) })),
     }
   }
 

@@ -70,6 +70,11 @@ describe('MQTT -> rule -> PostgreSQL', () => {
     const conn = (await j.api('GET', `${connectors}/${c.body.id}`)).body
     assert.equal(conn.metrics.success, 25)
     assert.equal(conn.ruleCount, 1)
+    assert.equal(conn.metrics.series.success.length, 60, 'details carry a minute of per-second rates for charts')
+    await new Promise((r) => setTimeout(r, 1100)) // the current second joins the series once complete
+    const later = (await j.api('GET', `${connectors}/${c.body.id}`)).body
+    assert.equal(later.metrics.series.success.reduce((a: number, b: number) => a + b, 0), 25)
+    assert.equal((await j.api('GET', connectors)).body.data[0].metrics.series, undefined, 'lists stay small')
 
     const text = (await j.junction.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: AUTH } })).body
     assert.match(text, new RegExp(`junction_action_success_total\\{deployment="default",rule="${rule.body.id}",action="0",target="${c.body.id}"\\} 25`))
