@@ -7,6 +7,7 @@
  * Needs the machine's PostgreSQL and the project's Kafka (`npm run test:services`).
  * - ingest: QoS 0 and QoS 1 publishes into the bare embedded broker vs Junction's broker with a
  *   matching rule (SQL evaluated, no action);
+ * - memory: MQTT -> rule -> action queue -> a channel that only counts (Junction's own cost);
  * - PostgreSQL: plain `pg` COPY in batches of 1000 vs MQTT -> rule -> PostgreSQL action;
  * - Kafka: plain kafkajs producer (batches of 100) vs MQTT -> rule -> Kafka action;
  * - latency: publish -> row committed at a fixed 5,000 msg/s, p50/p99;
@@ -19,7 +20,10 @@ import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { pino } from 'pino'
+import { Type } from '@sinclair/typebox'
 import { EmbeddedBroker } from '../src/broker/embedded-broker.js'
+import type { ConnectorDefinition } from '../src/connector-api/index.js'
+import { builtinConnectors } from '../src/connectors/index.js'
 import { createJunction, type Junction } from '../src/server.js'
 import { DEFAULT_SETTINGS } from '../src/settings.js'
 import { sharedKafka } from '../test/support/kafka.js'
@@ -28,7 +32,7 @@ import { tempDataDir } from '../test/support/junction.js'
 
 const N = Number(process.argv[2] ?? 50_000)
 /** Only these scenarios (comma-separated: ingest,pg,latency,kafka); all by default. */
-const ONLY = new Set((process.argv[3] ?? 'ingest,pg,latency,kafka').split(','))
+const ONLY = new Set((process.argv[3] ?? 'ingest,null,pg,latency,kafka').split(','))
 /** Action queue settings for the Junction runs, as JSON (e.g. '{"batchSize":500}'); the types' defaults otherwise. */
 const ACTION_OPTIONS = process.env.BENCH_ACTION_OPTIONS ? (JSON.parse(process.env.BENCH_ACTION_OPTIONS) as Record<string, unknown>) : undefined
 const PG = sharedPostgres()
@@ -104,9 +108,35 @@ async function bareIngest(qos: number): Promise<number> {
   return (N - 1) / ((last - first) / 1000)
 }
 
+/**
+ * A connector type that delivers to memory: MQTT -> rule -> queue -> channel with no resource,
+ * which is Junction's own cost, apart from any client library and server.
+ */
+let nullDelivered = 0
+const nullConnector: ConnectorDefinition = {
+  type: 'null', title: 'Null', summary: 'Counts and discards (benchmarks only)',
+  configSchema: Type.Object({}), paramsSchema: Type.Object({}), batching: { maxSize: 100, maxWaitMs: 100 },
+  create: () => ({
+    probe: async () => ({ ok: true, latencyMs: 0, steps: [] }), start: async () => {}, stop: async () => {}, health: async () => ({ status: 'connected' }),
+    openChannel: async () => ({ send: async () => { nullDelivered++ }, sendBatch: async (ms) => { nullDelivered += ms.length } }),
+  }),
+}
+
 async function startJunction(): Promise<Junction> {
   const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  return createJunction(settings, { logger: pino({ level: 'warn' }) })
+  return createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
+}
+
+async function junctionToNull(j: Junction): Promise<number> {
+  const c = await j.connectors.create('default', { name: `null-${randomBytes(2).toString('hex')}`, type: 'null', config: {} })
+  await waitFor('null connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  const rule = await j.rules.create('default', { name: 'to-null', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/null"', actions: [{ connectorId: c.id, params: {} }] })
+  nullDelivered = 0
+  const t0 = performance.now()
+  await publish(await mqttUrl(j), 'bench/null', N, 1)
+  const last = await waitFor('null delivered', () => nullDelivered >= N)
+  await j.rules.remove('default', rule.id)
+  return N / ((last - t0) / 1000)
 }
 
 function mqttUrl(j: Junction): Promise<string> {
@@ -239,6 +269,10 @@ try {
   const ingestQos1 = Number(rows.at(-1)![1].replace(/,/g, ''))
 
   let j = await startJunction()
+  if (ONLY.has('null')) {
+    console.log('Junction alone (in-memory channel)')
+    report('MQTT -> rule -> memory', ingestQos1, await median(RUNS, () => junctionToNull(j)), '(batch 100 / 100 ms)')
+  }
   if (ONLY.has('pg')) {
     console.log('PostgreSQL')
     const copy = await median(RUNS, () => pgCopyCeiling(tables[0]!))
