@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start` runs this first: it compiles only when a source file is newer than the last build,
 // so a start after `npm ci` (which builds) costs no compile, and a start after an edit is never stale.
+// The same for the web console: console/ newer than dist/console/index.html rebuilds it with Vite.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
@@ -27,4 +28,16 @@ if (sources > built) {
   // An incremental build with nothing to emit leaves the stamp's time as it was.
   const now = new Date()
   utimesSync(stamp, now, now)
+}
+
+const consoleDir = join(root, 'console')
+const consoleIndex = join(root, 'dist', 'console', 'index.html')
+if (existsSync(consoleDir)) {
+  const consoleBuilt = existsSync(consoleIndex) ? statSync(consoleIndex).mtimeMs : 0
+  const consoleSources = Math.max(newest(consoleDir), statSync(join(root, 'package.json')).mtimeMs)
+  if (consoleSources > consoleBuilt) {
+    console.log('junction: building the web console (console/ changed since the last build)...')
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(consoleDir, 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: root })
+    if (r.status !== 0) process.exit(r.status ?? 1)
+  }
 }

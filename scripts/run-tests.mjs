@@ -35,6 +35,7 @@ if (files.length === 0) {
 
 console.log('> type-check')
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
+run('npx', ['tsc', '-p', 'console/tsconfig.json', '--noEmit'])
 console.log('> test services')
 run('node', ['scripts/test-services.mjs'])
 console.log(`> ${files.length} test files`)

@@ -5,6 +5,7 @@ import { ApiError } from '../core/errors.js'
 import type { ApiServices } from './api-services.js'
 import { installErrorHandling } from './error-handler.js'
 import { connectorRoutes } from './routes/connector-routes.js'
+import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
@@ -65,5 +66,6 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(deploymentRoutes, { services })
   await app.register(connectorRoutes, { services })
   await app.register(ruleRoutes, { services })
+  await app.register(consoleRoutes)
   return app
 }

@@ -1,0 +1,126 @@
+import { Fragment, useCallback, useEffect, useState, type ReactNode } from 'react'
+import { SESSION_EXPIRED_EVENT, api, session } from './api/client.ts'
+import { AppShell } from './layout/AppShell.tsx'
+import { DeploymentProvider } from './lib/deployment-context.tsx'
+import { href, navigate, useHashRoute, type Route } from './lib/router.ts'
+import { DeploymentsPage } from './pages/DeploymentsPage.tsx'
+import { LoginPage } from './pages/LoginPage.tsx'
+import { NotFoundPage } from './pages/NotFoundPage.tsx'
+import { ConnectorDetailsPage } from './pages/connectors/ConnectorDetailsPage.tsx'
+import { EditConnectorPage, NewConnectorPage } from './pages/connectors/ConnectorFormPage.tsx'
+import { ConnectorsPage } from './pages/connectors/ConnectorsPage.tsx'
+import { RuleDetailsPage } from './pages/rules/RuleDetailsPage.tsx'
+import { EditRulePage, NewRulePage } from './pages/rules/RuleFormPage.tsx'
+import { RulesPage } from './pages/rules/RulesPage.tsx'
+
+const RETURN_KEY = 'junction.returnTo'
+export const SESSION_EXPIRED_MESSAGE = 'Your session expired, log in again'
+
+function pageFor(route: Route): ReactNode {
+  switch (route.page) {
+    case 'deployments':
+      return <DeploymentsPage />
+    case 'connectors':
+      return <ConnectorsPage dep={route.dep} />
+    case 'connector-new':
+      return <NewConnectorPage dep={route.dep} type={route.type} />
+    case 'connector-details':
+      return <ConnectorDetailsPage dep={route.dep} id={route.id} />
+    case 'connector-edit':
+      return <EditConnectorPage dep={route.dep} id={route.id} />
+    case 'rules':
+      return <RulesPage dep={route.dep} />
+    case 'rule-new':
+      return <NewRulePage dep={route.dep} />
+    case 'rule-details':
+      return <RuleDetailsPage dep={route.dep} id={route.id} />
+    case 'rule-edit':
+      return <EditRulePage dep={route.dep} id={route.id} />
+    case 'not-found':
+      return <NotFoundPage path={route.path} />
+    case 'login':
+      return null
+  }
+}
+
+const TITLES: Partial<Record<Route['page'], string>> = {
+  deployments: 'Deployments',
+  connectors: 'Connectors',
+  rules: 'Rules',
+  login: 'Log in',
+}
+
+export function App() {
+  const { route, hash } = useHashRoute()
+  const [loggedIn, setLoggedIn] = useState(() => session.token() !== null)
+  const [notice, setNotice] = useState<string | null>(null)
+  const [loggingOut, setLoggingOut] = useState(false)
+
+  // A 401 from any call: back to the login page, then back here after logging in.
+  useEffect(() => {
+    const onExpired = () => {
+      if (window.location.hash && !window.location.hash.startsWith('#/login')) sessionStorage.setItem(RETURN_KEY, window.location.hash)
+      setLoggedIn(false)
+      setNotice(SESSION_EXPIRED_MESSAGE)
+      navigate(href.login())
+    }
+    window.addEventListener(SESSION_EXPIRED_EVENT, onExpired)
+    return () => window.removeEventListener(SESSION_EXPIRED_EVENT, onExpired)
+  }, [])
+
+  // Not logged in: every page shows the login at #/login, remembering where the user was going.
+  useEffect(() => {
+    if (!loggedIn && route.page !== 'login') {
+      if (hash && hash !== '#/' && hash !== '#') sessionStorage.setItem(RETURN_KEY, hash)
+      navigate(href.login())
+    } else if (loggedIn && route.page === 'login') {
+      navigate(href.deployments())
+    }
+  }, [loggedIn, route.page, hash])
+
+  useEffect(() => {
+    const t = TITLES[route.page]
+    if (t) document.title = `${t} · Junction`
+  }, [route.page])
+
+  const onLoggedIn = useCallback(() => {
+    const back = sessionStorage.getItem(RETURN_KEY)
+    sessionStorage.removeItem(RETURN_KEY)
+    setNotice(null)
+    setLoggedIn(true)
+    navigate(back && !back.startsWith('#/login') ? back : href.deployments())
+  }, [])
+
+  const logout = useCallback(async () => {
+    setLoggingOut(true)
+    try {
+      await api.logout()
+    } catch {
+      // The session ends here either way (an expired token answers 401).
+    }
+    session.clear()
+    sessionStorage.removeItem(RETURN_KEY)
+    setLoggingOut(false)
+    setNotice(null)
+    setLoggedIn(false)
+    navigate(href.login())
+  }, [])
+
+  if (!loggedIn || route.page === 'login') {
+    return <LoginPage notice={notice} onLoggedIn={onLoggedIn} />
+  }
+
+  const shell = (
+    <AppShell route={route} user={session.user()} onLogout={logout} loggingOut={loggingOut}>
+      {/* A new page for every route: no state (dialogs, messages) carries over from another connector or rule. */}
+      <Fragment key={JSON.stringify(route)}>{pageFor(route)}</Fragment>
+    </AppShell>
+  )
+  return 'dep' in route ? (
+    <DeploymentProvider key={route.dep} dep={route.dep}>
+      {shell}
+    </DeploymentProvider>
+  ) : (
+    shell
+  )
+}

@@ -1,0 +1,139 @@
+import type {
+  ConnectorDetails,
+  ConnectorSummary,
+  ConnectorType,
+  Deployment,
+  ErrorBody,
+  List,
+  ProbeResult,
+  Rule,
+  RuleAction,
+  RuleTestResult,
+} from './types.ts'
+
+const TOKEN_KEY = 'junction.token'
+const USER_KEY = 'junction.user'
+const BASE = './api/v1'
+
+/** An API error answer (`{error: {code, message, hint, fields}}`) or a network failure. */
+export class ApiError extends Error {
+  readonly status: number
+  readonly body: ErrorBody
+
+  constructor(status: number, body: ErrorBody) {
+    super(body.message)
+    this.name = 'ApiError'
+    this.status = status
+    this.body = body
+  }
+
+  get code(): string {
+    return this.body.code
+  }
+}
+
+export const session = {
+  token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY)
+  },
+  user(): string | null {
+    return sessionStorage.getItem(USER_KEY)
+  },
+  save(token: string, user: string): void {
+    sessionStorage.setItem(TOKEN_KEY, token)
+    sessionStorage.setItem(USER_KEY, user)
+  },
+  clear(): void {
+    sessionStorage.removeItem(TOKEN_KEY)
+    sessionStorage.removeItem(USER_KEY)
+  },
+}
+
+/** Fired when the API answers 401 to a logged-in request: the app goes back to the login page. */
+export const SESSION_EXPIRED_EVENT = 'junction:session-expired'
+
+async function request<T>(method: string, path: string, body?: unknown, opts: { anonymous?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  const token = session.token()
+  if (token && !opts.anonymous) headers.authorization = `Bearer ${token}`
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  let res: Response
+  try {
+    res = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  } catch (e) {
+    throw new ApiError(0, {
+      code: 'NETWORK_ERROR',
+      message: `Junction did not answer (${e instanceof Error ? e.message : String(e)})`,
+      hint: 'Check that Junction is running and reachable, then try again.',
+    })
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let json: unknown = undefined
+  if (text) {
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+  }
+  if (!res.ok) {
+    const err = (json as { error?: ErrorBody } | undefined)?.error ?? {
+      code: `HTTP_${res.status}`,
+      message: `Junction answered ${res.status} ${res.statusText}`.trim(),
+    }
+    if (res.status === 401 && headers.authorization) {
+      session.clear()
+      window.dispatchEvent(new CustomEvent(SESSION_EXPIRED_EVENT))
+    }
+    throw new ApiError(res.status, err)
+  }
+  return json as T
+}
+
+const enc = encodeURIComponent
+const dep = (d: string) => `/deployments/${enc(d)}`
+
+export const api = {
+  login: (username: string, password: string) =>
+    request<{ token: string; expiresAt: string; username: string }>('POST', '/login', { username, password }, { anonymous: true }),
+  logout: () => request<void>('POST', '/logout'),
+
+  connectorTypes: () => request<List<ConnectorType>>('GET', '/connector-types'),
+
+  deployments: () => request<List<Deployment>>('GET', '/deployments'),
+  deployment: (d: string) => request<Deployment>('GET', dep(d)),
+  startDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/start`),
+
+  connectors: (d: string) => request<List<ConnectorSummary>>('GET', `${dep(d)}/connectors`),
+  connector: (d: string, id: string) => request<ConnectorDetails>('GET', `${dep(d)}/connectors/${enc(id)}`),
+  createConnector: (d: string, body: { name: string; type: string; description?: string; config: Record<string, unknown> }) =>
+    request<ConnectorDetails>('POST', `${dep(d)}/connectors`, body),
+  updateConnector: (d: string, id: string, body: { name?: string; description?: string; config?: Record<string, unknown>; version?: number }) =>
+    request<ConnectorDetails>('PUT', `${dep(d)}/connectors/${enc(id)}`, body),
+  testNewConnector: (d: string, type: string, config: Record<string, unknown>) =>
+    request<ProbeResult>('POST', `${dep(d)}/connectors/test`, { type, config }),
+  testConnector: (d: string, id: string, config: Record<string, unknown>) =>
+    request<ProbeResult>('POST', `${dep(d)}/connectors/${enc(id)}/test`, { config }),
+  deleteConnector: (d: string, id: string, confirm: string) =>
+    request<void>('DELETE', `${dep(d)}/connectors/${enc(id)}?confirm=${enc(confirm)}`),
+
+  rules: (d: string) => request<List<Rule>>('GET', `${dep(d)}/rules`),
+  rule: (d: string, id: string) => request<Rule>('GET', `${dep(d)}/rules/${enc(id)}`),
+  createRule: (d: string, body: { name: string; sql: string; description?: string; actions: RuleAction[] }) =>
+    request<Rule>('POST', `${dep(d)}/rules`, body),
+  updateRule: (d: string, id: string, body: { name?: string; sql?: string; description?: string; actions?: RuleAction[] }) =>
+    request<Rule>('PUT', `${dep(d)}/rules/${enc(id)}`, body),
+  testRule: (d: string, sql: string, context: Record<string, unknown>) =>
+    request<RuleTestResult>('POST', `${dep(d)}/rules/test`, { sql, context }),
+  setRuleEnabled: (d: string, id: string, enabled: boolean) =>
+    request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
+  deleteRule: (d: string, id: string) => request<void>('DELETE', `${dep(d)}/rules/${enc(id)}`),
+}
+
+/** A message for any thrown value, for the place where the user acted. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message
+  if (e instanceof Error) return e.message
+  return String(e)
+}

@@ -1,0 +1,190 @@
+/** Shapes of the Junction REST API the console reads (docs/api.md). */
+
+export type Plan = 'serverless' | 'dedicated' | 'premium'
+export type DeploymentStatus = 'running' | 'stopped' | 'error'
+export type ConnectorStatus = 'connecting' | 'connected' | 'disconnected' | 'stopped'
+
+export interface Deployment {
+  id: string
+  name: string
+  plan: Plan
+  status: DeploymentStatus
+  statusReason: string | null
+  mqttPort: number | null
+  mqtt: { host: string; port: number } | null
+  createdAt: string
+  updatedAt: string
+}
+
+/** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */
+export interface JsonSchema {
+  type?: string | string[]
+  title?: string
+  description?: string
+  default?: unknown
+  enum?: unknown[]
+  const?: unknown
+  anyOf?: JsonSchema[]
+  oneOf?: JsonSchema[]
+  properties?: Record<string, JsonSchema>
+  patternProperties?: Record<string, JsonSchema>
+  required?: string[]
+  writeOnly?: boolean
+  minimum?: number
+  maximum?: number
+  minLength?: number
+  maxLength?: number
+  pattern?: string
+  examples?: unknown[]
+  if?: JsonSchema
+  then?: JsonSchema
+  else?: JsonSchema
+}
+
+export interface ConnectorType {
+  type: string
+  title: string
+  summary: string
+  configSchema: JsonSchema
+  paramsSchema: JsonSchema
+}
+
+export interface Series {
+  success: number[]
+  failed: number[]
+  dropped: number[]
+}
+
+export interface ConnectorMetrics {
+  matched: number
+  success: number
+  failed: number
+  dropped: number
+  queuing: number
+  inflight: number
+  retried: number
+  rate: { success: number; failed: number; dropped: number }
+  lastSuccessAt: string | null
+  lastError: unknown
+  series?: Series
+}
+
+export interface ConnectorSummary {
+  id: string
+  deploymentId: string
+  name: string
+  type: string
+  description: string
+  enabled: boolean
+  version: number
+  status: ConnectorStatus
+  statusReason: string | null
+  statusCode: string | null
+  statusSince: string | null
+  lastConnectedAt: string | null
+  ruleCount: number
+  metrics?: ConnectorMetrics
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RuleRef {
+  id: string
+  name: string
+}
+
+export interface ConnectorDetails extends ConnectorSummary {
+  config: Record<string, unknown>
+  rules: RuleRef[]
+}
+
+export interface ProbeStep {
+  name: string
+  ok: boolean
+  ms: number
+  detail?: string
+}
+
+export type ProbeResult =
+  | { ok: true; latencyMs: number; steps: ProbeStep[] }
+  | { ok: false; error: { code: string; message: string; hint?: string }; steps: ProbeStep[] }
+
+export interface RuleAction {
+  connectorId?: string
+  builtin?: string
+  params: Record<string, unknown>
+  options?: Record<string, unknown>
+  fallback?: RuleAction
+}
+
+export interface ActionMetrics {
+  matched: number
+  success: number
+  failed: number
+  retried: number
+  dropped: number
+  droppedByReason: Record<string, number>
+  queuing: number
+  inflight: number
+  rate: { success: number; failed: number; dropped: number }
+  lastError: { code?: string; message?: string } | string | null
+  lastErrorAt: string | null
+  lastSuccessAt: string | null
+  series?: Series
+}
+
+export interface RuleMetrics {
+  rule: {
+    matched: number
+    passed: number
+    noResult: number
+    failed: number
+    rate: { matched: number }
+    lastError: unknown
+    series?: { matched: number[] }
+  }
+  actions: ActionMetrics[]
+}
+
+export interface Rule {
+  id: string
+  deploymentId: string
+  name: string
+  sql: string
+  description: string
+  enabled: boolean
+  actions: RuleAction[]
+  metrics: RuleMetrics | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RuleTestResult {
+  matched: boolean
+  output?: unknown
+  outputs?: unknown[]
+  reason?: string
+}
+
+export interface FieldError {
+  path: string
+  message: string
+  hint?: string
+}
+
+export interface ErrorBody {
+  code: string
+  message: string
+  hint?: string
+  fields?: FieldError[]
+  rules?: RuleRef[]
+  line?: number
+  column?: number
+  expected?: string[]
+  found?: string
+  currentVersion?: number
+}
+
+export interface List<T> {
+  data: T[]
+}

@@ -1,0 +1,73 @@
+export interface ChartSeries {
+  label: string
+  /** A CSS colour (a custom property works: `var(--ok)`). */
+  color: string
+  /** Oldest first, one point per second. */
+  values: number[]
+}
+
+const W = 640
+const H = 200
+const PAD = { left: 44, right: 12, top: 12, bottom: 26 }
+
+/** A top for the y axis that splits into 4 round steps (1, 2 or 5 times a power of ten). */
+function niceMax(v: number): number {
+  const raw = Math.max(v, 1) / 4
+  const p = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p
+  return Math.max(1, step >= 1 ? Math.ceil(step) : step) * 4
+}
+
+function fmt(v: number): string {
+  if (v >= 1000) return `${(v / 1000).toFixed(v >= 10000 ? 0 : 1)}k`
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)))
+}
+
+/** A line chart of per-second rates over the last minute, drawn as inline SVG (no chart library). */
+export function RateChart({ caption, series }: { caption: string; series: ChartSeries[] }) {
+  const points = Math.max(2, ...series.map((s) => s.values.length))
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)))
+  const iw = W - PAD.left - PAD.right
+  const ih = H - PAD.top - PAD.bottom
+  const x = (i: number) => PAD.left + (i / (points - 1)) * iw
+  const y = (v: number) => PAD.top + ih - (v / max) * ih
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max)
+  const latest = series.map((s) => `${s.label} ${fmt(s.values[s.values.length - 1] ?? 0)}/s`).join(', ')
+
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${caption}. Now: ${latest}.`} preserveAspectRatio="none">
+        {ticks.map((t) => (
+          <g key={t}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="chart-grid" />
+            <text x={PAD.left - 6} y={y(t) + 4} textAnchor="end" className="chart-tick">
+              {fmt(t)}
+            </text>
+          </g>
+        ))}
+        {[0, 0.5, 1].map((f) => (
+          <text key={f} x={PAD.left + f * iw} y={H - 6} textAnchor={f === 0 ? 'start' : f === 1 ? 'end' : 'middle'} className="chart-tick">
+            {f === 1 ? 'now' : `-${Math.round((1 - f) * points)}s`}
+          </text>
+        ))}
+        {series.map((s) => {
+          const vals = s.values.length > 0 ? s.values : [0]
+          const offset = points - vals.length
+          const d = vals.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
+          return <path key={s.label} d={d} fill="none" stroke={s.color} strokeWidth={2} vectorEffect="non-scaling-stroke" strokeLinejoin="round" />
+        })}
+      </svg>
+      <figcaption>
+        <span className="chart-caption">{caption}</span>
+        <span className="chart-legend">
+          {series.map((s) => (
+            <span key={s.label} className="legend-item">
+              <span className="legend-swatch" style={{ background: s.color }} aria-hidden="true" />
+              {s.label}
+            </span>
+          ))}
+        </span>
+      </figcaption>
+    </figure>
+  )
+}

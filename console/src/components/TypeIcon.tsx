@@ -1,0 +1,53 @@
+/** A recognisable mark per connector type (simple inline SVG; a letter mark for unknown types). */
+export function TypeIcon({ type, title, size = 40 }: { type: string; title: string; size?: number }) {
+  const common = { width: size, height: size, viewBox: '0 0 40 40', 'aria-hidden': true, focusable: false } as const
+  switch (type) {
+    case 'kafka':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#231f20" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2">
+            <circle cx="15" cy="10.5" r="3" />
+            <circle cx="15" cy="20" r="3.6" />
+            <circle cx="15" cy="29.5" r="3" />
+            <circle cx="27" cy="14.5" r="3" />
+            <circle cx="27" cy="25.5" r="3" />
+            <path d="M15 13.5v2.9M15 23.6v2.9M18.3 18.6l5.9-2.7M18.3 21.4l5.9 2.7" />
+          </g>
+        </svg>
+      )
+    case 'postgresql':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#336791" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2">
+            <ellipse cx="20" cy="12" rx="9" ry="3.5" />
+            <path d="M11 12v16c0 1.9 4 3.5 9 3.5s9-1.6 9-3.5V12" />
+            <path d="M11 20c0 1.9 4 3.5 9 3.5s9-1.6 9-3.5" />
+          </g>
+        </svg>
+      )
+    case 'mqtt':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#660066" />
+          <g fill="none" stroke="#fff" strokeWidth="2.4" strokeLinecap="round">
+            <circle cx="12" cy="28" r="2.2" fill="#fff" stroke="none" />
+            <path d="M10 19.5a8.5 8.5 0 0 1 10.5 10.5" />
+            <path d="M10 12.5a15.5 15.5 0 0 1 17.5 17.5" />
+          </g>
+        </svg>
+      )
+    default: {
+      const letter = (title || type).charAt(0).toUpperCase()
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#57606a" />
+          <text x="20" y="26.5" textAnchor="middle" fontSize="18" fontWeight="700" fill="#fff" fontFamily="system-ui, sans-serif">
+            {letter}
+          </text>
+        </svg>
+      )
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { ReactNode } from 'react'
+import { FlowIcon, PlugIcon, ServerIcon } from '../components/Icons.tsx'
+import { useDeploymentOptional } from '../lib/deployment-context.tsx'
+import { href, type Route } from '../lib/router.ts'
+import { Logo } from '../pages/LoginPage.tsx'
+
+/** Sidebar (product name, navigation), top bar (user, Log out) and the page. */
+export function AppShell({ route, user, onLogout, loggingOut, children }: { route: Route; user: string | null; onLogout: () => void; loggingOut: boolean; children: ReactNode }) {
+  const dep = 'dep' in route ? route.dep : undefined
+  const section = route.page.startsWith('connector') ? 'connectors' : route.page.startsWith('rule') ? 'rules' : route.page === 'deployments' ? 'deployments' : undefined
+  return (
+    <div className="app">
+      <a className="skip-link" href="#content" onClick={(e) => { e.preventDefault(); document.getElementById('content')?.focus() }}>
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <a className="brand" href={href.deployments()} aria-label="Junction home">
+          <Logo size={26} />
+          <span className="brand-name">Junction</span>
+        </a>
+        <nav className="nav" aria-label="Main">
+          <a href={href.deployments()} className="nav-link" aria-current={section === 'deployments' ? 'page' : undefined}>
+            <ServerIcon />
+            <span>Deployments</span>
+          </a>
+          {dep !== undefined && (
+            <div className="nav-group">
+              <DeploymentLabel dep={dep} />
+              <p className="nav-heading">Data Integration</p>
+              <a href={href.connectors(dep)} className="nav-link" aria-current={section === 'connectors' ? 'page' : undefined}>
+                <PlugIcon />
+                <span>Connectors</span>
+              </a>
+              <a href={href.rules(dep)} className="nav-link" aria-current={section === 'rules' ? 'page' : undefined}>
+                <FlowIcon />
+                <span>Rules</span>
+              </a>
+            </div>
+          )}
+        </nav>
+      </aside>
+      <div className="main">
+        <header className="topbar">
+          <div className="topbar-context">{dep !== undefined ? <DeploymentSummary /> : <span className="muted">MQTT data integration</span>}</div>
+          <div className="topbar-user">
+            {user && (
+              <span className="user-chip" title={`Logged in as ${user}`}>
+                <span className="avatar" aria-hidden="true">
+                  {user.charAt(0).toUpperCase()}
+                </span>
+                <span className="user-name">{user}</span>
+              </span>
+            )}
+            <button type="button" className="button small" onClick={onLogout} disabled={loggingOut}>
+              Log out
+            </button>
+          </div>
+        </header>
+        <main id="content" className="content" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  )
+}
+
+function DeploymentLabel({ dep }: { dep: string }) {
+  const d = useDeploymentOptional()?.data
+  return (
+    <p className="nav-deployment" title={`Deployment ${d?.name ?? dep}`}>
+      <span className={`dot dot-${d?.status ?? 'unknown'}`} aria-hidden="true" />
+      <span className="nav-deployment-name">{d?.name ?? dep}</span>
+    </p>
+  )
+}
+
+/** Which deployment the page is in, its plan, state and MQTT address. */
+function DeploymentSummary() {
+  const d = useDeploymentOptional()?.data
+  if (!d) return null
+  return (
+    <span className="deployment-summary">
+      <span className="deployment-summary-name">{d.name}</span>
+      <span className={`plan plan-${d.plan}`}>{d.plan}</span>
+      <span className={`dot dot-${d.status}`} aria-hidden="true" />
+      <span className="muted">{d.status}</span>
+      {d.mqtt && <span className="mono muted hide-narrow">mqtt://{d.mqtt.host}:{d.mqtt.port}</span>}
+    </span>
+  )
+}

@@ -1,0 +1,149 @@
+import { useState } from 'react'
+import { api } from '../../api/client.ts'
+import type { ConnectorSummary } from '../../api/types.ts'
+import { ErrorAlert } from '../../components/Alert.tsx'
+import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
+import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { StatusBadge } from '../../components/StatusBadge.tsx'
+import { TypeIcon } from '../../components/TypeIcon.tsx'
+import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
+import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
+import { takeFlash } from '../../lib/flash.ts'
+import { href, navigate } from '../../lib/router.ts'
+import { useResource } from '../../lib/use-resource.ts'
+import { ConnectorTypeGrid } from './ConnectorTypeGrid.tsx'
+import { DeleteConnectorDialog, type DeleteTarget } from './DeleteConnectorDialog.tsx'
+
+/** Data Integration > Connectors: the type grid the first time, then the live list. */
+export function ConnectorsPage({ dep }: { dep: string }) {
+  const deployment = useDeployment()
+  const types = useConnectorTypes()
+  const connectors = useResource(() => api.connectors(dep).then((r) => r.data), `connectors:${dep}`, 2000)
+  const [picking, setPicking] = useState(false)
+  const [deleting, setDeleting] = useState<DeleteTarget | null>(null)
+  const [flash, setFlash] = useState<string | null>(() => takeFlash())
+
+  const d = deployment.data
+  const running = d?.status === 'running'
+  const list = connectors.data
+  const serverless = d?.plan === 'serverless'
+  const hasConnectors = (list?.length ?? 0) > 0
+
+  return (
+    <>
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Data Integration</p>
+          <h1>Connectors</h1>
+          <p className="page-intro">Connections from this deployment to cloud resources and your own services. Rules send data through them.</p>
+        </div>
+        {running && hasConnectors && !picking && (
+          <button type="button" className="button primary" onClick={() => setPicking(true)}>
+            <PlusIcon /> New Connector
+          </button>
+        )}
+      </header>
+
+      {d && !running && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Connectors can be created only while it runs." />}
+      <ErrorAlert error={deployment.error} title="Could not load the deployment" />
+      <ErrorAlert error={connectors.error} title="Could not load the connectors" />
+      {flash && (
+        <p className="flash" aria-live="polite">
+          {flash}
+          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
+            ×
+          </button>
+        </p>
+      )}
+
+      {running && types.data && (!hasConnectors || picking) && list && (
+        <ConnectorTypeGrid dep={dep} types={types.data} onClose={hasConnectors ? () => setPicking(false) : undefined} />
+      )}
+      <ErrorAlert error={types.error} title="Could not load the connector types" />
+
+      {!list && connectors.loading && <p className="loading">Loading connectors…</p>}
+      {list && !hasConnectors && d && !running && (
+        <div className="empty-state">
+          <p>This deployment has no connectors yet. Start it, then choose a resource to connect.</p>
+        </div>
+      )}
+      {list && hasConnectors && (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">ID</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">Rules</th>
+                <th scope="col" className="actions-col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((c) => (
+                <ConnectorRow key={c.id} dep={dep} c={c} typeTitle={typeTitle(types.data, c.type)} serverless={serverless} onDelete={() => setDeleting({ id: c.id, name: c.name, ruleCount: c.ruleCount })} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {deleting && (
+        <DeleteConnectorDialog
+          dep={dep}
+          target={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setFlash(`Connector ${deleting.name} (${deleting.id}) deleted.`)
+            setDeleting(null)
+            void connectors.reload()
+          }}
+        />
+      )}
+    </>
+  )
+}
+
+function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string; c: ConnectorSummary; typeTitle: string; serverless: boolean; onDelete: () => void }) {
+  return (
+    <tr>
+      <td>
+        <span className="strong">{c.name}</span>
+        {c.description && <div className="cell-sub">{c.description}</div>}
+      </td>
+      <td>
+        <a href={href.connector(dep, c.id)} className="mono">
+          {c.id}
+        </a>
+      </td>
+      <td>
+        <span className="type-cell">
+          <TypeIcon type={c.type} title={typeTitle} size={20} />
+          {typeTitle}
+        </span>
+      </td>
+      <td>
+        <StatusBadge status={c.status} reason={c.statusReason} />
+      </td>
+      <td className="num">{c.ruleCount}</td>
+      <td className="actions-col">
+        <span className="row-actions">
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Edit ${c.name}`}
+            title={serverless ? EDIT_NEEDS_PLAN : `Edit ${c.name}`}
+            disabled={serverless}
+            onClick={() => navigate(href.editConnector(dep, c.id))}
+          >
+            <EditIcon />
+          </button>
+          <button type="button" className="icon-button danger" aria-label={`Delete ${c.name}`} title={`Delete ${c.name}`} onClick={onDelete}>
+            <TrashIcon />
+          </button>
+        </span>
+      </td>
+    </tr>
+  )
+}

@@ -1,0 +1,197 @@
+import { useEffect, useState } from 'react'
+import { api } from '../../api/client.ts'
+import type { ActionMetrics, Rule } from '../../api/types.ts'
+import { ErrorAlert } from '../../components/Alert.tsx'
+import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
+import { RateChart } from '../../components/RateChart.tsx'
+import { Spinner } from '../../components/Spinner.tsx'
+import { SqlView } from '../../components/SqlEditor.tsx'
+import { useConnectorTypes } from '../../lib/connector-types.ts'
+import { takeFlash } from '../../lib/flash.ts'
+import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
+import { href, navigate } from '../../lib/router.ts'
+import { useResource } from '../../lib/use-resource.ts'
+import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
+import { DeleteRuleDialog, RuleStatus, actionTarget } from './rule-common.tsx'
+
+function sum(series: number[][]): number[] {
+  const n = Math.max(0, ...series.map((s) => s.length))
+  return Array.from({ length: n }, (_, i) => series.reduce((acc, s) => acc + (s[i] ?? 0), 0))
+}
+
+function lastErrorText(e: ActionMetrics['lastError']): string | null {
+  if (!e) return null
+  if (typeof e === 'string') return e
+  return [e.code, e.message].filter(Boolean).join(': ') || JSON.stringify(e)
+}
+
+/** `#/deployments/{dep}/rules/{id}`: SQL, live metrics and chart, actions, enable/disable, delete. */
+export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
+  const rule = useResource(() => api.rule(dep, id), `rule:${dep}:${id}`, 2000)
+  const connectors = useResource(() => api.connectors(dep).then((r) => r.data), `connectors:${dep}`)
+  const types = useConnectorTypes()
+  const [deleting, setDeleting] = useState(false)
+  const [toggling, setToggling] = useState(false)
+  const [actionError, setActionError] = useState<unknown>(null)
+  const [flash, setFlash] = useState<string | null>(() => takeFlash())
+  const r = rule.data
+
+  useEffect(() => {
+    if (r) document.title = `${r.name} · Rules · Junction`
+  }, [r?.name])
+
+  if (!r) {
+    if (rule.error) return <ErrorAlert error={rule.error} title="Could not load the rule" />
+    return <p className="loading">Loading the rule…</p>
+  }
+
+  const toggle = async () => {
+    setToggling(true)
+    setActionError(null)
+    try {
+      rule.set(await api.setRuleEnabled(dep, r.id, !r.enabled))
+    } catch (e) {
+      setActionError(e)
+    } finally {
+      setToggling(false)
+    }
+  }
+
+  const m = r.metrics
+  const actionsMetrics = m?.actions ?? []
+  return (
+    <>
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Rule · <span className="mono">{r.id}</span></p>
+          <div className="title-row">
+            <h1>{r.name}</h1>
+            <RuleStatus rule={r} />
+          </div>
+          {r.description && <p className="page-intro">{r.description}</p>}
+        </div>
+        <div className="header-actions">
+          <button type="button" className="button" onClick={toggle} disabled={toggling}>
+            {toggling ? <Spinner /> : null}
+            {r.enabled ? 'Disable rule' : 'Enable rule'}
+          </button>
+          <button type="button" className="button" onClick={() => navigate(href.editRule(dep, r.id))}>
+            <EditIcon /> Edit rule
+          </button>
+          <button type="button" className="button danger-outline" onClick={() => setDeleting(true)}>
+            <TrashIcon /> Delete rule
+          </button>
+        </div>
+      </header>
+      {flash && (
+        <p className="flash" aria-live="polite">
+          {flash}
+          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
+            ×
+          </button>
+        </p>
+      )}
+      <ErrorAlert error={actionError} />
+      {rule.error && <ErrorAlert error={rule.error} title="Could not refresh the rule" />}
+
+      <section className="card" aria-labelledby="rule-metrics-title">
+        <h2 id="rule-metrics-title">Metrics</h2>
+        {!m ? (
+          <p className="muted">No metrics: the rule is not running ({r.enabled ? 'its deployment is stopped' : 'it is disabled'}).</p>
+        ) : (
+          <>
+            <dl className="stat-row">
+              <Stat label="Matched" value={formatCount(m.rule.matched)} />
+              <Stat label="Passed" value={formatCount(m.rule.passed)} tone="ok" />
+              <Stat label="No result" value={formatCount(m.rule.noResult)} />
+              <Stat label="Failed" value={formatCount(m.rule.failed)} tone="bad" />
+              <Stat label="Rate" value={formatRate(m.rule.rate.matched)} />
+            </dl>
+            <RateChart
+              caption="Messages per second (last minute)"
+              series={[
+                { label: 'matched', color: 'var(--accent)', values: m.rule.series?.matched ?? [] },
+                { label: 'success', color: 'var(--ok)', values: sum(actionsMetrics.map((a) => a.series?.success ?? [])) },
+                { label: 'failed', color: 'var(--bad)', values: sum(actionsMetrics.map((a) => a.series?.failed ?? [])) },
+                { label: 'dropped', color: 'var(--warn)', values: sum(actionsMetrics.map((a) => a.series?.dropped ?? [])) },
+              ]}
+            />
+          </>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="rule-sql-view-title">
+        <h2 id="rule-sql-view-title">SQL</h2>
+        <SqlView sql={r.sql} />
+      </section>
+
+      <section className="card" aria-labelledby="rule-actions-view-title">
+        <h2 id="rule-actions-view-title">Actions</h2>
+        {r.actions.length === 0 ? (
+          <p className="muted">No actions: the rule only counts the messages it matches.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">Target</th>
+                  <th scope="col" className="num">Matched</th>
+                  <th scope="col" className="num">Success</th>
+                  <th scope="col" className="num">Failed</th>
+                  <th scope="col" className="num">Dropped</th>
+                  <th scope="col" className="num">Queuing</th>
+                  <th scope="col" className="num">Rate</th>
+                  <th scope="col">Last error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.actions.map((a, i) => {
+                  const am = actionsMetrics[i]
+                  const err = lastErrorText(am?.lastError ?? null)
+                  return (
+                    <tr key={i}>
+                      <td>{i + 1}</td>
+                      <td>
+                        {a.connectorId ? <a href={href.connector(dep, a.connectorId)}>{actionTarget(a, connectors.data, types.data)}</a> : actionTarget(a, connectors.data, types.data)}
+                      </td>
+                      <td className="num">{formatCount(am?.matched)}</td>
+                      <td className="num">{formatCount(am?.success)}</td>
+                      <td className="num">{formatCount(am?.failed)}</td>
+                      <td className="num" title={am ? Object.entries(am.droppedByReason).map(([k, v]) => `${k}: ${v}`).join(', ') : undefined}>
+                        {formatCount(am?.dropped)}
+                      </td>
+                      <td className="num">{formatCount(am?.queuing)}</td>
+                      <td className="num">{formatRate(am?.rate.success)}</td>
+                      <td className="wrap">{err ? <span className="error-text">{err}{am?.lastErrorAt ? ` (${formatAgo(am.lastErrorAt)})` : ''}</span> : '—'}</td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="rule-info-title">
+        <h2 id="rule-info-title">Basic information</h2>
+        <dl className="info-grid">
+          <div>
+            <dt>ID</dt>
+            <dd className="mono">{r.id}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{formatDate(r.createdAt)}</dd>
+          </div>
+          <div>
+            <dt>Updated</dt>
+            <dd>{formatDate(r.updatedAt)}</dd>
+          </div>
+        </dl>
+      </section>
+
+      {deleting && <DeleteRuleDialog dep={dep} rule={r as Rule} onClose={() => setDeleting(false)} onDeleted={() => { setFlash(null); navigate(href.rules(dep)) }} />}
+    </>
+  )
+}

@@ -1,0 +1,413 @@
+import { useEffect, useState, type FormEvent } from 'react'
+import { ApiError, api } from '../../api/client.ts'
+import type { ConnectorSummary, ConnectorType, JsonSchema, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
+import { ErrorAlert } from '../../components/Alert.tsx'
+import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { SchemaForm, fieldId } from '../../components/SchemaForm.tsx'
+import { Spinner } from '../../components/Spinner.tsx'
+import { SqlEditor } from '../../components/SqlEditor.tsx'
+import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
+import { fieldErrorsOf } from '../../lib/field-errors.ts'
+import { setFlash } from '../../lib/flash.ts'
+import { href, navigate } from '../../lib/router.ts'
+import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
+import { useResource } from '../../lib/use-resource.ts'
+import { ACTION_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
+
+const DEFAULT_SQL = 'SELECT\n  clientid,\n  payload.temp AS temp\nFROM\n  "sensors/#"\nWHERE\n  payload.temp > 20'
+
+/** `#/deployments/{dep}/rules/new` */
+export function NewRulePage({ dep }: { dep: string }) {
+  return <RuleFormLoader dep={dep} />
+}
+
+/** `#/deployments/{dep}/rules/{id}/edit` */
+export function EditRulePage({ dep, id }: { dep: string; id: string }) {
+  return <RuleFormLoader dep={dep} id={id} />
+}
+
+function RuleFormLoader({ dep, id }: { dep: string; id?: string }) {
+  const types = useConnectorTypes()
+  const connectors = useResource(() => api.connectors(dep).then((r) => r.data), `connectors:${dep}`)
+  const rule = useResource(() => (id ? api.rule(dep, id) : Promise.resolve(undefined)), `rule:${dep}:${id ?? 'new'}`)
+  const error = types.error ?? connectors.error ?? rule.error
+  if (error) return <ErrorAlert error={error} title="Could not load what the rule form needs" />
+  if (!types.data || !connectors.data || (id && !rule.data)) return <p className="loading">Loading…</p>
+  return <RuleForm key={id ?? 'new'} dep={dep} types={types.data} connectors={connectors.data} existing={rule.data} />
+}
+
+interface ActionDraft {
+  key: number
+  /** '' (not chosen), 'republish', or 'connector:<id>'. */
+  target: string
+  params: FormObject
+  options: FormObject
+  /** Kept as it was (the form does not edit fallbacks). */
+  fallback?: RuleAction
+}
+
+let nextKey = 1
+
+function targetOf(a: RuleAction): string {
+  if (a.builtin === 'republish') return 'republish'
+  return a.connectorId ? `connector:${a.connectorId}` : ''
+}
+
+function paramsSchemaFor(target: string, connectors: ConnectorSummary[], types: ConnectorType[]): JsonSchema | undefined {
+  if (target === 'republish') return REPUBLISH_PARAMS_SCHEMA
+  if (!target.startsWith('connector:')) return undefined
+  const c = connectors.find((x) => `connector:${x.id}` === target)
+  return c ? types.find((t) => t.type === c.type)?.paramsSchema : undefined
+}
+
+function draftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): ActionDraft {
+  const target = targetOf(a)
+  const schema = paramsSchemaFor(target, connectors, types)
+  return {
+    key: nextKey++,
+    target,
+    params: schema ? initialValues(schema, a.params) : {},
+    options: initialValues(ACTION_OPTIONS_SCHEMA, a.options),
+    ...(a.fallback ? { fallback: a.fallback } : {}),
+  }
+}
+
+/** A topic that matches the first FROM filter, for the test panel ("sensors/#" -> "sensors/test"). */
+function sampleTopic(sql: string): string {
+  const m = /\bFROM\s+"([^"]+)"/i.exec(sql)
+  if (!m?.[1] || m[1].startsWith('$events/')) return 't/1'
+  return m[1].replace(/\+/g, 'a').replace(/#$/, 'test')
+}
+
+function RuleForm({ dep, types, connectors, existing }: { dep: string; types: ConnectorType[]; connectors: ConnectorSummary[]; existing?: Rule }) {
+  const [name, setName] = useState(existing?.name ?? '')
+  const [description, setDescription] = useState(existing?.description ?? '')
+  const [sql, setSql] = useState(existing?.sql ?? DEFAULT_SQL)
+  const [actions, setActions] = useState<ActionDraft[]>(() => (existing?.actions ?? []).map((a) => draftOf(a, connectors, types)))
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
+  const [sqlError, setSqlError] = useState<{ message: string; line?: number; column?: number } | null>(null)
+
+  useEffect(() => {
+    document.title = existing ? `Edit ${existing.name} · Rules · Junction` : 'New rule · Rules · Junction'
+  }, [existing])
+
+  const buildActions = (): RuleAction[] =>
+    actions.map((a) => {
+      const schema = paramsSchemaFor(a.target, connectors, types)
+      const params = schema ? toPayload(schema, a.params) : {}
+      const options = toPayload(ACTION_OPTIONS_SCHEMA, a.options)
+      if (options.diskBuffer === false) delete options.diskBuffer
+      const base: RuleAction =
+        a.target === 'republish' ? { builtin: 'republish', params } : { connectorId: a.target.replace(/^connector:/, ''), params }
+      return { ...base, ...(Object.keys(options).length > 0 ? { options } : {}), ...(a.fallback ? { fallback: a.fallback } : {}) }
+    })
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault()
+    if (busy) return
+    setBusy(true)
+    const from = window.location.hash
+    setError(null)
+    setFieldErrors({})
+    setSqlError(null)
+    try {
+      const body = { name, sql, description, actions: buildActions() }
+      const saved = existing ? await api.updateRule(dep, existing.id, body) : await api.createRule(dep, body)
+      setFlash(`Rule ${saved.name} ${existing ? 'saved' : 'created'}.`)
+      if (window.location.hash === from) navigate(href.rule(dep, saved.id))
+    } catch (err) {
+      const fields = fieldErrorsOf(err)
+      if (err instanceof ApiError && err.code === 'INVALID_SQL') {
+        setSqlError({ message: err.message, line: err.body.line, column: err.body.column })
+        fields.sql = err.message
+      }
+      setFieldErrors(fields)
+      setError(err)
+      setBusy(false)
+      const first = Object.keys(fields)[0]
+      if (first) window.setTimeout(() => document.getElementById(fieldId(first))?.focus(), 0)
+    }
+  }
+
+  const updateAction = (key: number, change: Partial<ActionDraft>) => setActions((list) => list.map((a) => (a.key === key ? { ...a, ...change } : a)))
+
+  const sqlFieldError = fieldErrors.sql
+  const actionsError = fieldErrors.actions
+  const errTitle = error instanceof ApiError && (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_SQL') ? 'The rule was not saved' : 'Could not save the rule'
+
+  return (
+    <>
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Data Integration · {existing ? existing.id : 'New rule'}</p>
+          <h1>{existing ? `Edit ${existing.name}` : 'New rule'}</h1>
+        </div>
+      </header>
+
+      <form className="form" onSubmit={save} noValidate>
+        <section className="card form-section" aria-labelledby="rule-general">
+          <h2 id="rule-general" className="form-section-title">General</h2>
+          <div className={`field${fieldErrors.name ? ' has-error' : ''}`}>
+            <div className="label-row">
+              <label htmlFor={fieldId('name')}>Name</label>
+              <span className="required-mark" aria-hidden="true" title="Required">
+                *
+              </span>
+            </div>
+            <input
+              id={fieldId('name')}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              autoComplete="off"
+              aria-required="true"
+              aria-invalid={fieldErrors.name ? true : undefined}
+              aria-describedby={fieldErrors.name ? 'rule-name-error' : undefined}
+              autoFocus={!existing}
+            />
+            {fieldErrors.name && (
+              <p id="rule-name-error" className="field-error">
+                {fieldErrors.name}
+              </p>
+            )}
+          </div>
+          <div className={`field${fieldErrors.description ? ' has-error' : ''}`}>
+            <label htmlFor={fieldId('description')}>Description</label>
+            <input id={fieldId('description')} value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" aria-invalid={fieldErrors.description ? true : undefined} />
+            {fieldErrors.description && <p className="field-error">{fieldErrors.description}</p>}
+          </div>
+        </section>
+
+        <div className="rule-sql-layout">
+          <section className="card form-section" aria-labelledby="rule-sql-title">
+            <h2 id="rule-sql-title" className="form-section-title">Rule SQL</h2>
+            <div className={`field${sqlFieldError ? ' has-error' : ''}`}>
+              <label htmlFor={fieldId('sql')}>SQL</label>
+              <SqlEditor
+                id={fieldId('sql')}
+                value={sql}
+                onChange={(v) => {
+                  setSql(v)
+                  if (sqlError) setSqlError(null)
+                }}
+                invalid={Boolean(sqlFieldError)}
+                describedBy={sqlFieldError ? 'rule-sql-error rule-sql-help' : 'rule-sql-help'}
+                errorAt={sqlError?.line !== undefined && sqlError.column !== undefined ? { line: sqlError.line, column: sqlError.column } : undefined}
+                rows={9}
+              />
+              <p id="rule-sql-help" className="field-help">
+                EMQX rule SQL: <code>SELECT</code> fields <code>FROM</code> "topic/filter/#" <code>WHERE</code> conditions; <code>payload.x</code> reads JSON payloads.
+              </p>
+              {sqlFieldError && (
+                <p id="rule-sql-error" className="field-error">
+                  {sqlFieldError}
+                </p>
+              )}
+            </div>
+          </section>
+          <SqlTestPanel dep={dep} sql={sql} onSqlError={setSqlError} />
+        </div>
+
+        <section className="card form-section" aria-labelledby="rule-actions-title">
+          <div className="section-head">
+            <h2 id="rule-actions-title" className="form-section-title">Actions</h2>
+          </div>
+          <p className="muted small">Each output of the SQL goes to every action: through a connector of this deployment, or republished into it.</p>
+          {actionsError && <p className="field-error">{actionsError}</p>}
+          {actions.length === 0 && <p className="empty-inline">No actions: the rule only counts matching messages. Add one to send its output somewhere.</p>}
+          {actions.map((a, i) => (
+            <ActionEditor
+              key={a.key}
+              index={i}
+              draft={a}
+              connectors={connectors}
+              types={types}
+              errors={fieldErrors}
+              onChange={(change) => updateAction(a.key, change)}
+              onRemove={() => setActions((list) => list.filter((x) => x.key !== a.key))}
+              dep={dep}
+            />
+          ))}
+          <button
+            type="button"
+            className="button"
+            onClick={() => setActions((list) => [...list, { key: nextKey++, target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) }])}
+          >
+            <PlusIcon /> Add action
+          </button>
+        </section>
+
+        {error !== null && <ErrorAlert error={error} title={errTitle} />}
+        <div className="form-actions">
+          <button type="submit" className="button primary" disabled={busy}>
+            {busy ? (
+              <>
+                <Spinner /> Saving…
+              </>
+            ) : (
+              'Save'
+            )}
+          </button>
+          <button type="button" className="button ghost" onClick={() => navigate(existing ? href.rule(dep, existing.id) : href.rules(dep))}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </>
+  )
+}
+
+function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove }: {
+  dep: string
+  index: number
+  draft: ActionDraft
+  connectors: ConnectorSummary[]
+  types: ConnectorType[]
+  errors: Record<string, string>
+  onChange: (change: Partial<ActionDraft>) => void
+  onRemove: () => void
+}) {
+  const path = `actions.${index}`
+  const schema = paramsSchemaFor(draft.target, connectors, types)
+  const targetError = errors[`${path}.connectorId`] ?? errors[`${path}.builtin`] ?? errors[path]
+  const targetId = fieldId(`${path}.connectorId`)
+  const optionsHaveError = errorsUnder(errors, `${path}.options`).length > 0
+  const missing = draft.target.startsWith('connector:') && !schema
+  return (
+    <fieldset className="action-card">
+      <legend>Action {index + 1}</legend>
+      <div className="action-head">
+        <div className={`field grow${targetError ? ' has-error' : ''}`}>
+          <label htmlFor={targetId}>Send to</label>
+          <select
+            id={targetId}
+            value={draft.target}
+            aria-invalid={targetError ? true : undefined}
+            aria-describedby={targetError ? `${targetId}-error` : undefined}
+            onChange={(e) => {
+              const target = e.target.value
+              const s = paramsSchemaFor(target, connectors, types)
+              onChange({ target, params: s ? initialValues(s) : {} })
+            }}
+          >
+            <option value="">Choose a connector…</option>
+            <option value="republish">Republish into this deployment</option>
+            {connectors.length > 0 && (
+              <optgroup label="Connectors">
+                {connectors.map((c) => (
+                  <option key={c.id} value={`connector:${c.id}`}>
+                    {c.name} · {typeTitle(types, c.type)} ({c.id})
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {missing && <option value={draft.target}>{draft.target.replace(/^connector:/, '')} (not found)</option>}
+          </select>
+          {targetError && (
+            <p id={`${targetId}-error`} className="field-error">
+              {targetError}
+            </p>
+          )}
+          {connectors.length === 0 && (
+            <p className="field-help">
+              This deployment has no connectors yet: <a href={href.connectors(dep)}>create one</a>, or republish.
+            </p>
+          )}
+        </div>
+        <button type="button" className="icon-button danger" aria-label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
+          <TrashIcon />
+        </button>
+      </div>
+      {schema && (
+        <>
+          {schema.description && <p className="muted small">{schema.description}</p>}
+          <SchemaForm schema={schema} values={draft.params} onChange={(params) => onChange({ params })} errors={errors} path={`${path}.params`} labeller={paramLabel} />
+          <details className="action-options" open={optionsHaveError || undefined}>
+            <summary>Delivery options</summary>
+            <SchemaForm schema={ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
+          </details>
+        </>
+      )}
+      {draft.fallback && <p className="muted small">A fallback action is set (kept as it is; edit it through the API).</p>}
+    </fieldset>
+  )
+}
+
+/** Run the SQL on a sample message without side effects (POST .../rules/test). */
+function SqlTestPanel({ dep, sql, onSqlError }: { dep: string; sql: string; onSqlError: (e: { message: string; line?: number; column?: number } | null) => void }) {
+  const [topic, setTopic] = useState('')
+  const [payload, setPayload] = useState('{"temp": 25.5, "hum": 60}')
+  const [clientid, setClientid] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [result, setResult] = useState<RuleTestResult | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const derived = sampleTopic(sql)
+
+  const run = async () => {
+    setBusy(true)
+    setResult(null)
+    setError(null)
+    try {
+      const context: Record<string, unknown> = { topic: topic.trim() || derived, payload }
+      if (clientid.trim()) context.clientid = clientid.trim()
+      setResult(await api.testRule(dep, sql, context))
+      onSqlError(null)
+    } catch (e) {
+      setError(e)
+      if (e instanceof ApiError && e.code === 'INVALID_SQL') onSqlError({ message: e.message, line: e.body.line, column: e.body.column })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const sqlErr = error instanceof ApiError && error.code === 'INVALID_SQL' ? error.body : null
+  return (
+    <section className="card form-section test-panel" aria-labelledby="rule-test-title">
+      <h2 id="rule-test-title" className="form-section-title">Try it on a sample message</h2>
+      <div className="field">
+        <label htmlFor="rule-test-topic">Topic</label>
+        <input id="rule-test-topic" className="mono" value={topic} placeholder={derived} onChange={(e) => setTopic(e.target.value)} autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="field">
+        <label htmlFor="rule-test-payload">Payload</label>
+        <textarea id="rule-test-payload" className="mono" rows={4} value={payload} onChange={(e) => setPayload(e.target.value)} spellCheck={false} />
+      </div>
+      <div className="field">
+        <label htmlFor="rule-test-clientid">Client ID</label>
+        <input id="rule-test-clientid" className="mono" value={clientid} placeholder="sample value" onChange={(e) => setClientid(e.target.value)} autoComplete="off" spellCheck={false} />
+      </div>
+      <button type="button" className="button" onClick={run} disabled={busy}>
+        {busy ? (
+          <>
+            <Spinner /> Testing…
+          </>
+        ) : (
+          'Test SQL'
+        )}
+      </button>
+      <div role="status" className="test-output" aria-live="polite">
+        {result &&
+          (result.matched ? (
+            <>
+              <p className="test-output-title ok">Matched. Output:</p>
+              <pre className="json">{JSON.stringify(result.outputs ?? result.output, null, 2)}</pre>
+            </>
+          ) : (
+            <p className="test-output-title">Not matched{result.reason ? `: ${result.reason}` : ''}.</p>
+          ))}
+      </div>
+      {sqlErr ? (
+        <div role="alert" className="alert alert-error">
+          <p className="alert-message">
+            {sqlErr.line !== undefined ? `SQL error at line ${sqlErr.line}, column ${sqlErr.column}: ` : 'SQL error: '}
+            {sqlErr.message.replace(/^Invalid rule SQL: (line \d+, column \d+: )?/, '')}
+          </p>
+          {sqlErr.hint && <p className="alert-hint">{sqlErr.hint}</p>}
+        </div>
+      ) : (
+        <ErrorAlert error={error} title="The test did not run" />
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,137 @@
+import { useState } from 'react'
+import { api } from '../../api/client.ts'
+import type { Rule } from '../../api/types.ts'
+import { ErrorAlert } from '../../components/Alert.tsx'
+import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { useDeployment } from '../../lib/deployment-context.tsx'
+import { takeFlash } from '../../lib/flash.ts'
+import { formatCount, formatRate } from '../../lib/format.ts'
+import { href, navigate } from '../../lib/router.ts'
+import { useResource } from '../../lib/use-resource.ts'
+import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
+import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
+
+/** Data Integration > Rules: SQL over the deployment's messages, with actions through connectors. */
+export function RulesPage({ dep }: { dep: string }) {
+  const deployment = useDeployment()
+  const rules = useResource(() => api.rules(dep).then((r) => r.data), `rules:${dep}`, 2000)
+  const [deleting, setDeleting] = useState<Rule | null>(null)
+  const [toggling, setToggling] = useState<string | null>(null)
+  const [actionError, setActionError] = useState<unknown>(null)
+  const [flash, setFlash] = useState<string | null>(() => takeFlash())
+  const list = rules.data
+  const d = deployment.data
+
+  const toggle = async (r: Rule) => {
+    setToggling(r.id)
+    setActionError(null)
+    try {
+      await api.setRuleEnabled(dep, r.id, !r.enabled)
+      await rules.reload()
+    } catch (e) {
+      setActionError(e)
+    } finally {
+      setToggling(null)
+    }
+  }
+
+  const newRuleButton = (
+    <button type="button" className="button primary" onClick={() => navigate(href.newRule(dep))}>
+      <PlusIcon /> New Rule
+    </button>
+  )
+  const empty = list !== undefined && list.length === 0
+
+  return (
+    <>
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Data Integration</p>
+          <h1>Rules</h1>
+          <p className="page-intro">A rule selects and transforms the deployment's MQTT messages with SQL, and its actions send the result through connectors.</p>
+        </div>
+        {!empty && newRuleButton}
+      </header>
+      {d && d.status !== 'running' && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Rules run (and show metrics) only while it runs." />}
+      <ErrorAlert error={rules.error} title="Could not load the rules" />
+      <ErrorAlert error={actionError} />
+      {flash && (
+        <p className="flash" aria-live="polite">
+          {flash}
+          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
+            ×
+          </button>
+        </p>
+      )}
+      {!list && rules.loading && <p className="loading">Loading rules…</p>}
+      {empty && (
+        <div className="empty-state">
+          <h2>No rules yet</h2>
+          <p>Write SQL such as <code>SELECT payload.temp AS temp FROM "sensors/#"</code>, try it on a sample message, and send the output to a connector.</p>
+          {newRuleButton}
+        </div>
+      )}
+      {list && list.length > 0 && (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">ID</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">Matched</th>
+                <th scope="col" className="num">Rate</th>
+                <th scope="col" className="actions-col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <a href={href.rule(dep, r.id)} className="strong-link">
+                      {r.name}
+                    </a>
+                    <div className="cell-sub sql-snippet" title={r.sql}>
+                      {r.sql}
+                    </div>
+                  </td>
+                  <td className="mono">{r.id}</td>
+                  <td>
+                    <RuleStatus rule={r} />
+                  </td>
+                  <td className="num">{formatCount(r.metrics?.rule.matched)}</td>
+                  <td className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>
+                  <td className="actions-col">
+                    <span className="row-actions">
+                      <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
+                        {r.enabled ? 'Disable' : 'Enable'}
+                      </button>
+                      <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
+                        <EditIcon />
+                      </button>
+                      <button type="button" className="icon-button danger" aria-label={`Delete ${r.name}`} title={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
+                        <TrashIcon />
+                      </button>
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {deleting && (
+        <DeleteRuleDialog
+          dep={dep}
+          rule={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setFlash(`Rule ${deleting.name} deleted.`)
+            setDeleting(null)
+            void rules.reload()
+          }}
+        />
+      )}
+    </>
+  )
+}
