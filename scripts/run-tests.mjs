@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The project's test command: type-check, make sure the test services run (Kafka from Maven
-// jars; the machine's PostgreSQL), then every *.test.ts under src/ and test/ with node's runner.
+// The project's test command: type-check, build what changed (the browser tests use the built
+// console), make sure the test services run (Kafka from Maven jars, the machine's PostgreSQL,
+// Debian's Chromium), then every *.test.ts under src/ and test/ with node's runner.
 // Arguments narrow the run to files whose path contains one of them: `npm test -- kafka`.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
@@ -36,7 +37,10 @@ if (files.length === 0) {
 console.log('> type-check')
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 run('npx', ['tsc', '-p', 'console/tsconfig.json', '--noEmit'])
+console.log('> build (server and console, only what changed)')
+run('node', ['scripts/build-if-stale.mjs'])
 console.log('> test services')
 run('node', ['scripts/test-services.mjs'])
+if (files.some((f) => f.startsWith('test/console/'))) run('node', ['scripts/ensure-chromium.mjs'])
 console.log(`> ${files.length} test files`)
 run('node', ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', ...files], { JUNCTION_LOG_LEVEL: process.env.JUNCTION_LOG_LEVEL ?? 'silent' })

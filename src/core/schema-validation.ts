@@ -52,7 +52,7 @@ export function toFieldError(e: ErrorObject, prefix: string): FieldError {
   const p = e.params as Record<string, unknown>
   let path = [prefix, ...segments].filter((s) => s !== '').join('.')
   const schema = e.parentSchema as Record<string, unknown> | undefined
-  const described = typeof schema?.description === 'string' ? ` (${schema.description})` : ''
+  const described = typeof schema?.description === 'string' ? ` (${schema.description.replace(/\.$/, '')})` : ''
   switch (e.keyword) {
     case 'required': {
       const field = String(p.missingProperty)
