@@ -32,6 +32,9 @@ function envPort(name, fallback) {
 
 async function kafka() {
   const t0 = Date.now()
+  // Tests start private brokers from these jars, even when the shared broker on the port was
+  // started from another checkout.
+  ensureJars()
   let started = false
   if (!(await portAnswers(port))) {
     // One starter at a time: two first runs would both format the storage.
