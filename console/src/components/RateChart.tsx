@@ -1,3 +1,5 @@
+import { useEffect, useRef, useState } from 'react'
+
 export interface ChartSeries {
   label: string
   /** A CSS colour (a custom property works: `var(--ok)`). */
@@ -6,7 +8,6 @@ export interface ChartSeries {
   values: number[]
 }
 
-const W = 640
 const H = 200
 const PAD = { left: 44, right: 12, top: 12, bottom: 26 }
 
@@ -25,6 +26,19 @@ function fmt(v: number): string {
 
 /** A line chart of per-second rates over the last minute, drawn as inline SVG (no chart library). */
 export function RateChart({ caption, series }: { caption: string; series: ChartSeries[] }) {
+  // Drawn at the figure's real width, so text is never stretched with the picture.
+  const figure = useRef<HTMLElement>(null)
+  const [W, setWidth] = useState(640)
+  useEffect(() => {
+    const el = figure.current
+    if (!el) return
+    const observer = new ResizeObserver(([entry]) => {
+      const w = Math.round(entry?.contentRect.width ?? 0)
+      if (w > 100) setWidth(w)
+    })
+    observer.observe(el)
+    return () => observer.disconnect()
+  }, [])
   const points = Math.max(2, ...series.map((s) => s.values.length))
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)))
   const iw = W - PAD.left - PAD.right
@@ -35,8 +49,8 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
   const latest = series.map((s) => `${s.label} ${fmt(s.values[s.values.length - 1] ?? 0)}/s`).join(', ')
 
   return (
-    <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${caption}. Now: ${latest}.`} preserveAspectRatio="none">
+    <figure className="chart" ref={figure}>
+      <svg viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`${caption}. Now: ${latest}.`}>
         {ticks.map((t) => (
           <g key={t}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="chart-grid" />

@@ -125,7 +125,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
         <div className="title-with-icon">
           <TypeIcon type={type.type} title={type.title} size={36} />
           <div>
-            <p className="eyebrow">{existing ? `${type.title} connector · ${existing.id}` : 'Data Integration · New connector'}</p>
+            <p className="eyebrow">{existing ? <>{type.title} connector · <span className="mono">{existing.id}</span></> : 'Data Integration · New connector'}</p>
             <h1>{existing ? `Edit ${existing.name}` : `New ${type.title} connector`}</h1>
             <p className="page-intro">
               {type.configSchema.description ?? type.summary} Fill in the connection, click <strong>Test</strong> to try it, then <strong>Save</strong>.

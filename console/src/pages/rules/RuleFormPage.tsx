@@ -141,7 +141,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
     <>
       <header className="page-header">
         <div>
-          <p className="eyebrow">Data Integration · {existing ? existing.id : 'New rule'}</p>
+          <p className="eyebrow">Data Integration · {existing ? <span className="mono">{existing.id}</span> : 'New rule'}</p>
           <h1>{existing ? `Edit ${existing.name}` : 'New rule'}</h1>
         </div>
       </header>
