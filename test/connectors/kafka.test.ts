@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
@@ -8,6 +9,7 @@ import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
 import { classifyKafkaError } from '../../src/connectors/kafka/classify-error.js'
 import { kafkaConnector } from '../../src/connectors/kafka/definition.js'
 import type { KafkaConnector } from '../../src/connectors/kafka/kafka-connector.js'
+import { fromWire, toWire } from '../../src/connectors/kafka/worker-protocol.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedKafka, startPrivateKafka, type PrivateKafka } from '../support/kafka.js'
@@ -198,7 +200,7 @@ describe('kafka connector: config and params schemas', () => {
       tls: { enable: false, verify: true },
       connectTimeoutMs: 5000,
       requestTimeoutMs: 10000,
-      producer: { acks: 'all', compression: 'none', idempotent: false, maxBatchBytes: 1048576, lingerMs: 5 },
+      producer: { acks: 'all', compression: 'none', idempotent: false, maxBatchBytes: 1048576, lingerMs: 5, workerThread: true },
       resource: { healthCheckIntervalMs: 15000, startTimeoutMs: 5000 },
     })
   })
@@ -326,6 +328,39 @@ describe('kafka connector: error classification (errors kafkajs builds, no broke
   })
 })
 
+describe('kafka connector: errors across the worker thread boundary (no broker needed)', () => {
+  const require = createRequire(import.meta.url)
+  const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error }
+  const ctx = { target: '127.0.0.1:9092', phase: 'request', tls: false, mechanism: 'none' } as const
+  const wrapped = (e: Error) => new kafkajs.KafkaJSNumberOfRetriesExceeded(e, { retryCount: 0, retryTime: 100 })
+  const conn = (message: string, code?: string) => wrapped(new kafkajs.KafkaJSConnectionError(`Connection error: ${message}`, { broker: 'b:1', ...(code ? { code } : {}) } as never))
+
+  it('an error serialised in the worker classifies as the error itself: code, kind, message, hint', () => {
+    const errors: unknown[] = [
+      ...[29, 31, 3, 58, 7, 10, 18, 87, 17, 19, 56, 6, 44].map((code) => wrapped(createErrorFromCode(code))),
+      conn('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED'),
+      conn('getaddrinfo ENOTFOUND x', 'ENOTFOUND'),
+      conn('Client network socket disconnected before secure TLS connection was established', 'ECONNRESET'),
+      wrapped(new kafkajs.KafkaJSConnectionError('Connection timeout')),
+      { name: 'KafkaJSConnectionClosedError', message: 'Closed connection', host: 'h', port: 1 },
+      new kafkajs.KafkaJSError('The producer is disconnected'),
+      new kafkajs.KafkaJSNonRetriableError(new kafkajs.KafkaJSError('Invalid acks', { retriable: false })),
+      new kafkajs.KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out'),
+      { name: 'KafkaJSNoBrokerAvailableError', message: 'No broker available' },
+      Object.assign(new Error('No answer within 10 ms'), { name: 'TimeoutError' }),
+      new ConnectorError('CONNECTION_LOST', 'No broker answered the metadata request', { kind: 'retryable', hint: 'Check.' }),
+      new Error('weird'), 'a string', undefined, null, { name: 'Nope' }, { code: 42 },
+    ]
+    for (const err of errors) {
+      for (const c of [ctx, { ...ctx, tls: true }, { ...ctx, phase: 'handshake' as const }]) {
+        const direct = classifyKafkaError(err, c)
+        const across = classifyKafkaError(fromWire(structuredClone(toWire(err))), c)
+        assert.deepEqual([across.code, across.kind, across.message, across.hint], [direct.code, direct.kind, direct.message, direct.hint], `${String((err as Error | undefined)?.name ?? err)} ${JSON.stringify(c)}`)
+      }
+    }
+  })
+})
+
 describe('kafka connector: broker outage (private broker)', () => {
   let broker: PrivateKafka
   before(async () => {
@@ -394,6 +429,109 @@ describe('kafka connector: writes to a stopped broker (private broker)', () => {
       }
     } finally {
       await c.stop()
+    }
+  })
+})
+
+describe('kafka connector: worker thread (producer.workerThread)', () => {
+  const client = new kafkajs.Kafka({ brokers: [kafka.bootstrap], clientId: 'junction-test', logLevel: kafkajs.logLevel.NOTHING })
+  const admin = client.admin()
+  const topics: string[] = []
+  const topic = () => { const t = randomTopic(); topics.push(t); return t }
+  const total = async (t: string) => (await admin.fetchTopicOffsets(t)).reduce((n, o) => n + Number(o.high), 0)
+  before(() => admin.connect())
+  after(async () => {
+    await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined)
+    await admin.disconnect()
+  })
+
+  it('a request whose signal aborts is a retryable TIMEOUT at once, while the worker still writes it', async () => {
+    const c = make({ bootstrapServers: kafka.bootstrap, producer: { lingerMs: 0 } })
+    try {
+      await c.start(sig())
+      const t = topic()
+      const ch = await openKafka(c, { topic: t })
+      await ch.send({ warm: true }, sig()) // the topic exists, metadata is loaded
+      const ac = new AbortController()
+      // The request is posted to the worker synchronously; its answer cannot arrive before the abort.
+      const pending = ch.sendBatch(Array.from({ length: 100 }, (_, i) => ({ i })), ac.signal)
+      ac.abort()
+      const t0 = performance.now()
+      const err = await failureOf(pending)
+      assert.deepEqual([err.code, err.kind], ['TIMEOUT', 'retryable'])
+      assert.ok(performance.now() - t0 < 100, 'answered on the main side at once')
+      // The worker finished the write anyway (at least once), and answers the next request.
+      const deadline = Date.now() + 15_000
+      while ((await total(t)) < 101 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      assert.equal(await total(t), 101)
+      await ch.send({ after: true }, sig())
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('a worker that dies fails writes as not_connected and health as disconnected; stop still returns', async () => {
+    const c = make({ bootstrapServers: kafka.bootstrap, producer: { lingerMs: 0 } })
+    try {
+      await c.start(sig())
+      const ch = await openKafka(c, { topic: topic() })
+      await ch.send({ n: 1 }, sig())
+      // Reach into the connector for its worker: nothing public kills it (a crash would).
+      const { worker } = (c as unknown as { kafkaClient: { worker: import('node:worker_threads').Worker } }).kafkaClient
+      await worker.terminate()
+      const err = await failureOf(ch.send({ n: 2 }, sig()))
+      assert.deepEqual([err.code, err.kind], ['CONNECTION_LOST', 'not_connected'])
+      assert.match(err.message, /worker thread/)
+      const h = await c.health(sig())
+      assert.ok(h.status === 'disconnected' && h.code === 'CONNECTION_LOST' && /worker thread/.test(h.reason), JSON.stringify(h))
+    } finally {
+      const t0 = performance.now()
+      await c.stop()
+      assert.ok(performance.now() - t0 < 1_000, 'stop does not wait for a dead worker')
+    }
+  })
+
+  it('stop() ends the worker thread: a process that started, wrote, failed to start and stopped connectors exits by itself', async () => {
+    const dead = await freePort()
+    const silent = await silentServer()
+    const src = (p: string) => JSON.stringify(new URL(`../../src/${p}`, import.meta.url).href)
+    // No process.exit: the process ends only when no worker (or socket, or timer) is left.
+    const script = `
+      import { kafkaConnector } from ${src('connectors/kafka/definition.ts')}
+      import { validateWithSchema } from ${src('core/schema-validation.ts')}
+      const fill = (schema, v) => validateWithSchema(schema, v, 'x').value
+      const ctx = { connectorId: 'exit-check', logger: { debug() {}, info() {}, warn() {}, error() {} } }
+      const make = (bootstrapServers) => kafkaConnector.create(fill(kafkaConnector.configSchema, { bootstrapServers, connectTimeoutMs: 60000, requestTimeoutMs: 60000 }), ctx)
+      const c = make(${JSON.stringify(kafka.bootstrap)})
+      await c.start(AbortSignal.timeout(15000))
+      const ch = await c.openChannel(fill(kafkaConnector.paramsSchema, { topic: ${JSON.stringify(topic())} }))
+      await ch.sendBatch([{ n: 1 }, { n: 2 }], AbortSignal.timeout(15000))
+      await ch.close()
+      await c.stop()
+      // A start that fails, and one aborted while connecting; the runtime stops both.
+      for (const [address, ms] of [['127.0.0.1:${dead}', 15000], ['127.0.0.1:${silent.port}', 300]]) {
+        const failed = make(address)
+        await failed.start(AbortSignal.timeout(ms)).then(() => console.log('started?'), (e) => console.log('start failed', e.code))
+        await failed.stop()
+      }
+      console.log('stopped at', Date.now())
+    `
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout.on('data', (d) => { out += String(d) })
+      child.stderr.on('data', (d) => { out += String(d) })
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null) }, 60_000)
+        child.once('exit', (c) => { clearTimeout(timer); resolve(c) })
+      })
+      const exitedAt = Date.now()
+      assert.equal(code, 0, `the process exits by itself; output:\n${out}`)
+      assert.match(out, /start failed CONNECTION_REFUSED\nstart failed TIMEOUT\n/)
+      const stoppedAt = Number(/stopped at (\d+)/.exec(out)?.[1])
+      assert.ok(exitedAt - stoppedAt < 3_000, `exited ${exitedAt - stoppedAt} ms after the last stop`)
+    } finally {
+      await silent.close()
     }
   })
 })
@@ -476,22 +614,29 @@ describe('kafka connector: rule actions', () => {
     return got
   }
 
+  /** The same connector with its kafkajs clients on the main thread (`producer.workerThread: false`). */
+  let inThread: Connector
+  /** Both ways of running the clients: the default worker thread, and the main thread. */
+  const modes = [['worker thread', () => c], ['main thread', () => inThread]] as const
+
   before(async () => {
     await admin.connect()
     c = make({ bootstrapServers: kafka.bootstrap })
-    await c.start(sig())
+    inThread = make({ bootstrapServers: kafka.bootstrap, producer: { workerThread: false } })
+    await Promise.all([c.start(sig()), inThread.start(sig())])
   })
   after(async () => {
     await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined)
     await admin.disconnect()
-    await c?.stop()
+    await Promise.all([c?.stop(), inThread?.stop()])
   })
 
   it('batches 100 records / 10 ms by default', () => {
     assert.deepEqual(kafkaConnector.batching, { maxSize: 100, maxWaitMs: 10 })
   })
 
-  it('send and sendBatch write the rendered topic, key, value, headers and timestamp; a missing value is null', async () => {
+  for (const [mode, connector] of modes) it(`send and sendBatch write the rendered topic, key, value, headers and timestamp; a missing value is null (${mode})`, async () => {
+    const c = connector()
     const base = topic()
     topics.push(`${base}.a`, `${base}.b`)
     const ch = await openKafka(c, {
@@ -527,7 +672,8 @@ describe('kafka connector: rule actions', () => {
     assert.equal(noKey?.topic, `${base}.a`)
   })
 
-  it('round_robin spreads records evenly over the partitions; random uses several; key_hash keeps a key on one partition', async () => {
+  for (const [mode, connector] of modes) it(`round_robin spreads records evenly over the partitions; random uses several; key_hash keeps a key on one partition (${mode})`, async () => {
+    const c = connector()
     const rr = await createTopic(3)
     const ch = await openKafka(c, { topic: rr, partitionStrategy: 'round_robin', key: '${k}' })
     for (let b = 0; b < 3; b++) await ch.sendBatch(Array.from({ length: 10 }, () => ({ k: 'same' })), sig())
@@ -565,13 +711,19 @@ describe('kafka connector: rule actions', () => {
     assert.deepEqual(await counts(t), [2])
   })
 
-  it('a record the broker refuses as too large fails alone; the rest of the batch is written', async () => {
-    const t = topic()
-    const ch = await openKafka(c, { topic: t, value: '${v}' })
-    const err = await failureOf(ch.sendBatch([{ v: 'small-1' }, { v: 'x'.repeat(1_500_000) }, { v: 'small-2' }], sig()))
-    assert.ok(err instanceof BatchError, String(err))
-    assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [[1, 'MESSAGE_TOO_LARGE', 'permanent']])
-    assert.deepEqual(await counts(t), [2])
+  it('a record the broker refuses as too large fails alone, the rest of the batch is written; the same error from the worker thread as from the main thread', async () => {
+    const errors: ConnectorError[] = []
+    for (const [mode, connector] of modes) {
+      const t = topic()
+      const ch = await openKafka(connector(), { topic: t, value: '${v}' })
+      const err = await failureOf(ch.sendBatch([{ v: 'small-1' }, { v: 'x'.repeat(1_500_000) }, { v: 'small-2' }], sig()))
+      assert.ok(err instanceof BatchError, `${mode}: ${String(err)}`)
+      assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [[1, 'MESSAGE_TOO_LARGE', 'permanent']], mode)
+      assert.deepEqual(await counts(t), [2], mode)
+      errors.push(err.failures[0]!.error)
+    }
+    const [fromWorker, fromMain] = errors.map((e) => [e.code, e.kind, e.message, e.hint])
+    assert.deepEqual(fromWorker, fromMain)
   })
 
   it('openChannel: invalid static topic or template is permanent; not started is not_connected', async () => {
@@ -582,29 +734,31 @@ describe('kafka connector: rule actions', () => {
     assert.equal((await failureOf(openKafka(idle, { topic: 'ok' }))).kind, 'not_connected')
   })
 
-  it('producer options apply per write: gzip, acks leader, and lingerMs coalesces concurrent sends into few requests', async () => {
-    const g = make({ bootstrapServers: kafka.bootstrap, producer: { compression: 'gzip', acks: 'leader', lingerMs: 20 } })
-    try {
-      await g.start(sig())
-      const producer = (g as KafkaConnector).producer()
-      const calls: Array<{ acks?: number; compression?: number; n: number }> = []
-      const original = producer.sendBatch.bind(producer)
-      producer.sendBatch = (batch) => {
-        calls.push({ acks: batch.acks, compression: batch.compression, n: batch.topicMessages?.reduce((s, t) => s + t.messages.length, 0) ?? 0 })
-        return original(batch)
+  for (const workerThread of [true, false]) {
+    it(`producer options apply per write: gzip, acks leader, and lingerMs coalesces concurrent sends into few requests (workerThread ${workerThread})`, async () => {
+      const g = make({ bootstrapServers: kafka.bootstrap, producer: { compression: 'gzip', acks: 'leader', lingerMs: 20, workerThread } })
+      try {
+        await g.start(sig())
+        const client = (g as KafkaConnector).client()
+        const calls: Array<{ acks: number; compression: string; n: number }> = []
+        const original = client.write.bind(client)
+        client.write = (request) => {
+          calls.push({ acks: request.acks, compression: request.compression, n: request.records.length })
+          return original(request)
+        }
+        const t = topic()
+        const ch = await openKafka(g, { topic: t })
+        await Promise.all(Array.from({ length: 50 }, (_, i) => ch.send({ i }, sig())))
+        assert.deepEqual(await counts(t), [50])
+        assert.ok(calls.length <= 3, `50 sends in ${calls.length} request(s)`)
+        assert.deepEqual(calls[0] && { acks: calls[0].acks, compression: calls[0].compression }, { acks: 1, compression: 'gzip' })
+        const [m] = await readBack([t], 1)
+        assert.ok(m && 'i' in JSON.parse(m.value!.toString()), 'gzip records read back')
+      } finally {
+        await g.stop()
       }
-      const t = topic()
-      const ch = await openKafka(g, { topic: t })
-      await Promise.all(Array.from({ length: 50 }, (_, i) => ch.send({ i }, sig())))
-      assert.deepEqual(await counts(t), [50])
-      assert.ok(calls.length <= 3, `50 sends in ${calls.length} request(s)`)
-      assert.deepEqual(calls[0] && { acks: calls[0].acks, compression: calls[0].compression }, { acks: 1, compression: kafkajs.CompressionTypes.GZIP })
-      const [m] = await readBack([t], 1)
-      assert.ok(m && 'i' in JSON.parse(m.value!.toString()), 'gzip records read back')
-    } finally {
-      await g.stop()
-    }
-  })
+    })
+  }
 
   it('throughput: sendBatch vs a plain kafkajs producer (printed, not asserted)', async () => {
     const t = await createTopic(3)

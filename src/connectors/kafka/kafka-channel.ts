@@ -1,26 +1,27 @@
-import { CompressionTypes, type IHeaders, type Producer, type TopicMessages } from 'kafkajs'
 import {
   BatchError, ConnectorError, compileTemplate, compileValue,
   type Channel, type ChannelMessage, type Render,
 } from '../../connector-api/index.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
-import { PICK_PARTITION, randomPicker, roundRobinPicker, type PartitionPicker, type PickedMessage } from './partitioner.js'
+import type { KafkaClient, KafkaRecord, PartitionStrategy } from './kafka-client.js'
 
 /** What a channel needs from its connector. */
 export interface KafkaChannelHost {
-  /** The started producer; throws a `not_connected` ConnectorError when there is none. */
-  producer(): Producer
+  /** The started client (here or in the worker thread); throws a `not_connected` ConnectorError when there is none. */
+  client(): KafkaClient
   /** The connector's error switch, for errors of a write. */
   classifyError(err: unknown): ConnectorError
   readonly config: KafkaConfig
 }
 
-/** A record ready for kafkajs, with its topic and approximate size. */
+/** A record ready for the client, with its approximate size. */
 interface Rendered {
-  readonly topic: string
-  readonly message: PickedMessage
+  readonly record: KafkaRecord
   readonly bytes: number
 }
+
+/** Channel IDs, unique in the process: a client keeps per-channel partitioner state under them. */
+let lastChannelId = 0
 
 /** Kafka's rule for topic names. */
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/
@@ -43,7 +44,8 @@ export class KafkaChannel implements Channel {
   private readonly value: Render
   private readonly headers: ReadonlyArray<readonly [string, Render]>
   private readonly timestamp: ((o: ChannelMessage) => unknown) | undefined
-  private readonly pick: PartitionPicker | undefined
+  private readonly strategy: PartitionStrategy
+  private readonly id = ++lastChannelId
   private lingering: Lingering | undefined
 
   constructor(params: KafkaParams, private readonly host: KafkaChannelHost) {
@@ -58,9 +60,7 @@ export class KafkaChannel implements Channel {
     this.value = compileTemplate(params.value)
     this.headers = Object.entries(params.headers ?? {}).map(([name, t]) => [name, compileTemplate(t)] as const)
     this.timestamp = params.timestamp === undefined ? undefined : compileValue(params.timestamp)
-    this.pick = params.partitionStrategy === 'random' ? randomPicker()
-      : params.partitionStrategy === 'round_robin' ? roundRobinPicker()
-        : undefined
+    this.strategy = params.partitionStrategy
   }
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
@@ -72,10 +72,10 @@ export class KafkaChannel implements Channel {
 
   async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
     const failures: Array<{ index: number; error: ConnectorError }> = []
-    const records: Array<{ index: number; record: Rendered }> = []
+    const records: Array<{ index: number; rendered: Rendered }> = []
     messages.forEach((m, index) => {
       try {
-        records.push({ index, record: this.render(m) })
+        records.push({ index, rendered: this.render(m) })
       } catch (err) {
         failures.push({ index, error: err instanceof ConnectorError ? err : this.host.classifyError(err) })
       }
@@ -88,7 +88,7 @@ export class KafkaChannel implements Channel {
       let error = stop
       if (!error) {
         try {
-          await this.write(chunk.map((r) => r.record), signal)
+          await this.write(chunk.map((r) => r.rendered), signal)
           written += chunk.length
           continue
         } catch (err) {
@@ -106,34 +106,33 @@ export class KafkaChannel implements Channel {
     throw new BatchError(failures, `${failures.length} of ${messages.length} record(s) failed: ${failures[0]!.error.message}`)
   }
 
-  /** Writes what is still lingering. */
+  /** Writes what is still lingering, and lets the client forget this channel's partitioner state. */
   async close(): Promise<void> {
     const batch = this.lingering
     if (batch) await this.flush(batch).catch(() => undefined)
+    try {
+      this.host.client().release(this.id)
+    } catch {
+      // Not connected: the client and its state are gone already.
+    }
   }
 
-  /** One kafkajs sendBatch for `records`, bounded by `requestTimeoutMs` and `signal`. */
+  /**
+   * One kafkajs sendBatch for `records` (grouped by topic by the client, which may be in the
+   * worker thread), bounded by `requestTimeoutMs` and `signal` here, whatever the worker does.
+   */
   private async write(records: readonly Rendered[], signal: AbortSignal): Promise<void> {
     const c = this.host.config
-    const producer = this.host.producer()
-    const topicMessages: TopicMessages[] = []
-    const byTopic = new Map<string, TopicMessages>()
-    for (const r of records) {
-      let t = byTopic.get(r.topic)
-      if (!t) {
-        t = { topic: r.topic, messages: [] }
-        byTopic.set(r.topic, t)
-        topicMessages.push(t)
-      }
-      t.messages.push(r.message)
-    }
     try {
-      await bounded(producer.sendBatch({
-        topicMessages,
+      const client = this.host.client()
+      await bounded(client.write({
+        records: records.map((r) => r.record),
         // An idempotent producer must wait for all in-sync replicas (kafkajs refuses otherwise).
         acks: c.producer.idempotent ? ACKS.all : ACKS[c.producer.acks],
+        compression: c.producer.compression,
         timeout: c.requestTimeoutMs,
-        compression: c.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        channel: this.id,
+        strategy: this.strategy,
       }), signal, c.requestTimeoutMs)
     } catch (err) {
       throw err instanceof ConnectorError ? err : this.host.classifyError(err)
@@ -183,15 +182,15 @@ export class KafkaChannel implements Channel {
     const value = this.value(m)
     const key = this.key?.(m) ?? null
     let bytes = RECORD_OVERHEAD + Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key))
-    const message: PickedMessage = { key, value }
+    const record: { -readonly [K in keyof KafkaRecord]: KafkaRecord[K] } = { topic, key, value }
     if (this.headers.length > 0) {
-      const headers: IHeaders = {}
+      const headers: Record<string, string> = {}
       for (const [name, render] of this.headers) {
         const v = render(m)
         headers[name] = v
         bytes += Buffer.byteLength(name) + Buffer.byteLength(v)
       }
-      message.headers = headers
+      record.headers = headers
     }
     if (this.timestamp) {
       const raw = this.timestamp(m)
@@ -201,10 +200,9 @@ export class KafkaChannel implements Channel {
           kind: 'permanent', hint: 'The timestamp must be a non-negative integer number of milliseconds since 1970 (a number or a numeric string).',
         })
       }
-      if (ts !== undefined) message.timestamp = ts
+      if (ts !== undefined) record.timestamp = ts
     }
-    if (this.pick) message[PICK_PARTITION] = this.pick
-    return { topic, message, bytes }
+    return { record, bytes }
   }
 }
 
@@ -227,17 +225,17 @@ function toTimestamp(v: unknown): string | undefined | 'invalid' {
 }
 
 /** Consecutive chunks of at most `maxBytes` (a record bigger than that goes alone). */
-function* bySize<T extends { record: Rendered }>(items: readonly T[], maxBytes: number): Generator<T[]> {
+function* bySize<T extends { rendered: Rendered }>(items: readonly T[], maxBytes: number): Generator<T[]> {
   let chunk: T[] = []
   let bytes = 0
   for (const item of items) {
-    if (chunk.length > 0 && bytes + item.record.bytes > maxBytes) {
+    if (chunk.length > 0 && bytes + item.rendered.bytes > maxBytes) {
       yield chunk
       chunk = []
       bytes = 0
     }
     chunk.push(item)
-    bytes += item.record.bytes
+    bytes += item.rendered.bytes
   }
   if (chunk.length > 0) yield chunk
 }
