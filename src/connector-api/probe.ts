@@ -93,6 +93,23 @@ export function tcpConnect(host: string, port: number, timeoutMs: number, signal
   })
 }
 
+/**
+ * `work`, or the error `onAbort` makes as soon as `signal` aborts (a send's deadline). What `work`
+ * settles to after the abort is ignored: the runtime has already counted the send as failed.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  work.catch(() => {})
+  if (signal.aborted) return Promise.reject(onAbort())
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort())
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(
+      (v) => { signal.removeEventListener('abort', abort); resolve(v) },
+      (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
+    )
+  })
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)

@@ -1,7 +1,6 @@
 import {
   BatchError, ConnectorError, compileTemplate, compileValue,
-  type Channel, type ChannelMessage, type Render,
-} from '../../connector-api/index.js'
+  type Channel, type ChannelMessage, type Render, abortable } from '../../connector-api/index.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import type { KafkaClient, KafkaRecord, PartitionStrategy } from './kafka-client.js'
 
@@ -255,16 +254,3 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number)
   return abortable(Promise.race([promise, timedOut]), signal, () => gaveUp(false)).finally(() => clearTimeout(timer))
 }
 
-/** `work`, or the error `onAbort` makes as soon as `signal` aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
-  work.catch(() => {}) // a settle after an abort is ignored
-  if (signal.aborted) return Promise.reject(onAbort())
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort())
-    signal.addEventListener('abort', abort, { once: true })
-    work.then(
-      (v) => { signal.removeEventListener('abort', abort); resolve(v) },
-      (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
-    )
-  })
-}

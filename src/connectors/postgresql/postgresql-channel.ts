@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import {
   BatchError, ConnectorError, compileSqlTemplate,
-  type Channel, type ChannelMessage, type SqlTemplate,
-} from '../../connector-api/index.js'
+  type Channel, type ChannelMessage, type SqlTemplate, abortable } from '../../connector-api/index.js'
 import { isRowError, type PgPhase } from './classify-error.js'
 import { multiRowInsert, type MultiRowInsert } from './insert-values.js'
 import { PipelinedStatement, toWire, type WireValue } from './pipelined-statement.js'
@@ -247,16 +246,3 @@ class Outcome {
   }
 }
 
-/** `work`, or the error `onAbort` makes as soon as `signal` aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
-  work.catch(() => {}) // settles after an abort are ignored
-  if (signal.aborted) return Promise.reject(onAbort())
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort())
-    signal.addEventListener('abort', abort, { once: true })
-    work.then(
-      (v) => { signal.removeEventListener('abort', abort); resolve(v) },
-      (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
-    )
-  })
-}
