@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises'
-import { connect as netConnect } from 'node:net'
+import { connect as netConnect, isIP } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { ConnectorError, classifyNetworkError } from './errors.js'
 
 export type ProbeStepName = 'resolve' | 'connect' | 'tls' | 'authenticate' | 'authorize' | 'query' | 'metadata'
@@ -107,6 +108,40 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () 
       (v) => { signal.removeEventListener('abort', abort); resolve(v) },
       (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
     )
+  })
+}
+
+/**
+ * The `tls` step: a TLS handshake with the connector's TLS options on a connection of its own,
+ * closed at once. Resolves with a detail such as "TLSv1.3, certificate verified"; rejects with the
+ * raw socket or TLS error (the connector classifies it), `onAbort()` when `signal` aborts, or an
+ * ETIMEDOUT error after `timeoutMs`.
+ */
+export function tlsHandshake(o: {
+  host: string; port: number; servername?: string | undefined; options: ConnectionOptions; verify: boolean
+  timeoutMs: number; signal: AbortSignal; onAbort: () => Error
+}): Promise<string> {
+  const servername = o.servername ?? (isIP(o.host) === 0 ? o.host : undefined)
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: o.host, port: o.port, ...o.options, ...(servername ? { servername } : {}) })
+    let settled = false
+    const done = (err: unknown, detail?: string) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      o.signal.removeEventListener('abort', onAbort)
+      socket.destroy()
+      if (err === undefined) resolve(detail ?? '')
+      else reject(err)
+    }
+    const onAbort = () => done(o.onAbort())
+    const timer = setTimeout(() => done(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), o.timeoutMs)
+    o.signal.addEventListener('abort', onAbort, { once: true })
+    socket.once('secureConnect', () => {
+      done(undefined, `${socket.getProtocol() ?? 'TLS'}, certificate ${o.verify ? 'verified' : 'not verified (verify is off)'}`)
+    })
+    socket.on('error', (err) => done(err))
+    socket.once('close', () => done(new Error('Client network socket disconnected before secure TLS connection was established')))
   })
 }
 

@@ -1,8 +1,6 @@
-import { isIP } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
 import { Kafka, type Admin } from 'kafkajs'
 import {
-  ConnectorError, ProbeRun, TemplateError, errorMessage, resolveHost, tcpConnect, tlsOptions,
+  ConnectorError, ProbeRun, TemplateError, errorMessage, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { parseBootstrapServers, type BootstrapServer } from './bootstrap-servers.js'
@@ -176,34 +174,12 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
 
   /** The `tls` step: a TLS handshake with the same options kafkajs will use, closed at once. */
   private tlsHandshake(server: BootstrapServer, signal: AbortSignal): Promise<string> {
-    const options = tlsOptions(this.config.tls) ?? {}
-    return new Promise((resolve, reject) => {
-      const socket = tlsConnect({
-        host: server.host,
-        port: server.port,
-        ...(isIP(server.host) ? {} : { servername: server.host }),
-        ...options,
-      })
-      let settled = false
-      const done = (err: unknown, detail?: string) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        socket.destroy()
-        if (err === undefined) resolve(detail ?? '')
-        else reject(this.classify(err, 'handshake', server.address, signal))
-      }
-      const onAbort = () => done(cancelled())
-      const timer = setTimeout(() => done(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), this.config.connectTimeoutMs)
-      signal.addEventListener('abort', onAbort, { once: true })
-      socket.once('secureConnect', () => {
-        const verified = this.config.tls.verify ? 'certificate verified' : 'certificate not verified (verify is off)'
-        done(undefined, `${socket.getProtocol() ?? 'TLS'}, ${verified}`)
-      })
-      socket.on('error', (err) => done(err))
-    })
+    return tlsHandshake({
+      host: server.host, port: server.port, servername: this.config.tls.serverName, options: tlsOptions(this.config.tls) ?? {},
+      verify: this.config.tls.verify, timeoutMs: this.config.connectTimeoutMs, signal, onAbort: cancelled,
+    }).catch((err: unknown) => { throw this.classify(err, 'handshake', server.address, signal) })
   }
+
 
   /** kafkajs warnings and errors (message, namespace, broker; never the config), de-duplicated by the client. */
   private readonly forwardLog: KafkaLogSink = (level, message, data) => {

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
 import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type MqttClient, type Packet } from 'mqtt'
 import {
-  ConnectorError, ProbeRun, resolveHost, tcpConnect, tlsOptions,
+  ConnectorError, ProbeRun, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError, type MqttPhase } from './classify-error.js'
@@ -293,30 +292,12 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   /** The `tls` step: a TLS handshake with the connector's TLS settings on a connection of its own. */
   private tlsHandshake(address: string, signal: AbortSignal): Promise<string> {
     const c = this.config
-    const options = tlsOptions(c.tls) ?? {}
-    const servername = c.tls.serverName ?? (isIP(this.server.host) === 0 ? this.server.host : undefined)
-    return new Promise((resolve, reject) => {
-      const socket = tlsConnect({ host: address, port: this.server.port, ...options, ...(servername ? { servername } : {}) })
-      let settled = false
-      const done = (err: unknown, detail?: string) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        socket.destroy()
-        if (err === undefined) resolve(detail ?? '')
-        else reject(this.classify(err, 'tls', signal, this.clientId))
-      }
-      const onAbort = () => done(this.cancelled())
-      const timer = setTimeout(() => done(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), c.connectTimeoutMs)
-      signal.addEventListener('abort', onAbort, { once: true })
-      socket.once('secureConnect', () => {
-        done(undefined, `${socket.getProtocol() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`)
-      })
-      socket.on('error', (err) => done(err))
-      socket.once('close', () => done(new Error('Client network socket disconnected before secure TLS connection was established')))
-    })
+    return tlsHandshake({
+      host: address, port: this.server.port, servername: c.tls.serverName ?? (isIP(this.server.host) === 0 ? this.server.host : undefined),
+      options: tlsOptions(c.tls) ?? {}, verify: c.tls.verify, timeoutMs: c.connectTimeoutMs, signal, onAbort: () => this.cancelled(),
+    }).catch((err: unknown) => { throw this.classify(err, 'tls', signal, this.clientId) })
   }
+
 
   private describeSession(connack: IConnackPacket, clientId: string): string {
     const c = this.config
