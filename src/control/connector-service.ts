@@ -2,6 +2,7 @@ import type { ConnectorLogger, ProbeResult } from '../connector-api/index.js'
 import type { ConnectorRecord, RuleRef } from '../core/domain.js'
 import { EDITABLE_PLANS } from '../core/domain.js'
 import { ApiError } from '../core/errors.js'
+import type { FieldError } from '../core/schema-validation.js'
 import { newId } from '../core/ids.js'
 import { maskSecrets, restoreMaskedSecrets } from '../core/secrets.js'
 import { isUniqueViolation } from '../store/database.js'
@@ -139,6 +140,21 @@ export class ConnectorService {
     const changed = JSON.stringify(config) !== JSON.stringify(stored.config) || next.enabled !== stored.enabled
     if (changed) await this.deployments.runtime(deploymentId).runConnector(next, definition, this.statusLogger)
     return this.details(next)
+  }
+
+  /**
+   * The config's field errors for a type, without throwing (none when the type is unknown): lets
+   * the API report them together with errors elsewhere in the body, in one answer.
+   */
+  configErrors(type: unknown, config: unknown): FieldError[] {
+    const definition = typeof type === 'string' ? this.types.find(type) : undefined
+    if (!definition) return []
+    try {
+      this.types.validateConfig(definition, config)
+      return []
+    } catch (err) {
+      return err instanceof ApiError ? [...(err.fields ?? [])] : []
+    }
   }
 
   /** Tests an unsaved config. */

@@ -43,7 +43,17 @@ export function toFieldErrors(errors: readonly ErrorObject[], prefix: string): F
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
   const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.instancePath === u.instancePath && e.schemaPath.startsWith(u.schemaPath + '/'))
   // An if/then/else adds an `if` error of its own beside the real errors of its branch: noise.
-  return errors.filter((e) => !inUnion(e) && e.keyword !== 'if').map((e) => toFieldError(e, prefix))
+  const out: FieldError[] = []
+  const seen = new Set<string>()
+  for (const e of errors) {
+    if (inUnion(e) || e.keyword === 'if') continue
+    const f = toFieldError(e, prefix)
+    // One problem per field is enough to act on (an empty name is also "an invalid format").
+    if (seen.has(f.path)) continue
+    seen.add(f.path)
+    out.push(f)
+  }
+  return out
 }
 
 /** Maps one Ajv error to a FieldError; used for route validation too. */

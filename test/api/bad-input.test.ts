@@ -61,6 +61,15 @@ describe('bad input', () => {
     assert.deepEqual(r.body.error.fields.map((f: any) => f.path).sort(), ['colour', 'name'])
   })
 
+  it('body and config errors come back together, in one answer', async () => {
+    const r = await j.api('POST', base, { name: '', type: 'postgresql', config: { ...good().config, port: 'x' } })
+    assert.equal(r.status, 400)
+    assert.deepEqual(r.body.error.fields.map((f: any) => f.path).sort(), ['config.port', 'name'])
+    const t = await j.api('POST', `${base}/test`, { type: 'postgresql', config: { host: 1 }, extra: true })
+    assert.equal(t.status, 400)
+    assert.deepEqual(t.body.error.fields.map((f: any) => f.path).sort(), ['config.database', 'config.host', 'config.username', 'extra'])
+  })
+
   it('the mask is not accepted as a new password', async () => {
     const r = await j.api('POST', base, { ...good(), config: { ...good().config, password: '******' } })
     assert.equal(r.status, 400)

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import { validationError } from '../../core/errors.js'
-import { validateWithSchema } from '../../core/schema-validation.js'
+import { toFieldErrors, validateWithSchema } from '../../core/schema-validation.js'
 import type { ApiServices } from '../api-services.js'
 import {
   ConnectorParams, CreateConnector, DeleteConnectorQuery, DeploymentParams, TestConnector, TestSavedConnector,
@@ -14,6 +14,18 @@ type Params = Static<typeof ConnectorParams>
 
 const base = '/api/v1/deployments/:dep/connectors'
 
+/**
+ * With `attachValidation`, a route gets the body's validation errors instead of an automatic 400:
+ * this throws them together with the config's own field errors. Path and query errors are
+ * answered as they are (the path names what the body is about).
+ */
+function failWithConfigErrors(error: (Error & { validation?: unknown; validationContext?: string }) | undefined, body: unknown, connectors: ApiServices['connectors']): void {
+  if (!error) return
+  if (error.validationContext !== 'body' || !Array.isArray(error.validation)) throw error
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { type?: unknown; config?: unknown }
+  throw validationError([...toFieldErrors(error.validation, ''), ...connectors.configErrors(b.type, b.config)])
+}
+
 export async function connectorRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
   const { connectors } = services
   const tags = ['connectors']
@@ -24,11 +36,20 @@ export async function connectorRoutes(app: FastifyInstance, { services }: { serv
 
   app.post<{ Params: DepParams; Body: Static<typeof CreateConnector> }>(base, {
     schema: { tags, summary: 'Create a connector; it starts connecting at once', params: DeploymentParams, body: CreateConnector, response: { 201: Type.Ref('ConnectorDetails'), ...errorResponses(400, 404, 409) } },
-  }, async (request, reply) => reply.status(201).send(await connectors.create(request.params.dep, request.body)))
+    // The body's own errors (name, ...) and the config's are answered together, in one 400.
+    attachValidation: true,
+  }, async (request, reply) => {
+    failWithConfigErrors(request.validationError, request.body, connectors)
+    return reply.status(201).send(await connectors.create(request.params.dep, request.body))
+  })
 
   app.post<{ Params: DepParams; Body: Static<typeof TestConnector> }>(`${base}/test`, {
     schema: { tags, summary: 'Test an unsaved config: a real connection attempt with a bounded timeout', params: DeploymentParams, body: TestConnector, response: { 200: Type.Ref('ProbeResult'), ...errorResponses(400, 404) } },
-  }, async (request) => connectors.test(request.params.dep, request.body))
+    attachValidation: true,
+  }, async (request) => {
+    failWithConfigErrors(request.validationError, request.body, connectors)
+    return connectors.test(request.params.dep, request.body)
+  })
 
   app.get<{ Params: Params }>(`${base}/:id`, {
     schema: { tags, summary: 'Connector details: config with every default (secrets masked) and the rules using it', params: ConnectorParams, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(404) } },
