@@ -9,7 +9,8 @@
  *   matching rule (SQL evaluated, no action);
  * - memory: MQTT -> rule -> action queue -> a channel that only counts (Junction's own cost);
  * - PostgreSQL: plain `pg` COPY in batches of 1000 vs MQTT -> rule -> PostgreSQL action;
- * - Kafka: plain kafkajs producer (batches of 100) vs MQTT -> rule -> Kafka action;
+ * - Kafka: plain kafkajs producer vs MQTT -> rule -> Kafka action, batched alike (the Kafka type's
+ *   default batch size, or BENCH_ACTION_OPTIONS's batchSize);
  * - latency: publish -> row committed at a fixed 5,000 msg/s, p50/p99;
  * - memory: peak RSS of this process (Junction runs in it; publishers run in child processes).
  */
@@ -24,6 +25,7 @@ import { Type } from '@sinclair/typebox'
 import { EmbeddedBroker } from '../src/broker/embedded-broker.js'
 import type { ConnectorDefinition } from '../src/connector-api/index.js'
 import { builtinConnectors } from '../src/connectors/index.js'
+import { kafkaConnector } from '../src/connectors/kafka/definition.js'
 import { createJunction, type Junction } from '../src/server.js'
 import { DEFAULT_SETTINGS } from '../src/settings.js'
 import { sharedKafka } from '../test/support/kafka.js'
@@ -201,9 +203,10 @@ async function kafkaCeiling(topic: string): Promise<number> {
   await producer.connect()
   const t0 = performance.now()
   const inflight: Promise<unknown>[] = []
-  for (let off = 0; off < N; off += 100) {
+  const batch = Number(ACTION_OPTIONS?.batchSize ?? kafkaConnector.batching!.maxSize)
+  for (let off = 0; off < N; off += batch) {
     const messages = []
-    for (let i = off; i < Math.min(N, off + 100); i++) messages.push({ key: 'dev-1', value: `{"seq":${i},"temp":${(i % 400) / 10},"clientid":"dev-1"}` })
+    for (let i = off; i < Math.min(N, off + batch); i++) messages.push({ key: 'dev-1', value: `{"seq":${i},"temp":${(i % 400) / 10},"clientid":"dev-1"}` })
     inflight.push(producer.send({ topic, messages, acks: -1 }))
     if (inflight.length >= 100) await Promise.all(inflight.splice(0))
   }
@@ -306,10 +309,16 @@ try {
 
   if (ONLY.has('kafka')) {
     console.log('Kafka')
+    // Topics are created (and their leaders elected) before timing: creation is not data path.
+    const junctionTopics = Array.from({ length: RUNS }, (_, i) => `bench-junction-${suffix}-${i}`)
+    const kafkaAdmin = new Kafka({ brokers: [KAFKA.bootstrap], logLevel: logLevel.NOTHING }).admin()
+    await kafkaAdmin.connect()
+    await kafkaAdmin.createTopics({ topics: [`bench-raw-${suffix}`, ...junctionTopics].map((topic) => ({ topic })), waitForLeaders: true })
+    await kafkaAdmin.disconnect()
     const kraw = await median(RUNS, () => kafkaCeiling(`bench-raw-${suffix}`))
     j = await startJunction()
     let k = 0
-    const kours = await median(RUNS, () => junctionToKafka(j, `bench-junction-${suffix}-${k++}`))
+    const kours = await median(RUNS, () => junctionToKafka(j, junctionTopics[k++]!))
     await j.close()
     report('MQTT -> Kafka', Math.min(kraw, ingestQos1), kours, `(producer ${fmt(kraw)}/s; ceiling = min(producer, ingest QoS 1))`)
   }

@@ -631,8 +631,8 @@ describe('kafka connector: rule actions', () => {
     await Promise.all([c?.stop(), inThread?.stop()])
   })
 
-  it('batches 100 records / 10 ms by default', () => {
-    assert.deepEqual(kafkaConnector.batching, { maxSize: 100, maxWaitMs: 10 })
+  it('batches 500 records / 10 ms by default', () => {
+    assert.deepEqual(kafkaConnector.batching, { maxSize: 500, maxWaitMs: 10 })
   })
 
   for (const [mode, connector] of modes) it(`send and sendBatch write the rendered topic, key, value, headers and timestamp; a missing value is null (${mode})`, async () => {

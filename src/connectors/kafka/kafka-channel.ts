@@ -173,7 +173,8 @@ export class KafkaChannel implements Channel {
   /** The record for one message; a permanent INVALID_DATA error when the message cannot make one. */
   private render(m: ChannelMessage): Rendered {
     const topic = this.staticTopic ?? this.topic(m)
-    if (!TOPIC_NAME.test(topic)) {
+    // A static topic was checked once, in the constructor.
+    if (topic !== this.staticTopic && !TOPIC_NAME.test(topic)) {
       throw new ConnectorError('INVALID_DATA', `The topic template rendered "${topic.slice(0, 300)}", which is not a valid Kafka topic name`, {
         kind: 'permanent', hint: 'Topic names have 1 to 249 characters: letters, digits, ".", "_" and "-". Check the fields the topic template uses.',
       })

@@ -2,6 +2,7 @@ import { CompressionTypes, Kafka, logLevel, type Admin, type KafkaConfig as Kafk
 import { ConnectorError, tlsOptions } from '../../connector-api/index.js'
 import { parseBootstrapServers } from './bootstrap-servers.js'
 import type { KafkaConfig } from './config-schema.js'
+import { installProduceEncoder } from './produce-encoder.js'
 import { PICK_PARTITION, junctionPartitioner, randomPicker, roundRobinPicker, type PartitionPicker, type PickedMessage } from './partitioner.js'
 
 /**
@@ -22,8 +23,9 @@ export const CLOSE_TIMEOUT_MS = 5_000
  */
 export interface KafkaRecord {
   readonly topic: string
-  readonly key: string | null
-  readonly value: string
+  /** Text as the channel renders it; bytes once unpacked in the worker thread (worker-protocol.ts). */
+  readonly key: string | Buffer | null
+  readonly value: string | Buffer
   readonly headers?: Record<string, string>
   /** Epoch milliseconds as a decimal string; absent: kafkajs stamps the send time. */
   readonly timestamp?: string
@@ -97,6 +99,8 @@ export class InThreadKafkaClient implements KafkaClient {
     // Closed meanwhile (an aborted start is stopped at once): no producer that nothing would close.
     if (this.closed) throw notConnected()
     const idempotent = this.config.producer.idempotent
+    // Our one-pass Produce encoder in place of kafkajs's, for every producer of this thread.
+    installProduceEncoder()
     const producer = kafka.producer({
       idempotent,
       allowAutoTopicCreation: true,

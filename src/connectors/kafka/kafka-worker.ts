@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { InThreadKafkaClient } from './kafka-client.js'
-import { toWire, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
+import { toWire, unpackRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
 
 if (!parentPort) throw new Error('kafka-worker runs in a worker thread only')
 const port = parentPort
@@ -32,7 +32,7 @@ function run(m: Exclude<WorkerRequest, { op: 'release' }>): Promise<void> {
     case 'start':
       return client.start(never)
     case 'write':
-      return client.write(m.request)
+      return client.write({ ...m.request, records: unpackRecords(m.request.records) })
     case 'health':
       return client.health(never)
     case 'stop':

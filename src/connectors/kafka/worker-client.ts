@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { ConnectorError, errorMessage, type ConnectorLogger } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
 import { CLOSE_TIMEOUT_MS, bounded, notConnected, type KafkaClient, type KafkaLogSink, type WriteRequest } from './kafka-client.js'
-import { fromWire, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
+import { fromWire, packRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
 
 /** How long stop() waits for the worker to disconnect its clients before terminating it. */
 const STOP_WAIT_MS = CLOSE_TIMEOUT_MS + 1_000
@@ -61,7 +61,8 @@ export class WorkerKafkaClient implements KafkaClient {
   }
 
   write(request: WriteRequest): Promise<void> {
-    return this.request({ op: 'write', id: this.nextId++, request })
+    const { packed, transfer } = packRecords(request.records)
+    return this.request({ op: 'write', id: this.nextId++, request: { ...request, records: packed } }, transfer)
   }
 
   /** The worker bounds the check by requestTimeoutMs too; this bound also covers a worker too busy to answer. */
@@ -92,11 +93,11 @@ export class WorkerKafkaClient implements KafkaClient {
     })())
   }
 
-  private request(message: WorkerRequest): Promise<void> {
+  private request(message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<void> {
     if (this.gone) return Promise.reject(this.gone)
     return new Promise<void>((resolve, reject) => {
       this.pending.set(message.id, { resolve, reject })
-      this.worker.postMessage(message)
+      this.worker.postMessage(message, transfer)
     })
   }
 
