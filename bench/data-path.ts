@@ -81,7 +81,7 @@ async function cpuShare<T extends { cpuMs?: number }>(server: string, run: () =>
 
 function publish(url: string, topic: string, count: number, qos: number, rate = 0): Promise<{ sent: number; elapsedMs: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(WINDOW)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(WINDOW), String(CLIENTS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => { out += String(d) })
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
@@ -101,7 +101,7 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, tim
 async function bareIngest(qos: number): Promise<number> {
   let count = 0
   let first = 0
-  const broker = new EmbeddedBroker({ published() { if (count++ === 0) first = performance.now() }, clientEvent() {} })
+  const broker = new EmbeddedBroker({ published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false })
   const { port } = await broker.listen('127.0.0.1', 0, false)
   const pub = publish(`mqtt://127.0.0.1:${port}`, 'bench/raw', N, qos)
   const last = await waitFor('bare ingest', () => count >= N)
@@ -246,7 +246,9 @@ async function median(runs: number, measure: () => Promise<number>): Promise<num
   return values[Math.floor(values.length / 2)]!
 }
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-/** Unacknowledged QoS 1 publishes the publisher keeps in flight (a fleet of devices has many). */
+/** Connections the publisher opens (a small fleet; one process, messages spread over them). */
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4)
+/** Unacknowledged QoS 1 publishes each connection keeps in flight. */
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
 
 function percentile(sorted: number[], p: number): number {

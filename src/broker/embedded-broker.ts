@@ -1,11 +1,18 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes'
+import { topicMatches } from './topic-filter.js'
 
 /** What a broker tells the rule engine: client publishes and client lifecycle events. */
 export interface BrokerSink {
   /** A message a client published (not the broker's own, e.g. $SYS or republished ones). */
   published(message: PublishedMessage): void
   clientEvent(event: ClientEvent): void
+  /**
+   * Whether anything listens to events of this kind now. The broker asks before building the
+   * per-message events (delivered, dropped, authorization of a publish), which would otherwise
+   * cost every message.
+   */
+  wants(kind: ClientEvent['kind']): boolean
 }
 
 export interface PublishedMessage {
@@ -20,10 +27,40 @@ export interface PublishedMessage {
   readonly receivedAt: number
 }
 
+/** The client an event is about. */
+interface Who {
+  readonly clientid: string
+  readonly username: string | undefined
+  readonly peerhost: string | undefined
+}
+
+/** A client's connection as events report it. */
+interface Session extends Who {
+  readonly protoVer: number
+  readonly cleanStart: boolean
+  /** Seconds, as the CONNECT packet asked. */
+  readonly keepalive: number
+}
+
+/** A message as the delivery events report it; `from` is its publisher (none for the broker's own). */
+interface Carried {
+  readonly topic: string
+  readonly qos: number
+  readonly payload: Buffer
+  readonly retain: boolean
+  readonly dup: boolean
+  readonly from: { readonly clientid: string; readonly username: string | undefined } | undefined
+}
+
 export type ClientEvent =
-  | { readonly kind: 'client_connected' | 'client_disconnected'; readonly clientid: string; readonly username: string | undefined; readonly peerhost: string | undefined; readonly protoVer: number; readonly cleanStart: boolean }
-  | { readonly kind: 'session_subscribed' | 'session_unsubscribed'; readonly clientid: string; readonly username: string | undefined; readonly peerhost: string | undefined; readonly topic: string; readonly qos: number }
-  | { readonly kind: 'message_acked'; readonly clientid: string; readonly username: string | undefined; readonly peerhost: string | undefined; readonly topic: string; readonly qos: number; readonly payload: Buffer }
+  | ({ readonly kind: 'client_connected' | 'client_disconnected' | 'client_connack' | 'client_ping' } & Session)
+  | ({ readonly kind: 'client_check_authn_complete'; readonly anonymous: boolean } & Who)
+  | ({ readonly kind: 'client_check_authz_complete'; readonly action: 'publish' | 'subscribe'; readonly topic: string } & Who)
+  | ({ readonly kind: 'session_subscribed' | 'session_unsubscribed'; readonly topic: string; readonly qos: number } & Who)
+  /** A message about to be written to a subscriber (`clientid` is the subscriber), and one it acknowledged. */
+  | ({ readonly kind: 'message_delivered' | 'message_acked' } & Who & Carried)
+  /** A client's message no subscriber (online or offline) takes; `clientid` is the publisher. */
+  | ({ readonly kind: 'message_dropped'; readonly reason: 'no_subscribers'; readonly receivedAt: number } & Who & Omit<Carried, 'from'>)
 
 export interface OutgoingMessage {
   readonly topic: string
@@ -38,6 +75,9 @@ export interface ListenResult {
   /** True when the requested port was taken and a later one was used instead. */
   readonly movedFrom: number | undefined
 }
+
+/** Publishers remembered for message_acked (a few seconds of traffic at a high rate). */
+const PUBLISHERS_KEPT = 100_000
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
@@ -55,6 +95,14 @@ export class EmbeddedBroker {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
   private readonly usernames = new WeakMap<Client, string>()
+  /** The keepalive (s) each client's CONNECT asked for. */
+  private readonly keepalives = new WeakMap<Client, number>()
+  /**
+   * The publisher of recent messages by aedes's packet counter, for message_acked: the copy
+   * aedes keeps for a session (whose acknowledgement it reports) does not carry it, the packet
+   * it forwards does. Filled only while a rule listens; the oldest go first beyond PUBLISHERS_KEPT.
+   */
+  private readonly publishers = new Map<number, Carried['from']>()
 
   constructor(private readonly sink?: BrokerSink) {}
 
@@ -63,13 +111,39 @@ export class EmbeddedBroker {
    * 100 further) and reports the move. An explicit port that is taken throws PortInUseError.
    */
   async listen(host: string, port: number, fallback: boolean): Promise<ListenResult> {
+    const sink = this.sink
+    const wants = (kind: ClientEvent['kind']) => sink?.wants(kind) === true
     this.aedes = await Aedes.createBroker({
       id: 'junction',
+      preConnect: (client, packet, done) => {
+        this.keepalives.set(client, (packet as { keepalive?: number }).keepalive ?? 0)
+        done(null, true)
+      },
       // Accepts every client (authentication of devices is not in scope yet) and remembers the
       // username, which rule SQL exposes as `username`.
       authenticate: (client, username, _password, done) => {
         if (username) this.usernames.set(client, username)
+        if (wants('client_check_authn_complete')) sink!.clientEvent({ kind: 'client_check_authn_complete', ...this.who(client), anonymous: true })
         done(null, true)
+      },
+      // Every publish and subscription is allowed (no authorization sources yet); rules on
+      // $events/client_check_authz_complete see each decision.
+      authorizePublish: (client, packet, done) => {
+        if (client && wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'publish', topic: packet.topic })
+        done(null)
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        if (wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'subscribe', topic: sub.topic })
+        done(null, sub)
+      },
+      // Called for each subscriber a message is about to be written to: EMQX's message.delivered.
+      // Not for the broker's own messages ($SYS, republish actions): a rule republishing on
+      // delivery could otherwise feed itself.
+      authorizeForward: (client, packet) => {
+        if (packet.topic.startsWith('$SYS/') || (packet as { clientId?: string }).clientId === undefined) return packet
+        if (wants('message_delivered')) sink!.clientEvent({ kind: 'message_delivered', ...this.who(client), ...this.carried(packet) })
+        if (wants('message_acked') && packet.qos > 0) this.rememberPublisher(packet)
+        return packet
       },
     })
     const aedes = this.aedes
@@ -109,31 +183,84 @@ export class EmbeddedBroker {
     })
   }
 
+  private who(client: Client): Who {
+    return { clientid: client.id, username: this.usernames.get(client), peerhost: (client.conn as Socket | undefined)?.remoteAddress }
+  }
+
+  private session(client: Client): Session {
+    return { ...this.who(client), protoVer: client.version, cleanStart: client.clean, keepalive: this.keepalives.get(client) ?? 0 }
+  }
+
+  /** The message of a delivery event; aedes stamps the publisher's client ID on the packets it routes. */
+  private carried(packet: AedesPublishPacket): Carried {
+    const fromId = (packet as { clientId?: string }).clientId
+    const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> } | undefined)?.clients
+    const publisher = fromId === undefined ? undefined : clients?.[fromId]
+    return {
+      topic: packet.topic, qos: packet.qos, payload: packet.payload as Buffer, retain: packet.retain, dup: packet.dup,
+      from: fromId === undefined ? undefined : { clientid: fromId, username: publisher ? this.usernames.get(publisher) : undefined },
+    }
+  }
+
+  private rememberPublisher(packet: AedesPublishPacket): void {
+    const from = this.carried(packet).from
+    if (!from) return
+    this.publishers.set(packet.brokerCounter, from)
+    if (this.publishers.size > PUBLISHERS_KEPT) this.publishers.delete(this.publishers.keys().next().value!)
+  }
+
   private attach(aedes: Aedes, sink: BrokerSink): void {
-    const who = (client: Client) => ({
-      clientid: client.id,
-      username: this.usernames.get(client),
-      peerhost: (client.conn as Socket).remoteAddress,
-    })
+    const wants = (kind: ClientEvent['kind']) => sink.wants(kind)
     aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
-      if (!client) return
-      sink.published({
-        topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos, retain: packet.retain, dup: packet.dup,
-        ...who(client), receivedAt: Date.now(),
-      })
+      const receivedAt = Date.now()
+      if (client) {
+        sink.published({
+          topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos, retain: packet.retain, dup: packet.dup,
+          ...this.who(client), receivedAt,
+        })
+      }
+      if (client && wants('message_dropped')) void this.dropIfUnsubscribed(aedes, sink, packet, client, receivedAt)
+
     })
-    aedes.on('clientReady', (client) => sink.clientEvent({ kind: 'client_connected', ...who(client), protoVer: client.version, cleanStart: client.clean }))
-    aedes.on('clientDisconnect', (client) => sink.clientEvent({ kind: 'client_disconnected', ...who(client), protoVer: client.version, cleanStart: client.clean }))
+    aedes.on('clientReady', (client) => sink.clientEvent({ kind: 'client_connected', ...this.session(client) }))
+    aedes.on('connackSent', (_connack, client) => sink.clientEvent({ kind: 'client_connack', ...this.session(client) }))
+    aedes.on('ping', (_packet, client) => sink.clientEvent({ kind: 'client_ping', ...this.session(client) }))
+    aedes.on('clientDisconnect', (client) => sink.clientEvent({ kind: 'client_disconnected', ...this.session(client) }))
     aedes.on('subscribe', (subs, client) => {
-      for (const s of subs) sink.clientEvent({ kind: 'session_subscribed', ...who(client), topic: s.topic, qos: s.qos })
+      for (const s of subs) sink.clientEvent({ kind: 'session_subscribed', ...this.who(client), topic: s.topic, qos: s.qos })
     })
     aedes.on('unsubscribe', (topics, client) => {
-      for (const topic of topics) sink.clientEvent({ kind: 'session_unsubscribed', ...who(client), topic, qos: 0 })
+      for (const topic of topics) sink.clientEvent({ kind: 'session_unsubscribed', ...this.who(client), topic, qos: 0 })
     })
     aedes.on('ack', (packet, client) => {
       if (packet?.cmd !== 'publish' || !client) return
-      sink.clientEvent({ kind: 'message_acked', ...who(client), topic: packet.topic, qos: packet.qos, payload: packet.payload as Buffer })
+      const carried = this.carried(packet as AedesPublishPacket)
+      // No publisher known: the broker's own message (see authorizeForward), or one forgotten.
+      const from = carried.from ?? this.publishers.get((packet as AedesPublishPacket).brokerCounter)
+      if (from) sink.clientEvent({ kind: 'message_acked', ...this.who(client), ...carried, from })
     })
+  }
+
+  /**
+   * EMQX's message.dropped with reason no_subscribers: a message that matches no subscription,
+   * online or offline. aedes keeps the subscriptions of persistent sessions in its persistence
+   * and those of clean sessions only on the connected client, so both are asked. Only while a
+   * rule listens: it walks the connected clients.
+   */
+  private async dropIfUnsubscribed(aedes: Aedes, sink: BrokerSink, packet: AedesPublishPacket, client: Client, receivedAt: number): Promise<void> {
+    const internals = aedes as unknown as {
+      clients: Record<string, { clean: boolean; subscriptions: Record<string, unknown> }>
+      persistence: { subscriptionsByTopic(topic: string): Promise<unknown[]> }
+    }
+    for (const c of Object.values(internals.clients)) {
+      if (c.clean && Object.keys(c.subscriptions).some((s) => topicMatches(s, packet.topic))) return
+    }
+    try {
+      if ((await internals.persistence.subscriptionsByTopic(packet.topic)).length > 0) return
+    } catch {
+      return // the broker is closing
+    }
+    sink.clientEvent({ kind: 'message_dropped', ...this.who(client), reason: 'no_subscribers', topic: packet.topic, qos: packet.qos, payload: packet.payload as Buffer, retain: packet.retain, dup: packet.dup, receivedAt })
   }
 
   get connectedClients(): number {

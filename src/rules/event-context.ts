@@ -42,15 +42,38 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
     case 'client_connected':
       return {
         topic: '$events/client_connected',
-        context: {
-          ...common, event: 'client.connected', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT',
-          proto_ver: e.protoVer, keepalive: null, clean_start: e.cleanStart, expiry_interval: 0, is_bridge: false, connected_at: now,
-        },
+        context: { ...common, ...session(e), event: 'client.connected', mountpoint: null, is_bridge: false, connected_at: now },
+      }
+    case 'client_connack':
+      return {
+        topic: '$events/client_connack',
+        context: { ...common, ...session(e), event: 'client.connack', reason_code: 'success', connected_at: now },
+      }
+    case 'client_ping':
+      return {
+        topic: '$events/client/ping',
+        context: { ...common, ...session(e), event: 'client.ping', connected_at: null },
       }
     case 'client_disconnected':
       return {
         topic: '$events/client_disconnected',
-        context: { ...common, event: 'client.disconnected', reason: 'normal', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT', proto_ver: e.protoVer, disconnected_at: now },
+        context: {
+          ...common, event: 'client.disconnected', reason: 'normal', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT',
+          proto_ver: e.protoVer, disconn_props: {}, disconnected_at: now,
+        },
+      }
+    case 'client_check_authn_complete':
+      return {
+        topic: '$events/client_check_authn_complete',
+        context: { ...common, event: 'client.check_authn_complete', peername: e.peerhost ?? null, reason_code: 'success', is_superuser: false, is_anonymous: e.anonymous },
+      }
+    case 'client_check_authz_complete':
+      return {
+        topic: '$events/client_check_authz_complete',
+        context: {
+          ...common, event: 'client.check_authz_complete', peerhost: e.peerhost ?? null, peername: e.peerhost ?? null,
+          topic: e.topic, action: e.action, authz_source: 'default', result: 'allow',
+        },
       }
     case 'session_subscribed':
     case 'session_unsubscribed':
@@ -58,13 +81,47 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: `$events/${e.kind}`,
         context: { ...common, event: e.kind === 'session_subscribed' ? 'session.subscribed' : 'session.unsubscribed', peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos },
       }
+    case 'message_delivered':
     case 'message_acked':
       return {
-        topic: '$events/message_acked',
+        topic: `$events/${e.kind}`,
         context: {
-          ...common, id: messageId(), event: 'message.acked', peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos,
-          payload: e.payload.toString('utf8'), flags: {}, pub_props: {}, puback_props: {}, publish_received_at: now,
+          ...common, id: messageId(), event: e.kind === 'message_delivered' ? 'message.delivered' : 'message.acked',
+          from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
+          peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
+          pub_props: {}, ...(e.kind === 'message_acked' ? { puback_props: {} } : {}), publish_received_at: now,
+        },
+      }
+    case 'message_dropped':
+      return {
+        topic: '$events/message_dropped',
+        context: {
+          ...common, id: messageId(), event: 'message.dropped', reason: e.reason, peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos,
+          payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup }, pub_props: {}, publish_received_at: e.receivedAt,
         },
       }
   }
+}
+
+/** The connection fields of the client events (EMQX's conninfo). */
+function session(e: { peerhost: string | undefined; protoVer: number; keepalive: number; cleanStart: boolean }) {
+  return {
+    peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT', proto_ver: e.protoVer, keepalive: e.keepalive,
+    clean_start: e.cleanStart, expiry_interval: 0, conn_props: {},
+  }
+}
+
+/** The EMQX event name (rule-engine hook) of each kind of broker event. */
+export const EVENT_OF_KIND: Readonly<Record<ClientEvent['kind'], string>> = {
+  client_connected: 'client.connected',
+  client_disconnected: 'client.disconnected',
+  client_connack: 'client.connack',
+  client_ping: 'client.ping',
+  client_check_authn_complete: 'client.check_authn_complete',
+  client_check_authz_complete: 'client.check_authz_complete',
+  session_subscribed: 'session.subscribed',
+  session_unsubscribed: 'session.unsubscribed',
+  message_delivered: 'message.delivered',
+  message_acked: 'message.acked',
+  message_dropped: 'message.dropped',
 }

@@ -1,6 +1,6 @@
 import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
 import type { RuleMetrics } from '../runtime/metrics.js'
-import { eventContext, publishContext } from './event-context.js'
+import { EVENT_OF_KIND, eventContext, publishContext } from './event-context.js'
 import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
 import { TopicIndex } from './topic-index.js'
 
@@ -64,10 +64,14 @@ export class RuleEngine implements BrokerSink {
   }
 
   clientEvent(event: ClientEvent): void {
+    const rules = this.events.get(EVENT_OF_KIND[event.kind])
+    if (!rules || rules.size === 0) return
     const { context } = eventContext(event)
-    const rules = this.events.get(context.event as string)
-    if (!rules) return
     for (const rule of rules) this.run(rule, context)
+  }
+
+  wants(kind: ClientEvent['kind']): boolean {
+    return (this.events.get(EVENT_OF_KIND[kind])?.size ?? 0) > 0
   }
 
   private run(rule: InstalledRule, context: Record<string, unknown>): void {

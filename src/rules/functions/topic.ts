@@ -7,21 +7,8 @@
  * first such entry has that QoS). contains_topic_match(Filters, Filter[, QoS]): some entry's
  * topic matches the MQTT topic filter Filter.
  */
+import { topicMatches } from '../../broker/topic-filter.js'
 import { type FunctionFamily, arrayArg, binaryText, describe, fail, isBinary, isMap, ownGet, spec } from './values.js'
-
-/** MQTT topic matching: `+` one level, `#` the rest; topics starting with `$` need an explicit first level. */
-export function topicMatches(topic: string, filter: string): boolean {
-  const t = topic.split('/')
-  const f = filter.split('/')
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]
-    if (level === '#') return i === f.length - 1
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
-  }
-  return t.length === f.length
-}
 
 function containsTopic(name: string, args: readonly unknown[], match: (topic: string, wanted: string) => boolean): boolean {
   const list = arrayArg(name, args[0], 'an array of topic filters')
@@ -38,5 +25,5 @@ function containsTopic(name: string, args: readonly unknown[], match: (topic: st
 
 export const topicFunctions: FunctionFamily = {
   contains_topic: spec(2, 3, (...args) => containsTopic('contains_topic', args, (t, w) => t === w)),
-  contains_topic_match: spec(2, 3, (...args) => containsTopic('contains_topic_match', args, topicMatches)),
+  contains_topic_match: spec(2, 3, (...args) => containsTopic('contains_topic_match', args, (entry, filter) => topicMatches(filter, entry))),
 }

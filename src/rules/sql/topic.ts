@@ -1,22 +1,5 @@
-/**
- * MQTT topic filters as EMQX matches them (emqx_topic:match): levels split on `/`, `+` matches one
- * level (an empty one too), `#` matches the rest including nothing (`a/#` matches `a`), and a topic
- * starting with `$` is matched only by filters whose first level is not a wildcard.
- */
-
-/** Does `topic` (a concrete topic name) match `filter`? */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]!
-    if (level === '#' && i === f.length - 1) return true
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
-  }
-  return f.length === t.length
-}
+// Topic matching lives with the broker, which matches subscriptions with it too.
+export { topicMatches } from '../../broker/topic-filter.js'
 
 /** Why `filter` is not a valid MQTT topic filter, or undefined when it is. */
 export function topicFilterProblem(filter: string): string | undefined {

@@ -1,0 +1,126 @@
+// The `$events/...` sources fire from what real MQTT clients do on the embedded broker: each rule
+// below republishes its output to ev/<event>, where an observer client reads it.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import mqtt, { type MqttClient } from 'mqtt'
+import { eventually, startJunction, type TestJunction } from '../support/junction.js'
+
+const rules = '/api/v1/deployments/default/rules'
+
+/** Rule SQL per event; the WHERE clauses keep the rules off the observer's own traffic (no loops). */
+const RULES: Record<string, string> = {
+  connack: `SELECT clientid, username, reason_code, keepalive, proto_ver, clean_start FROM "$events/client_connack" WHERE clientid = 'ev-dev'`,
+  authn: `SELECT clientid, username, reason_code, is_anonymous, is_superuser FROM "$events/client_check_authn_complete" WHERE clientid = 'ev-dev'`,
+  authz: `SELECT clientid, action, topic, result, authz_source FROM "$events/client_check_authz_complete" WHERE clientid = 'ev-dev'`,
+  delivered: `SELECT from_clientid, from_username, clientid, username, topic, qos, payload FROM "$events/message_delivered" WHERE topic = 'ev-t/1'`,
+  acked: `SELECT from_clientid, clientid, topic, qos, payload FROM "$events/message_acked" WHERE topic = 'ev-t/1'`,
+  dropped: `SELECT clientid, reason, topic, payload FROM "$events/message_dropped" WHERE topic =~ 'nobody/#'`,
+  ping: `SELECT clientid, keepalive FROM "$events/client/ping" WHERE clientid = 'ev-dev'`,
+}
+
+describe('event sources fired by real clients', () => {
+  let j: TestJunction
+  let url: string
+  const clients: MqttClient[] = []
+  const seen = new Map<string, Array<Record<string, unknown>>>()
+  const connect = async (clientId: string, opts: mqtt.IClientOptions = {}) => {
+    const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 4, reconnectPeriod: 0, ...opts })
+    clients.push(c)
+    return c
+  }
+
+  before(async () => {
+    j = await startJunction()
+    url = `mqtt://127.0.0.1:${(await j.api('GET', '/api/v1/deployments/default')).body.mqtt.port}`
+    for (const [name, sql] of Object.entries(RULES)) {
+      const r = await j.api('POST', rules, { name: `ev-${name}`, sql, actions: [{ builtin: 'republish', params: { topic: `ev/${name}`, payload: '${.}', qos: 0 } }] })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+    }
+    const observer = await connect('observer')
+    observer.on('message', (topic, payload) => {
+      const name = topic.slice('ev/'.length)
+      seen.set(name, [...(seen.get(name) ?? []), JSON.parse(payload.toString())])
+    })
+    await observer.subscribeAsync('ev/#', { qos: 0 })
+  })
+  after(async () => {
+    await Promise.all(clients.map((c) => c.endAsync()))
+    await j?.close()
+  })
+
+  const events = (name: string, pred: (e: Record<string, unknown>) => boolean = () => true) =>
+    eventually(async () => (seen.get(name) ?? []).filter(pred), (list) => list.length > 0, `an ${name} event`, 10_000)
+
+  it('connack, authentication, authorization of subscribe and publish, delivery, ack, drop and ping', async () => {
+    // A persistent session: aedes reports acknowledgements only for messages it keeps for a session.
+    const dev = await connect('ev-dev', { username: 'alice', keepalive: 1, clean: false })
+    await dev.subscribeAsync('ev-t/1', { qos: 1 })
+    const pub = await connect('ev-pub', { username: 'bob' })
+    const received = new Promise<void>((resolve) => dev.once('message', () => resolve()))
+    await pub.publishAsync('ev-t/1', '{"n":1}', { qos: 1 })
+    await received
+    await dev.publishAsync('nobody/here', 'lost', { qos: 1 })
+
+    const [connack] = await events('connack')
+    assert.deepEqual(connack, { clientid: 'ev-dev', username: 'alice', reason_code: 'success', keepalive: 1, proto_ver: 4, clean_start: false })
+    const [authn] = await events('authn')
+    assert.deepEqual(authn, { clientid: 'ev-dev', username: 'alice', reason_code: 'success', is_anonymous: true, is_superuser: false })
+    const [sub] = await events('authz', (e) => e.action === 'subscribe')
+    assert.deepEqual(sub, { clientid: 'ev-dev', action: 'subscribe', topic: 'ev-t/1', result: 'allow', authz_source: 'default' })
+    const [publish] = await events('authz', (e) => e.action === 'publish')
+    assert.equal(publish!.topic, 'nobody/here')
+    const [delivered] = await events('delivered')
+    assert.deepEqual(delivered, { from_clientid: 'ev-pub', from_username: 'bob', clientid: 'ev-dev', username: 'alice', topic: 'ev-t/1', qos: 1, payload: '{"n":1}' })
+    const [acked] = await events('acked')
+    assert.deepEqual(acked, { from_clientid: 'ev-pub', clientid: 'ev-dev', topic: 'ev-t/1', qos: 1, payload: '{"n":1}' })
+    const [dropped] = await events('dropped')
+    assert.deepEqual(dropped, { clientid: 'ev-dev', reason: 'no_subscribers', topic: 'nobody/here', payload: 'lost' })
+    // mqtt.js pings after a keepalive (1 s) without traffic.
+    const [ping] = await events('ping')
+    assert.deepEqual(ping, { clientid: 'ev-dev', keepalive: 1 })
+  })
+
+  it('a message with a subscriber is not dropped; one delivery event per subscriber', async () => {
+    const a = await connect('ev-sub-a')
+    const b = await connect('ev-sub-b')
+    await a.subscribeAsync('ev-t/1', { qos: 0 })
+    await b.subscribeAsync('ev-t/1', { qos: 0 })
+    const pub = await connect('ev-pub-2')
+    await pub.publishAsync('ev-t/1', '{"n":2}', { qos: 1 })
+    const deliveries = await eventually(async () => (seen.get('delivered') ?? []).filter((e) => e.payload === '{"n":2}'), (l) => l.length >= 3, 'three deliveries', 10_000)
+    // ev-dev (still subscribed from the first test), a and b.
+    assert.deepEqual(deliveries.map((e) => e.clientid).sort(), ['ev-dev', 'ev-sub-a', 'ev-sub-b'])
+  })
+
+  it('message_dropped counts the subscribers of clean and of persistent sessions', async () => {
+    const clean = await connect('ev-clean')
+    await clean.subscribeAsync('nobody/clean/+', { qos: 0 })
+    const persistent = await connect('ev-persistent', { clean: false })
+    await persistent.subscribeAsync('nobody/kept/#', { qos: 1 })
+    const pub = await connect('ev-pub-3')
+    for (const topic of ['nobody/clean/x', 'nobody/kept/a/b', 'nobody/none']) await pub.publishAsync(topic, 'p3', { qos: 1 })
+    await eventually(async () => (seen.get('dropped') ?? []).filter((e) => e.payload === 'p3'), (l) => l.length >= 1, 'the drop', 10_000)
+    // Give the other two time to (wrongly) show up.
+    await new Promise((r) => setTimeout(r, 300))
+    assert.deepEqual((seen.get('dropped') ?? []).filter((e) => e.payload === 'p3').map((e) => e.topic), ['nobody/none'])
+  })
+
+  it('the broker\'s own messages (republish) raise no delivery events, so a rule cannot feed itself', async () => {
+    const r = await j.api('POST', rules, {
+      name: 'ev-loop', sql: `SELECT topic FROM "$events/message_delivered" WHERE topic =~ 'loop/#'`,
+      actions: [{ builtin: 'republish', params: { topic: 'loop/out', payload: '${topic}', qos: 0 } }],
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    const watcher = await connect('ev-loop-watcher')
+    const got: string[] = []
+    watcher.on('message', (topic) => got.push(topic))
+    await watcher.subscribeAsync('loop/#', { qos: 0 })
+    const pub = await connect('ev-loop-pub')
+    await pub.publishAsync('loop/in', 'go', { qos: 1 })
+    await eventually(async () => got, (g) => g.includes('loop/out'), 'the republished message', 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(got.sort(), ['loop/in', 'loop/out'])
+    const metrics = (await j.api('GET', `${rules}/${r.body.id}`)).body.metrics
+    assert.equal(metrics.rule.matched, 1, 'only the client\'s message was delivered as an event')
+  })
+})
