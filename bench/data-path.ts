@@ -37,6 +37,8 @@ const N = Number(process.argv[2] ?? 50_000)
 const ONLY = new Set((process.argv[3] ?? 'ingest,null,pg,latency,kafka').split(','))
 /** Action queue settings for the Junction runs, as JSON (e.g. '{"batchSize":500}'); the types' defaults otherwise. */
 const ACTION_OPTIONS = process.env.BENCH_ACTION_OPTIONS ? (JSON.parse(process.env.BENCH_ACTION_OPTIONS) as Record<string, unknown>) : undefined
+/** Extra PostgreSQL connector settings for the throughput run, as JSON (e.g. '{"poolSize":16}'). */
+const PG_CONFIG = process.env.BENCH_PG_CONFIG ? (JSON.parse(process.env.BENCH_PG_CONFIG) as Record<string, unknown>) : {}
 const PG = sharedPostgres()
 const KAFKA = sharedKafka()
 const root = new URL('..', import.meta.url).pathname
@@ -52,19 +54,29 @@ function report(name: string, raw: number | undefined, junction: number, note = 
   console.log(`  ${name}: ${raw ? `raw ${fmt(raw)} msg/s, ` : ''}junction ${fmt(junction)} msg/s ${ratio} ${note}`)
 }
 
-/** CPU time (ms) used so far by every live process whose command is `comm` (postgres, java). */
-function cpuOf(comm: string): number {
+/** CPU time (ms) used so far by each live process whose command is `comm` (postgres, java), by pid. */
+function cpuOf(comm: string): Map<string, number> {
   const ticks = 100 // USER_HZ on Linux
-  let total = 0
+  const byPid = new Map<string, number>()
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
       if (name !== comm) continue
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      total += (Number(fields[11]) + Number(fields[12])) * (1000 / ticks)
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * (1000 / ticks))
     } catch { /* exited meanwhile */ }
   }
+  return byPid
+}
+
+/**
+ * CPU (ms) the `comm` processes used since `before`: per process alive now (a backend that
+ * exited meanwhile, e.g. the previous run's connection, is not subtracted).
+ */
+function cpuSince(comm: string, before: Map<string, number>): number {
+  let total = 0
+  for (const [pid, ms] of cpuOf(comm)) total += ms - (before.get(pid) ?? 0)
   return total
 }
 
@@ -75,7 +87,7 @@ async function cpuShare<T extends { cpuMs?: number }>(server: string, run: () =>
   const { result, wallMs } = await run()
   const own = process.cpuUsage(own0)
   const pct = (ms: number) => `${Math.round((ms / wallMs) * 100)}%`
-  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${pct((own.user + own.system) / 1000)}, publisher ${pct(result.cpuMs ?? 0)}, ${server} ${pct(cpuOf(server) - srv0)}`)
+  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${pct((own.user + own.system) / 1000)}, publisher ${pct(result.cpuMs ?? 0)}, ${server} ${pct(cpuSince(server, srv0))}`)
   return result
 }
 
@@ -177,7 +189,7 @@ async function pgCopyCeiling(table: string): Promise<number> {
 }
 
 async function junctionToPostgres(j: Junction, table: string, admin: pg.Client, rate = 0): Promise<{ rate: number; loss: number; actionId: string }> {
-  const c = await j.connectors.create('default', { name: `pg-${table}-${randomBytes(2).toString('hex')}`, type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
+  const c = await j.connectors.create('default', { name: `pg-${table}-${randomBytes(2).toString('hex')}`, type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user, ...PG_CONFIG } })
   await waitFor('pg connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
   const rule = await j.rules.create('default', {
     name: `to-${table}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/pg/${table}"`,

@@ -131,6 +131,8 @@ export interface ActionMetrics {
   lastErrorAt: string | null
   lastSuccessAt: string | null
   series?: Series
+  /** The action's fallback, when it has one. */
+  fallback?: Omit<ActionMetrics, 'fallback'>
 }
 
 export interface RuleMetrics {

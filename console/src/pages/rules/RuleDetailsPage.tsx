@@ -154,6 +154,13 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                       <td>{i + 1}</td>
                       <td>
                         {a.connectorId ? <a href={href.connector(dep, a.connectorId)}>{actionTarget(a, connectors.data, types.data)}</a> : actionTarget(a, connectors.data, types.data)}
+                        {a.fallback && (
+                          <p className="muted small fallback-line">
+                            Fallback:{' '}
+                            {a.fallback.connectorId ? <a href={href.connector(dep, a.fallback.connectorId)}>{actionTarget(a.fallback, connectors.data, types.data)}</a> : actionTarget(a.fallback, connectors.data, types.data)}
+                            {am?.fallback && ` · ${formatCount(am.fallback.success)} sent, ${formatCount(am.fallback.failed + am.fallback.dropped)} lost`}
+                          </p>
+                        )}
                       </td>
                       <td className="num">{formatCount(am?.matched)}</td>
                       <td className="num">{formatCount(am?.success)}</td>

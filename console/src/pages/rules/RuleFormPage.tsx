@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { ConnectorSummary, ConnectorType, JsonSchema, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
@@ -36,14 +36,17 @@ function RuleFormLoader({ dep, id }: { dep: string; id?: string }) {
   return <RuleForm key={id ?? 'new'} dep={dep} types={types.data} connectors={connectors.data} existing={rule.data} />
 }
 
-interface ActionDraft {
-  key: number
+interface TargetDraft {
   /** '' (not chosen), 'republish', or 'connector:<id>'. */
   target: string
   params: FormObject
   options: FormObject
-  /** Kept as it was (the form does not edit fallbacks). */
-  fallback?: RuleAction
+}
+
+interface ActionDraft extends TargetDraft {
+  key: number
+  /** Where what this action finally fails goes; undefined: nowhere (counted as failed). */
+  fallback?: TargetDraft
 }
 
 let nextKey = 1
@@ -60,16 +63,28 @@ function paramsSchemaFor(target: string, connectors: ConnectorSummary[], types: 
   return c ? types.find((t) => t.type === c.type)?.paramsSchema : undefined
 }
 
-function draftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): ActionDraft {
+function targetDraftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): TargetDraft {
   const target = targetOf(a)
   const schema = paramsSchemaFor(target, connectors, types)
+  return { target, params: schema ? initialValues(schema, a.params) : {}, options: initialValues(ACTION_OPTIONS_SCHEMA, a.options) }
+}
+
+function draftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): ActionDraft {
   return {
     key: nextKey++,
-    target,
-    params: schema ? initialValues(schema, a.params) : {},
-    options: initialValues(ACTION_OPTIONS_SCHEMA, a.options),
-    ...(a.fallback ? { fallback: a.fallback } : {}),
+    ...targetDraftOf(a, connectors, types),
+    ...(a.fallback ? { fallback: targetDraftOf(a.fallback, connectors, types) } : {}),
   }
+}
+
+/** The API's action for a draft (without its fallback). */
+function actionOf(d: TargetDraft, connectors: ConnectorSummary[], types: ConnectorType[]): RuleAction {
+  const schema = paramsSchemaFor(d.target, connectors, types)
+  const params = schema ? toPayload(schema, d.params) : {}
+  const options = toPayload(ACTION_OPTIONS_SCHEMA, d.options)
+  if (options.diskBuffer === false) delete options.diskBuffer
+  const base: RuleAction = d.target === 'republish' ? { builtin: 'republish', params } : { connectorId: d.target.replace(/^connector:/, ''), params }
+  return { ...base, ...(Object.keys(options).length > 0 ? { options } : {}) }
 }
 
 /** A topic that matches the first FROM filter, for the test panel ("sensors/#" -> "sensors/test"). */
@@ -94,15 +109,10 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   }, [existing])
 
   const buildActions = (): RuleAction[] =>
-    actions.map((a) => {
-      const schema = paramsSchemaFor(a.target, connectors, types)
-      const params = schema ? toPayload(schema, a.params) : {}
-      const options = toPayload(ACTION_OPTIONS_SCHEMA, a.options)
-      if (options.diskBuffer === false) delete options.diskBuffer
-      const base: RuleAction =
-        a.target === 'republish' ? { builtin: 'republish', params } : { connectorId: a.target.replace(/^connector:/, ''), params }
-      return { ...base, ...(Object.keys(options).length > 0 ? { options } : {}), ...(a.fallback ? { fallback: a.fallback } : {}) }
-    })
+    actions.map((a) => ({
+      ...actionOf(a, connectors, types),
+      ...(a.fallback ? { fallback: actionOf(a.fallback, connectors, types) } : {}),
+    }))
 
   const save = async (e: FormEvent) => {
     e.preventDefault()
@@ -269,17 +279,82 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
   onRemove: () => void
 }) {
   const path = `actions.${index}`
+  const fallback = draft.fallback
+  const fallbackHasError = errorsUnder(errors, `${path}.fallback`).length > 0
+  return (
+    <fieldset className="action-card">
+      <legend>Action {index + 1}</legend>
+      <TargetFields
+        dep={dep}
+        path={path}
+        label="Send to"
+        draft={draft}
+        connectors={connectors}
+        types={types}
+        errors={errors}
+        onChange={onChange}
+        remove={
+          <button type="button" className="icon-button danger" aria-label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
+            <TrashIcon />
+          </button>
+        }
+      />
+      <details className="action-fallback" open={fallback !== undefined || fallbackHasError || undefined}>
+        <summary>Fallback{fallback ? '' : ': none'}</summary>
+        <p className="muted small">
+          Messages this action finally fails (a permanent error, retries or the request TTL run out) go to the fallback instead of being only counted as failed:
+          republish them, for example to <code>{'$failed/${topic}'}</code>, or send them through another connector.
+        </p>
+        <div className="field field-check">
+          <div className="check-row">
+            <input
+              id={fieldId(`${path}.fallback.enabled`)}
+              type="checkbox"
+              checked={fallback !== undefined}
+              onChange={(e) => onChange({ fallback: e.target.checked ? { target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) } : undefined })}
+            />
+            <label htmlFor={fieldId(`${path}.fallback.enabled`)}>Send the messages action {index + 1} finally fails to a fallback</label>
+          </div>
+        </div>
+        {fallback && (
+          <TargetFields
+            dep={dep}
+            path={`${path}.fallback`}
+            label={`Fallback of action ${index + 1}`}
+            draft={fallback}
+            connectors={connectors}
+            types={types}
+            errors={errors}
+            onChange={(change) => onChange({ fallback: { ...fallback, ...change } })}
+          />
+        )}
+      </details>
+    </fieldset>
+  )
+}
+
+/** Where an action (or its fallback) sends: the target, its params form and its delivery options. */
+function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove }: {
+  dep: string
+  path: string
+  label: string
+  draft: TargetDraft
+  connectors: ConnectorSummary[]
+  types: ConnectorType[]
+  errors: Record<string, string>
+  onChange: (change: Partial<TargetDraft>) => void
+  remove?: ReactNode
+}) {
   const schema = paramsSchemaFor(draft.target, connectors, types)
   const targetError = errors[`${path}.connectorId`] ?? errors[`${path}.builtin`] ?? errors[path]
   const targetId = fieldId(`${path}.connectorId`)
   const optionsHaveError = errorsUnder(errors, `${path}.options`).length > 0
   const missing = draft.target.startsWith('connector:') && !schema
   return (
-    <fieldset className="action-card">
-      <legend>Action {index + 1}</legend>
+    <>
       <div className="action-head">
         <div className={`field grow${targetError ? ' has-error' : ''}`}>
-          <label htmlFor={targetId}>Send to</label>
+          <label htmlFor={targetId}>{label}</label>
           <select
             id={targetId}
             value={draft.target}
@@ -315,9 +390,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
             </p>
           )}
         </div>
-        <button type="button" className="icon-button danger" aria-label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
-          <TrashIcon />
-        </button>
+        {remove}
       </div>
       {schema && (
         <>
@@ -329,8 +402,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
           </details>
         </>
       )}
-      {draft.fallback && <p className="muted small">A fallback action is set (kept as it is; edit it through the API).</p>}
-    </fieldset>
+    </>
   )
 }
 
