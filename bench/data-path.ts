@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
@@ -80,14 +81,21 @@ function cpuSince(comm: string, before: Map<string, number>): number {
   return total
 }
 
-/** Where the CPU went during `run`: this process (Junction), the publisher, and a server. */
+/**
+ * Where the CPU went during `run`: this process (Junction), the publisher, and a server; and how
+ * late Junction's event loop ran (a busy loop delays every PUBACK, which throttles publishers).
+ */
 async function cpuShare<T extends { cpuMs?: number }>(server: string, run: () => Promise<{ result: T; wallMs: number }>): Promise<T> {
   const own0 = process.cpuUsage()
   const srv0 = cpuOf(server)
+  const lag = monitorEventLoopDelay({ resolution: 1 })
+  lag.enable()
   const { result, wallMs } = await run()
+  lag.disable()
   const own = process.cpuUsage(own0)
   const pct = (ms: number) => `${Math.round((ms / wallMs) * 100)}%`
-  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${pct((own.user + own.system) / 1000)}, publisher ${pct(result.cpuMs ?? 0)}, ${server} ${pct(cpuSince(server, srv0))}`)
+  const ms = (ns: number) => (ns / 1e6).toFixed(1)
+  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${pct((own.user + own.system) / 1000)}, publisher ${pct(result.cpuMs ?? 0)}, ${server} ${pct(cpuSince(server, srv0))}; event loop delay p50 ${ms(lag.percentile(50))} ms, p99 ${ms(lag.percentile(99))} ms`)
   return result
 }
 
