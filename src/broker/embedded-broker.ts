@@ -55,7 +55,7 @@ interface Carried {
 export type ClientEvent =
   | ({ readonly kind: 'client_connected' | 'client_disconnected' | 'client_connack' | 'client_ping' } & Session)
   | ({ readonly kind: 'client_check_authn_complete'; readonly anonymous: boolean } & Who)
-  | ({ readonly kind: 'client_check_authz_complete'; readonly action: 'publish' | 'subscribe'; readonly topic: string } & Who)
+  | ({ readonly kind: 'client_check_authz_complete'; readonly action: 'publish' | 'subscribe'; readonly topic: string; readonly result: 'allow' | 'deny' } & Who)
   | ({ readonly kind: 'session_subscribed' | 'session_unsubscribed'; readonly topic: string; readonly qos: number } & Who)
   /** A message about to be written to a subscriber (`clientid` is the subscriber), and one it acknowledged. */
   | ({ readonly kind: 'message_delivered' | 'message_acked' } & Who & Carried)
@@ -126,14 +126,16 @@ export class EmbeddedBroker {
         if (wants('client_check_authn_complete')) sink!.clientEvent({ kind: 'client_check_authn_complete', ...this.who(client), anonymous: true })
         done(null, true)
       },
-      // Every publish and subscription is allowed (no authorization sources yet); rules on
+      // Every publish and subscription is allowed (no authorization sources yet) but a client's
+      // publish to $SYS/, which is the broker's (aedes's own rule); rules on
       // $events/client_check_authz_complete see each decision.
       authorizePublish: (client, packet, done) => {
-        if (client && wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'publish', topic: packet.topic })
-        done(null)
+        const reserved = packet.topic.startsWith('$SYS/')
+        if (client && wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'publish', topic: packet.topic, result: reserved ? 'deny' : 'allow' })
+        done(reserved ? new Error('$SYS/ topics are reserved for the broker') : null)
       },
       authorizeSubscribe: (client, sub, done) => {
-        if (wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'subscribe', topic: sub.topic })
+        if (wants('client_check_authz_complete')) sink!.clientEvent({ kind: 'client_check_authz_complete', ...this.who(client), action: 'subscribe', topic: sub.topic, result: 'allow' })
         done(null, sub)
       },
       // Called for each subscriber a message is about to be written to: EMQX's message.delivered.

@@ -72,7 +72,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: '$events/client_check_authz_complete',
         context: {
           ...common, event: 'client.check_authz_complete', peerhost: e.peerhost ?? null, peername: e.peerhost ?? null,
-          topic: e.topic, action: e.action, authz_source: 'default', result: 'allow',
+          topic: e.topic, action: e.action, authz_source: 'default', result: e.result,
         },
       }
     case 'session_subscribed':

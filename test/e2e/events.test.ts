@@ -11,7 +11,7 @@ const rules = '/api/v1/deployments/default/rules'
 const RULES: Record<string, string> = {
   connack: `SELECT clientid, username, reason_code, keepalive, proto_ver, clean_start FROM "$events/client_connack" WHERE clientid = 'ev-dev'`,
   authn: `SELECT clientid, username, reason_code, is_anonymous, is_superuser FROM "$events/client_check_authn_complete" WHERE clientid = 'ev-dev'`,
-  authz: `SELECT clientid, action, topic, result, authz_source FROM "$events/client_check_authz_complete" WHERE clientid = 'ev-dev'`,
+  authz: `SELECT clientid, action, topic, result, authz_source FROM "$events/client_check_authz_complete" WHERE clientid = 'ev-dev' OR clientid = 'ev-sys'`,
   delivered: `SELECT from_clientid, from_username, clientid, username, topic, qos, payload FROM "$events/message_delivered" WHERE topic = 'ev-t/1'`,
   acked: `SELECT from_clientid, clientid, topic, qos, payload FROM "$events/message_acked" WHERE topic = 'ev-t/1'`,
   dropped: `SELECT clientid, reason, topic, payload FROM "$events/message_dropped" WHERE topic =~ 'nobody/#'`,
@@ -122,5 +122,15 @@ describe('event sources fired by real clients', () => {
     assert.deepEqual(got.sort(), ['loop/in', 'loop/out'])
     const metrics = (await j.api('GET', `${rules}/${r.body.id}`)).body.metrics
     assert.equal(metrics.rule.matched, 1, 'only the client\'s message was delivered as an event')
+  })
+
+  it('a client\'s publish to $SYS/ is denied (the broker\'s own topics), and the decision is an authz event', async () => {
+    // Not in `clients`: the broker closes it, and ending a closed client never calls back.
+    const sys = await mqtt.connectAsync(url, { clientId: 'ev-sys', protocolVersion: 4, reconnectPeriod: 0 })
+    const closed = new Promise<void>((resolve) => sys.once('close', () => resolve()))
+    sys.publish('$SYS/fake', 'x', { qos: 1 })
+    await closed
+    const [deny] = await events('authz', (e) => e.clientid === 'ev-sys')
+    assert.deepEqual(deny, { clientid: 'ev-sys', action: 'publish', topic: '$SYS/fake', result: 'deny', authz_source: 'default' })
   })
 })

@@ -5,6 +5,7 @@ import type {
   Deployment,
   ErrorBody,
   List,
+  Plan,
   ProbeResult,
   Rule,
   RuleAction,
@@ -103,7 +104,9 @@ export const api = {
 
   deployments: () => request<List<Deployment>>('GET', '/deployments'),
   deployment: (d: string) => request<Deployment>('GET', dep(d)),
+  createDeployment: (body: { name: string; plan?: Plan; mqttPort?: number | null }) => request<Deployment>('POST', '/deployments', body),
   startDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/start`),
+  stopDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/stop`),
 
   connectors: (d: string) => request<List<ConnectorSummary>>('GET', `${dep(d)}/connectors`),
   connector: (d: string, id: string) => request<ConnectorDetails>('GET', `${dep(d)}/connectors/${enc(id)}`),

@@ -1,13 +1,79 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api } from '../api/client.ts'
+import type { Deployment, Plan } from '../api/types.ts'
 import { ErrorAlert } from '../components/Alert.tsx'
+import { Dialog } from '../components/Dialog.tsx'
+import { PlusIcon } from '../components/Icons.tsx'
+import { Spinner } from '../components/Spinner.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
+import { EDIT_NEEDS_PLAN } from '../lib/deployment-context.tsx'
+import { fieldErrorsOf } from '../lib/field-errors.ts'
 import { href } from '../lib/router.ts'
 import { useResource } from '../lib/use-resource.ts'
+
+type Action = 'start' | 'stop'
 
 /** Every deployment: an MQTT broker with its own connectors and rules. */
 export function DeploymentsPage() {
   const list = useResource(() => api.deployments().then((r) => r.data), 'deployments', 5000)
-  const rows = list.data ?? []
+  // The answers of this page's own create / start / stop, shown until a poll has caught up, so a
+  // poll that was already under way cannot put the old status back for a moment.
+  const [latest, setLatest] = useState<Record<string, Deployment>>({})
+  const [pending, setPending] = useState<Record<string, Action>>({})
+  const [actionError, setActionError] = useState<{ title: string; error: unknown } | null>(null)
+  const [flash, setFlash] = useState<string | null>(null)
+  const [creating, setCreating] = useState(false)
+
+  useEffect(() => {
+    const polled = list.data
+    if (!polled) return
+    setLatest((l) => {
+      const stale = Object.keys(l).filter((id) => {
+        const p = polled.find((d) => d.id === id)
+        return p !== undefined && p.updatedAt >= l[id]!.updatedAt
+      })
+      if (stale.length === 0) return l
+      const next = { ...l }
+      for (const id of stale) delete next[id]
+      return next
+    })
+  }, [list.data])
+
+  const rows = merge(list.data, latest)
+  const empty = rows !== undefined && rows.length === 0
+
+  const remember = (d: Deployment) => setLatest((l) => ({ ...l, [d.id]: d }))
+
+  const act = async (d: Deployment, action: Action) => {
+    if (pending[d.id]) return
+    setPending((p) => ({ ...p, [d.id]: action }))
+    setActionError(null)
+    setFlash(null)
+    try {
+      const next = action === 'start' ? await api.startDeployment(d.id) : await api.stopDeployment(d.id)
+      remember(next)
+      if (action === 'start' && next.status !== 'running') {
+        setActionError({ title: `Deployment ${d.name} did not start`, error: new Error(next.statusReason ?? `Its status is ${next.status}.`) })
+      } else {
+        setFlash(`Deployment ${next.name} ${action === 'start' ? 'started' : 'stopped'}.`)
+      }
+      await list.reload()
+    } catch (e) {
+      setActionError({ title: `Could not ${action} ${d.name}`, error: e })
+    } finally {
+      setPending((p) => {
+        const { [d.id]: _, ...rest } = p
+        return rest
+      })
+    }
+  }
+
+  const newButton = (
+    <button type="button" className="button primary" onClick={() => setCreating(true)}>
+      <PlusIcon /> New deployment
+    </button>
+  )
+
   return (
     <>
       <header className="page-header">
@@ -15,13 +81,27 @@ export function DeploymentsPage() {
           <h1>Deployments</h1>
           <p className="page-intro">Each deployment is an MQTT broker with its own data integration. Open one to manage its connectors and rules.</p>
         </div>
+        {!empty && newButton}
       </header>
       <ErrorAlert error={list.error} title="Could not load the deployments" />
-      {list.loading && !list.data ? (
-        <p className="loading">Loading deployments…</p>
-      ) : rows.length === 0 ? (
+      {actionError && <ErrorAlert error={actionError.error} title={actionError.title} />}
+      <div aria-live="polite">
+        {flash && (
+          <p className="flash">
+            {flash}
+            <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
+              ×
+            </button>
+          </p>
+        )}
+      </div>
+      {rows === undefined ? (
+        list.loading && <p className="loading">Loading deployments…</p>
+      ) : empty ? (
         <div className="empty-state">
-          <p>There are no deployments. Create one with <code>POST /api/v1/deployments</code>; a fresh install has one named <code>default</code>.</p>
+          <h2>No deployments yet</h2>
+          <p>A deployment is an MQTT broker for your devices, with its own connectors and rules. Create one to get its MQTT address.</p>
+          {newButton}
         </div>
       ) : (
         <div className="table-wrap">
@@ -32,30 +112,258 @@ export function DeploymentsPage() {
                 <th scope="col">Plan</th>
                 <th scope="col">Status</th>
                 <th scope="col">MQTT</th>
+                <th scope="col" className="actions-col">Actions</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <a href={href.connectors(d.id)} className="strong-link">
-                      {d.name}
-                    </a>
-                    {d.name !== d.id && <div className="cell-sub mono">{d.id}</div>}
-                  </td>
-                  <td>
-                    <span className={`plan plan-${d.plan}`}>{d.plan}</span>
-                  </td>
-                  <td>
-                    <StatusBadge status={d.status} reason={d.statusReason} />
-                  </td>
-                  <td className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
-                </tr>
-              ))}
+              {rows.map((d) => {
+                const busy = pending[d.id]
+                const action: Action = d.status === 'running' ? 'stop' : 'start'
+                const label = action === 'stop' ? 'Stop' : 'Start'
+                return (
+                  <tr key={d.id}>
+                    <td>
+                      <a href={href.connectors(d.id)} className="strong-link">
+                        {d.name}
+                      </a>
+                      {d.name !== d.id && <div className="cell-sub mono">{d.id}</div>}
+                    </td>
+                    <td>
+                      <span className={`plan plan-${d.plan}`}>{d.plan}</span>
+                    </td>
+                    <td>
+                      <StatusBadge status={d.status} reason={d.statusReason} />
+                    </td>
+                    <td className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
+                    <td className="actions-col">
+                      <span className="row-actions">
+                        {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
+                        <button
+                          type="button"
+                          className="button small"
+                          aria-label={`${label} ${d.name}`}
+                          title={action === 'stop' ? `Stop ${d.name}: its broker and connectors stop, devices are disconnected` : `Start ${d.name}`}
+                          aria-disabled={busy ? true : undefined}
+                          aria-busy={busy ? true : undefined}
+                          onClick={() => void act(d, action)}
+                        >
+                          {busy && <Spinner />}
+                          {label}
+                        </button>
+                      </span>
+                    </td>
+                  </tr>
+                )
+              })}
             </tbody>
           </table>
         </div>
       )}
+      {creating && (
+        <NewDeploymentDialog
+          onClose={() => setCreating(false)}
+          onCreated={(d) => {
+            remember(d)
+            setCreating(false)
+            setActionError(null)
+            setFlash(
+              d.status === 'running'
+                ? `Deployment ${d.name} created${d.mqtt ? `; its broker listens on mqtt://${d.mqtt.host}:${d.mqtt.port}` : ''}.`
+                : `Deployment ${d.name} created, but its broker did not start${d.statusReason ? `: ${d.statusReason}` : ''}.`,
+            )
+            void list.reload()
+          }}
+        />
+      )}
     </>
+  )
+}
+
+/** The polled list, with this page's newer answers in place of (or after) their rows. */
+function merge(polled: Deployment[] | undefined, latest: Record<string, Deployment>): Deployment[] | undefined {
+  const own = Object.values(latest)
+  if (!polled) return own.length ? own : undefined
+  const seen = new Set<string>()
+  const out = polled.map((d) => {
+    seen.add(d.id)
+    const l = latest[d.id]
+    return l && l.updatedAt > d.updatedAt ? l : d
+  })
+  for (const l of own) if (!seen.has(l.id)) out.push(l)
+  return out
+}
+
+const PLANS: Array<{ value: Plan; title: string }> = [
+  { value: 'serverless', title: 'Serverless' },
+  { value: 'dedicated', title: 'Dedicated' },
+  { value: 'premium', title: 'Premium' },
+]
+
+const FIELDS = ['name', 'plan', 'mqttPort'] as const
+
+function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (d: Deployment) => void }) {
+  const uid = useId()
+  const ids = { form: `${uid}-form`, name: `${uid}-name`, plan: `${uid}-plan`, mqttPort: `${uid}-mqtt-port` }
+  const [name, setName] = useState('')
+  const [plan, setPlan] = useState<Plan>('dedicated')
+  const [port, setPort] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
+  const [error, setError] = useState<unknown>(null)
+  const nameRef = useRef<HTMLInputElement>(null)
+  const portRef = useRef<HTMLInputElement>(null)
+  const live = useRef(true)
+
+  useEffect(() => {
+    // The dialog is open by now (its effect runs first): start typing the name.
+    nameRef.current?.focus()
+    return () => {
+      live.current = false
+    }
+  }, [])
+
+  const showErrors = (fields: Record<string, string>, e: unknown) => {
+    setFieldErrors(fields)
+    setError(e)
+    // Move focus to the first field named, so keyboard and screen reader users land on it.
+    const first = FIELDS.find((f) => fields[f] !== undefined)
+    if (first) window.setTimeout(() => document.getElementById(ids[first])?.focus(), 0)
+  }
+
+  const submit = async (e?: FormEvent) => {
+    e?.preventDefault()
+    if (busy) return
+    let mqttPort: number | undefined
+    if (portRef.current?.validity.badInput || port.trim() !== '') {
+      const n = Number(port)
+      if (portRef.current?.validity.badInput || !Number.isInteger(n) || n < 1 || n > 65535) {
+        showErrors({ mqttPort: 'Enter a whole number from 1 to 65535, or leave it empty.' }, null)
+        return
+      }
+      mqttPort = n
+    }
+    setBusy(true)
+    setError(null)
+    setFieldErrors({})
+    try {
+      const created = await api.createDeployment({ name: name.trim(), plan, ...(mqttPort === undefined ? {} : { mqttPort }) })
+      onCreated(created)
+    } catch (err) {
+      if (!live.current) return
+      showErrors(fieldErrorsOf(err), err)
+      setBusy(false)
+    }
+  }
+
+  // Errors the form shows next to a field need no second copy above the buttons.
+  const placed = FIELDS.filter((f) => fieldErrors[f] !== undefined).length
+  const unplaced = Object.keys(fieldErrors).some((k) => !(FIELDS as readonly string[]).includes(k))
+  const showAlert = error !== null && (placed === 0 || unplaced)
+
+  return (
+    <Dialog
+      title="New deployment"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={ids.form} className="button primary" disabled={busy}>
+            {busy ? (
+              <>
+                <Spinner /> Creating…
+              </>
+            ) : (
+              'Create'
+            )}
+          </button>
+        </>
+      }
+    >
+      <p className="muted">A new MQTT broker with its own connectors and rules. It starts as soon as it is created.</p>
+      <form id={ids.form} onSubmit={submit} noValidate>
+        <div className={`field${fieldErrors.name ? ' has-error' : ''}`}>
+          <div className="label-row">
+            <label htmlFor={ids.name}>Name</label>
+            <span className="required-mark" aria-hidden="true" title="Required">
+              *
+            </span>
+          </div>
+          <input
+            ref={nameRef}
+            id={ids.name}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            aria-required="true"
+            aria-invalid={fieldErrors.name ? true : undefined}
+            aria-describedby={fieldErrors.name ? `${ids.name}-error` : `${ids.name}-help`}
+            autoComplete="off"
+            spellCheck={false}
+          />
+          {fieldErrors.name ? (
+            <p id={`${ids.name}-error`} className="field-error">
+              {fieldErrors.name}
+            </p>
+          ) : (
+            <p id={`${ids.name}-help`} className="field-help">
+              Unique among the deployments; shown in lists and logs.
+            </p>
+          )}
+        </div>
+        <div className={`field${fieldErrors.plan ? ' has-error' : ''}`}>
+          <label htmlFor={ids.plan}>Plan</label>
+          <select
+            id={ids.plan}
+            value={plan}
+            onChange={(e) => setPlan(e.target.value as Plan)}
+            aria-invalid={fieldErrors.plan ? true : undefined}
+            aria-describedby={`${ids.plan}-help${fieldErrors.plan ? ` ${ids.plan}-error` : ''}`}
+          >
+            {PLANS.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.title}
+              </option>
+            ))}
+          </select>
+          {fieldErrors.plan && (
+            <p id={`${ids.plan}-error`} className="field-error">
+              {fieldErrors.plan}
+            </p>
+          )}
+          <p id={`${ids.plan}-help`} className="field-help">
+            {EDIT_NEEDS_PLAN}; on serverless, connectors can only be created and deleted.
+          </p>
+        </div>
+        <div className={`field${fieldErrors.mqttPort ? ' has-error' : ''}`}>
+          <label htmlFor={ids.mqttPort}>MQTT port</label>
+          <input
+            ref={portRef}
+            id={ids.mqttPort}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={65535}
+            step={1}
+            placeholder="Automatic"
+            value={port}
+            onChange={(e) => setPort(e.target.value)}
+            aria-invalid={fieldErrors.mqttPort ? true : undefined}
+            aria-describedby={fieldErrors.mqttPort ? `${ids.mqttPort}-error` : `${ids.mqttPort}-help`}
+            autoComplete="off"
+          />
+          {fieldErrors.mqttPort ? (
+            <p id={`${ids.mqttPort}-error`} className="field-error">
+              {fieldErrors.mqttPort}
+            </p>
+          ) : (
+            <p id={`${ids.mqttPort}-help`} className="field-help">
+              Optional. Leave empty to use the first free port from 1883.
+            </p>
+          )}
+        </div>
+      </form>
+      {showAlert && <ErrorAlert error={error} title="Could not create the deployment" />}
+    </Dialog>
   )
 }
