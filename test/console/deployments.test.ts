@@ -6,10 +6,7 @@
 // page agree each time. Screenshots at 1280x800.
 import assert from 'node:assert/strict'
 import { after, before, describe, it as independent } from 'node:test'
-import {
-  assertNoPageProblems, cellOf, chain, closeBrowser, columnHeaders, exactly, field, focused, login, printShots, rowWith, shot, startConsole, step,
-  tableWithColumn, textOf, unnamedInteractive, type ConsoleHarness,
-} from './support.js'
+import { assertNoPageProblems, cellOf, chain, closeBrowser, columnHeaders, exactly, field, focused, login, printShots, rowWith, shot, startConsole, step, tableWithColumn, textOf, unnamedInteractive, type ConsoleHarness, until } from './support.js'
 
 const NAME = 'plant-b'
 const listApi = '/api/v1/deployments'
@@ -20,18 +17,6 @@ interface ApiDeployment {
   plan: string
   status: string
   mqtt: { host: string; port: number } | null
-}
-
-/** Polls `read` until `ok` holds, at most `ms`; fails with the last value. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms
-  let last = await read()
-  while (!ok(last)) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 100))
-    last = await read()
-  }
-  return last
 }
 
 describe('console: deployments (create, stop, start)', () => {

@@ -12,10 +12,7 @@ import type { Locator, Page } from 'playwright-core'
 import { device, randomName } from '../e2e/support.js'
 import { eventually } from '../support/junction.js'
 import { sharedPostgres } from '../support/postgres.js'
-import {
-  DESKTOP, NARROW, assertNoPageProblems, assertNoReload, cellOf, chain, closeBrowser, columnHeaders, exactly, field, horizontalOverflow, login,
-  markDocument, printShots, rowWith, shot, startConsole, step, tableWithColumn, textOf, viewport, type ConsoleHarness,
-} from './support.js'
+import { DESKTOP, NARROW, assertNoPageProblems, assertNoReload, cellOf, chain, closeBrowser, columnHeaders, exactly, field, horizontalOverflow, login, markDocument, printShots, rowWith, shot, startConsole, step, tableWithColumn, textOf, viewport, type ConsoleHarness, until } from './support.js'
 
 const DEP = 'default'
 const connectorsApi = `/api/v1/deployments/${DEP}/connectors`
@@ -23,18 +20,6 @@ const rulesApi = `/api/v1/deployments/${DEP}/rules`
 const RULE = 'hot-readings'
 const CONNECTOR = 'warehouse'
 const SQL = 'SELECT clientid, payload.temp AS temp FROM "sensors/#" WHERE payload.temp > 20'
-
-/** Polls `read` until `ok` holds, at most `ms`; fails with the last value. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms
-  let last = await read()
-  while (!ok(last)) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 100))
-    last = await read()
-  }
-  return last
-}
 
 /** The value (dd) of a stat or definition-list term (dt) named exactly `term`. */
 function valueOf(scope: Page | Locator, term: string): Locator {

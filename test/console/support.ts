@@ -138,6 +138,18 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  * A form control by its contract label. The accessible name must be the label, allowing only a
  * trailing required marker ("Host *"), so "Password" does not also match "Show password".
  */
+/** Polls `read` until `ok` holds, at most `ms`; fails with the last value. */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms
+  let last = await read()
+  while (!ok(last)) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`)
+    await new Promise((r) => setTimeout(r, 100))
+    last = await read()
+  }
+  return last
+}
+
 export function field(scope: Page | Locator, label: string): Locator {
   return scope.getByLabel(new RegExp(`^\\s*${escapeRe(label)}\\s*(\\*|\\(required\\))?\\s*$`, 'i'))
 }

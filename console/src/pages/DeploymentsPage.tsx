@@ -5,6 +5,7 @@ import { ErrorAlert } from '../components/Alert.tsx'
 import { Dialog } from '../components/Dialog.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
 import { Spinner } from '../components/Spinner.tsx'
+import { cell, columnHeader } from '../components/StackTable.ts'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { EDIT_NEEDS_PLAN } from '../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../lib/field-errors.ts'
@@ -105,37 +106,37 @@ export function DeploymentsPage() {
         </div>
       ) : (
         <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Status</th>
-                <th scope="col">MQTT</th>
-                <th scope="col" className="actions-col">Actions</th>
+          <table className="table stack" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th {...columnHeader}>Name</th>
+                <th {...columnHeader}>Plan</th>
+                <th {...columnHeader}>Status</th>
+                <th {...columnHeader}>MQTT</th>
+                <th {...columnHeader} className="actions-col">Actions</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {rows.map((d) => {
                 const busy = pending[d.id]
                 const action: Action = d.status === 'running' ? 'stop' : 'start'
                 const label = action === 'stop' ? 'Stop' : 'Start'
                 return (
-                  <tr key={d.id}>
-                    <td>
+                  <tr key={d.id} role="row">
+                    <td {...cell('Name')}>
                       <a href={href.connectors(d.id)} className="strong-link">
                         {d.name}
                       </a>
                       {d.name !== d.id && <div className="cell-sub mono">{d.id}</div>}
                     </td>
-                    <td>
+                    <td {...cell('Plan')}>
                       <span className={`plan plan-${d.plan}`}>{d.plan}</span>
                     </td>
-                    <td>
+                    <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
-                    <td className="actions-col">
+                    <td {...cell('MQTT')} className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
+                    <td {...cell('Actions')} className="actions-col">
                       <span className="row-actions">
                         {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
                         <button

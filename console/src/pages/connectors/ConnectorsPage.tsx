@@ -4,6 +4,7 @@ import type { ConnectorSummary } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { cell, columnHeader } from '../../components/StackTable.ts'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
@@ -69,18 +70,18 @@ export function ConnectorsPage({ dep }: { dep: string }) {
       )}
       {list && hasConnectors && (
         <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">ID</th>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Rules</th>
-                <th scope="col" className="actions-col">Actions</th>
+          <table className="table stack" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th {...columnHeader}>Name</th>
+                <th {...columnHeader}>ID</th>
+                <th {...columnHeader}>Type</th>
+                <th {...columnHeader}>Status</th>
+                <th {...columnHeader} className="num">Rules</th>
+                <th {...columnHeader} className="actions-col">Actions</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {list.map((c) => (
                 <ConnectorRow key={c.id} dep={dep} c={c} typeTitle={typeTitle(types.data, c.type)} serverless={serverless} onDelete={() => setDeleting({ id: c.id, name: c.name, ruleCount: c.ruleCount })} />
               ))}
@@ -107,27 +108,27 @@ export function ConnectorsPage({ dep }: { dep: string }) {
 
 function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string; c: ConnectorSummary; typeTitle: string; serverless: boolean; onDelete: () => void }) {
   return (
-    <tr>
-      <td>
+    <tr role="row">
+      <td {...cell('Name')}>
         <span className="strong">{c.name}</span>
         {c.description && <div className="cell-sub">{c.description}</div>}
       </td>
-      <td>
+      <td {...cell('ID')}>
         <a href={href.connector(dep, c.id)} className="mono">
           {c.id}
         </a>
       </td>
-      <td>
+      <td {...cell('Type')}>
         <span className="type-cell">
           <TypeIcon type={c.type} title={typeTitle} size={20} />
           {typeTitle}
         </span>
       </td>
-      <td>
+      <td {...cell('Status')}>
         <StatusBadge status={c.status} reason={c.statusReason} />
       </td>
-      <td className="num">{c.ruleCount}</td>
-      <td className="actions-col">
+      <td {...cell('Rules')} className="num">{c.ruleCount}</td>
+      <td {...cell('Actions')} className="actions-col">
         <span className="row-actions">
           <button
             type="button"

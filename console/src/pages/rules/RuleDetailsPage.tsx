@@ -6,6 +6,7 @@ import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
 import { RateChart } from '../../components/RateChart.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlView } from '../../components/SqlEditor.tsx'
+import { cell, columnHeader } from '../../components/StackTable.ts'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
@@ -131,28 +132,28 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           <p className="muted">No actions: the rule only counts the messages it matches.</p>
         ) : (
           <div className="table-wrap">
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Target</th>
-                  <th scope="col" className="num">Matched</th>
-                  <th scope="col" className="num">Success</th>
-                  <th scope="col" className="num">Failed</th>
-                  <th scope="col" className="num">Dropped</th>
-                  <th scope="col" className="num">Queuing</th>
-                  <th scope="col" className="num">Rate</th>
-                  <th scope="col">Last error</th>
+            <table className="table compact stack" role="table">
+              <thead role="rowgroup">
+                <tr role="row">
+                  <th {...columnHeader}>#</th>
+                  <th {...columnHeader}>Target</th>
+                  <th {...columnHeader} className="num">Matched</th>
+                  <th {...columnHeader} className="num">Success</th>
+                  <th {...columnHeader} className="num">Failed</th>
+                  <th {...columnHeader} className="num">Dropped</th>
+                  <th {...columnHeader} className="num">Queuing</th>
+                  <th {...columnHeader} className="num">Rate</th>
+                  <th {...columnHeader}>Last error</th>
                 </tr>
               </thead>
-              <tbody>
+              <tbody role="rowgroup">
                 {r.actions.map((a, i) => {
                   const am = actionsMetrics[i]
                   const err = lastErrorText(am?.lastError ?? null)
                   return (
-                    <tr key={i}>
-                      <td>{i + 1}</td>
-                      <td>
+                    <tr key={i} role="row">
+                      <td {...cell('#')}>{i + 1}</td>
+                      <td {...cell('Target')}>
                         {a.connectorId ? <a href={href.connector(dep, a.connectorId)}>{actionTarget(a, connectors.data, types.data)}</a> : actionTarget(a, connectors.data, types.data)}
                         {a.fallback && (
                           <p className="muted small fallback-line">
@@ -162,15 +163,15 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                           </p>
                         )}
                       </td>
-                      <td className="num">{formatCount(am?.matched)}</td>
-                      <td className="num">{formatCount(am?.success)}</td>
-                      <td className="num">{formatCount(am?.failed)}</td>
-                      <td className="num" title={am ? Object.entries(am.droppedByReason).map(([k, v]) => `${k}: ${v}`).join(', ') : undefined}>
+                      <td {...cell('Matched')} className="num">{formatCount(am?.matched)}</td>
+                      <td {...cell('Success')} className="num">{formatCount(am?.success)}</td>
+                      <td {...cell('Failed')} className="num">{formatCount(am?.failed)}</td>
+                      <td {...cell('Dropped')} className="num" title={am ? Object.entries(am.droppedByReason).map(([k, v]) => `${k}: ${v}`).join(', ') : undefined}>
                         {formatCount(am?.dropped)}
                       </td>
-                      <td className="num">{formatCount(am?.queuing)}</td>
-                      <td className="num">{formatRate(am?.rate.success)}</td>
-                      <td className="wrap">{err ? <span className="error-text">{err}{am?.lastErrorAt ? ` (${formatAgo(am.lastErrorAt)})` : ''}</span> : '—'}</td>
+                      <td {...cell('Queuing')} className="num">{formatCount(am?.queuing)}</td>
+                      <td {...cell('Rate')} className="num">{formatRate(am?.rate.success)}</td>
+                      <td {...cell('Last error')} className="wrap">{err ? <span className="error-text">{err}{am?.lastErrorAt ? ` (${formatAgo(am.lastErrorAt)})` : ''}</span> : '—'}</td>
                     </tr>
                   )
                 })}

@@ -9,6 +9,7 @@ import { formatCount, formatRate } from '../../lib/format.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
+import { cell, columnHeader } from '../../components/StackTable.ts'
 import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
 
 /** Data Integration > Rules: SQL over the deployment's messages, with actions through connectors. */
@@ -73,21 +74,21 @@ export function RulesPage({ dep }: { dep: string }) {
       )}
       {list && list.length > 0 && (
         <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">ID</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Matched</th>
-                <th scope="col" className="num">Rate</th>
-                <th scope="col" className="actions-col">Actions</th>
+          <table className="table stack" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th {...columnHeader}>Name</th>
+                <th {...columnHeader}>ID</th>
+                <th {...columnHeader}>Status</th>
+                <th {...columnHeader} className="num">Matched</th>
+                <th {...columnHeader} className="num">Rate</th>
+                <th {...columnHeader} className="actions-col">Actions</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {list.map((r) => (
-                <tr key={r.id}>
-                  <td>
+                <tr key={r.id} role="row">
+                  <td {...cell('Name')}>
                     <a href={href.rule(dep, r.id)} className="strong-link">
                       {r.name}
                     </a>
@@ -95,13 +96,13 @@ export function RulesPage({ dep }: { dep: string }) {
                       {r.sql}
                     </div>
                   </td>
-                  <td className="mono">{r.id}</td>
-                  <td>
+                  <td {...cell('ID')} className="mono">{r.id}</td>
+                  <td {...cell('Status')}>
                     <RuleStatus rule={r} />
                   </td>
-                  <td className="num">{formatCount(r.metrics?.rule.matched)}</td>
-                  <td className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>
-                  <td className="actions-col">
+                  <td {...cell('Matched')} className="num">{formatCount(r.metrics?.rule.matched)}</td>
+                  <td {...cell('Rate')} className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>
+                  <td {...cell('Actions')} className="actions-col">
                     <span className="row-actions">
                       <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
                         {r.enabled ? 'Disable' : 'Enable'}
