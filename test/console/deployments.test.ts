@@ -155,6 +155,13 @@ describe('console: deployments (create, stop, start)', () => {
       try {
         const stop = row.getByRole('button', { name: exactly(`Stop ${NAME}`) })
         await stop.click()
+        // Stopping disconnects devices: a dialog asks first; Cancel changes nothing.
+        const dialog = p.getByRole('dialog', { name: exactly(`Stop deployment ${NAME}?`) })
+        await dialog.getByRole('button', { name: exactly('Cancel') }).click()
+        await dialog.waitFor({ state: 'detached' })
+        assert.equal(await textOf(await cellOf(table(), row, 'Status')), 'running', 'Cancel leaves it running')
+        await stop.click()
+        await dialog.getByRole('button', { name: exactly('Stop deployment') }).click()
         await p.waitForFunction(() => (globalThis as any).document.querySelector('button[aria-busy="true"]') !== null)
         assert.equal(await stop.isDisabled(), true, 'the button is disabled while the request runs')
         const f = await focused(p)

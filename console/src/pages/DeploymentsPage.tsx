@@ -24,6 +24,8 @@ export function DeploymentsPage() {
   const [actionError, setActionError] = useState<{ title: string; error: unknown } | null>(null)
   const [flash, setFlash] = useState<string | null>(null)
   const [creating, setCreating] = useState(false)
+  /** The deployment whose Stop waits for confirmation: stopping disconnects its devices. */
+  const [confirmStop, setConfirmStop] = useState<Deployment | null>(null)
 
   useEffect(() => {
     const polled = list.data
@@ -146,7 +148,7 @@ export function DeploymentsPage() {
                           title={action === 'stop' ? `Stop ${d.name}: its broker and connectors stop, devices are disconnected` : `Start ${d.name}`}
                           aria-disabled={busy ? true : undefined}
                           aria-busy={busy ? true : undefined}
-                          onClick={() => void act(d, action)}
+                          onClick={() => (action === 'stop' ? setConfirmStop(d) : void act(d, action))}
                         >
                           {busy && <Spinner />}
                           {label}
@@ -159,6 +161,35 @@ export function DeploymentsPage() {
             </tbody>
           </table>
         </div>
+      )}
+      {confirmStop && (
+        <Dialog
+          title={`Stop deployment ${confirmStop.name}?`}
+          onClose={() => setConfirmStop(null)}
+          footer={
+            <>
+              <button type="button" className="button ghost" onClick={() => setConfirmStop(null)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="button danger"
+                onClick={() => {
+                  const d = confirmStop
+                  setConfirmStop(null)
+                  void act(d, 'stop')
+                }}
+              >
+                Stop deployment
+              </button>
+            </>
+          }
+        >
+          <p>
+            Its MQTT broker stops: connected devices are disconnected, its connectors close and its rules stop until you start it again. Its connectors, rules and
+            settings are kept.
+          </p>
+        </Dialog>
       )}
       {creating && (
         <NewDeploymentDialog
