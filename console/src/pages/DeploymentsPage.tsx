@@ -7,6 +7,7 @@ import { PlusIcon } from '../components/Icons.tsx'
 import { Spinner } from '../components/Spinner.tsx'
 import { cell, columnHeader } from '../components/StackTable.ts'
 import { StatusBadge } from '../components/StatusBadge.tsx'
+import { TextField } from '../components/TextField.tsx'
 import { EDIT_NEEDS_PLAN } from '../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../lib/field-errors.ts'
 import { href } from '../lib/router.ts'
@@ -315,34 +316,17 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
     >
       <p className="muted">A new MQTT broker with its own connectors and rules. It starts as soon as it is created.</p>
       <form id={ids.form} onSubmit={submit} noValidate>
-        <div className={`field${fieldErrors.name ? ' has-error' : ''}`}>
-          <div className="label-row">
-            <label htmlFor={ids.name}>Name</label>
-            <span className="required-mark" aria-hidden="true" title="Required">
-              *
-            </span>
-          </div>
-          <input
-            ref={nameRef}
-            id={ids.name}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-required="true"
-            aria-invalid={fieldErrors.name ? true : undefined}
-            aria-describedby={fieldErrors.name ? `${ids.name}-error` : `${ids.name}-help`}
-            autoComplete="off"
-            spellCheck={false}
-          />
-          {fieldErrors.name ? (
-            <p id={`${ids.name}-error`} className="field-error">
-              {fieldErrors.name}
-            </p>
-          ) : (
-            <p id={`${ids.name}-help`} className="field-help">
-              Unique among the deployments; shown in lists and logs.
-            </p>
-          )}
-        </div>
+        <TextField
+          inputRef={nameRef}
+          id={ids.name}
+          label="Name"
+          required
+          value={name}
+          onChange={setName}
+          error={fieldErrors.name}
+          help="Unique among the deployments; shown in lists and logs."
+          spellCheck={false}
+        />
         <div className={`field${fieldErrors.plan ? ' has-error' : ''}`}>
           <label htmlFor={ids.plan}>Plan</label>
           <select

@@ -5,6 +5,7 @@ import { ErrorAlert } from '../../components/Alert.tsx'
 import { ProbeResultView } from '../../components/ProbeResultView.tsx'
 import { SchemaForm, fieldId } from '../../components/SchemaForm.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
+import { TextField } from '../../components/TextField.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
@@ -148,51 +149,18 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
       <form className="form card" onSubmit={save} noValidate>
         <section className="form-section" aria-labelledby="general-title">
           <h2 id="general-title" className="form-section-title">General</h2>
-          <div className={`field${nameError ? ' has-error' : ''}`}>
-            <div className="label-row">
-              <label htmlFor={fieldId('name')}>Name</label>
-              <span className="required-mark" aria-hidden="true" title="Required">
-                *
-              </span>
-            </div>
-            <input
-              id={fieldId('name')}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              aria-required="true"
-              aria-invalid={nameError ? true : undefined}
-              aria-describedby={nameError ? 'name-error' : 'name-help'}
-              autoComplete="off"
-              autoFocus={!existing}
-              disabled={serverless}
-            />
-            {nameError ? (
-              <p id="name-error" className="field-error">
-                {nameError}
-              </p>
-            ) : (
-              <p id="name-help" className="field-help">
-                Unique in this deployment; shown in lists and logs.
-              </p>
-            )}
-          </div>
-          <div className={`field${descriptionError ? ' has-error' : ''}`}>
-            <label htmlFor={fieldId('description')}>Description</label>
-            <input
-              id={fieldId('description')}
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-              aria-invalid={descriptionError ? true : undefined}
-              aria-describedby={descriptionError ? 'description-error' : undefined}
-              autoComplete="off"
-              disabled={serverless}
-            />
-            {descriptionError && (
-              <p id="description-error" className="field-error">
-                {descriptionError}
-              </p>
-            )}
-          </div>
+          <TextField
+            id={fieldId('name')}
+            label="Name"
+            required
+            value={name}
+            onChange={setName}
+            error={nameError}
+            help="Unique in this deployment; shown in lists and logs."
+            autoFocus={!existing}
+            disabled={serverless}
+          />
+          <TextField id={fieldId('description')} label="Description" value={description} onChange={setDescription} error={descriptionError} disabled={serverless} />
         </section>
 
         <section className="form-section" aria-labelledby="connection-title">

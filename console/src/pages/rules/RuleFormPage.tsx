@@ -6,6 +6,7 @@ import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
 import { SchemaForm, fieldId } from '../../components/SchemaForm.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlEditor } from '../../components/SqlEditor.tsx'
+import { TextField } from '../../components/TextField.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { setFlash } from '../../lib/flash.ts'
@@ -159,34 +160,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
       <form className="form" onSubmit={save} noValidate>
         <section className="card form-section" aria-labelledby="rule-general">
           <h2 id="rule-general" className="form-section-title">General</h2>
-          <div className={`field${fieldErrors.name ? ' has-error' : ''}`}>
-            <div className="label-row">
-              <label htmlFor={fieldId('name')}>Name</label>
-              <span className="required-mark" aria-hidden="true" title="Required">
-                *
-              </span>
-            </div>
-            <input
-              id={fieldId('name')}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              autoComplete="off"
-              aria-required="true"
-              aria-invalid={fieldErrors.name ? true : undefined}
-              aria-describedby={fieldErrors.name ? 'rule-name-error' : undefined}
-              autoFocus={!existing}
-            />
-            {fieldErrors.name && (
-              <p id="rule-name-error" className="field-error">
-                {fieldErrors.name}
-              </p>
-            )}
-          </div>
-          <div className={`field${fieldErrors.description ? ' has-error' : ''}`}>
-            <label htmlFor={fieldId('description')}>Description</label>
-            <input id={fieldId('description')} value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" aria-invalid={fieldErrors.description ? true : undefined} />
-            {fieldErrors.description && <p className="field-error">{fieldErrors.description}</p>}
-          </div>
+          <TextField id={fieldId('name')} label="Name" required value={name} onChange={setName} error={fieldErrors.name} autoFocus={!existing} />
+          <TextField id={fieldId('description')} label="Description" value={description} onChange={setDescription} error={fieldErrors.description} />
         </section>
 
         <div className="rule-sql-layout">
