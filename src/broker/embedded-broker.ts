@@ -143,8 +143,12 @@ export class EmbeddedBroker {
       // delivery could otherwise feed itself.
       authorizeForward: (client, packet) => {
         if (packet.topic.startsWith('$SYS/') || (packet as { clientId?: string }).clientId === undefined) return packet
-        if (wants('message_delivered')) sink!.clientEvent({ kind: 'message_delivered', ...this.who(client), ...this.carried(packet) })
-        if (wants('message_acked') && packet.qos > 0) this.rememberPublisher(packet)
+        const delivered = wants('message_delivered')
+        const acked = wants('message_acked') && packet.qos > 0
+        if (!delivered && !acked) return packet
+        const carried = this.carried(packet)
+        if (delivered) sink!.clientEvent({ kind: 'message_delivered', ...this.who(client), ...carried })
+        if (acked && carried.from) this.rememberPublisher(packet.brokerCounter, carried.from)
         return packet
       },
     })
@@ -204,10 +208,8 @@ export class EmbeddedBroker {
     }
   }
 
-  private rememberPublisher(packet: AedesPublishPacket): void {
-    const from = this.carried(packet).from
-    if (!from) return
-    this.publishers.set(packet.brokerCounter, from)
+  private rememberPublisher(brokerCounter: number, from: NonNullable<Carried['from']>): void {
+    this.publishers.set(brokerCounter, from)
     if (this.publishers.size > PUBLISHERS_KEPT) this.publishers.delete(this.publishers.keys().next().value!)
   }
 
