@@ -108,6 +108,12 @@ export interface SqlTemplate {
   readonly text: string
   /** The parameter values for one output, in order. */
   readonly params: (output: Readonly<Record<string, unknown>>) => unknown[]
+  /**
+   * Writes one output's parameter values into `target` from index `at`, each through `convert`
+   * (raw value in; `toSqlParam` by default), and returns the index after the last. A batch
+   * renders all its rows into one array this way, without a list per row.
+   */
+  readonly writeParams: <T>(output: Readonly<Record<string, unknown>>, target: T[], at: number, convert: (v: unknown) => T) => number
   /** Placeholder paths, in order (for docs and errors). */
   readonly placeholders: readonly string[]
 }
@@ -129,10 +135,19 @@ export function compileSqlTemplate(sql: string, style: 'dollar' | 'question' = '
     names.push(path)
     return `${keepLeading}${style === 'dollar' ? `$${paths.length}` : '?'}${keepTrailing}`
   })
+  const writeParams = <T>(o: Readonly<Record<string, unknown>>, target: T[], at: number, convert: (v: unknown) => T): number => {
+    for (let i = 0; i < paths.length; i++) target[at++] = convert(readPath(o, paths[i]!))
+    return at
+  }
   return {
     text,
     placeholders: names,
-    params: (o) => paths.map((p) => toSqlParam(readPath(o, p))),
+    params: (o) => {
+      const values: unknown[] = new Array(paths.length)
+      writeParams(o, values, 0, toSqlParam)
+      return values
+    },
+    writeParams,
   }
 }
 

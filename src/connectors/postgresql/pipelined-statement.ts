@@ -1,21 +1,23 @@
 import type pg from 'pg'
+import { FrontendMessages, type WireValue } from './frontend-messages.js'
 
-/** A bind parameter as it goes on the wire: text, bytes (bytea) or NULL. */
-export type WireValue = string | Buffer | null
+export type { WireValue } from './frontend-messages.js'
 
 /**
- * The part of pg's protocol connection a Submittable writes to (the interface pg-cursor uses).
- * Typed here because @types/pg describes an older signature.
+ * The part of pg's protocol connection a Submittable writes to. `parsedStatements` and
+ * `submittedNamedStatements` are pg's own record of the named statements a connection has
+ * prepared (pg's Query keeps them; the client fills `parsedStatements` at ParseComplete and
+ * clears `submittedNamedStatements` on an error for the active query's `name`).
  */
 interface WireConnection {
-  readonly stream: { cork?(): void; uncork?(): void }
-  parse(query: { text: string; name: string; types: number[] }): void
-  bind(config: { portal: string; statement: string; values: WireValue[] }): void
-  execute(config: { portal: string; rows: number }): void
-  describe(config: { type: 'S' | 'P'; name: string }): void
-  sync(): void
+  readonly stream: { readonly writable: boolean; write(chunk: Buffer): boolean }
+  readonly parsedStatements?: Record<string, string>
+  readonly submittedNamedStatements?: Record<string, string>
   sendCopyFail(message: string): void
 }
+
+/** One scratch buffer for every statement: submit encodes and takes synchronously. */
+const messages = new FrontendMessages()
 
 /** What one pipelined round trip answered. */
 export type PipelineResult =
@@ -25,11 +27,15 @@ export type PipelineResult =
 
 /**
  * Runs one statement for many parameter rows in ONE round trip and ONE transaction, with the
- * extended query protocol: Parse (unnamed), then Bind + Execute per row, then a single Sync.
- * Everything before the Sync is an implicit transaction: it commits at the Sync when every
- * execution succeeded; after an error the server skips the rest and rolls the whole back. The
- * error says at which row it happened (the executions completed before it), which is how a
- * failing batch finds its bad rows.
+ * extended query protocol: Parse, then Bind + Execute per row, then a single Sync, all in one
+ * socket write. Everything before the Sync is an implicit transaction: it commits at the Sync
+ * when every execution succeeded; after an error the server skips the rest and rolls the whole
+ * back. The error says at which row it happened (the executions completed before it), which is
+ * how a failing batch finds its bad rows.
+ *
+ * With a `name`, the statement is prepared once per connection: the Parse is sent only the first
+ * time this connection sees the name (pg's record of prepared statements is shared with its own
+ * named queries, so the two never disagree). A multi-row INSERT is one "row" of all its values.
  *
  * With `rows` empty it sends Parse + Describe + Sync: the server parses and plans the statement
  * (tables, columns, types) and executes nothing; that is how a channel validates its SQL.
@@ -43,25 +49,30 @@ export class PipelinedStatement {
   private completed = 0
   private settled = false
 
-  constructor(readonly text: string, private readonly rows: readonly (readonly WireValue[])[]) {
+  constructor(
+    readonly text: string,
+    readonly rows: readonly (readonly WireValue[])[],
+    /** A prepared statement's name; "" for the unnamed statement (parsed every time). */
+    readonly name = '',
+  ) {
     this.result = new Promise((resolve) => { this.settle = resolve })
   }
 
-  /** Called by pg when the client is free: writes every message at once (corked). */
+  /** Called by pg when the client is free: encodes every message and writes them at once. */
   submit(connection: pg.Connection): void {
     const wire = connection as unknown as WireConnection
-    wire.stream.cork?.()
-    try {
-      wire.parse({ text: this.text, name: '', types: [] })
-      if (this.rows.length === 0) wire.describe({ type: 'S', name: '' })
-      for (const values of this.rows) {
-        wire.bind({ portal: '', statement: '', values: [...values] })
-        wire.execute({ portal: '', rows: 0 })
-      }
-      wire.sync()
-    } finally {
-      wire.stream.uncork?.()
+    // Without pg's record of prepared statements, a name could be parsed twice: go unnamed.
+    const name = wire.parsedStatements ? this.name : ''
+    const prepared = name !== '' && (wire.parsedStatements![name] === this.text || wire.submittedNamedStatements?.[name] === this.text)
+    if (!prepared) {
+      messages.parse(name, this.text)
+      if (name !== '' && wire.submittedNamedStatements) wire.submittedNamedStatements[name] = this.text
     }
+    if (this.rows.length === 0) messages.describeStatement(name)
+    for (const values of this.rows) messages.bind(name, values).execute()
+    const bytes = messages.sync().take()
+    // A closed socket: pg reports the connection's end to the active query (handleError).
+    if (wire.stream.writable) wire.stream.write(bytes)
   }
 
   handleCommandComplete(): void {

@@ -3,14 +3,15 @@ import { describe, it } from 'node:test'
 import type pg from 'pg'
 import { ConnectorError } from '../../connector-api/index.js'
 import { PostgresqlChannel, type PgChannelHost } from './postgresql-channel.js'
+import type { PipelinedStatement } from './pipelined-statement.js'
 
-/** A pool of one fake connection that records the queries it is given (the statement choice is pure logic). */
-function recordingHost(): { host: PgChannelHost; queries: Array<{ name?: string; text: string; values: unknown[] }> } {
-  const queries: Array<{ name?: string; text: string; values: unknown[] }> = []
+/** A pool of one fake connection that records the statements it is given (the statement choice is pure logic). */
+function recordingHost(): { host: PgChannelHost; queries: Array<{ name: string; text: string; values: unknown[] }> } {
+  const queries: Array<{ name: string; text: string; values: unknown[] }> = []
   const client = {
-    query(config: { name?: string; text: string; values: unknown[] }) {
-      queries.push(config)
-      return Promise.resolve({ rows: [], rowCount: config.values.length })
+    query(statement: PipelinedStatement) {
+      queries.push({ name: statement.name, text: statement.text, values: statement.rows.flat() })
+      statement.handleReadyForQuery()
     },
   } as unknown as pg.PoolClient
   const host: PgChannelHost = {
@@ -36,8 +37,8 @@ describe('PostgreSQL channel statements', () => {
     assert.equal(names[0], names[10])
     assert.match(names[0]!, /^junction_[0-9a-f]{24}_100$/)
     assert.equal(new Set(names.slice(0, 9)).size, 8, 'sizes 100 and 2..8: eight statements')
-    assert.equal(names[9], undefined, 'a ninth size runs unnamed')
-    assert.equal(names[11], undefined)
+    assert.equal(names[9], '', 'a ninth size runs unnamed')
+    assert.equal(names[11], '')
     assert.equal(queries[0]!.values.length, 200, 'two parameters per row')
     assert.match(queries[2]!.text, /VALUES \(\$1, \$2\), \(\$3, \$4\)$/)
   })

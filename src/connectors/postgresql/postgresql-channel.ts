@@ -38,7 +38,7 @@ export class PostgresqlChannel implements Channel {
   private readonly multiRow: MultiRowInsert | undefined
   /** Named prepared statement of `send`: one per distinct SQL text. */
   private readonly statementName: string
-  /** Row counts whose multi-row INSERT runs as a named prepared statement (see multiRowQuery). */
+  /** Row counts whose multi-row INSERT runs as a named prepared statement (see multiRowName). */
   private readonly namedRowCounts = new Set<number>()
 
   constructor(sql: string, private readonly host: PgChannelHost, maxBindParams?: number) {
@@ -89,25 +89,32 @@ export class PostgresqlChannel implements Channel {
   async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
     if (messages.length === 0) return
     if (messages.length === 1) return this.send(messages[0]!, signal)
-    const rows = messages.map((m) => this.values(m))
+    const rows = this.rows(messages)
     const outcome = new Outcome(messages.length)
     await this.lease(signal, async (lease) => {
-      const all = rows.map((_, i) => i)
       const multi = this.multiRow
       if (!multi) {
-        await this.isolate(lease, all, rows, outcome)
+        await this.isolate(lease, range(0, messages.length), rows, outcome)
         return
       }
-      for (let start = 0; start < all.length && !outcome.halted; start += multi.maxRows) {
-        const chunk = all.slice(start, start + multi.maxRows)
+      for (let start = 0; start < messages.length && !outcome.halted; start += multi.maxRows) {
+        const end = Math.min(messages.length, start + multi.maxRows)
+        const statement = new PipelinedStatement(multi.text(end - start), [rows.values(start, end)], this.multiRowName(end - start))
+        let r
         try {
-          await lease.run(lease.client.query(this.multiRowQuery(multi, chunk.length, chunk.flatMap((i) => rows[i]!))))
-          outcome.succeeded(chunk)
+          lease.client.query(statement)
+          r = await lease.run(statement.result)
         } catch (err) {
-          const e = lease.classify(err)
-          if (isRowError(e)) await this.isolate(lease, chunk, rows, outcome)
-          else outcome.halt(chunk, e)
+          outcome.halt(range(start, end), lease.classify(err))
+          break
         }
+        if (r.ok) {
+          outcome.succeededRange(start, end)
+          continue
+        }
+        const e = lease.classify(r.error)
+        if (isRowError(e)) await this.isolate(lease, range(start, end), rows, outcome)
+        else outcome.halt(range(start, end), e)
       }
       outcome.failRest()
     })
@@ -122,11 +129,11 @@ export class PostgresqlChannel implements Channel {
    * row: the rows are then halved until it does. A connection, server or statement error stops
    * the batch: the rows not yet committed fail with it.
    */
-  private async isolate(lease: Lease, indexes: readonly number[], rows: readonly WireValue[][], outcome: Outcome): Promise<void> {
+  private async isolate(lease: Lease, indexes: readonly number[], rows: Rows, outcome: Outcome): Promise<void> {
     const segments: number[][] = [[...indexes]]
     while (segments.length > 0 && !outcome.halted) {
       const seg = segments.shift()!
-      const statement = new PipelinedStatement(this.template.text, seg.map((i) => rows[i]!))
+      const statement = new PipelinedStatement(this.template.text, seg.map((i) => rows.values(i, i + 1)))
       let r
       try {
         lease.client.query(statement)
@@ -155,20 +162,33 @@ export class PostgresqlChannel implements Channel {
   }
 
   /**
-   * The multi-row INSERT of `rows` rows. Named (prepared once per connection, then only bound
-   * and executed) for the first NAMED_ROW_COUNTS row counts this channel sees, which under load
-   * are the full batches: parsing and planning a 100-row VALUES list for every batch doubled the
-   * server's CPU per row (1.9 vs 0.95 µs, as much as COPY). Other counts (partial batches flushed
-   * by the timer) run unnamed, so a connection holds a bounded number of statements.
+   * The prepared statement name of the multi-row INSERT of `rows` rows: named (parsed and planned
+   * once per connection, then only bound and executed) for the first NAMED_ROW_COUNTS row counts
+   * this channel sees, which under load are the full batches: parsing and planning a 100-row
+   * VALUES list for every batch doubled the server's CPU per row (1.9 vs 0.95 µs, as much as
+   * COPY). Other counts (partial batches flushed by the timer) run unnamed (""), so a connection
+   * holds a bounded number of statements.
    */
-  private multiRowQuery(multi: MultiRowInsert, rows: number, values: WireValue[]): pg.QueryConfig {
-    const text = multi.text(rows)
+  private multiRowName(rows: number): string {
     if (!this.namedRowCounts.has(rows) && this.namedRowCounts.size < NAMED_ROW_COUNTS) this.namedRowCounts.add(rows)
-    return this.namedRowCounts.has(rows) ? { name: `${this.statementName}_${rows}`, text, values } : { text, values }
+    return this.namedRowCounts.has(rows) ? `${this.statementName}_${rows}` : ''
   }
 
   private values(message: ChannelMessage): WireValue[] {
-    return this.template.params(message).map(toWire)
+    const values: WireValue[] = new Array(this.template.placeholders.length)
+    this.template.writeParams(message, values, 0, toWire)
+    return values
+  }
+
+  /** Every message's parameters, rendered once into one flat array (row after row). */
+  private rows(messages: readonly ChannelMessage[]): Rows {
+    const width = this.template.placeholders.length
+    const flat: WireValue[] = new Array(messages.length * width)
+    let at = 0
+    for (const m of messages) at = this.template.writeParams(m, flat, at, toWire)
+    return {
+      values: (start, end) => (start === 0 && end === messages.length ? flat : flat.slice(start * width, end * width)),
+    }
   }
 
   /**
@@ -205,6 +225,18 @@ export class PostgresqlChannel implements Channel {
   }
 }
 
+/** A batch's rendered parameters. */
+interface Rows {
+  /** The parameters of rows start..end-1, in order, as one list (a multi-row statement's). */
+  values(start: number, end: number): WireValue[]
+}
+
+function range(start: number, end: number): number[] {
+  const out = new Array<number>(end - start)
+  for (let i = start; i < end; i++) out[i - start] = i
+  return out
+}
+
 interface Lease {
   readonly client: pg.PoolClient
   /** Classifies a query-phase error, and marks the connection broken unless it is permanent. */
@@ -232,6 +264,11 @@ class Outcome {
   succeeded(indexes: readonly number[]): void {
     for (const i of indexes) this.done[i] = true
     this.committed += indexes.length
+  }
+
+  succeededRange(start: number, end: number): void {
+    for (let i = start; i < end; i++) this.done[i] = true
+    this.committed += end - start
   }
 
   failed(index: number, error: ConnectorError): void {
