@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './quiet-debug.js'
 import { performance } from 'node:perf_hooks'
 import { createJunction } from './server.js'
 import { loadSettings } from './settings.js'

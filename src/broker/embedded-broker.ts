@@ -1,3 +1,4 @@
+import '../quiet-debug.js'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes'
 import { topicMatches } from './topic-filter.js'

@@ -94,5 +94,11 @@ export interface Channel {
    * request). All-or-nothing unless it throws a `BatchError` naming the failed indexes.
    */
   sendBatch?(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void>
+  /**
+   * Requests this channel can work on at once (a pool's size), when it has such a bound. An
+   * action never keeps more batches in flight than this, whatever its inflight window: a batch
+   * beyond it would only wait for a connection, cut (and rendered) early, holding a timer.
+   */
+  readonly concurrency?: number
   close?(): Promise<void>
 }

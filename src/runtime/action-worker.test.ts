@@ -16,15 +16,17 @@ class ScriptedSource implements ChannelSource {
   /** Errors to throw for the next sends, in order. */
   failures: Array<(batch: number[]) => Error> = []
   delayMs = 0
+  /** The channel's Channel.concurrency. */
+  concurrency: number | undefined
   concurrent = 0
   maxConcurrent = 0
   lost = 0
   private listeners = new Set<() => void>()
 
-  private readonly channel: Channel = {
-    send: (m, signal) => this.sendBatchImpl([m], signal),
-    sendBatch: (ms, signal) => this.sendBatchImpl(ms, signal),
-  }
+  private readonly channel: Channel = Object.defineProperty({
+    send: (m: ChannelMessage, signal: AbortSignal) => this.sendBatchImpl([m], signal),
+    sendBatch: (ms: readonly ChannelMessage[], signal: AbortSignal) => this.sendBatchImpl(ms, signal),
+  }, 'concurrency', { get: () => this.concurrency })
 
   private async sendBatchImpl(messages: readonly ChannelMessage[], _signal: AbortSignal): Promise<void> {
     const ids = messages.map((m) => m.n as number)
@@ -89,6 +91,23 @@ describe('ActionWorker', () => {
     assert.ok(await w.drained())
     assert.equal(s.maxConcurrent, 3)
     assert.equal(metrics.success, 20)
+  })
+
+  it('keeps no more requests in flight than the channel can work on at once (a pool\'s size)', async () => {
+    const s = new ScriptedSource()
+    s.delayMs = 20
+    s.concurrency = 2
+    const { w, metrics } = worker(s, { batchSize: 3, batchTimeMs: 1, inflightWindow: 10 })
+    // The bound is learnt from the channel at the first delivery.
+    send(w, 0, 1)
+    assert.ok(await w.drained())
+    send(w, 1, 31)
+    assert.ok(await w.drained())
+    assert.equal(s.maxConcurrent, 2)
+    assert.equal(metrics.success, 31)
+    // The rest waited in the queue and still left in full batches.
+    assert.deepEqual(s.batches.slice(1).map((b) => b.length), Array(10).fill(3))
+    assertAddsUp(metrics)
   })
 
   it('while the connector is down, holds messages and delivers each exactly once when it is back', async () => {

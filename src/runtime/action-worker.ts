@@ -60,6 +60,8 @@ export class ActionWorker {
   private readonly queue = new Deque<Entry>()
   private queuedBytes = 0
   private inflightBatches = 0
+  /** The channel's own bound on requests at once, learnt at the first delivery (see Channel.concurrency). */
+  private channelConcurrency = Infinity
   private batchTimer: NodeJS.Timeout | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private waitingForConnection = false
@@ -162,7 +164,7 @@ export class ActionWorker {
     while (!this.stopped) {
       this.expireFront()
       if (this.queue.length === 0 || this.waitingForConnection || this.retryTimer) return
-      if (this.inflightBatches >= this.options.inflightWindow) return
+      if (this.inflightBatches >= Math.min(this.options.inflightWindow, this.channelConcurrency)) return
       const { batchSize, batchTimeMs } = this.options
       if (this.queue.length < batchSize && batchTimeMs > 0) {
         const waited = Date.now() - this.queue.peekFront()!.enqueuedAt
@@ -196,6 +198,7 @@ export class ActionWorker {
     try {
       const channel = await this.source.acquire()
       if (!channel) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected' })
+      this.channelConcurrency = Math.max(1, channel.concurrency ?? Infinity)
       const remaining = Math.max(1, Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs - Date.now())
       const signal = AbortSignal.timeout(remaining)
       if (batch.length === 1) await channel.send(batch[0]!.message, signal)

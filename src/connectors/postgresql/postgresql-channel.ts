@@ -18,6 +18,8 @@ export interface PgChannelHost {
   release(client: pg.PoolClient, err?: Error): void
   classifyError(err: unknown, phase: PgPhase): ConnectorError
   readonly target: string
+  /** Most connections the pool opens (undefined: no bound known). */
+  readonly poolSize?: number
 }
 
 /**
@@ -41,7 +43,11 @@ export class PostgresqlChannel implements Channel {
   /** Row counts whose multi-row INSERT runs as a named prepared statement (see multiRowName). */
   private readonly namedRowCounts = new Set<number>()
 
+  /** The pool's size: more batches at once would only wait for a connection. */
+  readonly concurrency: number | undefined
+
   constructor(sql: string, private readonly host: PgChannelHost, maxBindParams?: number) {
+    this.concurrency = host.poolSize
     this.template = compileSqlTemplate(sql)
     this.multiRow = multiRowInsert(this.template.text, this.template.placeholders.length, maxBindParams)
     this.statementName = `junction_${createHash('sha256').update(this.template.text).digest('hex').slice(0, 24)}`

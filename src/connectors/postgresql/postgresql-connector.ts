@@ -36,12 +36,14 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   /** Pool connections checked out by channels right now. */
   private leased = 0
   readonly target: string
+  readonly poolSize: number
 
   constructor(
     private readonly config: PostgresqlConfig,
     private readonly ctx: ConnectorContext,
   ) {
     this.target = `${config.host}:${config.port}/${config.database}`
+    this.poolSize = config.poolSize
   }
 
   async probe(signal: AbortSignal): Promise<ProbeResult> {
