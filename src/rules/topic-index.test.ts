@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { TopicIndex } from './topic-index.js'
 
-const sorted = (s: Set<string>) => [...s].sort()
+const sorted = (s: ReadonlySet<string>) => [...s].sort()
 
 describe('TopicIndex', () => {
   it('matches exact, + and # filters as MQTT does', () => {
@@ -41,6 +41,19 @@ describe('TopicIndex', () => {
     idx.remove('r2')
     assert.equal(idx.size, 0)
     assert.deepEqual(sorted(idx.match('a/b')), [])
+  })
+
+  it('answers from its per-topic memory until a filter is added or removed, and bounds that memory', () => {
+    const idx = new TopicIndex<string>()
+    idx.add('a/b', 'r1')
+    assert.equal(idx.match('a/b'), idx.match('a/b'), 'the same answer, not computed again')
+    idx.add('a/+', 'r2')
+    assert.deepEqual(sorted(idx.match('a/b')), ['r1', 'r2'], 'a new filter counts at once')
+    idx.remove('r1')
+    assert.deepEqual(sorted(idx.match('a/b')), ['r2'], 'a removed one is gone at once')
+    for (let i = 0; i < 12_000; i++) assert.equal(idx.match(`a/${i}`).size, 1)
+    assert.deepEqual(sorted(idx.match('a/b')), ['r2'])
+    assert.deepEqual(sorted(idx.match('a/b/c')), [])
   })
 
   it('stays correct against a brute-force matcher on random filters', () => {

@@ -1,7 +1,8 @@
 /**
  * Which rules' FROM filters match a topic, without testing every rule: a trie over topic levels
  * with `+` and `#` branches, so a lookup costs the topic's depth times the wildcard fan-out, not
- * the number of rules.
+ * the number of rules. Answers are kept per topic (devices publish to the same topics again and
+ * again) until a filter is added or removed.
  */
 interface Node<T> {
   readonly children: Map<string, Node<T>>
@@ -13,11 +14,17 @@ interface Node<T> {
 
 const node = <T>(): Node<T> => ({ children: new Map(), exact: new Set(), multi: new Set() })
 
+/** Topics whose answer is kept; beyond it the oldest go (a fleet's per-device topics can be many). */
+const CACHED_TOPICS = 10_000
+
 export class TopicIndex<T> {
   private readonly root: Node<T> = node()
   private readonly filters = new Map<T, string[]>()
+  /** topic -> its matches; emptied whenever the filters change. */
+  private readonly answers = new Map<string, ReadonlySet<T>>()
 
   add(filter: string, value: T): void {
+    this.answers.clear()
     let n = this.root
     const levels = filter.split('/')
     for (let i = 0; i < levels.length; i++) {
@@ -40,16 +47,20 @@ export class TopicIndex<T> {
 
   /** Removes every filter of `value`. */
   remove(value: T): void {
+    this.answers.clear()
     for (const filter of this.filters.get(value) ?? []) this.removeOne(filter, value)
     this.filters.delete(value)
   }
 
-  /** Every value with a filter matching `topic` (each once). */
-  match(topic: string): Set<T> {
+  /** Every value with a filter matching `topic` (each once). Shared: do not modify it. */
+  match(topic: string): ReadonlySet<T> {
+    const known = this.answers.get(topic)
+    if (known) return known
     const out = new Set<T>()
-    const levels = topic.split('/')
     // MQTT: filters starting with a wildcard do not match topics starting with `$`.
-    this.walk(this.root, levels, 0, out, topic.startsWith('$'))
+    this.walk(this.root, topic.split('/'), 0, out, topic.startsWith('$'))
+    if (this.answers.size >= CACHED_TOPICS) this.answers.delete(this.answers.keys().next().value!)
+    this.answers.set(topic, out)
     return out
   }
 

@@ -100,7 +100,16 @@ export class ActionWorker {
       return
     }
     this.accept(message, this.disk?.buffer.append(message))
+    // Nothing for the pump to do (it runs per message, so this matters): a partial batch waits
+    // for its timer, or every request slot is busy (a finished request pumps).
+    if (this.batchTimer && this.queue.length < this.options.batchSize) return
+    if (this.inflightBatches >= this.inflightLimit()) return
     this.pump()
+  }
+
+  /** Batches in flight at once: the action's window, within what its channel can work on. */
+  private inflightLimit(): number {
+    return Math.min(this.options.inflightWindow, this.channelConcurrency)
   }
 
   private accept(message: ChannelMessage, seq: number | undefined): void {
@@ -164,7 +173,7 @@ export class ActionWorker {
     while (!this.stopped) {
       this.expireFront()
       if (this.queue.length === 0 || this.waitingForConnection || this.retryTimer) return
-      if (this.inflightBatches >= Math.min(this.options.inflightWindow, this.channelConcurrency)) return
+      if (this.inflightBatches >= this.inflightLimit()) return
       const { batchSize, batchTimeMs } = this.options
       if (this.queue.length < batchSize && batchTimeMs > 0) {
         const waited = Date.now() - this.queue.peekFront()!.enqueuedAt

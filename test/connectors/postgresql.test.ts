@@ -400,8 +400,8 @@ describe('postgresql rule actions', () => {
     await c?.stop()
   })
 
-  it('has batching defaults as EMQX (100 rows / 100 ms)', () => {
-    assert.deepEqual(postgresqlConnector.batching, { maxSize: 100, maxWaitMs: 100 })
+  it('batches up to 500 rows, waiting at most 20 ms', () => {
+    assert.deepEqual(postgresqlConnector.batching, { maxSize: 500, maxWaitMs: 20 })
   })
 
   it('send writes one row with text, numeric, jsonb and timestamps; a missing value is NULL', async () => {

