@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Cold start and idle memory of `npm start` (node dist/main.js) on a fresh data dir: time from
+// Cold start and idle memory of `npm start` (node --max-semi-space-size=32 dist/main.js) on a fresh data dir: time from
 // process spawn to the "ready" log line, and RSS after it has idled. Run `npm run build` first.
 //   node bench/startup.mjs [runs=5]
 import { spawn } from 'node:child_process'
@@ -26,7 +26,7 @@ async function once(firstStart) {
   const results = []
   for (const label of firstStart ? ['first start', 'restart'] : ['restart']) {
     const t0 = performance.now()
-    const child = spawn(process.execPath, ['dist/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--max-semi-space-size=32', 'dist/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
     await new Promise((resolve, reject) => {
       let out = ''
       child.stdout.on('data', (d) => { out += d; if (/ready in/.test(out)) resolve() })
