@@ -165,9 +165,18 @@ const nullConnector: ConnectorDefinition = {
   }),
 }
 
-async function startJunction(): Promise<Junction> {
+/**
+ * A Junction for one measurement, closed after it: the ceilings are measured with no Junction in
+ * the process (an idle one beside the bare broker cost it ~8 %), and every run starts alike.
+ */
+async function withJunction<T>(measure: (j: Junction) => Promise<T>): Promise<T> {
   const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  return createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
+  const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
+  try {
+    return await measure(j)
+  } finally {
+    await j.close()
+  }
 }
 
 async function junctionToNull(j: Junction): Promise<number> {
@@ -304,6 +313,7 @@ async function paired(runs: number, ceiling: () => Promise<number>, junction: ()
   for (let i = 0; i < runs; i++) {
     ceilings.push(await ceiling())
     rates.push(await junction())
+    console.log(`  run ${i + 1}: ceiling ${fmt(ceilings[i]!)} msg/s, junction ${fmt(rates[i]!)} msg/s, ${Math.round((rates[i]! / ceilings[i]!) * 100)}%`)
   }
   const ratios = rates.map((r, i) => r / ceilings[i]!)
   return { ceiling: middle(ceilings), junction: middle(rates), ratio: middle(ratios), ratios }
@@ -328,14 +338,13 @@ for (const t of tables) await admin.query(`CREATE UNLOGGED TABLE ${t} (seq integ
 console.log(`Junction data path benchmark: ${fmt(N)} messages per run, node ${process.version}, ${new Date().toISOString()}`)
 try {
   console.log('ingest (one publisher)')
-  let j = await startJunction()
   for (const qos of ONLY.has('ingest') ? [0, 1] : []) {
-    report(`ingest QoS ${qos}`, await paired(RUNS, () => bareIngest(qos), () => junctionIngest(j, qos)), '(ceiling: the bare broker)')
+    report(`ingest QoS ${qos}`, await paired(RUNS, () => bareIngest(qos), () => withJunction((j) => junctionIngest(j, qos))), '(ceiling: the bare broker)')
   }
 
   if (ONLY.has('null')) {
     console.log('Junction alone (in-memory channel)')
-    report('MQTT -> rule -> memory', await paired(RUNS, () => bareIngest(1), () => junctionToNull(j)),
+    report('MQTT -> rule -> memory', await paired(RUNS, () => bareIngest(1), () => withJunction(junctionToNull)),
       `(ceiling: ingest QoS 1; batched as PostgreSQL: ${postgresqlConnector.batching!.maxSize} / ${postgresqlConnector.batching!.maxWaitMs} ms)`)
   }
   if (ONLY.has('pg')) {
@@ -343,18 +352,18 @@ try {
     const copy = await median(RUNS, () => pgCopyCeiling(tables[0]!))
     console.log(`  plain pg COPY: ${fmt(copy)} rows/s`)
     let lost = 0
-    const pg = await paired(RUNS, async () => Math.min(copy, await bareIngest(1)), async () => {
+    const pg = await paired(RUNS, async () => Math.min(copy, await bareIngest(1)), () => withJunction(async (j) => {
       await admin.query(`TRUNCATE ${tables[1]}`)
       const r = await junctionToPostgres(j, tables[1]!, admin)
       lost += r.loss
       return r.rate
-    })
+    }))
     report('MQTT -> PostgreSQL', pg, `(ceiling: min(ingest QoS 1, COPY ${fmt(copy)}/s)); lost: ${lost}`)
   }
 
   console.log('latency at 5,000 msg/s, publish -> row committed')
   const latencyN = Math.min(N, 25_000)
-  const latency = !ONLY.has('latency') ? [0] : await (async () => {
+  const latency = !ONLY.has('latency') ? [0] : await withJunction(async (j) => {
     const c = await j.connectors.create('default', { name: 'pg-latency', type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
     await waitFor('connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
     const rule = await j.rules.create('default', {
@@ -365,9 +374,8 @@ try {
     await waitFor('latency rows', async () => { const a = j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!; return a.success + a.failed + a.dropped >= latencyN })
     const r = await admin.query(`SELECT (extract(epoch from committed_at) * 1000 - sent_at)::float8 AS ms FROM ${tables[2]}`)
     return (r.rows as Array<{ ms: number }>).map((x) => x.ms).sort((a, b) => a - b)
-  })()
+  })
   console.log(`  p50 ${percentile(latency, 50).toFixed(1)} ms, p99 ${percentile(latency, 99).toFixed(1)} ms, max ${latency.at(-1)!.toFixed(1)} ms over ${fmt(latency.length)} messages (batch time ${postgresqlConnector.batching!.maxWaitMs} ms)`)
-  await j.close()
 
   if (ONLY.has('kafka')) {
     console.log('Kafka')
@@ -377,15 +385,13 @@ try {
     await kafkaAdmin.connect()
     await kafkaAdmin.createTopics({ topics: [`bench-raw-${suffix}`, ...junctionTopics].map((topic) => ({ topic })), waitForLeaders: true })
     await kafkaAdmin.disconnect()
-    j = await startJunction()
     let k = 0
     const producer: number[] = []
     const kafka = await paired(RUNS, async () => {
       const rate = await kafkaCeiling(`bench-raw-${suffix}`)
       producer.push(rate)
       return Math.min(rate, await bareIngest(1))
-    }, () => junctionToKafka(j, junctionTopics[k++]!))
-    await j.close()
+    }, () => withJunction((j) => junctionToKafka(j, junctionTopics[k++]!)))
     report('MQTT -> Kafka', kafka, `(ceiling: min(ingest QoS 1, plain producer ${fmt(middle(producer))}/s))`)
   }
 
