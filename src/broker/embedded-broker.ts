@@ -1,4 +1,5 @@
 import '../quiet-debug.js'
+import { createRequire } from 'node:module'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes'
 import { topicMatches } from './topic-filter.js'
@@ -104,6 +105,14 @@ export class EmbeddedBroker {
    * it forwards does. Filled only while a rule listens; the oldest go first beyond PUBLISHERS_KEPT.
    */
   private readonly publishers = new Map<number, Carried['from']>()
+  /**
+   * The QoS 1/2 messages written to each connection and not yet acknowledged, by packet
+   * identifier, while a rule listens to message_acked: aedes keeps no copy for a clean session,
+   * so its PUBACK would name no message. An entry goes at the acknowledgement or when its
+   * identifier comes round again (a message downgraded to QoS 0 is never acknowledged); the map
+   * goes with the connection.
+   */
+  private readonly unacked = new WeakMap<Socket, Map<number, AedesPublishPacket>>()
 
   constructor(private readonly sink?: BrokerSink) {}
 
@@ -158,6 +167,14 @@ export class EmbeddedBroker {
     const server = createServer({ noDelay: true }, (socket) => {
       // Nagle's algorithm costs ~20 ms per small QoS 0 message on loopback.
       socket.setNoDelay(true)
+      if (this.sink) {
+        packetTaps.set(socket, (packet) => {
+          if (packet.cmd !== 'publish' || !packet.qos || packet.messageId === undefined || !wants('message_acked')) return
+          let sent = this.unacked.get(socket)
+          if (!sent) this.unacked.set(socket, (sent = new Map()))
+          sent.set(packet.messageId, packet as AedesPublishPacket)
+        })
+      }
       this.sockets.add(socket)
       socket.once('close', () => this.sockets.delete(socket))
       aedes.handle(socket)
@@ -216,6 +233,18 @@ export class EmbeddedBroker {
 
   private attach(aedes: Aedes, sink: BrokerSink): void {
     const wants = (kind: ClientEvent['kind']) => sink.wants(kind)
+    installPacketTap()
+    // An acknowledgement aedes finds no kept message for (a clean session's) is matched with
+    // what was written on that connection; aedes then reports it as an 'ack' like the others.
+    const persistence = (aedes as unknown as { persistence: { outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown> } }).persistence
+    const clear = persistence.outgoingClearMessageId.bind(persistence)
+    persistence.outgoingClearMessageId = async (client, packet) => {
+      const kept = await clear(client, packet)
+      const sent = this.unacked.get(client.conn as Socket)
+      const written = packet.messageId === undefined ? undefined : sent?.get(packet.messageId)
+      if (written) sent!.delete(packet.messageId!)
+      return kept ?? written
+    }
     aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
       const receivedAt = Date.now()
       if (client) {
@@ -283,6 +312,29 @@ export class EmbeddedBroker {
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()))
   }
+}
+
+/** Per connection of an embedded broker: sees each packet aedes writes to it. */
+const packetTaps = new WeakMap<object, (packet: { cmd: string; qos?: number; messageId?: number }) => void>()
+
+/**
+ * aedes writes every packet with mqtt-packet's `writeToStream` (looked up on the module at each
+ * call), so wrapping it there shows the embedded brokers what they send, with its packet
+ * identifier, which no aedes event carries. Streams that are not a broker's pass straight
+ * through (the MQTT connector's client uses the same module).
+ */
+function installPacketTap(): void {
+  const require = createRequire(import.meta.url)
+  const mqttPacket = createRequire(require.resolve('aedes'))('mqtt-packet') as Record<string | symbol, unknown> & { writeToStream: (...args: unknown[]) => boolean }
+  const TAPPED = Symbol.for('junction.packetTap')
+  if (mqttPacket[TAPPED]) return
+  const write = mqttPacket.writeToStream
+  mqttPacket.writeToStream = function (this: unknown, packet: unknown, stream: unknown, ...rest: unknown[]) {
+    const tap = packetTaps.get(stream as object)
+    if (tap) tap(packet as { cmd: string })
+    return write.call(this, packet, stream, ...rest)
+  }
+  mqttPacket[TAPPED] = true
 }
 
 function listenOnce(server: Server, host: string, port: number): Promise<void> {

@@ -52,7 +52,7 @@ describe('event sources fired by real clients', () => {
     eventually(async () => (seen.get(name) ?? []).filter(pred), (list) => list.length > 0, `an ${name} event`, 10_000)
 
   it('connack, authentication, authorization of subscribe and publish, delivery, ack, drop and ping', async () => {
-    // A persistent session: aedes reports acknowledgements only for messages it keeps for a session.
+    // A persistent session (aedes keeps what it sends there; clean sessions: the test after).
     const dev = await connect('ev-dev', { username: 'alice', keepalive: 1, clean: false })
     await dev.subscribeAsync('ev-t/1', { qos: 1 })
     const pub = await connect('ev-pub', { username: 'bob' })
@@ -78,6 +78,28 @@ describe('event sources fired by real clients', () => {
     // mqtt.js pings after a keepalive (1 s) without traffic.
     const [ping] = await events('ping')
     assert.deepEqual(ping, { clientid: 'ev-dev', keepalive: 1 })
+  })
+
+  it('message_acked also for a clean session (aedes keeps no copy of what it sends there)', async () => {
+    const r = await j.api('POST', rules, {
+      name: 'ev-acked-clean', sql: `SELECT from_clientid, clientid, topic, qos, payload FROM "$events/message_acked" WHERE topic = 'ev-clean/1'`,
+      actions: [{ builtin: 'republish', params: { topic: 'ev/acked-clean', payload: '${.}', qos: 0 } }],
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    const sub = await connect('ev-clean-sub', { clean: true })
+    await sub.subscribeAsync('ev-clean/1', { qos: 1 })
+    const pub = await connect('ev-clean-pub')
+    for (const n of [1, 2, 3]) await pub.publishAsync('ev-clean/1', `{"n":${n}}`, { qos: 1 })
+    const acks = await eventually(async () => seen.get('acked-clean') ?? [], (l) => l.length >= 3, 'three acks', 10_000)
+    assert.deepEqual(acks.map((e) => e.payload).sort(), ['{"n":1}', '{"n":2}', '{"n":3}'])
+    for (const e of acks) assert.deepEqual({ ...e, payload: undefined }, { from_clientid: 'ev-clean-pub', clientid: 'ev-clean-sub', topic: 'ev-clean/1', qos: 1, payload: undefined })
+    // A QoS 0 subscriber sends no acknowledgement: nothing more shows up.
+    const zero = await connect('ev-clean-zero')
+    await zero.subscribeAsync('ev-clean/1', { qos: 0 })
+    await pub.publishAsync('ev-clean/1', '{"n":4}', { qos: 1 })
+    await eventually(async () => seen.get('acked-clean') ?? [], (l) => l.some((e) => e.payload === '{"n":4}'), 'the qos 1 subscriber\'s ack', 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual((seen.get('acked-clean') ?? []).filter((e) => e.payload === '{"n":4}').map((e) => e.clientid), ['ev-clean-sub'])
   })
 
   it('a message with a subscriber is not dropped; one delivery event per subscriber', async () => {
