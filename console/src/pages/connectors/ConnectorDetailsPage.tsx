@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { api } from '../../api/client.ts'
 import type { ConnectorDetails, JsonSchema, ProbeResult } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
@@ -14,12 +14,12 @@ import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { fieldKind, fieldLabel, isDefaultValue } from '../../lib/schema.ts'
-import { useResource } from '../../lib/use-resource.ts'
+import { useDetails } from '../../lib/use-details.tsx'
 import { DeleteConnectorDialog } from './DeleteConnectorDialog.tsx'
 
 /** `#/deployments/{dep}/connectors/{id}`: basic information, live metrics, configuration, rules. */
 export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
-  const details = useResource(() => api.connector(dep, id), `connector:${dep}:${id}`, 2000)
+  const details = useDetails(() => api.connector(dep, id), `connector:${dep}:${id}`, 'connector', 'Connectors')
   const types = useConnectorTypes()
   const deployment = useDeployment()
   const [deleting, setDeleting] = useState(false)
@@ -29,14 +29,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
   const [flash, setFlash] = useState<string | null>(() => takeFlash())
 
   const c = details.data
-  useEffect(() => {
-    if (c) document.title = `${c.name} · Connectors · Junction`
-  }, [c?.name])
-
-  if (!c) {
-    if (details.error) return <ErrorAlert error={details.error} title="Could not load the connector" />
-    return <p className="loading">Loading the connector…</p>
-  }
+  if (!c) return details.placeholder
 
   const type = types.data?.find((t) => t.type === c.type)
   const title = typeTitle(types.data, c.type)
@@ -98,7 +91,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
           </button>
         </p>
       )}
-      {details.error && <ErrorAlert error={details.error} title="Could not refresh the connector" />}
+      {details.refreshError}
       {probe && <ProbeResultView result={probe} />}
       <ErrorAlert error={testError} title="Could not test the connector" />
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { api } from '../../api/client.ts'
 import type { ActionMetrics, Rule } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
@@ -11,6 +11,7 @@ import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
 import { href, navigate } from '../../lib/router.ts'
+import { useDetails } from '../../lib/use-details.tsx'
 import { useResource } from '../../lib/use-resource.ts'
 import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
 import { DeleteRuleDialog, RuleStatus, actionTarget } from './rule-common.tsx'
@@ -28,7 +29,7 @@ function lastErrorText(e: ActionMetrics['lastError']): string | null {
 
 /** `#/deployments/{dep}/rules/{id}`: SQL, live metrics and chart, actions, enable/disable, delete. */
 export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
-  const rule = useResource(() => api.rule(dep, id), `rule:${dep}:${id}`, 2000)
+  const rule = useDetails(() => api.rule(dep, id), `rule:${dep}:${id}`, 'rule', 'Rules')
   const connectors = useResource(() => api.connectors(dep).then((r) => r.data), `connectors:${dep}`)
   const types = useConnectorTypes()
   const [deleting, setDeleting] = useState(false)
@@ -36,15 +37,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
   const [actionError, setActionError] = useState<unknown>(null)
   const [flash, setFlash] = useState<string | null>(() => takeFlash())
   const r = rule.data
-
-  useEffect(() => {
-    if (r) document.title = `${r.name} · Rules · Junction`
-  }, [r?.name])
-
-  if (!r) {
-    if (rule.error) return <ErrorAlert error={rule.error} title="Could not load the rule" />
-    return <p className="loading">Loading the rule…</p>
-  }
+  if (!r) return rule.placeholder
 
   const toggle = async () => {
     setToggling(true)
@@ -93,7 +86,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
         </p>
       )}
       <ErrorAlert error={actionError} />
-      {rule.error && <ErrorAlert error={rule.error} title="Could not refresh the rule" />}
+      {rule.refreshError}
 
       <section className="card" aria-labelledby="rule-metrics-title">
         <h2 id="rule-metrics-title">Metrics</h2>
