@@ -329,10 +329,11 @@ function installPacketTap(): void {
   const TAPPED = Symbol.for('junction.packetTap')
   if (mqttPacket[TAPPED]) return
   const write = mqttPacket.writeToStream
-  mqttPacket.writeToStream = function (this: unknown, packet: unknown, stream: unknown, ...rest: unknown[]) {
+  // writeToStream(packet, stream, opts): named parameters, no rest array, on every packet written.
+  mqttPacket.writeToStream = function (this: unknown, packet: unknown, stream: unknown, opts: unknown) {
     const tap = packetTaps.get(stream as object)
     if (tap) tap(packet as { cmd: string })
-    return write.call(this, packet, stream, ...rest)
+    return write.call(this, packet, stream, opts)
   }
   mqttPacket[TAPPED] = true
 }
