@@ -63,6 +63,8 @@ export type ClientEvent =
   | ({ readonly kind: 'message_delivered' | 'message_acked' } & Who & Carried)
   /** A client's message no subscriber (online or offline) takes; `clientid` is the publisher. */
   | ({ readonly kind: 'message_dropped'; readonly reason: 'no_subscribers'; readonly receivedAt: number } & Who & Omit<Carried, 'from'>)
+  /** A message lost for one subscriber (`clientid`): QoS 0 for a persistent session while it is offline. */
+  | ({ readonly kind: 'delivery_dropped'; readonly reason: 'qos0_msg'; readonly receivedAt: number } & Who & Carried)
 
 export interface OutgoingMessage {
   readonly topic: string
@@ -113,6 +115,13 @@ export class EmbeddedBroker {
    * goes with the connection.
    */
   private readonly unacked = new WeakMap<Socket, Map<number, AedesPublishPacket>>()
+  /**
+   * The QoS 0 subscriptions of persistent sessions (filter -> the username it was made with), by
+   * client ID: aedes keeps nothing for such a session while it is offline and drops those
+   * messages without a trace, which delivery_dropped reports. Lives as long as aedes's own
+   * (in-memory) sessions: a clean connect with the same ID ends it.
+   */
+  private readonly qos0Sessions = new Map<string, Map<string, string | undefined>>()
 
   constructor(private readonly sink?: BrokerSink) {}
 
@@ -255,16 +264,22 @@ export class EmbeddedBroker {
         })
       }
       if (client && wants('message_dropped')) void this.dropIfUnsubscribed(aedes, sink, packet, client, receivedAt)
+      if (client && this.qos0Sessions.size > 0 && wants('delivery_dropped')) this.dropForOfflineQos0(aedes, sink, packet, client, receivedAt)
 
     })
-    aedes.on('clientReady', (client) => sink.clientEvent({ kind: 'client_connected', ...this.session(client) }))
+    aedes.on('clientReady', (client) => {
+      if (client.clean) this.qos0Sessions.delete(client.id)
+      sink.clientEvent({ kind: 'client_connected', ...this.session(client) })
+    })
     aedes.on('connackSent', (_connack, client) => sink.clientEvent({ kind: 'client_connack', ...this.session(client) }))
     aedes.on('ping', (_packet, client) => sink.clientEvent({ kind: 'client_ping', ...this.session(client) }))
     aedes.on('clientDisconnect', (client) => sink.clientEvent({ kind: 'client_disconnected', ...this.session(client) }))
     aedes.on('subscribe', (subs, client) => {
+      if (!client.clean) this.rememberQos0(client, subs)
       for (const s of subs) sink.clientEvent({ kind: 'session_subscribed', ...this.who(client), topic: s.topic, qos: s.qos })
     })
     aedes.on('unsubscribe', (topics, client) => {
+      this.qos0Sessions.get(client.id)?.forEach((_, filter, filters) => { if (topics.includes(filter)) filters.delete(filter) })
       for (const topic of topics) sink.clientEvent({ kind: 'session_unsubscribed', ...this.who(client), topic, qos: 0 })
     })
     aedes.on('ack', (packet, client) => {
@@ -296,6 +311,40 @@ export class EmbeddedBroker {
       return // the broker is closing
     }
     sink.clientEvent({ kind: 'message_dropped', ...this.who(client), reason: 'no_subscribers', topic: packet.topic, qos: packet.qos, payload: packet.payload as Buffer, retain: packet.retain, dup: packet.dup, receivedAt })
+  }
+
+  private rememberQos0(client: Client, subs: ReadonlyArray<{ topic: string; qos: number }>): void {
+    let filters = this.qos0Sessions.get(client.id)
+    for (const sub of subs) {
+      if (sub.qos === 0) {
+        if (!filters) this.qos0Sessions.set(client.id, (filters = new Map()))
+        filters.set(sub.topic, this.usernames.get(client))
+      } else {
+        filters?.delete(sub.topic)
+      }
+    }
+    if (filters?.size === 0) this.qos0Sessions.delete(client.id)
+  }
+
+  /**
+   * EMQX's delivery.dropped with reason qos0_msg: a message for a persistent session's QoS 0
+   * subscription while that session is offline (aedes queues only QoS 1/2 for it). One event per
+   * such session. Only while a rule listens.
+   */
+  private dropForOfflineQos0(aedes: Aedes, sink: BrokerSink, packet: AedesPublishPacket, publisher: Client, receivedAt: number): void {
+    const online = (aedes as unknown as { clients: Record<string, unknown> }).clients
+    for (const [clientid, filters] of this.qos0Sessions) {
+      if (online[clientid]) continue
+      for (const [filter, username] of filters) {
+        if (!topicMatches(filter, packet.topic)) continue
+        sink.clientEvent({
+          kind: 'delivery_dropped', reason: 'qos0_msg', clientid, username, peerhost: undefined, receivedAt,
+          topic: packet.topic, qos: 0, payload: packet.payload as Buffer, retain: packet.retain, dup: packet.dup,
+          from: { clientid: publisher.id, username: this.usernames.get(publisher) },
+        })
+        break
+      }
+    }
   }
 
   get connectedClients(): number {

@@ -92,6 +92,16 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
           pub_props: {}, ...(e.kind === 'message_acked' ? { puback_props: {} } : {}), publish_received_at: now,
         },
       }
+    case 'delivery_dropped':
+      return {
+        topic: '$events/delivery_dropped',
+        context: {
+          ...common, id: messageId(), event: 'delivery.dropped', reason: e.reason,
+          from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
+          peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
+          pub_props: {}, publish_received_at: e.receivedAt,
+        },
+      }
     case 'message_dropped':
       return {
         topic: '$events/message_dropped',
@@ -124,4 +134,5 @@ export const EVENT_OF_KIND: Readonly<Record<ClientEvent['kind'], string>> = {
   message_delivered: 'message.delivered',
   message_acked: 'message.acked',
   message_dropped: 'message.dropped',
+  delivery_dropped: 'delivery.dropped',
 }

@@ -102,6 +102,38 @@ describe('event sources fired by real clients', () => {
     assert.deepEqual((seen.get('acked-clean') ?? []).filter((e) => e.payload === '{"n":4}').map((e) => e.clientid), ['ev-clean-sub'])
   })
 
+  it('delivery_dropped (qos0_msg) for a persistent session\'s QoS 0 subscription while it is offline, and only then', async () => {
+    const r = await j.api('POST', rules, {
+      name: 'ev-delivery-dropped', sql: `SELECT reason, clientid, username, from_clientid, topic, qos, payload FROM "$events/delivery_dropped" WHERE clientid = 'ev-offline'`,
+      actions: [{ builtin: 'republish', params: { topic: 'ev/delivery-dropped', payload: '${.}', qos: 0 } }],
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    const dropped = () => (seen.get('delivery-dropped') ?? []).map((e) => e.payload)
+    const offline = await connect('ev-offline', { clean: false, username: 'carol' })
+    await offline.subscribeAsync('ev-off/q0/#', { qos: 0 })
+    await offline.subscribeAsync('ev-off/q1/#', { qos: 1 })
+    const pub = await connect('ev-offline-pub')
+    await pub.publishAsync('ev-off/q0/a', 'online', { qos: 1 })
+    await offline.endAsync()
+    await pub.publishAsync('ev-off/q0/a', 'lost', { qos: 1 })
+    await pub.publishAsync('ev-off/q1/a', 'kept', { qos: 1 })
+    const [event] = await eventually(async () => seen.get('delivery-dropped') ?? [], (l) => l.length > 0, 'the drop', 10_000)
+    assert.deepEqual(event, { reason: 'qos0_msg', clientid: 'ev-offline', username: 'carol', from_clientid: 'ev-offline-pub', topic: 'ev-off/q0/a', qos: 0, payload: 'lost' })
+    // Back online (the session resumes): its queued QoS 1 message arrives, nothing more is dropped.
+    const back = await mqtt.connectAsync(url, { clientId: 'ev-offline', clean: false, protocolVersion: 4, reconnectPeriod: 0 })
+    clients.push(back)
+    const kept = new Promise<string>((resolve) => back.once('message', (_t, payload) => resolve(payload.toString())))
+    assert.equal(await kept, 'kept')
+    await pub.publishAsync('ev-off/q0/b', 'online again', { qos: 1 })
+    await back.endAsync()
+    // A clean connect ends the session and its subscriptions: nothing is lost for it any more.
+    const clean = await mqtt.connectAsync(url, { clientId: 'ev-offline', clean: true, protocolVersion: 4, reconnectPeriod: 0 })
+    await clean.endAsync()
+    await pub.publishAsync('ev-off/q0/c', 'no session', { qos: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(dropped(), ['lost'])
+  })
+
   it('a message with a subscriber is not dropped; one delivery event per subscriber', async () => {
     const a = await connect('ev-sub-a')
     const b = await connect('ev-sub-b')
