@@ -8,6 +8,7 @@ import { Spinner } from '../components/Spinner.tsx'
 import { cell, columnHeader } from '../components/StackTable.ts'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { TextField } from '../components/TextField.tsx'
+import { FlashMessage } from '../components/FlashMessage.tsx'
 import { EDIT_NEEDS_PLAN } from '../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../lib/field-errors.ts'
 import { href } from '../lib/router.ts'
@@ -89,16 +90,7 @@ export function DeploymentsPage() {
       </header>
       <ErrorAlert error={list.error} title="Could not load the deployments" />
       {actionError && <ErrorAlert error={actionError.error} title={actionError.title} />}
-      <div aria-live="polite">
-        {flash && (
-          <p className="flash">
-            {flash}
-            <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
-              ×
-            </button>
-          </p>
-        )}
-      </div>
+      <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       {rows === undefined ? (
         list.loading && <p className="loading">Loading deployments…</p>
       ) : empty ? (

@@ -8,6 +8,7 @@ import { RateChart } from '../../components/RateChart.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
+import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -83,14 +84,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
         </div>
       </header>
 
-      {flash && (
-        <p className="flash" aria-live="polite">
-          {flash}
-          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
-            ×
-          </button>
-        </p>
-      )}
+      <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       {details.refreshError}
       {probe && <ProbeResultView result={probe} />}
       <ErrorAlert error={testError} title="Could not test the connector" />

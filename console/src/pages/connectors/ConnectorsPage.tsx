@@ -7,6 +7,7 @@ import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
 import { cell, columnHeader } from '../../components/StackTable.ts'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
+import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -48,14 +49,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
       {d && !running && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Connectors can be created only while it runs." />}
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
       <ErrorAlert error={connectors.error} title="Could not load the connectors" />
-      {flash && (
-        <p className="flash" aria-live="polite">
-          {flash}
-          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
-            ×
-          </button>
-        </p>
-      )}
+      <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
 
       {running && types.data && (!hasConnectors || picking) && list && (
         <ConnectorTypeGrid dep={dep} types={types.data} onClose={hasConnectors ? () => setPicking(false) : undefined} />

@@ -7,6 +7,7 @@ import { RateChart } from '../../components/RateChart.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlView } from '../../components/SqlEditor.tsx'
 import { cell, columnHeader } from '../../components/StackTable.ts'
+import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
@@ -77,14 +78,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           </button>
         </div>
       </header>
-      {flash && (
-        <p className="flash" aria-live="polite">
-          {flash}
-          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
-            ×
-          </button>
-        </p>
-      )}
+      <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       <ErrorAlert error={actionError} />
       {rule.refreshError}
 

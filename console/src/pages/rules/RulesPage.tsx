@@ -10,6 +10,7 @@ import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { cell, columnHeader } from '../../components/StackTable.ts'
+import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
 
 /** Data Integration > Rules: SQL over the deployment's messages, with actions through connectors. */
@@ -56,14 +57,7 @@ export function RulesPage({ dep }: { dep: string }) {
       {d && d.status !== 'running' && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Rules run (and show metrics) only while it runs." />}
       <ErrorAlert error={rules.error} title="Could not load the rules" />
       <ErrorAlert error={actionError} />
-      {flash && (
-        <p className="flash" aria-live="polite">
-          {flash}
-          <button type="button" className="flash-close" aria-label="Dismiss message" onClick={() => setFlash(null)}>
-            ×
-          </button>
-        </p>
-      )}
+      <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       {!list && rules.loading && <p className="loading">Loading rules…</p>}
       {empty && (
         <div className="empty-state">
