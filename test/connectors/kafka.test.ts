@@ -4,13 +4,14 @@ import { createRequire } from 'node:module'
 import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
-import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
+import type { Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
 import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
 import { classifyKafkaError } from '../../src/connectors/kafka/classify-error.js'
 import { kafkaConnector } from '../../src/connectors/kafka/definition.js'
 import type { KafkaConnector } from '../../src/connectors/kafka/kafka-connector.js'
 import { fromWire, toWire } from '../../src/connectors/kafka/worker-protocol.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
+import { asBatchChannel, rejection, type BatchChannel } from '../support/channels.js'
 import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedKafka, startPrivateKafka, type PrivateKafka } from '../support/kafka.js'
 
@@ -410,7 +411,7 @@ describe('kafka connector: writes to a stopped broker (private broker)', () => {
       await broker.stop()
       for (const attempt of [() => ch.send({ n: 2 }, AbortSignal.timeout(60_000)), () => ch.sendBatch([{ n: 3 }, { n: 4 }], AbortSignal.timeout(60_000))]) {
         const t0 = performance.now()
-        const err = await failureOf(attempt())
+        const err = await rejection(attempt())
         const ms = performance.now() - t0
         assert.ok(['not_connected', 'retryable'].includes(err.kind), `${err.code} ${err.kind}: ${err.message}`)
         assert.ok(ms < requestTimeoutMs + 1_000, `answered in ${Math.round(ms)} ms`)
@@ -457,7 +458,7 @@ describe('kafka connector: worker thread (producer.workerThread)', () => {
       const pending = ch.sendBatch(Array.from({ length: 100 }, (_, i) => ({ i })), ac.signal)
       ac.abort()
       const t0 = performance.now()
-      const err = await failureOf(pending)
+      const err = await rejection(pending)
       assert.deepEqual([err.code, err.kind], ['TIMEOUT', 'retryable'])
       assert.ok(performance.now() - t0 < 100, 'answered on the main side at once')
       // The worker finished the write anyway (at least once), and answers the next request.
@@ -479,7 +480,7 @@ describe('kafka connector: worker thread (producer.workerThread)', () => {
       // Reach into the connector for its worker: nothing public kills it (a crash would).
       const { worker } = (c as unknown as { kafkaClient: { worker: import('node:worker_threads').Worker } }).kafkaClient
       await worker.terminate()
-      const err = await failureOf(ch.send({ n: 2 }, sig()))
+      const err = await rejection(ch.send({ n: 2 }, sig()))
       assert.deepEqual([err.code, err.kind], ['CONNECTION_LOST', 'not_connected'])
       assert.match(err.message, /worker thread/)
       const h = await c.health(sig())
@@ -559,22 +560,10 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
 
 // --- rule actions: openChannel, send, sendBatch ---
 
-type KafkaSendable = Channel & { sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> }
-async function openKafka(c: Connector, params: Record<string, unknown>): Promise<KafkaSendable> {
+async function openKafka(c: Connector, params: Record<string, unknown>): Promise<BatchChannel> {
   const filled = validateWithSchema<Record<string, unknown>>(kafkaConnector.paramsSchema, params, 'params')
   if (!filled.ok) assert.fail(JSON.stringify(filled.errors))
-  const ch = await c.openChannel!(filled.value)
-  assert.ok(ch.sendBatch)
-  return ch as KafkaSendable
-}
-async function failureOf(work: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await work
-  } catch (err) {
-    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
-    return err
-  }
-  return assert.fail('expected a failure')
+  return asBatchChannel(await c.openChannel!(filled.value))
 }
 const randomTopic = (prefix = 'junction-test') => `${prefix}.${Math.random().toString(36).slice(2, 10)}`
 const sig = (ms = 15_000) => AbortSignal.timeout(ms)
@@ -699,7 +688,7 @@ describe('kafka connector: rule actions', () => {
   it('a record that cannot be rendered fails alone: BatchError names it, the others are written', async () => {
     const t = topic()
     const ch = await openKafka(c, { topic: `${t}\${payload.suffix}`, timestamp: '${ts}' })
-    const err = await failureOf(ch.sendBatch([
+    const err = await rejection(ch.sendBatch([
       { payload: { suffix: '' }, ts: 1 },
       { payload: { suffix: '/bad topic' }, ts: 2 },
       { payload: { suffix: '' }, ts: 'yesterday' },
@@ -716,7 +705,7 @@ describe('kafka connector: rule actions', () => {
     for (const [mode, connector] of modes) {
       const t = topic()
       const ch = await openKafka(connector(), { topic: t, value: '${v}' })
-      const err = await failureOf(ch.sendBatch([{ v: 'small-1' }, { v: 'x'.repeat(1_500_000) }, { v: 'small-2' }], sig()))
+      const err = await rejection(ch.sendBatch([{ v: 'small-1' }, { v: 'x'.repeat(1_500_000) }, { v: 'small-2' }], sig()))
       assert.ok(err instanceof BatchError, `${mode}: ${String(err)}`)
       assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [[1, 'MESSAGE_TOO_LARGE', 'permanent']], mode)
       assert.deepEqual(await counts(t), [2], mode)
@@ -727,11 +716,11 @@ describe('kafka connector: rule actions', () => {
   })
 
   it('openChannel: invalid static topic or template is permanent; not started is not_connected', async () => {
-    assert.equal((await failureOf(openKafka(c, { topic: 'has space' }))).code, 'INVALID_PARAMS')
-    const bad = await failureOf(openKafka(c, { topic: 'ok', key: '${a[x]}' }))
+    assert.equal((await rejection(openKafka(c, { topic: 'has space' }))).code, 'INVALID_PARAMS')
+    const bad = await rejection(openKafka(c, { topic: 'ok', key: '${a[x]}' }))
     assert.deepEqual([bad.code, bad.kind], ['INVALID_PARAMS', 'permanent'])
     const idle = make({ bootstrapServers: kafka.bootstrap })
-    assert.equal((await failureOf(openKafka(idle, { topic: 'ok' }))).kind, 'not_connected')
+    assert.equal((await rejection(openKafka(idle, { topic: 'ok' }))).kind, 'not_connected')
   })
 
   for (const workerThread of [true, false]) {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { BatchError, ConnectorError, type Channel, type ChannelMessage, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
 import { classifyPgError } from '../../src/connectors/postgresql/classify-error.js'
 import type { PostgresqlConfig } from '../../src/connectors/postgresql/config-schema.js'
 import { postgresqlConnector } from '../../src/connectors/postgresql/definition.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
+import { asBatchChannel, rejection, type BatchChannel } from '../support/channels.js'
 import { connectorBattery, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedPostgres, startPrivatePostgres, type PostgresAddress, type PrivatePostgres } from '../support/postgres.js'
 
@@ -358,22 +359,7 @@ describe('postgresql outage', () => {
 
 const signal = (ms = 15_000) => AbortSignal.timeout(ms)
 const tableName = () => `junction_t_${Math.random().toString(36).slice(2, 10)}`
-type Sendable = Channel & { sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> }
-const open = async (c: Connector, sql: string): Promise<Sendable> => {
-  const channel = await c.openChannel!({ sql })
-  assert.ok(channel.sendBatch, 'the channel sends batches')
-  return channel as Sendable
-}
-/** The error a promise rejects with (fails the test when it resolves). */
-async function failure(work: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await work
-  } catch (err) {
-    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
-    return err
-  }
-  return assert.fail('expected a failure')
-}
+const open = async (c: Connector, sql: string): Promise<BatchChannel> => asBatchChannel(await c.openChannel!({ sql }))
 
 describe('postgresql rule actions', () => {
   let c: Connector
@@ -460,7 +446,7 @@ describe('postgresql rule actions', () => {
     batch[37] = { i: 37, payload: { temp: 1 } } // no clientid: NOT NULL violation
     batch[70] = { i: 10, clientid: 'dup', payload: { temp: 1 } } // id 10 again: unique violation
     batch[85] = { i: 85, clientid: 'dev-85', payload: { temp: 'warm' } } // not a number
-    const err = await failure(ch.sendBatch(batch, signal()))
+    const err = await rejection(ch.sendBatch(batch, signal()))
     assert.ok(err instanceof BatchError, String(err))
     assert.deepEqual(err.failures.map((f) => [f.index, f.error.code, f.error.kind]), [
       [37, 'CONSTRAINT_VIOLATION', 'permanent'],
@@ -483,7 +469,7 @@ describe('postgresql rule actions', () => {
     await insert.sendBatch(Array.from({ length: 50 }, (_, i) => ({ i, payload: { temp: i } })), signal())
     const update = await open(c, `UPDATE ${t} SET temp = temp + \${payload.add} WHERE id = \${i}`)
     const batch = Array.from({ length: 50 }, (_, i) => ({ i, payload: { add: i === 20 ? 5_000 : 100 } }))
-    const err = await failure(update.sendBatch(batch, signal()))
+    const err = await rejection(update.sendBatch(batch, signal()))
     assert.ok(err instanceof BatchError, String(err))
     assert.deepEqual(err.failures.map((f) => [f.index, f.error.code]), [[20, 'CONSTRAINT_VIOLATION']])
     const got = await rows<{ id: number; temp: string }>(`SELECT id, temp FROM ${t} ORDER BY id`)
@@ -494,7 +480,7 @@ describe('postgresql rule actions', () => {
     const t = await table('id int UNIQUE DEFERRABLE INITIALLY DEFERRED, n int')
     const ch = await open(c, `INSERT INTO ${t} (id, n) VALUES (\${id}, \${n})`)
     const batch = Array.from({ length: 40 }, (_, n) => ({ id: n === 29 ? 3 : n, n }))
-    const err = await failure(ch.sendBatch(batch, signal()))
+    const err = await rejection(ch.sendBatch(batch, signal()))
     assert.ok(err instanceof BatchError, String(err))
     assert.deepEqual(err.failures.map((f) => [f.index, f.error.code]), [[29, 'CONSTRAINT_VIOLATION']])
     const got = await rows<{ n: number }>(`SELECT n FROM ${t} ORDER BY n`)
@@ -505,14 +491,14 @@ describe('postgresql rule actions', () => {
     const t = await table('id int PRIMARY KEY')
     const ch = await open(c, `INSERT INTO ${t} (id) VALUES (\${i})`)
     await ch.send({ i: 1 }, signal())
-    const rowsFailed = await failure(ch.sendBatch([{ i: 'x' }, { i: 1 }], signal()))
+    const rowsFailed = await rejection(ch.sendBatch([{ i: 'x' }, { i: 1 }], signal()))
     assert.ok(rowsFailed instanceof BatchError, String(rowsFailed))
     assert.deepEqual(rowsFailed.failures.map((f) => [f.index, f.error.code]), [[0, 'INVALID_DATA'], [1, 'CONSTRAINT_VIOLATION']])
-    const single = await failure(ch.send({ i: 1 }, signal()))
+    const single = await rejection(ch.send({ i: 1 }, signal()))
     assert.deepEqual([single.code, single.kind], ['CONSTRAINT_VIOLATION', 'permanent'])
 
     await admin.query(`DROP TABLE ${t}`)
-    const whole = await failure(ch.sendBatch([{ i: 2 }, { i: 3 }, { i: 4 }], signal()))
+    const whole = await rejection(ch.sendBatch([{ i: 2 }, { i: 3 }, { i: 4 }], signal()))
     assert.ok(!(whole instanceof BatchError), 'not a row problem: the error itself, for every message')
     assert.deepEqual([whole.code, whole.kind], ['INVALID_STATEMENT', 'permanent'])
     assert.match(whole.message, /does not exist/)
@@ -526,21 +512,21 @@ describe('postgresql rule actions', () => {
       [`INSERT INTO ${t} (id) VALUS (\${i})`, /syntax error at or near "VALUS"/],
     ]
     for (const [sql, message] of cases) {
-      const err = await failure(c.openChannel!({ sql }))
+      const err = await rejection(c.openChannel!({ sql }))
       assert.equal(err.kind, 'permanent', sql)
       assert.equal(err.code, 'INVALID_STATEMENT', sql)
       assert.match(err.message, message)
       assert.ok((err.hint ?? '').length > 0)
     }
     assert.equal((await rows(`SELECT count(*)::int AS n FROM ${t}`))[0]?.n, 0, 'validation wrote nothing')
-    const bad = await failure(c.openChannel!({ sql: `INSERT INTO ${t} (id) VALUES (\${a[x]})` }))
+    const bad = await rejection(c.openChannel!({ sql: `INSERT INTO ${t} (id) VALUES (\${a[x]})` }))
     assert.equal(bad.kind, 'permanent')
   })
 
   it('an aborted send answers at once with a retryable TIMEOUT', async () => {
     const ch = await open(c, 'SELECT pg_sleep(${s})')
     const t0 = performance.now()
-    const err = await failure(ch.send({ s: 3 }, AbortSignal.timeout(200)))
+    const err = await rejection(ch.send({ s: 3 }, AbortSignal.timeout(200)))
     assert.equal(err.code, 'TIMEOUT')
     assert.equal(err.kind, 'retryable')
     assert.ok(performance.now() - t0 < 2_000)
@@ -556,7 +542,7 @@ describe('postgresql rule actions', () => {
       const t0 = performance.now()
       assert.deepEqual(await busy.health(signal()), { status: 'connected' })
       assert.ok(performance.now() - t0 < 700, 'health does not wait for the pool')
-      const waiting = await failure(ch.send({ s: 0 }, signal()))
+      const waiting = await rejection(ch.send({ s: 0 }, signal()))
       assert.equal(waiting.code, 'TIMEOUT')
       assert.equal(waiting.kind, 'retryable', 'a busy pool is not a lost connection')
       await sleeping
@@ -602,7 +588,7 @@ describe('postgresql rule actions: private server (privileges, outage)', () => {
     const c = make(configFor(server, { username: 'reader', password: 'reader-pw' }))
     try {
       await c.start(signal())
-      const err = await failure(c.openChannel!({ sql: 'INSERT INTO readings (id, v) VALUES (${id}, ${v})' }))
+      const err = await rejection(c.openChannel!({ sql: 'INSERT INTO readings (id, v) VALUES (${id}, ${v})' }))
       assert.equal(err.code, 'NOT_PERMITTED')
       assert.equal(err.kind, 'permanent')
       assert.match(err.message, /permission denied for table readings/)
@@ -620,7 +606,7 @@ describe('postgresql rule actions: private server (privileges, outage)', () => {
       await server.stop()
       for (const attempt of [() => ch.send({ id: 3, v: 'c' }, signal()), () => ch.sendBatch([{ id: 4 }, { id: 5 }], signal())]) {
         const t0 = performance.now()
-        const err = await failure(attempt())
+        const err = await rejection(attempt())
         assert.equal(err.kind, 'not_connected', `${err.code}: ${err.message}`)
         assert.ok(['CONNECTION_REFUSED', 'CONNECTION_LOST'].includes(err.code), err.code)
         assert.ok(performance.now() - t0 < 1_000, 'fails fast, without waiting for the connect timeout')
