@@ -97,14 +97,15 @@ describe('ActionWorker', () => {
     const s = new ScriptedSource()
     s.delayMs = 20
     s.concurrency = 2
-    const { w, metrics } = worker(s, { batchSize: 3, batchTimeMs: 1, inflightWindow: 10 })
+    // A long batch time: only full batches leave, whatever the clock does meanwhile.
+    const { w, metrics } = worker(s, { batchSize: 3, batchTimeMs: 60_000, inflightWindow: 10 })
     // The bound is learnt from the channel at the first delivery.
-    send(w, 0, 1)
+    send(w, 0, 3)
     assert.ok(await w.drained())
-    send(w, 1, 31)
+    send(w, 3, 33)
     assert.ok(await w.drained())
     assert.equal(s.maxConcurrent, 2)
-    assert.equal(metrics.success, 31)
+    assert.equal(metrics.success, 33)
     // The rest waited in the queue and still left in full batches.
     assert.deepEqual(s.batches.slice(1).map((b) => b.length), Array(10).fill(3))
     assertAddsUp(metrics)

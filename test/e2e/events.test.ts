@@ -115,10 +115,13 @@ describe('event sources fired by real clients', () => {
     const pub = await connect('ev-offline-pub')
     await pub.publishAsync('ev-off/q0/a', 'online', { qos: 1 })
     await offline.endAsync()
-    await pub.publishAsync('ev-off/q0/a', 'lost', { qos: 1 })
-    await pub.publishAsync('ev-off/q1/a', 'kept', { qos: 1 })
-    const [event] = await eventually(async () => seen.get('delivery-dropped') ?? [], (l) => l.length > 0, 'the drop', 10_000)
+    // The broker learns of the disconnect on the other connection: publish until it has.
+    const [event] = await eventually(async () => {
+      await pub.publishAsync('ev-off/q0/a', 'lost', { qos: 1 })
+      return seen.get('delivery-dropped') ?? []
+    }, (l) => l.length > 0, 'the drop', 10_000)
     assert.deepEqual(event, { reason: 'qos0_msg', clientid: 'ev-offline', username: 'carol', from_clientid: 'ev-offline-pub', topic: 'ev-off/q0/a', qos: 0, payload: 'lost' })
+    await pub.publishAsync('ev-off/q1/a', 'kept', { qos: 1 })
     // Back online (the session resumes): its queued QoS 1 message arrives, nothing more is dropped.
     const back = await mqtt.connectAsync(url, { clientId: 'ev-offline', clean: false, protocolVersion: 4, reconnectPeriod: 0 })
     clients.push(back)
@@ -131,7 +134,7 @@ describe('event sources fired by real clients', () => {
     await clean.endAsync()
     await pub.publishAsync('ev-off/q0/c', 'no session', { qos: 1 })
     await new Promise((resolve) => setTimeout(resolve, 300))
-    assert.deepEqual(dropped(), ['lost'])
+    assert.ok(dropped().length > 0 && dropped().every((p) => p === 'lost'), JSON.stringify(dropped()))
   })
 
   it('a message with a subscriber is not dropped; one delivery event per subscriber', async () => {
