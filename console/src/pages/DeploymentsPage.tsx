@@ -5,7 +5,7 @@ import { ErrorAlert } from '../components/Alert.tsx'
 import { Dialog } from '../components/Dialog.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
 import { Spinner } from '../components/Spinner.tsx'
-import { cell, columnHeader } from '../components/StackTable.ts'
+import { StackTable, cell, type StackColumn } from '../components/StackTable.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { TextField } from '../components/TextField.tsx'
 import { FlashMessage } from '../components/FlashMessage.tsx'
@@ -15,6 +15,14 @@ import { href } from '../lib/router.ts'
 import { useResource } from '../lib/use-resource.ts'
 
 type Action = 'start' | 'stop'
+
+const DEPLOYMENT_COLUMNS: ReadonlyArray<string | StackColumn> = [
+  'Name',
+  'Plan',
+  'Status',
+  'MQTT',
+  { label: 'Actions', className: 'actions-col' },
+]
 
 /** Every deployment: an MQTT broker with its own connectors and rules. */
 export function DeploymentsPage() {
@@ -101,17 +109,7 @@ export function DeploymentsPage() {
         </div>
       ) : (
         <div className="table-wrap">
-          <table className="table stack" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th {...columnHeader}>Name</th>
-                <th {...columnHeader}>Plan</th>
-                <th {...columnHeader}>Status</th>
-                <th {...columnHeader}>MQTT</th>
-                <th {...columnHeader} className="actions-col">Actions</th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
+          <StackTable columns={DEPLOYMENT_COLUMNS}>
               {rows.map((d) => {
                 const busy = pending[d.id]
                 const action: Action = d.status === 'running' ? 'stop' : 'start'
@@ -151,8 +149,7 @@ export function DeploymentsPage() {
                   </tr>
                 )
               })}
-            </tbody>
-          </table>
+            </StackTable>
         </div>
       )}
       {confirmStop && (

@@ -4,7 +4,7 @@ import type { ConnectorSummary } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
-import { cell, columnHeader } from '../../components/StackTable.ts'
+import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
@@ -15,6 +15,15 @@ import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { ConnectorTypeGrid } from './ConnectorTypeGrid.tsx'
 import { DeleteConnectorDialog, type DeleteTarget } from './DeleteConnectorDialog.tsx'
+
+const CONNECTOR_COLUMNS: ReadonlyArray<string | StackColumn> = [
+  'Name',
+  'ID',
+  'Type',
+  'Status',
+  { label: 'Rules', className: 'num' },
+  { label: 'Actions', className: 'actions-col' },
+]
 
 /** Data Integration > Connectors: the type grid the first time, then the live list. */
 export function ConnectorsPage({ dep }: { dep: string }) {
@@ -64,23 +73,11 @@ export function ConnectorsPage({ dep }: { dep: string }) {
       )}
       {list && hasConnectors && (
         <div className="table-wrap">
-          <table className="table stack" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th {...columnHeader}>Name</th>
-                <th {...columnHeader}>ID</th>
-                <th {...columnHeader}>Type</th>
-                <th {...columnHeader}>Status</th>
-                <th {...columnHeader} className="num">Rules</th>
-                <th {...columnHeader} className="actions-col">Actions</th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
+          <StackTable columns={CONNECTOR_COLUMNS}>
               {list.map((c) => (
                 <ConnectorRow key={c.id} dep={dep} c={c} typeTitle={typeTitle(types.data, c.type)} serverless={serverless} onDelete={() => setDeleting({ id: c.id, name: c.name, ruleCount: c.ruleCount })} />
               ))}
-            </tbody>
-          </table>
+            </StackTable>
         </div>
       )}
 

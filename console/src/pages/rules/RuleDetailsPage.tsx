@@ -6,7 +6,7 @@ import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
 import { RateChart } from '../../components/RateChart.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlView } from '../../components/SqlEditor.tsx'
-import { cell, columnHeader } from '../../components/StackTable.ts'
+import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
@@ -27,6 +27,18 @@ function lastErrorText(e: ActionMetrics['lastError']): string | null {
   if (typeof e === 'string') return e
   return [e.code, e.message].filter(Boolean).join(': ') || JSON.stringify(e)
 }
+
+const ACTION_COLUMNS: ReadonlyArray<string | StackColumn> = [
+  '#',
+  'Target',
+  { label: 'Matched', className: 'num' },
+  { label: 'Success', className: 'num' },
+  { label: 'Failed', className: 'num' },
+  { label: 'Dropped', className: 'num' },
+  { label: 'Queuing', className: 'num' },
+  { label: 'Rate', className: 'num' },
+  'Last error',
+]
 
 /** `#/deployments/{dep}/rules/{id}`: SQL, live metrics and chart, actions, enable/disable, delete. */
 export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
@@ -119,21 +131,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           <p className="muted">No actions: the rule only counts the messages it matches.</p>
         ) : (
           <div className="table-wrap">
-            <table className="table compact stack" role="table">
-              <thead role="rowgroup">
-                <tr role="row">
-                  <th {...columnHeader}>#</th>
-                  <th {...columnHeader}>Target</th>
-                  <th {...columnHeader} className="num">Matched</th>
-                  <th {...columnHeader} className="num">Success</th>
-                  <th {...columnHeader} className="num">Failed</th>
-                  <th {...columnHeader} className="num">Dropped</th>
-                  <th {...columnHeader} className="num">Queuing</th>
-                  <th {...columnHeader} className="num">Rate</th>
-                  <th {...columnHeader}>Last error</th>
-                </tr>
-              </thead>
-              <tbody role="rowgroup">
+            <StackTable compact columns={ACTION_COLUMNS}>
                 {r.actions.map((a, i) => {
                   const am = actionsMetrics[i]
                   const err = lastErrorText(am?.lastError ?? null)
@@ -162,8 +160,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                     </tr>
                   )
                 })}
-              </tbody>
-            </table>
+              </StackTable>
           </div>
         )}
       </section>

@@ -9,9 +9,18 @@ import { formatCount, formatRate } from '../../lib/format.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
-import { cell, columnHeader } from '../../components/StackTable.ts'
+import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
+
+const RULE_COLUMNS: ReadonlyArray<string | StackColumn> = [
+  'Name',
+  'ID',
+  'Status',
+  { label: 'Matched', className: 'num' },
+  { label: 'Rate', className: 'num' },
+  { label: 'Actions', className: 'actions-col' },
+]
 
 /** Data Integration > Rules: SQL over the deployment's messages, with actions through connectors. */
 export function RulesPage({ dep }: { dep: string }) {
@@ -68,18 +77,7 @@ export function RulesPage({ dep }: { dep: string }) {
       )}
       {list && list.length > 0 && (
         <div className="table-wrap">
-          <table className="table stack" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th {...columnHeader}>Name</th>
-                <th {...columnHeader}>ID</th>
-                <th {...columnHeader}>Status</th>
-                <th {...columnHeader} className="num">Matched</th>
-                <th {...columnHeader} className="num">Rate</th>
-                <th {...columnHeader} className="actions-col">Actions</th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
+          <StackTable columns={RULE_COLUMNS}>
               {list.map((r) => (
                 <tr key={r.id} role="row">
                   <td {...cell('Name')}>
@@ -111,8 +109,7 @@ export function RulesPage({ dep }: { dep: string }) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </StackTable>
         </div>
       )}
       {deleting && (
