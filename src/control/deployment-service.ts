@@ -1,4 +1,4 @@
-import type { DeploymentRecord, Plan } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type Plan } from '../core/domain.js'
 import { ApiError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import { isUniqueViolation } from '../store/database.js'
@@ -30,7 +30,7 @@ export class DeploymentService {
   async boot(): Promise<void> {
     if (!(await this.store.deployments.get(DEFAULT_DEPLOYMENT_ID))) {
       const now = new Date().toISOString()
-      await this.store.deployments.insert({ id: DEFAULT_DEPLOYMENT_ID, name: 'default', plan: 'dedicated', desiredState: 'running', mqttPort: null, createdAt: now, updatedAt: now })
+      await this.store.deployments.insert({ id: DEFAULT_DEPLOYMENT_ID, name: 'default', plan: 'dedicated', desiredState: 'running', mqttPort: null, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: now, updatedAt: now })
       this.logger.info('created deployment "default" (plan dedicated)')
     }
     for (const d of await this.store.deployments.list()) {
@@ -72,7 +72,7 @@ export class DeploymentService {
 
   async create(input: { name: string; plan?: Plan; mqttPort?: number | null }): Promise<DeploymentView> {
     const now = new Date().toISOString()
-    const d: DeploymentRecord = { id: newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort: input.mqttPort ?? null, createdAt: now, updatedAt: now }
+    const d: DeploymentRecord = { id: newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort: input.mqttPort ?? null, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: now, updatedAt: now }
     try {
       await this.store.deployments.insert(d)
     } catch (err) {

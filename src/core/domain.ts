@@ -17,8 +17,74 @@ export interface DeploymentRecord {
   readonly desiredState: 'running' | 'stopped'
   /** Set by the user (or JUNCTION_MQTT_PORT for `default`); null means "pick a free one from 1883". */
   readonly mqttPort: number | null
+  /** The broker's settings (`mqtt` in the API): who may connect, limits, listeners. Every field filled in. */
+  readonly mqttSettings: MqttSettings
   readonly createdAt: string
   readonly updatedAt: string
+}
+
+/** The limits a deployment's broker enforces (all per deployment unless said otherwise). */
+export interface BrokerLimits {
+  /** Clients without a username may connect (no credentials checked). */
+  readonly allowAnonymous: boolean
+  /** Largest packet accepted and sent, in bytes (EMQX: 1 MB). */
+  readonly maxPacketSize: number
+  /** Concurrent connections; null = no limit. */
+  readonly maxConnections: number | null
+  /** MQTT 5 Server Keep Alive (s) imposed on clients that ask for more (or for none); null = off. */
+  readonly serverKeepAlive: number | null
+  /** QoS 1/2 messages written to one client and not yet acknowledged (EMQX max_inflight 32). */
+  readonly maxInflight: number
+  /** Messages queued for one session beyond its inflight window (EMQX max_mqueue_len 1000). */
+  readonly maxQueuedMessages: number
+  /** Upper bound of a session's expiry interval (s) (EMQX: 2 h). */
+  readonly maxSessionExpiry: number
+  /** Messages per second one client may publish; null = no limit. */
+  readonly maxMessageRate: number | null
+  /** New connections per second the deployment accepts; null = no limit. */
+  readonly maxConnectionRate: number | null
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  allowAnonymous: false,
+  maxPacketSize: 1024 * 1024,
+  maxConnections: null,
+  serverKeepAlive: null,
+  maxInflight: 32,
+  maxQueuedMessages: 1000,
+  maxSessionExpiry: 7200,
+  maxMessageRate: null,
+  maxConnectionRate: null,
+}
+
+/** One extra listener of a deployment's broker (the plain TCP one is `mqttPort`). */
+export interface ListenerSettings {
+  readonly enabled: boolean
+  /** null = the transport's default (8883 TLS, 8083 WS, 8084 WSS), the next free one when taken. */
+  readonly port: number | null
+}
+
+export interface MqttSettings extends BrokerLimits {
+  readonly listeners: {
+    readonly tls: ListenerSettings
+    readonly ws: ListenerSettings & { readonly path: string }
+    readonly wss: ListenerSettings & { readonly path: string }
+  }
+  /**
+   * The server certificate (PEM) and its private key (PEM, a secret: encrypted at rest, never
+   * returned) for TLS and WSS; when absent, a self-signed one is generated once per data dir.
+   */
+  readonly tls: { readonly certificate: string | null; readonly key: string | null }
+}
+
+export const DEFAULT_MQTT_SETTINGS: MqttSettings = {
+  ...DEFAULT_BROKER_LIMITS,
+  listeners: {
+    tls: { enabled: true, port: null },
+    ws: { enabled: true, port: null, path: '/mqtt' },
+    wss: { enabled: true, port: null, path: '/mqtt' },
+  },
+  tls: { certificate: null, key: null },
 }
 
 export interface ConnectorRecord {

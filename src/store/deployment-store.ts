@@ -1,11 +1,11 @@
-import type { DeploymentRecord, Plan } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type Plan } from '../core/domain.js'
 import type { Db, Tables } from './database.js'
 
 type Row = Tables['deployments']
 
 const toRecord = (r: Row): DeploymentRecord => ({
   id: r.id, name: r.name, plan: r.plan as Plan, desiredState: r.desired_state as 'running' | 'stopped',
-  mqttPort: r.mqtt_port, createdAt: r.created_at, updatedAt: r.updated_at,
+  mqttPort: r.mqtt_port, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: r.created_at, updatedAt: r.updated_at,
 })
 
 export class DeploymentStore {
