@@ -240,8 +240,10 @@ function compile(sql: string): CompiledRuleSql {
     return compileRuleSql(sql)
   } catch (err) {
     if (err instanceof RuleSqlError) {
+      const hint = err.hint ?? (err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.')
       throw new ApiError('INVALID_SQL', `Invalid rule SQL: ${err.message}`, {
-        hint: err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.',
+        hint,
+        fields: [{ path: 'sql', message: err.message, hint }],
         extra: { line: err.line, column: err.column, expected: err.expected, ...(err.found === undefined ? {} : { found: err.found }) },
       })
     }
