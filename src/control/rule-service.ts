@@ -6,6 +6,7 @@ import type { FieldError } from '../core/schema-validation.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { newId } from '../core/ids.js'
 import { NODE_NAME, messageId } from '../rules/event-context.js'
+import { exceedsJsonSize, MAX_TEST_OUTPUT_SIZE } from '../rules/limits.js'
 import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
 import type { ActionSpec, RepublishParams } from '../runtime/rule-runtime.js'
@@ -138,6 +139,12 @@ export class RuleService {
       })
     }
     if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    if (exceedsJsonSize(outputs, MAX_TEST_OUTPUT_SIZE)) {
+      const message = `the output is larger than ${MAX_TEST_OUTPUT_SIZE} characters, more than a test answers`
+      throw new ApiError('VALIDATION_FAILED', `The rule ran, but ${message}`, {
+        fields: [{ path: 'sql', message, hint: 'Test with a smaller sample payload, or select fewer or smaller fields (FOREACH: fewer elements).' }],
+      })
+    }
     return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
   }
 

@@ -34,3 +34,34 @@ export function valueSize(v: unknown): number {
   if (v instanceof Uint8Array) return v.length
   return 0
 }
+
+/** The largest answer of `rules/test` (its outputs as JSON, estimated): 2 MiB. */
+export const MAX_TEST_OUTPUT_SIZE = 2 * 1024 * 1024
+
+/**
+ * Whether `value` would take more than `limit` characters as JSON, estimated from below (strings,
+ * binaries and keys by length, other scalars as a few characters). Walks without recursion and
+ * stops as soon as the limit is passed, so a huge or deeply shared value costs no more than the
+ * limit; a value reached twice counts twice, as JSON writes it twice.
+ */
+export function exceedsJsonSize(value: unknown, limit: number): boolean {
+  let size = 0
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'string') size += v.length + 2
+    else if (v instanceof Uint8Array) size += v.length + 2
+    else if (Array.isArray(v)) {
+      size += 2 + v.length
+      for (const x of v) stack.push(x)
+    } else if (typeof v === 'object' && v !== null) {
+      size += 2
+      for (const [k, x] of Object.entries(v)) {
+        size += k.length + 4
+        stack.push(x)
+      }
+    } else size += 4
+    if (size > limit) return true
+  }
+  return false
+}
