@@ -6,7 +6,7 @@ import type { FieldError } from '../core/schema-validation.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { newId } from '../core/ids.js'
 import { NODE_NAME, messageId } from '../rules/event-context.js'
-import { exceedsJsonSize, MAX_TEST_OUTPUT_SIZE } from '../rules/limits.js'
+import { exceedsJsonSize, MAX_JSON_DEPTH, MAX_TEST_OUTPUT_SIZE, valueTooDeep } from '../rules/limits.js'
 import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
 import type { ActionSpec, RepublishParams } from '../runtime/rule-runtime.js'
@@ -124,6 +124,10 @@ export class RuleService {
   /** Runs SQL on a sample context, with no side effects. */
   test(sql: string, context: Record<string, unknown>): { matched: boolean; output?: Record<string, unknown>; outputs?: Record<string, unknown>[]; reason?: string } {
     const compiled = compile(sql)
+    if (valueTooDeep(context)) {
+      const message = `the sample event nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`
+      throw new ApiError('VALIDATION_FAILED', `Invalid sample: ${message}`, { fields: [{ path: 'context', message, hint: 'Rules refuse JSON that deep; use a flatter sample.' }] })
+    }
     const ctx = sampleContext(compiled, context)
     const topic = typeof ctx.topic === 'string' ? ctx.topic : undefined
     const plainSources = compiled.sources.filter((s) => !s.startsWith('$events/'))

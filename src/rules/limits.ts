@@ -65,3 +65,40 @@ export function exceedsJsonSize(value: unknown, limit: number): boolean {
   }
   return false
 }
+
+/**
+ * The deepest JSON a rule decodes (a payload on `payload.x`, `json_decode`, `map`): 1000 levels.
+ * V8 parses any depth, but what comes next (copying, comparing, writing outputs as JSON, the
+ * action queue's size estimate) recurses and would overflow the stack on the broker thread.
+ */
+export const MAX_JSON_DEPTH = 1000
+
+/** Whether JSON text nests arrays and objects deeper than MAX_JSON_DEPTH; text too short for that is not scanned. */
+export function jsonTextTooDeep(text: string): boolean {
+  if (text.length <= 2 * MAX_JSON_DEPTH) return false
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH) return true
+    } else if (c === 93 || c === 125) depth--
+  }
+  return false
+}
+
+/** Whether a value (objects and arrays) nests deeper than `limit`; walked without recursion. */
+export function valueTooDeep(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue
+    if (depth + 1 > limit) return true
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1])
+  }
+  return false
+}

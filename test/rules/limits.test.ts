@@ -186,3 +186,16 @@ describe('SQL nesting and length are bounded', () => {
     assert.throws(() => compileRuleSql(sql), (e: unknown) => e instanceof RuleSqlError && /the SQL is too long/.test(e.message))
   })
 })
+
+describe('JSON depth is bounded', () => {
+  const deep = (n: number): string => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`
+
+  it('a payload nested more than 1000 levels fails the message; 1000 levels decode', () => {
+    const rule = compileRuleSql('SELECT payload.a AS a FROM "t/#"')
+    assert.throws(() => rule.evaluate({ payload: deep(100_000) }), (e: unknown) => e instanceof RuleEvalError && /nested more than 1000 levels deep/.test(e.message))
+    assert.equal(rule.evaluate({ payload: deep(999) }).length, 1)
+    // Brackets inside strings do not count.
+    assert.deepEqual(rule.evaluate({ payload: `{"a":"${'['.repeat(5000)}"}` }), [{ a: '['.repeat(5000) }])
+    assert.throws(() => call('json_decode', deep(5000)), /json_decode: JSON nested more than 1000 levels deep/)
+  })
+})

@@ -15,7 +15,7 @@
  * | map                           | plain object                                                    |
  */
 
-import { MAX_VALUE_SIZE } from '../limits.js'
+import { jsonTextTooDeep, MAX_JSON_DEPTH, MAX_VALUE_SIZE } from '../limits.js'
 
 export { MAX_VALUE_SIZE, valueSize } from '../limits.js'
 
@@ -300,6 +300,7 @@ export function encodeJson(name: string, v: unknown): string {
 
 /** JSON.parse, failing as EMQX does on invalid JSON (a "__proto__" key becomes an own key). */
 export function decodeJson(name: string, text: string): unknown {
+  if (jsonTextTooDeep(text)) return fail(name, `JSON nested more than ${MAX_JSON_DEPTH} levels deep is refused`)
   try {
     return JSON.parse(text) as unknown
   } catch (e) {
