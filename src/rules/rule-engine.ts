@@ -90,7 +90,14 @@ export class RuleEngine implements BrokerSink {
       m.noResult++
       return
     }
+    try {
+      for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
+    } catch (err) {
+      // Nothing a message makes may throw into the broker: an output that cannot be queued fails the message.
+      m.failed++
+      m.lastError = `an output could not be queued: ${err instanceof Error ? err.message : String(err)}`
+      return
+    }
     m.passed++
-    for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
   }
 }
