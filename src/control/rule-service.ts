@@ -263,7 +263,7 @@ function sampleContext(compiled: CompiledRuleSql, given: Record<string, unknown>
   const firstTopic = compiled.sources.find((s) => !s.startsWith('$') && !/[+#]/.test(s)) ?? 't/1'
   const ctx: Record<string, unknown> = {
     id: messageId(), event: 'message.publish', clientid: 'c_test', username: 'u_test', payload: '{"msg":"hello"}',
-    peerhost: '127.0.0.1', topic: firstTopic, qos: 1, flags: { retain: false, dup: false }, pub_props: {},
+    peerhost: '127.0.0.1', topic: firstTopic, qos: 1, flags: { retain: false, dup: false }, pub_props: { 'User-Property': {} },
     timestamp: now, publish_received_at: now, node: NODE_NAME,
     ...given,
   }

@@ -1,4 +1,4 @@
-import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
+import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/broker-types.js'
 import type { RuleMetrics } from '../runtime/metrics.js'
 import { EVENT_OF_KIND, eventContext, publishContext } from './event-context.js'
 import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
