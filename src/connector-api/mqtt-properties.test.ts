@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { Type } from '@sinclair/typebox'
 import {
-  asksForProperties, compilePublishProperties, mqttPropertiesSchema, PropertyParamsError, toUserProperties, userPropertiesSchema,
+  asksForProperties, compilePublishProperties, mqttPropertiesSchema, TemplateParamsError, toUserProperties, userPropertiesSchema,
 } from './mqtt-properties.js'
 
 /** What a rule selecting `*` from an MQTT 5 message gives an action. */
@@ -86,7 +86,7 @@ describe('MQTT 5 properties from templates (EMQX mqtt_properties / user_properti
 
   it('fixed values and templates are checked once, with the field\'s path', () => {
     const fails = (p: Parameters<typeof compilePublishProperties>[0], path: string) => assert.throws(() => compilePublishProperties(p), (err: unknown) => {
-      assert.ok(err instanceof PropertyParamsError, String(err))
+      assert.ok(err instanceof TemplateParamsError, String(err))
       assert.equal(err.path, path)
       return true
     })

@@ -73,10 +73,10 @@ export function asksForProperties(p: PropertyParams): boolean {
 }
 
 /** A params problem found when compiling: the field's path (under the params) and why. */
-export class PropertyParamsError extends Error {
+export class TemplateParamsError extends Error {
   constructor(readonly path: string, message: string, readonly hint: string) {
     super(message)
-    this.name = 'PropertyParamsError'
+    this.name = 'TemplateParamsError'
   }
 }
 
@@ -89,7 +89,7 @@ type Setter = (output: Readonly<Record<string, unknown>>, into: PublishPropertie
 
 /**
  * Compiles the property templates once; rendering gives the properties of one message, or
- * undefined when there are none. Throws PropertyParamsError for a malformed template or a fixed
+ * undefined when there are none. Throws TemplateParamsError for a malformed template or a fixed
  * value the property cannot take.
  */
 export function compilePublishProperties(p: PropertyParams, skipped?: OnSkipped): RenderProperties {
@@ -102,7 +102,7 @@ export function compilePublishProperties(p: PropertyParams, skipped?: OnSkipped)
   if (userTemplate !== '') {
     const value = compileAt('user_properties', userTemplate, compileValue)
     if (!/\$\{/.test(userTemplate) && !toUserProperties(userTemplate)) {
-      throw new PropertyParamsError('user_properties', 'is neither a template nor a JSON object of user properties',
+      throw new TemplateParamsError('user_properties', 'is neither a template nor a JSON object of user properties',
         "Give a placeholder such as ${pub_props.'User-Property'}, a JSON object such as {\"site\": \"a\"}, or leave it empty for none.")
     }
     setters.push((o, into) => {
@@ -142,7 +142,7 @@ function propertySetter(name: string, template: string): Setter {
     case 'Response-Topic': return setter('responseTopic', toResponseTopic)
     case 'Correlation-Data': return setter('correlationData', (v) => (Buffer.isBuffer(v) ? v : Buffer.from(toText(v), 'utf8')))
     default:
-      throw new PropertyParamsError(path, `unknown MQTT property "${name}"`, 'Use Payload-Format-Indicator, Message-Expiry-Interval, Content-Type, Response-Topic or Correlation-Data.')
+      throw new TemplateParamsError(path, `unknown MQTT property "${name}"`, 'Use Payload-Format-Indicator, Message-Expiry-Interval, Content-Type, Response-Topic or Correlation-Data.')
   }
 }
 
@@ -158,7 +158,7 @@ function checked<T>(
 ): Setter {
   if (!/\$\{/.test(template)) {
     const v = convert(template)
-    if (v instanceof Problem) throw new PropertyParamsError(path, `${name}: ${v.reason}`, `Give a valid ${name}, or a template that renders to one.`)
+    if (v instanceof Problem) throw new TemplateParamsError(path, `${name}: ${v.reason}`, `Give a valid ${name}, or a template that renders to one.`)
     return (_o, into) => { (into as Record<string, unknown>)[key] = v }
   }
   return (o, into, skip) => {
@@ -243,7 +243,7 @@ function compileAt<T>(path: string, template: string, compile: (t: string) => T)
   try {
     return compile(template)
   } catch (err) {
-    if (err instanceof TemplateError) throw new PropertyParamsError(path, `the template is invalid: ${err.message}`, "Placeholders look like ${payload.temp} or ${pub_props.'User-Property'}.")
+    if (err instanceof TemplateError) throw new TemplateParamsError(path, `the template is invalid: ${err.message}`, "Placeholders look like ${payload.temp} or ${pub_props.'User-Property'}.")
     throw err
   }
 }
