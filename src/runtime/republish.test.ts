@@ -5,7 +5,11 @@ import { RepublishParamsSchema } from '../control/rule-service.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { publishContext } from '../rules/event-context.js'
 import { compileRuleSql } from '../rules/sql/index.js'
+import type { OutgoingMessage } from '../broker/broker-types.js'
+import { RuleEngine } from '../rules/rule-engine.js'
+import { DEFAULT_ACTION_OPTIONS } from './action-worker.js'
 import { compileRepublish, type RepublishParams } from './republish.js'
+import { RuleRuntime } from './rule-runtime.js'
 
 /** Params as the API stores them: validated, defaults filled in. */
 function params(p: Record<string, unknown>): RepublishParams {
@@ -89,5 +93,31 @@ describe('republish: the OutgoingMessage handed to the broker', () => {
     fails({ topic: 't', mqtt_properties: { 'Response-Topic': 'r/+' } }, 'mqtt_properties.Response-Topic')
     fails({ topic: 't', mqtt_properties: { 'Message-Expiry-Interval': '4294967296' } }, 'mqtt_properties.Message-Expiry-Interval')
     fails({ topic: 't', user_properties: 'pub_props' }, 'user_properties')
+  })
+
+  it('a running republish action hands the broker\'s publish() the message with its properties', async () => {
+    const published: OutgoingMessage[] = []
+    const engine = new RuleEngine()
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} }
+    const runtime = new RuleRuntime(engine, {
+      connector: () => undefined,
+      onConnectorStatus: () => () => {},
+      broker: () => ({ publish: async (m) => { published.push(m) } }),
+      bufferDir: () => '/nonexistent',
+    }, quiet)
+    runtime.install({
+      id: 'r-1', sql: compileRuleSql('SELECT * FROM "req/#"'),
+      actions: [{
+        target: { kind: 'republish', params: params({ topic: 'out/${clientid}', qos: 1, mqtt_properties: { 'Content-Type': "${pub_props.'Content-Type'}" }, user_properties: "${pub_props.'User-Property'}" }) },
+        options: DEFAULT_ACTION_OPTIONS,
+      }],
+    })
+    engine.published({
+      topic: 'req/dev-1', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, clientid: 'dev-1', username: undefined, peerhost: undefined, receivedAt: 1,
+      properties: { contentType: 'text/plain', userProperties: { a: '1' } },
+    })
+    assert.ok(await runtime.drained('r-1', 5_000))
+    runtime.stopAll()
+    assert.deepEqual(published, [{ topic: 'out/dev-1', payload: 'x', qos: 1, retain: false, properties: { contentType: 'text/plain', userProperties: { a: '1' } } }])
   })
 })
