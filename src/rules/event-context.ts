@@ -171,24 +171,41 @@ const EMQX_PROPERTY_NAMES: Readonly<Record<string, string>> = {
  */
 export function emqxProps(props: MessageProperties | PacketProperties | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { 'User-Property': {} }
-  if (!props) return out
-  for (const [key, value] of Object.entries(props)) {
+  if (props === undefined) return out
+  // Spelled out for PUBLISH's properties: this runs for every message a rule matches.
+  const p = props as MessageProperties & PacketProperties
+  if (p.payloadFormatIndicator !== undefined) out['Payload-Format-Indicator'] = p.payloadFormatIndicator ? 1 : 0
+  if (p.messageExpiryInterval !== undefined) out['Message-Expiry-Interval'] = p.messageExpiryInterval
+  if (p.contentType !== undefined) out['Content-Type'] = p.contentType
+  if (p.responseTopic !== undefined) out['Response-Topic'] = p.responseTopic
+  if (p.correlationData !== undefined) out['Correlation-Data'] = Buffer.isBuffer(p.correlationData) ? p.correlationData.toString('utf8') : p.correlationData
+  if (p.userProperties !== undefined) userProps(p.userProperties, out)
+  for (const key in p) {
+    if (PUBLISH_KEYS.has(key)) continue
+    const value = p[key]
     if (value === undefined || value === null) continue
-    if (key === 'userProperties') {
-      const map: Record<string, unknown> = {}
-      const pairs: Array<{ key: string; value: unknown }> = []
-      for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-        const values = Array.isArray(v) ? v : [v]
-        for (const one of values) pairs.push({ key: name, value: one })
-        if (values.length > 0) map[name] = values[values.length - 1]
-      }
-      out['User-Property'] = map
-      if (pairs.length > 0) out['User-Property-Pairs'] = pairs
-      continue
-    }
     out[EMQX_PROPERTY_NAMES[key] ?? key] = typeof value === 'boolean' ? (value ? 1 : 0) : Buffer.isBuffer(value) ? value.toString('utf8') : value
   }
   return out
+}
+
+const PUBLISH_KEYS = new Set(['payloadFormatIndicator', 'messageExpiryInterval', 'contentType', 'responseTopic', 'correlationData', 'userProperties'])
+
+function userProps(user: Readonly<Record<string, string | readonly string[]>>, out: Record<string, unknown>): void {
+  const map: Record<string, unknown> = {}
+  const pairs: Array<{ key: string; value: string }> = []
+  for (const name in user) {
+    const v = user[name]!
+    if (typeof v === 'string') {
+      map[name] = v
+      pairs.push({ key: name, value: v })
+    } else if (v.length > 0) {
+      for (const one of v) pairs.push({ key: name, value: one })
+      map[name] = v[v.length - 1]
+    }
+  }
+  out['User-Property'] = map
+  if (pairs.length > 0) out['User-Property-Pairs'] = pairs
 }
 
 /** The EMQX event name (rule-engine hook) of each kind of broker event. */
