@@ -67,10 +67,14 @@ describe('event contexts: MQTT 5 as EMQX exposes it', () => {
   })
 
   it('client_connack: the reason code EMQX names, the session expiry and the CONNECT properties', () => {
-    const accepted = context({ kind: 'client_connack', ...session, expiryInterval: 7200, connectProperties: { sessionExpiryInterval: 7200, receiveMaximum: 32, requestProblemInformation: true } })
+    const accepted = context({
+      kind: 'client_connack', ...session, expiryInterval: 7200,
+      connectProperties: { sessionExpiryInterval: 7200, receiveMaximum: 32, requestProblemInformation: true, authenticationMethod: 'SCRAM-SHA-1', authenticationData: Buffer.from('secret') },
+    })
     assert.equal(accepted.reason_code, 'success', 'a connack without a reason code is a success')
     assert.equal(accepted.expiry_interval, 7200)
-    assert.deepEqual(accepted.conn_props, { 'User-Property': {}, 'Session-Expiry-Interval': 7200, 'Receive-Maximum': 32, 'Request-Problem-Information': 1 })
+    // Authentication data may be a credential: never shown to rules.
+    assert.deepEqual(accepted.conn_props, { 'User-Property': {}, 'Session-Expiry-Interval': 7200, 'Receive-Maximum': 32, 'Request-Problem-Information': 1, 'Authentication-Method': 'SCRAM-SHA-1' })
     for (const reasonCode of ['bad_username_or_password', 'not_authorized', 'banned', 'server_busy', 'client_identifier_not_valid']) {
       assert.equal(context({ kind: 'client_connack', ...session, reasonCode }).reason_code, reasonCode)
     }

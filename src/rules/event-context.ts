@@ -144,7 +144,6 @@ const EMQX_PROPERTY_NAMES: Readonly<Record<string, string>> = {
   assignedClientIdentifier: 'Assigned-Client-Identifier',
   serverKeepAlive: 'Server-Keep-Alive',
   authenticationMethod: 'Authentication-Method',
-  authenticationData: 'Authentication-Data',
   requestProblemInformation: 'Request-Problem-Information',
   willDelayInterval: 'Will-Delay-Interval',
   requestResponseInformation: 'Request-Response-Information',
@@ -181,7 +180,8 @@ export function emqxProps(props: MessageProperties | PacketProperties | undefine
   if (p.correlationData !== undefined) out['Correlation-Data'] = Buffer.isBuffer(p.correlationData) ? p.correlationData.toString('utf8') : p.correlationData
   if (p.userProperties !== undefined) userProps(p.userProperties, out)
   for (const key in p) {
-    if (PUBLISH_KEYS.has(key)) continue
+    // Authentication data (enhanced authentication) can be a credential: rules never see it.
+    if (PUBLISH_KEYS.has(key) || key === 'authenticationData') continue
     const value = p[key]
     if (value === undefined || value === null) continue
     out[EMQX_PROPERTY_NAMES[key] ?? key] = typeof value === 'boolean' ? (value ? 1 : 0) : Buffer.isBuffer(value) ? value.toString('utf8') : value
