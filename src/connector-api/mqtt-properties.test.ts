@@ -121,11 +121,12 @@ describe('MQTT 5 properties from templates (EMQX mqtt_properties / user_properti
     const ok = validateWithSchema<Record<string, unknown>>(schema, {}, 'params')
     assert.ok(ok.ok)
     assert.deepEqual(ok.value, { mqtt_properties: {}, user_properties: '${user_properties}' })
-    const bad = validateWithSchema(schema, { mqtt_properties: { 'Topic-Alias': '1', 'Payload-Format-Indicator': '3', 'Message-Expiry-Interval': 'soon', 'Content-Type': '' } }, 'params')
+    const bad = validateWithSchema(schema, { mqtt_properties: { 'Topic-Alias': '1', 'Payload-Format-Indicator': '3', 'Message-Expiry-Interval': 'soon', 'Content-Type': '', 'Response-Topic': 'r/#' } }, 'params')
     assert.ok(!bad.ok)
     assert.deepEqual(bad.errors.map((e) => e.path).sort(), [
-      'params.mqtt_properties.Content-Type', 'params.mqtt_properties.Message-Expiry-Interval', 'params.mqtt_properties.Payload-Format-Indicator', 'params.mqtt_properties.Topic-Alias',
+      'params.mqtt_properties.Content-Type', 'params.mqtt_properties.Message-Expiry-Interval', 'params.mqtt_properties.Payload-Format-Indicator',
+      'params.mqtt_properties.Response-Topic', 'params.mqtt_properties.Topic-Alias',
     ])
-    assert.ok(validateWithSchema(schema, { mqtt_properties: { 'Payload-Format-Indicator': '${x}', 'Message-Expiry-Interval': '120' } }).ok)
+    assert.ok(validateWithSchema(schema, { mqtt_properties: { 'Payload-Format-Indicator': '${x}', 'Message-Expiry-Interval': '120', 'Response-Topic': 'r/${clientid}' } }).ok)
   })
 })

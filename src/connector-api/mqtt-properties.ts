@@ -33,7 +33,7 @@ export const mqttPropertiesSchema = Type.Object(
     'Payload-Format-Indicator': property('0 (unspecified bytes) or 1 (UTF-8 text), or a template that renders to one, e.g. `${pub_props.\'Payload-Format-Indicator\'}`.', '[01]'),
     'Message-Expiry-Interval': property('Seconds the broker keeps the message for subscribers that have not received it yet (0 to 4294967295), or a template that renders to them.', '[0-9]{1,10}'),
     'Content-Type': property('MIME type of the payload, e.g. `application/json`; a template.'),
-    'Response-Topic': property('Topic a receiver should answer to, e.g. `replies/${clientid}`; a template. A value that renders empty or with + or # is not sent.'),
+    'Response-Topic': property('Topic a receiver should answer to, e.g. `replies/${clientid}`; a template. A value that renders empty or with + or # is not sent.', '[^+#]*'),
     'Correlation-Data': property('Data a requester uses to match the answer to its request; a template (sent as its UTF-8 bytes).'),
   },
   {

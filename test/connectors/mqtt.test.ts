@@ -394,7 +394,7 @@ describe('mqtt channel: publish to the shared broker', () => {
   it('a malformed property template or a bad fixed value is INVALID_PARAMS at openChannel, naming the param', async () => {
     for (const [p, path] of [
       [{ mqtt_properties: { 'Content-Type': '${a[x]}' } }, 'mqtt_properties.Content-Type'],
-      [{ mqtt_properties: { 'Response-Topic': 'r/+' } }, 'mqtt_properties.Response-Topic'],
+      [{ mqtt_properties: { 'Message-Expiry-Interval': '4294967296' } }, 'mqtt_properties.Message-Expiry-Interval'],
       [{ user_properties: 'site=a' }, 'user_properties'],
     ] as const) {
       await assert.rejects(c.openChannel!(params({ topic: 't', ...p })), (err: unknown) =>

@@ -20,7 +20,7 @@ export const REPUBLISH_PARAMS_SCHEMA: JsonSchema = {
         'Payload-Format-Indicator': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[01]|.*\\$\\{.*\\}.*)$', description: '0 (bytes) or 1 (UTF-8 text), or a template that renders to one.' },
         'Message-Expiry-Interval': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[0-9]{1,10}|.*\\$\\{.*\\}.*)$', description: 'Seconds the broker keeps the message for subscribers that have not received it yet, or a template.' },
         'Content-Type': { type: 'string', minLength: 1, maxLength: 65535, description: 'MIME type of the payload, e.g. `application/json`; a template.' },
-        'Response-Topic': { type: 'string', minLength: 1, maxLength: 65535, description: 'Topic a receiver should answer to, e.g. `replies/${clientid}`; a template.' },
+        'Response-Topic': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[^+#]*|.*\\$\\{.*\\}.*)$', description: 'Topic a receiver should answer to, e.g. `replies/${clientid}`; a template.' },
         'Correlation-Data': { type: 'string', minLength: 1, maxLength: 65535, description: 'Data a requester uses to match the answer to its request; a template.' },
       },
     },
