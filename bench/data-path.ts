@@ -25,6 +25,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { pino } from 'pino'
 import { Type } from '@sinclair/typebox'
 import { EmbeddedBroker } from '../src/broker/embedded-broker.js'
+import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
 import type { ConnectorDefinition } from '../src/connector-api/index.js'
 import { builtinConnectors } from '../src/connectors/index.js'
 import { kafkaConnector } from '../src/connectors/kafka/definition.js'
@@ -143,10 +144,12 @@ async function bareIngest(qos: number): Promise<number> {
   let count = 0
   let first = 0
   const broker = new EmbeddedBroker({ published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false })
-  const { port } = await broker.listen('127.0.0.1', 0, false)
-  const pub = publish(`mqtt://127.0.0.1:${port}`, 'bench/raw', N, qos)
+  await broker.start()
+  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
+  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw', N, qos)
   const last = await waitFor('bare ingest', () => count >= N)
   await pub
+  await listeners.close()
   await broker.close()
   return (N - 1) / ((last - first) / 1000)
 }

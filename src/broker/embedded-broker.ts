@@ -1,7 +1,8 @@
 import '../quiet-debug.js'
 import { createRequire } from 'node:module'
-import { createServer, type Server, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes'
+import type { ConnectionHandler, ConnectionInfo } from './broker-types.js'
 import { topicMatches } from './topic-filter.js'
 
 /** What a broker tells the rule engine: client publishes and client lifecycle events. */
@@ -73,31 +74,18 @@ export interface OutgoingMessage {
   readonly retain: boolean
 }
 
-export interface ListenResult {
-  readonly host: string
-  readonly port: number
-  /** True when the requested port was taken and a later one was used instead. */
-  readonly movedFrom: number | undefined
-}
-
 /** Publishers remembered for message_acked (a few seconds of traffic at a high rate). */
 const PUBLISHERS_KEPT = 100_000
 
-export class PortInUseError extends Error {
-  constructor(readonly port: number) {
-    super(`MQTT port ${port} is already in use`)
-    this.name = 'PortInUseError'
-  }
-}
-
 /**
- * A deployment's embedded MQTT 3.1.1 broker (aedes) on its own TCP listener. Kept free of rule and
- * connector logic: the engine subscribes to it in-process.
+ * A deployment's embedded MQTT 3.1.1 broker (aedes). Kept free of rule and connector logic: the
+ * engine subscribes to it in-process. It takes connections from the deployment's listeners
+ * (src/broker/listeners) as a ConnectionHandler, which is all MqttBroker will replace.
  */
-export class EmbeddedBroker {
+export class EmbeddedBroker implements ConnectionHandler {
   private aedes: Aedes | undefined
-  private server: Server | undefined
-  private readonly sockets = new Set<Socket>()
+  /** Where each connection came from: a WebSocket stream has no remoteAddress of its own. */
+  private readonly connections = new WeakMap<object, ConnectionInfo>()
   private readonly usernames = new WeakMap<Client, string>()
   /** The keepalive (s) each client's CONNECT asked for. */
   private readonly keepalives = new WeakMap<Client, number>()
@@ -114,7 +102,7 @@ export class EmbeddedBroker {
    * identifier comes round again (a message downgraded to QoS 0 is never acknowledged); the map
    * goes with the connection.
    */
-  private readonly unacked = new WeakMap<Socket, Map<number, AedesPublishPacket>>()
+  private readonly unacked = new WeakMap<object, Map<number, AedesPublishPacket>>()
   /**
    * The QoS 0 subscriptions of persistent sessions (filter -> the username it was made with), by
    * client ID: aedes keeps nothing for such a session while it is offline and drops those
@@ -125,11 +113,8 @@ export class EmbeddedBroker {
 
   constructor(private readonly sink?: BrokerSink) {}
 
-  /**
-   * Listens on `port`; when `fallback` is set and the port is taken, tries the next ports (up to
-   * 100 further) and reports the move. An explicit port that is taken throws PortInUseError.
-   */
-  async listen(host: string, port: number, fallback: boolean): Promise<ListenResult> {
+  /** Creates the aedes instance; connections come through handle(). */
+  async start(): Promise<void> {
     const sink = this.sink
     const wants = (kind: ClientEvent['kind']) => sink?.wants(kind) === true
     this.aedes = await Aedes.createBroker({
@@ -173,37 +158,26 @@ export class EmbeddedBroker {
     })
     const aedes = this.aedes
     if (this.sink) this.attach(aedes, this.sink)
-    const server = createServer({ noDelay: true }, (socket) => {
-      // Nagle's algorithm costs ~20 ms per small QoS 0 message on loopback.
-      socket.setNoDelay(true)
-      if (this.sink) {
-        packetTaps.set(socket, (packet) => {
-          if (packet.cmd !== 'publish' || !packet.qos || packet.messageId === undefined || !wants('message_acked')) return
-          let sent = this.unacked.get(socket)
-          if (!sent) this.unacked.set(socket, (sent = new Map()))
-          sent.set(packet.messageId, packet as AedesPublishPacket)
-        })
-      }
-      this.sockets.add(socket)
-      socket.once('close', () => this.sockets.delete(socket))
-      aedes.handle(socket)
-    })
-    this.server = server
-    const last = fallback && port !== 0 ? Math.min(65535, port + 100) : port
-    for (let p = port; p <= last; p++) {
-      try {
-        await listenOnce(server, host, p)
-        const address = server.address() as { port: number }
-        return { host, port: address.port, movedFrom: p !== port ? port : undefined }
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EADDRINUSE') {
-          await this.close()
-          throw err
-        }
-      }
+  }
+
+  /** A connection from one of the deployment's listeners (ConnectionHandler). */
+  handle(stream: Duplex, info: ConnectionInfo): void {
+    const aedes = this.aedes
+    if (!aedes) {
+      stream.destroy()
+      return
     }
-    await this.close()
-    throw new PortInUseError(port)
+    this.connections.set(stream, info)
+    if (this.sink) {
+      const wants = (kind: ClientEvent['kind']) => this.sink?.wants(kind) === true
+      packetTaps.set(stream, (packet) => {
+        if (packet.cmd !== 'publish' || !packet.qos || packet.messageId === undefined || !wants('message_acked')) return
+        let sent = this.unacked.get(stream)
+        if (!sent) this.unacked.set(stream, (sent = new Map()))
+        sent.set(packet.messageId, packet as AedesPublishPacket)
+      })
+    }
+    aedes.handle(stream)
   }
 
   /** Publishes into this broker (the `republish` action). */
@@ -217,7 +191,11 @@ export class EmbeddedBroker {
   }
 
   private who(client: Client): Who {
-    return { clientid: client.id, username: this.usernames.get(client), peerhost: (client.conn as Socket | undefined)?.remoteAddress }
+    return { clientid: client.id, username: this.usernames.get(client), peerhost: this.peerhost(client) }
+  }
+
+  private peerhost(client: Client): string | undefined {
+    return client.conn ? this.connections.get(client.conn)?.peerhost : undefined
   }
 
   private session(client: Client): Session {
@@ -249,7 +227,7 @@ export class EmbeddedBroker {
     const clear = persistence.outgoingClearMessageId.bind(persistence)
     persistence.outgoingClearMessageId = async (client, packet) => {
       const kept = await clear(client, packet)
-      const sent = this.unacked.get(client.conn as Socket)
+      const sent = this.unacked.get(client.conn)
       const written = packet.messageId === undefined ? undefined : sent?.get(packet.messageId)
       if (written) sent!.delete(packet.messageId!)
       return kept ?? written
@@ -260,7 +238,7 @@ export class EmbeddedBroker {
         // Written out rather than spread from who(): one object per message instead of two.
         sink.published({
           topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos, retain: packet.retain, dup: packet.dup,
-          clientid: client.id, username: this.usernames.get(client), peerhost: (client.conn as Socket | undefined)?.remoteAddress, receivedAt,
+          clientid: client.id, username: this.usernames.get(client), peerhost: this.peerhost(client), receivedAt,
         })
       }
       if (client && wants('message_dropped')) void this.dropIfUnsubscribed(aedes, sink, packet, client, receivedAt)
@@ -351,14 +329,10 @@ export class EmbeddedBroker {
     return this.aedes?.connectedClients ?? 0
   }
 
+  /** Closes aedes and so every connection it holds; the listeners are closed by their owner. */
   async close(): Promise<void> {
-    const server = this.server
     const aedes = this.aedes
-    this.server = undefined
     this.aedes = undefined
-    for (const s of this.sockets) s.destroy()
-    this.sockets.clear()
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()))
   }
 }
@@ -385,20 +359,4 @@ function installPacketTap(): void {
     return write.call(this, packet, stream, opts)
   }
   mqttPacket[TAPPED] = true
-}
-
-function listenOnce(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      server.off('listening', onListening)
-      reject(err)
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
 }

@@ -139,7 +139,7 @@ export class DeploymentService {
     if (runtime.running) return
     const envPort = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultMqttPort : undefined
     const port = envPort ?? d.mqttPort
-    await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined)
+    await runtime.start({ host: this.options.mqttHost, port: port ?? FIRST_MQTT_PORT, explicitPort: port !== null && port !== undefined, settings: d.mqttSettings })
     if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
   }
 
