@@ -206,6 +206,24 @@ describe('console: deployments (create, stop, start)', () => {
     })
   })
 
+  it(`"${NAME}"'s connectors page lists every device address of every listener, each with a copy button`, async () => {
+    const p = page()
+    await step(p, 'deployments-addresses', async () => {
+      const stored = (await deployments()).find((d) => d.name === NAME)!
+      await rowWith(table(), NAME).getByRole('link', { name: exactly(NAME) }).click()
+      await p.getByRole('heading', { level: 1, name: exactly('Connectors') }).waitFor()
+      const disclosure = p.locator('details', { has: p.getByText('Device addresses', { exact: true }) })
+      await disclosure.getByText('Device addresses', { exact: true }).click()
+      const urls = stored.mqtt!.listeners.flatMap((l) => l.urls)
+      assert.deepEqual(await disclosure.locator('code').allTextContents(), urls)
+      for (const label of ['MQTT', 'MQTT over TLS', 'MQTT over WebSocket', 'MQTT over secure WebSocket']) {
+        assert.equal(await disclosure.locator('dt').filter({ hasText: new RegExp(`^${label} port \\d+$`) }).count(), 1, label)
+      }
+      for (const u of urls) await disclosure.getByRole('button', { name: exactly(`Copy ${u}`) }).waitFor()
+      await shot(p, 'deployments-05-addresses')
+    })
+  })
+
   independent('the page made no non-loopback requests, threw nothing, and got no 5xx', () => {
     assertNoPageProblems(h)
   })
