@@ -245,6 +245,26 @@ describe('listener ports', () => {
     }
   })
 
+  it('a WebSocket frame larger than maxFrameBytes closes that connection (1009) and nothing else', async () => {
+    const { broker, handler } = await recordingBroker()
+    const listeners = await BrokerListeners.start(handler, { host: '127.0.0.1', maxFrameBytes: 4096, listeners: [{ transport: 'ws', port: 0, fallback: false, path: '/mqtt' }] })
+    try {
+      const wsUrl = urlOf('ws', '127.0.0.1', listeners.listeners[0]!.port)
+      const bystander = await connectClient(wsUrl)
+      const ws = new WebSocket(wsUrl, ['mqtt'])
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+      const code = new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)))
+      ws.send(Buffer.alloc(8192))
+      assert.equal(await code, 1009)
+      await bystander.publishAsync('still/here', 'yes')
+      assert.ok(bystander.connected)
+      await bystander.endAsync()
+    } finally {
+      await listeners.close()
+      await broker.close()
+    }
+  })
+
   it('close() ends every connection on every transport and stops accepting', async () => {
     const { broker, handler } = await recordingBroker()
     const certificate = await selfSignedCertificate(mkdtempSync(join(tmpdir(), 'junction-close-')))

@@ -129,7 +129,7 @@ export class BrokerListeners {
 
   private createServer(handler: ConnectionHandler, spec: ListenerSpec, options: BrokerListenersOptions): Server {
     const { transport } = spec
-    const info = (socket: Socket): ConnectionInfo => ({ transport, peerhost: socket.remoteAddress, peerport: socket.remotePort })
+    const info = (socket: Socket): ConnectionInfo => ({ transport, peerhost: plainAddress(socket.remoteAddress), peerport: socket.remotePort })
     const needCertificate = () => {
       if (!options.certificate) throw new Error(`the ${TRANSPORT_NAMES[transport]} listener needs a certificate`)
       return { cert: options.certificate.cert, key: options.certificate.key }
@@ -181,6 +181,11 @@ export class BrokerListeners {
     server.on('connection', (socket: Socket) => this.track(socket))
     return server
   }
+}
+
+/** An IPv4 client of a dual-stack (::) listener as rules and logs know it: 10.0.0.7, not ::ffff:10.0.0.7. */
+function plainAddress(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
 }
 
 function pathOf(url: string | undefined): string {

@@ -32,6 +32,11 @@ describe('planListeners', () => {
     assert.deepEqual(plan.map((s) => [s.transport, s.port, s.fallback]), [['tcp', 0, false], ['tls', 0, false], ['ws', 18099, false], ['wss', 0, false]])
   })
 
+  it('a WebSocket path without its leading slash gets one', () => {
+    const plan = planListeners({ port: 1883, explicit: false }, withListeners({ ws: { enabled: true, port: null, path: 'mqtt' } }))
+    assert.equal(plan.find((s) => s.transport === 'ws')!.path, '/mqtt')
+  })
+
   it('uses the defaults it is given', () => {
     const plan = planListeners({ port: 1883, explicit: false }, DEFAULT_MQTT_SETTINGS, { tcp: 1, tls: 2, ws: 3, wss: 4 })
     assert.deepEqual(plan.map((s) => s.port), [1883, 2, 3, 4])

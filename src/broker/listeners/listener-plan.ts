@@ -27,7 +27,7 @@ export function planListeners(tcp: { readonly port: number; readonly explicit: b
   const specs: ListenerSpec[] = [{ transport: 'tcp', port: tcp.port, fallback: !tcp.explicit }]
   const extra = (transport: Exclude<Transport, 'tcp'>, port: number | null, path?: string): ListenerSpec => {
     const chosen = port !== null
-    return { transport, port: chosen ? port : anyPort ? 0 : defaults[transport], fallback: !chosen && !anyPort, ...(path === undefined ? {} : { path }) }
+    return { transport, port: chosen ? port : anyPort ? 0 : defaults[transport], fallback: !chosen && !anyPort, ...(path === undefined ? {} : { path: path.startsWith('/') ? path : `/${path}` }) }
   }
   const { tls, ws, wss } = settings.listeners
   if (tls.enabled) specs.push(extra('tls', tls.port))
