@@ -2,7 +2,6 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } f
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import forge from 'node-forge'
 
 /** The server certificate TLS and WSS listeners present, with what a log line says about it. */
 export interface BrokerCertificate {
@@ -73,7 +72,7 @@ export async function selfSignedCertificate(dataDir: string): Promise<BrokerCert
     const existing = readPair(files)
     if (existing) return existing
     mkdirSync(dataDir, { recursive: true })
-    const { cert, key } = generateSelfSigned()
+    const { cert, key } = await generateSelfSigned()
     // Written to temporary names and renamed, key first: a crash never leaves a certificate
     // whose key is missing or half written.
     const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
@@ -131,9 +130,11 @@ export function certificateNames(): { dns: string[]; ips: string[] } {
 
 /**
  * Key generation is Node's (native, ~0.1-0.3 s for RSA 2048); node-forge only assembles and signs
- * the certificate. RSA rather than EC: every TLS stack a device may carry speaks it.
+ * the certificate, and is loaded only then (~70 ms that a start reusing the files does not pay).
+ * RSA rather than EC: every TLS stack a device may carry speaks it.
  */
-function generateSelfSigned(): { cert: string; key: string } {
+async function generateSelfSigned(): Promise<{ cert: string; key: string }> {
+  const { default: forge } = await import('node-forge')
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
