@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
@@ -129,8 +129,8 @@ export function certificateNames(): { dns: string[]; ips: string[] } {
 }
 
 /**
- * Key generation is Node's (native, ~0.1-0.3 s for RSA 2048); node-forge only assembles and signs
- * the certificate, and is loaded only then (~70 ms that a start reusing the files does not pay).
+ * Key generation and signing are Node's (native, ~0.1-0.3 s for RSA 2048); node-forge only
+ * assembles the certificate, and is loaded only then (~70 ms that a start reusing the files does not pay).
  * RSA rather than EC: every TLS stack a device may carry speaks it.
  */
 async function generateSelfSigned(): Promise<{ cert: string; key: string }> {
@@ -159,6 +159,11 @@ async function generateSelfSigned(): Promise<{ cert: string; key: string }> {
     { name: 'subjectAltName', altNames: [...names.dns.map((value) => ({ type: 2, value })), ...names.ips.map((ip) => ({ type: 7, ip }))] },
     { name: 'subjectKeyIdentifier' },
   ])
-  cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create())
+  // Signed by Node (native, a few ms) over the DER that forge encodes, not by forge's JS RSA.
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!
+  // getTBSCertificate is public in forge but missing from its type definitions.
+  cert.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: typeof cert): typeof cert.tbsCertificate }).getTBSCertificate(cert)
+  const tbs = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary')
+  cert.signature = sign('sha256', tbs, privateKey).toString('binary')
   return { cert: forge.pki.certificateToPem(cert), key: privateKey }
 }
