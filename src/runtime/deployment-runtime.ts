@@ -85,13 +85,13 @@ export class DeploymentRuntime {
   async start(config: ListenerConfig): Promise<void> {
     if (this.running) return
     const specs = planListeners({ port: config.port, explicit: config.explicitPort }, config.settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
+    // The broker is whatever takes connections as a ConnectionHandler: today the aedes adapter.
     const broker = new EmbeddedBroker(this.engine)
-    let listeners: BrokerListeners | undefined
     try {
       const secure = specs.some((s) => s.transport === 'tls' || s.transport === 'wss')
       const certificate = secure ? await this.certificate(config.settings.tls) : undefined
       await broker.start()
-      listeners = await BrokerListeners.start(broker satisfies ConnectionHandler, {
+      const listeners = await BrokerListeners.start(broker satisfies ConnectionHandler, {
         host: config.host,
         listeners: specs,
         ...(certificate ? { certificate } : {}),
