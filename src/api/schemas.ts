@@ -33,7 +33,15 @@ export const Deployment = Type.Object({
   status: Type.Union([Type.Literal('running'), Type.Literal('stopped'), Type.Literal('error')]),
   statusReason: Nullable(Type.String()),
   mqttPort: MqttPort,
-  mqtt: Nullable(Type.Object({ host: Type.String(), port: Type.Integer() }, { description: 'Where the broker listens now.' })),
+  mqtt: Nullable(Type.Object({
+    host: Type.String({ description: 'Address the listeners bind to (0.0.0.0 = every interface).' }),
+    port: Type.Integer({ description: 'Plain MQTT (TCP) port.' }),
+    listeners: Type.Array(Type.Object({
+      transport: Type.Union([Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('ws'), Type.Literal('wss')]),
+      port: Type.Integer(),
+      urls: Type.Array(Type.String(), { description: 'What devices connect to, one per address of this machine (mqtt://, mqtts://, ws://, wss://).' }),
+    }), { description: 'Every open listener: plain TCP first, then TLS, WebSocket and secure WebSocket as enabled.' }),
+  }, { description: 'Where the broker listens now; null unless running.' })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }, { $id: 'Deployment' })

@@ -143,7 +143,7 @@ export class DeploymentService {
     const port = envPort ?? d.mqttPort
     const allowAnonymous = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultAllowAnonymous : undefined
     const limits = allowAnonymous === undefined ? d.mqttSettings : { ...d.mqttSettings, allowAnonymous }
-    await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined, limits)
+    await runtime.start({ host: this.options.mqttHost, port: port ?? FIRST_MQTT_PORT, explicitPort: port !== null && port !== undefined, settings: d.mqttSettings, limits })
     if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
   }
 

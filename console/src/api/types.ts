@@ -11,9 +11,17 @@ export interface Deployment {
   status: DeploymentStatus
   statusReason: string | null
   mqttPort: number | null
-  mqtt: { host: string; port: number } | null
+  /** Where the broker listens now (null unless running): plain TCP's host and port, and every listener's URLs. */
+  mqtt: { host: string; port: number; listeners: ListenerAddress[] } | null
   createdAt: string
   updatedAt: string
+}
+
+/** One listener of a running broker and the URLs devices can use for it (one per address of the machine). */
+export interface ListenerAddress {
+  transport: 'tcp' | 'tls' | 'ws' | 'wss'
+  port: number
+  urls: string[]
 }
 
 /** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */

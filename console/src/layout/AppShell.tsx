@@ -84,7 +84,7 @@ function DeploymentSummary() {
       <span className={`plan plan-${d.plan}`}>{d.plan}</span>
       <span className={`dot dot-${d.status}`} aria-hidden="true" />
       <span className="muted">{d.status}</span>
-      {d.mqtt && <span className="mono muted hide-narrow">mqtt://{d.mqtt.host}:{d.mqtt.port}</span>}
+      {d.mqtt?.listeners[0]?.urls[0] && <span className="mono muted hide-narrow">{d.mqtt.listeners[0].urls[0]}</span>}
     </span>
   )
 }
