@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import type { ConnectorRecord, DeploymentStatus } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type BrokerLimits, type MqttSettings } from '../core/domain.js'
+import type { DeviceAccess } from '../broker/broker-types.js'
 import { EmbeddedBroker, PortInUseError } from '../broker/embedded-broker.js'
 import { RuleEngine } from '../rules/rule-engine.js'
 import { ManagedConnector, type ConnectorStatusView } from './managed-connector.js'
@@ -113,9 +115,66 @@ export class DeploymentRuntime {
     await c?.stop('deleted')
   }
 
+  // ---- Device access and broker settings: the control layer sets them, the broker reads them ----
+
+  private deviceAccess: DeviceAccess = REFUSE_EVERYONE
+  private mqttSettings: MqttSettings = DEFAULT_MQTT_SETTINGS
+  private brokerLimits: BrokerLimits = limitsOf(DEFAULT_MQTT_SETTINGS)
+  private readonly mqttSettingsListeners = new Set<(settings: MqttSettings) => void>()
+
+  /** Who may connect and what they may do: asked once per CONNECT, then once per connection. */
+  get access(): DeviceAccess {
+    return this.deviceAccess
+  }
+
+  /** Called by the control layer when it creates the runtime; until then everyone is refused. */
+  useAccess(access: DeviceAccess): void {
+    this.deviceAccess = access
+  }
+
+  /** The deployment's broker settings now (the TLS key in clear: never log or return them). */
+  get settings(): MqttSettings {
+    return this.mqttSettings
+  }
+
+  /** The limits the broker enforces now. */
+  get limits(): BrokerLimits {
+    return this.brokerLimits
+  }
+
+  /**
+   * Takes new broker settings (at boot, on create, after every PATCH of `mqtt`) and tells the
+   * listeners registered with onMqttSettingsChanged. `access` reads allowAnonymous from here, so
+   * that applies to the next CONNECT without a restart.
+   */
+  applyMqttSettings(settings: MqttSettings): void {
+    this.mqttSettings = settings
+    this.brokerLimits = limitsOf(settings)
+    for (const listener of this.mqttSettingsListeners) listener(settings)
+  }
+
+  /** Runs `listener` after each applyMqttSettings; returns the unsubscribe. */
+  onMqttSettingsChanged(listener: (settings: MqttSettings) => void): () => void {
+    this.mqttSettingsListeners.add(listener)
+    return () => this.mqttSettingsListeners.delete(listener)
+  }
+
   connectorStatus(id: string, enabled: boolean): ConnectorStatusView {
     const c = this.connectors.get(id)
     if (c) return c.status
     return { status: 'stopped', statusReason: enabled ? 'deployment stopped' : 'disabled', statusCode: null, statusSince: new Date().toISOString(), lastConnectedAt: null }
+  }
+}
+
+const REFUSE_EVERYONE: DeviceAccess = {
+  authenticate: async () => ({ ok: false, reason: 'not_authorized' }),
+  permissions: () => ({ canPublish: () => false, canSubscribe: () => false }),
+}
+
+function limitsOf(s: MqttSettings): BrokerLimits {
+  return {
+    allowAnonymous: s.allowAnonymous, maxPacketSize: s.maxPacketSize, maxConnections: s.maxConnections,
+    serverKeepAlive: s.serverKeepAlive, maxInflight: s.maxInflight, maxQueuedMessages: s.maxQueuedMessages,
+    maxSessionExpiry: s.maxSessionExpiry, maxMessageRate: s.maxMessageRate, maxConnectionRate: s.maxConnectionRate,
   }
 }

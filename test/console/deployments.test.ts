@@ -16,7 +16,7 @@ interface ApiDeployment {
   name: string
   plan: string
   status: string
-  mqtt: { host: string; port: number } | null
+  mqtt: { host: string | null; port: number | null }
 }
 
 describe('console: deployments (create, stop, start)', () => {
@@ -126,14 +126,14 @@ describe('console: deployments (create, stop, start)', () => {
       created = stored[0]!
       assert.equal(created.plan, 'premium')
       assert.equal(created.status, 'running')
-      assert.ok(created.mqtt && created.mqtt.port >= 1883, `it listens from 1883 up: ${JSON.stringify(created.mqtt)}`)
+      assert.ok(created.mqtt.port !== null && created.mqtt.port >= 1883, `it listens from 1883 up: ${JSON.stringify(created.mqtt)}`)
       const row = rowWith(table(), NAME)
       await row.waitFor()
       assert.equal(await row.count(), 1)
       await (await cellOf(table(), row, 'Name')).getByRole('link', { name: exactly(NAME) }).waitFor()
       assert.equal(await textOf(await cellOf(table(), row, 'Plan')), 'premium')
       assert.equal(await textOf(await cellOf(table(), row, 'Status')), 'running')
-      assert.equal(await textOf(await cellOf(table(), row, 'MQTT')), `mqtt://${created.mqtt!.host}:${created.mqtt!.port}`)
+      assert.equal(await textOf(await cellOf(table(), row, 'MQTT')), `mqtt://${created.mqtt.host}:${created.mqtt.port}`)
       await p.getByText(new RegExp(`Deployment ${NAME} created`)).waitFor()
       await row.getByRole('button', { name: exactly(`Stop ${NAME}`) }).waitFor()
       await shot(p, 'deployments-02-created')
@@ -177,7 +177,7 @@ describe('console: deployments (create, stop, start)', () => {
       assert.equal(await textOf(await cellOf(table(), row, 'Status')), 'stopped')
       assert.equal(await textOf(await cellOf(table(), row, 'MQTT')), '—')
       const stored = await until(deployments, (ds) => ds.find((d) => d.name === NAME)?.status === 'stopped', `${NAME} stopped in the API`)
-      assert.equal(stored.find((d) => d.name === NAME)!.mqtt, null)
+      assert.equal(stored.find((d) => d.name === NAME)!.mqtt.port, null)
       assert.equal(stored.find((d) => d.name === 'default')!.status, 'running', 'the other deployment still runs')
       await p.getByText(new RegExp(`Deployment ${NAME} stopped`)).waitFor()
       await shot(p, 'deployments-03-stopped')
