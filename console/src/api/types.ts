@@ -11,9 +11,55 @@ export interface Deployment {
   status: DeploymentStatus
   statusReason: string | null
   mqttPort: number | null
-  mqtt: { host: string; port: number } | null
+  /** Broker settings, plus where the TCP listener is now (host and port null while not running). */
+  mqtt: MqttSettings & { host: string | null; port: number | null }
   createdAt: string
   updatedAt: string
+}
+
+export interface MqttLimits {
+  allowAnonymous: boolean
+  maxPacketSize: number
+  maxConnections: number | null
+  serverKeepAlive: number | null
+  maxInflight: number
+  maxQueuedMessages: number
+  maxSessionExpiry: number
+  maxMessageRate: number | null
+  maxConnectionRate: number | null
+}
+
+export interface MqttSettings extends MqttLimits {
+  listeners: {
+    tls: { enabled: boolean; port: number | null }
+    ws: { enabled: boolean; port: number | null; path: string }
+    wss: { enabled: boolean; port: number | null; path: string }
+  }
+  /** `key` is "******" when set. */
+  tls: { certificate: string | null; key: string | null }
+}
+
+export interface DeviceUser {
+  username: string
+  superuser: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+export type AclWho = 'all' | { username: string } | { clientid: string }
+export type AclPermission = 'allow' | 'deny'
+
+export interface AclRule {
+  who: AclWho
+  action: 'publish' | 'subscribe' | 'all'
+  topic: string
+  permission: AclPermission
+}
+
+export interface MqttAcl {
+  rules: AclRule[]
+  default: AclPermission
+  updatedAt?: string | null
 }
 
 /** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */

@@ -128,7 +128,7 @@ export function DeploymentsPage() {
                     <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td {...cell('MQTT')} className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
+                    <td {...cell('MQTT')} className="mono">{d.mqtt.port !== null ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
                     <td {...cell('Actions')} className="actions-col">
                       <span className="row-actions">
                         {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
@@ -190,7 +190,7 @@ export function DeploymentsPage() {
             setActionError(null)
             setFlash(
               d.status === 'running'
-                ? `Deployment ${d.name} created${d.mqtt ? `; its broker listens on mqtt://${d.mqtt.host}:${d.mqtt.port}` : ''}.`
+                ? `Deployment ${d.name} created${d.mqtt.port !== null ? `; its broker listens on mqtt://${d.mqtt.host}:${d.mqtt.port}` : ''}.`
                 : `Deployment ${d.name} created, but its broker did not start${d.statusReason ? `: ${d.statusReason}` : ''}.`,
             )
             void list.reload()
