@@ -52,7 +52,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const mqttAccess = new MqttAccessService(store, deployments)
   await deployments.boot()
 
-  const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses())
+  const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
   const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, mqttAccess, prometheus }, logger)
   await app.ready()
 

@@ -100,6 +100,11 @@ export class DeploymentService {
     return r
   }
 
+  /** Login counters of every deployment (for /metrics). */
+  loginCounts(): Array<{ deploymentId: string; succeeded: number; failed: number; anonymousRefused: number }> {
+    return [...this.accesses].map(([deploymentId, access]) => ({ deploymentId, ...access.guard.counts() }))
+  }
+
   /** The deployment's device access (the same object its runtime hands the broker). */
   access(id: string): DeploymentDeviceAccess {
     this.runtime(id)

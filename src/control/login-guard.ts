@@ -73,6 +73,11 @@ export class LoginGuard {
     if (t) t.recent = 0
   }
 
+  /** The totals alone (cheap: for /metrics). */
+  counts(): { succeeded: number; failed: number; anonymousRefused: number } {
+    return { succeeded: this.succeeded, failed: this.failed, anonymousRefused: this.anonymousRefused }
+  }
+
   stats(): LoginStats {
     const top = <K extends string>(map: Map<string, Tally>, key: K) => [...map.entries()]
       .sort((a, b) => b[1].failures - a[1].failures || b[1].lastFailureAt - a[1].lastFailureAt)

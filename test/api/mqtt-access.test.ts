@@ -11,7 +11,7 @@ import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import { sharedPostgres } from '../support/postgres.js'
-import { startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
+import { AUTH, startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
 import type { Settings } from '../../src/settings.js'
 
 const run = promisify(execFile)
@@ -115,6 +115,9 @@ describe('device users', () => {
     assert.ok(r.body.anonymousRefused >= 2)
     assert.ok(r.body.failedByUsername.some((u: any) => u.username === 'sensor-1' && u.failures >= 3))
     assert.equal(r.body.failedByPeerhost[0].peerhost, '127.0.0.1')
+    const metrics = await j.junction.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: AUTH } })
+    assert.match(metrics.body, new RegExp(`junction_mqtt_logins_total\\{deployment="default",result="failure"\\} ${r.body.failed}\\n`))
+    assert.match(metrics.body, /junction_mqtt_logins_total\{deployment="default",result="anonymous_refused"\} \d+/)
   })
 })
 

@@ -64,6 +64,9 @@ describe('console: device access', () => {
       await p.getByText('Password of sensor-1 changed.').waitFor()
       assert.deepEqual(await authenticate('sensor-1', 'second-password'), { ok: true, anonymous: false, superuser: false })
       assert.deepEqual(await authenticate('sensor-1', 'first-password'), { ok: false, reason: 'bad_username_or_password' })
+      const logins = p.getByRole('region', { name: exactly('Logins since start') })
+      await logins.getByText(/username sensor-1: 1 failed/).waitFor({ timeout: 15_000 })
+      assert.match(await textOf(logins), /2 succeeded, 1 failed, 0 anonymous refused/)
 
       await p.getByRole('button', { name: exactly('Delete sensor-1') }).click()
       const confirm = p.getByRole('dialog', { name: exactly('Delete device user sensor-1?') })

@@ -4,6 +4,7 @@ import type {
   ConnectorType,
   Deployment,
   DeviceUser,
+  LoginStats,
   MqttAcl,
   MqttLimits,
   ErrorBody,
@@ -142,6 +143,7 @@ export const api = {
   updateDeviceUser: (d: string, username: string, body: { password?: string; superuser?: boolean }) =>
     request<DeviceUser>('PATCH', `${dep(d)}/mqtt/users/${enc(username)}`, body),
   deleteDeviceUser: (d: string, username: string) => request<void>('DELETE', `${dep(d)}/mqtt/users/${enc(username)}`),
+  loginStats: (d: string) => request<LoginStats>('GET', `${dep(d)}/mqtt/login-stats`),
   acl: (d: string) => request<MqttAcl>('GET', `${dep(d)}/mqtt/acl`),
   saveAcl: (d: string, acl: MqttAcl) => request<MqttAcl>('PUT', `${dep(d)}/mqtt/acl`, { rules: acl.rules, default: acl.default }),
 }

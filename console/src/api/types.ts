@@ -46,6 +46,14 @@ export interface DeviceUser {
   updatedAt: string
 }
 
+export interface LoginStats {
+  succeeded: number
+  failed: number
+  anonymousRefused: number
+  failedByUsername: Array<{ username: string; failures: number; lastFailureAt: string }>
+  failedByPeerhost: Array<{ peerhost: string; failures: number; lastFailureAt: string }>
+}
+
 export type AclWho = 'all' | { username: string } | { clientid: string }
 export type AclPermission = 'allow' | 'deny'
 

@@ -10,7 +10,7 @@ import { StackTable, cell, type StackColumn } from '../../components/StackTable.
 import { TextField } from '../../components/TextField.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
-import { fieldMessage, formatDate } from '../../lib/format.ts'
+import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/format.ts'
 import { href } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 
@@ -75,6 +75,7 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
       {changing && (
         <ChangePasswordDialog dep={dep} user={changing} onClose={() => setChanging(null)} onChanged={() => { setFlash(`Password of ${changing.username} changed.`); setChanging(null); void users.reload() }} />
       )}
+      <LoginStatsSection dep={dep} />
       {deleting && (
         <DeleteUserDialog dep={dep} user={deleting} onClose={() => setDeleting(null)} onDeleted={() => { setFlash(`Device user ${deleting.username} deleted.`); setDeleting(null); void users.reload() }} />
       )}
@@ -210,5 +211,39 @@ function DeleteUserDialog({ dep, user, onClose, onDeleted }: { dep: string; user
       <p>Devices using <strong>{user.username}</strong> can no longer connect with it. Clients connected now stay connected until they reconnect.</p>
       <ErrorAlert error={error} title="Could not delete the device user" />
     </Dialog>
+  )
+}
+
+/** Logins since Junction started, refreshed every few seconds: where guessing shows up. */
+function LoginStatsSection({ dep }: { dep: string }) {
+  const uid = useId()
+  const stats = useResource(() => api.loginStats(dep), `login-stats:${dep}`, 5000)
+  const s = stats.data
+  const worst = [
+    ...(s?.failedByUsername ?? []).slice(0, 5).map((f) => ({ key: `u:${f.username}`, what: `username ${f.username}`, failures: f.failures, at: f.lastFailureAt })),
+    ...(s?.failedByPeerhost ?? []).slice(0, 5).map((f) => ({ key: `h:${f.peerhost}`, what: `address ${f.peerhost}`, failures: f.failures, at: f.lastFailureAt })),
+  ]
+  return (
+    <section className="card form-section login-stats" aria-labelledby={`${uid}-title`}>
+      <h2 id={`${uid}-title`} className="form-section-title">Logins since start</h2>
+      <ErrorAlert error={stats.error} title="Could not load the login counts" />
+      {s && (
+        <>
+          <p>
+            {formatCount(s.succeeded)} succeeded, {formatCount(s.failed)} failed, {formatCount(s.anonymousRefused)} anonymous refused.
+          </p>
+          {worst.length > 0 && (
+            <ul className="link-list">
+              {worst.map((w) => (
+                <li key={w.key}>
+                  {w.what}: {formatCount(w.failures)} failed, last {formatAgo(w.at)}
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="muted small">After a failure, further attempts of that username or address wait before their password is checked (200 ms, doubling, at most 5 s).</p>
+        </>
+      )}
+    </section>
   )
 }
