@@ -98,3 +98,9 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error')
   if (error) throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`)
 }
+
+/** Runs the migrations up to and including `name` (to test an upgrade from an older schema). */
+export async function migrateTo(db: Db, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name)
+  if (error) throw new Error(`store migration to ${name} failed: ${String((error as Error).message ?? error)}`)
+}
