@@ -198,9 +198,13 @@ export class DeploymentService {
   private view(d: DeploymentRecord): DeploymentView {
     const { mqttSettings, ...record } = d
     const { mqtt: live, ...status } = this.runtime(d.id).status
-    // Whatever else the runtime reports about its listeners comes after the settings, so it is shown.
-    const { host, port, ...more } = (live ?? {}) as { host?: string; port?: number } & Record<string, unknown>
-    return { ...record, ...status, mqtt: { ...maskMqttSettings(mqttSettings), ...more, host: host ?? null, port: port ?? null } }
+    // Whatever else the runtime reports comes after the settings, so it is shown; what it reports
+    // per listener (`listeners.tls.…`) joins that listener's settings instead of replacing them all.
+    const { host, port, listeners: liveListeners, ...more } = (live ?? {}) as { host?: string; port?: number; listeners?: Record<string, object> } & Record<string, unknown>
+    const settings = maskMqttSettings(mqttSettings)
+    const listeners: Record<string, object> = { ...settings.listeners }
+    for (const [name, l] of Object.entries(liveListeners ?? {})) listeners[name] = { ...listeners[name], ...l }
+    return { ...record, ...status, mqtt: { ...settings, ...more, listeners: listeners as MqttSettings['listeners'], host: host ?? null, port: port ?? null } }
   }
 }
 

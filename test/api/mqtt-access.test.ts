@@ -294,6 +294,23 @@ describe('broker settings (mqtt on the deployment)', () => {
     assert.ok(!(await j.api('GET', '/api/v1/deployments')).body.data.some((d: any) => d.name === 'bad-settings'))
   })
 
+  it('runtime details the broker reports (more listeners) join the settings in the answer', async () => {
+    const runtime = j.junction.deployments.runtime('default')
+    const real = runtime.status
+    Object.defineProperty(runtime, 'status', { configurable: true, get: () => ({ ...real, mqtt: { ...real.mqtt, listeners: { ws: { url: 'ws://127.0.0.1:8083/mqtt' } }, sessions: 3 } }) })
+    try {
+      const d = (await j.api('GET', '/api/v1/deployments/default')).body
+      assert.equal(d.mqtt.listeners.ws.url, 'ws://127.0.0.1:8083/mqtt', 'additional properties are answered')
+      assert.equal(d.mqtt.listeners.ws.path, '/ws', 'the settings of that listener stay')
+      assert.deepEqual(Object.keys(d.mqtt.listeners).sort(), ['tls', 'ws', 'wss'])
+      assert.equal(d.mqtt.sessions, 3)
+      assert.equal(d.mqtt.port, real.mqtt?.port)
+    } finally {
+      delete (runtime as unknown as Record<string, unknown>).status
+    }
+    assert.equal((await j.api('GET', '/api/v1/deployments/default')).body.mqtt.listeners.ws.url, undefined)
+  })
+
   it('the OpenAPI document has the new routes and the mqtt settings with descriptions', async () => {
     const doc = (await j.api('GET', '/api/v1/openapi.json')).body
     for (const p of ['/api/v1/deployments/{dep}/mqtt/users', '/api/v1/deployments/{dep}/mqtt/users/{username}', '/api/v1/deployments/{dep}/mqtt/acl', '/api/v1/deployments/{dep}/mqtt/login-stats']) {
