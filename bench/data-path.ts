@@ -170,7 +170,7 @@ const nullConnector: ConnectorDefinition = {
  * the process (an idle one beside the bare broker cost it ~8 %), and every run starts alike.
  */
 async function withJunction<T>(measure: (j: Junction) => Promise<T>): Promise<T> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
+  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
   const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
   try {
     return await measure(j)
