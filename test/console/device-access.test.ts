@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import {
-  assertNoPageProblems, cellOf, closeBrowser, exactly, field, login, printShots, rowWith, shot, startConsole, step,
+  assertNoPageProblems, cellOf, controlNames, closeBrowser, exactly, field, login, printShots, rowWith, shot, startConsole, step,
   tableWithColumn, textOf, type ConsoleHarness,
 } from './support.js'
 
@@ -26,6 +26,11 @@ describe('console: device access', () => {
   })
 
   const page = () => h.page
+  /** Every visible control has a name from its label or aria-label (a placeholder is not a name). */
+  async function assertNamedControls(): Promise<void> {
+    const unnamed = (await controlNames(page())).filter((c) => !c.ignored && (c.name === '' || c.nameFrom === 'placeholder'))
+    assert.deepEqual(unnamed, [], 'controls without a proper accessible name')
+  }
   const authenticate = (username: string, password: string) =>
     h.j.junction.deployments.access(DEP).authenticate({ clientid: 'browser-test', username, password: Buffer.from(password), peerhost: '127.0.0.1' })
 
@@ -78,6 +83,7 @@ describe('console: device access', () => {
       await p.getByText('Device user sensor-1 deleted.').waitFor()
       await p.getByRole('heading', { name: exactly('No device users yet') }).waitFor()
       assert.equal((await h.j.api('GET', `/api/v1/deployments/${DEP}/mqtt/users`)).body.data.length, 0)
+      await assertNamedControls()
     })
   })
 
@@ -125,6 +131,7 @@ describe('console: device access', () => {
       await p.getByRole('button', { name: exactly('Remove rule 1') }).click()
       assert.equal(await p.getByLabel(exactly('Topic of rule 1')).inputValue(), 'devices/${clientid}/#')
       assert.equal(await p.getByLabel(exactly('Topic of rule 2')).count(), 0)
+      await assertNamedControls()
     })
   })
 
@@ -149,6 +156,7 @@ describe('console: device access', () => {
       await shot(p, 'broker-settings-01-saved')
       const limits = h.j.junction.deployments.runtime(DEP).limits
       assert.deepEqual([limits.allowAnonymous, limits.maxPacketSize, limits.maxConnections, limits.maxMessageRate], [true, 65536, 100, null])
+      await assertNamedControls()
       assertNoPageProblems(h)
     })
   })

@@ -11,7 +11,7 @@ import { fieldErrorsOf } from '../../lib/field-errors.ts'
 type NumericLimit = Exclude<keyof MqttLimits, 'allowAnonymous'>
 
 /** The number fields, in order: label, help, and whether empty means "no limit" (null). */
-const LIMITS: ReadonlyArray<{ key: NumericLimit; label: string; help: string; nullable: boolean }> = [
+const LIMITS: ReadonlyArray<{ key: NumericLimit; label: string; help: string; nullable: boolean; empty?: string }> = [
   { key: 'maxConnections', label: 'Max connections', help: 'Concurrent client connections. Empty: no limit.', nullable: true },
   { key: 'maxConnectionRate', label: 'Max connection rate', help: 'New connections per second the deployment accepts. Empty: no limit.', nullable: true },
   { key: 'maxMessageRate', label: 'Max message rate', help: 'Messages per second one client may publish. Empty: no limit.', nullable: true },
@@ -19,7 +19,7 @@ const LIMITS: ReadonlyArray<{ key: NumericLimit; label: string; help: string; nu
   { key: 'maxInflight', label: 'Max inflight', help: 'QoS 1/2 messages sent to one client and not yet acknowledged (default 32).', nullable: false },
   { key: 'maxQueuedMessages', label: 'Max queued messages', help: 'Messages queued per session beyond its inflight window (default 1000).', nullable: false },
   { key: 'maxSessionExpiry', label: 'Max session expiry', help: 'Upper bound of a session expiry interval, in seconds (default 7200).', nullable: false },
-  { key: 'serverKeepAlive', label: 'Server keep alive', help: 'MQTT 5 keep alive in seconds, imposed on clients that ask for more or none. Empty: off.', nullable: true },
+  { key: 'serverKeepAlive', label: 'Server keep alive', help: 'MQTT 5 keep alive in seconds, imposed on clients that ask for more or none. Empty: off.', nullable: true, empty: 'Off' },
 ]
 
 const text = (v: number | null) => (v === null ? '' : String(v))
@@ -132,7 +132,7 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
               label={l.label}
               type="number"
               inputMode="decimal"
-              placeholder={l.nullable ? 'No limit' : undefined}
+              placeholder={l.nullable ? (l.empty ?? 'No limit') : undefined}
               value={values[l.key]}
               onChange={(v) => setValues({ ...values, [l.key]: v })}
               error={fieldErrors[`mqtt.${l.key}`]}
