@@ -39,8 +39,8 @@ const NO_PASSWORD = Buffer.alloc(0)
  */
 export class DeploymentDeviceAccess implements DeviceAccess {
   readonly guard: LoginGuard
-  private acl: MqttAcl = DEFAULT_MQTT_ACL
-  private aclVersion = 0
+  private currentAclDocument: MqttAcl = DEFAULT_MQTT_ACL
+  private version = 0
 
   constructor(private readonly source: DeviceAccessSource, guard = new LoginGuard(), private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.guard = guard
@@ -48,12 +48,18 @@ export class DeploymentDeviceAccess implements DeviceAccess {
 
   /** Replaces the ACL; permissions handed out earlier see it at their next check. */
   setAcl(acl: MqttAcl): void {
-    this.acl = acl
-    this.aclVersion++
+    this.currentAclDocument = acl
+    this.version++
   }
 
-  currentAcl(): { readonly acl: MqttAcl; readonly version: number } {
-    return { acl: this.acl, version: this.aclVersion }
+  /** The ACL in force. */
+  get acl(): MqttAcl {
+    return this.currentAclDocument
+  }
+
+  /** Increases with every setAcl: connections compare it with the version they compiled. */
+  get aclVersion(): number {
+    return this.version
   }
 
   stats(): LoginStats {
@@ -97,7 +103,10 @@ export class DeploymentDeviceAccess implements DeviceAccess {
   }
 }
 
-/** One connection's permissions: the ACL compiled for it once per ACL version, answers kept per topic. */
+/**
+ * One connection's permissions: the ACL compiled for it once per ACL version, answers kept per
+ * topic. Asked per PUBLISH, so a cached answer costs one number comparison and one map lookup.
+ */
 class CachedPermissions implements ClientPermissions {
   private version = -1
   private compiled: ClientAcl | undefined
@@ -108,19 +117,28 @@ class CachedPermissions implements ClientPermissions {
 
   canPublish(topic: string): boolean {
     const acl = this.current()
-    return remember(this.publish, topic, () => acl.canPublish(topic))
+    let answer = this.publish.get(topic)
+    if (answer === undefined) {
+      answer = acl.canPublish(topic)
+      remember(this.publish, topic, answer)
+    }
+    return answer
   }
 
   canSubscribe(filter: string): boolean {
     const acl = this.current()
-    return remember(this.subscribe, filter, () => acl.canSubscribe(filter))
+    let answer = this.subscribe.get(filter)
+    if (answer === undefined) {
+      answer = acl.canSubscribe(filter)
+      remember(this.subscribe, filter, answer)
+    }
+    return answer
   }
 
   private current(): ClientAcl {
-    const { acl, version } = this.access.currentAcl()
-    if (version !== this.version || !this.compiled) {
-      this.compiled = new ClientAcl(acl, this.client)
-      this.version = version
+    if (this.access.aclVersion !== this.version || !this.compiled) {
+      this.compiled = new ClientAcl(this.access.acl, this.client)
+      this.version = this.access.aclVersion
       this.publish.clear()
       this.subscribe.clear()
     }
@@ -128,12 +146,7 @@ class CachedPermissions implements ClientPermissions {
   }
 }
 
-function remember(cache: Map<string, boolean>, key: string, answer: () => boolean): boolean {
-  let a = cache.get(key)
-  if (a === undefined) {
-    a = answer()
-    if (cache.size >= PERMISSION_CACHE_SIZE) cache.clear()
-    cache.set(key, a)
-  }
-  return a
+function remember(cache: Map<string, boolean>, key: string, answer: boolean): void {
+  if (cache.size >= PERMISSION_CACHE_SIZE) cache.clear()
+  cache.set(key, answer)
 }
