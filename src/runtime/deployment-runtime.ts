@@ -150,7 +150,14 @@ export class DeploymentRuntime {
   applyMqttSettings(settings: MqttSettings): void {
     this.mqttSettings = settings
     this.brokerLimits = limitsOf(settings)
-    for (const listener of this.mqttSettingsListeners) listener(settings)
+    for (const listener of this.mqttSettingsListeners) {
+      try {
+        listener(settings)
+      } catch (err) {
+        // The settings are saved either way; a listener's bug must not fail the request.
+        this.logger.error(`deployment ${this.id}: applying MQTT settings failed: ${(err as Error).message}`)
+      }
+    }
   }
 
   /** Runs `listener` after each applyMqttSettings; returns the unsubscribe. */
