@@ -21,7 +21,7 @@ const url = await junction.listen()
 const deployments = await junction.deployments.list()
 for (const d of deployments) {
   // One URL per listener (the first reachable address); the API and console list them all.
-  const where = d.mqtt ? d.mqtt.listeners.map((l) => l.urls[0]).join(', ') : `${d.status}${d.statusReason ? ` (${d.statusReason})` : ''}`
+  const where = d.mqtt.addresses.length > 0 ? d.mqtt.addresses.map((l) => l.urls[0]).join(', ') : `${d.status}${d.statusReason ? ` (${d.statusReason})` : ''}`
   junction.logger.info(`deployment ${d.id} (${d.plan}): ${where}`)
 }
 junction.logger.info(`Junction ${url} ready in ${Math.round(performance.now())} ms (API ${url}/api/v1, OpenAPI ${url}/api/v1/openapi.json)`)

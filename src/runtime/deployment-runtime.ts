@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
-import type { BrokerLimits, ConnectorRecord, DeploymentStatus, MqttSettings } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type BrokerLimits, type ConnectorRecord, type DeploymentStatus, type MqttSettings } from '../core/domain.js'
 import type { DeviceAccess } from '../broker/broker-types.js'
 import { MqttBroker } from '../broker/mqtt-broker.js'
 import { CertificateError, configuredCertificate, selfSignedCertificate, type BrokerCertificate } from '../broker/listeners/broker-certificate.js'
@@ -15,7 +15,7 @@ export interface DeploymentRuntimeView {
   readonly status: DeploymentStatus
   readonly statusReason: string | null
   /** Where the broker listens now: `host`/`port` of plain TCP, and every listener's URLs. */
-  readonly mqtt: { readonly host: string; readonly port: number; readonly listeners: readonly ListenerAddress[] } | null
+  readonly mqtt: { readonly host: string; readonly port: number; readonly addresses: readonly ListenerAddress[] } | null
 }
 
 /** What a deployment's broker listens with. */
@@ -25,11 +25,6 @@ export interface ListenerConfig {
   readonly port: number
   readonly explicitPort: boolean
   /** TLS, WebSocket and secure WebSocket listeners, and the certificate TLS and WSS present. */
-  readonly settings: Pick<MqttSettings, 'listeners' | 'tls' | 'maxPacketSize'>
-  /** What the broker enforces: who may connect, packet size, connections, queues, rates. */
-  readonly limits: BrokerLimits
-  /** Device credentials and ACL; without it only `limits.allowAnonymous` decides who connects. */
-  readonly access?: DeviceAccess
   /** Ports of unset listeners (tests move them off the well-known ones). */
   readonly defaultPorts?: Readonly<Record<Transport, number>>
 }
@@ -74,7 +69,7 @@ export class DeploymentRuntime {
     if (!listeners || this.view.status !== 'running') return { ...this.view, mqtt: null }
     const addresses = listeners.addresses()
     const tcp = addresses.find((a) => a.transport === 'tcp')!
-    return { ...this.view, mqtt: { host: this.host, port: tcp.port, listeners: addresses } }
+    return { ...this.view, mqtt: { host: this.host, port: tcp.port, addresses } }
   }
 
   get running(): boolean {
@@ -88,16 +83,17 @@ export class DeploymentRuntime {
    */
   async start(config: ListenerConfig): Promise<void> {
     if (this.running) return
-    const specs = planListeners({ port: config.port, explicit: config.explicitPort }, config.settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
-    const broker = new MqttBroker({ limits: config.limits, access: config.access, sink: this.engine })
+    const settings = this.mqttSettings
+    const specs = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
+    const broker = new MqttBroker({ limits: this.brokerLimits, access: this.deviceAccess, sink: this.engine })
     try {
       const secure = specs.some((s) => s.transport === 'tls' || s.transport === 'wss')
-      const certificate = secure ? await this.certificate(config.settings.tls) : undefined
+      const certificate = secure ? await this.certificate(settings.tls) : undefined
       const listeners = await BrokerListeners.start(broker, {
         host: config.host,
         listeners: specs,
         ...(certificate ? { certificate } : {}),
-        maxFrameBytes: 2 * config.settings.maxPacketSize,
+        maxFrameBytes: 2 * settings.maxPacketSize,
         onClientError: (transport, err, peerhost) => this.logger.debug(`deployment ${this.id}: ${transport} connection from ${peerhost ?? 'unknown'} failed: ${err.message}`),
       })
       this.broker = broker
@@ -124,11 +120,6 @@ export class DeploymentRuntime {
       this.view = { status: 'error', statusReason: reason }
       this.logger.error(`deployment ${this.id} could not start: ${reason}`)
     }
-  }
-
-  /** New limits for the running broker (an edit of the deployment's MQTT settings). */
-  setBrokerLimits(limits: BrokerLimits): void {
-    this.broker?.setLimits(limits)
   }
 
   /** The user's certificate when the settings have one, else the data dir's self-signed one. */
@@ -188,9 +179,52 @@ export class DeploymentRuntime {
     await c?.stop('deleted')
   }
 
+  // ---- Device access and broker settings: the control layer sets them, the broker reads them ----
+
+  private deviceAccess: DeviceAccess | undefined
+  private mqttSettings: MqttSettings = DEFAULT_MQTT_SETTINGS
+  private brokerLimits: BrokerLimits = limitsOf(DEFAULT_MQTT_SETTINGS)
+
+  /**
+   * Who may connect and what they may do, from the next start on. Without it every client counts
+   * as anonymous, so `allowAnonymous` alone decides (refused by default).
+   */
+  useAccess(access: DeviceAccess): void {
+    this.deviceAccess = access
+  }
+
+  /** The deployment's broker settings now (the TLS key in clear: never log or return them). */
+  get settings(): MqttSettings {
+    return this.mqttSettings
+  }
+
+  /** The limits the broker enforces now. */
+  get limits(): BrokerLimits {
+    return this.brokerLimits
+  }
+
+  /**
+   * Takes new broker settings (at boot, on create, after every PATCH of `mqtt`). Who may connect
+   * and the limits apply to a running broker at once; listeners and the certificate at the next
+   * start (the deployment service restarts the runtime when they change).
+   */
+  applyMqttSettings(settings: MqttSettings): void {
+    this.mqttSettings = settings
+    this.brokerLimits = limitsOf(settings)
+    this.broker?.setLimits(this.brokerLimits)
+  }
+
   connectorStatus(id: string, enabled: boolean): ConnectorStatusView {
     const c = this.connectors.get(id)
     if (c) return c.status
     return { status: 'stopped', statusReason: enabled ? 'deployment stopped' : 'disabled', statusCode: null, statusSince: new Date().toISOString(), lastConnectedAt: null }
+  }
+}
+
+function limitsOf(s: MqttSettings): BrokerLimits {
+  return {
+    allowAnonymous: s.allowAnonymous, maxPacketSize: s.maxPacketSize, maxConnections: s.maxConnections,
+    serverKeepAlive: s.serverKeepAlive, maxInflight: s.maxInflight, maxQueuedMessages: s.maxQueuedMessages,
+    maxSessionExpiry: s.maxSessionExpiry, maxMessageRate: s.maxMessageRate, maxConnectionRate: s.maxConnectionRate,
   }
 }

@@ -20,7 +20,7 @@ describe('deployment listeners in the API', () => {
   it('GET a deployment lists every listener with URLs on real addresses, and each URL works', async () => {
     const d = (await j.api('GET', '/api/v1/deployments/default')).body
     assert.equal(d.status, 'running')
-    const listeners = d.mqtt.listeners as ListenerView[]
+    const listeners = d.mqtt.addresses as ListenerView[]
     assert.deepEqual(listeners.map((l) => l.transport), ['tcp', 'tls', 'ws', 'wss'])
     assert.equal(d.mqtt.port, listeners[0]!.port, 'mqtt.port stays the plain TCP port')
     assert.equal(d.mqtt.host, '127.0.0.1')
@@ -41,12 +41,12 @@ describe('deployment listeners in the API', () => {
     }
 
     const list = (await j.api('GET', '/api/v1/deployments')).body.data
-    assert.deepEqual(list[0].mqtt.listeners, listeners, 'the list shows the same addresses')
+    assert.deepEqual(list[0].mqtt.addresses, listeners, 'the list shows the same addresses')
   })
 
   it('the log says once which certificate TLS uses, with its fingerprint; a restart presents the same one', async () => {
     const d = (await j.api('GET', '/api/v1/deployments/default')).body
-    const tlsPort = d.mqtt.listeners.find((l: ListenerView) => l.transport === 'tls').port
+    const tlsPort = d.mqtt.addresses.find((l: ListenerView) => l.transport === 'tls').port
     const fingerprint = await presentedFingerprint(tlsPort)
     const lines = j.log().split('\n').filter((l) => l.includes('self-signed certificate'))
     assert.equal(lines.length, 1)
@@ -56,7 +56,7 @@ describe('deployment listeners in the API', () => {
     await j.close()
     j = await startJunction({ dataDir })
     const again = (await j.api('GET', '/api/v1/deployments/default')).body
-    const wssPort = again.mqtt.listeners.find((l: ListenerView) => l.transport === 'wss').port
+    const wssPort = again.mqtt.addresses.find((l: ListenerView) => l.transport === 'wss').port
     assert.equal(await presentedFingerprint(wssPort), fingerprint)
     assert.match(j.log(), /self-signed certificate generated earlier/)
   })
@@ -65,6 +65,6 @@ describe('deployment listeners in the API', () => {
     const stopped = await j.api('POST', '/api/v1/deployments/default/stop')
     assert.equal(stopped.body.mqtt, null)
     const started = await j.api('POST', '/api/v1/deployments/default/start')
-    assert.equal(started.body.mqtt.listeners.length, 4)
+    assert.equal(started.body.mqtt.addresses.length, 4)
   })
 })

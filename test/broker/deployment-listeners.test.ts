@@ -36,15 +36,21 @@ const accepts = (port: number) => new Promise<boolean>((resolve) => {
   socket.once('error', () => resolve(false))
 })
 
-type Settings = ListenerConfig['settings']
+type Settings = MqttSettings
+// The devices of these tests connect without credentials.
 const settings = (patch: { listeners?: Partial<MqttSettings['listeners']>; tls?: MqttSettings['tls'] } = {}): Settings => ({
   ...DEFAULT_MQTT_SETTINGS,
+  allowAnonymous: true,
   listeners: { ...DEFAULT_MQTT_SETTINGS.listeners, ...patch.listeners },
   tls: patch.tls ?? DEFAULT_MQTT_SETTINGS.tls,
 })
-// The devices of these tests connect without credentials.
-const limits = { ...DEFAULT_MQTT_SETTINGS, allowAnonymous: true }
-const anyPorts = (s: Settings): ListenerConfig => ({ host: '127.0.0.1', port: 0, explicitPort: true, settings: s, limits })
+type StartSpec = ListenerConfig & { settings: Settings }
+const anyPorts = (s: Settings): StartSpec => ({ host: '127.0.0.1', port: 0, explicitPort: true, settings: s })
+/** The control layer's order: the settings first, then the start. */
+const start = (r: DeploymentRuntime, { settings: s, ...config }: StartSpec) => {
+  r.applyMqttSettings(s)
+  return r.start(config)
+}
 
 describe('deployment listeners', () => {
   let ca: Awaited<ReturnType<typeof makeCaAndServerCertificate>>
@@ -60,9 +66,9 @@ describe('deployment listeners', () => {
 
   it("the user's certificate from the settings serves mqtts and wss, verified against its CA; nothing is generated", async () => {
     const { r, logger, dataDir } = runtime()
-    await r.start(anyPorts(settings({ tls: { certificate: ca.serverCert, key: ca.serverKey } })))
+    await start(r, anyPorts(settings({ tls: { certificate: ca.serverCert, key: ca.serverKey } })))
     assert.equal(r.status.status, 'running', r.status.statusReason ?? '')
-    const listeners = r.status.mqtt!.listeners
+    const listeners = r.status.mqtt!.addresses
     assert.deepEqual(listeners.map((l) => l.transport), ['tcp', 'tls', 'ws', 'wss'])
     const tls = listeners.find((l) => l.transport === 'tls')!
     const wss = listeners.find((l) => l.transport === 'wss')!
@@ -87,7 +93,7 @@ describe('deployment listeners', () => {
   it('a key that does not belong to the certificate puts the deployment in error with the reason, and nothing listens', async () => {
     const { r } = runtime()
     const tcpPort = await freePort()
-    await r.start({ host: '127.0.0.1', port: tcpPort, explicitPort: true, limits, settings: settings({ tls: { certificate: ca.serverCert, key: ca.otherKey } }) })
+    await start(r, { host: '127.0.0.1', port: tcpPort, explicitPort: true, settings: settings({ tls: { certificate: ca.serverCert, key: ca.otherKey } }) })
     assert.equal(r.status.status, 'error')
     assert.match(r.status.statusReason!, /key does not belong to the certificate; fix mqtt\.tls\.certificate/)
     assert.equal(r.status.mqtt, null)
@@ -99,14 +105,13 @@ describe('deployment listeners', () => {
     const taken = await occupy()
     try {
       // Unset TLS port: its default (here the taken port) with fallback.
-      await r.start({
-        limits,
+      await start(r, {
         host: '127.0.0.1', port: await freePort(), explicitPort: false,
         settings: settings({ listeners: { ws: { enabled: false, port: null, path: '/mqtt' }, wss: { enabled: false, port: null, path: '/mqtt' } } }),
         defaultPorts: { tcp: 1883, tls: portOf(taken), ws: 8083, wss: 8084 },
       })
       assert.equal(r.status.status, 'running', r.status.statusReason ?? '')
-      const tls = r.status.mqtt!.listeners.find((l) => l.transport === 'tls')!
+      const tls = r.status.mqtt!.addresses.find((l) => l.transport === 'tls')!
       assert.ok(tls.port > portOf(taken))
       assert.ok(logger.lines.some((l) => l === `warn tls port ${portOf(taken)} is in use: deployment d1 listens for tls on ${tls.port} instead (set mqtt.listeners.tls.port to choose)`), logger.lines.join('\n'))
     } finally {
@@ -120,7 +125,7 @@ describe('deployment listeners', () => {
     const taken = await occupy()
     const tcpPort = await freePort()
     try {
-      await r.start({ host: '127.0.0.1', port: tcpPort, explicitPort: true, limits, settings: settings({ listeners: { wss: { enabled: true, port: portOf(taken), path: '/mqtt' } } }) })
+      await start(r, { host: '127.0.0.1', port: tcpPort, explicitPort: true, settings: settings({ listeners: { wss: { enabled: true, port: portOf(taken), path: '/mqtt' } } }) })
       assert.equal(r.status.status, 'error')
       assert.equal(r.status.statusReason, `MQTT over secure WebSocket port ${portOf(taken)} is already in use; free it or choose another mqtt.listeners.wss.port`)
       assert.ok(logger.lines.some((l) => l.startsWith('error deployment d1 could not start')))
@@ -133,8 +138,8 @@ describe('deployment listeners', () => {
   it('a disabled listener does not listen, even on its chosen port', async () => {
     const { r } = runtime()
     const wsPort = await freePort()
-    await r.start(anyPorts(settings({ listeners: { ws: { enabled: false, port: wsPort, path: '/mqtt' }, tls: { enabled: false, port: null } } })))
-    assert.deepEqual(r.status.mqtt!.listeners.map((l) => l.transport), ['tcp', 'wss'])
+    await start(r, anyPorts(settings({ listeners: { ws: { enabled: false, port: wsPort, path: '/mqtt' }, tls: { enabled: false, port: null } } })))
+    assert.deepEqual(r.status.mqtt!.addresses.map((l) => l.transport), ['tcp', 'wss'])
     assert.equal(await accepts(wsPort), false)
     await assert.rejects(connectClient(urlOf('ws', '127.0.0.1', wsPort), undefined, { connectTimeout: 2000 }))
     await r.stop()
@@ -143,8 +148,8 @@ describe('deployment listeners', () => {
   it('with only plain TCP, no certificate is made', async () => {
     const { r, dataDir, logger } = runtime()
     const off = { enabled: false, port: null }
-    await r.start(anyPorts(settings({ listeners: { tls: off, ws: { ...off, path: '/mqtt' }, wss: { ...off, path: '/mqtt' } } })))
-    assert.deepEqual(r.status.mqtt!.listeners.map((l) => l.transport), ['tcp'])
+    await start(r, anyPorts(settings({ listeners: { tls: off, ws: { ...off, path: '/mqtt' }, wss: { ...off, path: '/mqtt' } } })))
+    assert.deepEqual(r.status.mqtt!.addresses.map((l) => l.transport), ['tcp'])
     assert.equal(existsSync(join(dataDir, SELF_SIGNED_CERT_FILE)), false)
     assert.ok(!logger.lines.some((l) => l.includes('certificate')))
     await r.stop()
@@ -153,8 +158,8 @@ describe('deployment listeners', () => {
   it('the self-signed certificate is generated once and presented again after a restart (same fingerprint), said in one log line each start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'junction-restart-'))
     const first = runtime(dataDir)
-    await first.r.start(anyPorts(settings()))
-    const tlsPort1 = first.r.status.mqtt!.listeners.find((l) => l.transport === 'tls')!.port
+    await start(first.r, anyPorts(settings()))
+    const tlsPort1 = first.r.status.mqtt!.addresses.find((l) => l.transport === 'tls')!.port
     const fp1 = await presentedFingerprint(tlsPort1)
     await first.r.stop()
     const certLines1 = first.logger.lines.filter((l) => l.includes('self-signed certificate'))
@@ -162,8 +167,8 @@ describe('deployment listeners', () => {
     assert.ok(certLines1[0]!.includes('generated now') && certLines1[0]!.includes(fp1) && certLines1[0]!.includes(join(dataDir, SELF_SIGNED_CERT_FILE)), certLines1[0])
 
     const second = runtime(dataDir) // a new process would build a new runtime on the same data dir
-    await second.r.start(anyPorts(settings()))
-    const fp2 = await presentedFingerprint(second.r.status.mqtt!.listeners.find((l) => l.transport === 'wss')!.port)
+    await start(second.r, anyPorts(settings()))
+    const fp2 = await presentedFingerprint(second.r.status.mqtt!.addresses.find((l) => l.transport === 'wss')!.port)
     assert.equal(fp2, fp1)
     const certLines2 = second.logger.lines.filter((l) => l.includes('self-signed certificate'))
     assert.equal(certLines2.length, 1)
@@ -173,8 +178,8 @@ describe('deployment listeners', () => {
 
   it('stop closes every listener; the view has no addresses', async () => {
     const { r } = runtime()
-    await r.start(anyPorts(settings()))
-    const ports = r.status.mqtt!.listeners.map((l) => l.port)
+    await start(r, anyPorts(settings()))
+    const ports = r.status.mqtt!.addresses.map((l) => l.port)
     assert.equal(r.status.mqtt!.port, ports[0])
     for (const p of ports) assert.equal(await accepts(p), true)
     await r.stop()

@@ -66,7 +66,7 @@ export function ListenerUrls({ mqtt, compact = false }: { mqtt: NonNullable<Depl
   if (compact) {
     return (
       <ul className="listener-urls" aria-label="Device addresses">
-        {mqtt.listeners.map((l) => l.urls[0] && (
+        {mqtt.addresses.map((l) => l.urls[0] && (
           <li key={l.transport} title={TRANSPORT_LABELS[l.transport]}>
             <code className="copyable">{l.urls[0]}</code>
             <CopyButton text={l.urls[0]} />
@@ -77,7 +77,7 @@ export function ListenerUrls({ mqtt, compact = false }: { mqtt: NonNullable<Depl
   }
   return (
     <dl className="listener-list">
-      {mqtt.listeners.map((l) => (
+      {mqtt.addresses.map((l) => (
         <div key={l.transport} className="listener-entry">
           <dt>{TRANSPORT_LABELS[l.transport]} <span className="muted">port {l.port}</span></dt>
           {l.urls.map((u) => (

@@ -129,7 +129,7 @@ export function DeploymentsPage() {
                     <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td {...cell('MQTT')} className="mono">{d.mqtt ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
+                    <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
                     <td {...cell('Actions')} className="actions-col">
                       <span className="row-actions">
                         {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
@@ -191,7 +191,7 @@ export function DeploymentsPage() {
             setActionError(null)
             setFlash(
               d.status === 'running'
-                ? `Deployment ${d.name} created${d.mqtt?.listeners[0]?.urls[0] ? `; devices connect to ${d.mqtt.listeners[0].urls[0]}` : ''}.`
+                ? `Deployment ${d.name} created${d.mqtt.addresses[0]?.urls[0] ? `; devices connect to ${d.mqtt.addresses[0].urls[0]}` : ''}.`
                 : `Deployment ${d.name} created, but its broker did not start${d.statusReason ? `: ${d.statusReason}` : ''}.`,
             )
             void list.reload()
