@@ -101,7 +101,7 @@ export const MAX_POSSIBLE_PACKET_SIZE = 268_435_460
 const PREALLOCATE_LIMIT = 64 * 1024
 const EMPTY = Buffer.alloc(0)
 
-/** Fixed-header flags each packet type must carry (MQTT-2.2.2-1); -1: PUBLISH, checked on its own. */
+/** Fixed-header flags each packet type must carry (MQTT-2.2.2-1); -1: reserved type 0 and PUBLISH, checked on their own. */
 const REQUIRED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
 const PACKET_NAMES = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'] as const
 
@@ -319,6 +319,7 @@ export class PacketDecoder {
       this.onPacket(this.decodePublish(first, buf, start, end))
       return
     }
+    if (type === 0) this.fail(MALFORMED, 'packet type 0 is reserved')
     if ((first & 0x0f) !== REQUIRED_FLAGS[type]) {
       this.fail(MALFORMED, `reserved fixed-header flags of ${PACKET_NAMES[type]!.toUpperCase()} must be ${REQUIRED_FLAGS[type]}`)
     }
@@ -359,8 +360,7 @@ export class PacketDecoder {
         packet = this.decodeAuth(buf, start, end)
         break
       default:
-        // 0 is reserved; the rest (CONNACK, SUBACK, UNSUBACK, PINGRESP) only a server sends.
-        if (type === 0) this.fail(MALFORMED, 'packet type 0 is reserved')
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends them.
         this.fail(PROTOCOL_ERROR, `a client must not send ${PACKET_NAMES[type]!.toUpperCase()}`)
     }
     this.onPacket(packet)
