@@ -90,7 +90,11 @@ test('MQTT 5 acks with reason code 0 and no properties take the 2-byte form (mqt
 
 test('CONNACK takes reasonCode or returnCode on either version', () => {
   assert.deepEqual(encodePacket({ cmd: 'connack', returnCode: 5 }, 4), Buffer.from([0x20, 2, 0, 5]))
-  assert.deepEqual(encodePacket({ cmd: 'connack', reasonCode: 0x85, sessionPresent: false }, 4), Buffer.from([0x20, 2, 0, 0x85]))
+  assert.deepEqual(encodePacket({ cmd: 'connack', reasonCode: 0x85, sessionPresent: false }, 4), Buffer.from([0x20, 2, 0, 2]))
+  assert.deepEqual(encodePacket({ cmd: 'connack', reasonCode: 0x84 }, 3), Buffer.from([0x20, 2, 0, 1]))
+  assert.deepEqual(encodePacket({ cmd: 'connack', reasonCode: 0x87 }, 4), Buffer.from([0x20, 2, 0, 5]))
+  // 3.1.1 has no return code for a malformed CONNECT: the connection is closed without CONNACK.
+  assert.throws(() => encodePacket({ cmd: 'connack', reasonCode: 0x81 }, 4), /close the connection/)
   assert.deepEqual(encodePacket({ cmd: 'connack', returnCode: 0, sessionPresent: true }, 5), Buffer.from([0x20, 3, 1, 0, 0]))
 })
 

@@ -168,8 +168,41 @@ function publishHeader(packet: OutgoingPublish, version: ProtocolVersion, payloa
   return buf
 }
 
+/**
+ * The MQTT 3.1/3.1.1 CONNACK return code for an MQTT 5 CONNACK reason code, or undefined when
+ * 3.1.1 has none: then the server closes the connection without a CONNACK (3.1.1 section 3.2.2.3).
+ */
+export function v3ConnackReturnCode(reasonCode: number): number | undefined {
+  switch (reasonCode) {
+    case 0x00:
+      return 0
+    case 0x84: // Unsupported Protocol Version
+      return 1
+    case 0x85: // Client Identifier not valid
+      return 2
+    case 0x88: // Server unavailable
+    case 0x89: // Server busy
+      return 3
+    case 0x86: // Bad User Name or Password
+      return 4
+    case 0x87: // Not authorized
+      return 5
+    default:
+      return undefined
+  }
+}
+
 function encodeConnack(packet: OutgoingConnack, version: ProtocolVersion, properties: Properties | undefined): Buffer {
-  const code = version === 5 ? (packet.reasonCode ?? packet.returnCode) : (packet.returnCode ?? packet.reasonCode)
+  let code: number | undefined
+  if (version === 5) {
+    code = packet.reasonCode ?? packet.returnCode
+  } else {
+    code = packet.returnCode
+    if (code === undefined && packet.reasonCode !== undefined) {
+      code = v3ConnackReturnCode(packet.reasonCode)
+      if (code === undefined) throw new PacketEncodeError(`MQTT 3.1.1 has no CONNACK return code for reason code 0x${packet.reasonCode.toString(16)}: close the connection instead`)
+    }
+  }
   checkByte(code, 'CONNACK reason code')
   const propertiesLength = version === 5 ? measureProperties(properties) : -1
   const remaining = 2 + propertiesSize(propertiesLength)

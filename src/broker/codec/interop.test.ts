@@ -12,7 +12,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import mqtt from 'mqtt'
 import { PacketDecoder } from './decoder.js'
-import { encodePacket } from './encoder.js'
+import { encodePacket, v3ConnackReturnCode } from './encoder.js'
 import type { ClientPacket, ProtocolVersion, PublishPacket, QoS, ServerPacket } from './packet-types.js'
 import { topicMatches } from '../topic-filter.js'
 
@@ -79,7 +79,8 @@ function startBroker(): Promise<net.Server> {
       const error = decoder.push(chunk)
       if (!error) return
       if (session?.version === 5) send({ cmd: 'disconnect', reasonCode: error.reasonCode, properties: { reasonString: error.message } })
-      else if (!session) socket.write(encodePacket({ cmd: 'connack', reasonCode: error.reasonCode }, error.protocolVersion ?? 4))
+      else if (!session && error.protocolVersion === 5) socket.write(encodePacket({ cmd: 'connack', reasonCode: error.reasonCode }, 5))
+      else if (!session && v3ConnackReturnCode(error.reasonCode) !== undefined) socket.write(encodePacket({ cmd: 'connack', reasonCode: error.reasonCode }, 4))
       socket.end()
     })
     socket.on('close', () => session && sessions.delete(session))

@@ -159,7 +159,10 @@ export type ClientPacket =
 export interface OutgoingConnack {
   cmd: 'connack'
   sessionPresent?: boolean
-  /** MQTT 5 reason code; on 3.1/3.1.1 `returnCode` (either is accepted for either version). */
+  /**
+   * MQTT 5 reason code; on 3.1/3.1.1 `returnCode`. Either is accepted for either version: a
+   * reasonCode on 3.1.1 is mapped with v3ConnackReturnCode.
+   */
   reasonCode?: number
   returnCode?: number
   properties?: Properties
