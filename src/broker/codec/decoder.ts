@@ -10,6 +10,7 @@
  * chunk (no copy); packets spanning chunks are joined first.
  */
 import type {
+  AckPacket,
   AuthPacket,
   ClientPacket,
   ConnectPacket,
@@ -517,13 +518,12 @@ export class PacketDecoder {
     return packet
   }
 
-  private decodeAck<C extends 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'>(cmd: C, buf: Buffer, start: number, end: number) {
+  private decodeAck<C extends 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'>(cmd: C, buf: Buffer, start: number, end: number): AckPacket<C> {
     const length = end - start
     if (length < 2) this.fail(MALFORMED, `${cmd.toUpperCase()} too short for its packet identifier`)
     const messageId = (buf[start]! << 8) | buf[start + 1]!
-    const packet = { cmd, retain: false, qos: (cmd === 'pubrel' ? 1 : 0) as QoS, dup: false, length, topic: null, payload: null, messageId } as {
-      cmd: C; retain: boolean; qos: QoS; dup: boolean; length: number; topic: null; payload: null; messageId: number; reasonCode?: number; properties?: Properties
-    }
+    // PUBREL's required flags 0010 read as QoS 1, as mqtt-packet reports them.
+    const packet: AckPacket<C> = { cmd, retain: false, qos: cmd === 'pubrel' ? 1 : 0, dup: false, length, topic: null, payload: null, messageId }
     if (this.version !== 5) {
       if (length !== 2) this.fail(MALFORMED, `${cmd.toUpperCase()} longer than its packet identifier`)
       return packet
