@@ -98,7 +98,11 @@ export interface PacketDecoderOptions {
 
 /** 1 + 4 + 268,435,455: the largest packet the encoding can describe. */
 export const MAX_POSSIBLE_PACKET_SIZE = 268_435_460
-/** Bodies up to this size are gathered into one buffer allocated up front; larger ones as they arrive. */
+/**
+ * A body split across chunks is gathered in a buffer allocated at its declared size up to this
+ * many bytes; beyond, the buffer starts at this size and doubles as bytes arrive, so a client
+ * declaring a large packet costs at most about twice what it actually sent.
+ */
 const PREALLOCATE_LIMIT = 64 * 1024
 const EMPTY = Buffer.alloc(0)
 
@@ -151,7 +155,6 @@ export class PacketDecoder {
   private bodyLength = 0
   private bodyFilled = 0
   private body: Buffer | undefined
-  private bodyParts: Buffer[] | undefined
 
   // Properties just read (set by readProperties, consumed right after).
   private properties: Properties | undefined
@@ -177,7 +180,6 @@ export class PacketDecoder {
   stop(): void {
     this.stopped = true
     this.body = undefined
-    this.bodyParts = undefined
   }
 
   /** Decodes what `chunk` completes; returns the error that ends the connection, if any. */
@@ -201,7 +203,7 @@ export class PacketDecoder {
   private decodeChunk(chunk: Buffer): void {
     const end = chunk.length
     let pos = 0
-    if (this.headerFilled > 0 || this.body !== undefined || this.bodyParts !== undefined) {
+    if (this.headerFilled > 0 || this.body !== undefined) {
       pos = this.resume(chunk)
       if (pos < 0) return
     }
@@ -269,18 +271,17 @@ export class PacketDecoder {
       this.startBody(first, length, chunk, pos, chunk.length)
       return -1
     }
-    const missing = this.bodyLength - this.bodyFilled
-    const take = Math.min(missing, chunk.length)
-    if (this.body !== undefined) {
-      chunk.copy(this.body, this.bodyFilled, 0, take)
-    } else {
-      this.bodyParts!.push(take === chunk.length ? chunk : chunk.subarray(0, take))
+    const take = Math.min(this.bodyLength - this.bodyFilled, chunk.length)
+    let body = this.body!
+    if (this.bodyFilled + take > body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.bodyLength, Math.max(2 * body.length, this.bodyFilled + take)))
+      body.copy(grown, 0, 0, this.bodyFilled)
+      body = this.body = grown
     }
+    chunk.copy(body, this.bodyFilled, 0, take)
     this.bodyFilled += take
     if (this.bodyFilled < this.bodyLength) return -1
-    const body = this.body ?? Buffer.concat(this.bodyParts!, this.bodyLength)
     this.body = undefined
-    this.bodyParts = undefined
     this.decodePacket(this.bodyFirstByte, body, 0, body.length)
     return take
   }
@@ -294,13 +295,8 @@ export class PacketDecoder {
     this.bodyFirstByte = first
     this.bodyLength = length
     this.bodyFilled = end - start
-    if (length <= PREALLOCATE_LIMIT) {
-      this.body = Buffer.allocUnsafe(length)
-      chunk.copy(this.body, 0, start, end)
-    } else {
-      // Only what has arrived is held, so a client declaring a large packet costs nothing until it sends it.
-      this.bodyParts = [chunk.subarray(start, end)]
-    }
+    this.body = Buffer.allocUnsafe(Math.min(length, Math.max(PREALLOCATE_LIMIT, 2 * this.bodyFilled)))
+    chunk.copy(this.body, 0, start, end)
   }
 
   private checkSize(packetSize: number): void {
