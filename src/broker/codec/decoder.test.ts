@@ -153,7 +153,7 @@ describe('framing', () => {
   test('a large body trickling in small chunks is gathered whole', () => {
     const payload = Buffer.alloc(1_000_000)
     for (let i = 0; i < payload.length; i++) payload[i] = i % 251
-    const bytes = frame(0x30, str('big'), payload)
+    const bytes = Buffer.concat([Buffer.from([0x30, ...varInt(5 + payload.length)]), Buffer.from(str('big')), payload])
     const chunks: Buffer[] = []
     for (let pos = 0; pos < bytes.length; pos += 997) chunks.push(bytes.subarray(pos, pos + 997))
     const { packets, error } = run(chunks, { protocolVersion: 4 })
