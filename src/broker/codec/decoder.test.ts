@@ -214,6 +214,17 @@ describe('fixed header flags', () => {
     })
   }
 
+  test('MQTT 3.1 may set DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE; 3.1.1 and 5 may not', () => {
+    for (const first of [0x6a, 0x8a, 0xaa]) {
+      const body = first === 0x6a ? [u16(1)] : first === 0x8a ? [u16(1), str('a'), 0] : [u16(1), str('a')]
+      const [packet] = decode(frame(first, ...body), 3)
+      assert.equal(packet?.dup, true)
+      rejects(frame(first, ...body), 0x81, 4)
+      rejects(frame(first, ...body), 0x81, 5)
+    }
+    rejects(frame(0x48, u16(1)), 0x81, 3) // but not on PUBACK
+  })
+
   test('PUBACK, PUBREC, PUBCOMP, PINGREQ, DISCONNECT and CONNECT must have flags 0000', () => {
     rejects(frame(0x42, u16(1)), 0x81)
     rejects(frame(0x51, u16(1)), 0x81)

@@ -317,7 +317,10 @@ export class PacketDecoder {
       return
     }
     if (type === 0) this.fail(MALFORMED, 'packet type 0 is reserved')
-    if ((first & 0x0f) !== REQUIRED_FLAGS[type]) {
+    const flags = first & 0x0f
+    // MQTT 3.1 (not 3.1.1) sets DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE.
+    const retransmission = flags === 0x0a && this.version === 3 && (type === 6 || type === 8 || type === 10)
+    if (flags !== REQUIRED_FLAGS[type] && !retransmission) {
       this.fail(MALFORMED, `reserved fixed-header flags of ${PACKET_NAMES[type]!.toUpperCase()} must be ${REQUIRED_FLAGS[type]}`)
     }
     if (this.version === 0 && type !== 1) this.fail(PROTOCOL_ERROR, 'the first packet must be CONNECT')
@@ -360,6 +363,7 @@ export class PacketDecoder {
         // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends them.
         this.fail(PROTOCOL_ERROR, `a client must not send ${PACKET_NAMES[type]!.toUpperCase()}`)
     }
+    if (retransmission) packet.dup = true
     this.onPacket(packet)
   }
 
