@@ -445,12 +445,12 @@ describe('SUBSCRIBE', () => {
     rejects(subscribe(u16(1), str('a')), 0x81) // options byte missing
   })
 
-  test('reserved option bits must be 0; QoS 3 is malformed; retain handling 3 a protocol error', () => {
+  test('reserved option bits must be 0; QoS 3 malformed on 3.1.1, a protocol error on 5, as retain handling 3', () => {
     rejects(subscribe(u16(1), str('a'), 0x04), 0x81, 4)
     rejects(subscribe(u16(1), str('a'), 0x03), 0x81, 4)
     rejects(subscribe(u16(1), props(), str('a'), 0x40), 0x81, 5)
     rejects(subscribe(u16(1), props(), str('a'), 0x80), 0x81, 5)
-    rejects(subscribe(u16(1), props(), str('a'), 0x03), 0x81, 5)
+    rejects(subscribe(u16(1), props(), str('a'), 0x03), 0x82, 5)
     rejects(subscribe(u16(1), props(), str('a'), 0x30), 0x82, 5)
     const [packet] = decode(subscribe(u16(1), props(), str('a'), 0x2e), 5)
     assert.deepEqual(packet?.cmd === 'subscribe' && packet.subscriptions, [{ topic: 'a', qos: 2, nl: true, rap: true, rh: 2 }])

@@ -562,7 +562,8 @@ export class PacketDecoder {
       const options = buf[pos++]!
       if ((options & (version === 5 ? 0xc0 : 0xfc)) !== 0) this.fail(MALFORMED, 'reserved bits of subscription options are set')
       const qos = options & 3
-      if (qos === 3) this.fail(MALFORMED, 'subscription with QoS 3')
+      // Malformed on 3.1.1 (MQTT-3-8.3-4), a Protocol Error on 5 (3.8.3.1).
+      if (qos === 3) this.fail(version === 5 ? PROTOCOL_ERROR : MALFORMED, 'subscription with QoS 3')
       if (!isValidTopicFilter(topic, version)) this.fail(TOPIC_FILTER_INVALID, `invalid topic filter ${JSON.stringify(topic)}`)
       if (version === 5) {
         const rh = (options >> 4) & 3

@@ -72,8 +72,10 @@ test('mutated packets are refused with a reason code or decoded as mqtt-packet d
     parser.on('error', () => {})
     parser.parse(stream)
     const [, ours] = whole.packets
-    // The one documented difference: an empty AUTH is success here, an error for mqtt-packet.
+    // The documented differences: an empty AUTH is success here, an error for mqtt-packet; so is
+    // MQTT 3.1's DUP on PUBREL, SUBSCRIBE and UNSUBSCRIBE.
     if (ours?.cmd === 'auth' && ours.length === 0) continue
+    if (version === 3 && ours?.dup && ours.cmd !== 'publish') continue
     assert.deepEqual(whole.packets.slice(0, 2), reference.slice(0, 2), stream.toString('hex'))
   }
   // Both outcomes were exercised.
