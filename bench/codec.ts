@@ -2,18 +2,27 @@
  * MQTT codec benchmark: Junction's codec (src/broker/codec) against mqtt-packet 9 in the same
  * run, on the broker's hot path: decoding PUBLISH (QoS 0 and 1; 16, 100 and 1000-byte payloads;
  * short topics) and PUBACK from 64 KiB socket-sized chunks, and encoding the same packets. Runs
- * alternate between the two codecs and the best of several rounds counts, which keeps a noisy
- * machine's interference out of the ratio. Also times ways to decode short UTF-8 topics. Prints
+ * alternate between the two codecs, each from a collected heap, and the best of several rounds
+ * counts, which keeps a noisy machine's interference out of the ratio. Also times ways to decode short UTF-8 topics. Prints
  * tables; asserts nothing.
  *
  *   node --import tsx bench/codec.ts [rounds=5] [msPerRun=200]
  */
 import '../src/quiet-debug.js' // as in production: mqtt-packet's debug calls made cheap first
+import { spawnSync } from 'node:child_process'
 import mqttPacket from 'mqtt-packet'
 import { PacketDecoder } from '../src/broker/codec/decoder.js'
 import { encodePacket } from '../src/broker/codec/encoder.js'
 import { decodeUtf8 } from '../src/broker/codec/utf8.js'
 import type { ProtocolVersion, ServerPacket } from '../src/broker/codec/packet-types.js'
+
+// Each timed run starts from a collected heap, so one contender's garbage is not collected on the
+// other's time.
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) {
+  const run = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+  process.exit(run.status ?? 1)
+}
 
 const ROUNDS = Number(process.argv[2] ?? 5)
 const MS_PER_RUN = Number(process.argv[3] ?? 200)
@@ -41,6 +50,7 @@ for (const version of [4, 5] as const) {
 
 /** Calls `run` (which handles `unit` packets) repeatedly for MS_PER_RUN; returns packets per second. */
 function rate(run: () => void, unit: number): number {
+  gc!()
   let count = 0
   const start = process.hrtime.bigint()
   const budget = BigInt(MS_PER_RUN) * 1_000_000n

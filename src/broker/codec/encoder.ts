@@ -37,6 +37,29 @@ const MAX_REMAINING_LENGTH = 268_435_455
 export const PUBLISH_COPY_LIMIT = 16 * 1024
 
 const PINGRESP = Buffer.from([0xd0, 0x00])
+
+/**
+ * Packets up to SLAB_LIMIT bytes are cut from shared 32 KiB slabs, as Node's Buffer pool does
+ * with 8 KiB ones: at 1 KB per packet the pool's refills made allocation most of the encoding
+ * time. Like any pooled Buffer, an encoded packet keeps its slab alive while it is referenced:
+ * write it and let go (copy one that must be kept).
+ */
+const SLAB_SIZE = 32 * 1024
+const SLAB_LIMIT = 4 * 1024
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE).buffer
+let slabOffset = 0
+
+function allocate(size: number): Buffer {
+  if (size > SLAB_LIMIT) return Buffer.allocUnsafe(size)
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE).buffer
+    slabOffset = 0
+  }
+  const buf = Buffer.from(slab, slabOffset, size)
+  // 8-byte aligned, as Node's pool.
+  slabOffset += (size + 7) & ~7
+  return buf
+}
 const DISCONNECT_V3 = Buffer.from([0xe0, 0x00])
 
 /**
@@ -96,7 +119,7 @@ export function encodePublish(packet: OutgoingPublish, protocolVersion: Protocol
   if (payloadLength > 0) {
     const pos = buf.length - payloadLength
     if (typeof payload === 'string') buf.utf8Write(payload, pos)
-    else if (payloadLength < 64) {
+    else if (payloadLength < 16) {
       // Shorter than a native copy's call overhead.
       const bytes = payload!
       for (let i = 0; i < payloadLength; i++) buf[pos + i] = bytes[i]!
@@ -145,16 +168,15 @@ function publishHeader(packet: OutgoingPublish, version: ProtocolVersion, payloa
   }
   if (remaining > MAX_REMAINING_LENGTH) throw new PacketEncodeError('PUBLISH larger than MQTT allows')
   const headerLength = 1 + varIntSize(remaining)
-  const buf = Buffer.allocUnsafe(headerLength + remaining - payloadLength + room)
+  const buf = allocate(headerLength + remaining - payloadLength + room)
   buf[0] = 0x30 | (packet.dup === true ? 8 : 0) | (qos << 1) | (packet.retain === true ? 1 : 0)
   let pos = writeVarInt(buf, 1, remaining)
   buf[pos] = topicLength >> 8
   buf[pos + 1] = topicLength & 0xff
   pos += 2
   if (typeof topic === 'string') {
-    if (!topicIsAscii) buf.utf8Write(topic, pos)
-    else if (topicLength < 48) for (let i = 0; i < topicLength; i++) buf[pos + i] = topic.charCodeAt(i)
-    else buf.latin1Write(topic, pos)
+    if (topicIsAscii) buf.latin1Write(topic, pos)
+    else buf.utf8Write(topic, pos)
   } else {
     buf.set(topic, pos)
   }
@@ -206,7 +228,7 @@ function encodeConnack(packet: OutgoingConnack, version: ProtocolVersion, proper
   checkByte(code, 'CONNACK reason code')
   const propertiesLength = version === 5 ? measureProperties(properties) : -1
   const remaining = 2 + propertiesSize(propertiesLength)
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
+  const buf = allocate(1 + varIntSize(remaining) + remaining)
   buf[0] = 0x20
   let pos = writeVarInt(buf, 1, remaining)
   buf[pos++] = packet.sessionPresent === true ? 1 : 0
@@ -223,7 +245,7 @@ function encodeAck(packet: OutgoingAck, version: ProtocolVersion, properties: Pr
   const reasonCode = packet.reasonCode ?? 0
   if (version !== 5 || (reasonCode === 0 && properties === undefined)) {
     // The short form: reason code 0 and no properties may be left out (MQTT 5 3.4.2.1).
-    const buf = Buffer.allocUnsafe(4)
+    const buf = allocate(4)
     buf[0] = first
     buf[1] = 2
     buf[2] = packet.messageId >> 8
@@ -233,7 +255,7 @@ function encodeAck(packet: OutgoingAck, version: ProtocolVersion, properties: Pr
   checkByte(reasonCode, `${packet.cmd.toUpperCase()} reason code`)
   const propertiesLength = measureProperties(properties)
   const remaining = 3 + propertiesSize(propertiesLength)
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
+  const buf = allocate(1 + varIntSize(remaining) + remaining)
   buf[0] = first
   let pos = writeVarInt(buf, 1, remaining)
   buf[pos] = packet.messageId >> 8
@@ -250,7 +272,7 @@ function encodeSuback(packet: OutgoingSuback, version: ProtocolVersion, properti
   for (const code of granted) checkByte(code, 'SUBACK granted QoS or reason code')
   const propertiesLength = version === 5 ? measureProperties(properties) : -1
   const remaining = 2 + propertiesSize(propertiesLength) + granted.length
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
+  const buf = allocate(1 + varIntSize(remaining) + remaining)
   buf[0] = 0x90
   let pos = writeVarInt(buf, 1, remaining)
   buf[pos++] = packet.messageId >> 8
@@ -270,7 +292,7 @@ function encodeUnsuback(packet: OutgoingUnsuback, version: ProtocolVersion, prop
   for (const code of granted) checkByte(code, 'UNSUBACK reason code')
   const propertiesLength = measureProperties(properties)
   const remaining = 2 + propertiesSize(propertiesLength) + granted.length
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
+  const buf = allocate(1 + varIntSize(remaining) + remaining)
   buf[0] = 0xb0
   let pos = writeVarInt(buf, 1, remaining)
   buf[pos++] = packet.messageId >> 8
@@ -294,7 +316,7 @@ function encodeReasonAndProperties(first: number, reasonCode: number, properties
   checkByte(reasonCode, `${what} reason code`)
   const propertiesLength = measureProperties(properties)
   const remaining = 1 + propertiesSize(propertiesLength)
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
+  const buf = allocate(1 + varIntSize(remaining) + remaining)
   buf[0] = first
   const pos = writeVarInt(buf, 1, remaining)
   buf[pos] = reasonCode
