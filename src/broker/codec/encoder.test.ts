@@ -132,3 +132,14 @@ test('broker bugs are errors, not bad bytes', () => {
     assert.throws(() => encodePacket(packet, version), PacketEncodeError, JSON.stringify(packet).slice(0, 80))
   }
 })
+
+test('packets cut from the shared slabs never overlap', () => {
+  const kept: Array<[Buffer, Buffer]> = []
+  for (let i = 0; i < 3000; i++) {
+    const size = (i * 37) % 5000 // across the 4 KiB slab limit
+    const packet: ServerPacket = { cmd: 'publish', topic: `t/${i}`, payload: Buffer.alloc(size, i & 0xff), qos: 1, messageId: (i % 0xffff) + 1 }
+    const bytes = encodePacket(packet, 4)
+    kept.push([bytes, Buffer.from(bytes)])
+  }
+  for (const [bytes, copy] of kept) assert.ok(bytes.equals(copy))
+})
