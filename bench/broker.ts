@@ -191,6 +191,8 @@ class Subscriber {
   private socket!: Socket
   private acks: number[] = []
   private subacked!: (granted: number) => void
+  /** When the read being parsed arrived: one clock read per read, not per message. */
+  private readAt = 0
 
   constructor(private readonly messages: number, private readonly recordLatencyFrom = Infinity) {
     this.seen = new Uint8Array(messages)
@@ -199,6 +201,8 @@ class Subscriber {
   async open(port: number, qos: 0 | 1): Promise<void> {
     const granted = new Promise<number>((r) => { this.subacked = r })
     this.socket = await mqttConnection(port, `bench-sub-${runId}`, 0, (type, flags, data, start, end) => this.onPacket(type, flags, data, start, end))
+    // Before the packet reader mqttConnection registered: the time is needed while it parses.
+    this.socket.prependListener('data', () => { this.readAt = now() })
     this.socket.on('data', () => {
       if (this.acks.length === 0) return
       this.socket.write(pubacks(this.acks))
@@ -220,7 +224,7 @@ class Subscriber {
     }
     if (end - at < 12) return
     const seq = data.readUInt32BE(at)
-    const t = now()
+    const t = this.readAt
     if (this.received++ === 0) this.firstAt = t
     this.lastAt = t
     if (seq >= this.recordLatencyFrom) this.latencies.push(t - data.readDoubleBE(at + 4))
@@ -405,6 +409,8 @@ const SCENARIOS: Scenario[] = ([
 /** results[scenario][broker] = one Figures per round. */
 const results = new Map<string, Map<BrokerKind, Figures[]>>(SCENARIOS.map((s) => [s.key, new Map(BROKERS.map((b) => [b, []]))]))
 const unavailable = new Map<BrokerKind, string>()
+/** Metrics that count things (printed without decimals). */
+const COUNTS = new Set(['lost', 'duplicates'])
 
 const aedesVersion = (JSON.parse(readFileSync(join(root, 'node_modules/aedes/package.json'), 'utf8')) as { version: string }).version
 console.log(`Broker benchmark, ${new Date().toISOString()}: ${fmt(N)} messages per throughput run, ${ROUNDS} rounds`)
@@ -429,7 +435,7 @@ for (let round = 0; round < ROUNDS; round++) {
       try {
         const figures = await scenario.run(broker)
         results.get(scenario.key)!.get(kind)!.push(figures)
-        console.log(`round ${round + 1} ${scenario.key} ${kind}: ${Object.entries(figures).map(([k, v]) => `${k} ${fmt(v, v < 10 ? 2 : 0)}`).join(', ')}`)
+        console.log(`round ${round + 1} ${scenario.key} ${kind}: ${Object.entries(figures).map(([k, v]) => `${k} ${fmt(v, COUNTS.has(k) || v >= 10 ? 0 : 2)}`).join(', ')}`)
       } finally {
         await broker.stop()
       }
@@ -457,7 +463,7 @@ for (const scenario of SCENARIOS) {
       const runs = byBroker.get(kind)!
       if (runs.length === 0) return unavailable.has(kind) ? 'not available' : 'n/a'
       const m = middle(runs.map((f) => f[metric]!))
-      return fmt(m, Math.abs(m) < 10 ? 2 : 0)
+      return fmt(m, COUNTS.has(metric) || Math.abs(m) >= 10 ? 0 : 2)
     }
     console.log(`| ${metric} | ${cell('aedes')} | ${cell('junction')} | ${cell('mosquitto')} | ${ratio(scenario.key, metric, 'junction', 'mosquitto')} | ${ratio(scenario.key, metric, 'junction', 'aedes')} | ${ratio(scenario.key, metric, 'aedes', 'mosquitto')} |`)
   }
