@@ -406,9 +406,17 @@ const SCENARIOS: Scenario[] = ([
   { key: 'idle', title: `4. Idle connections: ${fmt(IDLE_CLIENTS)} MQTT 3.1.1 clients, keepalive 60, one subscription each`, run: idle },
 ] satisfies Scenario[]).filter((s) => ONLY.has(s.key))
 
-/** results[scenario][broker] = one Figures per round. */
-const results = new Map<string, Map<BrokerKind, Figures[]>>(SCENARIOS.map((s) => [s.key, new Map(BROKERS.map((b) => [b, []]))]))
+/** results[scenario][broker][round]; a failed run leaves its round empty. */
+const results = new Map<string, Map<BrokerKind, Array<Figures | undefined>>>(SCENARIOS.map((s) => [s.key, new Map(BROKERS.map((b) => [b, []]))]))
 const unavailable = new Map<BrokerKind, string>()
+/** Runs that failed (a broker's error or a timeout), reported at the end. */
+const failures: string[] = []
+/** A run taking longer than this is abandoned (a broker that stopped answering). */
+const RUN_TIMEOUT_MS = 60_000 + (N / 5000) * 1000
+const withTimeout = <T>(work: Promise<T>, ms: number) => new Promise<T>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`no result after ${ms / 1000} s`)), ms)
+  work.then((v) => { clearTimeout(timer); resolve(v) }, (e: unknown) => { clearTimeout(timer); reject(e as Error) })
+})
 /** Metrics that count things (printed without decimals). */
 const COUNTS = new Set(['lost', 'duplicates'])
 
@@ -427,15 +435,19 @@ for (let round = 0; round < ROUNDS; round++) {
       try {
         broker = await startBroker(kind)
       } catch (err) {
-        if (!(err instanceof Unavailable)) throw err
-        unavailable.set(kind, err.message)
-        console.log(`${kind}: not available (${err.message})`)
+        // A broker that is missing, or fails to start, leaves the others to be measured.
+        const why = err instanceof Unavailable ? err.message : `failed to start: ${(err as Error).message}`
+        unavailable.set(kind, why)
+        console.log(`${kind}: not available (${why})`)
         continue
       }
       try {
-        const figures = await scenario.run(broker)
-        results.get(scenario.key)!.get(kind)!.push(figures)
+        const figures = await withTimeout(scenario.run(broker), RUN_TIMEOUT_MS)
+        results.get(scenario.key)!.get(kind)![round] = figures
         console.log(`round ${round + 1} ${scenario.key} ${kind}: ${Object.entries(figures).map(([k, v]) => `${k} ${fmt(v, COUNTS.has(k) || v >= 10 ? 0 : 2)}`).join(', ')}`)
+      } catch (err) {
+        failures.push(`round ${round + 1} ${scenario.key} ${kind}: ${(err as Error).message}`)
+        console.log(failures.at(-1))
       } finally {
         await broker.stop()
       }
@@ -447,20 +459,20 @@ console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).joi
 const ratio = (scenario: string, metric: string, a: BrokerKind, b: BrokerKind): string => {
   const as = results.get(scenario)!.get(a)!
   const bs = results.get(scenario)!.get(b)!
-  const rs = as.map((f, i) => f[metric]! / bs[i]?.[metric]!).filter((r) => Number.isFinite(r))
+  const rs = as.map((f, i) => (f && bs[i] ? f[metric]! / bs[i]![metric]! : NaN)).filter((r) => Number.isFinite(r))
   if (rs.length === 0) return 'n/a'
   const spread = rs.length > 1 ? ` (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})` : ''
   return `${middle(rs).toFixed(2)}${spread}`
 }
 for (const scenario of SCENARIOS) {
   const byBroker = results.get(scenario.key)!
-  const metrics = Object.keys([...byBroker.values()].find((runs) => runs.length > 0)?.[0] ?? {})
+  const metrics = Object.keys([...byBroker.values()].flat().find((f) => f !== undefined) ?? {})
   console.log(`\n${scenario.title}\n`)
   console.log('| metric | aedes | junction | mosquitto | junction / mosquitto | junction / aedes | aedes / mosquitto |')
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const metric of metrics) {
     const cell = (kind: BrokerKind) => {
-      const runs = byBroker.get(kind)!
+      const runs = byBroker.get(kind)!.filter((f) => f !== undefined)
       if (runs.length === 0) return unavailable.has(kind) ? 'not available' : 'n/a'
       const m = middle(runs.map((f) => f[metric]!))
       return fmt(m, COUNTS.has(metric) || Math.abs(m) >= 10 ? 0 : 2)
@@ -469,4 +481,7 @@ for (const scenario of SCENARIOS) {
   }
 }
 for (const [kind, why] of unavailable) console.log(`\n${kind}: not available (${why})`)
+for (const failure of failures) console.log(`failed: ${failure}`)
 console.log(`\nMedians of ${ROUNDS} rounds; ratios are medians of each round's ratio (range in brackets).`)
+// Workers or sockets of an abandoned run may still wait for a broker that is gone.
+process.exit(0)
