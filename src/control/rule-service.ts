@@ -6,6 +6,7 @@ import type { FieldError } from '../core/schema-validation.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { newId } from '../core/ids.js'
 import { NODE_NAME, messageId } from '../rules/event-context.js'
+import { exceedsJsonSize, MAX_JSON_DEPTH, MAX_TEST_OUTPUT_SIZE, valueTooDeep } from '../rules/limits.js'
 import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
 import type { ActionSpec, RepublishParams } from '../runtime/rule-runtime.js'
@@ -123,6 +124,10 @@ export class RuleService {
   /** Runs SQL on a sample context, with no side effects. */
   test(sql: string, context: Record<string, unknown>): { matched: boolean; output?: Record<string, unknown>; outputs?: Record<string, unknown>[]; reason?: string } {
     const compiled = compile(sql)
+    if (valueTooDeep(context)) {
+      const message = `the sample event nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`
+      throw new ApiError('VALIDATION_FAILED', `Invalid sample: ${message}`, { fields: [{ path: 'context', message, hint: 'Rules refuse JSON that deep; use a flatter sample.' }] })
+    }
     const ctx = sampleContext(compiled, context)
     const topic = typeof ctx.topic === 'string' ? ctx.topic : undefined
     const plainSources = compiled.sources.filter((s) => !s.startsWith('$events/'))
@@ -138,6 +143,12 @@ export class RuleService {
       })
     }
     if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    if (exceedsJsonSize(outputs, MAX_TEST_OUTPUT_SIZE)) {
+      const message = `the output is larger than ${MAX_TEST_OUTPUT_SIZE} characters, more than a test answers`
+      throw new ApiError('VALIDATION_FAILED', `The rule ran, but ${message}`, {
+        fields: [{ path: 'sql', message, hint: 'Test with a smaller sample payload, or select fewer or smaller fields (FOREACH: fewer elements).' }],
+      })
+    }
     return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
   }
 
@@ -240,8 +251,10 @@ function compile(sql: string): CompiledRuleSql {
     return compileRuleSql(sql)
   } catch (err) {
     if (err instanceof RuleSqlError) {
+      const hint = err.hint ?? (err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.')
       throw new ApiError('INVALID_SQL', `Invalid rule SQL: ${err.message}`, {
-        hint: err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.',
+        hint,
+        fields: [{ path: 'sql', message: err.message, hint }],
         extra: { line: err.line, column: err.column, expected: err.expected, ...(err.found === undefined ? {} : { found: err.found }) },
       })
     }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
+import type { ClientEvent, PublishedMessage } from '../broker/broker-types.js'
 
 /**
  * The objects rule SQL sees, with EMQX's field names, so the same SQL reads the same fields:

@@ -1,6 +1,6 @@
 import type { Channel, ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import { ConnectorError, compileTemplate } from '../connector-api/index.js'
-import type { EmbeddedBroker } from '../broker/embedded-broker.js'
+import type { MqttBroker } from '../broker/mqtt-broker.js'
 import type { RuleEngine } from '../rules/rule-engine.js'
 import type { CompiledRuleSql } from '../rules/sql/index.js'
 import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
@@ -31,7 +31,7 @@ export interface RuleSpec {
 export interface RuleRuntimeHost {
   connector(id: string): ManagedConnector | undefined
   onConnectorStatus(id: string, listener: (view: ConnectorStatusView) => void): () => void
-  broker(): EmbeddedBroker | undefined
+  broker(): MqttBroker | undefined
   /** Directory for an action's disk buffer. */
   bufferDir(actionId: string): string
 }
