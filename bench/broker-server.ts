@@ -2,7 +2,7 @@
  * One bare broker in its own process for bench/broker.ts, so that it has an event loop to
  * itself (the load generator runs in the benchmark's process) and its CPU time and memory can be
  * read from /proc. Prints `{"port":N}` when it listens. Reads commands, one per line, on stdin:
- * `gc` (collect garbage, for memory readings; answers `{"gc":true}`) and `close` (closes the
+ * `gc` (collect garbage, for memory readings; answers `{"gc":true,"heapUsed":bytes}`) and `close` (closes the
  * broker and exits). Exits with code 3 when the broker asked for is not in this tree.
  *
  *   node --import tsx --expose-gc --max-semi-space-size=32 bench/broker-server.ts aedes|junction <port> <maxQueued> <maxInflight>
@@ -69,7 +69,7 @@ async function shutdown(): Promise<void> {
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'gc') {
     ;(globalThis as { gc?: () => void }).gc?.()
-    process.stdout.write('{"gc":true}\n')
+    process.stdout.write(JSON.stringify({ gc: true, heapUsed: process.memoryUsage().heapUsed }) + '\n')
   } else if (line === 'close') {
     void shutdown()
   }
