@@ -188,6 +188,8 @@ function mqttConnection(port: number, clientId: string, keepalive: number, onPac
 class Subscriber {
   received = 0
   duplicates = 0
+  /** Socket reads that delivered data: how the broker batches its writes. */
+  reads = 0
   firstAt = 0
   lastAt = 0
   readonly latencies: number[] = []
@@ -206,7 +208,7 @@ class Subscriber {
     const granted = new Promise<number>((r) => { this.subacked = r })
     this.socket = await mqttConnection(port, `bench-sub-${runId}`, 0, (type, flags, data, start, end) => this.onPacket(type, flags, data, start, end))
     // Before the packet reader mqttConnection registered: the time is needed while it parses.
-    this.socket.prependListener('data', () => { this.readAt = now() })
+    this.socket.prependListener('data', () => { this.readAt = now(); this.reads++ })
     this.socket.on('data', () => {
       if (this.acks.length === 0) return
       this.socket.write(pubacks(this.acks))
@@ -298,6 +300,7 @@ async function fanIn(broker: BrokerProcess, qos: 0 | 1): Promise<Figures> {
   const publishers = await startPublishers(broker.port, qos)
   const cpu0 = cpuMs(broker.pid)
   const gen0 = process.cpuUsage()
+  const reads0 = subscriber.reads
   const t0 = now()
   const published = await publishers.go()
   await subscriber.drained()
@@ -317,6 +320,7 @@ async function fanIn(broker: BrokerProcess, qos: 0 | 1): Promise<Figures> {
     'broker CPU s per 1M msgs': (brokerCpu * 1000) / N,
     'broker CPU % (of one core)': (brokerCpu / wallMs) * 100,
     'generator CPU µs/msg': ((gen.user + gen.system) / N),
+    'messages per subscriber read': subscriber.received / (subscriber.reads - reads0),
     'broker peak RSS MB': peak / 2 ** 20,
   }
 }
