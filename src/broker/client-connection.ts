@@ -44,6 +44,9 @@ export class ClientConnection {
   cleanStart = true
   /** Why the connection ended, in EMQX's words (`normal`, `keepalive_timeout`, `takenover`...). */
   closeReason = 'sock_closed'
+  /** MQTT 5 properties of its CONNECT and of its DISCONNECT, as events report them. */
+  connectProperties: Readonly<Record<string, unknown>> | undefined
+  disconnectProperties: Readonly<Record<string, unknown>> | undefined
   /** DISCONNECT 0x00 was received: the will is not published. */
   graceful = false
   /** The client's own limits (MQTT 5 CONNECT properties). */

@@ -145,7 +145,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     if (conn.state !== 'open') return
     switch (packet.cmd) {
       case 'publish': return this.onPublish(conn, packet)
-      case 'puback': return this.onPuback(conn, packet.messageId!)
+      case 'puback': return this.onPuback(conn, packet.messageId!, packet.properties)
       case 'pubrec': return this.onPubrec(conn, packet.messageId!, (packet as { reasonCode?: number }).reasonCode ?? 0)
       case 'pubrel': return this.onPubrel(conn, packet.messageId!)
       case 'pubcomp': return this.onPubcomp(conn, packet.messageId!)
@@ -179,7 +179,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
         this.publishWill(conn, will)
       }
     }
-    if (this.wants('client_disconnected')) this.event({ kind: 'client_disconnected', ...this.sessionInfo(conn), reason: conn.closeReason })
+    if (this.wants('client_disconnected')) this.event({ kind: 'client_disconnected', ...this.sessionInfo(conn), reason: conn.closeReason, disconnectProperties: conn.disconnectProperties })
     if (session.connection !== conn) return
     session.connection = undefined
     // An offline session keeps only QoS 1/2 messages (QoS 0 is for those listening now).
@@ -206,6 +206,11 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     let clientid = p.clientId ?? ''
     conn.username = p.username
     conn.cleanStart = p.clean !== false
+    if (p.properties) {
+      // Authentication data may be a credential: events never carry it.
+      const { authenticationData: _secret, ...shown } = p.properties
+      conn.connectProperties = shown
+    }
     if (p.will && (!isValidTopicName(p.will.topic) || badString(p.will.topic))) return conn.protocolFailure(RC.PROTOCOL_ERROR, 'invalid will topic')
     if (badString(clientid) || (p.username !== undefined && badString(p.username))) return this.refuse(conn, RC.CLIENT_IDENTIFIER_NOT_VALID)
     let assigned = false
@@ -526,12 +531,12 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
   }
 
-  private onPuback(conn: ClientConnection, id: number): void {
+  private onPuback(conn: ClientConnection, id: number, properties: Readonly<Record<string, unknown>> | undefined): void {
     const session = conn.session!
     const entry = session.inflight.get(id)
     if (!entry || entry.out.qos !== 1) return
     session.inflight.delete(id)
-    this.acked(conn, entry.out)
+    this.acked(conn, entry.out, properties)
     this.pump(session)
   }
 
@@ -566,8 +571,8 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: known || conn.version !== 5 ? 0 : RC.PACKET_IDENTIFIER_NOT_FOUND } as Packet)
   }
 
-  private acked(conn: ClientConnection, out: Outbound): void {
-    if (out.message.from && this.wants('message_acked')) this.event({ kind: 'message_acked', ...this.who(conn), ...this.carried(out) })
+  private acked(conn: ClientConnection, out: Outbound, pubackProperties?: Readonly<Record<string, unknown>>): void {
+    if (out.message.from && this.wants('message_acked')) this.event({ kind: 'message_acked', ...this.who(conn), ...this.carried(out), pubackProperties })
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE --------------------------------------------------------------
@@ -639,6 +644,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   private onDisconnect(conn: ClientConnection, p: { reasonCode?: number; properties?: { sessionExpiryInterval?: number } }): void {
     const session = conn.session!
+    conn.disconnectProperties = p.properties
     const expiry = p.properties?.sessionExpiryInterval
     if (expiry !== undefined) {
       // Setting an expiry on DISCONNECT when CONNECT had none is a protocol error (MQTT 3.14.2.2.2).
@@ -726,7 +732,10 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   }
 
   private sessionInfo(conn: ClientConnection) {
-    return { ...this.who(conn), protoVer: conn.version, cleanStart: conn.cleanStart, keepalive: conn.keepalive, expiryInterval: conn.session?.expiryInterval ?? 0 }
+    return {
+      ...this.who(conn), protoVer: conn.version, cleanStart: conn.cleanStart, keepalive: conn.keepalive,
+      expiryInterval: conn.session?.expiryInterval ?? 0, connectProperties: conn.connectProperties,
+    }
   }
 
   private carried(out: Outbound) {
