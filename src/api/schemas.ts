@@ -6,7 +6,7 @@ import { ID_PATTERN } from '../core/ids.js'
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'Display name; unique within its scope.' })
 const Timestamp = Type.String({ format: 'date-time' })
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -78,6 +78,28 @@ export const MqttSettingsPatch = Type.Object({
   listeners: Type.Optional(Type.Object({ tls: Type.Optional(listenerPatch(false)), ws: Type.Optional(listenerPatch(true)), wss: Type.Optional(listenerPatch(true)) }, { additionalProperties: false })),
   tls: Type.Optional(Type.Object({ certificate: Type.Optional(Pem(CERT_DOC)), key: Type.Optional(Pem(KEY_DOC)) }, { additionalProperties: false, description: 'Both or neither: the key must belong to the certificate.' })),
 }, { additionalProperties: false, description: 'Broker settings to change; fields left out keep their value. allowAnonymous and limits apply without a restart.' })
+
+const count = (description: string) => Type.Integer({ minimum: 0, description })
+
+export const BrokerStats = Type.Object({
+  connections: count('Clients connected now.'),
+  sessions: count('Sessions kept: connected, or persistent and waiting for their client.'),
+  subscriptions: count('Subscriptions of all sessions.'),
+  retained: count('Retained messages.'),
+  queued: count("Messages waiting in sessions' queues."),
+  inflight: count('Messages written to subscribers and not yet acknowledged.'),
+  received: count('PUBLISH packets received from clients since the broker started.'),
+  sent: count('Messages written to subscribers since the broker started.'),
+  noSubscribers: count('Client messages no subscription took.'),
+  connackRefused: count('CONNECTs answered with a failure reason code.'),
+  dropped: Type.Object({
+    queue_full: count("Lost because the subscriber's queue was full (its oldest QoS 0 message goes first)."),
+    expired: count('Expired (MQTT 5 Message Expiry Interval) before they could be sent.'),
+    no_local: count('Not sent back to their publisher (No Local).'),
+    qos0_msg: count('QoS 0 messages for a persistent session while it was offline.'),
+    too_large: count("Over the subscriber's Maximum Packet Size."),
+  }, { description: 'Messages lost for one subscriber, by reason (EMQX delivery_dropped reasons).' }),
+}, { description: "A deployment's broker figures." })
 
 export const Deployment = Type.Object({
   id: Type.String(),

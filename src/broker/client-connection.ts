@@ -57,9 +57,10 @@ export class ClientConnection {
   private readonly outboundAliases = new Map<string, number>()
   /** Packets received while the CONNECT is being authenticated, handled once it is. */
   held: ClientPacket[] = []
-  /** Token bucket of the per-client message rate. */
+  /** Token bucket of the per-client message rate; while throttled, packets wait in `held`. */
   tokens = 0
   tokensAt = 0
+  throttled = false
 
   private readonly decoder: PacketDecoder
   private out: Buffer[] = []

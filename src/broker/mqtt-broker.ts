@@ -37,6 +37,26 @@ export interface BrokerCounters {
   connackRefused: number
 }
 
+export interface BrokerStats {
+  /** Clients connected now. */
+  readonly connections: number
+  /** Sessions kept (connected, or persistent and waiting for their client). */
+  readonly sessions: number
+  readonly subscriptions: number
+  readonly retained: number
+  /** Messages waiting in sessions' queues, and written but not yet acknowledged. */
+  readonly queued: number
+  readonly inflight: number
+  /** Messages received from clients, and written to subscribers. */
+  readonly received: number
+  readonly sent: number
+  readonly noSubscribers: number
+  /** CONNECTs answered with a failure reason. */
+  readonly connackRefused: number
+  /** Messages lost for one subscriber, by reason (`too_large`: over its Maximum Packet Size). */
+  readonly dropped: Readonly<Record<DeliveryDropReason | 'too_large', number>>
+}
+
 interface Will {
   readonly message: BrokerMessage
   /** Seconds (MQTT 5 Will Delay Interval). */
@@ -87,8 +107,19 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     return n
   }
 
-  get sessionCount(): number {
-    return this.sessions.size
+  /** What the broker holds and has done since it started, for metrics and the API. */
+  stats(): BrokerStats {
+    let queued = 0
+    let inflight = 0
+    for (const s of this.sessions.values()) {
+      queued += s.queue.length
+      inflight += s.inflight.size
+    }
+    const c = this.counters
+    return {
+      connections: this.connectedClients, sessions: this.sessions.size, subscriptions: this.subscriptions.size, retained: this.retained.size,
+      queued, inflight, received: c.received, sent: c.sent, noSubscribers: c.noSubscribers, connackRefused: c.connackRefused, dropped: { ...c.dropped },
+    }
   }
 
   handle(stream: Duplex, info: ConnectionInfo): void {
@@ -138,7 +169,8 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       else void this.onConnect(conn, packet)
       return
     }
-    if (conn.state === 'auth') {
+    // Packets behind a CONNECT being authenticated, or behind a client's rate limit, wait their turn.
+    if (conn.state === 'auth' || conn.throttled) {
       conn.held.push(packet)
       return
     }
@@ -328,9 +360,20 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       else conn.writePublish(entry.out, id, true, Date.now())
     }
     this.pump(session)
+    this.release(conn)
+  }
+
+  /** Handles the packets a connection held, until it is held again (its rate limit). */
+  private release(conn: ClientConnection): void {
     const held = conn.held
     conn.held = []
-    for (const packet of held) this.received(conn, packet)
+    for (let i = 0; i < held.length; i++) {
+      if (conn.throttled) {
+        conn.held = held.slice(i).concat(conn.held)
+        return
+      }
+      this.received(conn, held[i]!)
+    }
   }
 
   /** Answers CONNACK with a failure reason (the 3.1.1 code closest to it) and closes. */
@@ -425,16 +468,24 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     this.sink.published(published)
   }
 
-  /** Per-client message rate: past it, the connection is not read until it is back under. */
+  /**
+   * Per-client message rate (a token bucket of one second's worth): past it, the connection is
+   * neither read nor served (what was already read waits, in order) until it is back under.
+   */
   private throttle(conn: ClientConnection, rate: number): void {
     const now = Date.now()
-    conn.tokens = Math.min(rate, conn.tokens + ((now - conn.tokensAt) / 1000) * rate)
+    conn.tokens = conn.tokensAt === 0 ? rate : Math.min(rate, conn.tokens + ((now - conn.tokensAt) / 1000) * rate)
     conn.tokensAt = now
     conn.tokens -= 1
-    if (conn.tokens < 0 && !conn.stream.isPaused()) {
-      conn.stream.pause()
-      setTimeout(() => conn.stream.resume(), Math.ceil((-conn.tokens / rate) * 1000)).unref()
-    }
+    if (conn.tokens >= 0 || conn.throttled) return
+    conn.throttled = true
+    conn.stream.pause()
+    setTimeout(() => {
+      conn.throttled = false
+      if (conn.state !== 'open') return
+      conn.stream.resume()
+      this.release(conn)
+    }, Math.ceil((-conn.tokens / rate) * 1000)).unref()
   }
 
   private retain(m: BrokerMessage): void {

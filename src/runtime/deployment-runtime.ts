@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import { DEFAULT_MQTT_SETTINGS, type BrokerLimits, type ConnectorRecord, type DeploymentStatus, type MqttSettings } from '../core/domain.js'
 import type { DeviceAccess } from '../broker/broker-types.js'
-import { MqttBroker } from '../broker/mqtt-broker.js'
+import { MqttBroker, type BrokerStats } from '../broker/mqtt-broker.js'
 import { CertificateError, configuredCertificate, selfSignedCertificate, type BrokerCertificate } from '../broker/listeners/broker-certificate.js'
 import { BrokerListeners, PortInUseError, type ListenerAddress } from '../broker/listeners/broker-listeners.js'
 import { DEFAULT_LISTENER_PORTS, planListeners } from '../broker/listeners/listener-plan.js'
@@ -70,6 +70,11 @@ export class DeploymentRuntime {
     const addresses = listeners.addresses()
     const tcp = addresses.find((a) => a.transport === 'tcp')!
     return { ...this.view, mqtt: { host: this.host, port: tcp.port, addresses } }
+  }
+
+  /** The broker's figures while it runs. */
+  brokerStats(): BrokerStats | undefined {
+    return this.broker?.stats()
   }
 
   get running(): boolean {

@@ -34,6 +34,22 @@ export function renderPrometheus(
       }
     }
   }
+  for (const rt of runtimes) {
+    const b = rt.brokerStats()
+    if (!b) continue
+    const dl = { deployment: rt.id }
+    put('junction_mqtt_connections', 'gauge', 'MQTT clients connected now.', dl, b.connections)
+    put('junction_mqtt_sessions', 'gauge', 'MQTT sessions kept (connected or persistent).', dl, b.sessions)
+    put('junction_mqtt_subscriptions', 'gauge', 'Subscriptions of all sessions.', dl, b.subscriptions)
+    put('junction_mqtt_retained', 'gauge', 'Retained messages.', dl, b.retained)
+    put('junction_mqtt_queued', 'gauge', 'Messages waiting in session queues.', dl, b.queued)
+    put('junction_mqtt_inflight', 'gauge', 'Messages written to subscribers and not yet acknowledged.', dl, b.inflight)
+    put('junction_mqtt_messages_received_total', 'counter', 'PUBLISH packets received from clients.', dl, b.received)
+    put('junction_mqtt_messages_sent_total', 'counter', 'Messages written to subscribers.', dl, b.sent)
+    put('junction_mqtt_messages_no_subscribers_total', 'counter', 'Client messages no subscription took.', dl, b.noSubscribers)
+    put('junction_mqtt_connack_refused_total', 'counter', 'CONNECTs answered with a failure reason code.', dl, b.connackRefused)
+    for (const [reason, n] of Object.entries(b.dropped)) put('junction_mqtt_delivery_dropped_total', 'counter', 'Messages lost for one subscriber, by reason (queue_full, expired, no_local, qos0_msg, too_large).', { ...dl, reason }, n)
+  }
   for (const c of connectors) {
     put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import type { ApiServices } from '../api-services.js'
-import { CreateDeployment, Deployment, DeploymentParams, PatchDeployment, errorResponses, listOf } from '../schemas.js'
+import { BrokerStats, CreateDeployment, Deployment, DeploymentParams, Nullable, PatchDeployment, errorResponses, listOf } from '../schemas.js'
 
 type Params = Static<typeof DeploymentParams>
 
@@ -36,6 +36,13 @@ export async function deploymentRoutes(app: FastifyInstance, { services }: { ser
   app.post<{ Params: Params }>('/api/v1/deployments/:dep/start', {
     schema: { tags, summary: 'Start the broker and the connectors', params: DeploymentParams, response: { 200: Type.Ref('Deployment'), ...errorResponses(404) } },
   }, async (request) => deployments.start(request.params.dep))
+
+  app.get<{ Params: Params }>('/api/v1/deployments/:dep/mqtt/stats', {
+    schema: { tags, summary: "The broker's figures now: connections, sessions, queues, messages, drops by reason (null while not running)", params: DeploymentParams, response: { 200: Nullable(BrokerStats), ...errorResponses(404) } },
+  }, async (request) => {
+    await deployments.record(request.params.dep)
+    return deployments.runtime(request.params.dep).brokerStats() ?? null
+  })
 
   app.post<{ Params: Params }>('/api/v1/deployments/:dep/stop', {
     schema: { tags, summary: 'Stop the connectors and the broker', params: DeploymentParams, response: { 200: Type.Ref('Deployment'), ...errorResponses(404) } },
