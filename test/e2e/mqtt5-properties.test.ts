@@ -1,7 +1,7 @@
 // MQTT 5 properties set by rule actions, end to end: a device publishes to the deployment, a rule
 // computes the properties, the MQTT connector publishes to the machine's Mosquitto, where a real
-// MQTT 5 subscriber reads them. The same rule's republish action passes its properties to the
-// embedded broker (which cannot carry them yet: MQTT 3.1.1), and its message still arrives.
+// MQTT 5 subscriber reads them. The same rule's republish action publishes into the deployment's
+// own broker, where an MQTT 5 subscriber reads the properties too.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import mqtt, { type IPublishPacket } from 'mqtt'
@@ -44,9 +44,11 @@ describe('MQTT 5 properties from rule actions', () => {
     const remote: IPublishPacket[] = []
     sub.on('message', (_t, _p, packet) => remote.push(packet))
     await sub.subscribeAsync(`${prefix}/#`, { qos: 1 })
-    const watcher = await device(j, randomName('watcher'))
+    const port = (await j.api('GET', '/api/v1/deployments/default')).body.mqtt.port
+    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0, clientId: randomName('watcher') })
     const local: string[] = []
-    watcher.on('message', (t, p) => local.push(`${t} ${p.toString()}`))
+    const localPackets: IPublishPacket[] = []
+    watcher.on('message', (t, p, packet) => { local.push(`${t} ${p.toString()}`); localPackets.push(packet) })
     await watcher.subscribeAsync(`${prefix}/local`, { qos: 1 })
 
     const sensor = await device(j, 'sensor-5')
@@ -75,5 +77,33 @@ describe('MQTT 5 properties from rule actions', () => {
     assert.equal(Buffer.from(p2.correlationData ?? '').toString(), 'corr-2')
     assert.equal(local.length, 2)
     assert.ok(local.every((m) => m.startsWith(`${prefix}/local {`)), local.join('\n'))
+    // Republished into Junction's own broker with the properties its templates produced.
+    const lines = localPackets.map((p) => ({ contentType: p.properties?.contentType, user: { ...p.properties?.userProperties } })).sort((a, b) => String(a.user.line).localeCompare(String(b.user.line)))
+    assert.deepEqual(lines, [
+      { contentType: 'application/json', user: { source: 'junction', line: 'L2' } },
+      { contentType: 'application/json', user: { source: 'junction', line: 'L3' } },
+    ])
+  })
+
+  it("a v5 device's properties reach rule SQL as EMQX names them (pub_props), through the embedded broker", async () => {
+    const rule = await j.api('POST', rules, {
+      name: 'read-props',
+      sql: `SELECT pub_props.'User-Property'.line AS line, pub_props.'Content-Type' AS ct, pub_props.'Response-Topic' AS rt FROM "pp/#"`,
+      actions: [{ builtin: 'republish', params: { topic: 'pp-out', payload: '${.}', qos: 1 } }],
+    })
+    assert.equal(rule.status, 201, JSON.stringify(rule.body))
+    const port = (await j.api('GET', '/api/v1/deployments/default')).body.mqtt.port
+    const watcher = await device(j, randomName('pp-watch'))
+    const got: string[] = []
+    watcher.on('message', (_t, p) => got.push(p.toString()))
+    await watcher.subscribeAsync('pp-out', { qos: 1 })
+    const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0, clientId: randomName('pp-sensor') })
+    try {
+      await sensor.publishAsync('pp/1', '{}', { qos: 1, properties: { userProperties: { line: 'L7' }, contentType: 'text/plain', responseTopic: 'reply/here' } })
+      await eventually(async () => got.length, (n) => n >= 1, 'the rule output')
+    } finally {
+      await Promise.all([sensor.endAsync(), watcher.endAsync()])
+    }
+    assert.deepEqual(JSON.parse(got[0]!), { line: 'L7', ct: 'text/plain', rt: 'reply/here' })
   })
 })
