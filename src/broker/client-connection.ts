@@ -136,15 +136,14 @@ export class ClientConnection {
   protocolFailure(reasonCode: number, reason: string): void {
     if (this.state === 'closed') return
     this.closeReason = reasonCode === RC.PACKET_TOO_LARGE ? 'frame_too_large' : reasonCode === RC.MALFORMED_PACKET ? 'malformed_packet' : 'protocol_error'
-    void reason
-    if (this.state === 'open' && this.version === 5) this.disconnect(reasonCode)
+    if (this.state === 'open' && this.version === 5) this.disconnect(reasonCode, reason)
     else this.destroy()
   }
 
-  /** Sends DISCONNECT (MQTT 5 only) and closes. */
-  disconnect(reasonCode: number): void {
+  /** Sends DISCONNECT (MQTT 5 only; `reason` as its Reason String, for the client's log) and closes. */
+  disconnect(reasonCode: number, reason?: string): void {
     if (this.state === 'closed') return
-    if (this.version === 5 && this.state === 'open') this.send({ cmd: 'disconnect', reasonCode } as ServerPacket)
+    if (this.version === 5 && this.state === 'open') this.send({ cmd: 'disconnect', reasonCode, ...(reason ? { properties: { reasonString: reason } } : {}) } as ServerPacket)
     this.end()
   }
 

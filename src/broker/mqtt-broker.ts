@@ -446,7 +446,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     if (routed === 0) {
       this.counters.noSubscribers++
       if (this.wants('message_dropped')) {
-        this.event({ kind: 'message_dropped', ...this.who(conn), reason: 'no_subscribers', topic, qos, payload, retain: p.retain, dup: p.dup, receivedAt: now, properties: publicProperties(forwarded) })
+        this.event({ kind: 'message_dropped', ...this.who(conn), reason: 'no_subscribers', topic, qos, payload, retain: p.retain, dup: p.dup, receivedAt: now, properties: forwarded })
       }
     }
     const reasonCode = routed === 0 && conn.version === 5 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS
@@ -463,7 +463,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     if (!this.sink) return
     const published: PublishedMessage = {
       topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup, clientid: conn.clientid, username: conn.username,
-      peerhost: conn.info.peerhost, receivedAt: m.receivedAt, properties: publicProperties(m.properties),
+      peerhost: conn.info.peerhost, receivedAt: m.receivedAt, properties: m.properties,
     }
     this.sink.published(published)
   }
@@ -773,7 +773,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     this.event({
       kind: 'delivery_dropped', reason, clientid: session.clientid, username: session.username, peerhost: session.connection?.info.peerhost,
       receivedAt: m.receivedAt, topic: m.topic, qos: out?.qos ?? m.qos, payload: m.payload, retain: m.retain, dup: false, from: m.from,
-      properties: publicProperties(m.properties),
+      properties: m.properties,
     })
   }
 
@@ -790,7 +790,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   private carried(out: Outbound) {
     const m = out.message
-    return { topic: m.topic, qos: out.qos, payload: m.payload, retain: out.retain, dup: false, from: m.from, properties: publicProperties(m.properties) }
+    return { topic: m.topic, qos: out.qos, payload: m.payload, retain: out.retain, dup: false, from: m.from, properties: m.properties }
   }
 }
 
@@ -813,8 +813,4 @@ function toForwarded(p: MessageProperties): ForwardedProperties {
   if (p.correlationData !== undefined) out.correlationData = p.correlationData
   if (p.userProperties !== undefined) out.userProperties = { ...p.userProperties }
   return out
-}
-
-function publicProperties(p: ForwardedProperties | undefined): MessageProperties | undefined {
-  return p
 }
