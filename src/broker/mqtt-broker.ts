@@ -82,6 +82,8 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   private readonly takenOver = new WeakMap<ClientConnection, { continues: boolean }>()
   private readonly sweeper: NodeJS.Timeout
   private seq = 0
+  /** Connections whose CONNECT was accepted and that are not closed yet. */
+  private open = 0
   private connectTokens = 0
   private connectTokensAt = 0
   private closing = false
@@ -102,9 +104,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   }
 
   get connectedClients(): number {
-    let n = 0
-    for (const c of this.connections) if (c.state === 'open') n++
-    return n
+    return this.open
   }
 
   /** What the broker holds and has done since it started, for metrics and the API. */
@@ -198,6 +198,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     this.connections.delete(conn)
     const session = conn.session
     if (!session) return
+    this.open--
     const takeover = this.takenOver.get(conn)
     const will = this.wills.get(conn)
     if (will && !conn.graceful) {
@@ -348,6 +349,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       if (assigned) connackProps.assignedClientIdentifier = clientid
     }
     conn.state = 'open'
+    this.open++
     conn.send(version === 5
       ? { cmd: 'connack', reasonCode: 0, sessionPresent, properties: connackProps } as ServerPacket
       : { cmd: 'connack', returnCode: 0, sessionPresent } as ServerPacket)
