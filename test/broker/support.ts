@@ -112,6 +112,8 @@ async function startMosquittoBroker(limits: BrokerLimits, options: BrokerOptions
 export interface Connected {
   readonly client: MqttClient
   readonly connack: mqttPacket.IConnackPacket
+  /** Every message received since before CONNACK (a resumed session's queue arrives right after it). */
+  readonly messages: Received[]
 }
 
 let clientSeq = 0
@@ -123,6 +125,7 @@ export function clientId(prefix = 'c'): string {
 /** Connects an mqtt.js client (no automatic reconnect) and resolves with its CONNACK. */
 export async function connect(tb: TestBroker, opts: IClientOptions = {}): Promise<Connected> {
   const client = mqtt.connect(tb.url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId: clientId(), protocolVersion: 5, ...opts })
+  const messages = collect(client)
   const connack = await new Promise<mqttPacket.IConnackPacket>((resolve, reject) => {
     client.once('connect', resolve)
     client.once('error', reject)
@@ -130,7 +133,7 @@ export async function connect(tb: TestBroker, opts: IClientOptions = {}): Promis
   })
   client.removeAllListeners('error')
   client.on('error', () => {})
-  return { client, connack }
+  return { client, connack, messages }
 }
 
 /** Ends a client (forcefully: no DISCONNECT, so it also works on a dead connection). */
