@@ -124,7 +124,8 @@ export function clientId(prefix = 'c'): string {
 
 /** Connects an mqtt.js client (no automatic reconnect) and resolves with its CONNACK. */
 export async function connect(tb: TestBroker, opts: IClientOptions = {}): Promise<Connected> {
-  const client = mqtt.connect(tb.url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId: clientId(), protocolVersion: 5, ...opts })
+  const v31 = opts.protocolVersion === 3 ? { protocolId: 'MQIsdp' as const } : {}
+  const client = mqtt.connect(tb.url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId: clientId(), protocolVersion: 5, ...v31, ...opts })
   const messages = collect(client)
   const connack = await new Promise<mqttPacket.IConnackPacket>((resolve, reject) => {
     client.once('connect', resolve)
