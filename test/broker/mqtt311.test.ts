@@ -129,4 +129,16 @@ describe('MQTT 3.1.1 refusals', () => {
     assert.equal(fresh.client.connected, true)
     await end(fresh.client)
   })
+
+  test('return code 3 (server unavailable) when maxConnections is reached', { skip: ON_MOSQUITTO && 'Mosquitto closes the extra connection without CONNACK' }, async () => {
+    const small = await startBroker({ limits: { maxConnections: 1 } })
+    try {
+      const first = await connect(small, { protocolVersion: 4 })
+      const c = await raw(small, 4)
+      c.sendBytes(connectBytes({ version: 4 }))
+      assert.equal((await c.next('connack')).returnCode, 3)
+      await c.waitClosed()
+      await end(first.client)
+    } finally { await small.close() }
+  })
 })

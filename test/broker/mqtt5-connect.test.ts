@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { DEFAULT_BROKER_LIMITS } from '../../src/broker/broker-types.js'
 import { clientId, connect, connectBytes, end, ON_MOSQUITTO, raw, rawConnected, startBroker, type TestBroker } from './support.js'
 
 describe('MQTT 5 CONNACK properties', () => {
@@ -174,6 +175,27 @@ describe('MQTT 5 CONNACK reason codes', () => {
       await old.waitClosed()
       assert.equal(fresh.client.connected, true)
       await end(fresh.client)
+    } finally { await tb.close() }
+  })
+})
+
+describe('live limit changes (MqttBroker.setLimits)', { skip: ON_MOSQUITTO && 'Junction only' }, () => {
+  test('a new packet size limit applies to new and existing connections; refusing anonymous applies to new ones', async () => {
+    const tb = await startBroker({ limits: { maxPacketSize: 1024 } })
+    try {
+      const before = await rawConnected(tb)
+      tb.broker.setLimits({ ...DEFAULT_BROKER_LIMITS, allowAnonymous: true, maxPacketSize: 4096 })
+      const { client, connack } = await connect(tb)
+      assert.equal(connack.properties?.maximumPacketSize, 4096)
+      await end(client)
+      before.send({ cmd: 'publish', topic: 'live/limits', payload: Buffer.alloc(2000, 0x61), qos: 1, messageId: 1, retain: false, dup: false })
+      const ack = await before.next('puback')
+      assert.ok((ack.reasonCode ?? 0) < 0x80, `PUBACK ${ack.reasonCode}`)
+      before.destroy()
+      tb.broker.setLimits({ ...DEFAULT_BROKER_LIMITS, allowAnonymous: false, maxPacketSize: 4096 })
+      const c = await raw(tb)
+      c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 30, clientId: clientId() })
+      assert.equal((await c.next('connack')).reasonCode, 0x87)
     } finally { await tb.close() }
   })
 })
