@@ -11,8 +11,11 @@
 //   node scripts/paho-interop.mjs PAHO_DIR --port 1883     a broker already listening on 127.0.0.1
 //   options: --suite 5|3 (default both), --only NAME (substring of test names), --host H
 //
-// The suite expects subscribing to `test/nosubscribe` to be refused; every mode started here
-// sets that up (an ACL rule, or a DeviceAccess denying it). It exits 0 whatever the score.
+// Special setup the suite needs, done by every mode started here: subscribing to
+// `test/nosubscribe` must be refused (an ACL rule, or a DeviceAccess denying it), and
+// test_server_keep_alive expects a Server Keep Alive of 60 s for a client asking 120 s.
+// Mosquitto's acl_file does not check subscriptions, so test_subscribe_failure fails there.
+// It exits 0 whatever the score.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect as netConnect } from 'node:net'
@@ -22,6 +25,7 @@ import { join, resolve } from 'node:path'
 const root = new URL('..', import.meta.url).pathname
 const TEST_TIMEOUT_MS = 45_000
 const NOSUBSCRIBE = 'test/nosubscribe'
+const SERVER_KEEP_ALIVE = 60
 
 function parseArgs(argv) {
   const opts = { mode: 'bare', host: '127.0.0.1', port: undefined, suites: ['5', '3'], only: undefined, dir: process.env.PAHO_DIR }
@@ -126,7 +130,7 @@ async function startMosquitto() {
   const port = await freePort()
   writeFileSync(join(dir, 'acl'), `topic deny ${NOSUBSCRIBE}\ntopic readwrite #\n`)
   const conf = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', `acl_file ${join(dir, 'acl')}`,
-    `log_dest file ${join(dir, 'log')}`]
+    `max_keepalive ${SERVER_KEEP_ALIVE}`, `log_dest file ${join(dir, 'log')}`]
   if (process.getuid?.() === 0) conf.push('user root')
   writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n')
   const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' })
@@ -152,7 +156,7 @@ async function startBare() {
     authenticate: async () => ({ ok: true, anonymous: true, superuser: false }),
     permissions: () => ({ canPublish: () => true, canSubscribe: (filter) => filter !== NOSUBSCRIBE }),
   }
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, access })
+  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true, serverKeepAlive: SERVER_KEEP_ALIVE }, access })
   const server = createServer((s) => broker.handle(s, { transport: 'tcp', peerhost: s.remoteAddress, peerport: s.remotePort }))
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
   return {
@@ -188,8 +192,9 @@ async function startJunction() {
     await stop()
     throw new Error(`${err.message}\n${stderr}`)
   }
-  const note = await denyNosubscribe(httpPort, `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`)
-  return { name: `Junction (dist/main.js, anonymous on; ${note})`, port: mqttPort, stop }
+  const authorization = `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`
+  const notes = [await denyNosubscribe(httpPort, authorization), await setServerKeepAlive(httpPort, authorization)]
+  return { name: `Junction (dist/main.js, anonymous on; ${notes.join('; ')})`, port: mqttPort, stop }
 }
 
 /**
@@ -213,6 +218,19 @@ async function denyNosubscribe(httpPort, authorization) {
     if (res.status === 404) break
   }
   return `ACL rule NOT set (${seen.join(', ')}): test_subscribe_failure is expected to fail`
+}
+
+/** Sets the deployment's Server Keep Alive through the REST API, where that exists (best effort). */
+async function setServerKeepAlive(httpPort, authorization) {
+  const url = `http://127.0.0.1:${httpPort}/api/v1/deployments/default/mqtt`
+  const seen = []
+  for (const method of ['PATCH', 'PUT']) {
+    const res = await fetch(url, { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ serverKeepAlive: SERVER_KEEP_ALIVE }) }).catch((e) => ({ status: 0, text: async () => String(e) }))
+    if (res.status >= 200 && res.status < 300) return `serverKeepAlive ${SERVER_KEEP_ALIVE} set with ${method}`
+    seen.push(`${method} ${res.status}`)
+    if (res.status === 404) break
+  }
+  return `serverKeepAlive NOT set (${seen.join(', ')}): test_server_keep_alive is expected to fail`
 }
 
 // --- main -----------------------------------------------------------------------------------------
