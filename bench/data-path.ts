@@ -24,7 +24,9 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { pino } from 'pino'
 import { Type } from '@sinclair/typebox'
-import { EmbeddedBroker } from '../src/broker/embedded-broker.js'
+import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
+import { MqttBroker } from '../src/broker/mqtt-broker.js'
+import { TcpListener } from '../src/broker/tcp-listener.js'
 import type { ConnectorDefinition } from '../src/connector-api/index.js'
 import { builtinConnectors } from '../src/connectors/index.js'
 import { kafkaConnector } from '../src/connectors/kafka/definition.js'
@@ -142,11 +144,13 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, tim
 async function bareIngest(qos: number): Promise<number> {
   let count = 0
   let first = 0
-  const broker = new EmbeddedBroker({ published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false })
-  const { port } = await broker.listen('127.0.0.1', 0, false)
+  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
+  const listener = new TcpListener(broker)
+  const { port } = await listener.listen('127.0.0.1', 0, false)
   const pub = publish(`mqtt://127.0.0.1:${port}`, 'bench/raw', N, qos)
   const last = await waitFor('bare ingest', () => count >= N)
   await pub
+  await listener.close()
   await broker.close()
   return (N - 1) / ((last - first) / 1000)
 }
@@ -170,7 +174,7 @@ const nullConnector: ConnectorDefinition = {
  * the process (an idle one beside the bare broker cost it ~8 %), and every run starts alike.
  */
 async function withJunction<T>(measure: (j: Junction) => Promise<T>): Promise<T> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
+  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
   const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
   try {
     return await measure(j)

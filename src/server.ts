@@ -45,7 +45,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
 
   const rlog = runtimeLogger(logger)
-  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir })
+  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, defaultAllowAnonymous: settings.mqttAllowAnonymous, dataDir: settings.dataDir })
   const connectors = new ConnectorService(store, types, deployments, rlog)
   const rules = new RuleService(store, types, deployments, rlog)
   await deployments.boot()

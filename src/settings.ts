@@ -9,6 +9,8 @@ export interface Settings {
   mqttHost: string
   /** The `default` deployment's MQTT port; undefined = 1883, or the next free port when taken. */
   mqttPort: number | undefined
+  /** The `default` deployment accepts clients without credentials; undefined = its stored setting (refused by default). */
+  mqttAllowAnonymous: boolean | undefined
   dataDir: string
   /** postgres://... to keep the config store in PostgreSQL instead of the embedded SQLite file. */
   databaseUrl: string | undefined
@@ -29,6 +31,7 @@ const ENV: Record<string, keyof Settings> = {
   JUNCTION_HTTP_PORT: 'httpPort',
   JUNCTION_MQTT_HOST: 'mqttHost',
   JUNCTION_MQTT_PORT: 'mqttPort',
+  JUNCTION_MQTT_ALLOW_ANONYMOUS: 'mqttAllowAnonymous',
   JUNCTION_DATA_DIR: 'dataDir',
   JUNCTION_DATABASE_URL: 'databaseUrl',
   JUNCTION_API_KEY: 'apiKey',
@@ -41,12 +44,14 @@ const ENV: Record<string, keyof Settings> = {
 }
 
 const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs'])
+const BOOLEAN = new Set<keyof Settings>(['mqttAllowAnonymous'])
 
 export const DEFAULT_SETTINGS: Settings = {
   httpHost: '0.0.0.0',
   httpPort: 18083,
   mqttHost: '0.0.0.0',
   mqttPort: undefined,
+  mqttAllowAnonymous: undefined,
   dataDir: './data',
   databaseUrl: undefined,
   apiKey: undefined,
@@ -79,6 +84,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       const n = Number(raw)
       if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`)
       ;(settings as unknown as Record<string, unknown>)[key] = n
+    } else if (BOOLEAN.has(key)) {
+      if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be "true" or "false", got "${raw}"`)
+      ;(settings as unknown as Record<string, unknown>)[key] = raw === 'true'
     } else {
       ;(settings as unknown as Record<string, unknown>)[key] = raw
     }

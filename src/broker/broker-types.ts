@@ -18,6 +18,13 @@ export interface MessageProperties {
   readonly userProperties?: Readonly<Record<string, string | string[]>>
 }
 
+/**
+ * MQTT 5 properties of a control packet (CONNECT, DISCONNECT, PUBACK), as mqtt-packet decodes
+ * them (`sessionExpiryInterval`, `reasonString`, `userProperties`...); rules see them with EMQX's
+ * names (`conn_props`, `disconn_props`, `puback_props`).
+ */
+export type PacketProperties = Readonly<Record<string, unknown>>
+
 /** What a broker tells the rule engine: client publishes and client lifecycle events. */
 export interface BrokerSink {
   /** A message a client published (not the broker's own, e.g. $SYS or republished ones). */
@@ -60,6 +67,8 @@ export interface Session extends Who {
   readonly keepalive: number
   /** MQTT 5 session expiry interval (s); 0 for 3.1.1 clean sessions. */
   readonly expiryInterval?: number
+  /** MQTT 5 CONNECT properties, if the client sent any. */
+  readonly connectProperties?: PacketProperties
 }
 
 /** A message as the delivery events report it; `from` is its publisher (none for the broker's own). */
@@ -85,13 +94,14 @@ export type ConnackReason = string
 
 export type ClientEvent =
   | ({ readonly kind: 'client_connected' | 'client_ping' } & Session)
-  | ({ readonly kind: 'client_disconnected'; readonly reason?: string } & Session)
+  | ({ readonly kind: 'client_disconnected'; readonly reason?: string; readonly disconnectProperties?: PacketProperties } & Session)
   | ({ readonly kind: 'client_connack'; readonly reasonCode?: ConnackReason } & Session)
   | ({ readonly kind: 'client_check_authn_complete'; readonly anonymous: boolean; readonly reasonCode?: ConnackReason; readonly superuser?: boolean } & Who)
   | ({ readonly kind: 'client_check_authz_complete'; readonly action: 'publish' | 'subscribe'; readonly topic: string; readonly result: 'allow' | 'deny'; readonly source?: string } & Who)
   | ({ readonly kind: 'session_subscribed' | 'session_unsubscribed'; readonly topic: string; readonly qos: number } & Who)
   /** A message about to be written to a subscriber (`clientid` is the subscriber), and one it acknowledged. */
-  | ({ readonly kind: 'message_delivered' | 'message_acked' } & Who & Carried)
+  | ({ readonly kind: 'message_delivered' } & Who & Carried)
+  | ({ readonly kind: 'message_acked'; readonly pubackProperties?: PacketProperties } & Who & Carried)
   /** A client's message no subscriber (online or offline) takes; `clientid` is the publisher. */
   | ({ readonly kind: 'message_dropped'; readonly reason: 'no_subscribers'; readonly receivedAt: number } & Who & Omit<Carried, 'from'>)
   /** A message lost for one subscriber (`clientid`), with EMQX's reason. */

@@ -45,5 +45,16 @@ describe('templates', () => {
   it('rejects a malformed path', () => {
     assert.throws(() => parsePath('a[x]'), /invalid placeholder path/)
     assert.deepEqual(parsePath('a.b[2][-1]'), ['a', 'b', 2, -1])
+    assert.throws(() => parsePath("a.'b"), /invalid placeholder path/)
+    assert.throws(() => parsePath("a.'b'c"), /invalid placeholder path/)
+  })
+
+  it('reads quoted names as rule SQL writes them (pub_props.\'User-Property\')', () => {
+    assert.deepEqual(parsePath("pub_props.'User-Property'"), ['pub_props', 'User-Property'])
+    assert.deepEqual(parsePath('.pub_props."User-Property".foo'), ['pub_props', 'User-Property', 'foo'])
+    assert.deepEqual(parsePath("a.'b.c'[1]"), ['a', 'b.c', 1])
+    const output = { pub_props: { 'User-Property': { foo: 'bar' } }, a: { 'b.c': ['x'] } }
+    assert.equal(compileTemplate("${pub_props.'User-Property'.foo}/${a.'b.c'[1]}")(output), 'bar/x')
+    assert.deepEqual(compileValue("${pub_props.'User-Property'}")(output), { foo: 'bar' })
   })
 })

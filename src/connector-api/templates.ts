@@ -12,15 +12,25 @@ const PLACEHOLDER = /\$\{\s*([^}]*?)\s*\}/g
 
 type Segment = string | number
 
-/** Parses `a.b[2].c` into segments; `.` (or empty) is the whole value. */
+/**
+ * One step of a path: a name, bare or quoted as rule SQL quotes names that are not identifiers
+ * (`pub_props.'User-Property'`), then any indexes, then a dot or the end.
+ */
+const PATH_STEP = /(?:'([^']*)'|"([^"]*)"|([^.[\]'"]*))((?:\[-?\d+\])*)(?:\.|$)/y
+
+/** Parses `a.b[2].c` (or `pub_props.'User-Property'`) into segments; `.` (or empty) is the whole value. */
 export function parsePath(path: string): Segment[] {
   if (path === '.' || path === '') return []
   const segments: Segment[] = []
-  for (const part of path.split('.')) {
-    const m = /^([^[\]]*)((?:\[-?\d+\])*)$/.exec(part)
-    if (!m) throw new TemplateError(`invalid placeholder path "${path}"`)
-    if (m[1]) segments.push(m[1])
-    for (const idx of m[2]!.matchAll(/\[(-?\d+)\]/g)) segments.push(Number(idx[1]))
+  let at = 0
+  while (at < path.length) {
+    PATH_STEP.lastIndex = at
+    const m = PATH_STEP.exec(path)
+    if (!m || m[0] === '') throw new TemplateError(`invalid placeholder path "${path}"`)
+    const name = m[1] ?? m[2] ?? m[3]
+    if (name) segments.push(name)
+    for (const idx of m[4]!.matchAll(/\[(-?\d+)\]/g)) segments.push(Number(idx[1]))
+    at = PATH_STEP.lastIndex
   }
   return segments
 }

@@ -14,6 +14,8 @@ export interface DeploymentServiceOptions {
   mqttHost: string
   /** JUNCTION_MQTT_PORT: the `default` deployment's port, chosen explicitly. */
   defaultMqttPort: number | undefined
+  /** JUNCTION_MQTT_ALLOW_ANONYMOUS: overrides the `default` deployment's allowAnonymous. */
+  defaultAllowAnonymous?: boolean
   /** Where actions keep their disk buffers. */
   dataDir: string
 }
@@ -139,7 +141,9 @@ export class DeploymentService {
     if (runtime.running) return
     const envPort = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultMqttPort : undefined
     const port = envPort ?? d.mqttPort
-    await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined)
+    const allowAnonymous = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultAllowAnonymous : undefined
+    const limits = allowAnonymous === undefined ? d.mqttSettings : { ...d.mqttSettings, allowAnonymous }
+    await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined, limits)
     if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
   }
 

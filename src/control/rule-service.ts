@@ -1,14 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox'
-import type { ConnectorLogger } from '../connector-api/index.js'
+import { TemplateParamsError, mqttPropertiesSchema, userPropertiesSchema, type ConnectorLogger } from '../connector-api/index.js'
 import type { RuleAction, RuleRecord } from '../core/domain.js'
 import { ApiError, validationError } from '../core/errors.js'
 import type { FieldError } from '../core/schema-validation.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { newId } from '../core/ids.js'
 import { NODE_NAME, messageId } from '../rules/event-context.js'
+import { exceedsJsonSize, MAX_JSON_DEPTH, MAX_TEST_OUTPUT_SIZE, valueTooDeep } from '../rules/limits.js'
 import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
-import type { ActionSpec, RepublishParams } from '../runtime/rule-runtime.js'
+import { compileRepublish, type RepublishParams } from '../runtime/republish.js'
+import type { ActionSpec } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
@@ -23,11 +25,14 @@ export const ActionOptionsSchema = Type.Object({
   diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
 }, { additionalProperties: false })
 
+/** The `republish` built-in's params, as EMQX's republish action names them. */
 export const RepublishParamsSchema = Type.Object({
   topic: Type.String({ minLength: 1, description: 'Topic template, e.g. "alerts/${clientid}".' }),
   qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 0 }),
   retain: Type.Boolean({ default: false }),
   payload: Type.String({ default: '${payload}', description: 'Payload template; ${.} is the whole output as JSON.' }),
+  mqtt_properties: mqttPropertiesSchema,
+  user_properties: userPropertiesSchema,
 }, { additionalProperties: false })
 
 export const BUILTIN_ACTIONS = ['republish'] as const
@@ -123,6 +128,10 @@ export class RuleService {
   /** Runs SQL on a sample context, with no side effects. */
   test(sql: string, context: Record<string, unknown>): { matched: boolean; output?: Record<string, unknown>; outputs?: Record<string, unknown>[]; reason?: string } {
     const compiled = compile(sql)
+    if (valueTooDeep(context)) {
+      const message = `the sample event nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`
+      throw new ApiError('VALIDATION_FAILED', `Invalid sample: ${message}`, { fields: [{ path: 'context', message, hint: 'Rules refuse JSON that deep; use a flatter sample.' }] })
+    }
     const ctx = sampleContext(compiled, context)
     const topic = typeof ctx.topic === 'string' ? ctx.topic : undefined
     const plainSources = compiled.sources.filter((s) => !s.startsWith('$events/'))
@@ -138,6 +147,12 @@ export class RuleService {
       })
     }
     if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    if (exceedsJsonSize(outputs, MAX_TEST_OUTPUT_SIZE)) {
+      const message = `the output is larger than ${MAX_TEST_OUTPUT_SIZE} characters, more than a test answers`
+      throw new ApiError('VALIDATION_FAILED', `The rule ran, but ${message}`, {
+        fields: [{ path: 'sql', message, hint: 'Test with a smaller sample payload, or select fewer or smaller fields (FOREACH: fewer elements).' }],
+      })
+    }
     return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
   }
 
@@ -209,11 +224,22 @@ export class RuleService {
       return undefined
     }
     const params = validateWithSchema<Record<string, unknown>>(schema, a.params ?? {}, `${path}.params`)
+    let paramsOk = params.ok
     if (!params.ok) errors.push(...params.errors)
+    else if (base.builtin === 'republish') {
+      // Templates and fixed property values are checked now, not when the first message comes.
+      try {
+        compileRepublish(params.value as unknown as RepublishParams)
+      } catch (err) {
+        if (!(err instanceof TemplateParamsError)) throw err
+        errors.push({ path: `${path}.params.${err.path}`, message: err.message, hint: err.hint })
+        paramsOk = false
+      }
+    }
     const options = validateWithSchema<Static<typeof ActionOptionsSchema>>(ActionOptionsSchema, a.options ?? {}, `${path}.options`)
     if (!options.ok) errors.push(...options.errors)
     const fallback = allowFallback && a.fallback !== undefined ? await this.validateAction(deploymentId, a.fallback, `${path}.fallback`, errors, false) : undefined
-    if (!params.ok || !options.ok) return undefined
+    if (!paramsOk || !params.ok || !options.ok) return undefined
     return {
       ...base,
       params: params.value,
@@ -240,8 +266,10 @@ function compile(sql: string): CompiledRuleSql {
     return compileRuleSql(sql)
   } catch (err) {
     if (err instanceof RuleSqlError) {
+      const hint = err.hint ?? (err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.')
       throw new ApiError('INVALID_SQL', `Invalid rule SQL: ${err.message}`, {
-        hint: err.expected.length > 0 ? `Expected ${err.expected.join(', ')}.` : 'Check the SQL near that position.',
+        hint,
+        fields: [{ path: 'sql', message: err.message, hint }],
         extra: { line: err.line, column: err.column, expected: err.expected, ...(err.found === undefined ? {} : { found: err.found }) },
       })
     }
@@ -263,7 +291,7 @@ function sampleContext(compiled: CompiledRuleSql, given: Record<string, unknown>
   const firstTopic = compiled.sources.find((s) => !s.startsWith('$') && !/[+#]/.test(s)) ?? 't/1'
   const ctx: Record<string, unknown> = {
     id: messageId(), event: 'message.publish', clientid: 'c_test', username: 'u_test', payload: '{"msg":"hello"}',
-    peerhost: '127.0.0.1', topic: firstTopic, qos: 1, flags: { retain: false, dup: false }, pub_props: {},
+    peerhost: '127.0.0.1', topic: firstTopic, qos: 1, flags: { retain: false, dup: false }, pub_props: { 'User-Property': {} },
     timestamp: now, publish_received_at: now, node: NODE_NAME,
     ...given,
   }

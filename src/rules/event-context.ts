@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
+import type { ClientEvent, MessageProperties, PacketProperties, PublishedMessage, Session } from '../broker/broker-types.js'
 
 /**
  * The objects rule SQL sees, with EMQX's field names, so the same SQL reads the same fields:
@@ -27,7 +27,7 @@ export function publishContext(m: PublishedMessage): Record<string, unknown> {
     topic: m.topic,
     qos: m.qos,
     flags: { retain: m.retain, dup: m.dup },
-    pub_props: {},
+    pub_props: emqxProps(m.properties),
     timestamp: m.receivedAt,
     publish_received_at: m.receivedAt,
     node: NODE_NAME,
@@ -47,7 +47,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
     case 'client_connack':
       return {
         topic: '$events/client_connack',
-        context: { ...common, ...session(e), event: 'client.connack', reason_code: 'success', connected_at: now },
+        context: { ...common, ...session(e), event: 'client.connack', reason_code: e.reasonCode ?? 'success', connected_at: now },
       }
     case 'client_ping':
       return {
@@ -58,21 +58,24 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
       return {
         topic: '$events/client_disconnected',
         context: {
-          ...common, event: 'client.disconnected', reason: 'normal', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT',
-          proto_ver: e.protoVer, disconn_props: {}, disconnected_at: now,
+          ...common, event: 'client.disconnected', reason: e.reason ?? 'normal', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT',
+          proto_ver: e.protoVer, disconn_props: emqxProps(e.disconnectProperties), disconnected_at: now,
         },
       }
     case 'client_check_authn_complete':
       return {
         topic: '$events/client_check_authn_complete',
-        context: { ...common, event: 'client.check_authn_complete', peername: e.peerhost ?? null, reason_code: 'success', is_superuser: false, is_anonymous: e.anonymous },
+        context: {
+          ...common, event: 'client.check_authn_complete', peername: e.peerhost ?? null, reason_code: e.reasonCode ?? 'success',
+          is_superuser: e.superuser ?? false, is_anonymous: e.anonymous,
+        },
       }
     case 'client_check_authz_complete':
       return {
         topic: '$events/client_check_authz_complete',
         context: {
           ...common, event: 'client.check_authz_complete', peerhost: e.peerhost ?? null, peername: e.peerhost ?? null,
-          topic: e.topic, action: e.action, authz_source: 'default', result: e.result,
+          topic: e.topic, action: e.action, authz_source: e.source ?? 'default', result: e.result,
         },
       }
     case 'session_subscribed':
@@ -89,7 +92,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
           ...common, id: messageId(), event: e.kind === 'message_delivered' ? 'message.delivered' : 'message.acked',
           from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
           peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
-          pub_props: {}, ...(e.kind === 'message_acked' ? { puback_props: {} } : {}), publish_received_at: now,
+          pub_props: emqxProps(e.properties), ...(e.kind === 'message_acked' ? { puback_props: emqxProps(e.pubackProperties) } : {}), publish_received_at: now,
         },
       }
     case 'delivery_dropped':
@@ -99,7 +102,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
           ...common, id: messageId(), event: 'delivery.dropped', reason: e.reason,
           from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
           peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
-          pub_props: {}, publish_received_at: e.receivedAt,
+          pub_props: emqxProps(e.properties), publish_received_at: e.receivedAt,
         },
       }
     case 'message_dropped':
@@ -107,18 +110,102 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: '$events/message_dropped',
         context: {
           ...common, id: messageId(), event: 'message.dropped', reason: e.reason, peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos,
-          payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup }, pub_props: {}, publish_received_at: e.receivedAt,
+          payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup }, pub_props: emqxProps(e.properties), publish_received_at: e.receivedAt,
         },
       }
   }
 }
 
 /** The connection fields of the client events (EMQX's conninfo). */
-function session(e: { peerhost: string | undefined; protoVer: number; keepalive: number; cleanStart: boolean }) {
+function session(e: Session) {
   return {
     peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT', proto_ver: e.protoVer, keepalive: e.keepalive,
-    clean_start: e.cleanStart, expiry_interval: 0, conn_props: {},
+    clean_start: e.cleanStart, expiry_interval: e.expiryInterval ?? 0, conn_props: connProps(e),
   }
+}
+
+/** CONNECT properties; from the session expiry when the broker does not pass them (it is one). */
+function connProps(e: Session): Record<string, unknown> {
+  if (e.connectProperties) return emqxProps(e.connectProperties)
+  const props = emqxProps(undefined)
+  if (e.protoVer === 5 && e.expiryInterval !== undefined && e.expiryInterval > 0) props['Session-Expiry-Interval'] = e.expiryInterval
+  return props
+}
+
+/** MQTT 5 property names as EMQX's rules see them (emqx_mqtt_props), by mqtt-packet's names. */
+const EMQX_PROPERTY_NAMES: Readonly<Record<string, string>> = {
+  payloadFormatIndicator: 'Payload-Format-Indicator',
+  messageExpiryInterval: 'Message-Expiry-Interval',
+  contentType: 'Content-Type',
+  responseTopic: 'Response-Topic',
+  correlationData: 'Correlation-Data',
+  subscriptionIdentifier: 'Subscription-Identifier',
+  sessionExpiryInterval: 'Session-Expiry-Interval',
+  assignedClientIdentifier: 'Assigned-Client-Identifier',
+  serverKeepAlive: 'Server-Keep-Alive',
+  authenticationMethod: 'Authentication-Method',
+  requestProblemInformation: 'Request-Problem-Information',
+  willDelayInterval: 'Will-Delay-Interval',
+  requestResponseInformation: 'Request-Response-Information',
+  responseInformation: 'Response-Information',
+  serverReference: 'Server-Reference',
+  reasonString: 'Reason-String',
+  receiveMaximum: 'Receive-Maximum',
+  topicAliasMaximum: 'Topic-Alias-Maximum',
+  topicAlias: 'Topic-Alias',
+  maximumQoS: 'Maximum-QoS',
+  retainAvailable: 'Retain-Available',
+  maximumPacketSize: 'Maximum-Packet-Size',
+  wildcardSubscriptionAvailable: 'Wildcard-Subscription-Available',
+  subscriptionIdentifiersAvailable: 'Subscription-Identifier-Available',
+  sharedSubscriptionAvailable: 'Shared-Subscription-Available',
+}
+
+/**
+ * Packet properties as EMQX shows them to rules (emqx_utils_maps:printable_props): EMQX's names,
+ * flags as 0/1, binary data as text, and always a `User-Property` map (empty for MQTT 3.1.1 and
+ * messages without properties). With user properties, `User-Property` keeps the last value of a
+ * repeated name (it is for `pub_props.'User-Property'.name`) and `User-Property-Pairs` lists every
+ * one as `{key, value}`, in order.
+ */
+export function emqxProps(props: MessageProperties | PacketProperties | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { 'User-Property': {} }
+  if (props === undefined) return out
+  // Spelled out for PUBLISH's properties: this runs for every message a rule matches.
+  const p = props as MessageProperties & PacketProperties
+  if (p.payloadFormatIndicator !== undefined) out['Payload-Format-Indicator'] = p.payloadFormatIndicator ? 1 : 0
+  if (p.messageExpiryInterval !== undefined) out['Message-Expiry-Interval'] = p.messageExpiryInterval
+  if (p.contentType !== undefined) out['Content-Type'] = p.contentType
+  if (p.responseTopic !== undefined) out['Response-Topic'] = p.responseTopic
+  if (p.correlationData !== undefined) out['Correlation-Data'] = Buffer.isBuffer(p.correlationData) ? p.correlationData.toString('utf8') : p.correlationData
+  if (p.userProperties !== undefined) userProps(p.userProperties, out)
+  for (const key in p) {
+    // Authentication data (enhanced authentication) can be a credential: rules never see it.
+    if (PUBLISH_KEYS.has(key) || key === 'authenticationData') continue
+    const value = p[key]
+    if (value === undefined || value === null) continue
+    out[EMQX_PROPERTY_NAMES[key] ?? key] = typeof value === 'boolean' ? (value ? 1 : 0) : Buffer.isBuffer(value) ? value.toString('utf8') : value
+  }
+  return out
+}
+
+const PUBLISH_KEYS = new Set(['payloadFormatIndicator', 'messageExpiryInterval', 'contentType', 'responseTopic', 'correlationData', 'userProperties'])
+
+function userProps(user: Readonly<Record<string, string | readonly string[]>>, out: Record<string, unknown>): void {
+  const map: Record<string, unknown> = {}
+  const pairs: Array<{ key: string; value: string }> = []
+  for (const name in user) {
+    const v = user[name]!
+    if (typeof v === 'string') {
+      map[name] = v
+      pairs.push({ key: name, value: v })
+    } else if (v.length > 0) {
+      for (const one of v) pairs.push({ key: name, value: one })
+      map[name] = v[v.length - 1]
+    }
+  }
+  out['User-Property'] = map
+  if (pairs.length > 0) out['User-Property-Pairs'] = pairs
 }
 
 /** The EMQX event name (rule-engine hook) of each kind of broker event. */

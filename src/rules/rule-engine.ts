@@ -1,4 +1,4 @@
-import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/embedded-broker.js'
+import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/broker-types.js'
 import type { RuleMetrics } from '../runtime/metrics.js'
 import { EVENT_OF_KIND, eventContext, publishContext } from './event-context.js'
 import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
@@ -90,7 +90,14 @@ export class RuleEngine implements BrokerSink {
       m.noResult++
       return
     }
+    try {
+      for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
+    } catch (err) {
+      // Nothing a message makes may throw into the broker: an output that cannot be queued fails the message.
+      m.failed++
+      m.lastError = `an output could not be queued: ${err instanceof Error ? err.message : String(err)}`
+      return
+    }
     m.passed++
-    for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
   }
 }

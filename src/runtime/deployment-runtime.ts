@@ -1,7 +1,10 @@
 import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import type { ConnectorRecord, DeploymentStatus } from '../core/domain.js'
-import { EmbeddedBroker, PortInUseError } from '../broker/embedded-broker.js'
+import type { DeviceAccess } from '../broker/broker-types.js'
+import { MqttBroker } from '../broker/mqtt-broker.js'
+import { PortInUseError, TcpListener } from '../broker/tcp-listener.js'
+import type { BrokerLimits } from '../core/domain.js'
 import { RuleEngine } from '../rules/rule-engine.js'
 import { ManagedConnector, type ConnectorStatusView } from './managed-connector.js'
 import { RuleRuntime } from './rule-runtime.js'
@@ -21,7 +24,8 @@ export interface RuntimeLogger extends ConnectorLogger {
  * rules. It holds no configuration of its own; the control layer tells it what to run.
  */
 export class DeploymentRuntime {
-  private broker: EmbeddedBroker | undefined
+  private broker: MqttBroker | undefined
+  private listener: TcpListener | undefined
   private view: DeploymentRuntimeView = { status: 'stopped', statusReason: null, mqtt: null }
   private readonly connectors = new Map<string, ManagedConnector>()
   private readonly statusListeners = new Map<string, Set<(view: ConnectorStatusView) => void>>()
@@ -54,12 +58,14 @@ export class DeploymentRuntime {
    * Starts the broker. `explicitPort` means the user chose the port, so a taken one is an error;
    * otherwise the next free port is used and said so in the log.
    */
-  async start(host: string, port: number, explicitPort: boolean): Promise<void> {
+  async start(host: string, port: number, explicitPort: boolean, limits: BrokerLimits, access?: DeviceAccess): Promise<void> {
     if (this.running) return
-    const broker = new EmbeddedBroker(this.engine)
+    const broker = new MqttBroker({ limits, access, sink: this.engine })
+    const tcp = new TcpListener(broker)
     try {
-      const listener = await broker.listen(host, port, !explicitPort)
+      const listener = await tcp.listen(host, port, !explicitPort)
       this.broker = broker
+      this.listener = tcp
       this.view = { status: 'running', statusReason: null, mqtt: { host: listener.host, port: listener.port } }
       if (listener.movedFrom !== undefined) {
         this.logger.warn(`MQTT port ${listener.movedFrom} is in use: deployment ${this.id} listens on ${listener.port} instead (set its mqttPort or JUNCTION_MQTT_PORT to choose)`)
@@ -67,17 +73,25 @@ export class DeploymentRuntime {
         this.logger.info(`deployment ${this.id}: MQTT broker listening on ${listener.host}:${listener.port}`)
       }
     } catch (err) {
+      await broker.close()
       const reason = err instanceof PortInUseError ? `${err.message}; free it or choose another mqttPort` : `MQTT listener failed: ${(err as Error).message}`
       this.view = { status: 'error', statusReason: reason, mqtt: null }
       this.logger.error(`deployment ${this.id} could not start: ${reason}`)
     }
   }
 
+  /** New limits for the running broker (an edit of the deployment's MQTT settings). */
+  setBrokerLimits(limits: BrokerLimits): void {
+    this.broker?.setLimits(limits)
+  }
+
   async stop(): Promise<void> {
     this.rules.stopAll()
     await Promise.all([...this.connectors.values()].map((c) => c.stop('deployment stopped')))
+    await this.listener?.close()
     await this.broker?.close()
     this.broker = undefined
+    this.listener = undefined
     this.view = { status: 'stopped', statusReason: null, mqtt: null }
   }
 

@@ -1,14 +1,15 @@
 import type { Channel, ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
-import { ConnectorError, compileTemplate } from '../connector-api/index.js'
-import type { EmbeddedBroker } from '../broker/embedded-broker.js'
+import { ConnectorError } from '../connector-api/index.js'
+import type { OutgoingMessage } from '../broker/broker-types.js'
 import type { RuleEngine } from '../rules/rule-engine.js'
 import type { CompiledRuleSql } from '../rules/sql/index.js'
 import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
 import { DiskBuffer } from './disk-buffer.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
 import { ActionMetrics, RuleMetrics } from './metrics.js'
+import { compileRepublish, type RepublishParams } from './republish.js'
 
-export interface RepublishParams { topic: string; qos: 0 | 1 | 2; retain: boolean; payload: string }
+export type { RepublishParams } from './republish.js'
 
 export type ActionTarget =
   | { readonly kind: 'connector'; readonly connectorId: string; readonly definition: ConnectorDefinition; readonly params: Record<string, unknown> }
@@ -31,7 +32,8 @@ export interface RuleSpec {
 export interface RuleRuntimeHost {
   connector(id: string): ManagedConnector | undefined
   onConnectorStatus(id: string, listener: (view: ConnectorStatusView) => void): () => void
-  broker(): EmbeddedBroker | undefined
+  /** The deployment's broker while it runs (republish publishes into it). */
+  broker(): { publish(message: OutgoingMessage): Promise<void> } | undefined
   /** Directory for an action's disk buffer. */
   bufferDir(actionId: string): string
 }
@@ -140,7 +142,7 @@ export class RuleRuntime {
 
   private startAction(id: string, spec: ActionSpec): RunningAction {
     const fallback = spec.fallback ? this.startAction(`${id}/fallback`, spec.fallback) : undefined
-    const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.republishSource(spec.target.params)
+    const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.republishSource(id, spec.target.params)
     const onFinal = fallback ? (message: Record<string, unknown>) => fallback.worker.enqueue(message) : undefined
     const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
     const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
@@ -181,16 +183,14 @@ export class RuleRuntime {
     }
   }
 
-  private republishSource(params: RepublishParams): ChannelSource {
-    const topic = compileTemplate(params.topic)
-    const payload = compileTemplate(params.payload)
+  private republishSource(actionId: string, params: RepublishParams): ChannelSource {
+    // As EMQX does, a property value that is not valid for its property is left out (debug log).
+    const build = compileRepublish(params, (property, reason) => this.logger.debug('republish: MQTT property left out', { action: actionId, property, reason }))
     const channel: Channel = {
       send: async (message) => {
         const broker = this.host.broker()
         if (!broker) throw new ConnectorError('CONNECTION_LOST', 'The deployment broker is not running', { kind: 'not_connected' })
-        const t = topic(message)
-        if (t === '' || /[+#]/.test(t)) throw new ConnectorError('CONNECTION_FAILED', `Cannot republish to topic "${t}"`, { kind: 'permanent', hint: 'The rendered topic must be non-empty and contain no wildcards.' })
-        await broker.publish({ topic: t, payload: payload(message), qos: params.qos, retain: params.retain })
+        await broker.publish(build(message))
       },
     }
     return {

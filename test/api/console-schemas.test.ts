@@ -11,6 +11,7 @@ function shape(schema: unknown): unknown {
   return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, p]) => [k, {
     type: p.type, default: p.default, minimum: p.minimum, maximum: p.maximum, minLength: p.minLength,
     consts: (p.anyOf as Array<{ const?: unknown }> | undefined)?.map((b) => b.const),
+    pattern: p.pattern, properties: p.properties ? shape(p) : undefined,
   }]))
 }
 

@@ -10,6 +10,9 @@ import type { MqttConfig, MqttParams } from '../../src/connectors/mqtt/config-sc
 import { mqttConnector } from '../../src/connectors/mqtt/definition.js'
 import { parseServer } from '../../src/connectors/mqtt/server-address.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
+import type { MessageProperties } from '../../src/broker/broker-types.js'
+import { publishContext } from '../../src/rules/event-context.js'
+import { compileRuleSql } from '../../src/rules/sql/index.js'
 import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedMosquitto, startPrivateMosquitto, type MosquittoAddress, type PrivateMosquitto } from '../support/mosquitto.js'
 
@@ -135,7 +138,7 @@ describe('mqtt config and params', () => {
   })
 
   it('params: topic required, defaults filled, qos limited to 0..2, nothing unknown', () => {
-    assert.deepEqual(params({ topic: 't' }), { topic: 't', qos: 1, retain: false, payload: '${.}' })
+    assert.deepEqual(params({ topic: 't' }), { topic: 't', qos: 1, retain: false, payload: '${.}', mqtt_properties: {}, user_properties: '${user_properties}' })
     const v = (p: unknown) => validateWithSchema(mqttConnector.paramsSchema, p, 'params')
     const bad = v({ qos: 3, retain: 'yes', extra: 1, userProperties: { a: 1 } })
     assert.ok(!bad.ok)
@@ -306,17 +309,130 @@ describe('mqtt channel: publish to the shared broker', () => {
     }
   })
 
-  it('user properties need MQTT 5: openChannel refuses them on 3.1.1', async () => {
+  it('MQTT 5 properties from templates reach a v5 subscriber: a message\'s own passed through (EMQX\'s mqtt_properties, user_properties)', async () => {
+    const sub = await subscriber(shared, `out/${run}-p/#`)
+    try {
+      const ch = await c.openChannel!(params({
+        topic: `out/${run}-p/\${clientid}`, payload: '${payload}',
+        mqtt_properties: {
+          'Payload-Format-Indicator': "${pub_props.'Payload-Format-Indicator'}",
+          'Message-Expiry-Interval': "${pub_props.'Message-Expiry-Interval'}",
+          'Content-Type': "${pub_props.'Content-Type'}",
+          'Response-Topic': "${pub_props.'Response-Topic'}",
+          'Correlation-Data': "${pub_props.'Correlation-Data'}",
+        },
+        user_properties: "${pub_props.'User-Property-Pairs'}",
+        userProperties: { via: 'junction-${clientid}' },
+      }))
+      // What a rule selecting * gives the action for an MQTT 5 message.
+      const output = ruleOutput('SELECT * FROM "in/#"', {
+        payloadFormatIndicator: true, messageExpiryInterval: 300, contentType: 'application/json', responseTopic: 'replies/dev-1',
+        correlationData: Buffer.from('req-42'), userProperties: { site: ['a', 'b'], line: '3' },
+      })
+      await ch.send(output, AbortSignal.timeout(5_000))
+      const [got] = await sub.waitFor(1)
+      assert.ok(got, 'the message arrived')
+      assert.equal(got.payload.toString(), '{"temp":21}')
+      const p = got.properties ?? {}
+      assert.deepEqual({ ...p.userProperties }, { site: ['a', 'b'], line: '3', via: 'junction-dev-1' })
+      assert.equal(p.contentType, 'application/json')
+      assert.equal(p.responseTopic, 'replies/dev-1')
+      assert.equal(Buffer.from(p.correlationData ?? '').toString(), 'req-42')
+      assert.equal(p.payloadFormatIndicator, true)
+      // Mosquitto forwards what is left of the expiry interval.
+      assert.ok(p.messageExpiryInterval !== undefined && p.messageExpiryInterval > 0 && p.messageExpiryInterval <= 300, String(p.messageExpiryInterval))
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('properties the rule computes: SELECT ... AS user_properties (the default template), fixed and payload values', async () => {
+    const sub = await subscriber(shared, `out/${run}-q/#`)
+    try {
+      const ch = await c.openChannel!(params({
+        topic: `out/${run}-q/x`,
+        mqtt_properties: { 'Content-Type': 'text/plain', 'Message-Expiry-Interval': '${payload.ttl}', 'Correlation-Data': 'c-${clientid}' },
+      }))
+      await ch.send(ruleOutput(`SELECT clientid, json_decode('{"ttl": 60}') AS payload, map_put('rule', 'hot', pub_props.'User-Property') AS user_properties FROM "in/#"`, {
+        userProperties: { site: 'a' },
+      }), AbortSignal.timeout(5_000))
+      // Nothing to set from: a message without MQTT 5 properties, and no user_properties selected.
+      await ch.send({ clientid: 'dev-2', payload: '{}' }, AbortSignal.timeout(5_000))
+      const got = await sub.waitFor(2)
+      assert.equal(got.length, 2)
+      assert.deepEqual({ ...got[0]!.properties?.userProperties }, { site: 'a', rule: 'hot' })
+      assert.equal(got[0]!.properties?.contentType, 'text/plain')
+      assert.equal(Buffer.from(got[0]!.properties?.correlationData ?? '').toString(), 'c-dev-1')
+      const ttl = got[0]!.properties?.messageExpiryInterval
+      assert.ok(ttl !== undefined && ttl > 0 && ttl <= 60, String(ttl))
+      assert.equal(got[1]!.properties?.userProperties, undefined)
+      assert.equal(got[1]!.properties?.messageExpiryInterval, undefined, 'a missing ttl sets no expiry')
+      assert.equal(got[1]!.properties?.contentType, 'text/plain')
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('a rendered value a property cannot take is left out of that message; the connection stays up', async () => {
+    const sub = await subscriber(shared, `out/${run}-r/#`)
+    try {
+      const ch = await c.openChannel!(params({ topic: `out/${run}-r/x`, mqtt_properties: { 'Response-Topic': 'replies/${to}', 'Payload-Format-Indicator': '${pfi}' } }))
+      // A Response Topic must not hold wildcards [MQTT-3.3.2-14]: a strict broker would drop the connection (Mosquitto 2.0 lets it through).
+      await ch.send({ to: '#', pfi: 7 }, AbortSignal.timeout(5_000))
+      await ch.send({ to: 'ok', pfi: 0 }, AbortSignal.timeout(5_000))
+      const got = await sub.waitFor(2)
+      assert.equal(got.length, 2)
+      assert.equal(got[0]!.properties?.responseTopic, undefined)
+      assert.equal(got[0]!.properties?.payloadFormatIndicator, undefined)
+      assert.equal(got[1]!.properties?.responseTopic, 'replies/ok')
+      assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
+    } finally {
+      await sub.end()
+    }
+  })
+
+  it('a malformed property template or a bad fixed value is INVALID_PARAMS at openChannel, naming the param', async () => {
+    for (const [p, path] of [
+      [{ mqtt_properties: { 'Content-Type': '${a[x]}' } }, 'mqtt_properties.Content-Type'],
+      [{ mqtt_properties: { 'Message-Expiry-Interval': '4294967296' } }, 'mqtt_properties.Message-Expiry-Interval'],
+      [{ user_properties: 'site=a' }, 'user_properties'],
+    ] as const) {
+      await assert.rejects(c.openChannel!(params({ topic: 't', ...p })), (err: unknown) =>
+        err instanceof ConnectorError && err.code === 'INVALID_PARAMS' && err.kind === 'permanent' && err.message.includes(path))
+    }
+  })
+
+  it('properties need MQTT 5: openChannel refuses them on 3.1.1; the default user_properties template is no request', async () => {
     const v3 = make({ server: serverOf(shared), protocolVersion: '3.1.1' })
     await v3.start(AbortSignal.timeout(10_000))
+    const sub = await subscriber(shared, `out/${run}-v3/#`)
     try {
-      await assert.rejects(v3.openChannel!(params({ topic: 't', userProperties: { a: 'b' } })), (err: unknown) =>
-        err instanceof ConnectorError && err.code === 'INVALID_PARAMS' && err.kind === 'permanent')
+      for (const p of [{ userProperties: { a: 'b' } }, { mqtt_properties: { 'Content-Type': 'x' } }, { user_properties: "${pub_props.'User-Property'}" }]) {
+        await assert.rejects(v3.openChannel!(params({ topic: 't', ...p })), (err: unknown) =>
+          err instanceof ConnectorError && err.code === 'INVALID_PARAMS' && err.kind === 'permanent' && /MQTT 5/.test(err.message), JSON.stringify(p))
+      }
+      const ch = await v3.openChannel!(params({ topic: `out/${run}-v3/x` }))
+      await ch.send({ user_properties: { a: 'b' } }, AbortSignal.timeout(5_000))
+      const [got] = await sub.waitFor(1)
+      assert.ok(got, 'published over 3.1.1')
+      assert.equal(got.properties?.userProperties, undefined)
     } finally {
+      await sub.end()
       await v3.stop()
     }
   })
 })
+
+/** The output of rule `sql` for an MQTT 5 message {"temp":21} from dev-1 with `properties`, as the engine hands it to actions. */
+function ruleOutput(sql: string, properties: MessageProperties): Record<string, unknown> {
+  const context = publishContext({
+    topic: 'in/dev-1', payload: Buffer.from('{"temp":21}'), qos: 1, retain: false, dup: false,
+    clientid: 'dev-1', username: undefined, peerhost: '127.0.0.1', receivedAt: Date.now(), properties,
+  })
+  const [output] = compileRuleSql(sql).evaluate(context)
+  assert.ok(output, 'the rule has an output')
+  return output
+}
 
 describe('mqtt authentication and ACL (private broker with a password file)', () => {
   let broker: PrivateMosquitto

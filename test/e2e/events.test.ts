@@ -123,7 +123,8 @@ describe('event sources fired by real clients', () => {
     assert.deepEqual(event, { reason: 'qos0_msg', clientid: 'ev-offline', username: 'carol', from_clientid: 'ev-offline-pub', topic: 'ev-off/q0/a', qos: 0, payload: 'lost' })
     await pub.publishAsync('ev-off/q1/a', 'kept', { qos: 1 })
     // Back online (the session resumes): its queued QoS 1 message arrives, nothing more is dropped.
-    const back = await mqtt.connectAsync(url, { clientId: 'ev-offline', clean: false, protocolVersion: 4, reconnectPeriod: 0 })
+    // The listener is there before CONNACK: the queued message follows it in the same write.
+    const back = mqtt.connect(url, { clientId: 'ev-offline', clean: false, protocolVersion: 4, reconnectPeriod: 0 })
     clients.push(back)
     const kept = new Promise<string>((resolve) => back.once('message', (_t, payload) => resolve(payload.toString())))
     assert.equal(await kept, 'kept')
@@ -182,12 +183,17 @@ describe('event sources fired by real clients', () => {
   })
 
   it('a client\'s publish to $SYS/ is denied (the broker\'s own topics), and the decision is an authz event', async () => {
-    // Not in `clients`: the broker closes it, and ending a closed client never calls back.
-    const sys = await mqtt.connectAsync(url, { clientId: 'ev-sys', protocolVersion: 4, reconnectPeriod: 0 })
-    const closed = new Promise<void>((resolve) => sys.once('close', () => resolve()))
-    sys.publish('$SYS/fake', 'x', { qos: 1 })
-    await closed
+    // As EMQX's default deny_action (ignore): an MQTT 3.1.1 client's denied QoS 1 publish is
+    // acknowledged (3.1.1 has no way to say no) and goes nowhere; the connection stays.
+    const sys = await connect('ev-sys')
+    const watcher = await connect('ev-sys-watcher')
+    const got: string[] = []
+    watcher.on('message', (topic) => got.push(topic))
+    await watcher.subscribeAsync('$SYS/#', { qos: 0 })
+    await sys.publishAsync('$SYS/fake', 'x', { qos: 1 })
+    assert.ok(sys.connected)
     const [deny] = await events('authz', (e) => e.clientid === 'ev-sys')
+    assert.deepEqual(got, [])
     assert.deepEqual(deny, { clientid: 'ev-sys', action: 'publish', topic: '$SYS/fake', result: 'deny', authz_source: 'default' })
   })
 })

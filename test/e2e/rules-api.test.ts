@@ -54,6 +54,33 @@ describe('rules API', () => {
     assert.deepEqual((await j.api('GET', rulesUrl)).body.data, [])
   })
 
+  it('republish MQTT 5 properties: defaults filled in, bad fixed values and malformed templates refused with their paths', async () => {
+    const bad = await j.api('POST', rulesUrl, {
+      name: 'props', sql: 'SELECT * FROM "t/#"',
+      actions: [
+        { builtin: 'republish', params: { topic: 't2', mqtt_properties: { 'Message-Expiry-Interval': 'soon', 'Topic-Alias': '1' } } },
+        { builtin: 'republish', params: { topic: 't2', mqtt_properties: { 'Response-Topic': 'r/#' }, user_properties: 'x' } },
+        { builtin: 'republish', params: { topic: 't2', mqtt_properties: { 'Content-Type': '${a[x]}' } } },
+      ],
+    })
+    assert.equal(bad.status, 400)
+    assert.deepEqual(bad.body.error.fields.map((f: any) => f.path).sort(), [
+      'actions.0.params.mqtt_properties.Message-Expiry-Interval', 'actions.0.params.mqtt_properties.Topic-Alias',
+      'actions.1.params.mqtt_properties.Response-Topic', 'actions.2.params.mqtt_properties.Content-Type',
+    ])
+    assert.ok(bad.body.error.fields.every((f: any) => f.hint), 'every error has a hint')
+    const ok = await j.api('POST', rulesUrl, {
+      name: 'props', sql: 'SELECT * FROM "t/#"',
+      actions: [{ builtin: 'republish', params: { topic: 't2', mqtt_properties: { 'Content-Type': "${pub_props.'Content-Type'}" } } }],
+    })
+    assert.equal(ok.status, 201, JSON.stringify(ok.body))
+    assert.deepEqual(ok.body.actions[0].params, {
+      topic: 't2', qos: 0, retain: false, payload: '${payload}',
+      mqtt_properties: { 'Content-Type': "${pub_props.'Content-Type'}" }, user_properties: '${user_properties}',
+    })
+    assert.equal((await j.api('DELETE', `${rulesUrl}/${ok.body.id}`)).status, 204)
+  })
+
   it('the SQL tester runs a rule on a sample event with no side effects', async () => {
     const sql = 'SELECT payload.temp AS t, clientid FROM "sensors/#" WHERE payload.temp > 20'
     const hot = await j.api('POST', `${rulesUrl}/test`, { sql, context: { topic: 'sensors/1', payload: { temp: 25 }, clientid: 'd1' } })
@@ -88,7 +115,7 @@ describe('rules API', () => {
 
     const updated = await j.api('PUT', `${rulesUrl}/${ruleId}`, { name: 'to-nothing', actions: [{ builtin: 'republish', params: { topic: 'x/${clientid}' } }] })
     assert.equal(updated.status, 200)
-    assert.deepEqual(updated.body.actions, [{ builtin: 'republish', params: { topic: 'x/${clientid}', qos: 0, retain: false, payload: '${payload}' } }])
+    assert.deepEqual(updated.body.actions, [{ builtin: 'republish', params: { topic: 'x/${clientid}', qos: 0, retain: false, payload: '${payload}', mqtt_properties: {}, user_properties: '${user_properties}' } }])
     assert.equal((await j.api('GET', `/api/v1/deployments/default/connectors/${pgId}`)).body.ruleCount, 0)
 
     const disabled = await j.api('POST', `${rulesUrl}/${ruleId}/disable`)

@@ -3,7 +3,7 @@
 // per-message cost with 10 and with 1000 rules installed (measured, not asserted).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { PublishedMessage } from '../../src/broker/embedded-broker.js'
+import type { PublishedMessage } from '../../src/broker/broker-types.js'
 import { startJunction, eventually, type TestJunction } from '../support/junction.js'
 import { device } from './support.js'
 

@@ -11,7 +11,7 @@ const RuleParams = Type.Object({
 
 const Action = Type.Object({}, {
   additionalProperties: true,
-  description: '`{connectorId, params, options?, fallback?}` with params per the connector type\'s paramsSchema, or `{builtin: "republish", params: {topic, qos, retain, payload}, options?, fallback?}`.',
+  description: '`{connectorId, params, options?, fallback?}` with params per the connector type\'s paramsSchema, or `{builtin: "republish", params: {topic, qos, retain, payload, mqtt_properties, user_properties}, options?, fallback?}`.',
 })
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })

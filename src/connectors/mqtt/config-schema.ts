@@ -1,5 +1,5 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
-import { durationMs, resourceOptionsSchema, secretString, tlsSchema } from '../../connector-api/index.js'
+import { durationMs, mqttPropertiesSchema, resourceOptionsSchema, secretString, tlsSchema, userPropertiesSchema } from '../../connector-api/index.js'
 
 /** A string field limited to `values` (a JSON Schema `enum`, which forms render as a select). */
 function stringEnum<const T extends readonly string[]>(values: T, options: { default: T[number]; description: string }): TUnsafe<T[number]> {
@@ -85,9 +85,11 @@ export const mqttParamsSchema = Type.Object(
       description: 'Payload; a template. `${.}` is the whole rule output as JSON, `${payload}` the original message payload. A missing value renders as null.',
       examples: ['${.}', '${payload}', '{"device":"${clientid}","temp":${payload.temp}}'],
     }),
+    mqtt_properties: mqttPropertiesSchema,
+    user_properties: userPropertiesSchema,
     userProperties: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 65_535 }), Type.String({ maxLength: 65_535, description: 'Property value; a template.' }), {
       additionalProperties: false,
-      description: 'MQTT 5 user properties sent with each message: name -> template. Needs protocolVersion 5.',
+      description: 'More MQTT 5 user properties, one template per name (Junction\'s own; added to user_properties, replacing a name given there). Needs protocolVersion 5.',
     })),
   },
   { additionalProperties: false, description: 'Where and what one rule action publishes on the MQTT broker.' },

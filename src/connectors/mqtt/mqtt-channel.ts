@@ -1,6 +1,6 @@
 import {
-  BatchError, ConnectorError, compileTemplate, errorMessage,
-  type Channel, type ChannelMessage, type Render,
+  BatchError, ConnectorError, TemplateParamsError, compilePublishProperties, compileTemplate, errorMessage,
+  type Channel, type ChannelMessage, type OnSkipped, type PublishProperties, type Render, type RenderProperties,
 } from '../../connector-api/index.js'
 import type { MqttParams } from './config-schema.js'
 
@@ -22,11 +22,19 @@ export interface OutgoingMessage {
   readonly payload: Buffer
   readonly qos: 0 | 1 | 2
   readonly retain: boolean
-  readonly userProperties: Record<string, string> | undefined
+  /** MQTT 5 PUBLISH properties (none on MQTT 3.1.1). */
+  readonly properties: PublishProperties | undefined
+}
+
+export interface ChannelOptions {
+  /** Whether the connection speaks MQTT 5; 3.1.1 carries no properties. */
+  readonly mqtt5: boolean
+  /** Told about a property value left out of a message because the property cannot take it. */
+  readonly onSkipped?: OnSkipped
 }
 
 /**
- * One rule action publishing to the broker: topic, payload and user property templates are
+ * One rule action publishing to the broker: topic, payload and MQTT 5 property templates are
  * compiled once; each message is rendered, checked and published. Nothing is queued here: a
  * message that cannot be sent now fails at once with an error whose kind tells the runtime what
  * to do (the runtime's queue is the only buffer).
@@ -34,12 +42,17 @@ export interface OutgoingMessage {
 export class MqttChannel implements Channel {
   private readonly topic: Render
   private readonly payload: Render
-  private readonly userProperties: ReadonlyArray<readonly [string, Render]>
+  private readonly properties: RenderProperties
 
-  constructor(private readonly publisher: Publisher, private readonly params: MqttParams) {
+  constructor(private readonly publisher: Publisher, private readonly params: MqttParams, options: ChannelOptions = { mqtt5: true }) {
     this.topic = compile(params.topic, 'topic')
     this.payload = compile(params.payload, 'payload')
-    this.userProperties = Object.entries(params.userProperties ?? {}).map(([name, t]) => [name, compile(t, `userProperties.${name}`)] as const)
+    try {
+      this.properties = options.mqtt5 ? compilePublishProperties(params, options.onSkipped) : () => undefined
+    } catch (err) {
+      if (!(err instanceof TemplateParamsError)) throw err
+      throw new ConnectorError('INVALID_PARAMS', `The ${err.path} param is invalid: ${err.message}`, { kind: 'permanent', hint: err.hint })
+    }
   }
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
@@ -65,20 +78,26 @@ export class MqttChannel implements Channel {
       })
     }
     const payload = Buffer.from(this.payload(message), 'utf8')
+    const properties = this.properties(message)
     const max = this.publisher.maximumPacketSize
     // A lower bound of the PUBLISH packet's size: the broker would drop the connection for a larger one.
-    if (max !== undefined && payload.length + Buffer.byteLength(topic) + 4 > max) {
+    if (max !== undefined && payload.length + Buffer.byteLength(topic) + propertiesSize(properties) + 4 > max) {
       throw new ConnectorError('MESSAGE_TOO_LARGE', `Cannot publish ${payload.length} bytes to "${topic}": the broker accepts packets of at most ${max} bytes`, {
         kind: 'permanent', hint: "Make the payload smaller (e.g. select fewer fields), or raise the broker's maximum packet size.",
       })
     }
-    let userProperties: Record<string, string> | undefined
-    if (this.userProperties.length > 0) {
-      userProperties = {}
-      for (const [name, render] of this.userProperties) userProperties[name] = render(message)
-    }
-    return { topic, payload, qos: this.params.qos, retain: this.params.retain, userProperties }
+    return { topic, payload, qos: this.params.qos, retain: this.params.retain, properties }
   }
+}
+
+/** Bytes the properties' values take at least (names, ids and length prefixes not counted). */
+function propertiesSize(p: PublishProperties | undefined): number {
+  if (!p) return 0
+  let n = Buffer.byteLength(p.contentType ?? '') + Buffer.byteLength(p.responseTopic ?? '') + (p.correlationData?.length ?? 0)
+  for (const [name, value] of Object.entries(p.userProperties ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) n += Buffer.byteLength(name) + Buffer.byteLength(v)
+  }
+  return n
 }
 
 /** Why `topic` cannot be published to, or undefined when it can (MQTT 3.1.1 section 4.7, MQTT 5 section 4.7). */

@@ -2,7 +2,7 @@ import '../../quiet-debug.js'
 import { isIP } from 'node:net'
 import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type MqttClient, type Packet } from 'mqtt'
 import {
-  ConnectorError, ProbeRun, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
+  ConnectorError, ProbeRun, asksForProperties, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError, type MqttPhase } from './classify-error.js'
@@ -130,8 +130,11 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
 
   async openChannel(params: MqttParams): Promise<Channel> {
     const invalid = (message: string, hint: string) => new ConnectorError('INVALID_PARAMS', message, { kind: 'permanent', hint })
-    if (params.userProperties && Object.keys(params.userProperties).length > 0 && this.config.protocolVersion !== '5') {
-      throw invalid('User properties need MQTT 5, but this connector uses MQTT 3.1.1', "Remove the action's userProperties, or set the connector's protocolVersion to 5.")
+    const mqtt5 = this.config.protocolVersion === '5'
+    // The default user_properties template is no request for properties; anything else on 3.1.1 would be lost silently.
+    if (!mqtt5 && asksForProperties(params)) {
+      throw invalid('MQTT properties (mqtt_properties, user_properties, userProperties) need MQTT 5, but this connector uses MQTT 3.1.1',
+        "Remove the action's MQTT properties, or set the connector's protocolVersion to 5.")
     }
     const limits = this.connack?.properties
     if (limits?.maximumQoS !== undefined && params.qos > limits.maximumQoS) {
@@ -141,7 +144,11 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     if (params.retain && limits?.retainAvailable === false) {
       throw invalid(`${this.server.address} does not support retained messages`, "Turn off the action's retain.")
     }
-    return new MqttChannel(this, params)
+    return new MqttChannel(this, params, {
+      mqtt5,
+      // As EMQX does, a value that is not valid for its property leaves the property out of that message.
+      onSkipped: (property, reason) => this.ctx.logger.debug('MQTT property left out of a message', { server: this.server.address, property, reason }),
+    })
   }
 
   // --- Publisher (used by channels) ---
@@ -180,8 +187,7 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
       const onAbort = () => settle(this.sendTimedOut())
       this.waiting.add(onLost)
       signal.addEventListener('abort', onAbort, { once: true })
-      const properties = m.userProperties ? { userProperties: m.userProperties } : undefined
-      client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(properties ? { properties } : {}) }, (err) => {
+      client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(m.properties ? { properties: m.properties } : {}) }, (err) => {
         if (m.qos > 0) slots?.release()
         settle(err ? this.classify(err, 'publish', undefined, this.clientId) : undefined)
       })

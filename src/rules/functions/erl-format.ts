@@ -8,7 +8,7 @@
  * Terms print as Erlang would print the EMQX value: a string is a binary (`<<"abc">>`), an object
  * a map (`#{<<"a">> => 1}`), undefined/null/true/false atoms.
  */
-import { Bitstring, describe, fail, formatDecimals, formatInteger, isMap } from './values.js'
+import { Bitstring, describe, fail, formatDecimals, formatInteger, isMap, MAX_VALUE_SIZE, tooLarge, valueSize } from './values.js'
 
 interface Spec {
   width: number | undefined
@@ -137,6 +137,12 @@ function formatG(x: number, precision: number): string {
 
 /** io_lib:format(Format, Args) as a string. */
 export function erlFormat(name: string, format: string, args: readonly unknown[]): string {
+  // Widths and precisions come from the rule (or its input): the output may not grow past the value limit.
+  const limit = Math.max(MAX_VALUE_SIZE, format.length, ...args.map(valueSize))
+  const bounded = (n: number | undefined): number | undefined => {
+    if (n !== undefined && Math.abs(n) > limit) tooLarge(name, Math.abs(n))
+    return n
+  }
   let out = ''
   let next = 0
   const take = (what: string): unknown => {
@@ -161,14 +167,14 @@ export function erlFormat(name: string, format: string, args: readonly unknown[]
       j += m[0].length
       return Number(m[0])
     }
-    const width = number()
+    const width = bounded(number())
     if (width !== undefined) {
       s.width = Math.abs(width)
       s.left = width < 0
     }
     if (format[j] === '.') {
       j++
-      s.precision = number()
+      s.precision = bounded(number())
       if (format[j] === '.') {
         j++
         if (format[j] === '*') {
@@ -191,6 +197,7 @@ export function erlFormat(name: string, format: string, args: readonly unknown[]
     s.control = control
     i = j
     out += control === 'n' ? '\n' : control === '~' ? fill('~', s, false) : render(name, s, take)
+    if (out.length > limit) tooLarge(name, out.length)
   }
   if (next < args.length) fail(name, `too many arguments for the format (${args.length - next} left over)`)
   return out

@@ -18,10 +18,10 @@ import { timeFunctions } from './time.js'
 import { topicFunctions } from './topic.js'
 import { typeConversionFunctions } from './type-conversion.js'
 import { uuidFunctions } from './uuid.js'
-import type { FunctionFamily, RuleFunction } from './values.js'
+import type { CompileTimeCheck, FunctionFamily, RuleFunction } from './values.js'
 
 export { Bitstring, RuleFunctionError } from './values.js'
-export type { RuleFunction } from './values.js'
+export type { CompileTimeArg, CompileTimeCheck, RuleFunction } from './values.js'
 export { createTimeFunctions } from './time.js'
 
 /** Every family, in EMQX's documentation order. */
@@ -45,11 +45,13 @@ export const ruleFunctionFamilies: Readonly<Record<string, FunctionFamily>> = {
 
 const functions = new Map<string, RuleFunction>()
 const arity = new Map<string, { min: number; max: number }>()
+const checks = new Map<string, CompileTimeCheck>()
 for (const [familyName, family] of Object.entries(ruleFunctionFamilies)) {
   for (const [name, s] of Object.entries(family)) {
     if (functions.has(name)) throw new Error(`rule function ${name} is defined twice (again in ${familyName})`)
     functions.set(name, s.fn)
     arity.set(name, Object.freeze({ min: s.min, max: s.max }))
+    if (s.check !== undefined) checks.set(name, s.check)
   }
 }
 
@@ -58,3 +60,6 @@ export const ruleFunctions: ReadonlyMap<string, RuleFunction> = functions
 
 /** Minimum and maximum arity per name (max Infinity for variadic), so the compiler can reject bad calls at compile time. */
 export const ruleFunctionArity: ReadonlyMap<string, { min: number; max: number }> = arity
+
+/** Compile-time checks of calls with literal arguments (regular expressions), by name. */
+export const ruleFunctionChecks: ReadonlyMap<string, CompileTimeCheck> = checks

@@ -10,11 +10,13 @@
 import { erlFormat } from './erl-format.js'
 import { compilePcre, expandReplacement } from './regex.js'
 import {
+  type CompileTimeCheck,
   type FunctionFamily,
   anyToBinary,
   arrayArg,
   bytesArg,
   bytesResult,
+  checkResultSize,
   concatBinaries,
   describe,
   encodeJson,
@@ -25,6 +27,9 @@ import {
   spec,
   stringArg,
   textArg,
+  MAX_VALUE_SIZE,
+  tooLarge,
+  valueSize,
 } from './values.js'
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
@@ -191,6 +196,7 @@ function pad(args: readonly unknown[]): string {
   const dir = args.length > 2 ? oneOf('pad', args[2], ['trailing', 'leading', 'both'], 'direction') : 'trailing'
   const ch = args.length > 3 ? stringArg('pad', args[3], 'a string pad character') : ' '
   const size = Math.max(0, len - graphemes(s).length)
+  checkResultSize('pad', s.length + size * ch.length, s.length)
   if (dir === 'leading') return ch.repeat(size) + s
   if (dir === 'trailing') return s + ch.repeat(size)
   const pre = ch.repeat(Math.floor(size / 2))
@@ -222,7 +228,9 @@ function replace(args: readonly unknown[]): string {
   const p = stringArg('replace', args[1], 'a string pattern')
   const r = stringArg('replace', args[2], 'a string replacement')
   const where = args.length > 3 ? oneOf('replace', args[3], ['all', 'leading', 'trailing'], 'position') : 'all'
-  return erlSplit(s, p, where).join(r)
+  const parts = erlSplit(s, p, where)
+  checkResultSize('replace', s.length + (parts.length - 1) * (r.length - p.length), s.length)
+  return parts.join(r)
 }
 
 /** Byte-wise, as EMQX compares binaries. */
@@ -244,7 +252,9 @@ function ascii(v: unknown): number {
 
 function concat(args: readonly unknown[]): string | Buffer {
   const items = args.length === 1 ? arrayArg('concat', args[0], 'an array (concat with one argument joins an array)') : args
-  return concatBinaries(items.map((x) => anyToBinary('concat', x)))
+  const parts = items.map((x) => anyToBinary('concat', x))
+  checkResultSize('concat', sumSizes(parts), Math.max(0, ...args.map(valueSize)))
+  return concatBinaries(parts)
 }
 
 function joinToString(args: readonly unknown[]): string | Buffer {
@@ -256,7 +266,14 @@ function joinToString(args: readonly unknown[]): string | Buffer {
     if (i > 0) parts.push(typeof sep === 'string' ? sep : Buffer.from(sep))
     parts.push(anyToBinary('join_to_string', x))
   })
+  checkResultSize('join_to_string', sumSizes(parts))
   return concatBinaries(parts)
+}
+
+function sumSizes(parts: readonly (string | Buffer)[]): number {
+  let n = 0
+  for (const p of parts) n += p.length
+  return n
 }
 
 function quoteSql(text: string): string {
@@ -323,11 +340,13 @@ function regexReplace(subject: unknown, re: unknown, replacement: unknown): stri
   const s = textArg('regex_replace', subject)
   const regex = compilePcre('regex_replace', stringArg('regex_replace', re, 'a regular expression'))
   const rep = stringArg('regex_replace', replacement, 'a string replacement')
+  const limit = Math.max(MAX_VALUE_SIZE, s.length)
   let out = ''
   let pos = 0
-  for (const m of s.matchAll(new RegExp(regex.source, `${regex.flags}g`))) {
-    out += s.slice(pos, m.index) + expandReplacement(rep, m)
-    pos = m.index + m[0].length
+  for (const m of regex.matchAll(s)) {
+    out += s.slice(pos, m.index) + expandReplacement(rep, m.groups)
+    pos = m.end
+    if (out.length > limit) tooLarge('regex_replace', out.length)
   }
   return out + s.slice(pos)
 }
@@ -335,7 +354,23 @@ function regexReplace(subject: unknown, re: unknown, replacement: unknown): stri
 function regexExtract(subject: unknown, re: unknown): string[] {
   const s = textArg('regex_extract', subject)
   const m = compilePcre('regex_extract', stringArg('regex_extract', re, 'a regular expression')).exec(s)
-  return m ? m.slice(1).map((g) => g ?? '') : []
+  return m ? m.groups.slice(1).map((g) => g ?? '') : []
+}
+
+const REGEX_HINT =
+  'Regular expressions run on a linear-time engine (RE2), so no pattern can stall the broker: backreferences, lookahead, atomic groups and possessive quantifiers are not available. See docs/rules.md ("Limits").'
+
+/** A pattern written in the SQL is compiled with the rule: an unsupported one rejects the rule. */
+function literalPattern(name: string): CompileTimeCheck {
+  return (args) => {
+    const re = args[1]
+    if (re?.literal !== true || typeof re.value !== 'string') return
+    try {
+      compilePcre(name, re.value)
+    } catch (err) {
+      throw Object.assign(err as Error, { argument: 1, hint: REGEX_HINT })
+    }
+  }
 }
 
 export const stringFunctions: FunctionFamily = {
@@ -349,9 +384,9 @@ export const stringFunctions: FunctionFamily = {
   lower: spec(1, 1, (s) => textArg('lower', s).toLowerCase()),
   ltrim: spec(1, 1, (s) => trimClusters(textArg('ltrim', s), WHITESPACE, 'leading')),
   pad: spec(2, 4, (...args) => pad(args)),
-  regex_extract: spec(2, 2, regexExtract),
-  regex_match: spec(2, 2, regexMatch),
-  regex_replace: spec(3, 3, regexReplace),
+  regex_extract: spec(2, 2, regexExtract, literalPattern('regex_extract')),
+  regex_match: spec(2, 2, regexMatch, literalPattern('regex_match')),
+  regex_replace: spec(3, 3, regexReplace, literalPattern('regex_replace')),
   replace: spec(3, 4, (...args) => replace(args)),
   reverse: spec(1, 1, (s) => graphemes(textArg('reverse', s)).reverse().join('')),
   rm_prefix: spec(2, 2, rmPrefix),

@@ -15,6 +15,10 @@
  * | map                           | plain object                                                    |
  */
 
+import { jsonTextTooDeep, MAX_JSON_DEPTH, MAX_VALUE_SIZE } from '../limits.js'
+
+export { MAX_VALUE_SIZE, valueSize } from '../limits.js'
+
 export type RuleFunction = (...args: unknown[]) => unknown
 
 /** Thrown for bad arguments at run time; the rule engine counts the message as failed. */
@@ -25,17 +29,28 @@ export class RuleFunctionError extends Error {
   }
 }
 
+/** An argument of a call as the compiler sees it: a literal's value, or unknown until run time. */
+export type CompileTimeArg = { readonly literal: true; readonly value: unknown } | { readonly literal: false }
+
+/**
+ * Checks a call when the rule is compiled, from its literal arguments (a regular expression written
+ * in the SQL); throws RuleFunctionError, which rejects the rule, so a mistake shows when the rule is
+ * created rather than as failed messages.
+ */
+export type CompileTimeCheck = (args: readonly CompileTimeArg[]) => void
+
 /** One built-in: its implementation and how many arguments it takes. */
 export interface FunctionSpec {
   readonly fn: RuleFunction
   readonly min: number
   readonly max: number
+  readonly check?: CompileTimeCheck
 }
 
 export type FunctionFamily = Readonly<Record<string, FunctionSpec>>
 
-export function spec(min: number, max: number, fn: RuleFunction): FunctionSpec {
-  return { fn, min, max }
+export function spec(min: number, max: number, fn: RuleFunction, check?: CompileTimeCheck): FunctionSpec {
+  return check === undefined ? { fn, min, max } : { fn, min, max, check }
 }
 
 /** A sequence of bits whose length is not a multiple of 8 (EMQX's bitstring). */
@@ -51,6 +66,16 @@ export class Bitstring {
 
 export function fail(name: string, message: string): never {
   throw new RuleFunctionError(`${name}: ${message}`)
+}
+
+/** A result of `size` characters or bytes is over the value limit (see src/rules/limits.ts). */
+export function tooLarge(name: string, size: number): never {
+  return fail(name, `the result would be ${size} characters or bytes, over the limit of ${MAX_VALUE_SIZE} for one value`)
+}
+
+/** Fails before allocating a result of `size` that grows past both the value limit and `inputSize`. */
+export function checkResultSize(name: string, size: number, inputSize = 0): void {
+  if (size > MAX_VALUE_SIZE && size > inputSize) tooLarge(name, size)
 }
 
 /** A short, readable rendering of a value for error messages. */
@@ -275,6 +300,7 @@ export function encodeJson(name: string, v: unknown): string {
 
 /** JSON.parse, failing as EMQX does on invalid JSON (a "__proto__" key becomes an own key). */
 export function decodeJson(name: string, text: string): unknown {
+  if (jsonTextTooDeep(text)) return fail(name, `JSON nested more than ${MAX_JSON_DEPTH} levels deep is refused`)
   try {
     return JSON.parse(text) as unknown
   } catch (e) {

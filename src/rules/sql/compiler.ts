@@ -19,6 +19,7 @@
 import type { AliasPath, CallExpr, Expr, PathStep, SelectField, Source, Statement } from './ast.js'
 import { EvalFailure, failureAt, RuleEvalError, RuleSqlError, type RuleClause, type SourcePos } from './errors.js'
 import { DOCUMENTED_EVENT_TOPICS, EVENT_NAMES, MESSAGE_PUBLISH_EVENT_TOPIC } from './events.js'
+import { MAX_EVALUATION_SIZE, MAX_VALUE_SIZE, valueSize } from '../limits.js'
 import { parseRuleSql } from './parser.js'
 import { topicFilterProblem } from './topic.js'
 import {
@@ -49,6 +50,12 @@ export interface CompileOptions {
   readonly functions: ReadonlyMap<string, RuleFunction>
   /** How many arguments each function takes (max Infinity when variadic); calls outside are compile errors. */
   readonly arity?: ReadonlyMap<string, { readonly min: number; readonly max: number }>
+  /**
+   * Checks of calls by lower-case name, given what is known of the arguments at compile time (a
+   * literal's value); a throw rejects the statement at that call (e.g. a regular expression the
+   * engine cannot run).
+   */
+  readonly checks?: ReadonlyMap<string, (args: readonly ({ literal: true; value: unknown } | { literal: false })[]) => void>
 }
 
 export interface CompiledRuleSql {
@@ -82,8 +89,32 @@ class Env {
   /** The last payload text decoded, and its value. */
   payloadText: string | undefined = undefined
   payloadValue: unknown = undefined
+  /** Characters and bytes of strings and binaries made so far by calls and `+`, and how many may be. */
+  produced = 0
+  readonly budget: number
 
-  constructor(public b: PlainObject) {}
+  constructor(public b: PlainObject) {
+    this.budget = Math.max(MAX_EVALUATION_SIZE, 4 * valueSize(b.payload))
+  }
+}
+
+/**
+ * Counts a string or binary that a call or `+` made against the limits (src/rules/limits.ts): one
+ * value may not grow past MAX_VALUE_SIZE unless an input was already that large, and one
+ * evaluation may not make more than its budget. Functions with a cheap way to know their result
+ * size fail before allocating; this catches the rest after one bounded step.
+ */
+function sized(env: Env, v: unknown, what: string, a: unknown, b?: unknown, rest?: readonly unknown[]): unknown {
+  const n = typeof v === 'string' ? v.length : v instanceof Uint8Array ? v.length : 0
+  if (n === 0) return v
+  if (n > MAX_VALUE_SIZE && n > valueSize(a) && n > valueSize(b) && !(rest !== undefined && rest.some((x) => valueSize(x) >= n))) {
+    throw new EvalFailure(`${what} made a value of ${n} characters or bytes, over the limit of ${MAX_VALUE_SIZE} for one value`)
+  }
+  env.produced += n
+  if (env.produced > env.budget) {
+    throw new EvalFailure(`${what} went over the limit of ${env.budget} characters or bytes of strings and binaries that one evaluation may make`)
+  }
+  return v
 }
 
 const PROTO_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype))
@@ -125,6 +156,7 @@ class Compiler {
   constructor(
     private readonly functions: ReadonlyMap<string, RuleFunction>,
     private readonly arity: CompileOptions['arity'],
+    private readonly checks: CompileOptions['checks'],
   ) {}
 
   // ---- statement ----------------------------------------------------------------------------
@@ -335,7 +367,7 @@ class Compiler {
             if (Number.isFinite(s)) return s === 0 ? 0 : s
           }
           try {
-            return arith(op, l, r)
+            return sized(env, arith(op, l, r), `the ${op} operator`, l, r)
           } catch (err) {
             throw failureAt(err, pos)
           }
@@ -535,6 +567,7 @@ class Compiler {
       }
     }
     const fn = this.resolveFunction(name, pos, args.length)
+    this.checkCall(e)
     const label = `${name}()`
     const finish = (r: unknown, env: Env): unknown => (typeof r === 'function' ? (r as (ctx: PlainObject) => unknown)(env.b) : r)
     const fail = (err: unknown): EvalFailure => failureAt(err, pos, `${label} failed`)
@@ -542,7 +575,7 @@ class Compiler {
       case 0:
         return (env) => {
           try {
-            return finish(fn(), env)
+            return sized(env, finish(fn(), env), label, undefined)
           } catch (err) {
             throw fail(err)
           }
@@ -552,7 +585,7 @@ class Compiler {
         return (env) => {
           const x = a0(env)
           try {
-            return finish(fn(x), env)
+            return sized(env, finish(fn(x), env), label, x)
           } catch (err) {
             throw fail(err)
           }
@@ -564,7 +597,7 @@ class Compiler {
           const x = a0(env)
           const y = a1(env)
           try {
-            return finish(fn(x, y), env)
+            return sized(env, finish(fn(x, y), env), label, x, y)
           } catch (err) {
             throw fail(err)
           }
@@ -574,11 +607,26 @@ class Compiler {
         return (env) => {
           const values = args.map((a) => a(env))
           try {
-            return finish(fn(...values), env)
+            return sized(env, finish(fn(...values), env), label, undefined, undefined, values)
           } catch (err) {
             throw fail(err)
           }
         }
+    }
+  }
+
+  private checkCall(e: CallExpr): void {
+    const lower = e.name.toLowerCase()
+    const check = this.checks?.get(lower.startsWith('emqx_rule_funcs.') ? lower.slice('emqx_rule_funcs.'.length) : lower)
+    if (check === undefined) return
+    try {
+      check(e.args.map((a) => (a.kind === 'literal' ? { literal: true as const, value: a.value } : { literal: false as const })))
+    } catch (err) {
+      // A check may name the argument at fault (`argument`, 0-based) and what to do (`hint`).
+      const { argument, hint } = err as { argument?: unknown; hint?: unknown }
+      const at = (typeof argument === 'number' ? e.args[argument]?.pos : undefined) ?? e.pos
+      const detail = err instanceof Error ? err.message : String(err)
+      throw new RuleSqlError(at, detail, [], undefined, typeof hint === 'string' ? hint : undefined)
     }
   }
 
@@ -715,5 +763,5 @@ function checkSource(s: Source): string {
 /** Parses and compiles a rule SQL statement; throws RuleSqlError. */
 export function compileStatement(sql: string, options: CompileOptions): CompiledRuleSql {
   const stmt = parseRuleSql(sql)
-  return new Compiler(options.functions, options.arity).statement(stmt)
+  return new Compiler(options.functions, options.arity, options.checks).statement(stmt)
 }

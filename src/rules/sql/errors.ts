@@ -21,8 +21,10 @@ export class RuleSqlError extends Error {
   readonly found: string | undefined
   /** The message without the `line L, column C: ` prefix. */
   readonly detail: string
+  /** What to do about it, when the error is not a plain syntax error (a limit, an unsupported feature). */
+  readonly hint: string | undefined
 
-  constructor(pos: Pick<SourcePos, 'line' | 'column'>, detail: string, expected: readonly string[] = [], found?: string) {
+  constructor(pos: Pick<SourcePos, 'line' | 'column'>, detail: string, expected: readonly string[] = [], found?: string, hint?: string) {
     super(`line ${pos.line}, column ${pos.column}: ${detail}`)
     this.name = 'RuleSqlError'
     this.line = pos.line
@@ -30,6 +32,7 @@ export class RuleSqlError extends Error {
     this.expected = expected
     this.found = found
     this.detail = detail
+    this.hint = hint
   }
 }
 

@@ -3,7 +3,7 @@
  * each event. See README.md in this folder for the supported syntax and the known differences
  * from EMQX.
  */
-import { ruleFunctionArity, ruleFunctions } from '../functions/index.js'
+import { ruleFunctionArity, ruleFunctionChecks, ruleFunctions } from '../functions/index.js'
 import { compileStatement, type CompiledRuleSql, type CompileOptions } from './compiler.js'
 
 export type { CompiledRuleSql, CompileOptions, RuleFunction } from './compiler.js'
@@ -33,5 +33,6 @@ export function compileRuleSql(sql: string, options: Partial<CompileOptions> = {
   const functions = options.functions ?? ruleFunctions
   // The built-in arities describe the built-in table only.
   const arity = options.arity ?? (options.functions === undefined ? ruleFunctionArity : undefined)
-  return compileStatement(sql, { functions, arity })
+  const checks = options.checks ?? (options.functions === undefined ? ruleFunctionChecks : undefined)
+  return compileStatement(sql, { functions, arity, checks })
 }

@@ -12,9 +12,18 @@
  * one expectation that failed, the parser remembers optional tokens it looked for at the same place
  * (a `,` that would continue a list, WHERE after FROM, ...) so the message lists every real option.
  */
+import { MAX_SQL_DEPTH, MAX_SQL_LENGTH } from '../limits.js'
 import type { AliasPath, AliasStep, ArithOp, CompareOp, Expr, PathStep, SelectField, Source, Statement } from './ast.js'
 import { RuleSqlError, syntaxError, type SourcePos } from './errors.js'
 import { tokenize, type Token } from './lexer.js'
+
+/**
+ * The deepest expression tree accepted. Nesting (parentheses, calls, lists, NOT, unary signs) is
+ * held to MAX_SQL_DEPTH while parsing, which keeps the parser's own recursion small; a chain of
+ * operators (`a OR b OR c ...`) is a loop there but a deep tree for the compiler and the
+ * evaluator, which recurse on it, so the whole tree is held to this.
+ */
+export const MAX_SQL_TREE_DEPTH = 1000
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['=', '!=', '<>', '<', '>', '<=', '>=', '=~'])
 
@@ -23,11 +32,82 @@ export const EXPR = 'an expression'
 const quoteLabel = (punct: string): string => JSON.stringify(punct)
 
 export function parseRuleSql(sql: string): Statement {
-  return new Parser(tokenize(sql)).statement()
+  if (sql.length > MAX_SQL_LENGTH) {
+    throw new RuleSqlError(positionOf(sql, MAX_SQL_LENGTH), `the SQL is too long: ${sql.length} characters, at most ${MAX_SQL_LENGTH}`, [], undefined, 'Shorten the statement: split it into several rules.')
+  }
+  const stmt = new Parser(tokenize(sql)).statement()
+  checkTreeDepth(stmt)
+  return stmt
+}
+
+function positionOf(text: string, offset: number): SourcePos {
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  return { offset, line, column: Array.from(text.slice(lineStart, offset)).length + 1 }
+}
+
+const NESTING_HINT = `Rule SQL may nest parentheses, function calls, lists, CASE, NOT and signs at most ${MAX_SQL_DEPTH} levels deep; compute parts in earlier SELECT fields (AS name) and use the names.`
+
+function children(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case 'literal':
+    case 'var':
+    case 'range':
+      return []
+    case 'path':
+      return [e.base, ...e.steps.flatMap((s) => (s.kind === 'index' ? [s.index] : []))]
+    case 'slice':
+      return [e.target]
+    case 'call':
+      return e.args
+    case 'unary':
+    case 'not':
+      return [e.operand]
+    case 'binary':
+    case 'compare':
+    case 'and':
+    case 'or':
+      return [e.left, e.right]
+    case 'in':
+      return [e.operand, ...e.list]
+    case 'list':
+      return e.items
+    case 'case':
+      return [...(e.subject === undefined ? [] : [e.subject]), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.otherwise === undefined ? [] : [e.otherwise])]
+  }
+}
+
+/** Rejects a statement whose expression trees are deeper than MAX_SQL_TREE_DEPTH (walked without recursion). */
+function checkTreeDepth(stmt: Statement): void {
+  const roots: Expr[] = []
+  const fields = stmt.kind === 'select' ? stmt.fields : [...stmt.fields, ...(stmt.doFields ?? [])]
+  for (const f of fields) {
+    if (f.kind !== 'field') continue
+    roots.push(f.expr)
+    for (const step of f.alias?.steps ?? []) if (step.kind === 'dynamic-index') roots.push(step.index)
+  }
+  if (stmt.where !== undefined) roots.push(stmt.where)
+  if (stmt.kind === 'foreach' && stmt.incase !== undefined) roots.push(stmt.incase)
+  const stack: [Expr, number][] = roots.map((r) => [r, 1])
+  while (stack.length > 0) {
+    const [e, depth] = stack.pop()!
+    if (depth > MAX_SQL_TREE_DEPTH) {
+      throw new RuleSqlError(e.pos, `the expression is too deeply nested (more than ${MAX_SQL_TREE_DEPTH} levels of operators and operands)`, [], undefined, 'Split long chains of operators: compute parts in earlier SELECT fields (AS name), or use IN (...) instead of many ORs.')
+    }
+    for (const c of children(e)) stack.push([c, depth + 1])
+  }
 }
 
 class Parser {
   private i = 0
+  /** How deeply the expression being parsed is nested (see MAX_SQL_DEPTH). */
+  private depth = 0
   /** Optional things looked for at token `softAt` (see the file comment). */
   private softAt = -1
   private soft: string[] = []
@@ -129,7 +209,20 @@ class Parser {
   // ---- expressions --------------------------------------------------------------------------
 
   expr(): Expr {
-    return this.or()
+    this.enter()
+    try {
+      return this.or()
+    } finally {
+      this.depth--
+    }
+  }
+
+  /** One level deeper; too deep is an error here, before the recursion can exhaust the stack. */
+  private enter(): void {
+    if (++this.depth > MAX_SQL_DEPTH) {
+      const t = this.peek()
+      throw new RuleSqlError(t.pos, `the expression is nested too deeply (more than ${MAX_SQL_DEPTH} levels)`, [], t.kind === 'eof' ? undefined : t.text, NESTING_HINT)
+    }
   }
 
   private or(): Expr {
@@ -153,7 +246,12 @@ class Parser {
   private not(): Expr {
     if (this.isKeyword('NOT')) {
       const pos = this.next().pos
-      return { kind: 'not', operand: this.not(), pos }
+      this.enter()
+      try {
+        return { kind: 'not', operand: this.not(), pos }
+      } finally {
+        this.depth--
+      }
     }
     return this.comparison()
   }
@@ -219,7 +317,12 @@ class Parser {
     const t = this.peek()
     if (t.kind === 'punct' && (t.value === '-' || t.value === '+')) {
       this.next()
-      return { kind: 'unary', op: t.value, operand: this.unary(), pos: t.pos }
+      this.enter()
+      try {
+        return { kind: 'unary', op: t.value, operand: this.unary(), pos: t.pos }
+      } finally {
+        this.depth--
+      }
     }
     return this.postfix()
   }

@@ -12,6 +12,7 @@
  * Nothing here mutates its inputs: values may be shared with the event, the decoded payload or
  * other outputs.
  */
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../limits.js'
 import type { ArithOp, CompareOp } from './ast.js'
 import { EvalFailure } from './errors.js'
 import { topicMatches } from './topic.js'
@@ -37,6 +38,7 @@ export function asText(v: unknown): string | undefined {
 }
 
 export function tryDecodeJson(text: string): unknown {
+  if (jsonTextTooDeep(text)) throw new EvalFailure(`JSON nested more than ${MAX_JSON_DEPTH} levels deep is refused`)
   try {
     return JSON.parse(text) as unknown
   } catch {

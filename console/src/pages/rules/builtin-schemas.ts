@@ -12,6 +12,24 @@ export const REPUBLISH_PARAMS_SCHEMA: JsonSchema = {
     qos: { anyOf: [{ const: 0 }, { const: 1 }, { const: 2 }], default: 0, description: 'QoS of the republished message.' },
     retain: { type: 'boolean', default: false, description: 'Publish as a retained message.' },
     payload: { type: 'string', default: '${payload}', description: 'Payload template; `${.}` is the whole output as JSON, `${payload}` the original payload.' },
+    mqtt_properties: {
+      type: 'object',
+      default: {},
+      description: 'MQTT 5 PUBLISH properties of each message, as EMQX names them; each value is a template. A placeholder with no value leaves the property out.',
+      properties: {
+        'Payload-Format-Indicator': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[01]|.*\\$\\{.*\\}.*)$', description: '0 (bytes) or 1 (UTF-8 text), or a template that renders to one.' },
+        'Message-Expiry-Interval': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[0-9]{1,10}|.*\\$\\{.*\\}.*)$', description: 'Seconds the broker keeps the message for subscribers that have not received it yet, or a template.' },
+        'Content-Type': { type: 'string', minLength: 1, maxLength: 65535, description: 'MIME type of the payload, e.g. `application/json`; a template.' },
+        'Response-Topic': { type: 'string', minLength: 1, maxLength: 65535, pattern: '^(?:[^+#]*|.*\\$\\{.*\\}.*)$', description: 'Topic a receiver should answer to, e.g. `replies/${clientid}`; a template.' },
+        'Correlation-Data': { type: 'string', minLength: 1, maxLength: 65535, description: 'Data a requester uses to match the answer to its request; a template.' },
+      },
+    },
+    user_properties: {
+      type: 'string',
+      maxLength: 65535,
+      default: '${user_properties}',
+      description: "MQTT 5 user properties: a template that renders to a map or a list of {key, value} pairs, e.g. `${pub_props.'User-Property'}` to pass the message's own through. Empty: none.",
+    },
   },
 }
 
