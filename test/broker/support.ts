@@ -12,6 +12,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import mqttPacket, { type Packet } from 'mqtt-packet'
 import type { BrokerLimits, BrokerSink, ClientPermissions, DeviceAccess } from '../../src/broker/broker-types.js'
 import { DEFAULT_BROKER_LIMITS } from '../../src/broker/broker-types.js'
+import { MqttBroker } from '../../src/broker/mqtt-broker.js'
 import { startPrivateMosquitto } from '../support/mosquitto.js'
 
 /** Which broker the tests run against. */
@@ -35,21 +36,16 @@ export interface BrokerOptions {
 export interface TestBroker {
   readonly port: number
   readonly url: string
-  /** The MqttBroker under test; undefined on Mosquitto. */
-  readonly broker: any
+  /** The MqttBroker under test; undefined on Mosquitto (tests using it skip there). */
+  readonly broker: MqttBroker
   readonly kind: 'junction' | 'mosquitto'
   close(): Promise<void>
 }
-
-// The module is resolved at run time so that these tests type-check and run against Mosquitto
-// before the broker exists on this branch.
-const BROKER_MODULE = '../../src/broker/mqtt-broker.js'
 
 /** A broker on a free 127.0.0.1 port. */
 export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
   const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true, ...options.limits }
   if (BROKER_KIND === 'mosquitto') return startMosquittoBroker(limits, options)
-  const { MqttBroker } = await import(BROKER_MODULE)
   const broker = new MqttBroker({ limits, access: options.access ?? accessFrom(limits, options), ...(options.sink ? { sink: options.sink } : {}) })
   const sockets = new Set<Socket>()
   const server: Server = createServer((s) => {
@@ -104,7 +100,7 @@ async function startMosquittoBroker(limits: BrokerLimits, options: BrokerOptions
     ...(acl !== undefined ? { acl: options.users ? `${acl}\n${Object.keys(options.users).map((u) => `user ${u}\ntopic readwrite #`).join('\n')}\n` : acl } : {}),
     config,
   })
-  return { port: mosq.port, url: `mqtt://127.0.0.1:${mosq.port}`, broker: undefined, kind: 'mosquitto', close: () => mosq.destroy() }
+  return { port: mosq.port, url: `mqtt://127.0.0.1:${mosq.port}`, broker: undefined as unknown as MqttBroker, kind: 'mosquitto', close: () => mosq.destroy() }
 }
 
 // --- mqtt.js clients -----------------------------------------------------------------------------
