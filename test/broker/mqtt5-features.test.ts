@@ -156,6 +156,21 @@ describe('MQTT 5 subscription identifiers', () => {
     await end(s.client, pub.client)
   })
 
+  test('overlapping subscriptions of one client: every matching identifier is delivered (in one copy or one per subscription)', async () => {
+    const topic = `subid/${clientId()}`
+    const s = await connect(tb)
+    await s.client.subscribeAsync(topic, { qos: 1, properties: { subscriptionIdentifier: 2 } })
+    await s.client.subscribeAsync(`${topic}/#`, { qos: 1, properties: { subscriptionIdentifier: 3 } })
+    const pub = await connect(tb)
+    await pub.client.publishAsync(topic, 'o', { qos: 1 })
+    await until(() => s.messages.length >= 1, 'the message')
+    await sleep(200)
+    const copies = s.messages.map((m) => [m.packet.properties?.subscriptionIdentifier ?? []].flat().sort())
+    if (copies.length === 1) assert.deepEqual(copies[0], [2, 3])
+    else assert.deepEqual(copies.sort(), [[2], [3]])
+    await end(s.client, pub.client)
+  })
+
   test('a subscription without an identifier gets none', async () => {
     const topic = `subid/${clientId()}`
     const s = await connect(tb)
