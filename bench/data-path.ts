@@ -26,7 +26,7 @@ import { pino } from 'pino'
 import { Type } from '@sinclair/typebox'
 import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
 import { MqttBroker } from '../src/broker/mqtt-broker.js'
-import { TcpListener } from '../src/broker/tcp-listener.js'
+import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
 import type { ConnectorDefinition } from '../src/connector-api/index.js'
 import { builtinConnectors } from '../src/connectors/index.js'
 import { kafkaConnector } from '../src/connectors/kafka/definition.js'
@@ -145,12 +145,11 @@ async function bareIngest(qos: number): Promise<number> {
   let count = 0
   let first = 0
   const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
-  const listener = new TcpListener(broker)
-  const { port } = await listener.listen('127.0.0.1', 0, false)
-  const pub = publish(`mqtt://127.0.0.1:${port}`, 'bench/raw', N, qos)
+  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
+  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw', N, qos)
   const last = await waitFor('bare ingest', () => count >= N)
   await pub
-  await listener.close()
+  await listeners.close()
   await broker.close()
   return (N - 1) / ((last - first) / 1000)
 }

@@ -198,39 +198,33 @@ async function startJunction() {
 }
 
 /**
- * Adds an ACL rule denying subscriptions to test/nosubscribe through the REST API. The endpoint
- * is newer than this script's first version: a 404 (or any refusal) is reported, not fatal, and
- * only test_subscribe_failure then fails.
+ * Denies subscriptions to test/nosubscribe with the deployment's ACL (PUT .../mqtt/acl, one
+ * ordered document). Reported, not fatal, when the API refuses: only test_subscribe_failure then
+ * fails.
  */
 async function denyNosubscribe(httpPort, authorization) {
   const url = `http://127.0.0.1:${httpPort}/api/v1/deployments/default/mqtt/acl`
-  const rule = { permission: 'deny', action: 'subscribe', topic: NOSUBSCRIBE }
-  const attempts = [
-    ['POST', rule],
-    ['PUT', { rules: [rule, { permission: 'allow', action: 'all', topic: '#' }] }],
-    ['PUT', [rule, { permission: 'allow', action: 'all', topic: '#' }]],
-  ]
-  const seen = []
-  for (const [method, body] of attempts) {
-    const res = await fetch(url, { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((e) => ({ status: 0, text: async () => String(e) }))
-    if (res.status >= 200 && res.status < 300) return `ACL rule set with ${method}`
-    seen.push(`${method} ${res.status}`)
-    if (res.status === 404) break
-  }
-  return `ACL rule NOT set (${seen.join(', ')}): test_subscribe_failure is expected to fail`
+  const body = { rules: [{ who: 'all', action: 'subscribe', topic: NOSUBSCRIBE, permission: 'deny' }], default: 'allow' }
+  const res = await request('PUT', url, authorization, body)
+  if (res.ok) return 'ACL rule set'
+  return `ACL rule NOT set (PUT ${res.status} ${res.text.slice(0, 200)}): test_subscribe_failure is expected to fail`
 }
 
-/** Sets the deployment's Server Keep Alive through the REST API, where that exists (best effort). */
+/** Sets the deployment's Server Keep Alive (PATCH the deployment's `mqtt` settings); reported, not fatal. */
 async function setServerKeepAlive(httpPort, authorization) {
-  const url = `http://127.0.0.1:${httpPort}/api/v1/deployments/default/mqtt`
-  const seen = []
-  for (const method of ['PATCH', 'PUT']) {
-    const res = await fetch(url, { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ serverKeepAlive: SERVER_KEEP_ALIVE }) }).catch((e) => ({ status: 0, text: async () => String(e) }))
-    if (res.status >= 200 && res.status < 300) return `serverKeepAlive ${SERVER_KEEP_ALIVE} set with ${method}`
-    seen.push(`${method} ${res.status}`)
-    if (res.status === 404) break
+  const url = `http://127.0.0.1:${httpPort}/api/v1/deployments/default`
+  const res = await request('PATCH', url, authorization, { mqtt: { serverKeepAlive: SERVER_KEEP_ALIVE } })
+  if (res.ok) return `serverKeepAlive ${SERVER_KEEP_ALIVE}`
+  return `serverKeepAlive NOT set (PATCH ${res.status} ${res.text.slice(0, 200)}): test_server_keep_alive is expected to fail`
+}
+
+async function request(method, url, authorization, body) {
+  try {
+    const res = await fetch(url, { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { ok: res.ok, status: res.status, text: await res.text() }
+  } catch (err) {
+    return { ok: false, status: 0, text: String(err) }
   }
-  return `serverKeepAlive NOT set (${seen.join(', ')}): test_server_keep_alive is expected to fail`
 }
 
 // --- main -----------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ const junction = await createJunction(settings)
 const url = await junction.listen()
 const deployments = await junction.deployments.list()
 for (const d of deployments) {
-  const where = d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : `${d.status}${d.statusReason ? ` (${d.statusReason})` : ''}`
+  // One URL per listener (the first reachable address); the API and console list them all.
+  const where = d.mqtt.addresses.length > 0 ? d.mqtt.addresses.map((l) => l.urls[0]).join(', ') : `${d.status}${d.statusReason ? ` (${d.statusReason})` : ''}`
   junction.logger.info(`deployment ${d.id} (${d.plan}): ${where}`)
 }
 junction.logger.info(`Junction ${url} ready in ${Math.round(performance.now())} ms (API ${url}/api/v1, OpenAPI ${url}/api/v1/openapi.json)`)

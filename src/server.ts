@@ -8,6 +8,7 @@ import { builtinConnectors } from './connectors/index.js'
 import { AuthService } from './control/auth-service.js'
 import { ConnectorService } from './control/connector-service.js'
 import { DeploymentService } from './control/deployment-service.js'
+import { MqttAccessService } from './control/mqtt-access-service.js'
 import { RuleService } from './control/rule-service.js'
 import { renderPrometheus } from './runtime/prometheus.js'
 import { TypeRegistry } from './control/type-registry.js'
@@ -45,13 +46,14 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
 
   const rlog = runtimeLogger(logger)
-  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, defaultAllowAnonymous: settings.mqttAllowAnonymous, dataDir: settings.dataDir })
+  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
   const connectors = new ConnectorService(store, types, deployments, rlog)
   const rules = new RuleService(store, types, deployments, rlog)
+  const mqttAccess = new MqttAccessService(store, deployments)
   await deployments.boot()
 
-  const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses())
-  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, prometheus }, logger)
+  const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
+  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, mqttAccess, prometheus }, logger)
   await app.ready()
 
   let closed = false

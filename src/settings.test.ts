@@ -33,4 +33,16 @@ describe('loadSettings', () => {
     assert.throws(() => loadSettings({ JUNCTION_CONFIG_FILE: join(dir, 'c.json') }), /unknown setting "htpPort"/)
     assert.ok(Object.keys(DEFAULT_SETTINGS).length > 5)
   })
+
+  it('JUNCTION_MQTT_ALLOW_ANONYMOUS is a boolean, unset by default (anonymous clients refused on a fresh install)', () => {
+    assert.equal(loadSettings({}).mqttAllowAnonymous, undefined)
+    for (const v of ['true', 'TRUE', '1', 'yes', 'on']) assert.equal(loadSettings({ JUNCTION_MQTT_ALLOW_ANONYMOUS: v }).mqttAllowAnonymous, true, v)
+    for (const v of ['false', '0', 'no', 'off']) assert.equal(loadSettings({ JUNCTION_MQTT_ALLOW_ANONYMOUS: v }).mqttAllowAnonymous, false, v)
+    assert.throws(() => loadSettings({ JUNCTION_MQTT_ALLOW_ANONYMOUS: 'maybe' }), /JUNCTION_MQTT_ALLOW_ANONYMOUS must be true or false/)
+    const dir = mkdtempSync(join(tmpdir(), 'junction-settings-'))
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ mqttAllowAnonymous: 'yes' }))
+    assert.throws(() => loadSettings({ JUNCTION_CONFIG_FILE: join(dir, 'c.json') }), /mqttAllowAnonymous must be true or false/)
+    writeFileSync(join(dir, 'd.json'), JSON.stringify({ mqttAllowAnonymous: true }))
+    assert.equal(loadSettings({ JUNCTION_CONFIG_FILE: join(dir, 'd.json') }).mqttAllowAnonymous, true)
+  })
 })

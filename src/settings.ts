@@ -9,7 +9,7 @@ export interface Settings {
   mqttHost: string
   /** The `default` deployment's MQTT port; undefined = 1883, or the next free port when taken. */
   mqttPort: number | undefined
-  /** The `default` deployment accepts clients without credentials; undefined = its stored setting (refused by default). */
+  /** The `default` deployment's allowAnonymous, set at every start; undefined = keep the stored one (false on a fresh install). */
   mqttAllowAnonymous: boolean | undefined
   dataDir: string
   /** postgres://... to keep the config store in PostgreSQL instead of the embedded SQLite file. */
@@ -45,6 +45,8 @@ const ENV: Record<string, keyof Settings> = {
 
 const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs'])
 const BOOLEAN = new Set<keyof Settings>(['mqttAllowAnonymous'])
+const TRUE = new Set(['true', '1', 'yes', 'on'])
+const FALSE = new Set(['false', '0', 'no', 'off'])
 
 export const DEFAULT_SETTINGS: Settings = {
   httpHost: '0.0.0.0',
@@ -85,14 +87,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`)
       ;(settings as unknown as Record<string, unknown>)[key] = n
     } else if (BOOLEAN.has(key)) {
-      if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be "true" or "false", got "${raw}"`)
-      ;(settings as unknown as Record<string, unknown>)[key] = raw === 'true'
+      const v = raw.trim().toLowerCase()
+      if (!TRUE.has(v) && !FALSE.has(v)) throw new Error(`${name} must be true or false, got "${raw}"`)
+      ;(settings as unknown as Record<string, unknown>)[key] = TRUE.has(v)
     } else {
       ;(settings as unknown as Record<string, unknown>)[key] = raw
     }
   }
   if (settings.logFormat !== undefined && settings.logFormat !== 'text' && settings.logFormat !== 'json') {
     throw new Error(`JUNCTION_LOG_FORMAT must be "text" or "json", got "${String(settings.logFormat)}"`)
+  }
+  if (settings.mqttAllowAnonymous !== undefined && typeof settings.mqttAllowAnonymous !== 'boolean') {
+    throw new Error(`mqttAllowAnonymous must be true or false, got ${JSON.stringify(settings.mqttAllowAnonymous)}`)
   }
   if ((settings.apiKey === undefined) !== (settings.apiSecret === undefined)) {
     throw new Error('Set both JUNCTION_API_KEY and JUNCTION_API_SECRET, or neither')

@@ -12,6 +12,9 @@ import { ConnectorsPage } from './pages/connectors/ConnectorsPage.tsx'
 import { RuleDetailsPage } from './pages/rules/RuleDetailsPage.tsx'
 import { EditRulePage, NewRulePage } from './pages/rules/RuleFormPage.tsx'
 import { RulesPage } from './pages/rules/RulesPage.tsx'
+import { AclPage } from './pages/mqtt/AclPage.tsx'
+import { BrokerSettingsPage } from './pages/mqtt/BrokerSettingsPage.tsx'
+import { DeviceUsersPage } from './pages/mqtt/DeviceUsersPage.tsx'
 
 const RETURN_KEY = 'junction.returnTo'
 export const SESSION_EXPIRED_MESSAGE = 'Your session expired, log in again'
@@ -36,6 +39,12 @@ function pageFor(route: Route): ReactNode {
       return <RuleDetailsPage dep={route.dep} id={route.id} />
     case 'rule-edit':
       return <EditRulePage dep={route.dep} id={route.id} />
+    case 'device-users':
+      return <DeviceUsersPage dep={route.dep} />
+    case 'acl':
+      return <AclPage dep={route.dep} />
+    case 'broker-settings':
+      return <BrokerSettingsPage dep={route.dep} />
     case 'not-found':
       return <NotFoundPage path={route.path} />
     case 'login':
@@ -47,6 +56,9 @@ const TITLES: Partial<Record<Route['page'], string>> = {
   deployments: 'Deployments',
   connectors: 'Connectors',
   rules: 'Rules',
+  'device-users': 'Device users',
+  acl: 'ACL',
+  'broker-settings': 'Broker settings',
   login: 'Log in',
 }
 

@@ -7,6 +7,8 @@ import { installErrorHandling } from './error-handler.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
+import { mqttAclRoutes } from './routes/mqtt-acl-routes.js'
+import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
 import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
@@ -66,6 +68,8 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(deploymentRoutes, { services })
   await app.register(connectorRoutes, { services })
   await app.register(ruleRoutes, { services })
+  await app.register(mqttUserRoutes, { services })
+  await app.register(mqttAclRoutes, { services })
   await app.register(consoleRoutes)
   return app
 }

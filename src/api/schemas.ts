@@ -26,6 +26,59 @@ export const ConnectorParams = Type.Object({
 const Plan = Type.Union(PLANS.map((p) => Type.Literal(p)), { description: 'Editing connectors needs dedicated or premium.' })
 const MqttPort = Nullable(Type.Integer({ minimum: 1, maximum: 65535, description: 'MQTT listener port; null picks the first free one from 1883.' }))
 
+const Rate = (what: string) => Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000, description: `${what} per second; null = no limit.` }))
+
+/** The broker limits of a deployment, as stored (GET) and as changed (PATCH, every field optional). */
+const mqttLimitFields = {
+  allowAnonymous: Type.Boolean({ description: 'Clients without a username, or with a username that is not a device user, may connect as anonymous. A device user always needs its password. Default false; JUNCTION_MQTT_ALLOW_ANONYMOUS sets it for `default` at every start.' }),
+  maxPacketSize: Type.Integer({ minimum: 16, maximum: 268_435_455, description: 'Largest MQTT packet accepted and sent, in bytes (default 1048576).' }),
+  maxConnections: Nullable(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Concurrent client connections; null = no limit.' })),
+  serverKeepAlive: Nullable(Type.Integer({ minimum: 1, maximum: 65_535, description: 'MQTT 5 Server Keep Alive in seconds, imposed on clients asking for more or none; null = off.' })),
+  maxInflight: Type.Integer({ minimum: 1, maximum: 65_535, description: 'QoS 1/2 messages sent to one client and not yet acknowledged (default 32).' }),
+  maxQueuedMessages: Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'Messages queued per session beyond its inflight window (default 1000).' }),
+  maxSessionExpiry: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Upper bound of a session expiry interval, in seconds (default 7200).' }),
+  maxMessageRate: Rate('Messages one client may publish'),
+  maxConnectionRate: Rate('New connections the deployment accepts'),
+}
+
+const ListenerPort = Nullable(Type.Integer({ minimum: 1, maximum: 65_535, description: "Port; null = the transport's default (TLS 8883, WS 8083, WSS 8084), the next free one when taken." }))
+const WsPath = Type.String({ minLength: 1, maxLength: 200, pattern: '^/[^\\s?#]*$', description: 'HTTP path of the WebSocket endpoint, starting with "/" (default /mqtt).' })
+const Pem = (what: string) => Nullable(Type.String({ maxLength: 65_536, description: what }))
+const CERT_DOC = 'Server certificate (PEM) for the TLS and WSS listeners; null = a self-signed one generated once per data dir.'
+const KEY_DOC = 'Private key (PEM, unencrypted) of the certificate. Secret: encrypted at rest, shown as "******"; sending "******" keeps the stored key.'
+
+const listenerView = (ws: boolean) => Type.Object({
+  enabled: Type.Boolean(),
+  port: ListenerPort,
+  ...(ws ? { path: WsPath } : {}),
+}, { additionalProperties: true })
+
+/** `mqtt` of a Deployment: every setting, then where the broker listens now. */
+export const MqttView = Type.Object({
+  ...mqttLimitFields,
+  listeners: Type.Object({ tls: listenerView(false), ws: listenerView(true), wss: listenerView(true) }, { additionalProperties: true, description: 'Settings of the extra listeners (the plain TCP one is mqttPort).' }),
+  tls: Type.Object({ certificate: Pem(CERT_DOC), key: Pem(KEY_DOC) }),
+  host: Nullable(Type.String({ description: 'Address the TCP listener is bound to; null while not running.' })),
+  port: Nullable(Type.Integer({ description: 'Port the TCP listener listens on now; null while not running.' })),
+  addresses: Type.Array(Type.Object({
+    transport: Type.Union([Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('ws'), Type.Literal('wss')]),
+    port: Type.Integer(),
+    urls: Type.Array(Type.String(), { description: 'What devices connect to, one per address of this machine (mqtt://, mqtts://, ws://, wss://).' }),
+  }), { description: 'Every open listener, plain TCP first, then TLS, WebSocket and secure WebSocket as enabled; empty while not running.' }),
+}, { additionalProperties: true, description: 'Broker settings (TLS key masked), then where the broker listens now: host/port of the TCP listener (null while not running) and the addresses of every listener.' })
+
+const listenerPatch = (ws: boolean) => Type.Object({
+  enabled: Type.Optional(Type.Boolean()),
+  port: Type.Optional(ListenerPort),
+  ...(ws ? { path: Type.Optional(WsPath) } : {}),
+}, { additionalProperties: false })
+
+export const MqttSettingsPatch = Type.Object({
+  ...Type.Partial(Type.Object(mqttLimitFields)).properties,
+  listeners: Type.Optional(Type.Object({ tls: Type.Optional(listenerPatch(false)), ws: Type.Optional(listenerPatch(true)), wss: Type.Optional(listenerPatch(true)) }, { additionalProperties: false })),
+  tls: Type.Optional(Type.Object({ certificate: Type.Optional(Pem(CERT_DOC)), key: Type.Optional(Pem(KEY_DOC)) }, { additionalProperties: false, description: 'Both or neither: the key must belong to the certificate.' })),
+}, { additionalProperties: false, description: 'Broker settings to change; fields left out keep their value. allowAnonymous and limits apply without a restart.' })
+
 export const Deployment = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -33,13 +86,13 @@ export const Deployment = Type.Object({
   status: Type.Union([Type.Literal('running'), Type.Literal('stopped'), Type.Literal('error')]),
   statusReason: Nullable(Type.String()),
   mqttPort: MqttPort,
-  mqtt: Nullable(Type.Object({ host: Type.String(), port: Type.Integer() }, { description: 'Where the broker listens now.' })),
+  mqtt: MqttView,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }, { $id: 'Deployment' })
 
-export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort) }, { additionalProperties: false })
-export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort) }, { additionalProperties: false })
+export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
+export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
 
 const ConnectorStatus = Type.Union(['connecting', 'connected', 'disconnected', 'stopped'].map((s) => Type.Literal(s)))
 const RuleRef = Type.Object({ id: Type.String(), name: Type.String() })

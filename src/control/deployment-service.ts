@@ -1,28 +1,46 @@
-import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type Plan } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type MqttSettings, type Plan } from '../core/domain.js'
 import { ApiError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import { isUniqueViolation } from '../store/database.js'
 import type { Store } from '../store/store.js'
+import type { ListenerAddress } from '../broker/listeners/broker-listeners.js'
 import { DeploymentRuntime, type DeploymentRuntimeView, type RuntimeLogger } from '../runtime/deployment-runtime.js'
+import { DeploymentDeviceAccess } from './device-access.js'
+import { applyMqttPatch, maskMqttSettings, type MqttSettingsPatch } from './mqtt-settings.js'
 
 export const DEFAULT_DEPLOYMENT_ID = 'default'
 const FIRST_MQTT_PORT = 1883
 
-export interface DeploymentView extends DeploymentRecord, DeploymentRuntimeView {}
+/**
+ * A deployment as the API shows it: `mqtt` holds every broker setting (the TLS key masked) and
+ * where the broker listens now (`host`/`port` null while it is not running, plus whatever else
+ * the runtime reports about its listeners).
+ */
+export interface DeploymentView extends Omit<DeploymentRecord, 'mqttSettings'>, Omit<DeploymentRuntimeView, 'mqtt'> {
+  readonly mqtt: MqttSettings & { readonly host: string | null; readonly port: number | null; readonly addresses: readonly ListenerAddress[] }
+}
+
+export interface DeploymentInput {
+  name: string
+  plan?: Plan
+  mqttPort?: number | null
+  mqtt?: MqttSettingsPatch
+}
 
 export interface DeploymentServiceOptions {
   mqttHost: string
   /** JUNCTION_MQTT_PORT: the `default` deployment's port, chosen explicitly. */
   defaultMqttPort: number | undefined
-  /** JUNCTION_MQTT_ALLOW_ANONYMOUS: overrides the `default` deployment's allowAnonymous. */
-  defaultAllowAnonymous?: boolean
   /** Where actions keep their disk buffers. */
   dataDir: string
+  /** JUNCTION_MQTT_ALLOW_ANONYMOUS: the `default` deployment's allowAnonymous, set at every start. */
+  defaultAllowAnonymous?: boolean | undefined
 }
 
 /** Deployments: their records in the store and their runtimes (broker + connectors). */
 export class DeploymentService {
   private readonly runtimes = new Map<string, DeploymentRuntime>()
+  private readonly accesses = new Map<string, DeploymentDeviceAccess>()
   /** Run after a deployment's broker started, in order: its connectors start, then its rules. */
   private readonly startHooks: Array<(id: string) => Promise<void>> = []
 
@@ -35,8 +53,16 @@ export class DeploymentService {
       await this.store.deployments.insert({ id: DEFAULT_DEPLOYMENT_ID, name: 'default', plan: 'dedicated', desiredState: 'running', mqttPort: null, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: now, updatedAt: now })
       this.logger.info('created deployment "default" (plan dedicated)')
     }
+    const forced = this.options.defaultAllowAnonymous
+    const stored = await this.store.deployments.get(DEFAULT_DEPLOYMENT_ID)
+    if (forced !== undefined && stored && stored.mqttSettings.allowAnonymous !== forced) {
+      await this.store.deployments.update({ ...stored, mqttSettings: { ...stored.mqttSettings, allowAnonymous: forced }, updatedAt: new Date().toISOString() })
+      this.logger.info(`deployment "default": anonymous MQTT clients ${forced ? 'allowed' : 'refused'} (JUNCTION_MQTT_ALLOW_ANONYMOUS)`)
+    }
     for (const d of await this.store.deployments.list()) {
       const runtime = this.runtime(d.id)
+      runtime.applyMqttSettings(d.mqttSettings)
+      this.access(d.id).setAcl((await this.store.mqttAccess.getAcl(d.id)).acl)
       if (d.desiredState === 'running') await this.startRuntime(d, runtime)
     }
   }
@@ -62,36 +88,59 @@ export class DeploymentService {
   runtime(id: string): DeploymentRuntime {
     let r = this.runtimes.get(id)
     if (!r) {
-      r = new DeploymentRuntime(id, this.logger, this.options.dataDir)
-      this.runtimes.set(id, r)
+      const runtime = new DeploymentRuntime(id, this.logger, this.options.dataDir)
+      const access = new DeploymentDeviceAccess({
+        findUser: (username) => this.store.mqttAccess.getUser(id, username),
+        allowAnonymous: () => runtime.limits.allowAnonymous,
+        onError: (err) => this.logger.error(`deployment ${id}: device authentication could not read the store: ${(err as Error).message}`),
+      })
+      runtime.useAccess(access)
+      this.accesses.set(id, access)
+      this.runtimes.set(id, (r = runtime))
     }
     return r
+  }
+
+  /** Login counters of every deployment (for /metrics). */
+  loginCounts(): Array<{ deploymentId: string; succeeded: number; failed: number; anonymousRefused: number }> {
+    return [...this.accesses].map(([deploymentId, access]) => ({ deploymentId, ...access.guard.counts() }))
+  }
+
+  /** The deployment's device access (the same object its runtime hands the broker). */
+  access(id: string): DeploymentDeviceAccess {
+    this.runtime(id)
+    return this.accesses.get(id)!
   }
 
   addStartHook(hook: (id: string) => Promise<void>): void {
     this.startHooks.push(hook)
   }
 
-  async create(input: { name: string; plan?: Plan; mqttPort?: number | null }): Promise<DeploymentView> {
+  async create(input: DeploymentInput): Promise<DeploymentView> {
     const now = new Date().toISOString()
-    const d: DeploymentRecord = { id: newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort: input.mqttPort ?? null, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: now, updatedAt: now }
+    const mqttPort = input.mqttPort ?? null
+    const mqttSettings = applyMqttPatch(DEFAULT_MQTT_SETTINGS, input.mqtt, mqttPort)
+    const d: DeploymentRecord = { id: newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort, mqttSettings, createdAt: now, updatedAt: now }
     try {
       await this.store.deployments.insert(d)
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken(input.name)
       throw err
     }
+    this.runtime(d.id).applyMqttSettings(d.mqttSettings)
     await this.startRuntime(d, this.runtime(d.id))
     return this.view(d)
   }
 
-  async update(id: string, patch: { name?: string; plan?: Plan; mqttPort?: number | null }): Promise<DeploymentView> {
+  async update(id: string, patch: Partial<DeploymentInput>): Promise<DeploymentView> {
     const d = await this.record(id)
+    const mqttPort = patch.mqttPort === undefined ? d.mqttPort : patch.mqttPort
     const next: DeploymentRecord = {
       ...d,
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.plan === undefined ? {} : { plan: patch.plan }),
-      ...(patch.mqttPort === undefined ? {} : { mqttPort: patch.mqttPort }),
+      mqttPort,
+      mqttSettings: applyMqttPatch(d.mqttSettings, patch.mqtt, mqttPort),
       updatedAt: new Date().toISOString(),
     }
     try {
@@ -101,6 +150,9 @@ export class DeploymentService {
       throw err
     }
     const runtime = this.runtime(id)
+    if (patch.mqtt !== undefined) runtime.applyMqttSettings(next.mqttSettings)
+    // Who may connect and the limits apply at once (above); the extra listeners and the
+    // certificate at the deployment's next start, so an edit never drops connected devices.
     if (next.mqttPort !== d.mqttPort && runtime.status.status !== 'stopped') {
       // A new port takes effect now: restart the listener (and so the connectors) on it.
       await runtime.stop()
@@ -116,6 +168,7 @@ export class DeploymentService {
     }
     await this.runtime(id).stop()
     this.runtimes.delete(id)
+    this.accesses.delete(id)
     await this.store.deployments.delete(id)
   }
 
@@ -141,14 +194,16 @@ export class DeploymentService {
     if (runtime.running) return
     const envPort = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultMqttPort : undefined
     const port = envPort ?? d.mqttPort
-    const allowAnonymous = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultAllowAnonymous : undefined
-    const limits = allowAnonymous === undefined ? d.mqttSettings : { ...d.mqttSettings, allowAnonymous }
-    await runtime.start(this.options.mqttHost, port ?? FIRST_MQTT_PORT, port !== null && port !== undefined, limits)
+    await runtime.start({ host: this.options.mqttHost, port: port ?? FIRST_MQTT_PORT, explicitPort: port !== null && port !== undefined })
     if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
   }
 
   private view(d: DeploymentRecord): DeploymentView {
-    return { ...d, ...this.runtime(d.id).status }
+    const { mqttSettings, ...record } = d
+    const { mqtt: live, ...status } = this.runtime(d.id).status
+    // Whatever else the runtime reports comes after the settings, so it is shown; what it reports
+    // per listener (`listeners.tls.…`) joins that listener's settings instead of replacing them all.
+    return { ...record, ...status, mqtt: { ...maskMqttSettings(mqttSettings), host: live?.host ?? null, port: live?.port ?? null, addresses: live?.addresses ?? [] } }
   }
 }
 

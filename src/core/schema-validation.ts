@@ -97,7 +97,15 @@ export function toFieldError(e: ErrorObject, prefix: string): FieldError {
     case 'oneOf': {
       const branches = (e.schema as Array<Record<string, unknown>> | undefined) ?? []
       const consts = branches.filter((b) => 'const' in b).map((b) => JSON.stringify(b.const))
-      const types = branches.filter((b) => !('const' in b)).map((b) => (b.type === 'null' ? 'null' : article(String(b.type))))
+      const types = branches.filter((b) => !('const' in b)).map((b) => {
+        if (b.type === 'null') return 'null'
+        const bounded = (b.type === 'integer' || b.type === 'number') && (b.minimum !== undefined || b.maximum !== undefined || b.exclusiveMinimum !== undefined)
+        return bounded ? `${article(String(b.type))} ${rangeText(b)}` : article(String(b.type))
+      })
+      // Object branches say little as "an object": the union's own description says which.
+      if (schema?.description && branches.some((b) => b.type === 'object')) {
+        return { path, message: 'must be one of the allowed values', hint: `${String(schema.description).replace(/\.$/, '')}.` }
+      }
       const allowed = [...consts, ...types]
       return { path, message: 'must be one of the allowed values', hint: `Use one of: ${allowed.join(', ')}.` }
     }
@@ -116,6 +124,7 @@ function article(type: string): string {
 }
 
 function rangeText(schema: Record<string, unknown> | undefined): string {
+  if (schema?.exclusiveMinimum !== undefined && schema.maximum !== undefined) return `above ${String(schema.exclusiveMinimum)} and at most ${String(schema.maximum)}`
   const min = schema?.minimum
   const max = schema?.maximum
   if (min !== undefined && max !== undefined) return `from ${String(min)} to ${String(max)}`

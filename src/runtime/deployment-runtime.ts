@@ -1,10 +1,12 @@
 import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
-import type { ConnectorRecord, DeploymentStatus } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, type BrokerLimits, type ConnectorRecord, type DeploymentStatus, type MqttSettings } from '../core/domain.js'
 import type { DeviceAccess } from '../broker/broker-types.js'
 import { MqttBroker } from '../broker/mqtt-broker.js'
-import { PortInUseError, TcpListener } from '../broker/tcp-listener.js'
-import type { BrokerLimits } from '../core/domain.js'
+import { CertificateError, configuredCertificate, selfSignedCertificate, type BrokerCertificate } from '../broker/listeners/broker-certificate.js'
+import { BrokerListeners, PortInUseError, type ListenerAddress } from '../broker/listeners/broker-listeners.js'
+import { DEFAULT_LISTENER_PORTS, planListeners } from '../broker/listeners/listener-plan.js'
+import type { Transport } from '../broker/listeners/listener-urls.js'
 import { RuleEngine } from '../rules/rule-engine.js'
 import { ManagedConnector, type ConnectorStatusView } from './managed-connector.js'
 import { RuleRuntime } from './rule-runtime.js'
@@ -12,8 +14,23 @@ import { RuleRuntime } from './rule-runtime.js'
 export interface DeploymentRuntimeView {
   readonly status: DeploymentStatus
   readonly statusReason: string | null
-  readonly mqtt: { readonly host: string; readonly port: number } | null
+  /** Where the broker listens now: `host`/`port` of plain TCP, and every listener's URLs. */
+  readonly mqtt: { readonly host: string; readonly port: number; readonly addresses: readonly ListenerAddress[] } | null
 }
+
+/** What a deployment's broker listens with. */
+export interface ListenerConfig {
+  readonly host: string
+  /** The plain TCP port; `explicit` when the user chose it (then a taken one is an error). */
+  readonly port: number
+  readonly explicitPort: boolean
+  /** TLS, WebSocket and secure WebSocket listeners, and the certificate TLS and WSS present. */
+  /** Ports of unset listeners (tests move them off the well-known ones). */
+  readonly defaultPorts?: Readonly<Record<Transport, number>>
+}
+
+/** Where the settings of each transport's port live, for a reason that says what to change. */
+const PORT_SETTING: Record<Transport, string> = { tcp: 'mqttPort', tls: 'mqtt.listeners.tls.port', ws: 'mqtt.listeners.ws.port', wss: 'mqtt.listeners.wss.port' }
 
 export interface RuntimeLogger extends ConnectorLogger {
   child(bindings: Record<string, unknown>): RuntimeLogger
@@ -25,14 +42,15 @@ export interface RuntimeLogger extends ConnectorLogger {
  */
 export class DeploymentRuntime {
   private broker: MqttBroker | undefined
-  private listener: TcpListener | undefined
-  private view: DeploymentRuntimeView = { status: 'stopped', statusReason: null, mqtt: null }
+  private listeners: BrokerListeners | undefined
+  private host = ''
+  private view: Omit<DeploymentRuntimeView, 'mqtt'> = { status: 'stopped', statusReason: null }
   private readonly connectors = new Map<string, ManagedConnector>()
   private readonly statusListeners = new Map<string, Set<(view: ConnectorStatusView) => void>>()
   readonly engine = new RuleEngine()
   readonly rules: RuleRuntime
 
-  constructor(readonly id: string, private readonly logger: RuntimeLogger, dataDir: string) {
+  constructor(readonly id: string, private readonly logger: RuntimeLogger, private readonly dataDir: string) {
     this.rules = new RuleRuntime(this.engine, {
       connector: (cid) => this.connectors.get(cid),
       onConnectorStatus: (cid, listener) => {
@@ -47,7 +65,11 @@ export class DeploymentRuntime {
   }
 
   get status(): DeploymentRuntimeView {
-    return this.view
+    const listeners = this.listeners
+    if (!listeners || this.view.status !== 'running') return { ...this.view, mqtt: null }
+    const addresses = listeners.addresses()
+    const tcp = addresses.find((a) => a.transport === 'tcp')!
+    return { ...this.view, mqtt: { host: this.host, port: tcp.port, addresses } }
   }
 
   get running(): boolean {
@@ -55,44 +77,74 @@ export class DeploymentRuntime {
   }
 
   /**
-   * Starts the broker. `explicitPort` means the user chose the port, so a taken one is an error;
-   * otherwise the next free port is used and said so in the log.
+   * Starts the broker and its listeners. A chosen port that is taken, or a certificate that
+   * cannot serve TLS, leaves the deployment in `error` with the reason; an unset port that is
+   * taken moves to the next free one and the log says so.
    */
-  async start(host: string, port: number, explicitPort: boolean, limits: BrokerLimits, access?: DeviceAccess): Promise<void> {
+  async start(config: ListenerConfig): Promise<void> {
     if (this.running) return
-    const broker = new MqttBroker({ limits, access, sink: this.engine })
-    const tcp = new TcpListener(broker)
+    const settings = this.mqttSettings
+    const specs = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
+    const broker = new MqttBroker({ limits: this.brokerLimits, access: this.deviceAccess, sink: this.engine })
     try {
-      const listener = await tcp.listen(host, port, !explicitPort)
+      const secure = specs.some((s) => s.transport === 'tls' || s.transport === 'wss')
+      const certificate = secure ? await this.certificate(settings.tls) : undefined
+      const listeners = await BrokerListeners.start(broker, {
+        host: config.host,
+        listeners: specs,
+        ...(certificate ? { certificate } : {}),
+        maxFrameBytes: 2 * settings.maxPacketSize,
+        onClientError: (transport, err, peerhost) => this.logger.debug(`deployment ${this.id}: ${transport} connection from ${peerhost ?? 'unknown'} failed: ${err.message}`),
+      })
       this.broker = broker
-      this.listener = tcp
-      this.view = { status: 'running', statusReason: null, mqtt: { host: listener.host, port: listener.port } }
-      if (listener.movedFrom !== undefined) {
-        this.logger.warn(`MQTT port ${listener.movedFrom} is in use: deployment ${this.id} listens on ${listener.port} instead (set its mqttPort or JUNCTION_MQTT_PORT to choose)`)
-      } else {
-        this.logger.info(`deployment ${this.id}: MQTT broker listening on ${listener.host}:${listener.port}`)
+      this.listeners = listeners
+      this.host = config.host
+      this.view = { status: 'running', statusReason: null }
+      if (certificate) this.logCertificate(certificate)
+      for (const l of listeners.listeners) {
+        if (l.movedFrom === undefined) continue
+        this.logger.warn(l.transport === 'tcp'
+          ? `MQTT port ${l.movedFrom} is in use: deployment ${this.id} listens on ${l.port} instead (set its mqttPort or JUNCTION_MQTT_PORT to choose)`
+          : `${l.transport} port ${l.movedFrom} is in use: deployment ${this.id} listens for ${l.transport} on ${l.port} instead (set ${PORT_SETTING[l.transport]} to choose)`)
       }
+      const tcp = listeners.listeners.find((l) => l.transport === 'tcp')!
+      const others = listeners.listeners.filter((l) => l.transport !== 'tcp').map((l) => `${l.transport} ${l.port}`)
+      this.logger.info(`deployment ${this.id}: MQTT broker listening on ${config.host}:${tcp.port}${others.length ? ` (${others.join(', ')})` : ''}`)
     } catch (err) {
       await broker.close()
-      const reason = err instanceof PortInUseError ? `${err.message}; free it or choose another mqttPort` : `MQTT listener failed: ${(err as Error).message}`
-      this.view = { status: 'error', statusReason: reason, mqtt: null }
+      const reason = err instanceof PortInUseError
+        ? `${err.message}; free it or choose another ${PORT_SETTING[err.transport]}`
+        : err instanceof CertificateError
+          ? `${err.message}; fix mqtt.tls.certificate and mqtt.tls.key, or clear both for a self-signed certificate`
+          : `MQTT listener failed: ${(err as Error).message}`
+      this.view = { status: 'error', statusReason: reason }
       this.logger.error(`deployment ${this.id} could not start: ${reason}`)
     }
   }
 
-  /** New limits for the running broker (an edit of the deployment's MQTT settings). */
-  setBrokerLimits(limits: BrokerLimits): void {
-    this.broker?.setLimits(limits)
+  /** The user's certificate when the settings have one, else the data dir's self-signed one. */
+  private async certificate(tls: MqttSettings['tls']): Promise<BrokerCertificate> {
+    if (tls.certificate !== null || tls.key !== null) return configuredCertificate(tls.certificate, tls.key)
+    return selfSignedCertificate(this.dataDir)
+  }
+
+  private logCertificate(c: BrokerCertificate): void {
+    if (c.origin === 'configured') {
+      this.logger.info(`deployment ${this.id}: TLS and WSS use the configured certificate ${c.subject} (SHA-256 ${c.fingerprint256}, valid until ${c.validTo})`)
+    } else {
+      this.logger.info(`deployment ${this.id}: TLS and WSS use the self-signed certificate ${c.origin === 'generated' ? 'generated now' : 'generated earlier'} in ${c.files!.cert} (SHA-256 ${c.fingerprint256}); give it to devices as their CA file, or set mqtt.tls.certificate and key`)
+    }
   }
 
   async stop(): Promise<void> {
     this.rules.stopAll()
     await Promise.all([...this.connectors.values()].map((c) => c.stop('deployment stopped')))
-    await this.listener?.close()
+    // Listeners first: no connection may arrive at a broker that is closing.
+    await this.listeners?.close()
+    this.listeners = undefined
     await this.broker?.close()
     this.broker = undefined
-    this.listener = undefined
-    this.view = { status: 'stopped', statusReason: null, mqtt: null }
+    this.view = { status: 'stopped', statusReason: null }
   }
 
   /**
@@ -127,9 +179,52 @@ export class DeploymentRuntime {
     await c?.stop('deleted')
   }
 
+  // ---- Device access and broker settings: the control layer sets them, the broker reads them ----
+
+  private deviceAccess: DeviceAccess | undefined
+  private mqttSettings: MqttSettings = DEFAULT_MQTT_SETTINGS
+  private brokerLimits: BrokerLimits = limitsOf(DEFAULT_MQTT_SETTINGS)
+
+  /**
+   * Who may connect and what they may do, from the next start on. Without it every client counts
+   * as anonymous, so `allowAnonymous` alone decides (refused by default).
+   */
+  useAccess(access: DeviceAccess): void {
+    this.deviceAccess = access
+  }
+
+  /** The deployment's broker settings now (the TLS key in clear: never log or return them). */
+  get settings(): MqttSettings {
+    return this.mqttSettings
+  }
+
+  /** The limits the broker enforces now. */
+  get limits(): BrokerLimits {
+    return this.brokerLimits
+  }
+
+  /**
+   * Takes new broker settings (at boot, on create, after every PATCH of `mqtt`). Who may connect
+   * and the limits apply to a running broker at once; listeners and the certificate at the next
+   * start (the deployment service restarts the runtime when they change).
+   */
+  applyMqttSettings(settings: MqttSettings): void {
+    this.mqttSettings = settings
+    this.brokerLimits = limitsOf(settings)
+    this.broker?.setLimits(this.brokerLimits)
+  }
+
   connectorStatus(id: string, enabled: boolean): ConnectorStatusView {
     const c = this.connectors.get(id)
     if (c) return c.status
     return { status: 'stopped', statusReason: enabled ? 'deployment stopped' : 'disabled', statusCode: null, statusSince: new Date().toISOString(), lastConnectedAt: null }
+  }
+}
+
+function limitsOf(s: MqttSettings): BrokerLimits {
+  return {
+    allowAnonymous: s.allowAnonymous, maxPacketSize: s.maxPacketSize, maxConnections: s.maxConnections,
+    serverKeepAlive: s.serverKeepAlive, maxInflight: s.maxInflight, maxQueuedMessages: s.maxQueuedMessages,
+    maxSessionExpiry: s.maxSessionExpiry, maxMessageRate: s.maxMessageRate, maxConnectionRate: s.maxConnectionRate,
   }
 }

@@ -1,7 +1,11 @@
 import type { DeploymentRuntime } from './deployment-runtime.js'
 
 /** Prometheus text exposition (format 0.0.4) of rules, actions and connector status. */
-export function renderPrometheus(runtimes: Iterable<DeploymentRuntime>, connectors: Array<{ deploymentId: string; id: string; type: string; status: string }>): string {
+export function renderPrometheus(
+  runtimes: Iterable<DeploymentRuntime>,
+  connectors: Array<{ deploymentId: string; id: string; type: string; status: string }>,
+  logins: Array<{ deploymentId: string; succeeded: number; failed: number; anonymousRefused: number }> = [],
+): string {
   const families = new Map<string, { help: string; type: 'counter' | 'gauge'; lines: string[] }>()
   const put = (name: string, type: 'counter' | 'gauge', help: string, labels: Record<string, string>, value: number) => {
     let f = families.get(name)
@@ -32,6 +36,12 @@ export function renderPrometheus(runtimes: Iterable<DeploymentRuntime>, connecto
   }
   for (const c of connectors) {
     put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
+  }
+  for (const l of logins) {
+    const help = 'Device (MQTT) logins by result: success, failure (wrong password or unknown username), anonymous_refused.'
+    put('junction_mqtt_logins_total', 'counter', help, { deployment: l.deploymentId, result: 'success' }, l.succeeded)
+    put('junction_mqtt_logins_total', 'counter', help, { deployment: l.deploymentId, result: 'failure' }, l.failed)
+    put('junction_mqtt_logins_total', 'counter', help, { deployment: l.deploymentId, result: 'anonymous_refused' }, l.anonymousRefused)
   }
   let out = ''
   for (const [name, f] of families) out += `# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`

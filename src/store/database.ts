@@ -11,6 +11,8 @@ import pg from 'pg'
 export interface Tables {
   deployments: {
     id: string; name: string; plan: string; desired_state: string; mqtt_port: number | null
+    /** JSON of MqttSettings with the TLS key sealed; null (rows from before 0002) = defaults. */
+    mqtt_settings: string | null
     created_at: string; updated_at: string
   }
   connectors: {
@@ -23,6 +25,13 @@ export interface Tables {
   }
   /** One row per rule action that uses a connector: ruleCount and the delete guard read it. */
   rule_connectors: { rule_id: string; connector_id: string; position: number }
+  /** Device users of a deployment's broker: scrypt hashes only. */
+  mqtt_users: {
+    deployment_id: string; username: string; password_hash: string; superuser: number
+    created_at: string; updated_at: string
+  }
+  /** A deployment's ACL as JSON ({rules, default}); no row = DEFAULT_MQTT_ACL. */
+  mqtt_acls: { deployment_id: string; acl: string; updated_at: string }
   api_keys: { key: string; secret_hash: string; role: string; description: string; created_at: string }
   users: { username: string; password_hash: string; role: string; created_at: string; updated_at: string }
   settings: { name: string; value: string }

@@ -68,6 +68,27 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0002_broker_access': {
+    async up(db: Kysely<any>) {
+      // JSON of the deployment's MqttSettings (TLS key sealed); null = every default.
+      await db.schema.alterTable('deployments').addColumn('mqtt_settings', 'text').execute()
+      await db.schema.createTable('mqtt_users')
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id').onDelete('cascade'))
+        .addColumn('username', 'varchar(256)', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('superuser', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mqtt_users_pk', ['deployment_id', 'username'])
+        .execute()
+      await db.schema.createTable('mqtt_acls')
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.primaryKey().references('deployments.id').onDelete('cascade'))
+        // JSON {rules: [...], default}: read and written whole, rules in order.
+        .addColumn('acl', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
@@ -76,4 +97,10 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error) throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`)
+}
+
+/** Runs the migrations up to and including `name` (to test an upgrade from an older schema). */
+export async function migrateTo(db: Db, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name)
+  if (error) throw new Error(`store migration to ${name} failed: ${String((error as Error).message ?? error)}`)
 }

@@ -3,6 +3,7 @@ import { ConnectorStore, type SchemaOf } from './connector-store.js'
 import { openDatabase, type Db, type StoreLocation } from './database.js'
 import { DeploymentStore } from './deployment-store.js'
 import { migrateToLatest } from './migrations.js'
+import { MqttAccessStore } from './mqtt-access-store.js'
 import { RuleStore } from './rule-store.js'
 import type { SecretBox } from './secret-box.js'
 
@@ -12,12 +13,14 @@ export class Store {
   readonly connectors: ConnectorStore
   readonly rules: RuleStore
   readonly auth: AuthStore
+  readonly mqttAccess: MqttAccessStore
 
   private constructor(readonly db: Db, readonly location: StoreLocation, box: SecretBox, schemaOf: SchemaOf) {
-    this.deployments = new DeploymentStore(db)
+    this.deployments = new DeploymentStore(db, box)
     this.connectors = new ConnectorStore(db, box, schemaOf)
     this.rules = new RuleStore(db)
     this.auth = new AuthStore(db)
+    this.mqttAccess = new MqttAccessStore(db)
   }
 
   static async open(location: StoreLocation, box: SecretBox, schemaOf: SchemaOf): Promise<Store> {

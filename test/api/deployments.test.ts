@@ -60,7 +60,8 @@ describe('deployments', () => {
     const stopped = await j.api('POST', '/api/v1/deployments/default/stop')
     assert.equal(stopped.status, 200)
     assert.equal(stopped.body.status, 'stopped')
-    assert.equal(stopped.body.mqtt, null)
+    assert.deepEqual([stopped.body.mqtt.host, stopped.body.mqtt.port], [null, null], 'no address while stopped; the settings stay')
+    assert.equal(stopped.body.mqtt.maxPacketSize, 1024 * 1024)
     await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 2000 }))
     const c = await j.api('GET', url)
     assert.equal(c.body.status, 'stopped')
@@ -90,7 +91,7 @@ describe('deployments', () => {
   })
 
   it('create, rename, re-plan and delete another deployment', async () => {
-    const created = await j.api('POST', '/api/v1/deployments', { name: 'factory-2', plan: 'serverless' })
+    const created = await j.api('POST', '/api/v1/deployments', { name: 'factory-2', plan: 'serverless', mqtt: { allowAnonymous: true } })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     assert.match(created.body.id, /^d-[a-z0-9]{8}$/)
     assert.equal(created.body.status, 'running')

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { clientId, collect, connect, end, rawConnected, sleep, startBroker, until, type TestBroker } from './support.js'
+import { clientId, connect, recordMessages, end, rawConnected, sleep, startBroker, until, type TestBroker } from './support.js'
 
 describe('MQTT 5 session expiry', () => {
   let tb: TestBroker
@@ -144,7 +144,7 @@ describe('MQTT 5 offline queue and message expiry', () => {
   test('an online subscriber gets the expiry interval forwarded', async () => {
     const topic = `expiry/${clientId()}`
     const sub = await connect(tb)
-    const got = collect(sub.client)
+    const got = recordMessages(sub.client)
     await sub.client.subscribeAsync(topic, { qos: 1 })
     const pub = await connect(tb)
     await pub.client.publishAsync(topic, 'fresh', { qos: 1, properties: { messageExpiryInterval: 30 } })
@@ -162,7 +162,7 @@ describe('MQTT 5 will messages', () => {
 
   async function willWatcher(topic: string) {
     const w = await connect(tb)
-    const got = collect(w.client)
+    const got = recordMessages(w.client)
     await w.client.subscribeAsync(topic, { qos: 1 })
     return { client: w.client, got }
   }

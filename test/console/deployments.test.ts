@@ -16,7 +16,7 @@ interface ApiDeployment {
   name: string
   plan: string
   status: string
-  mqtt: { host: string; port: number } | null
+  mqtt: { host: string | null; port: number | null; addresses: Array<{ transport: string; port: number; urls: string[] }> }
 }
 
 describe('console: deployments (create, stop, start)', () => {
@@ -126,14 +126,21 @@ describe('console: deployments (create, stop, start)', () => {
       created = stored[0]!
       assert.equal(created.plan, 'premium')
       assert.equal(created.status, 'running')
-      assert.ok(created.mqtt && created.mqtt.port >= 1883, `it listens from 1883 up: ${JSON.stringify(created.mqtt)}`)
+      assert.ok(created.mqtt.port !== null && created.mqtt.port >= 1883, `it listens from 1883 up: ${JSON.stringify(created.mqtt)}`)
       const row = rowWith(table(), NAME)
       await row.waitFor()
       assert.equal(await row.count(), 1)
       await (await cellOf(table(), row, 'Name')).getByRole('link', { name: exactly(NAME) }).waitFor()
       assert.equal(await textOf(await cellOf(table(), row, 'Plan')), 'premium')
       assert.equal(await textOf(await cellOf(table(), row, 'Status')), 'running')
-      assert.equal(await textOf(await cellOf(table(), row, 'MQTT')), `mqtt://${created.mqtt!.host}:${created.mqtt!.port}`)
+      // One address per listener (plain MQTT first, as the API lists them), each with a copy button.
+      const mqttCell = await cellOf(table(), row, 'MQTT')
+      const shown = await mqttCell.getByRole('list', { name: exactly('Device addresses') }).locator('code').allTextContents()
+      assert.deepEqual(shown, created.mqtt.addresses.map((l) => l.urls[0]))
+      assert.equal(shown[0], `mqtt://${created.mqtt.host}:${created.mqtt.port}`)
+      assert.deepEqual(created.mqtt.addresses.map((l) => l.transport), ['tcp', 'tls', 'ws', 'wss'])
+      await mqttCell.getByRole('button', { name: exactly(`Copy ${shown[0]}`) }).click()
+      await mqttCell.getByRole('status').filter({ hasText: 'Copied' }).waitFor()
       await p.getByText(new RegExp(`Deployment ${NAME} created`)).waitFor()
       await row.getByRole('button', { name: exactly(`Stop ${NAME}`) }).waitFor()
       await shot(p, 'deployments-02-created')
@@ -177,7 +184,7 @@ describe('console: deployments (create, stop, start)', () => {
       assert.equal(await textOf(await cellOf(table(), row, 'Status')), 'stopped')
       assert.equal(await textOf(await cellOf(table(), row, 'MQTT')), '—')
       const stored = await until(deployments, (ds) => ds.find((d) => d.name === NAME)?.status === 'stopped', `${NAME} stopped in the API`)
-      assert.equal(stored.find((d) => d.name === NAME)!.mqtt, null)
+      assert.equal(stored.find((d) => d.name === NAME)!.mqtt.port, null)
       assert.equal(stored.find((d) => d.name === 'default')!.status, 'running', 'the other deployment still runs')
       await p.getByText(new RegExp(`Deployment ${NAME} stopped`)).waitFor()
       await shot(p, 'deployments-03-stopped')
@@ -194,8 +201,26 @@ describe('console: deployments (create, stop, start)', () => {
       const stored = (await deployments()).find((d) => d.name === NAME)!
       assert.equal(stored.status, 'running')
       assert.equal(stored.plan, 'premium')
-      assert.match(await textOf(await cellOf(table(), row, 'MQTT')), /^mqtt:\/\/127\.0\.0\.1:\d+$/)
+      assert.match((await (await cellOf(table(), row, 'MQTT')).locator('code').allTextContents())[0]!, /^mqtt:\/\/127\.0\.0\.1:\d+$/)
       await shot(p, 'deployments-04-started')
+    })
+  })
+
+  it(`"${NAME}"'s connectors page lists every device address of every listener, each with a copy button`, async () => {
+    const p = page()
+    await step(p, 'deployments-addresses', async () => {
+      const stored = (await deployments()).find((d) => d.name === NAME)!
+      await rowWith(table(), NAME).getByRole('link', { name: exactly(NAME) }).click()
+      await p.getByRole('heading', { level: 1, name: exactly('Connectors') }).waitFor()
+      const disclosure = p.locator('details', { has: p.getByText('Device addresses', { exact: true }) })
+      await disclosure.getByText('Device addresses', { exact: true }).click()
+      const urls = stored.mqtt.addresses.flatMap((l) => l.urls)
+      assert.deepEqual(await disclosure.locator('code').allTextContents(), urls)
+      for (const label of ['MQTT', 'MQTT over TLS', 'MQTT over WebSocket', 'MQTT over secure WebSocket']) {
+        assert.equal(await disclosure.locator('dt').filter({ hasText: new RegExp(`^${label} port \\d+$`) }).count(), 1, label)
+      }
+      for (const u of urls) await disclosure.getByRole('button', { name: exactly(`Copy ${u}`) }).waitFor()
+      await shot(p, 'deployments-05-addresses')
     })
   })
 

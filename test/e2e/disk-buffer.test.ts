@@ -53,7 +53,7 @@ describe('disk buffer', () => {
     const httpPort = await freePort()
     const env = {
       JUNCTION_DATA_DIR: tempDataDir(), JUNCTION_HTTP_HOST: '127.0.0.1', JUNCTION_HTTP_PORT: String(httpPort),
-      JUNCTION_MQTT_HOST: '127.0.0.1', JUNCTION_MQTT_PORT: String(await freePort()),
+      JUNCTION_MQTT_HOST: '127.0.0.1', JUNCTION_MQTT_PORT: String(await freePort()), JUNCTION_MQTT_ALLOW_ANONYMOUS: 'true',
       JUNCTION_API_KEY: API_KEY, JUNCTION_API_SECRET: API_SECRET, JUNCTION_ADMIN_PASSWORD: 'x-admin-password',
     }
     const api = async (method: string, path: string, body?: unknown) => {

@@ -36,7 +36,7 @@ export async function startJunction(overrides: Partial<Settings> = {}): Promise<
     mqttHost: '127.0.0.1',
     // 0 = an explicit "any free port": tests never fight over 1883.
     mqttPort: 0,
-    // The tests' MQTT clients connect without credentials unless a test is about them.
+    // The tests' MQTT clients connect without credentials unless a test says otherwise.
     mqttAllowAnonymous: true,
     dataDir: tempDataDir(),
     apiKey: API_KEY,

@@ -3,6 +3,10 @@ import type {
   ConnectorSummary,
   ConnectorType,
   Deployment,
+  DeviceUser,
+  LoginStats,
+  MqttAcl,
+  MqttLimits,
   ErrorBody,
   List,
   Plan,
@@ -105,6 +109,7 @@ export const api = {
   deployments: () => request<List<Deployment>>('GET', '/deployments'),
   deployment: (d: string) => request<Deployment>('GET', dep(d)),
   createDeployment: (body: { name: string; plan?: Plan; mqttPort?: number | null }) => request<Deployment>('POST', '/deployments', body),
+  updateDeployment: (d: string, body: { name?: string; plan?: Plan; mqttPort?: number | null; mqtt?: Partial<MqttLimits> }) => request<Deployment>('PATCH', dep(d), body),
   startDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/start`),
   stopDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/stop`),
 
@@ -132,6 +137,15 @@ export const api = {
   setRuleEnabled: (d: string, id: string, enabled: boolean) =>
     request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
   deleteRule: (d: string, id: string) => request<void>('DELETE', `${dep(d)}/rules/${enc(id)}`),
+
+  deviceUsers: (d: string) => request<List<DeviceUser>>('GET', `${dep(d)}/mqtt/users`),
+  createDeviceUser: (d: string, body: { username: string; password: string; superuser?: boolean }) => request<DeviceUser>('POST', `${dep(d)}/mqtt/users`, body),
+  updateDeviceUser: (d: string, username: string, body: { password?: string; superuser?: boolean }) =>
+    request<DeviceUser>('PATCH', `${dep(d)}/mqtt/users/${enc(username)}`, body),
+  deleteDeviceUser: (d: string, username: string) => request<void>('DELETE', `${dep(d)}/mqtt/users/${enc(username)}`),
+  loginStats: (d: string) => request<LoginStats>('GET', `${dep(d)}/mqtt/login-stats`),
+  acl: (d: string) => request<MqttAcl>('GET', `${dep(d)}/mqtt/acl`),
+  saveAcl: (d: string, acl: MqttAcl) => request<MqttAcl>('PUT', `${dep(d)}/mqtt/acl`, { rules: acl.rules, default: acl.default }),
 }
 
 /** A message for any thrown value, for the place where the user acted. */

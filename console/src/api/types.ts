@@ -11,9 +11,70 @@ export interface Deployment {
   status: DeploymentStatus
   statusReason: string | null
   mqttPort: number | null
-  mqtt: { host: string; port: number } | null
+  /** Broker settings, then where the broker listens now: TCP host and port (null while not running) and every listener's URLs. */
+  mqtt: MqttSettings & { host: string | null; port: number | null; addresses: ListenerAddress[] }
   createdAt: string
   updatedAt: string
+}
+
+/** One listener of a running broker and the URLs devices can use for it (one per address of the machine). */
+export interface ListenerAddress {
+  transport: 'tcp' | 'tls' | 'ws' | 'wss'
+  port: number
+  urls: string[]
+}
+
+export interface MqttLimits {
+  allowAnonymous: boolean
+  maxPacketSize: number
+  maxConnections: number | null
+  serverKeepAlive: number | null
+  maxInflight: number
+  maxQueuedMessages: number
+  maxSessionExpiry: number
+  maxMessageRate: number | null
+  maxConnectionRate: number | null
+}
+
+export interface MqttSettings extends MqttLimits {
+  listeners: {
+    tls: { enabled: boolean; port: number | null }
+    ws: { enabled: boolean; port: number | null; path: string }
+    wss: { enabled: boolean; port: number | null; path: string }
+  }
+  /** `key` is "******" when set. */
+  tls: { certificate: string | null; key: string | null }
+}
+
+export interface DeviceUser {
+  username: string
+  superuser: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+export interface LoginStats {
+  succeeded: number
+  failed: number
+  anonymousRefused: number
+  failedByUsername: Array<{ username: string; failures: number; lastFailureAt: string }>
+  failedByPeerhost: Array<{ peerhost: string; failures: number; lastFailureAt: string }>
+}
+
+export type AclWho = 'all' | { username: string } | { clientid: string }
+export type AclPermission = 'allow' | 'deny'
+
+export interface AclRule {
+  who: AclWho
+  action: 'publish' | 'subscribe' | 'all'
+  topic: string
+  permission: AclPermission
+}
+
+export interface MqttAcl {
+  rules: AclRule[]
+  default: AclPermission
+  updatedAt?: string | null
 }
 
 /** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */

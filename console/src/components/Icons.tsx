@@ -60,3 +60,44 @@ export const MenuIcon = () => (
     <path d="M4 6h16M4 12h16M4 18h16" />
   </svg>
 )
+
+export const CopyIcon = () => (
+  <svg {...base}>
+    <rect x="9" y="9" width="12" height="12" rx="2" />
+    <path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1" />
+  </svg>
+)
+
+export const KeyIcon = () => (
+  <svg {...base}>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 9-9M17 6l3 3M15 8l2 2" />
+  </svg>
+)
+
+export const ShieldIcon = () => (
+  <svg {...base}>
+    <path d="M12 3 4 6v6c0 5 3.5 8 8 9 4.5-1 8-4 8-9V6Z" />
+  </svg>
+)
+
+export const SlidersIcon = () => (
+  <svg {...base}>
+    <path d="M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0" />
+    <circle cx="16" cy="6" r="2" />
+    <circle cx="10" cy="12" r="2" />
+    <circle cx="18" cy="18" r="2" />
+  </svg>
+)
+
+export const UpIcon = () => (
+  <svg {...base}>
+    <path d="m6 15 6-6 6 6" />
+  </svg>
+)
+
+export const DownIcon = () => (
+  <svg {...base}>
+    <path d="m6 9 6 6 6-6" />
+  </svg>
+)

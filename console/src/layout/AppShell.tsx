@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react'
-import { FlowIcon, PlugIcon, ServerIcon } from '../components/Icons.tsx'
+import { FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
 import { useDeploymentOptional } from '../lib/deployment-context.tsx'
 import { href, type Route } from '../lib/router.ts'
 import { Logo } from '../pages/LoginPage.tsx'
@@ -7,7 +7,7 @@ import { Logo } from '../pages/LoginPage.tsx'
 /** Sidebar (product name, navigation), top bar (user, Log out) and the page. */
 export function AppShell({ route, user, onLogout, loggingOut, children }: { route: Route; user: string | null; onLogout: () => void; loggingOut: boolean; children: ReactNode }) {
   const dep = 'dep' in route ? route.dep : undefined
-  const section = route.page.startsWith('connector') ? 'connectors' : route.page.startsWith('rule') ? 'rules' : route.page === 'deployments' ? 'deployments' : undefined
+  const section = route.page.startsWith('connector') ? 'connectors' : route.page.startsWith('rule') ? 'rules' : route.page === 'deployments' ? 'deployments' : route.page
   return (
     <div className="app">
       <a className="skip-link" href="#content" onClick={(e) => { e.preventDefault(); document.getElementById('content')?.focus() }}>
@@ -34,6 +34,19 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
               <a href={href.rules(dep)} className="nav-link" aria-current={section === 'rules' ? 'page' : undefined}>
                 <FlowIcon />
                 <span>Rules</span>
+              </a>
+              <p className="nav-heading">Device access</p>
+              <a href={href.deviceUsers(dep)} className="nav-link" aria-current={section === 'device-users' ? 'page' : undefined}>
+                <KeyIcon />
+                <span>Device users</span>
+              </a>
+              <a href={href.acl(dep)} className="nav-link" aria-current={section === 'acl' ? 'page' : undefined}>
+                <ShieldIcon />
+                <span>ACL</span>
+              </a>
+              <a href={href.brokerSettings(dep)} className="nav-link" aria-current={section === 'broker-settings' ? 'page' : undefined}>
+                <SlidersIcon />
+                <span>Broker settings</span>
               </a>
             </div>
           )}
@@ -84,7 +97,7 @@ function DeploymentSummary() {
       <span className={`plan plan-${d.plan}`}>{d.plan}</span>
       <span className={`dot dot-${d.status}`} aria-hidden="true" />
       <span className="muted">{d.status}</span>
-      {d.mqtt && <span className="mono muted hide-narrow">mqtt://{d.mqtt.host}:{d.mqtt.port}</span>}
+      {d.mqtt.addresses[0]?.urls[0] && <span className="mono muted hide-narrow">{d.mqtt.addresses[0].urls[0]}</span>}
     </span>
   )
 }

@@ -12,6 +12,9 @@ export type Route =
   | { page: 'rule-new'; dep: string }
   | { page: 'rule-details'; dep: string; id: string }
   | { page: 'rule-edit'; dep: string; id: string }
+  | { page: 'device-users'; dep: string }
+  | { page: 'acl'; dep: string }
+  | { page: 'broker-settings'; dep: string }
   | { page: 'not-found'; path: string }
 
 export function parseHash(hash: string): Route {
@@ -41,6 +44,11 @@ export function parseHash(hash: string): Route {
     if (d === undefined) return { page: 'rule-details', dep, id: c }
     if (d === 'edit' && e === undefined) return { page: 'rule-edit', dep, id: c }
   }
+  if (b === 'mqtt' && d === undefined) {
+    if (c === 'users') return { page: 'device-users', dep }
+    if (c === 'acl') return { page: 'acl', dep }
+    if (c === 'settings') return { page: 'broker-settings', dep }
+  }
   return { page: 'not-found', path }
 }
 
@@ -58,6 +66,9 @@ export const href = {
   newRule: (dep: string) => `#/deployments/${seg(dep)}/rules/new`,
   rule: (dep: string, id: string) => `#/deployments/${seg(dep)}/rules/${seg(id)}`,
   editRule: (dep: string, id: string) => `#/deployments/${seg(dep)}/rules/${seg(id)}/edit`,
+  deviceUsers: (dep: string) => `#/deployments/${seg(dep)}/mqtt/users`,
+  acl: (dep: string) => `#/deployments/${seg(dep)}/mqtt/acl`,
+  brokerSettings: (dep: string) => `#/deployments/${seg(dep)}/mqtt/settings`,
 }
 
 export function navigate(to: string): void {

@@ -4,6 +4,7 @@ import type { Deployment, Plan } from '../api/types.ts'
 import { ErrorAlert } from '../components/Alert.tsx'
 import { Dialog } from '../components/Dialog.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
+import { ListenerUrls } from '../components/ListenerUrls.tsx'
 import { Spinner } from '../components/Spinner.tsx'
 import { StackTable, cell, type StackColumn } from '../components/StackTable.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
@@ -128,7 +129,7 @@ export function DeploymentsPage() {
                     <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td {...cell('MQTT')} className="mono">{d.mqtt ? `mqtt://${d.mqtt.host}:${d.mqtt.port}` : '—'}</td>
+                    <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
                     <td {...cell('Actions')} className="actions-col">
                       <span className="row-actions">
                         {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
@@ -190,7 +191,7 @@ export function DeploymentsPage() {
             setActionError(null)
             setFlash(
               d.status === 'running'
-                ? `Deployment ${d.name} created${d.mqtt ? `; its broker listens on mqtt://${d.mqtt.host}:${d.mqtt.port}` : ''}.`
+                ? `Deployment ${d.name} created${d.mqtt.addresses[0]?.urls[0] ? `; devices connect to ${d.mqtt.addresses[0].urls[0]}` : ''}.`
                 : `Deployment ${d.name} created, but its broker did not start${d.statusReason ? `: ${d.statusReason}` : ''}.`,
             )
             void list.reload()

@@ -8,6 +8,7 @@ import { StackTable, cell, type StackColumn } from '../../components/StackTable.
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
+import { ListenerUrls } from '../../components/ListenerUrls.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -55,6 +56,13 @@ export function ConnectorsPage({ dep }: { dep: string }) {
         )}
       </header>
 
+      {running && d.mqtt && (
+        <details className="device-addresses">
+          <summary>Device addresses</summary>
+          <p className="field-help">Devices connect to any of these. TLS and secure WebSocket use the certificate set for this deployment, or one Junction generated (its file and fingerprint are in the log).</p>
+          <ListenerUrls mqtt={d.mqtt} />
+        </details>
+      )}
       {d && !running && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Connectors can be created only while it runs." />}
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
       <ErrorAlert error={connectors.error} title="Could not load the connectors" />
