@@ -204,7 +204,9 @@ async function startJunction() {
  */
 async function denyNosubscribe(httpPort, authorization) {
   const url = `http://127.0.0.1:${httpPort}/api/v1/deployments/default/mqtt/acl`
-  const body = { rules: [{ who: 'all', action: 'subscribe', topic: NOSUBSCRIBE, permission: 'deny' }], default: 'allow' }
+  // "eq": only the subscription to exactly this filter; a plain deny rule would also refuse every
+  // filter sharing a topic with it, such as the "#" the suite subscribes to when cleaning up.
+  const body = { rules: [{ who: 'all', action: 'subscribe', topic: `eq ${NOSUBSCRIBE}`, permission: 'deny' }], default: 'allow' }
   const res = await request('PUT', url, authorization, body)
   if (res.ok) return 'ACL rule set'
   return `ACL rule NOT set (PUT ${res.status} ${res.text.slice(0, 200)}): test_subscribe_failure is expected to fail`
