@@ -1,8 +1,8 @@
 import '../quiet-debug.js'
 import type { Duplex } from 'node:stream'
-import mqttPacket, { type Packet } from 'mqtt-packet'
+import { PacketDecoder, PUBLISH_COPY_LIMIT, encodePacket, encodePublish, encodePublishHeader, type ClientPacket, type ServerPacket } from './codec/index.js'
 import type { ClientPermissions, ConnectionInfo } from './broker-types.js'
-import { RC } from './reason-codes.js'
+import { RC, reasonName } from './reason-codes.js'
 import type { Outbound, Session } from './session.js'
 
 /** Bytes waiting in a socket beyond which the broker stops writing to it and queues instead. */
@@ -19,7 +19,7 @@ export type ProtocolVersion = 3 | 4 | 5
 
 /** What a connection asks of its broker. */
 export interface ConnectionOwner {
-  received(conn: ClientConnection, packet: Packet): void
+  received(conn: ClientConnection, packet: ClientPacket): void
   closed(conn: ClientConnection): void
   drained(conn: ClientConnection): void
 }
@@ -56,28 +56,24 @@ export class ClientConnection {
   readonly inboundAliases = new Map<number, string>()
   private readonly outboundAliases = new Map<string, number>()
   /** Packets received while the CONNECT is being authenticated, handled once it is. */
-  held: Packet[] = []
+  held: ClientPacket[] = []
   /** Token bucket of the per-client message rate. */
   tokens = 0
   tokensAt = 0
 
-  private readonly parser = mqttPacket.parser({})
+  private readonly decoder: PacketDecoder
   private out: Buffer[] = []
   private outBytes = 0
   private flushing = false
-  // Framing: where the current packet's header or body stands in the byte stream.
-  private headerBytes = 0
-  private bodyLength = 0
-  private multiplier = 1
-  private bodyLeft = 0
-  private framedFirst = false
   private readingStopped = false
-
   constructor(readonly stream: Duplex, readonly info: ConnectionInfo, private readonly owner: ConnectionOwner, private maxPacketSize: number) {
-    this.parser.on('packet', (packet: Packet) => {
-      if (this.state !== 'closed') owner.received(this, packet)
+    // The decoder refuses a packet larger than the limit from its fixed header, before buffering it.
+    this.decoder = new PacketDecoder({
+      maxPacketSize,
+      onPacket: (packet) => {
+        if (this.state !== 'closed') owner.received(this, packet)
+      },
     })
-    this.parser.on('error', (err: Error) => this.protocolFailure(/unsupported|protocol version/i.test(err.message) ? RC.UNSUPPORTED_PROTOCOL_VERSION : RC.MALFORMED_PACKET, err.message))
     stream.on('data', (chunk: Buffer) => this.onData(chunk))
     stream.on('drain', () => {
       if (this.readingStopped) {
@@ -95,7 +91,12 @@ export class ClientConnection {
   }
 
   setMaxPacketSize(n: number): void {
-    this.maxPacketSize = n
+    this.decoder.maxPacketSize = n
+  }
+
+  /** The Topic Alias Maximum the broker offered this client (larger aliases are refused, 0x94). */
+  setTopicAliasMaximum(n: number): void {
+    this.decoder.topicAliasMaximum = n
   }
 
   /** Bytes waiting to go out are past the bound: messages wait in the session queue instead. */
@@ -106,49 +107,28 @@ export class ClientConnection {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return
     this.lastSeen = Date.now()
-    const problem = this.frame(chunk)
-    if (problem !== 0) {
-      this.protocolFailure(problem, problem === RC.PACKET_TOO_LARGE ? 'packet too large' : 'malformed remaining length')
-      return
+    const error = this.decoder.push(chunk)
+    if (error) {
+      // A CONNECT refused while being decoded (bad version, client ID): MQTT 5 and 3.1.1 clients
+      // get a CONNACK saying why where one exists; anything later ends the connection.
+      if (this.state === 'new' && error.protocolVersion !== undefined) {
+        this.version = error.protocolVersion
+        this.refuseConnect(error.reasonCode)
+      } else {
+        this.protocolFailure(error.reasonCode, error.message)
+      }
     }
-    this.parser.parse(chunk)
   }
 
-  /**
-   * Walks the fixed headers in `chunk` (skipping bodies) so a packet declaring more than the
-   * maximum size is refused before any of it is buffered; returns a reason code or 0.
-   */
-  private frame(chunk: Buffer): number {
-    let i = 0
-    const n = chunk.length
-    while (i < n) {
-      if (this.bodyLeft > 0) {
-        const take = Math.min(this.bodyLeft, n - i)
-        this.bodyLeft -= take
-        i += take
-        continue
-      }
-      const byte = chunk[i++]!
-      if (this.headerBytes === 0) {
-        if (!this.framedFirst && byte >> 4 !== 1) return RC.PROTOCOL_ERROR // the first packet must be CONNECT
-        this.framedFirst = true
-        this.headerBytes = 1
-        this.bodyLength = 0
-        this.multiplier = 1
-        continue
-      }
-      this.bodyLength += (byte & 0x7f) * this.multiplier
-      this.multiplier *= 128
-      this.headerBytes++
-      if (byte & 0x80) {
-        if (this.headerBytes > 4) return RC.MALFORMED_PACKET
-        continue
-      }
-      if (this.headerBytes + this.bodyLength > this.maxPacketSize) return RC.PACKET_TOO_LARGE
-      this.bodyLeft = this.bodyLength
-      this.headerBytes = 0
+  /** CONNACK with a failure reason for a CONNECT that could not be decoded, then close. */
+  private refuseConnect(reasonCode: number): void {
+    try {
+      this.push(encodePacket({ cmd: 'connack', reasonCode, sessionPresent: false } as ServerPacket, this.version))
+    } catch {
+      // No 3.1.1 return code for this reason: the connection just closes.
     }
-    return 0
+    this.closeReason = reasonName(reasonCode)
+    this.end()
   }
 
   /** Ends the connection for a protocol violation: MQTT 5 clients are told why. */
@@ -163,13 +143,14 @@ export class ClientConnection {
   /** Sends DISCONNECT (MQTT 5 only) and closes. */
   disconnect(reasonCode: number): void {
     if (this.state === 'closed') return
-    if (this.version === 5 && this.state === 'open') this.send({ cmd: 'disconnect', reasonCode } as Packet)
+    if (this.version === 5 && this.state === 'open') this.send({ cmd: 'disconnect', reasonCode } as ServerPacket)
     this.end()
   }
 
   /** Flushes what is pending, then closes. */
   end(): void {
     if (this.state === 'closed') return
+    this.decoder.stop()
     this.flush()
     const stream = this.stream
     this.state = 'closed'
@@ -181,14 +162,16 @@ export class ClientConnection {
 
   destroy(): void {
     if (this.state === 'closed') return
+    this.decoder.stop()
     this.state = 'closed'
     this.owner.closed(this)
     this.stream.destroy()
   }
 
   /** Writes a control packet (CONNACK, SUBACK, PUBACK...). */
-  send(packet: Packet): void {
-    this.push(mqttPacket.generate(packet, { protocolVersion: this.version }))
+  send(packet: ServerPacket): void {
+    // The client's Maximum Packet Size: the encoder drops the optional reason string and user properties to fit.
+    this.push(encodePacket(packet, this.version, Number.isFinite(this.clientMaxPacketSize) ? this.clientMaxPacketSize : undefined))
   }
 
   /**
@@ -216,19 +199,27 @@ export class ClientConnection {
         properties.topicAlias = next
       }
     }
-    let bytes: Buffer
-    if (properties && Object.keys(properties).length > 0) {
-      bytes = mqttPacket.generate({ cmd: 'publish', topic, payload: m.payload, qos: out.qos, retain: out.retain, dup, messageId, properties } as Packet, { protocolVersion: 5 })
-    } else {
-      bytes = encodePublish(topic, m.payload, out.qos, out.retain, dup, messageId, v5)
+    const packet = { cmd: 'publish', topic, payload: m.payload, qos: out.qos, retain: out.retain, dup, messageId, properties } as const
+    if (m.payload.length < PUBLISH_COPY_LIMIT) {
+      const bytes = encodePublish(packet as Parameters<typeof encodePublish>[0], this.version)
+      if (bytes.length > this.clientMaxPacketSize) return this.tooLarge(properties, topic, m.topic)
+      this.push(bytes)
+      return true
     }
-    if (bytes.length > this.clientMaxPacketSize) {
-      if (properties?.topicAlias !== undefined && topic !== '') this.outboundAliases.delete(m.topic)
-      return false
-    }
-    this.push(bytes)
+    // Large payloads go out as they are, after their header: no copy.
+    const header = encodePublishHeader(packet as Parameters<typeof encodePublishHeader>[0], this.version)
+    if (header.length + m.payload.length > this.clientMaxPacketSize) return this.tooLarge(properties, topic, m.topic)
+    this.push(header)
+    this.push(m.payload)
     return true
   }
+
+  /** A message over the client's Maximum Packet Size is not sent (MQTT 3.1.2.11.4); an alias it introduced is taken back. */
+  private tooLarge(properties: Record<string, unknown> | undefined, sentTopic: string, topic: string): false {
+    if (properties?.topicAlias !== undefined && sentTopic !== '') this.outboundAliases.delete(topic)
+    return false
+  }
+
 
   private push(bytes: Buffer): void {
     if (this.state === 'closed') return
@@ -262,31 +253,4 @@ export class ClientConnection {
       this.stream.uncork()
     }
   }
-}
-
-/** A PUBLISH without properties, encoded in one buffer (the common case, by hand for speed). */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, messageId: number, v5: boolean): Buffer {
-  const topicLength = Buffer.byteLength(topic)
-  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length
-  const lengthBytes = remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4
-  const buf = Buffer.allocUnsafe(1 + lengthBytes + remaining)
-  buf[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
-  let pos = 1
-  let rest = remaining
-  do {
-    let byte = rest % 128
-    rest = Math.floor(rest / 128)
-    if (rest > 0) byte |= 0x80
-    buf[pos++] = byte
-  } while (rest > 0)
-  buf[pos++] = topicLength >> 8
-  buf[pos++] = topicLength & 0xff
-  pos += buf.write(topic, pos, 'utf8')
-  if (qos > 0) {
-    buf[pos++] = messageId >> 8
-    buf[pos++] = messageId & 0xff
-  }
-  if (v5) buf[pos++] = 0
-  payload.copy(buf, pos)
-  return buf
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
-import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet'
+import type { ClientPacket, ConnectPacket, PublishPacket, ServerPacket, SubscribePacket, UnsubscribePacket } from './codec/index.js'
 import type { BrokerLimits, BrokerSink, ClientEvent, ClientPermissions, ConnectionHandler, ConnectionInfo, DeliveryDropReason, DeviceAccess, MessageProperties, OutgoingMessage, PublishedMessage, Who } from './broker-types.js'
 import { ClientConnection, type ConnectionOwner } from './client-connection.js'
 import { RC, reasonName, v3ConnackCode } from './reason-codes.js'
@@ -132,7 +132,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   // ---- ConnectionOwner ----------------------------------------------------------------------
 
-  received(conn: ClientConnection, packet: Packet): void {
+  received(conn: ClientConnection, packet: ClientPacket): void {
     if (packet.cmd === 'connect') {
       if (conn.state !== 'new') conn.protocolFailure(RC.PROTOCOL_ERROR, 'second CONNECT')
       else void this.onConnect(conn, packet)
@@ -145,7 +145,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     if (conn.state !== 'open') return
     switch (packet.cmd) {
       case 'publish': return this.onPublish(conn, packet)
-      case 'puback': return this.onPuback(conn, packet.messageId!, packet.properties)
+      case 'puback': return this.onPuback(conn, packet.messageId!, packet.properties as Readonly<Record<string, unknown>> | undefined)
       case 'pubrec': return this.onPubrec(conn, packet.messageId!, (packet as { reasonCode?: number }).reasonCode ?? 0)
       case 'pubrel': return this.onPubrel(conn, packet.messageId!)
       case 'pubcomp': return this.onPubcomp(conn, packet.messageId!)
@@ -198,7 +198,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   // ---- CONNECT ------------------------------------------------------------------------------
 
-  private async onConnect(conn: ClientConnection, p: IConnectPacket): Promise<void> {
+  private async onConnect(conn: ClientConnection, p: ConnectPacket): Promise<void> {
     const version = p.protocolVersion === 5 ? 5 : p.protocolVersion === 3 ? 3 : 4
     conn.version = version
     conn.state = 'auth'
@@ -211,8 +211,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       const { authenticationData: _secret, ...shown } = p.properties
       conn.connectProperties = shown
     }
-    if (p.will && (!isValidTopicName(p.will.topic) || badString(p.will.topic))) return conn.protocolFailure(RC.PROTOCOL_ERROR, 'invalid will topic')
-    if (badString(clientid) || (p.username !== undefined && badString(p.username))) return this.refuse(conn, RC.CLIENT_IDENTIFIER_NOT_VALID)
+    // The codec has refused malformed strings (bad UTF-8, U+0000) and wildcard will topics already.
     let assigned = false
     if (clientid === '') {
       // MQTT 3.1.1 allows an empty client ID only with a clean session (3.1.3-8); 3.1 never.
@@ -318,14 +317,14 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
     conn.state = 'open'
     conn.send(version === 5
-      ? { cmd: 'connack', reasonCode: 0, sessionPresent, properties: connackProps } as Packet
-      : { cmd: 'connack', returnCode: 0, sessionPresent } as Packet)
+      ? { cmd: 'connack', reasonCode: 0, sessionPresent, properties: connackProps } as ServerPacket
+      : { cmd: 'connack', returnCode: 0, sessionPresent } as ServerPacket)
     if (this.wants('client_connack')) this.event({ kind: 'client_connack', ...this.sessionInfo(conn), reasonCode: 'success' })
     if (this.wants('client_connected')) this.event({ kind: 'client_connected', ...this.sessionInfo(conn) })
 
     // Resend what was in flight (MQTT 4.4), then what waited.
     for (const [id, entry] of session.inflight) {
-      if (entry.released) conn.send({ cmd: 'pubrel', messageId: id } as Packet)
+      if (entry.released) conn.send({ cmd: 'pubrel', messageId: id } as ServerPacket)
       else conn.writePublish(entry.out, id, true, Date.now())
     }
     this.pump(session)
@@ -338,7 +337,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   private refuse(conn: ClientConnection, reason: number): void {
     this.counters.connackRefused++
     if (conn.state === 'closed') return
-    conn.send(conn.version === 5 ? { cmd: 'connack', reasonCode: reason, sessionPresent: false } as Packet : { cmd: 'connack', returnCode: v3ConnackCode(reason), sessionPresent: false } as Packet)
+    conn.send(conn.version === 5 ? { cmd: 'connack', reasonCode: reason, sessionPresent: false } as ServerPacket : { cmd: 'connack', returnCode: v3ConnackCode(reason), sessionPresent: false } as ServerPacket)
     if (this.wants('client_connack')) this.event({ kind: 'client_connack', ...this.sessionInfo(conn), reasonCode: reasonName(reason) })
     conn.closeReason = reasonName(reason)
     conn.end()
@@ -355,7 +354,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   // ---- PUBLISH from a client ----------------------------------------------------------------
 
-  private onPublish(conn: ClientConnection, p: IPublishPacket): void {
+  private onPublish(conn: ClientConnection, p: PublishPacket): void {
     const session = conn.session!
     const qos = p.qos
     const id = p.messageId ?? 0
@@ -368,9 +367,9 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       else topic = conn.inboundAliases.get(alias) ?? ''
       if (!topic) return conn.protocolFailure(RC.PROTOCOL_ERROR, 'unknown topic alias')
     }
-    if (!isValidTopicName(topic) || badString(topic)) return conn.protocolFailure(conn.version === 5 ? RC.TOPIC_NAME_INVALID : RC.PROTOCOL_ERROR, 'invalid topic name')
+    if (!isValidTopicName(topic)) return conn.protocolFailure(conn.version === 5 ? RC.TOPIC_NAME_INVALID : RC.PROTOCOL_ERROR, 'invalid topic name')
     if (qos === 2 && session.awaitingRelease.has(id)) {
-      conn.send({ cmd: 'pubrec', messageId: id } as Packet) // a resend: routed already
+      conn.send({ cmd: 'pubrec', messageId: id } as ServerPacket) // a resend: routed already
       return
     }
     this.counters.received++
@@ -379,10 +378,10 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     if (this.wants('client_check_authz_complete')) this.event({ kind: 'client_check_authz_complete', ...this.who(conn), action: 'publish', topic, result: allowed ? 'allow' : 'deny', source: reserved ? 'default' : this.authzSource })
     if (!allowed) {
       // MQTT 5 says why; 3.1.1 has no way to, so the message is acknowledged and dropped (EMQX does the same).
-      if (qos === 1) conn.send({ cmd: 'puback', messageId: id, reasonCode: RC.NOT_AUTHORIZED } as Packet)
+      if (qos === 1) conn.send({ cmd: 'puback', messageId: id, reasonCode: RC.NOT_AUTHORIZED } as ServerPacket)
       else if (qos === 2) {
         if (conn.version !== 5) session.awaitingRelease.add(id)
-        conn.send({ cmd: 'pubrec', messageId: id, reasonCode: RC.NOT_AUTHORIZED } as Packet)
+        conn.send({ cmd: 'pubrec', messageId: id, reasonCode: RC.NOT_AUTHORIZED } as ServerPacket)
       }
       return
     }
@@ -409,11 +408,11 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
     const reasonCode = routed === 0 && conn.version === 5 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS
     if (qos === 1) {
-      conn.send({ cmd: 'puback', messageId: id, reasonCode } as Packet)
+      conn.send({ cmd: 'puback', messageId: id, reasonCode } as ServerPacket)
     } else if (qos === 2) {
       session.awaitingRelease.add(id)
       if (session.awaitingRelease.size > RECEIVE_MAXIMUM) return conn.disconnect(RC.RECEIVE_MAXIMUM_EXCEEDED)
-      conn.send({ cmd: 'pubrec', messageId: id, reasonCode } as Packet)
+      conn.send({ cmd: 'pubrec', messageId: id, reasonCode } as ServerPacket)
     }
   }
 
@@ -544,7 +543,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     const session = conn.session!
     const entry = session.inflight.get(id)
     if (!entry || entry.out.qos !== 2) {
-      conn.send({ cmd: 'pubrel', messageId: id, reasonCode: conn.version === 5 ? RC.PACKET_IDENTIFIER_NOT_FOUND : 0 } as Packet)
+      conn.send({ cmd: 'pubrel', messageId: id, reasonCode: conn.version === 5 ? RC.PACKET_IDENTIFIER_NOT_FOUND : 0 } as ServerPacket)
       return
     }
     if (reasonCode >= 0x80) {
@@ -554,7 +553,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       return
     }
     entry.released = true
-    conn.send({ cmd: 'pubrel', messageId: id } as Packet)
+    conn.send({ cmd: 'pubrel', messageId: id } as ServerPacket)
   }
 
   private onPubcomp(conn: ClientConnection, id: number): void {
@@ -568,7 +567,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   private onPubrel(conn: ClientConnection, id: number): void {
     const known = conn.session!.awaitingRelease.delete(id)
-    conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: known || conn.version !== 5 ? 0 : RC.PACKET_IDENTIFIER_NOT_FOUND } as Packet)
+    conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: known || conn.version !== 5 ? 0 : RC.PACKET_IDENTIFIER_NOT_FOUND } as ServerPacket)
   }
 
   private acked(conn: ClientConnection, out: Outbound, pubackProperties?: Readonly<Record<string, unknown>>): void {
@@ -577,7 +576,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
 
   // ---- SUBSCRIBE / UNSUBSCRIBE --------------------------------------------------------------
 
-  private onSubscribe(conn: ClientConnection, p: ISubscribePacket): void {
+  private onSubscribe(conn: ClientConnection, p: SubscribePacket): void {
     const session = conn.session!
     const v5 = conn.version === 5
     const subId = v5 ? (p.properties?.subscriptionIdentifier as number | undefined) : undefined
@@ -587,7 +586,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     const subscribed: Array<{ topic: string; qos: number }> = []
     for (const s of p.subscriptions) {
       const share = parseShare(s.topic)
-      if (!share || !isValidFilter(share.filter) || badString(s.topic)) {
+      if (!share || !isValidFilter(share.filter)) {
         granted.push(v5 ? RC.TOPIC_FILTER_INVALID : 0x80)
         continue
       }
@@ -609,7 +608,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       subscribed.push({ topic: s.topic, qos })
       if (share.group === undefined && (sub.rh === 0 || (sub.rh === 1 && !existed))) retainedToSend.push({ sub })
     }
-    conn.send({ cmd: 'suback', messageId: p.messageId, granted } as Packet)
+    conn.send({ cmd: 'suback', messageId: p.messageId, granted } as ServerPacket)
     if (this.wants('session_subscribed')) for (const s of subscribed) this.event({ kind: 'session_subscribed', ...this.who(conn), topic: s.topic, qos: s.qos })
     if (retainedToSend.length === 0 || this.retained.size === 0) return
     const now = Date.now()
@@ -625,7 +624,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
   }
 
-  private onUnsubscribe(conn: ClientConnection, p: IUnsubscribePacket): void {
+  private onUnsubscribe(conn: ClientConnection, p: UnsubscribePacket): void {
     const session = conn.session!
     const codes: number[] = []
     for (const topic of p.unsubscriptions) {
@@ -637,7 +636,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       }
       codes.push(sub ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED)
     }
-    conn.send(conn.version === 5 ? { cmd: 'unsuback', messageId: p.messageId, granted: codes } as Packet : { cmd: 'unsuback', messageId: p.messageId } as Packet)
+    conn.send(conn.version === 5 ? { cmd: 'unsuback', messageId: p.messageId, granted: codes } as ServerPacket : { cmd: 'unsuback', messageId: p.messageId } as ServerPacket)
   }
 
   // ---- DISCONNECT, wills, session end, keep alive -------------------------------------------
@@ -744,14 +743,14 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   }
 }
 
-/** Strings MQTT forbids: U+0000, and what was not well-formed UTF-8 (decoded as U+FFFD). */
-function badString(s: string): boolean {
-  return s.includes('\u0000') || s.includes('\uFFFD')
-}
-
-function toBuffer(payload: Buffer | string | undefined): Buffer {
-  if (payload === undefined) return Buffer.alloc(0)
-  return typeof payload === 'string' ? Buffer.from(payload) : payload
+/**
+ * A payload the broker may keep (queues, retained messages): the codec hands out views into the
+ * socket's chunk, and a small view would keep a whole large chunk alive, so those are copied.
+ */
+function toBuffer(payload: Buffer | string | undefined | null): Buffer {
+  if (payload === undefined || payload === null) return Buffer.alloc(0)
+  if (typeof payload === 'string') return Buffer.from(payload)
+  return payload.length * 4 < payload.buffer.byteLength ? Buffer.from(payload) : payload
 }
 
 function toForwarded(p: MessageProperties): ForwardedProperties {

@@ -28,6 +28,15 @@ describe('SessionQueue', () => {
     assert.deepEqual(q.clear().map((o) => o.message.topic), ['q1-b', 'q1-c', 'q1-d'])
   })
 
+  it('a QoS 0 message never takes the place of a QoS 1/2 one in a full queue', () => {
+    const q = new SessionQueue()
+    q.push(out(1, 'q1-a'), 2)
+    q.push(out(2, 'q2-b'), 2)
+    const late = out(0, 'q0-late')
+    assert.equal(q.push(late, 2), late, 'the new QoS 0 message is the one dropped')
+    assert.deepEqual(q.clear().map((o) => o.message.topic), ['q1-a', 'q2-b'])
+  })
+
   it('drops only QoS 0 messages when a session goes offline', () => {
     const q = new SessionQueue()
     for (const o of [out(0, 'a'), out(1, 'b'), out(0, 'c')]) q.push(o, 10)

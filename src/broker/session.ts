@@ -91,12 +91,17 @@ export class SessionQueue {
     return this.qos0.length + this.qosN.length
   }
 
-  /** Adds `out`; returns the message dropped to make room, if one was. */
+  /**
+   * Adds `out`; returns the message dropped to make room (possibly `out` itself: a QoS 0 message
+   * never takes the place of a QoS 1/2 one), if one was.
+   */
   push(out: Outbound, max: number): Outbound | undefined {
     let dropped: Outbound | undefined
     if (this.length >= max) {
       if (max <= 0) return out
-      dropped = this.qos0.length > 0 ? this.qos0.shift() : this.qosN.shift()
+      if (this.qos0.length > 0) dropped = this.qos0.shift()
+      else if (out.qos === 0) return out
+      else dropped = this.qosN.shift()
     }
     ;(out.qos === 0 ? this.qos0 : this.qosN).push(out)
     return dropped

@@ -63,7 +63,7 @@ describe('deployment listeners in the API', () => {
 
   it('a stopped deployment has no listeners', async () => {
     const stopped = await j.api('POST', '/api/v1/deployments/default/stop')
-    assert.equal(stopped.body.mqtt, null)
+    assert.deepEqual([stopped.body.mqtt.host, stopped.body.mqtt.port, stopped.body.mqtt.addresses], [null, null, []])
     const started = await j.api('POST', '/api/v1/deployments/default/start')
     assert.equal(started.body.mqtt.addresses.length, 4)
   })

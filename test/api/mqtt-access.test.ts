@@ -291,21 +291,12 @@ describe('broker settings (mqtt on the deployment)', () => {
     assert.ok(!(await j.api('GET', '/api/v1/deployments')).body.data.some((d: any) => d.name === 'bad-settings'))
   })
 
-  it('runtime details the broker reports (more listeners) join the settings in the answer', async () => {
-    const runtime = j.junction.deployments.runtime('default')
-    const real = runtime.status
-    Object.defineProperty(runtime, 'status', { configurable: true, get: () => ({ ...real, mqtt: { ...real.mqtt, listeners: { ws: { url: 'ws://127.0.0.1:8083/mqtt' } }, sessions: 3 } }) })
-    try {
-      const d = (await j.api('GET', '/api/v1/deployments/default')).body
-      assert.equal(d.mqtt.listeners.ws.url, 'ws://127.0.0.1:8083/mqtt', 'additional properties are answered')
-      assert.equal(d.mqtt.listeners.ws.path, '/ws', 'the settings of that listener stay')
-      assert.deepEqual(Object.keys(d.mqtt.listeners).sort(), ['tls', 'ws', 'wss'])
-      assert.equal(d.mqtt.sessions, 3)
-      assert.equal(d.mqtt.port, real.mqtt?.port)
-    } finally {
-      delete (runtime as unknown as Record<string, unknown>).status
-    }
-    assert.equal((await j.api('GET', '/api/v1/deployments/default')).body.mqtt.listeners.ws.url, undefined)
+  it('where the broker listens now (addresses) comes beside the settings, which it does not change', async () => {
+    const d = (await j.api('GET', '/api/v1/deployments/default')).body
+    assert.ok(d.mqtt.addresses.length >= 1)
+    assert.equal(d.mqtt.addresses[0].transport, 'tcp')
+    assert.equal(d.mqtt.addresses[0].port, d.mqtt.port)
+    assert.deepEqual(Object.keys(d.mqtt.listeners).sort(), ['tls', 'ws', 'wss'], 'the listener settings keep their shape')
   })
 
   it('the OpenAPI document has the new routes and the mqtt settings with descriptions', async () => {

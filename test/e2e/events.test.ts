@@ -66,7 +66,7 @@ describe('event sources fired by real clients', () => {
     const [authn] = await events('authn')
     assert.deepEqual(authn, { clientid: 'ev-dev', username: 'alice', reason_code: 'success', is_anonymous: true, is_superuser: false })
     const [sub] = await events('authz', (e) => e.action === 'subscribe')
-    assert.deepEqual(sub, { clientid: 'ev-dev', action: 'subscribe', topic: 'ev-t/1', result: 'allow', authz_source: 'default' })
+    assert.deepEqual(sub, { clientid: 'ev-dev', action: 'subscribe', topic: 'ev-t/1', result: 'allow', authz_source: 'built_in_database' })
     const [publish] = await events('authz', (e) => e.action === 'publish')
     assert.equal(publish!.topic, 'nobody/here')
     const [delivered] = await events('delivered')
