@@ -108,7 +108,14 @@ export class ClientConnection {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return
     this.lastSeen = Date.now()
-    const error = this.decoder.push(chunk)
+    let error
+    try {
+      error = this.decoder.push(chunk)
+    } catch {
+      // A fault in handling one client's packet ends that client's connection, never Junction.
+      this.protocolFailure(RC.UNSPECIFIED_ERROR, 'internal error')
+      return
+    }
     if (error) {
       // A CONNECT refused while being decoded (bad version, client ID): MQTT 5 and 3.1.1 clients
       // get a CONNACK saying why where one exists; anything later ends the connection.

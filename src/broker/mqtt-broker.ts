@@ -166,7 +166,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   received(conn: ClientConnection, packet: ClientPacket): void {
     if (packet.cmd === 'connect') {
       if (conn.state !== 'new') conn.protocolFailure(RC.PROTOCOL_ERROR, 'second CONNECT')
-      else void this.onConnect(conn, packet)
+      else this.onConnect(conn, packet).catch(() => conn.destroy())
       return
     }
     // Packets behind a CONNECT being authenticated, or behind a client's rate limit, wait their turn.
