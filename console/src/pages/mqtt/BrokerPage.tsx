@@ -1,4 +1,4 @@
-import { useId, useMemo, type ReactNode } from 'react'
+import { useEffect, useId, useMemo, type ReactNode } from 'react'
 import { api } from '../../api/client.ts'
 import type { BrokerStats, DropReason } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
@@ -16,11 +16,11 @@ import { useResource } from '../../lib/use-resource.ts'
 const REFRESH_MS = 2000
 
 const LIVE: ReadonlyArray<{ key: keyof BrokerStats & ('connections' | 'sessions' | 'subscriptions' | 'retained' | 'queued' | 'inflight'); label: string; help: string }> = [
-  { key: 'connections', label: 'Clients connected', help: 'MQTT connections open now' },
-  { key: 'sessions', label: 'Sessions', help: 'connected, or persistent and waiting for their client' },
+  { key: 'connections', label: 'Clients connected', help: 'open MQTT connections' },
+  { key: 'sessions', label: 'Sessions', help: 'incl. persistent ones offline' },
   { key: 'subscriptions', label: 'Subscriptions', help: 'of all sessions' },
-  { key: 'retained', label: 'Retained', help: 'retained messages kept' },
-  { key: 'queued', label: 'Queued', help: "waiting in sessions' queues" },
+  { key: 'retained', label: 'Retained', help: 'messages kept for new subscribers' },
+  { key: 'queued', label: 'Queued', help: 'waiting for their subscriber' },
   { key: 'inflight', label: 'Inflight', help: 'sent, not yet acknowledged' },
 ]
 
@@ -52,6 +52,12 @@ export function BrokerPage({ dep }: { dep: string }) {
   const counters = useMemo(() => (s ? { received: s.received, sent: s.sent, dropped: droppedTotal(s) } : s), [s])
   const rates = useCounterRates(counters, RATE_KEYS)
   const latest = (k: (typeof RATE_KEYS)[number]) => rates[k][rates[k].length - 1]
+  // The deployment is polled less often than the figures: when they say the broker is gone (or
+  // back), ask for its status now instead of showing "not running (running)" for 3 s.
+  const brokerUp = s === undefined ? undefined : s !== null
+  useEffect(() => {
+    if (brokerUp !== undefined && brokerUp !== (d?.status === 'running')) void deployment.reload()
+  }, [brokerUp, d?.status])
 
   return (
     <>
@@ -65,9 +71,10 @@ export function BrokerPage({ dep }: { dep: string }) {
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
       {s === undefined && stats.error === undefined && stats.loading && <p className="loading">Loading the broker's figures…</p>}
       <ErrorAlert error={stats.error} title={s === undefined ? "Could not load the broker's figures" : "Could not refresh the broker's figures"} />
-      {s === null && d && (
+      {s === null && d && d.status !== 'running' && (
         <DeploymentNotRunning deployment={d} onStarted={() => { void deployment.reload(); void stats.reload() }} what="Its broker has no figures until it runs." />
       )}
+      {s === null && d?.status === 'running' && <p className="loading">The broker is starting or stopping…</p>}
       {s && (
         <>
           <section className="broker-tiles" aria-label="Live figures">
@@ -142,7 +149,7 @@ function DropsCard({ dep, s }: { dep: string; s: BrokerStats }) {
               <tr key={reason} role="row" className={n > 0 ? 'row-alert' : undefined}>
                 <td {...cell('Reason')}><code>{reason}</code></td>
                 <td {...cell('Dropped')} className="num">{n > 0 ? <mark className="drop-count">{formatCount(n)}</mark> : <span className="muted">0</span>}</td>
-                <td {...cell('What it means')} className="wrap">{meaning(dep)}</td>
+                <td {...cell('What it means')} className="wrap"><span>{meaning(dep)}</span></td>
               </tr>
             )
           })}
