@@ -13,6 +13,7 @@ import { RuleDetailsPage } from './pages/rules/RuleDetailsPage.tsx'
 import { EditRulePage, NewRulePage } from './pages/rules/RuleFormPage.tsx'
 import { RulesPage } from './pages/rules/RulesPage.tsx'
 import { AclPage } from './pages/mqtt/AclPage.tsx'
+import { BrokerPage } from './pages/mqtt/BrokerPage.tsx'
 import { BrokerSettingsPage } from './pages/mqtt/BrokerSettingsPage.tsx'
 import { DeviceUsersPage } from './pages/mqtt/DeviceUsersPage.tsx'
 
@@ -45,6 +46,8 @@ function pageFor(route: Route): ReactNode {
       return <AclPage dep={route.dep} />
     case 'broker-settings':
       return <BrokerSettingsPage dep={route.dep} />
+    case 'broker':
+      return <BrokerPage dep={route.dep} />
     case 'not-found':
       return <NotFoundPage path={route.path} />
     case 'login':
@@ -59,6 +62,7 @@ const TITLES: Partial<Record<Route['page'], string>> = {
   'device-users': 'Device users',
   acl: 'ACL',
   'broker-settings': 'Broker settings',
+  broker: 'Broker',
   login: 'Log in',
 }
 

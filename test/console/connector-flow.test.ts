@@ -150,7 +150,7 @@ describe('console: connector flow (PostgreSQL)', () => {
       // the fields (it reports the top-level name first, then the config's required fields).
       const expectInvalid = async (label: string) => {
         const f = field(p, label)
-        await p.waitForFunction((el) => el?.getAttribute('aria-invalid') === 'true', await f.elementHandle(), { timeout: 10_000 })
+        await p.waitForFunction((el: any) => el?.getAttribute('aria-invalid') === 'true', await f.elementHandle(), { timeout: 10_000 })
           .catch(() => assert.fail(`"${label}" not marked aria-invalid="true"`))
         const described = await f.getAttribute('aria-describedby')
         assert.ok(described, `"${label}" points at its error text (aria-describedby)`)

@@ -1,4 +1,5 @@
 import type {
+  BrokerStats,
   ConnectorDetails,
   ConnectorSummary,
   ConnectorType,
@@ -143,6 +144,7 @@ export const api = {
   updateDeviceUser: (d: string, username: string, body: { password?: string; superuser?: boolean }) =>
     request<DeviceUser>('PATCH', `${dep(d)}/mqtt/users/${enc(username)}`, body),
   deleteDeviceUser: (d: string, username: string) => request<void>('DELETE', `${dep(d)}/mqtt/users/${enc(username)}`),
+  brokerStats: (d: string) => request<BrokerStats | null>('GET', `${dep(d)}/mqtt/stats`),
   loginStats: (d: string) => request<LoginStats>('GET', `${dep(d)}/mqtt/login-stats`),
   acl: (d: string) => request<MqttAcl>('GET', `${dep(d)}/mqtt/acl`),
   saveAcl: (d: string, acl: MqttAcl) => request<MqttAcl>('PUT', `${dep(d)}/mqtt/acl`, { rules: acl.rules, default: acl.default }),

@@ -61,6 +61,25 @@ export interface LoginStats {
   failedByPeerhost: Array<{ peerhost: string; failures: number; lastFailureAt: string }>
 }
 
+/** GET /deployments/{dep}/mqtt/stats: the broker's figures now (null while the deployment is not running). */
+export interface BrokerStats {
+  connections: number
+  sessions: number
+  subscriptions: number
+  retained: number
+  queued: number
+  inflight: number
+  /** Counters since the broker started. */
+  received: number
+  sent: number
+  noSubscribers: number
+  connackRefused: number
+  dropped: Record<DropReason, number>
+}
+
+/** EMQX's delivery_dropped reasons: why a message was lost for one subscriber. */
+export type DropReason = 'queue_full' | 'expired' | 'no_local' | 'qos0_msg' | 'too_large'
+
 export type AclWho = 'all' | { username: string } | { clientid: string }
 export type AclPermission = 'allow' | 'deny'
 

@@ -101,3 +101,10 @@ export const DownIcon = () => (
     <path d="m6 9 6 6 6-6" />
   </svg>
 )
+
+/** A pulse line: the broker's live figures. */
+export const ActivityIcon = () => (
+  <svg {...base}>
+    <path d="M3 12h4l3-8 4 16 3-8h4" />
+  </svg>
+)

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react'
-import { FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
+import { ActivityIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
 import { useDeploymentOptional } from '../lib/deployment-context.tsx'
 import { href, type Route } from '../lib/router.ts'
 import { Logo } from '../pages/LoginPage.tsx'
@@ -36,6 +36,10 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
                 <span>Rules</span>
               </a>
               <p className="nav-heading">Device access</p>
+              <a href={href.broker(dep)} className="nav-link" aria-current={section === 'broker' ? 'page' : undefined}>
+                <ActivityIcon />
+                <span>Broker</span>
+              </a>
               <a href={href.deviceUsers(dep)} className="nav-link" aria-current={section === 'device-users' ? 'page' : undefined}>
                 <KeyIcon />
                 <span>Device users</span>

@@ -15,6 +15,7 @@ export type Route =
   | { page: 'device-users'; dep: string }
   | { page: 'acl'; dep: string }
   | { page: 'broker-settings'; dep: string }
+  | { page: 'broker'; dep: string }
   | { page: 'not-found'; path: string }
 
 export function parseHash(hash: string): Route {
@@ -48,6 +49,7 @@ export function parseHash(hash: string): Route {
     if (c === 'users') return { page: 'device-users', dep }
     if (c === 'acl') return { page: 'acl', dep }
     if (c === 'settings') return { page: 'broker-settings', dep }
+    if (c === 'broker') return { page: 'broker', dep }
   }
   return { page: 'not-found', path }
 }
@@ -69,6 +71,7 @@ export const href = {
   deviceUsers: (dep: string) => `#/deployments/${seg(dep)}/mqtt/users`,
   acl: (dep: string) => `#/deployments/${seg(dep)}/mqtt/acl`,
   brokerSettings: (dep: string) => `#/deployments/${seg(dep)}/mqtt/settings`,
+  broker: (dep: string) => `#/deployments/${seg(dep)}/mqtt/broker`,
 }
 
 export function navigate(to: string): void {
