@@ -2,6 +2,7 @@ import { useId, useRef, useState, type FormEvent } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { DeviceUser } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
+import { ConfirmDeleteDialog } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
@@ -184,33 +185,10 @@ function ChangePasswordDialog({ dep, user, onClose, onChanged }: { dep: string; 
 }
 
 function DeleteUserDialog({ dep, user, onClose, onDeleted }: { dep: string; user: DeviceUser; onClose: () => void; onDeleted: () => void }) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-  const remove = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      await api.deleteDeviceUser(dep, user.username)
-      onDeleted()
-    } catch (e) {
-      setError(e)
-      setBusy(false)
-    }
-  }
   return (
-    <Dialog
-      title={`Delete device user ${user.username}?`}
-      onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>Cancel</button>
-          <button type="button" className="button danger" onClick={remove} disabled={busy}>{busy ? <><Spinner /> Deleting…</> : 'Delete'}</button>
-        </>
-      }
-    >
+    <ConfirmDeleteDialog title={`Delete device user ${user.username}?`} remove={() => api.deleteDeviceUser(dep, user.username)} onClose={onClose} onDeleted={onDeleted} errorTitle="Could not delete the device user">
       <p>Devices using <strong>{user.username}</strong> can no longer connect with it. Clients connected now stay connected until they reconnect.</p>
-      <ErrorAlert error={error} title="Could not delete the device user" />
-    </Dialog>
+    </ConfirmDeleteDialog>
   )
 }
 
