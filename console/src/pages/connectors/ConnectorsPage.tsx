@@ -4,6 +4,7 @@ import type { ConnectorSummary } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
@@ -129,19 +130,12 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
       <td {...cell('Rules')} className="num">{c.ruleCount}</td>
       <td {...cell('Actions')} className="actions-col">
         <span className="row-actions">
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={`Edit ${c.name}`}
-            title={serverless ? EDIT_NEEDS_PLAN : `Edit ${c.name}`}
-            disabled={serverless}
-            onClick={() => navigate(href.editConnector(dep, c.id))}
-          >
+          <IconButton label={`Edit ${c.name}`} title={serverless ? EDIT_NEEDS_PLAN : undefined} disabled={serverless} onClick={() => navigate(href.editConnector(dep, c.id))}>
             <EditIcon />
-          </button>
-          <button type="button" className="icon-button danger" aria-label={`Delete ${c.name}`} title={`Delete ${c.name}`} onClick={onDelete}>
+          </IconButton>
+          <IconButton className="danger" label={`Delete ${c.name}`} onClick={onDelete}>
             <TrashIcon />
-          </button>
+          </IconButton>
         </span>
       </td>
     </tr>

@@ -6,6 +6,7 @@ import { ConfirmDeleteDialog } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
@@ -60,12 +61,12 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
                 <td {...cell('Updated')}>{formatDate(u.updatedAt)}</td>
                 <td {...cell('Actions')} className="actions-col">
                   <span className="row-actions">
-                    <button type="button" className="icon-button" aria-label={`Change password of ${u.username}`} title={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
+                    <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
                       <KeyIcon />
-                    </button>
-                    <button type="button" className="icon-button danger" aria-label={`Delete ${u.username}`} title={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
+                    </IconButton>
+                    <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
                       <TrashIcon />
-                    </button>
+                    </IconButton>
                   </span>
                 </td>
               </tr>

@@ -3,6 +3,7 @@ import { api } from '../../api/client.ts'
 import type { Rule } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatCount, formatRate } from '../../lib/format.ts'
@@ -99,12 +100,12 @@ export function RulesPage({ dep }: { dep: string }) {
                       <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
                         {r.enabled ? 'Disable' : 'Enable'}
                       </button>
-                      <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
+                      <IconButton label={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
                         <EditIcon />
-                      </button>
-                      <button type="button" className="icon-button danger" aria-label={`Delete ${r.name}`} title={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
+                      </IconButton>
+                      <IconButton className="danger" label={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
                         <TrashIcon />
-                      </button>
+                      </IconButton>
                     </span>
                   </td>
                 </tr>
