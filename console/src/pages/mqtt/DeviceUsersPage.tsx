@@ -8,7 +8,7 @@ import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
 import { IconButton } from '../../components/IconButton.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
-import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
@@ -16,7 +16,7 @@ import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/form
 import { href } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 
-const COLUMNS: ReadonlyArray<string | StackColumn> = ['Username', 'Superuser', 'Updated', { label: 'Actions', className: 'actions-col' }]
+const COLUMNS: ReadonlyArray<string | StackColumn> = ['Username', 'Superuser', 'Updated', ACTIONS_COLUMN]
 
 /** Device access > Device users: who may connect to the deployment's broker with a password. */
 export function DeviceUsersPage({ dep }: { dep: string }) {
@@ -59,16 +59,14 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
                 <td {...cell('Username')} className="mono">{u.username}</td>
                 <td {...cell('Superuser')}>{u.superuser ? 'yes' : 'no'}</td>
                 <td {...cell('Updated')}>{formatDate(u.updatedAt)}</td>
-                <td {...cell('Actions')} className="actions-col">
-                  <span className="row-actions">
-                    <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
-                      <KeyIcon />
-                    </IconButton>
-                    <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
-                      <TrashIcon />
-                    </IconButton>
-                  </span>
-                </td>
+                <ActionsCell>
+                  <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
+                    <KeyIcon />
+                  </IconButton>
+                  <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
+                    <TrashIcon />
+                  </IconButton>
+                </ActionsCell>
               </tr>
             ))}
           </StackTable>
