@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox'
 import {
   asksForProperties, compilePublishProperties, mqttPropertiesSchema, TemplateParamsError, toUserProperties, userPropertiesSchema,
 } from './mqtt-properties.js'
+import { PASS_THROUGH_MQTT_PROPERTIES } from '../../test/support/pass-through-properties.js'
 
 /** What a rule selecting `*` from an MQTT 5 message gives an action. */
 const output = {
@@ -24,13 +25,7 @@ const output = {
 describe('MQTT 5 properties from templates (EMQX mqtt_properties / user_properties)', () => {
   it('passes a message\'s own properties through', () => {
     const render = compilePublishProperties({
-      mqtt_properties: {
-        'Payload-Format-Indicator': "${pub_props.'Payload-Format-Indicator'}",
-        'Message-Expiry-Interval': "${pub_props.'Message-Expiry-Interval'}",
-        'Content-Type': "${pub_props.'Content-Type'}",
-        'Response-Topic': "${pub_props.'Response-Topic'}",
-        'Correlation-Data': "${pub_props.'Correlation-Data'}",
-      },
+      mqtt_properties: PASS_THROUGH_MQTT_PROPERTIES,
       user_properties: "${pub_props.'User-Property'}",
     })
     assert.deepEqual(render(output), {

@@ -10,6 +10,7 @@ import { RuleEngine } from '../rules/rule-engine.js'
 import { DEFAULT_ACTION_OPTIONS } from './action-worker.js'
 import { compileRepublish, type RepublishParams } from './republish.js'
 import { RuleRuntime } from './rule-runtime.js'
+import { PASS_THROUGH_MQTT_PROPERTIES } from '../../test/support/pass-through-properties.js'
 
 /** Params as the API stores them: validated, defaults filled in. */
 function params(p: Record<string, unknown>): RepublishParams {
@@ -44,13 +45,7 @@ describe('republish: the OutgoingMessage handed to the broker', () => {
   it('passes the MQTT 5 properties of the original message through, as EMQX\'s republish does', () => {
     const build = compileRepublish(params({
       topic: 'fwd/${topic}', qos: 1, payload: '${payload}',
-      mqtt_properties: {
-        'Payload-Format-Indicator': "${pub_props.'Payload-Format-Indicator'}",
-        'Message-Expiry-Interval': "${pub_props.'Message-Expiry-Interval'}",
-        'Content-Type': "${pub_props.'Content-Type'}",
-        'Response-Topic': "${pub_props.'Response-Topic'}",
-        'Correlation-Data': "${pub_props.'Correlation-Data'}",
-      },
+      mqtt_properties: PASS_THROUGH_MQTT_PROPERTIES,
       user_properties: "${pub_props.'User-Property-Pairs'}",
     }))
     assert.deepEqual(build(outputOf('SELECT * FROM "req/#"')), {

@@ -3,14 +3,13 @@
 // a restart on the embedded store and on PostgreSQL (TLS key and passwords never in clear).
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { sharedPostgres } from '../support/postgres.js'
+import { privateDatabase } from '../support/postgres.js'
 import { AUTH, startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
 import type { Settings } from '../../src/settings.js'
 
@@ -367,24 +366,9 @@ describe('restart keeps device users, ACL and settings', () => {
   })
 
   describe('on PostgreSQL', () => {
-    const shared = sharedPostgres()
-    const database = `junction_test_${randomBytes(4).toString('hex')}`
-    const admin = () => new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
-    before(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`CREATE DATABASE ${database}`)
-      await c.end()
-    })
-    after(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
-      await c.end()
-    })
+    const url = privateDatabase()
 
     it('the TLS key is sealed and passwords are scrypt hashes in the tables', async () => {
-      const url = `postgres://${shared.user}@${shared.host}:${shared.port}/${database}`
       const { key } = await restartKeepsAccess({ databaseUrl: url, secretKey: 'a passphrase for the test' })
       const c = new pg.Client({ connectionString: url })
       await c.connect()

@@ -1,10 +1,9 @@
 // Restart: deployments and connectors come back from the store and reconnect, on the embedded
 // store and on PostgreSQL (JUNCTION_DATABASE_URL), secrets still decrypting.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import pg from 'pg'
-import { sharedPostgres } from '../support/postgres.js'
+import { privateDatabase, sharedPostgres } from '../support/postgres.js'
 import { eventually, startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
 import type { Settings } from '../../src/settings.js'
 
@@ -48,25 +47,9 @@ describe('restart', () => {
   })
 
   describe('on PostgreSQL (JUNCTION_DATABASE_URL)', () => {
-    const shared = sharedPostgres()
-    const database = `junction_test_${randomBytes(4).toString('hex')}`
-    const admin = () => new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
-
-    before(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`CREATE DATABASE ${database}`)
-      await c.end()
-    })
-    after(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
-      await c.end()
-    })
+    const url = privateDatabase()
 
     it('deployments and connectors come back and reconnect; secrets are encrypted in the table', async () => {
-      const url = `postgres://${shared.user}@${shared.host}:${shared.port}/${database}`
       await restartKeepsEverything({ databaseUrl: url, secretKey: 'a passphrase for the test' })
       const c = new pg.Client({ connectionString: url })
       await c.connect()

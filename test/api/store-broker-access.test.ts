@@ -2,16 +2,14 @@
 // rows of 0001, device users (unique per deployment, hashes only), the ACL document, MQTT settings
 // with the TLS key sealed, and deleting a deployment with its users and ACL.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
-import pg from 'pg'
+import { describe, it } from 'node:test'
 import { DEFAULT_MQTT_SETTINGS } from '../../src/core/domain.js'
 import { isUniqueViolation, openDatabase, storeLocation, type StoreLocation } from '../../src/store/database.js'
 import { DeploymentStore } from '../../src/store/deployment-store.js'
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js'
 import { MqttAccessStore } from '../../src/store/mqtt-access-store.js'
 import { SecretBox } from '../../src/store/secret-box.js'
-import { sharedPostgres } from '../support/postgres.js'
+import { privateDatabase } from '../support/postgres.js'
 import { tempDataDir } from '../support/junction.js'
 
 const box = SecretBox.fromPassphrase('store test')
@@ -77,23 +75,9 @@ describe('store: broker access', () => {
   })
 
   describe('on PostgreSQL', () => {
-    const shared = sharedPostgres()
-    const database = `junction_test_${randomBytes(4).toString('hex')}`
-    const admin = () => new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
-    before(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`CREATE DATABASE ${database}`)
-      await c.end()
-    })
-    after(async () => {
-      const c = admin()
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
-      await c.end()
-    })
+    const url = privateDatabase()
     it('the same', async () => {
-      await exercise(storeLocation('', `postgres://${shared.user}@${shared.host}:${shared.port}/${database}`))
+      await exercise(storeLocation('', url))
     })
   })
 })

@@ -15,6 +15,7 @@ import { publishContext } from '../../src/rules/event-context.js'
 import { compileRuleSql } from '../../src/rules/sql/index.js'
 import { connectorBattery, freePort, testContext, withDefaults } from '../support/connector-battery.js'
 import { sharedMosquitto, startPrivateMosquitto, type MosquittoAddress, type PrivateMosquitto } from '../support/mosquitto.js'
+import { PASS_THROUGH_MQTT_PROPERTIES } from '../support/pass-through-properties.js'
 
 const shared = sharedMosquitto()
 const serverOf = (b: MosquittoAddress) => `${b.host}:${b.port}`
@@ -314,13 +315,7 @@ describe('mqtt channel: publish to the shared broker', () => {
     try {
       const ch = await c.openChannel!(params({
         topic: `out/${run}-p/\${clientid}`, payload: '${payload}',
-        mqtt_properties: {
-          'Payload-Format-Indicator': "${pub_props.'Payload-Format-Indicator'}",
-          'Message-Expiry-Interval': "${pub_props.'Message-Expiry-Interval'}",
-          'Content-Type': "${pub_props.'Content-Type'}",
-          'Response-Topic': "${pub_props.'Response-Topic'}",
-          'Correlation-Data': "${pub_props.'Correlation-Data'}",
-        },
+        mqtt_properties: PASS_THROUGH_MQTT_PROPERTIES,
         user_properties: "${pub_props.'User-Property-Pairs'}",
         userProperties: { via: 'junction-${clientid}' },
       }))

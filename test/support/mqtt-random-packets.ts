@@ -114,6 +114,57 @@ function willProperties(random: Random): Properties | undefined {
   })
 }
 
+/** PUBLISH properties; only the server's carry subscription identifiers. */
+function publishProperties(random: Random, sender: 'client' | 'server'): Properties | undefined {
+  return someProperties(random, {
+    payloadFormatIndicator: () => random.bool(),
+    messageExpiryInterval: u32(random),
+    topicAlias: u16(random, 1),
+    responseTopic: () => topicName(random),
+    correlationData: () => random.bytes(10),
+    userProperties: () => userProperties(random),
+    ...(sender === 'server' ? { subscriptionIdentifier: () => (random.bool() ? random.int(1, 268_435_455) : [random.int(1, 200), random.int(1, 268_435_455)]) } : {}),
+    contentType: () => random.text(10),
+  })
+}
+
+/** The rest of a PUBLISH around its drawn topic and payload; messageId only with QoS > 0. */
+function publishPacket(random: Random, fields: { topic: string; payload: Buffer | string; qos: QoS; messageId: number; properties: Properties | undefined }): Record<string, unknown> {
+  const { topic, payload, qos, messageId, properties } = fields
+  return {
+    cmd: 'publish',
+    topic,
+    payload,
+    qos,
+    retain: random.bool(),
+    dup: qos > 0 && random.bool(),
+    ...(qos > 0 ? { messageId } : {}),
+    ...(properties ? { properties } : {}),
+  }
+}
+
+/** The MQTT 5 reason codes a PUBACK/PUBREC (the first step) or PUBREL/PUBCOMP (the second) may carry. */
+function pubAckReasonCodes(kind: string): number[] {
+  return kind === 'puback' || kind === 'pubrec' ? [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99] : [0x00, 0x92]
+}
+
+/** Reason string and user properties: all an acknowledgement may carry. */
+function ackProperties(random: Random): Properties | undefined {
+  return someProperties(random, { reasonString: () => random.text(12), userProperties: () => userProperties(random) })
+}
+
+/** Authentication data only ever goes with an authentication method. */
+function maybeAuthenticationData(random: Random, properties: Properties | undefined): void {
+  if (properties?.authenticationMethod !== undefined && random.bool()) properties.authenticationData = random.bytes(12)
+}
+
+/** AUTH (MQTT 5) from either side; `reasonCodes` are those that side may send. */
+function authPacket(random: Random, reasonCodes: number[]): Record<string, unknown> {
+  const properties = someProperties(random, { authenticationMethod: () => random.text(8), reasonString: () => random.text(12), userProperties: () => userProperties(random) })
+  maybeAuthenticationData(random, properties)
+  return { cmd: 'auth', reasonCode: random.pick(reasonCodes), ...(properties ? { properties } : {}) }
+}
+
 /** A packet a client may send (what the broker's decoder must accept), in mqtt-packet's input shape. */
 export function clientPacket(random: Random, protocolVersion: ProtocolVersion): Record<string, unknown> {
   const v5 = protocolVersion === 5
@@ -122,28 +173,9 @@ export function clientPacket(random: Random, protocolVersion: ProtocolVersion): 
   switch (kind) {
     case 'publish': {
       const qos = random.qos()
-      const properties = v5
-        ? someProperties(random, {
-            payloadFormatIndicator: () => random.bool(),
-            messageExpiryInterval: u32(random),
-            topicAlias: u16(random, 1),
-            responseTopic: () => topicName(random),
-            correlationData: () => random.bytes(10),
-            userProperties: () => userProperties(random),
-            contentType: () => random.text(10),
-          })
-        : undefined
+      const properties = v5 ? publishProperties(random, 'client') : undefined
       const topic = properties?.topicAlias !== undefined && random.bool(0.3) ? '' : topicName(random)
-      return {
-        cmd: 'publish',
-        topic,
-        payload: random.bytes(random.bool(0.1) ? 3000 : 40),
-        qos,
-        retain: random.bool(),
-        dup: qos > 0 && random.bool(),
-        ...(qos > 0 ? { messageId } : {}),
-        ...(properties ? { properties } : {}),
-      }
+      return publishPacket(random, { topic, payload: random.bytes(random.bool(0.1) ? 3000 : 40), qos, messageId, properties })
     }
     case 'puback':
     case 'pubrec':
@@ -151,9 +183,8 @@ export function clientPacket(random: Random, protocolVersion: ProtocolVersion): 
     case 'pubcomp': {
       const packet: Record<string, unknown> = { cmd: kind, messageId }
       if (v5) {
-        const codes = kind === 'puback' || kind === 'pubrec' ? [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99] : [0x00, 0x92]
-        packet.reasonCode = random.pick(codes)
-        const properties = someProperties(random, { reasonString: () => random.text(12), userProperties: () => userProperties(random) })
+        packet.reasonCode = random.pick(pubAckReasonCodes(kind))
+        const properties = ackProperties(random)
         if (properties) packet.properties = properties
       }
       return packet
@@ -188,11 +219,8 @@ export function clientPacket(random: Random, protocolVersion: ProtocolVersion): 
       const properties = someProperties(random, { sessionExpiryInterval: u32(random), reasonString: () => random.text(12), userProperties: () => userProperties(random) })
       return { cmd: 'disconnect', reasonCode: random.pick([0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x98, 0x99]), ...(properties ? { properties } : {}) }
     }
-    default: {
-      const properties = someProperties(random, { authenticationMethod: () => random.text(8), reasonString: () => random.text(12), userProperties: () => userProperties(random) })
-      if (properties?.authenticationMethod !== undefined && random.bool()) properties.authenticationData = random.bytes(12)
-      return { cmd: 'auth', reasonCode: random.pick([0x00, 0x18, 0x19]), ...(properties ? { properties } : {}) }
-    }
+    default:
+      return authPacket(random, [0x00, 0x18, 0x19])
   }
 }
 
@@ -222,7 +250,7 @@ export function connectPacket(random: Random, protocolVersion: ProtocolVersion):
       userProperties: () => userProperties(random),
       authenticationMethod: () => random.text(8),
     })
-    if (properties?.authenticationMethod !== undefined && random.bool()) properties.authenticationData = random.bytes(12)
+    maybeAuthenticationData(random, properties)
     if (properties) packet.properties = properties
   }
   if (random.bool()) {
@@ -236,10 +264,6 @@ export function connectPacket(random: Random, protocolVersion: ProtocolVersion):
     if (random.bool()) packet.password = random.bytes(10)
   }
   return packet
-}
-
-function serverAckProperties(random: Random): Properties | undefined {
-  return someProperties(random, { reasonString: () => random.text(12), userProperties: () => userProperties(random) })
 }
 
 /** A packet a server sends, in mqtt-packet's input shape, with every optional field explicit (the canonical cases). */
@@ -273,50 +297,29 @@ export function serverPacket(random: Random, protocolVersion: ProtocolVersion): 
     }
     case 'publish': {
       const qos = random.qos()
-      const properties = v5
-        ? someProperties(random, {
-            payloadFormatIndicator: () => random.bool(),
-            messageExpiryInterval: u32(random),
-            topicAlias: u16(random, 1),
-            responseTopic: () => topicName(random),
-            correlationData: () => random.bytes(10),
-            userProperties: () => userProperties(random),
-            subscriptionIdentifier: () => (random.bool() ? random.int(1, 268_435_455) : [random.int(1, 200), random.int(1, 268_435_455)]),
-            contentType: () => random.text(10),
-          })
-        : undefined
+      const properties = v5 ? publishProperties(random, 'server') : undefined
       const size = random.pick([0, 16, 100, 1000, 70_000])
-      return {
-        cmd: 'publish',
-        topic: topicName(random),
-        payload: random.bool(0.1) ? random.text(50) : Buffer.alloc(size, random.int(0, 255)),
-        qos,
-        retain: random.bool(),
-        dup: qos > 0 && random.bool(),
-        ...(qos > 0 ? { messageId } : {}),
-        ...(properties ? { properties } : {}),
-      }
+      return publishPacket(random, { topic: topicName(random), payload: random.bool(0.1) ? random.text(50) : Buffer.alloc(size, random.int(0, 255)), qos, messageId, properties })
     }
     case 'puback':
     case 'pubrec':
     case 'pubrel':
     case 'pubcomp': {
       if (!v5) return { cmd: kind, messageId }
-      const codes = kind === 'puback' || kind === 'pubrec' ? [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99] : [0x00, 0x92]
-      const properties = serverAckProperties(random)
-      return { cmd: kind, messageId, reasonCode: random.pick(codes), ...(properties ? { properties } : {}) }
+      const properties = ackProperties(random)
+      return { cmd: kind, messageId, reasonCode: random.pick(pubAckReasonCodes(kind)), ...(properties ? { properties } : {}) }
     }
     case 'suback': {
       const count = random.int(1, 5)
       const codes = v5 ? [0, 1, 2, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2] : [0, 1, 2, 0x80]
       const granted = Array.from({ length: count }, () => random.pick(codes))
-      const properties = v5 ? serverAckProperties(random) : undefined
+      const properties = v5 ? ackProperties(random) : undefined
       return { cmd: 'suback', messageId, granted, ...(properties ? { properties } : {}) }
     }
     case 'unsuback': {
       if (!v5) return { cmd: 'unsuback', messageId }
       const granted = Array.from({ length: random.int(1, 5) }, () => random.pick([0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91]))
-      const properties = serverAckProperties(random)
+      const properties = ackProperties(random)
       return { cmd: 'unsuback', messageId, granted, ...(properties ? { properties } : {}) }
     }
     case 'pingresp':
@@ -326,10 +329,7 @@ export function serverPacket(random: Random, protocolVersion: ProtocolVersion): 
       const properties = someProperties(random, { sessionExpiryInterval: u32(random), reasonString: () => random.text(12), userProperties: () => userProperties(random), serverReference: () => random.text(12) })
       return { cmd: 'disconnect', reasonCode: random.pick([0x00, 0x04, 0x80, 0x81, 0x82, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x93, 0x9c, 0xa2]), ...(properties ? { properties } : {}) }
     }
-    default: {
-      const properties = someProperties(random, { authenticationMethod: () => random.text(8), reasonString: () => random.text(12), userProperties: () => userProperties(random) })
-      if (properties?.authenticationMethod !== undefined && random.bool()) properties.authenticationData = random.bytes(12)
-      return { cmd: 'auth', reasonCode: random.pick([0x00, 0x18]), ...(properties ? { properties } : {}) }
-    }
+    default:
+      return authPacket(random, [0x00, 0x18])
   }
 }

@@ -4,11 +4,14 @@
  * cases. A private server lives in its own temp dir and is stopped when the test process exits.
  */
 import { execFile, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { promisify } from 'node:util'
+import pg from 'pg'
 import { freePort } from './connector-battery.js'
 
 const run = promisify(execFile)
@@ -31,6 +34,28 @@ export function sharedPostgres(): PostgresAddress {
     user: env.JUNCTION_TEST_PG_USER ?? 'postgres',
     password: env.JUNCTION_TEST_PG_PASSWORD,
   }
+}
+
+/**
+ * A throwaway database on the shared server for the tests of the calling `describe`: its
+ * `before` hook creates it and its `after` hook drops it, even with connections still open.
+ * Returns the database's connection URL.
+ */
+export function privateDatabase(): string {
+  const shared = sharedPostgres()
+  const database = `junction_test_${randomBytes(4).toString('hex')}`
+  const asAdmin = async (statement: string) => {
+    const c = new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
+    await c.connect()
+    try {
+      await c.query(statement)
+    } finally {
+      await c.end()
+    }
+  }
+  before(() => asAdmin(`CREATE DATABASE ${database}`))
+  after(() => asAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
+  return `postgres://${shared.user}@${shared.host}:${shared.port}/${database}`
 }
 
 export interface PrivatePostgresOptions {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import type { Deployment, ListenerAddress } from '../api/types.ts'
 import { CheckIcon, CopyIcon } from './Icons.tsx'
+import { IconButton } from './IconButton.tsx'
 
 export const TRANSPORT_LABELS: Record<ListenerAddress['transport'], string> = {
   tcp: 'MQTT',
@@ -48,9 +49,9 @@ export function CopyButton({ text }: { text: string }) {
   }, [state])
   return (
     <>
-      <button type="button" className="icon-button copy-button" aria-label={`Copy ${text}`} title={`Copy ${text}`} onClick={() => void copy(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
+      <IconButton className="copy-button" label={`Copy ${text}`} onClick={() => void copy(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
         {state === 'copied' ? <CheckIcon /> : <CopyIcon />}
-      </button>
+      </IconButton>
       <span className="visually-hidden" role="status">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Could not copy: select the address instead' : ''}
       </span>

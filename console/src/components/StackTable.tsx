@@ -39,6 +39,18 @@ export function StackTable({ columns, compact = false, children }: { columns: Re
   )
 }
 
+/** The last column of a list: the row's buttons. */
+export const ACTIONS_COLUMN: StackColumn = { label: 'Actions', className: 'actions-col' }
+
+/** The row's cell in ACTIONS_COLUMN; `children` are its buttons, kept together in a row. */
+export function ActionsCell({ children }: { children: ReactNode }) {
+  return (
+    <td {...cell(ACTIONS_COLUMN.label)} className={ACTIONS_COLUMN.className}>
+      <span className="row-actions">{children}</span>
+    </td>
+  )
+}
+
 export function cell(label: string): { role: 'cell'; 'data-label': string } {
   return { role: 'cell', 'data-label': label }
 }

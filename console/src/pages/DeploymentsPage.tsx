@@ -6,7 +6,7 @@ import { Dialog } from '../components/Dialog.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
 import { ListenerUrls } from '../components/ListenerUrls.tsx'
 import { Spinner } from '../components/Spinner.tsx'
-import { StackTable, cell, type StackColumn } from '../components/StackTable.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../components/StackTable.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { TextField } from '../components/TextField.tsx'
 import { FlashMessage } from '../components/FlashMessage.tsx'
@@ -22,7 +22,7 @@ const DEPLOYMENT_COLUMNS: ReadonlyArray<string | StackColumn> = [
   'Plan',
   'Status',
   'MQTT',
-  { label: 'Actions', className: 'actions-col' },
+  ACTIONS_COLUMN,
 ]
 
 /** Every deployment: an MQTT broker with its own connectors and rules. */
@@ -130,23 +130,21 @@ export function DeploymentsPage() {
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
                     <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
-                    <td {...cell('Actions')} className="actions-col">
-                      <span className="row-actions">
-                        {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
-                        <button
-                          type="button"
-                          className="button small"
-                          aria-label={`${label} ${d.name}`}
-                          title={action === 'stop' ? `Stop ${d.name}: its broker and connectors stop, devices are disconnected` : `Start ${d.name}`}
-                          aria-disabled={busy ? true : undefined}
-                          aria-busy={busy ? true : undefined}
-                          onClick={() => (action === 'stop' ? setConfirmStop(d) : void act(d, action))}
-                        >
-                          {busy && <Spinner />}
-                          {label}
-                        </button>
-                      </span>
-                    </td>
+                    <ActionsCell>
+                      {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
+                      <button
+                        type="button"
+                        className="button small"
+                        aria-label={`${label} ${d.name}`}
+                        title={action === 'stop' ? `Stop ${d.name}: its broker and connectors stop, devices are disconnected` : `Start ${d.name}`}
+                        aria-disabled={busy ? true : undefined}
+                        aria-busy={busy ? true : undefined}
+                        onClick={() => (action === 'stop' ? setConfirmStop(d) : void act(d, action))}
+                      >
+                        {busy && <Spinner />}
+                        {label}
+                      </button>
+                    </ActionsCell>
                   </tr>
                 )
               })}

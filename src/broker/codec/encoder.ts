@@ -270,16 +270,7 @@ function encodeSuback(packet: OutgoingSuback, version: ProtocolVersion, properti
   const granted = packet.granted
   if (!Array.isArray(granted) || granted.length === 0) throw new PacketEncodeError('SUBACK needs one granted QoS or reason code per subscription')
   for (const code of granted) checkByte(code, 'SUBACK granted QoS or reason code')
-  const propertiesLength = version === 5 ? measureProperties(properties) : -1
-  const remaining = 2 + propertiesSize(propertiesLength) + granted.length
-  const buf = allocate(1 + varIntSize(remaining) + remaining)
-  buf[0] = 0x90
-  let pos = writeVarInt(buf, 1, remaining)
-  buf[pos++] = packet.messageId >> 8
-  buf[pos++] = packet.messageId & 0xff
-  if (propertiesLength >= 0) pos = writeProperties(buf, pos, properties, propertiesLength)
-  for (const code of granted) buf[pos++] = code
-  return buf
+  return encodeCodeList(0x90, packet.messageId, version === 5 ? measureProperties(properties) : -1, properties, granted)
 }
 
 function encodeUnsuback(packet: OutgoingUnsuback, version: ProtocolVersion, properties: Properties | undefined): Buffer {
@@ -290,15 +281,22 @@ function encodeUnsuback(packet: OutgoingUnsuback, version: ProtocolVersion, prop
   const granted = packet.granted
   if (!Array.isArray(granted) || granted.length === 0) throw new PacketEncodeError('MQTT 5 UNSUBACK needs one reason code per topic filter')
   for (const code of granted) checkByte(code, 'UNSUBACK reason code')
-  const propertiesLength = measureProperties(properties)
-  const remaining = 2 + propertiesSize(propertiesLength) + granted.length
+  return encodeCodeList(0xb0, packet.messageId, measureProperties(properties), properties, granted)
+}
+
+/**
+ * SUBACK and MQTT 5 UNSUBACK, once checked: packet identifier, properties (none written when
+ * `propertiesLength` is -1, before MQTT 5), then one code per topic filter of the request.
+ */
+function encodeCodeList(first: number, messageId: number, propertiesLength: number, properties: Properties | undefined, codes: readonly number[]): Buffer {
+  const remaining = 2 + propertiesSize(propertiesLength) + codes.length
   const buf = allocate(1 + varIntSize(remaining) + remaining)
-  buf[0] = 0xb0
+  buf[0] = first
   let pos = writeVarInt(buf, 1, remaining)
-  buf[pos++] = packet.messageId >> 8
-  buf[pos++] = packet.messageId & 0xff
-  pos = writeProperties(buf, pos, properties, propertiesLength)
-  for (const code of granted) buf[pos++] = code
+  buf[pos++] = messageId >> 8
+  buf[pos++] = messageId & 0xff
+  if (propertiesLength >= 0) pos = writeProperties(buf, pos, properties, propertiesLength)
+  for (const code of codes) buf[pos++] = code
   return buf
 }
 

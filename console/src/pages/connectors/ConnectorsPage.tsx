@@ -4,7 +4,8 @@ import type { ConnectorSummary } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
-import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
@@ -23,7 +24,7 @@ const CONNECTOR_COLUMNS: ReadonlyArray<string | StackColumn> = [
   'Type',
   'Status',
   { label: 'Rules', className: 'num' },
-  { label: 'Actions', className: 'actions-col' },
+  ACTIONS_COLUMN,
 ]
 
 /** Data Integration > Connectors: the type grid the first time, then the live list. */
@@ -127,23 +128,14 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
         <StatusBadge status={c.status} reason={c.statusReason} />
       </td>
       <td {...cell('Rules')} className="num">{c.ruleCount}</td>
-      <td {...cell('Actions')} className="actions-col">
-        <span className="row-actions">
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={`Edit ${c.name}`}
-            title={serverless ? EDIT_NEEDS_PLAN : `Edit ${c.name}`}
-            disabled={serverless}
-            onClick={() => navigate(href.editConnector(dep, c.id))}
-          >
-            <EditIcon />
-          </button>
-          <button type="button" className="icon-button danger" aria-label={`Delete ${c.name}`} title={`Delete ${c.name}`} onClick={onDelete}>
-            <TrashIcon />
-          </button>
-        </span>
-      </td>
+      <ActionsCell>
+        <IconButton label={`Edit ${c.name}`} title={serverless ? EDIT_NEEDS_PLAN : undefined} disabled={serverless} onClick={() => navigate(href.editConnector(dep, c.id))}>
+          <EditIcon />
+        </IconButton>
+        <IconButton className="danger" label={`Delete ${c.name}`} onClick={onDelete}>
+          <TrashIcon />
+        </IconButton>
+      </ActionsCell>
     </tr>
   )
 }

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { RuleRef } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
+import { DeleteButton, useDeleting } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
 import { href } from '../../lib/router.ts'
 
 export interface DeleteTarget {
@@ -20,8 +20,17 @@ export function DeleteConnectorDialog({ dep, target, onClose, onDeleted }: { dep
   const [rules, setRules] = useState<RuleRef[] | null>(null)
   const [inUse, setInUse] = useState(target.ruleCount > 0)
   const [typed, setTyped] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const deleting = useDeleting(async () => {
+    try {
+      await api.deleteConnector(dep, target.id, typed)
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'CONNECTOR_IN_USE')) throw e
+      setRules(e.body.rules ?? [])
+      setInUse(true)
+      return false
+    }
+  }, onDeleted)
+  const { busy, error, setError } = deleting
 
   useEffect(() => {
     // The list's rule count may be a poll old: the details say which rules use it now.
@@ -38,23 +47,6 @@ export function DeleteConnectorDialog({ dep, target, onClose, onDeleted }: { dep
       live = false
     }
   }, [dep, target.id])
-
-  const remove = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      await api.deleteConnector(dep, target.id, typed)
-      onDeleted()
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'CONNECTOR_IN_USE') {
-        setRules(e.body.rules ?? [])
-        setInUse(true)
-      } else {
-        setError(e)
-      }
-      setBusy(false)
-    }
-  }
 
   if (inUse) {
     const n = rules?.length ?? target.ruleCount
@@ -100,15 +92,7 @@ export function DeleteConnectorDialog({ dep, target, onClose, onDeleted }: { dep
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="button danger" disabled={!matches || busy} onClick={remove}>
-            {busy ? (
-              <>
-                <Spinner /> Deleting…
-              </>
-            ) : (
-              'Delete'
-            )}
-          </button>
+          <DeleteButton deleting={deleting} disabled={!matches} />
         </>
       }
     >
@@ -118,7 +102,7 @@ export function DeleteConnectorDialog({ dep, target, onClose, onDeleted }: { dep
       <form
         onSubmit={(e) => {
           e.preventDefault()
-          if (matches && !busy) void remove()
+          if (matches && !busy) void deleting.run()
         }}
       >
         <div className="field">

@@ -4,13 +4,14 @@ import type { AclPermission, AclRule, MqttAcl } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { DownIcon, PlusIcon, TrashIcon, UpIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
-import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatDate } from '../../lib/format.ts'
 import { useResource } from '../../lib/use-resource.ts'
 
-const COLUMNS: ReadonlyArray<string | StackColumn> = [{ label: '#', className: 'num' }, 'Who', 'Action', 'Topic', 'Permission', { label: 'Actions', className: 'actions-col' }]
+const COLUMNS: ReadonlyArray<string | StackColumn> = [{ label: '#', className: 'num' }, 'Who', 'Action', 'Topic', 'Permission', ACTIONS_COLUMN]
 
 type WhoKind = 'all' | 'username' | 'clientid'
 
@@ -203,19 +204,17 @@ export function AclPage({ dep }: { dep: string }) {
                         </select>
                         {errorText(i, 'permission')}
                       </td>
-                      <td {...cell('Actions')} className="actions-col">
-                        <span className="row-actions">
-                          <button type="button" id={`${uid}-move-up-${i}`} className="icon-button" aria-label={`Move rule ${n} up`} title={`Move rule ${n} up`} disabled={i === 0} onClick={() => move(i, -1)}>
-                            <UpIcon />
-                          </button>
-                          <button type="button" id={`${uid}-move-down-${i}`} className="icon-button" aria-label={`Move rule ${n} down`} title={`Move rule ${n} down`} disabled={i === rules.length - 1} onClick={() => move(i, 1)}>
-                            <DownIcon />
-                          </button>
-                          <button type="button" className="icon-button danger" aria-label={`Remove rule ${n}`} title={`Remove rule ${n}`} onClick={() => remove(i)}>
-                            <TrashIcon />
-                          </button>
-                        </span>
-                      </td>
+                      <ActionsCell>
+                        <IconButton id={`${uid}-move-up-${i}`} label={`Move rule ${n} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+                          <UpIcon />
+                        </IconButton>
+                        <IconButton id={`${uid}-move-down-${i}`} label={`Move rule ${n} down`} disabled={i === rules.length - 1} onClick={() => move(i, 1)}>
+                          <DownIcon />
+                        </IconButton>
+                        <IconButton className="danger" label={`Remove rule ${n}`} onClick={() => remove(i)}>
+                          <TrashIcon />
+                        </IconButton>
+                      </ActionsCell>
                     </tr>
                   )
                 })}

@@ -2,11 +2,13 @@ import { useId, useRef, useState, type FormEvent } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { DeviceUser } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
+import { ConfirmDeleteDialog } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
-import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
@@ -14,7 +16,7 @@ import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/form
 import { href } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 
-const COLUMNS: ReadonlyArray<string | StackColumn> = ['Username', 'Superuser', 'Updated', { label: 'Actions', className: 'actions-col' }]
+const COLUMNS: ReadonlyArray<string | StackColumn> = ['Username', 'Superuser', 'Updated', ACTIONS_COLUMN]
 
 /** Device access > Device users: who may connect to the deployment's broker with a password. */
 export function DeviceUsersPage({ dep }: { dep: string }) {
@@ -57,16 +59,14 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
                 <td {...cell('Username')} className="mono">{u.username}</td>
                 <td {...cell('Superuser')}>{u.superuser ? 'yes' : 'no'}</td>
                 <td {...cell('Updated')}>{formatDate(u.updatedAt)}</td>
-                <td {...cell('Actions')} className="actions-col">
-                  <span className="row-actions">
-                    <button type="button" className="icon-button" aria-label={`Change password of ${u.username}`} title={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
-                      <KeyIcon />
-                    </button>
-                    <button type="button" className="icon-button danger" aria-label={`Delete ${u.username}`} title={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
-                      <TrashIcon />
-                    </button>
-                  </span>
-                </td>
+                <ActionsCell>
+                  <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
+                    <KeyIcon />
+                  </IconButton>
+                  <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
+                    <TrashIcon />
+                  </IconButton>
+                </ActionsCell>
               </tr>
             ))}
           </StackTable>
@@ -184,33 +184,10 @@ function ChangePasswordDialog({ dep, user, onClose, onChanged }: { dep: string; 
 }
 
 function DeleteUserDialog({ dep, user, onClose, onDeleted }: { dep: string; user: DeviceUser; onClose: () => void; onDeleted: () => void }) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-  const remove = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      await api.deleteDeviceUser(dep, user.username)
-      onDeleted()
-    } catch (e) {
-      setError(e)
-      setBusy(false)
-    }
-  }
   return (
-    <Dialog
-      title={`Delete device user ${user.username}?`}
-      onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>Cancel</button>
-          <button type="button" className="button danger" onClick={remove} disabled={busy}>{busy ? <><Spinner /> Deleting…</> : 'Delete'}</button>
-        </>
-      }
-    >
+    <ConfirmDeleteDialog title={`Delete device user ${user.username}?`} remove={() => api.deleteDeviceUser(dep, user.username)} onClose={onClose} onDeleted={onDeleted} errorTitle="Could not delete the device user">
       <p>Devices using <strong>{user.username}</strong> can no longer connect with it. Clients connected now stay connected until they reconnect.</p>
-      <ErrorAlert error={error} title="Could not delete the device user" />
-    </Dialog>
+    </ConfirmDeleteDialog>
   )
 }
 

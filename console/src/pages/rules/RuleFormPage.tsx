@@ -3,6 +3,7 @@ import { ApiError, api } from '../../api/client.ts'
 import type { ConnectorSummary, ConnectorType, JsonSchema, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { SchemaForm, fieldId } from '../../components/SchemaForm.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlEditor } from '../../components/SqlEditor.tsx'
@@ -269,9 +270,9 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
         errors={errors}
         onChange={onChange}
         remove={
-          <button type="button" className="icon-button danger" aria-label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
+          <IconButton className="danger" label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
             <TrashIcon />
-          </button>
+          </IconButton>
         }
       />
       <details className="action-fallback" open={fallback !== undefined || fallbackHasError || undefined}>

@@ -3,13 +3,14 @@ import { api } from '../../api/client.ts'
 import type { Rule } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
+import { IconButton } from '../../components/IconButton.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatCount, formatRate } from '../../lib/format.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
-import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
+import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
 
@@ -19,7 +20,7 @@ const RULE_COLUMNS: ReadonlyArray<string | StackColumn> = [
   'Status',
   { label: 'Matched', className: 'num' },
   { label: 'Rate', className: 'num' },
-  { label: 'Actions', className: 'actions-col' },
+  ACTIONS_COLUMN,
 ]
 
 /** Data Integration > Rules: SQL over the deployment's messages, with actions through connectors. */
@@ -94,19 +95,17 @@ export function RulesPage({ dep }: { dep: string }) {
                   </td>
                   <td {...cell('Matched')} className="num">{formatCount(r.metrics?.rule.matched)}</td>
                   <td {...cell('Rate')} className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>
-                  <td {...cell('Actions')} className="actions-col">
-                    <span className="row-actions">
-                      <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
-                        {r.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
-                        <EditIcon />
-                      </button>
-                      <button type="button" className="icon-button danger" aria-label={`Delete ${r.name}`} title={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
-                        <TrashIcon />
-                      </button>
-                    </span>
-                  </td>
+                  <ActionsCell>
+                    <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
+                      {r.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                    <IconButton label={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
+                      <EditIcon />
+                    </IconButton>
+                    <IconButton className="danger" label={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
+                      <TrashIcon />
+                    </IconButton>
+                  </ActionsCell>
                 </tr>
               ))}
             </StackTable>
