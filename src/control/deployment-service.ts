@@ -151,8 +151,10 @@ export class DeploymentService {
     }
     const runtime = this.runtime(id)
     if (patch.mqtt !== undefined) runtime.applyMqttSettings(next.mqttSettings)
-    // Who may connect and the limits apply at once (above); the extra listeners and the
-    // certificate at the deployment's next start, so an edit never drops connected devices.
+    // Who may connect and the limits apply at once (above); edited TLS/WebSocket listeners or
+    // certificate reopen those listeners only, so devices on plain TCP stay connected.
+    const extrasChanged = JSON.stringify([next.mqttSettings.listeners, next.mqttSettings.tls]) !== JSON.stringify([d.mqttSettings.listeners, d.mqttSettings.tls])
+    if (extrasChanged && next.mqttPort === d.mqttPort) await runtime.reopenExtraListeners()
     if (next.mqttPort !== d.mqttPort && runtime.status.status !== 'stopped') {
       // A new port takes effect now: restart the listener (and so the connectors) on it.
       await runtime.stop()

@@ -42,7 +42,10 @@ export interface RuntimeLogger extends ConnectorLogger {
  */
 export class DeploymentRuntime {
   private broker: MqttBroker | undefined
+  /** The plain TCP listener, and the TLS, WebSocket and secure WebSocket ones (reopened on an edit). */
   private listeners: BrokerListeners | undefined
+  private extraListeners: BrokerListeners | undefined
+  private listenerConfig: ListenerConfig | undefined
   private host = ''
   private view: Omit<DeploymentRuntimeView, 'mqtt'> = { status: 'stopped', statusReason: null }
   private readonly connectors = new Map<string, ManagedConnector>()
@@ -65,11 +68,10 @@ export class DeploymentRuntime {
   }
 
   get status(): DeploymentRuntimeView {
-    const listeners = this.listeners
-    if (!listeners || this.view.status !== 'running') return { ...this.view, mqtt: null }
-    const addresses = listeners.addresses()
-    const tcp = addresses.find((a) => a.transport === 'tcp')!
-    return { ...this.view, mqtt: { host: this.host, port: tcp.port, addresses } }
+    const tcp = this.listeners
+    if (!tcp || this.view.status !== 'running') return { ...this.view, mqtt: null }
+    const addresses = [...tcp.addresses(), ...(this.extraListeners?.addresses() ?? [])]
+    return { ...this.view, mqtt: { host: this.host, port: tcp.listeners[0]!.port, addresses } }
   }
 
   /** The broker's figures while it runs. */
@@ -89,42 +91,77 @@ export class DeploymentRuntime {
   async start(config: ListenerConfig): Promise<void> {
     if (this.running) return
     const settings = this.mqttSettings
-    const specs = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
+    const [tcpSpec] = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
     const broker = new MqttBroker({ limits: this.brokerLimits, access: this.deviceAccess, sink: this.engine })
     try {
-      const secure = specs.some((s) => s.transport === 'tls' || s.transport === 'wss')
-      const certificate = secure ? await this.certificate(settings.tls) : undefined
-      const listeners = await BrokerListeners.start(broker, {
-        host: config.host,
-        listeners: specs,
-        ...(certificate ? { certificate } : {}),
-        maxFrameBytes: 2 * settings.maxPacketSize,
-        onClientError: (transport, err, peerhost) => this.logger.debug(`deployment ${this.id}: ${transport} connection from ${peerhost ?? 'unknown'} failed: ${err.message}`),
-      })
+      // Plain TCP apart from the others: an edit of the TLS/WebSocket listeners reopens only those.
+      const tcp = await BrokerListeners.start(broker, { host: config.host, listeners: [tcpSpec!], onClientError: this.clientError })
       this.broker = broker
-      this.listeners = listeners
+      this.listeners = tcp
+      this.listenerConfig = config
       this.host = config.host
-      this.view = { status: 'running', statusReason: null }
-      if (certificate) this.logCertificate(certificate)
-      for (const l of listeners.listeners) {
-        if (l.movedFrom === undefined) continue
-        this.logger.warn(l.transport === 'tcp'
-          ? `MQTT port ${l.movedFrom} is in use: deployment ${this.id} listens on ${l.port} instead (set its mqttPort or JUNCTION_MQTT_PORT to choose)`
-          : `${l.transport} port ${l.movedFrom} is in use: deployment ${this.id} listens for ${l.transport} on ${l.port} instead (set ${PORT_SETTING[l.transport]} to choose)`)
+      try {
+        await this.openExtraListeners()
+      } catch (err) {
+        this.listeners = undefined
+        this.broker = undefined
+        await tcp.close()
+        throw err
       }
-      const tcp = listeners.listeners.find((l) => l.transport === 'tcp')!
-      const others = listeners.listeners.filter((l) => l.transport !== 'tcp').map((l) => `${l.transport} ${l.port}`)
-      this.logger.info(`deployment ${this.id}: MQTT broker listening on ${config.host}:${tcp.port}${others.length ? ` (${others.join(', ')})` : ''}`)
+      this.view = { status: 'running', statusReason: null }
+      const moved = tcp.listeners[0]!.movedFrom
+      if (moved !== undefined) this.logger.warn(`MQTT port ${moved} is in use: deployment ${this.id} listens on ${tcp.listeners[0]!.port} instead (set its mqttPort or JUNCTION_MQTT_PORT to choose)`)
+      const others = (this.extraListeners?.listeners ?? []).map((l) => `${l.transport} ${l.port}`)
+      this.logger.info(`deployment ${this.id}: MQTT broker listening on ${config.host}:${tcp.listeners[0]!.port}${others.length ? ` (${others.join(', ')})` : ''}`)
     } catch (err) {
       await broker.close()
-      const reason = err instanceof PortInUseError
-        ? `${err.message}; free it or choose another ${PORT_SETTING[err.transport]}`
-        : err instanceof CertificateError
-          ? `${err.message}; fix mqtt.tls.certificate and mqtt.tls.key, or clear both for a self-signed certificate`
-          : `MQTT listener failed: ${(err as Error).message}`
+      const reason = listenerFailure(err)
       this.view = { status: 'error', statusReason: reason }
       this.logger.error(`deployment ${this.id} could not start: ${reason}`)
     }
+  }
+
+  /**
+   * Applies edited TLS, WebSocket and certificate settings to a running broker: those listeners
+   * close and open again as the settings now say, while plain TCP devices stay connected. A
+   * listener that cannot open leaves the deployment running on the others, with the reason.
+   */
+  async reopenExtraListeners(): Promise<void> {
+    if (!this.running) return
+    await this.extraListeners?.close()
+    this.extraListeners = undefined
+    try {
+      await this.openExtraListeners()
+      this.view = { status: 'running', statusReason: null }
+    } catch (err) {
+      const reason = listenerFailure(err)
+      this.view = { status: 'running', statusReason: reason }
+      this.logger.error(`deployment ${this.id}: ${reason}`)
+    }
+  }
+
+  private async openExtraListeners(): Promise<void> {
+    const config = this.listenerConfig!
+    const settings = this.mqttSettings
+    const specs = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS).slice(1)
+    if (specs.length === 0) return
+    const secure = specs.some((s) => s.transport === 'tls' || s.transport === 'wss')
+    const certificate = secure ? await this.certificate(settings.tls) : undefined
+    this.extraListeners = await BrokerListeners.start(this.broker!, {
+      host: config.host,
+      listeners: specs,
+      ...(certificate ? { certificate } : {}),
+      maxFrameBytes: 2 * settings.maxPacketSize,
+      onClientError: this.clientError,
+    })
+    if (certificate) this.logCertificate(certificate)
+    for (const l of this.extraListeners.listeners) {
+      if (l.movedFrom !== undefined) this.logger.warn(`${l.transport} port ${l.movedFrom} is in use: deployment ${this.id} listens for ${l.transport} on ${l.port} instead (set ${PORT_SETTING[l.transport]} to choose)`)
+    }
+  }
+
+  private readonly clientError = (transport: Transport, err: Error, peerhost: string | undefined) => {
+    this.logger.debug(`deployment ${this.id}: ${transport} connection from ${peerhost ?? 'unknown'} failed: ${err.message}`)
   }
 
   /** The user's certificate when the settings have one, else the data dir's self-signed one. */
@@ -145,8 +182,9 @@ export class DeploymentRuntime {
     this.rules.stopAll()
     await Promise.all([...this.connectors.values()].map((c) => c.stop('deployment stopped')))
     // Listeners first: no connection may arrive at a broker that is closing.
-    await this.listeners?.close()
+    await Promise.all([this.listeners?.close(), this.extraListeners?.close()])
     this.listeners = undefined
+    this.extraListeners = undefined
     await this.broker?.close()
     this.broker = undefined
     this.view = { status: 'stopped', statusReason: null }
@@ -232,4 +270,11 @@ function limitsOf(s: MqttSettings): BrokerLimits {
     serverKeepAlive: s.serverKeepAlive, maxInflight: s.maxInflight, maxQueuedMessages: s.maxQueuedMessages,
     maxSessionExpiry: s.maxSessionExpiry, maxMessageRate: s.maxMessageRate, maxConnectionRate: s.maxConnectionRate,
   }
+}
+
+/** Why listeners could not open, saying which setting to change. */
+function listenerFailure(err: unknown): string {
+  if (err instanceof PortInUseError) return `${err.message}; free it or choose another ${PORT_SETTING[err.transport]}`
+  if (err instanceof CertificateError) return `${err.message}; fix mqtt.tls.certificate and mqtt.tls.key, or clear both for a self-signed certificate`
+  return `MQTT listener failed: ${(err as Error).message}`
 }

@@ -61,6 +61,34 @@ describe('deployment listeners in the API', () => {
     assert.match(j.log(), /self-signed certificate generated earlier/)
   })
 
+  it('an edit of the TLS/WebSocket listeners applies at once and leaves plain TCP devices connected', async () => {
+    const before = (await j.api('GET', '/api/v1/deployments/default')).body
+    const device = await connectClient(`mqtt://127.0.0.1:${before.mqtt.port}`)
+    try {
+      const off = await j.api('PATCH', '/api/v1/deployments/default', { mqtt: { listeners: { wss: { enabled: false }, ws: { path: '/ws' } } } })
+      assert.equal(off.status, 200, JSON.stringify(off.body))
+      assert.deepEqual(off.body.mqtt.addresses.map((l: ListenerView) => l.transport), ['tcp', 'tls', 'ws'])
+      assert.equal(off.body.mqtt.port, before.mqtt.port, 'the TCP listener did not move')
+      const ws = off.body.mqtt.addresses.find((l: ListenerView) => l.transport === 'ws')
+      assert.equal(new URL(ws.urls[0]).pathname, '/ws')
+      // The new WebSocket path works, and the TCP device is still connected and served.
+      const viaWs = await connectClient(ws.urls[0])
+      try {
+        await device.subscribeAsync('edit/#', { qos: 1 })
+        const got = collect(device, 1)
+        await viaWs.publishAsync('edit/1', 'after the edit', { qos: 1 })
+        assert.equal((await got).length, 1)
+        assert.ok(device.connected)
+      } finally {
+        await viaWs.endAsync()
+      }
+      const on = await j.api('PATCH', '/api/v1/deployments/default', { mqtt: { listeners: { wss: { enabled: true }, ws: { path: '/mqtt' } } } })
+      assert.deepEqual(on.body.mqtt.addresses.map((l: ListenerView) => l.transport), ['tcp', 'tls', 'ws', 'wss'])
+    } finally {
+      await device.endAsync()
+    }
+  })
+
   it('a stopped deployment has no listeners', async () => {
     const stopped = await j.api('POST', '/api/v1/deployments/default/stop')
     assert.deepEqual([stopped.body.mqtt.host, stopped.body.mqtt.port, stopped.body.mqtt.addresses], [null, null, []])
