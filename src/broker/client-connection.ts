@@ -1,6 +1,6 @@
 import '../quiet-debug.js'
 import type { Duplex } from 'node:stream'
-import { PacketDecoder, PUBLISH_COPY_LIMIT, encodePacket, encodePublish, encodePublishHeader, type ClientPacket, type ServerPacket } from './codec/index.js'
+import { PacketDecoder, PUBLISH_COPY_LIMIT, encodePacket, encodePublish, encodePublishHeader, type ClientPacket, type ProtocolVersion, type ServerPacket } from './codec/index.js'
 import type { ClientPermissions, ConnectionInfo } from './broker-types.js'
 import { RC, reasonName } from './reason-codes.js'
 import type { Outbound, Session } from './session.js'
@@ -15,8 +15,6 @@ const STOP_READING_BYTES = 4 * 1024 * 1024
 /** Writes gathered in one tick are joined into one buffer up to this size (one syscall). */
 const JOIN_BYTES = 64 * 1024
 
-export type ProtocolVersion = 3 | 4 | 5
-
 /** What a connection asks of its broker. */
 export interface ConnectionOwner {
   received(conn: ClientConnection, packet: ClientPacket): void
@@ -25,10 +23,10 @@ export interface ConnectionOwner {
 }
 
 /**
- * One client's network connection: frames and decodes what it sends (refusing a packet larger
- * than the limit before buffering it), encodes what the broker sends (PUBLISH by hand on the hot
- * path), gathers one tick's writes into one socket write, and keeps the per-connection state of
- * MQTT 5 (the client's limits, topic aliases in both directions).
+ * One client's network connection: decodes what it sends with the strict codec (refusing a packet
+ * larger than the limit before buffering it), encodes what the broker sends, gathers one tick's
+ * writes into one socket write, and keeps the per-connection state of MQTT 5 (the client's
+ * limits, topic aliases in both directions).
  */
 export class ClientConnection {
   state: 'new' | 'auth' | 'open' | 'closed' = 'new'
@@ -55,7 +53,7 @@ export class ClientConnection {
   clientTopicAliasMax = 0
   readonly inboundAliases = new Map<number, string>()
   private readonly outboundAliases = new Map<string, number>()
-  /** Packets received while the CONNECT is being authenticated, handled once it is. */
+  /** Packets received while the CONNECT is being authenticated or the client is over its rate, handled in order after. */
   held: ClientPacket[] = []
   /** Token bucket of the per-client message rate; while throttled, packets wait in `held`. */
   tokens = 0
@@ -67,7 +65,8 @@ export class ClientConnection {
   private outBytes = 0
   private flushing = false
   private readingStopped = false
-  constructor(readonly stream: Duplex, readonly info: ConnectionInfo, private readonly owner: ConnectionOwner, private maxPacketSize: number) {
+
+  constructor(readonly stream: Duplex, readonly info: ConnectionInfo, private readonly owner: ConnectionOwner, maxPacketSize: number) {
     // The decoder refuses a packet larger than the limit from its fixed header, before buffering it.
     this.decoder = new PacketDecoder({
       maxPacketSize,
@@ -93,11 +92,6 @@ export class ClientConnection {
 
   setMaxPacketSize(n: number): void {
     this.decoder.maxPacketSize = n
-  }
-
-  /** The Topic Alias Maximum the broker offered this client (larger aliases are refused, 0x94). */
-  setTopicAliasMaximum(n: number): void {
-    this.decoder.topicAliasMaximum = n
   }
 
   /** Bytes waiting to go out are past the bound: messages wait in the session queue instead. */
