@@ -184,7 +184,10 @@ async function startJunction() {
   })
   let stderr = ''
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
-  const stop = async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('close', r)); rmSync(dataDir, { recursive: true, force: true }) }
+  let exited
+  child.once('exit', (code, signal) => { exited = `Junction exited during the run (code ${code}, signal ${signal}); its last stderr:\n${stderr}` })
+  const closed = new Promise((r) => child.once('close', r))
+  const stop = async () => { child.kill('SIGTERM'); await closed; rmSync(dataDir, { recursive: true, force: true }) }
   try {
     await waitForPort('127.0.0.1', httpPort, 'Junction API')
     await waitForPort('127.0.0.1', mqttPort, 'Junction MQTT')
@@ -194,7 +197,7 @@ async function startJunction() {
   }
   const authorization = `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`
   const notes = [await denyNosubscribe(httpPort, authorization), await setServerKeepAlive(httpPort, authorization)]
-  return { name: `Junction (dist/main.js, anonymous on; ${notes.join('; ')})`, port: mqttPort, stop }
+  return { name: `Junction (dist/main.js, anonymous on; ${notes.join('; ')})`, port: mqttPort, stop, problem: () => exited }
 }
 
 /**
@@ -261,6 +264,9 @@ try {
     totals.failed += names.length - passed
   }
 } finally {
+  // A broker that died explains every failure after it: say so before stopping it.
+  const problem = broker.problem?.()
+  if (problem) console.log(`\n${problem}`)
   await broker.stop()
 }
 console.log(`\n${totals.passed} passed, ${totals.failed} failed`)
