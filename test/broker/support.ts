@@ -343,3 +343,19 @@ export async function makeCaAndServerCertificate(): Promise<{ dir: string; caCer
   const [caCert, serverCert, serverKey, otherKey] = await Promise.all(['ca.crt', 'server.crt', 'server.key', 'other.key'].map((n) => readFile(f(n), 'utf8')))
   return { dir, caCert: caCert!, serverCert: serverCert!, serverKey: serverKey!, otherKey: otherKey! }
 }
+
+/**
+ * A subscriber that never reads: a raw MQTT 3.1.1 client (clean session) that subscribes to
+ * `filter` at QoS 1 and stops reading once the broker has had time to take the SUBSCRIBE.
+ * `ready` says when the subscription exists (default: 200 ms later).
+ */
+export async function stuckSubscriber(port: number, filter: string, ready: () => Promise<unknown> = () => sleep(200)): Promise<Socket> {
+  const socket = netConnect({ host: '127.0.0.1', port })
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  socket.write(connectBytes({ version: 4, clientIdBytes: Buffer.from('stuck-sub'), clean: true, keepalive: 60 }))
+  socket.write(packet(0x82, [0, 1, ...mqttString(filter), 1]))
+  await ready()
+  socket.pause()
+  return socket
+}

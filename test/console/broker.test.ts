@@ -7,7 +7,7 @@
 // table stacked) and with the deployment stopped (not running, Start brings the figures back).
 // Screenshots: broker-01-live.png, broker-02-narrow.png, broker-03-not-running.png.
 import assert from 'node:assert/strict'
-import { connect as netConnect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { after, before, describe } from 'node:test'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Locator, Page } from 'playwright-core'
@@ -15,6 +15,7 @@ import {
   NARROW, DESKTOP, assertNoPageProblems, cellOf, chain, closeBrowser, exactly, horizontalOverflow, login, printShots, rowWith, shot, startConsole, step,
   tableWithColumn, textOf, unnamedInteractive, until, viewport, type ConsoleHarness,
 } from './support.js'
+import { stuckSubscriber } from '../broker/support.js'
 
 const DEP = 'default'
 const depApi = `/api/v1/deployments/${DEP}`
@@ -123,16 +124,7 @@ describe('console: the Broker page shows the broker of a deployment live', () =>
       const queueFull = rowWith(table, 'queue_full')
       assert.equal(await countIn(await cellOf(table, queueFull, 'Dropped')), 0, 'nothing dropped yet')
 
-      // MQTT 3.1.1 CONNECT (clean session), SUBSCRIBE flood/# QoS 1, then never read again.
-      const stuck = netConnect({ host: '127.0.0.1', port })
-      sockets.push(stuck)
-      await new Promise((r) => stuck.once('connect', r))
-      const id = Buffer.from('stuck-sub')
-      stuck.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4]), Buffer.from('MQTT'), Buffer.from([4, 2, 0, 60, 0, id.length]), id]))
-      const filter = Buffer.from('flood/#')
-      stuck.write(Buffer.concat([Buffer.from([0x82, 5 + filter.length, 0, 1, 0, filter.length]), filter, Buffer.from([1])]))
-      await until(async () => (await apiStats()).subscriptions, (n) => n >= 2, 'the stuck subscription to exist')
-      stuck.pause()
+      sockets.push(await stuckSubscriber(port, 'flood/#', () => until(async () => (await apiStats()).subscriptions, (n) => n >= 2, 'the stuck subscription to exist')))
 
       const pub = await connect('flooder')
       // More than the session's inflight window plus its queue of 5: the rest cannot be kept.

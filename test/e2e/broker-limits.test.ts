@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { connect as netConnect, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { stuckSubscriber } from '../broker/support.js'
 import { AUTH, eventually, startJunction, type TestJunction } from '../support/junction.js'
 
 const dep = '/api/v1/deployments/default'
@@ -59,16 +60,7 @@ describe('broker limits hold, and the API stays responsive', () => {
     await new Promise((r) => setTimeout(r, 300))
     const quiet = median(await baseline.stop())
 
-    // The stuck subscriber: a raw MQTT 3.1.1 client that subscribes with QoS 1 and then never reads.
-    const stuck = netConnect({ host: '127.0.0.1', port })
-    sockets.push(stuck)
-    await new Promise((r) => stuck.once('connect', r))
-    const id = Buffer.from('stuck-sub')
-    stuck.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4]), Buffer.from('MQTT'), Buffer.from([4, 2, 0, 60, 0, id.length]), id]))
-    const filter = Buffer.from('flood/#')
-    stuck.write(Buffer.concat([Buffer.from([0x82, 5 + filter.length, 0, 1, 0, filter.length]), filter, Buffer.from([1])]))
-    await new Promise((r) => setTimeout(r, 200))
-    stuck.pause()
+    sockets.push(await stuckSubscriber(port, 'flood/#'))
 
     const healthy = await connect({ clientId: 'healthy-sub' })
     let got = 0
