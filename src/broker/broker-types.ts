@@ -5,18 +5,13 @@
  * implementation behind these types can change without the rules or the runtime noticing.
  */
 import type { Duplex } from 'node:stream'
+import type { PublishProperties } from '../connector-api/index.js'
 
-/** MQTT 5 PUBLISH properties a message carries (names as mqtt-packet spells them). */
-export interface MessageProperties {
-  readonly payloadFormatIndicator?: boolean
-  /** Seconds left to live, as forwarded. */
-  readonly messageExpiryInterval?: number
-  readonly contentType?: string
-  readonly responseTopic?: string
-  readonly correlationData?: Buffer
-  /** Repeated keys keep every value, in order. */
-  readonly userProperties?: Readonly<Record<string, string | string[]>>
-}
+/**
+ * MQTT 5 PUBLISH properties a message carries (names as mqtt-packet spells them): the same type
+ * actions build from templates, read-only here because one message goes to many subscribers.
+ */
+export type MessageProperties = Readonly<PublishProperties>
 
 /**
  * MQTT 5 properties of a control packet (CONNECT, DISCONNECT, PUBACK), as mqtt-packet decodes

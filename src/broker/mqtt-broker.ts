@@ -4,7 +4,7 @@ import type { ClientPacket, ConnectPacket, PublishPacket, ServerPacket, Subscrib
 import type { BrokerLimits, BrokerSink, ClientEvent, ClientPermissions, ConnectionHandler, ConnectionInfo, DeliveryDropReason, DeviceAccess, MessageProperties, OutgoingMessage, PublishedMessage, Who } from './broker-types.js'
 import { ClientConnection, type ConnectionOwner } from './client-connection.js'
 import { RC, reasonName, v3ConnackCode } from './reason-codes.js'
-import { Session, type BrokerMessage, type ForwardedProperties, type Outbound } from './session.js'
+import { Session, type BrokerMessage, type Outbound } from './session.js'
 import { SubscriptionIndex, isValidFilter, isValidTopicName, parseShare, type Subscription } from './subscription-index.js'
 import { topicMatches } from './topic-filter.js'
 
@@ -134,7 +134,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
   publish(message: OutgoingMessage): Promise<void> {
     if (this.closing) return Promise.reject(new Error('the broker is not running'))
     const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload
-    const properties = message.properties ? toForwarded(message.properties) : undefined
+    const properties = message.properties
     const now = Date.now()
     const m: BrokerMessage = {
       topic: message.topic, payload, qos: message.qos, retain: message.retain, properties, from: undefined, receivedAt: now,
@@ -328,7 +328,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     conn.session = session
     conn.permissions = this.access ? this.access.permissions({ clientid, username: conn.username, superuser }) : ALLOW_ALL
     if (p.will) {
-      const wp = (p.will.properties ?? {}) as ForwardedProperties & { willDelayInterval?: number }
+      const wp = (p.will.properties ?? {}) as MessageProperties & { willDelayInterval?: number }
       const { willDelayInterval, ...forwarded } = wp
       const now = Date.now()
       const properties = Object.keys(forwarded).length > 0 ? forwarded : undefined
@@ -432,9 +432,9 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
     if (this.limits.maxMessageRate !== null) this.throttle(conn, this.limits.maxMessageRate)
     const now = Date.now()
-    let forwarded: ForwardedProperties | undefined
+    let forwarded: MessageProperties | undefined
     if (props) {
-      const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props as ForwardedProperties & { topicAlias?: number; subscriptionIdentifier?: unknown }
+      const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props as MessageProperties & { topicAlias?: number; subscriptionIdentifier?: unknown }
       if (Object.keys(rest).length > 0) forwarded = rest
     }
     const payload = toBuffer(p.payload)
@@ -804,15 +804,4 @@ function toBuffer(payload: Buffer | string | undefined | null): Buffer {
   if (payload === undefined || payload === null) return Buffer.alloc(0)
   if (typeof payload === 'string') return Buffer.from(payload)
   return payload.length * 4 < payload.buffer.byteLength ? Buffer.from(payload) : payload
-}
-
-function toForwarded(p: MessageProperties): ForwardedProperties {
-  const out: ForwardedProperties = {}
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
-  if (p.contentType !== undefined) out.contentType = p.contentType
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = p.correlationData
-  if (p.userProperties !== undefined) out.userProperties = { ...p.userProperties }
-  return out
 }

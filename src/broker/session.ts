@@ -1,14 +1,5 @@
+import type { MessageProperties } from './broker-types.js'
 import type { Subscription } from './subscription-index.js'
-
-/** Properties a message carries from its publisher to its subscribers (mqtt-packet's names). */
-export interface ForwardedProperties {
-  payloadFormatIndicator?: boolean
-  messageExpiryInterval?: number
-  contentType?: string
-  responseTopic?: string
-  correlationData?: Buffer
-  userProperties?: Record<string, string | string[]>
-}
 
 /** A message inside the broker, shared by every subscriber it goes to. */
 export interface BrokerMessage {
@@ -16,7 +7,8 @@ export interface BrokerMessage {
   readonly payload: Buffer
   readonly qos: 0 | 1 | 2
   readonly retain: boolean
-  readonly properties: ForwardedProperties | undefined
+  /** What it carries from its publisher to its subscribers. */
+  readonly properties: MessageProperties | undefined
   /** Epoch ms after which it is not delivered (Message Expiry Interval); undefined = never. */
   readonly expiresAt: number | undefined
   /** The publishing client; undefined for the broker's own messages. */
