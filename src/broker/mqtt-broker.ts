@@ -5,7 +5,8 @@ import type { BrokerLimits, BrokerSink, ClientEvent, ClientPermissions, Connecti
 import { ClientConnection, type ConnectionOwner } from './client-connection.js'
 import { RC, reasonName, v3ConnackCode } from './reason-codes.js'
 import { Session, type BrokerMessage, type Outbound } from './session.js'
-import { SubscriptionIndex, isValidFilter, isValidTopicName, parseShare, type Subscription } from './subscription-index.js'
+import { isValidTopicFilter, isValidTopicName } from './codec/topic-rules.js'
+import { SubscriptionIndex, parseShare, type Subscription } from './subscription-index.js'
 import { topicMatches } from './topic-filter.js'
 
 type ClientSession = Session<ClientConnection>
@@ -638,12 +639,13 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     const retainedToSend: Array<{ sub: Subscription<ClientSession> }> = []
     const subscribed: Array<{ topic: string; qos: number }> = []
     for (const s of p.subscriptions) {
+      // The codec checked the filter's syntax; a 3.1.1 client's `$share/...` is split here (the
+      // codec sees a plain filter there) and must still name a group and a filter.
       const share = parseShare(s.topic)
-      if (!share || !isValidFilter(share.filter)) {
+      if (!share || !isValidTopicFilter(share.filter, 4)) {
         granted.push(v5 ? RC.TOPIC_FILTER_INVALID : 0x80)
         continue
       }
-      if (share.group !== undefined && s.nl) return conn.protocolFailure(RC.PROTOCOL_ERROR, 'No Local on a shared subscription')
       const allowed = conn.permissions!.canSubscribe(share.filter)
       if (this.wants('client_check_authz_complete')) this.event({ kind: 'client_check_authz_complete', ...this.who(conn), action: 'subscribe', topic: s.topic, result: allowed ? 'allow' : 'deny', source: this.authzSource })
       if (!allowed) {

@@ -225,23 +225,3 @@ export function parseShare(filter: string): { group: string | undefined; filter:
   if (group.length === 0 || group.includes('+') || group.includes('#') || rest.length === 0) return undefined
   return { group, filter: rest }
 }
-
-/** A well-formed topic filter (MQTT 4.7.1): `#` last and alone in its level, `+` alone in its level. */
-export function isValidFilter(filter: string): boolean {
-  if (filter.length === 0) return false
-  const levels = filter.split('/')
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i]!
-    if (l === '#') {
-      if (i !== levels.length - 1) return false
-    } else if (l !== '+' && (l.includes('#') || l.includes('+'))) {
-      return false
-    }
-  }
-  return true
-}
-
-/** A topic name a client may publish to: no wildcards, not empty. */
-export function isValidTopicName(topic: string): boolean {
-  return topic.length > 0 && !topic.includes('+') && !topic.includes('#')
-}
