@@ -1,4 +1,3 @@
-import '../quiet-debug.js'
 import type { Duplex } from 'node:stream'
 import { PacketDecoder, PUBLISH_COPY_LIMIT, encodePacket, encodePublish, encodePublishHeader, type ClientPacket, type ProtocolVersion, type ServerPacket } from './codec/index.js'
 import type { ClientPermissions, ConnectionInfo } from './broker-types.js'
