@@ -1,4 +1,5 @@
 import type { TObject } from '@sinclair/typebox'
+import type { ConnectorErrorCode } from './error-codes.js'
 import type { ProbeResult } from './probe.js'
 
 /**
@@ -45,7 +46,7 @@ export interface ConnectorContext {
 
 export type Health =
   | { readonly status: 'connected' }
-  | { readonly status: 'disconnected'; readonly code: string; readonly reason: string }
+  | { readonly status: 'disconnected'; readonly code: ConnectorErrorCode; readonly reason: string }
 
 export interface Connector<P = unknown> {
   /**
@@ -58,12 +59,16 @@ export interface Connector<P = unknown> {
   /**
    * Opens the long-lived connection (pool, producer). Called once per instance; the runtime
    * bounds it with the start timeout and aborts `signal` then. Throws a `ConnectorError` whose
-   * code says what went wrong. After a failed start the runtime calls `stop()` and builds a new
+   * code says what went wrong. After a failed start the runtime calls `stop` and builds a new
    * instance for the next attempt, so `start` need not be re-entrant.
    */
   start(signal: AbortSignal): Promise<void>
-  /** Releases everything `start` opened. Idempotent; must not throw; safe after a failed start. */
-  stop(): Promise<void>
+  /**
+   * Releases everything `start` opened. Idempotent; must not throw; safe after a failed start.
+   * Work in flight may finish (a polite close) until `signal` aborts; then the connector drops its
+   * sockets and resolves at once (`settleWithin` is the kit's wait).
+   */
+  stop(signal: AbortSignal): Promise<void>
   /**
    * Cheap liveness check on the started connection, called every health-check interval. Must
    * really touch the resource (a round trip), so that a resource that went away is noticed.

@@ -1,22 +1,8 @@
-/**
- * Connection failure codes a connector reports from `probe`, `start` and `health`. They reach
- * users as `error.code` of a Test and as a connector's `statusCode`; docs/errors.md lists them.
- */
-export const ConnectionErrorCode = {
-  UNKNOWN_HOST: 'UNKNOWN_HOST',
-  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
-  TIMEOUT: 'TIMEOUT',
-  TLS_FAILED: 'TLS_FAILED',
-  TLS_REQUIRED: 'TLS_REQUIRED',
-  TLS_NOT_SUPPORTED: 'TLS_NOT_SUPPORTED',
-  AUTHENTICATION_FAILED: 'AUTHENTICATION_FAILED',
-  NOT_PERMITTED: 'NOT_PERMITTED',
-  DATABASE_NOT_FOUND: 'DATABASE_NOT_FOUND',
-  TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
-  CONNECTION_LOST: 'CONNECTION_LOST',
-  CONNECTION_FAILED: 'CONNECTION_FAILED',
-} as const
-export type ConnectionErrorCode = (typeof ConnectionErrorCode)[keyof typeof ConnectionErrorCode]
+import { connectorErrorCodes, type ConnectorErrorCode } from './error-codes.js'
+
+
+/** The codes probe, start and health answer with (a Test's `error.code`, a connector's `statusCode`). */
+export const connectionErrorCodes = (Object.keys(connectorErrorCodes) as ConnectorErrorCode[]).filter((c) => connectorErrorCodes[c] === 'connection')
 
 /** What the caller should do with a failed operation. */
 export type FailureKind =
@@ -28,11 +14,11 @@ export type FailureKind =
   | 'permanent'
 
 export class ConnectorError extends Error {
-  readonly code: ConnectionErrorCode | string
+  readonly code: ConnectorErrorCode
   readonly kind: FailureKind
   /** What the user can do about it; shown next to the message. */
   readonly hint: string | undefined
-  constructor(code: ConnectionErrorCode | string, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown } = {}) {
+  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'ConnectorError'
     this.code = code

@@ -1,7 +1,10 @@
 import { lookup } from 'node:dns/promises'
 import { connect as netConnect, isIP } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
+import type { ConnectorErrorCode } from './error-codes.js'
+import { deadline, timedOut, toConnectorError, untilAborted } from './deadline.js'
 import { ConnectorError, classifyNetworkError } from './errors.js'
+import { tlsOptions } from './schema-fields.js'
 
 export type ProbeStepName = 'resolve' | 'connect' | 'tls' | 'authenticate' | 'authorize' | 'query' | 'metadata'
 
@@ -13,7 +16,7 @@ export interface ProbeStep {
 }
 
 export interface ProbeError {
-  readonly code: string
+  readonly code: ConnectorErrorCode
   readonly message: string
   readonly hint: string
 }
@@ -31,7 +34,7 @@ export class ProbeRun {
   private readonly steps: ProbeStep[] = []
   private readonly startedAt = performance.now()
 
-  async step<T>(name: ProbeStepName, check: () => Promise<T>, detail?: (value: T) => string): Promise<T> {
+  async step<T>(name: ProbeStepName, check: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> {
     const t0 = performance.now()
     try {
       const value = await check()
@@ -95,23 +98,6 @@ export function tcpConnect(host: string, port: number, timeoutMs: number, signal
 }
 
 /**
- * `work`, or the error `onAbort` makes as soon as `signal` aborts (a send's deadline). What `work`
- * settles to after the abort is ignored: the runtime has already counted the send as failed.
- */
-export function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
-  work.catch(() => {})
-  if (signal.aborted) return Promise.reject(onAbort())
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort())
-    signal.addEventListener('abort', abort, { once: true })
-    work.then(
-      (v) => { signal.removeEventListener('abort', abort); resolve(v) },
-      (err: unknown) => { signal.removeEventListener('abort', abort); reject(err) },
-    )
-  })
-}
-
-/**
  * The `tls` step: a TLS handshake with the connector's TLS options on a connection of its own,
  * closed at once. Resolves with a detail such as "TLSv1.3, certificate verified"; rejects with the
  * raw socket or TLS error (the connector classifies it), `onAbort()` when `signal` aborts, or an
@@ -152,4 +138,80 @@ export function errorMessage(err: unknown): string {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10
+}
+
+/** TLS settings as `tlsSchema` fills them in. */
+export interface TlsSettings {
+  readonly enable: boolean
+  readonly verify: boolean
+  readonly caCert?: string | undefined
+  readonly clientCert?: string | undefined
+  readonly clientKey?: string | undefined
+  readonly serverName?: string | undefined
+}
+
+/** One protocol step of a Test after resolve, connect and tls: its name and its check. */
+export interface ProbeStepSpec {
+  readonly name: ProbeStepName
+  /** Resolves with the step's detail (shown beside it) or nothing. `address` is the resolved IP. */
+  run(signal: AbortSignal, address: string): Promise<string | void>
+}
+
+/**
+ * A connector's Test as data: the kit runs `resolve` (DNS), `connect` (a TCP connect of its own),
+ * `tls` when TLS is on (a handshake of its own with the connector's settings, or the type's
+ * `tlsStep` for a protocol that upgrades in-band), then the type's own steps (`authenticate`,
+ * `authorize`, `query`...). Each step is timed and bounded by `timeoutMs` and the Test's signal;
+ * whatever a step throws is classified (`classify` first, then socket/DNS/TLS errors), and
+ * `cleanup` closes what the steps opened, whatever happened.
+ */
+export interface ProbeRecipe {
+  readonly host: string
+  readonly port: number
+  readonly timeoutMs: number
+  readonly tls?: TlsSettings | undefined
+  readonly tlsStep?: (address: string, signal: AbortSignal) => Promise<string>
+  readonly steps: readonly ProbeStepSpec[]
+  readonly classify?: (err: unknown) => ConnectorError | undefined
+  readonly cleanup?: () => unknown
+}
+
+export async function probeConnection(recipe: ProbeRecipe, signal: AbortSignal): Promise<ProbeResult> {
+  const target = `${recipe.host}:${recipe.port}`
+  const run = new ProbeRun()
+  const classify = (err: unknown, bound: AbortSignal) => toConnectorError(err, target, { signal: bound, classify: recipe.classify })
+  const step = async (name: ProbeStepName, check: (bound: AbortSignal) => Promise<string | void>) => {
+    const bound = deadline(signal, recipe.timeoutMs)
+    return run.step(name, async () => {
+      try {
+        return await untilAborted(check(bound), bound, () => timedOut(target, bound.reason))
+      } catch (err) {
+        throw classify(err, bound)
+      }
+    }, (detail) => detail || undefined)
+  }
+  try {
+    const address = (await step('resolve', (bound) => resolveHost(recipe.host, bound))) as string
+    await step('connect', async (bound) => {
+      await tcpConnect(address, recipe.port, recipe.timeoutMs, bound)
+      return `${address}:${recipe.port}`
+    })
+    const tls = recipe.tls
+    if (tls?.enable) {
+      await step('tls', (bound) => recipe.tlsStep?.(address, bound) ?? tlsHandshake({
+        host: address, port: recipe.port, servername: tls.serverName ?? (isIP(recipe.host) === 0 ? recipe.host : undefined),
+        options: tlsOptions(tls) ?? {}, verify: tls.verify, timeoutMs: recipe.timeoutMs, signal: bound, onAbort: () => timedOut(target),
+      }))
+    }
+    for (const s of recipe.steps) await step(s.name, (bound) => s.run(bound, address))
+    return run.succeed()
+  } catch (err) {
+    return run.fail(err)
+  } finally {
+    try {
+      await recipe.cleanup?.()
+    } catch {
+      // closing a Test's connections is best effort
+    }
+  }
 }

@@ -1,4 +1,5 @@
-import { Type, type TString, type StringOptions } from '@sinclair/typebox'
+import { Type, type StringOptions, type TString, type TUnsafe } from '@sinclair/typebox'
+import type { ConnectorDefinition } from './contract.js'
 
 /**
  * A secret string: `writeOnly` marks it for the store (encrypted at rest), the API (answered as
@@ -60,3 +61,52 @@ export const resourceOptionsSchema = Type.Object(
   },
   { additionalProperties: false, default: {}, description: 'How Junction runs this connector.' },
 )
+
+/** A string limited to `values` (a JSON Schema `enum`, which the console renders as a select). */
+export function stringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description: string }): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+/**
+ * The field groups most types share, so that the same setting has the same name, bounds and
+ * words everywhere. Spread them into a type's `Type.Object({...})`.
+ */
+export const fieldGroups = {
+  /** `username` + `password` (secret); `required: false` for servers that allow anonymous access. */
+  credentials(o: { username: string; password: string; required?: boolean; maxLength?: number }) {
+    const username = Type.String({ minLength: 1, maxLength: o.maxLength ?? 255, description: o.username })
+    return {
+      username: o.required === false ? Type.Optional(username) : username,
+      password: Type.Optional(secretString({ maxLength: o.maxLength ?? 1024, description: o.password })),
+    }
+  },
+  /** `poolSize`: connections kept open for the actions. */
+  pool(o: { default: number; maximum?: number }) {
+    return {
+      poolSize: Type.Integer({ minimum: 1, maximum: o.maximum ?? 100, default: o.default, description: 'Most connections kept open to the server at once; actions send over them in parallel.' }),
+    }
+  },
+  /** `connectTimeoutMs`: bounds connecting, each Test step and each health check. */
+  connectTimeout(o: { default?: number } = {}) {
+    return {
+      connectTimeoutMs: durationMs({ default: o.default ?? 5_000, minimum: 100, maximum: 120_000, description: 'How long opening a connection (TCP, TLS and login) may take; also bounds each Test step and health check.' }),
+    }
+  },
+  /** `requestTimeoutMs`: how long one send waits for the server's answer. */
+  requestTimeout(o: { default: number }) {
+    return {
+      requestTimeoutMs: durationMs({ default: o.default, minimum: 100, maximum: 300_000, description: 'How long one request may wait for the server to answer before it counts as failed and is retried.' }),
+    }
+  },
+  tls: () => ({ tls: tlsSchema }),
+}
+
+/**
+ * The definition as the registry serves it: its config schema plus `resource` (the runtime's
+ * options, the same for every type), so that no type writes them and none can forget them.
+ */
+export function withResourceOptions<D extends ConnectorDefinition>(definition: D): D {
+  if ('resource' in definition.configSchema.properties) throw new Error(`connector type ${definition.type}: "resource" is added by the registry; leave it out of configSchema`)
+  const configSchema = { ...definition.configSchema, properties: { ...definition.configSchema.properties, resource: resourceOptionsSchema } }
+  return { ...definition, configSchema }
+}

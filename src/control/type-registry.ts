@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../connector-api/index.js'
+import { withResourceOptions, type ConnectorDefinition } from '../connector-api/index.js'
 import { ApiError, validationError } from '../core/errors.js'
 import { hasUnresolvedMask, MASK } from '../core/secrets.js'
 import { validateWithSchema } from '../core/schema-validation.js'
@@ -8,7 +8,7 @@ export class TypeRegistry {
   private readonly byType: Map<string, ConnectorDefinition>
 
   constructor(definitions: readonly ConnectorDefinition[]) {
-    this.byType = new Map(definitions.map((d) => [d.type, d]))
+    this.byType = new Map(definitions.map((d) => [d.type, withResourceOptions(d)]))
   }
 
   list(): ConnectorDefinition[] {

@@ -150,7 +150,7 @@ describe('ActionWorker', () => {
     const fallback: Array<[unknown, string]> = []
     const { w, metrics } = worker(s, { batchSize: 4, batchTimeMs: 20 }, (m, r) => fallback.push([m.n, r]))
     s.failures = [() => new BatchError([
-      { index: 1, error: new ConnectorError('BAD_ROW', 'null value in column', { kind: 'permanent' }) },
+      { index: 1, error: new ConnectorError('CONSTRAINT_VIOLATION', 'null value in column', { kind: 'permanent' }) },
       { index: 3, error: new ConnectorError('TIMEOUT', 'deadlock', { kind: 'retryable' }) },
     ])]
     send(w, 0, 4)

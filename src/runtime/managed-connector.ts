@@ -1,4 +1,4 @@
-import type { Connector, ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
+import type { Connector, ConnectorDefinition, ConnectorLogger, Health } from '../connector-api/index.js'
 import { ConnectorError, errorMessage } from '../connector-api/index.js'
 import type { ConnectorStatus } from '../core/domain.js'
 import { reconnectDelayMs } from './backoff.js'
@@ -14,6 +14,10 @@ export interface ConnectorStatusView {
 }
 
 interface ResourceOptions { healthCheckIntervalMs: number; startTimeoutMs: number }
+
+/** How long a connector's `stop` may close politely before it must drop its connections. */
+const STOP_WAIT_MS = 5_000
+const stopSignal = () => AbortSignal.timeout(STOP_WAIT_MS)
 
 const resourceOptions = (config: Record<string, unknown>): ResourceOptions => {
   const r = (config.resource ?? {}) as Partial<ResourceOptions>
@@ -95,7 +99,7 @@ export class ManagedConnector {
     const old = this.instance
     if (this.view.status === 'stopped') {
       this.instance = undefined
-      if (old) await old.stop()
+      if (old) await old.stop(stopSignal())
       this.setStatus('connecting', null, null)
       void this.connect(gen)
       return
@@ -103,7 +107,7 @@ export class ManagedConnector {
     const next = await this.attempt(gen)
     if (gen !== this.generation) return
     this.instance = next.connector
-    if (old) void old.stop()
+    if (old) void old.stop(stopSignal())
     if (next.ok) this.connected(gen)
     else this.failed(gen, next.error)
   }
@@ -115,7 +119,7 @@ export class ManagedConnector {
     const old = this.instance
     this.instance = undefined
     this.setStatus('stopped', reason, null)
-    if (old) await old.stop()
+    if (old) await old.stop(stopSignal())
   }
 
   private async connect(gen: number): Promise<void> {
@@ -143,12 +147,12 @@ export class ManagedConnector {
       })
       await Promise.race([connector.start(controller.signal), timeout])
       if (gen !== this.generation) {
-        await connector.stop()
+        await connector.stop(stopSignal())
         return { ok: false, connector: undefined, error: new Error('superseded') }
       }
       return { ok: true, connector }
     } catch (error) {
-      if (connector) await connector.stop()
+      if (connector) await connector.stop(stopSignal())
       return { ok: false, connector: undefined, error }
     } finally {
       clearTimeout(timer)
@@ -173,7 +177,7 @@ export class ManagedConnector {
   private async reconnect(gen: number): Promise<void> {
     const old = this.instance
     this.instance = undefined
-    if (old) await old.stop()
+    if (old) await old.stop(stopSignal())
     if (gen === this.generation) await this.connect(gen)
   }
 
@@ -193,9 +197,9 @@ export class ManagedConnector {
     const controller = new AbortController()
     const timeoutMs = Math.min(healthCheckIntervalMs, Math.max(startTimeoutMs, 1000))
     let timer: NodeJS.Timeout | undefined
-    const health = await Promise.race([
-      instance.health(controller.signal).catch((err: unknown) => ({ status: 'disconnected' as const, code: 'CONNECTION_FAILED', reason: errorMessage(err) })),
-      new Promise<{ status: 'disconnected'; code: string; reason: string }>((resolve) => {
+    const health = await Promise.race<Health>([
+      instance.health(controller.signal).catch((err: unknown) => ({ status: 'disconnected', code: 'CONNECTION_FAILED', reason: errorMessage(err) })),
+      new Promise<Health>((resolve) => {
         timer = setTimeout(() => {
           controller.abort()
           resolve({ status: 'disconnected', code: 'TIMEOUT', reason: `Health check got no answer within ${timeoutMs} ms` })

@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import type { Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
-import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError, withResourceOptions } from '../../src/connector-api/index.js'
 import { classifyKafkaError } from '../../src/connectors/kafka/classify-error.js'
 import { kafkaConnector } from '../../src/connectors/kafka/definition.js'
 import type { KafkaConnector } from '../../src/connectors/kafka/kafka-connector.js'
@@ -142,7 +142,7 @@ describe('kafka connector: start, health, stop', () => {
         await c.start(AbortSignal.timeout(15_000))
         assert.deepEqual(await c.health(AbortSignal.timeout(15_000)), { status: 'connected' }, mechanism)
       } finally {
-        await c.stop()
+        await c.stop(AbortSignal.timeout(5_000))
       }
     }
   })
@@ -158,7 +158,7 @@ describe('kafka connector: start, health, stop', () => {
         return true
       })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
     assert.ok(lines.length > 0, 'kafkajs errors reach the connector log')
     assert.ok(!lines.join('\n').includes('sekrit-wrong-pw'), lines.join('\n'))
@@ -173,7 +173,7 @@ describe('kafka connector: start, health, stop', () => {
         return true
       })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -182,14 +182,14 @@ describe('kafka connector: start, health, stop', () => {
     const before = await c.health(AbortSignal.timeout(5_000))
     assert.equal(before.status, 'disconnected')
     await c.start(AbortSignal.timeout(15_000))
-    await c.stop()
+    await c.stop(AbortSignal.timeout(5_000))
     const afterStop = await c.health(AbortSignal.timeout(5_000))
     assert.equal(afterStop.status, 'disconnected')
   })
 })
 
 describe('kafka connector: config and params schemas', () => {
-  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(kafkaConnector.configSchema, config, 'config')
+  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(withResourceOptions(kafkaConnector).configSchema, config, 'config')
 
   it('fills every default', () => {
     const r = validate({ bootstrapServers: kafka.bootstrap })
@@ -387,7 +387,7 @@ describe('kafka connector: broker outage (private broker)', () => {
       const up = await pollHealth(c, (h) => h.status === 'connected', 60_000)
       assert.deepEqual(up, { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -429,7 +429,7 @@ describe('kafka connector: writes to a stopped broker (private broker)', () => {
         }
       }
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -467,7 +467,7 @@ describe('kafka connector: worker thread (producer.workerThread)', () => {
       assert.equal(await total(t), 101)
       await ch.send({ after: true }, sig())
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -487,7 +487,7 @@ describe('kafka connector: worker thread (producer.workerThread)', () => {
       assert.ok(h.status === 'disconnected' && h.code === 'CONNECTION_LOST' && /worker thread/.test(h.reason), JSON.stringify(h))
     } finally {
       const t0 = performance.now()
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
       assert.ok(performance.now() - t0 < 1_000, 'stop does not wait for a dead worker')
     }
   })
@@ -617,7 +617,7 @@ describe('kafka connector: rule actions', () => {
   after(async () => {
     await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined)
     await admin.disconnect()
-    await Promise.all([c?.stop(), inThread?.stop()])
+    await Promise.all([c?.stop(AbortSignal.timeout(5_000)), inThread?.stop(AbortSignal.timeout(5_000))])
   })
 
   it('batches 500 records / 10 ms by default', () => {
@@ -744,7 +744,7 @@ describe('kafka connector: rule actions', () => {
         const [m] = await readBack([t], 1)
         assert.ok(m && 'i' in JSON.parse(m.value!.toString()), 'gzip records read back')
       } finally {
-        await g.stop()
+        await g.stop(AbortSignal.timeout(5_000))
       }
     })
   }

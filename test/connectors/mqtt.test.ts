@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { connectAsync, ErrorWithReasonCode, type IPublishPacket, type MqttClient } from 'mqtt'
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../src/connector-api/index.js'
-import { BatchError, ConnectorError } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError, withResourceOptions } from '../../src/connector-api/index.js'
 import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError } from '../../src/connectors/mqtt/classify-error.js'
 import type { MqttConfig, MqttParams } from '../../src/connectors/mqtt/config-schema.js'
 import { mqttConnector } from '../../src/connectors/mqtt/definition.js'
@@ -90,7 +90,7 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
 }
 
 describe('mqtt config and params', () => {
-  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(mqttConnector.configSchema, config, 'config')
+  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(withResourceOptions(mqttConnector).configSchema, config, 'config')
   const paths = (config: unknown) => {
     const r = validate(config)
     assert.equal(r.ok, false, 'expected the config to be rejected')
@@ -184,7 +184,7 @@ describe('mqtt probe against the shared broker', () => {
       await sleep(200)
       assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -200,8 +200,8 @@ describe('mqtt probe against the shared broker', () => {
       assert.match(h.status === 'disconnected' ? h.reason : '', new RegExp(`another client connected with client ID "junction-${ctx.connectorId}"`))
       assert.deepEqual(await second.health(AbortSignal.timeout(5_000)), { status: 'connected' })
     } finally {
-      await first.stop()
-      await second.stop()
+      await first.stop(AbortSignal.timeout(5_000))
+      await second.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -213,7 +213,7 @@ describe('mqtt channel: publish to the shared broker', () => {
     c = make({ server: serverOf(shared) })
     await c.start(AbortSignal.timeout(10_000))
   })
-  after(() => c?.stop())
+  after(() => c?.stop(AbortSignal.timeout(5_000)))
 
   it('renders topic and payload templates; a missing field renders as null', async () => {
     const sub = await subscriber(shared, `out/${run}-a/#`)
@@ -413,7 +413,7 @@ describe('mqtt channel: publish to the shared broker', () => {
       assert.equal(got.properties?.userProperties, undefined)
     } finally {
       await sub.end()
-      await v3.stop()
+      await v3.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -464,7 +464,7 @@ describe('mqtt authentication and ACL (private broker with a password file)', ()
     try {
       await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'AUTHENTICATION_FAILED')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -483,7 +483,7 @@ describe('mqtt authentication and ACL (private broker with a password file)', ()
       await allowed.send({ a: 1 }, AbortSignal.timeout(5_000))
       assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -494,7 +494,7 @@ describe('mqtt authentication and ACL (private broker with a password file)', ()
       const denied = await c.openChannel!(params({ topic: 'denied/x' }))
       await denied.send({ a: 1 }, AbortSignal.timeout(5_000)) // acknowledged, though nobody will ever get it
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -519,7 +519,7 @@ describe('mqtt broker limits (private broker with max_packet_size)', () => {
       await ch.send({ payload: 'small' }, AbortSignal.timeout(5_000))
       assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -554,7 +554,7 @@ describe('mqtt outage (private broker)', () => {
       const still = await c.health(AbortSignal.timeout(5_000))
       assert.equal(still.status, 'disconnected')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
     const next = make(config)
     try {
@@ -562,7 +562,7 @@ describe('mqtt outage (private broker)', () => {
       const up = await pollHealth(next, (h) => h.status === 'connected', 10_000)
       assert.deepEqual(up, { status: 'connected' })
     } finally {
-      await next.stop()
+      await next.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -572,7 +572,7 @@ describe('mqtt outage (private broker)', () => {
     try {
       await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'CONNECTION_REFUSED')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
       await broker.start()
     }
   })
@@ -596,7 +596,7 @@ describe('mqtt outage (private broker)', () => {
       assert.deepEqual(up, { status: 'connected' })
     } finally {
       broker.thaw()
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -608,8 +608,8 @@ describe('mqtt outage (private broker)', () => {
     try {
       const pending = within(ch.send({ a: 1 }, AbortSignal.timeout(30_000)), 3_000)
       await sleep(100)
-      await c.stop()
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
+      await c.stop(AbortSignal.timeout(5_000))
       const r = await pending
       assert.ok(r !== 'still waiting' && 'error' in r, JSON.stringify(r))
       assert.ok(r.error instanceof ConnectorError && r.error.kind === 'not_connected', String(r.error))
@@ -652,7 +652,7 @@ describe('mqtt TLS (private broker with a self-signed certificate)', () => {
       assert.deepEqual(await c.health(AbortSignal.timeout(5_000)), { status: 'connected' })
       await (await c.openChannel!(params({ topic: 'tls/x' }))).send({ a: 1 }, AbortSignal.timeout(5_000))
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -661,7 +661,7 @@ describe('mqtt TLS (private broker with a self-signed certificate)', () => {
     try {
       await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'TLS_FAILED')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -736,7 +736,7 @@ describe('mqtt connector: refused port for start and probe', () => {
       await assert.rejects(c.start(AbortSignal.timeout(10_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'CONNECTION_REFUSED' && err.kind === 'not_connected')
       assert.equal((await c.health(AbortSignal.timeout(1_000))).status, 'disconnected')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { BatchError, ConnectorError, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
+import { BatchError, ConnectorError, withResourceOptions, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../src/connector-api/index.js'
 import { classifyPgError } from '../../src/connectors/postgresql/classify-error.js'
 import type { PostgresqlConfig } from '../../src/connectors/postgresql/config-schema.js'
 import { postgresqlConnector } from '../../src/connectors/postgresql/definition.js'
@@ -54,7 +54,7 @@ connectorBattery({
 })
 
 describe('postgresql config validation', () => {
-  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(postgresqlConnector.configSchema, config, 'config')
+  const validate = (config: unknown) => validateWithSchema<Record<string, unknown>>(withResourceOptions(postgresqlConnector).configSchema, config, 'config')
   const paths = (config: unknown) => {
     const r = validate(config)
     assert.equal(r.ok, false, 'expected the config to be rejected')
@@ -160,7 +160,7 @@ describe('postgresql probe and start: authentication and database', () => {
         return true
       })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -202,20 +202,20 @@ describe('postgresql TLS', () => {
     try {
       await assert.rejects(bad.start(AbortSignal.timeout(15_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'TLS_FAILED')
     } finally {
-      await bad.stop()
+      await bad.stop(AbortSignal.timeout(5_000))
     }
     const off = make(configFor(server))
     try {
       await assert.rejects(off.start(AbortSignal.timeout(15_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'TLS_REQUIRED')
     } finally {
-      await off.stop()
+      await off.stop(AbortSignal.timeout(5_000))
     }
     const good = make(configFor(server, { tls: { enable: true, verify: false } }))
     try {
       await good.start(AbortSignal.timeout(15_000))
       assert.deepEqual(await good.health(AbortSignal.timeout(15_000)), { status: 'connected' })
     } finally {
-      await good.stop()
+      await good.stop(AbortSignal.timeout(5_000))
     }
   })
 })
@@ -275,7 +275,7 @@ describe('postgresql timeouts and cancellation', () => {
     try {
       await assert.rejects(c.start(AbortSignal.timeout(15_000)), (err: unknown) => err instanceof ConnectorError && err.code === 'TIMEOUT')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -327,7 +327,7 @@ describe('postgresql outage', () => {
       const up = await healthUntil(c, (h) => h.status === 'connected')
       assert.deepEqual(up, { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
     assert.ok(logged.some((l) => l.level === 'warn' && l.msg.includes('idle')), `the idle connection's death is logged: ${JSON.stringify(logged)}`)
     assert.ok(!JSON.stringify(logged).includes('outage-secret'), 'no secret in the log')
@@ -349,7 +349,7 @@ describe('postgresql outage', () => {
       const up = await healthUntil(c, (h) => h.status === 'connected')
       assert.deepEqual(up, { status: 'connected' })
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
       await proxy.close()
     }
   })
@@ -383,7 +383,7 @@ describe('postgresql rule actions', () => {
   after(async () => {
     for (const t of tables) await admin.query(`DROP TABLE IF EXISTS ${t}`)
     await admin?.end()
-    await c?.stop()
+    await c?.stop(AbortSignal.timeout(5_000))
   })
 
   it('batches up to 500 rows, waiting at most 20 ms', () => {
@@ -547,7 +547,7 @@ describe('postgresql rule actions', () => {
       assert.equal(waiting.kind, 'retryable', 'a busy pool is not a lost connection')
       await sleeping
     } finally {
-      await busy.stop()
+      await busy.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -593,7 +593,7 @@ describe('postgresql rule actions: private server (privileges, outage)', () => {
       assert.equal(err.kind, 'permanent')
       assert.match(err.message, /permission denied for table readings/)
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 
@@ -616,7 +616,7 @@ describe('postgresql rule actions: private server (privileges, outage)', () => {
       await ch.send({ id: 6, v: 'f' }, signal())
       assert.equal((await server.sql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM readings')).trim(), '1,2,6')
     } finally {
-      await c.stop()
+      await c.stop(AbortSignal.timeout(5_000))
     }
   })
 })

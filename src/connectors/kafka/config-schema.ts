@@ -1,5 +1,5 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
-import { durationMs, resourceOptionsSchema, secretString, tlsSchema } from '../../connector-api/index.js'
+import { durationMs, secretString, tlsSchema } from '../../connector-api/index.js'
 
 /** A string field limited to `values` (a JSON Schema `enum`, which forms render as a select). */
 function stringEnum<const T extends readonly string[]>(values: T, options: { default: T[number]; description: string }): TUnsafe<T[number]> {
@@ -84,7 +84,6 @@ export const kafkaConfigSchema = Type.Object(
     connectTimeoutMs: durationMs({ default: 5_000, minimum: 100, maximum: 300_000, description: 'How long opening a connection to a broker (including TLS and SASL) may take.' }),
     requestTimeoutMs: durationMs({ default: 10_000, minimum: 100, maximum: 300_000, description: 'How long one request to a broker may take before it fails.' }),
     producer: producerSchema,
-    resource: resourceOptionsSchema,
   },
   { additionalProperties: false, description: 'Connection to an Apache Kafka cluster (or a Kafka-compatible one such as Redpanda).' },
 )

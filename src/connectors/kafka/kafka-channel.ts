@@ -1,6 +1,6 @@
 import {
   BatchError, ConnectorError, compileTemplate, compileValue,
-  type Channel, type ChannelMessage, type Render, abortable } from '../../connector-api/index.js'
+  type Channel, type ChannelMessage, type Render, untilAborted } from '../../connector-api/index.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import type { KafkaClient, KafkaRecord, PartitionStrategy } from './kafka-client.js'
 
@@ -153,7 +153,7 @@ export class KafkaChannel implements Channel {
     batch.records.push(record)
     batch.bytes += record.bytes
     if (batch.bytes >= this.host.config.producer.maxBatchBytes) void this.flush(batch).catch(() => undefined)
-    return abortable(done, signal, () => new ConnectorError('TIMEOUT', 'Gave up waiting for Kafka to acknowledge the record; it may still be written', {
+    return untilAborted(done, signal, () => new ConnectorError('TIMEOUT', 'Gave up waiting for Kafka to acknowledge the record; it may still be written', {
       kind: 'retryable', hint: 'The brokers are slow or unreachable; check them, or allow more time (the request TTL).',
     }))
   }
@@ -252,6 +252,6 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number)
   let timer: NodeJS.Timeout | undefined
   const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(gaveUp(true)), timeoutMs) })
   timedOut.catch(() => {})
-  return abortable(Promise.race([promise, timedOut]), signal, () => gaveUp(false)).finally(() => clearTimeout(timer))
+  return untilAborted(Promise.race([promise, timedOut]), signal, () => gaveUp(false)).finally(() => clearTimeout(timer))
 }
 

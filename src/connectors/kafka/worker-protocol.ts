@@ -1,5 +1,5 @@
 /** The messages between a Kafka connector (main thread) and its worker thread (kafka-worker.ts). */
-import { ConnectorError, type FailureKind } from '../../connector-api/index.js'
+import { ConnectorError, type ConnectorErrorCode, type FailureKind } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
 import type { KafkaRecord, WriteRequest } from './kafka-client.js'
 
@@ -38,7 +38,7 @@ export interface WireError {
   readonly stack?: string
   readonly cause?: WireError
   /** Set when the error was a ConnectorError (made by the client itself, e.g. "not started"). */
-  readonly connector?: { readonly code: string; readonly kind: FailureKind; readonly hint?: string }
+  readonly connector?: { readonly code: ConnectorErrorCode; readonly kind: FailureKind; readonly hint?: string }
 }
 
 /** A write as it crosses to the worker: the records packed (see packRecords), the options as they are. */

@@ -1,5 +1,5 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
-import { durationMs, mqttPropertiesSchema, resourceOptionsSchema, secretString, tlsSchema, userPropertiesSchema } from '../../connector-api/index.js'
+import { durationMs, mqttPropertiesSchema, secretString, tlsSchema, userPropertiesSchema } from '../../connector-api/index.js'
 
 /** A string field limited to `values` (a JSON Schema `enum`, which forms render as a select). */
 function stringEnum<const T extends readonly string[]>(values: T, options: { default: T[number]; description: string }): TUnsafe<T[number]> {
@@ -52,7 +52,6 @@ export const mqttConfigSchema = Type.Object(
       description: 'How long connecting (TCP, TLS and CONNECT/CONNACK) may take. Also bounds each health check.',
     }),
     tls: tlsSchema,
-    resource: resourceOptionsSchema,
   },
   {
     additionalProperties: false,

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { durationMs, host, port, resourceOptionsSchema, secretString, tlsSchema } from '../../connector-api/index.js'
+import { durationMs, host, port, secretString, tlsSchema } from '../../connector-api/index.js'
 
 /** Connection settings of a PostgreSQL connector. Fields with a default are filled in on save. */
 export const postgresqlConfigSchema = Type.Object(
@@ -12,7 +12,6 @@ export const postgresqlConfigSchema = Type.Object(
     poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'Most connections kept open to the server at once.' }),
     connectTimeoutMs: durationMs({ default: 5_000, minimum: 100, maximum: 120_000, description: 'How long opening one connection (TCP, TLS and login) may take.' }),
     tls: tlsSchema,
-    resource: resourceOptionsSchema,
   },
   { additionalProperties: false, description: 'Connection to a PostgreSQL server.' },
 )

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import {
   BatchError, ConnectorError, compileSqlTemplate,
-  type Channel, type ChannelMessage, type SqlTemplate, abortable } from '../../connector-api/index.js'
+  type Channel, type ChannelMessage, type SqlTemplate, untilAborted } from '../../connector-api/index.js'
 import { isRowError, type PgPhase } from './classify-error.js'
 import { multiRowInsert, type MultiRowInsert } from './insert-values.js'
 import { PipelinedStatement, toWire, type WireValue } from './pipelined-statement.js'
@@ -212,7 +212,7 @@ export class PostgresqlChannel implements Channel {
         if (e.kind !== 'permanent') broken ??= e
         return e
       },
-      run: (work) => abortable(work, signal, () => {
+      run: (work) => untilAborted(work, signal, () => {
         const e = new ConnectorError('TIMEOUT', `Gave up waiting for ${this.host.target} to answer; the statement may or may not have been applied`, {
           kind: 'retryable', hint: 'The server is slow or hung; check it, or allow more time (the request TTL).',
         })

@@ -1,0 +1,94 @@
+// The kit's deadline helpers and probe recipe, against real loopback sockets.
+import assert from 'node:assert/strict'
+import { createServer, type Socket } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { settleWithin, toConnectorError, untilAborted } from './deadline.js'
+import { ConnectorError } from './errors.js'
+import { probeConnection } from './probe.js'
+
+describe('untilAborted', () => {
+  it('answers with the work when it settles first', async () => {
+    assert.equal(await untilAborted(Promise.resolve(7), AbortSignal.timeout(1_000), () => new Error('late')), 7)
+  })
+
+  it('answers at once when the signal aborts, and cancels the work', async () => {
+    let cancelled = false
+    const ac = new AbortController()
+    const pending = untilAborted(new Promise(() => {}), ac.signal, () => new Error('gave up'), () => { cancelled = true })
+    ac.abort()
+    await assert.rejects(pending, /gave up/)
+    assert.equal(cancelled, true)
+  })
+
+  it('rejects at once for a signal aborted before the call', async () => {
+    await assert.rejects(untilAborted(sleep(10_000), AbortSignal.abort(), () => new Error('already')), /already/)
+  })
+})
+
+describe('settleWithin', () => {
+  it('is true when the work settles (even by failing) before the signal, false after', async () => {
+    assert.equal(await settleWithin(Promise.reject(new Error('x')), AbortSignal.timeout(1_000)), true)
+    assert.equal(await settleWithin(new Promise(() => {}), AbortSignal.timeout(20)), false)
+  })
+})
+
+describe('toConnectorError', () => {
+  it('keeps a ConnectorError, names an abort TIMEOUT, then asks the type, then the network, then CONNECTION_FAILED', () => {
+    const own = new ConnectorError('NOT_PERMITTED', 'no')
+    assert.equal(toConnectorError(own, 't'), own)
+    assert.equal(toConnectorError(new Error('x'), 't', { signal: AbortSignal.abort() }).code, 'TIMEOUT')
+    assert.equal(toConnectorError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 't', { classify: () => new ConnectorError('AUTHENTICATION_FAILED', 'a') }).code, 'AUTHENTICATION_FAILED')
+    assert.equal(toConnectorError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 't', { classify: () => undefined }).code, 'CONNECTION_REFUSED')
+    const other = toConnectorError(new Error('strange'), 'host:1')
+    assert.equal(other.code, 'CONNECTION_FAILED')
+    assert.match(other.message, /host:1: strange/)
+  })
+})
+
+describe('probeConnection', () => {
+  const sockets = new Set<Socket>()
+  const server = createServer((s) => { sockets.add(s); s.on('error', () => {}) })
+  let port = 0
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as { port: number }).port
+  })
+  after(() => { for (const s of sockets) s.destroy(); server.close() })
+
+  it('runs resolve, connect and the type steps in order, with their details, and cleans up once', async () => {
+    let cleaned = 0
+    const r = await probeConnection({
+      host: 'localhost', port, timeoutMs: 2_000,
+      steps: [{ name: 'authenticate', run: async () => 'logged in' }, { name: 'query', run: async () => undefined }],
+      cleanup: () => { cleaned++ },
+    }, AbortSignal.timeout(5_000))
+    assert.equal(r.ok, true, JSON.stringify(r))
+    assert.deepEqual(r.steps.map((s) => [s.name, s.ok, s.detail]), [['resolve', true, '127.0.0.1'], ['connect', true, `127.0.0.1:${port}`], ['authenticate', true, 'logged in'], ['query', true, undefined]])
+    assert.equal(cleaned, 1)
+  })
+
+  it('stops at the failing step with the classified code, and runs no later step', async () => {
+    let later = false
+    const r = await probeConnection({
+      host: '127.0.0.1', port, timeoutMs: 2_000,
+      steps: [{ name: 'authenticate', run: async () => { throw Object.assign(new Error('denied'), { code: 28 }) } }, { name: 'query', run: async () => { later = true } }],
+      classify: (err) => ((err as { code?: unknown }).code === 28 ? new ConnectorError('AUTHENTICATION_FAILED', 'wrong password', { hint: 'Check it.' }) : undefined),
+    }, AbortSignal.timeout(5_000))
+    assert.ok(!r.ok && r.error.code === 'AUTHENTICATION_FAILED' && r.error.hint === 'Check it.')
+    assert.deepEqual(r.steps.map((s) => [s.name, s.ok]), [['resolve', true], ['connect', true], ['authenticate', false]])
+    assert.equal(later, false)
+  })
+
+  it('a step that never answers is TIMEOUT after timeoutMs', async () => {
+    const r = await probeConnection({ host: '127.0.0.1', port, timeoutMs: 200, steps: [{ name: 'authenticate', run: () => new Promise(() => {}) }] }, AbortSignal.timeout(5_000))
+    assert.ok(!r.ok && r.error.code === 'TIMEOUT', JSON.stringify(r))
+    assert.equal(r.steps.at(-1)?.name, 'authenticate')
+  })
+
+  it('TLS on against a plain server fails at the tls step', async () => {
+    const r = await probeConnection({ host: '127.0.0.1', port, timeoutMs: 300, tls: { enable: true, verify: true }, steps: [] }, AbortSignal.timeout(5_000))
+    assert.ok(!r.ok, JSON.stringify(r))
+    assert.deepEqual(r.steps.map((s) => [s.name, s.ok]), [['resolve', true], ['connect', true], ['tls', false]])
+  })
+})
