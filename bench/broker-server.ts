@@ -22,7 +22,7 @@ let server: Server
 
 if (kind === 'aedes') {
   // Junction's entry point installs these before aedes loads; the broker runs with them there.
-  await import('../src/quiet-debug.js')
+  await import('../src/library-patches/debug.js')
   const { Aedes } = await import('aedes')
   const aedes = await Aedes.createBroker({ id: 'bench' })
   server = createServer({ noDelay: true }, (socket) => {

@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/codec.ts [rounds=5] [msPerRun=200]
  */
-import '../src/quiet-debug.js' // as in production: mqtt-packet's debug calls made cheap first
+import '../src/library-patches/debug.js' // as in production: mqtt-packet's debug calls made cheap first
 import { spawnSync } from 'node:child_process'
 import mqttPacket from 'mqtt-packet'
 import { PacketDecoder } from '../src/broker/codec/decoder.js'

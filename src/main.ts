@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
 // The flag (also in `npm start`): a 32 MB young generation halves the broker thread's scavenge
 // time under load (docs/performance.md).
-import './quiet-debug.js'
+import './library-patches/debug.js'
 import { performance } from 'node:perf_hooks'
 import { createJunction } from './server.js'
 import { loadSettings } from './settings.js'

@@ -1,4 +1,4 @@
-import './quiet-debug.js'
+import './library-patches/debug.js'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'

@@ -9,21 +9,13 @@
  * in place and checksums with slicing-by-8. Everything else (connections, metadata, SASL,
  * retries, idempotent sequence numbers, responses) stays kafkajs's.
  *
- * How: kafkajs's Produce request table (`protocol/requests/produce/index.js`) loads the module of
- * the negotiated version with `require('./vN/request')` for every request it builds, so
- * replacing those modules' exports in the require cache swaps the encoder for every producer
- * of the thread (the cache is per thread: the connector's worker thread, or the main thread
- * when `producer.workerThread` is off). Only the kafkajs version this was checked against is
- * patched; the output is byte-for-byte kafkajs's (produce-encoder.test.ts compares them), and
- * whatever the fast path does not cover (compression, header value lists, other value types)
- * goes to kafkajs's encoder unchanged.
+ * How: installed through the kafkajs library patch (src/library-patches/kafkajs.ts), which
+ * swaps kafkajs's Produce v3-v7 request modules in this thread's require cache, on the pinned
+ * kafkajs release only. The output is byte-for-byte kafkajs's (produce-encoder.test.ts compares
+ * them), and whatever the fast path does not cover (compression, header value lists, other value
+ * types) goes to kafkajs's encoder unchanged.
  */
-import { createRequire } from 'node:module'
-
-/** The kafkajs release whose Produce encoding this reproduces (package-lock pins it). */
-export const KAFKAJS_VERSION = '2.2.4'
-
-const requireFromHere = createRequire(import.meta.url)
+import { replaceProduceEncoding } from '../../library-patches/kafkajs.js'
 
 /** kafkajs's Long (only what the encoder reads of a producer ID). */
 interface LongLike {
@@ -52,17 +44,6 @@ export interface ProduceRequestArgs {
     partitions: ReadonlyArray<{ partition: number; firstSequence?: number; messages: readonly ProduceMessage[] }>
   }>
 }
-
-/** What kafkajs's request table expects of a request module's result. */
-interface KafkajsRequest {
-  apiKey: number
-  apiVersion: number
-  apiName: string
-  expectResponse(): boolean
-  encode(): Promise<unknown>
-}
-
-type RequestModule = (args: ProduceRequestArgs) => KafkajsRequest
 
 const MAGIC = 2
 const TRANSACTIONAL = 16
@@ -341,44 +322,10 @@ export function encodeProduceRequest(args: ProduceRequestArgs, now = Date.now())
   return w.buf
 }
 
-// ---------------------------------------------------------------------------------------------
-// Installing it in kafkajs
-
-interface EncoderClass {
-  new (initialSize?: number): { writeBuffer(b: Buffer): unknown }
-}
-
-let installed: boolean | undefined
-
 /**
- * Replaces kafkajs's Produce v3-v7 request modules, in this thread's require cache, with ones
- * that encode with `encodeProduceRequest` (and fall back to kafkajs's for what it does not
- * cover). Idempotent. Returns false, changing nothing, when the installed kafkajs is not the
- * version this encoder reproduces.
+ * Makes this thread's kafkajs encode Produce requests with `encodeProduceRequest` (see
+ * src/library-patches/kafkajs.ts). False when the installed kafkajs is not the one it was checked against.
  */
 export function installProduceEncoder(): boolean {
-  if (installed !== undefined) return installed
-  const kafkajsRoot = requireFromHere.resolve('kafkajs/package.json').replace(/package\.json$/, '')
-  const { version } = requireFromHere('kafkajs/package.json') as { version: string }
-  if (version !== KAFKAJS_VERSION) return (installed = false)
-  const Encoder = requireFromHere(`${kafkajsRoot}src/protocol/encoder.js`) as EncoderClass
-  for (const apiVersion of [3, 4, 5, 6, 7]) {
-    const path = requireFromHere.resolve(`${kafkajsRoot}src/protocol/requests/produce/v${apiVersion}/request.js`)
-    const original = requireFromHere(path) as RequestModule
-    const fast: RequestModule = (args) => {
-      const request = original(args)
-      return {
-        ...request,
-        encode: async () => {
-          const body = encodeProduceRequest(args)
-          if (body === undefined) return request.encode()
-          const encoder = new Encoder(body.length)
-          encoder.writeBuffer(body)
-          return encoder
-        },
-      }
-    }
-    requireFromHere.cache[path]!.exports = fast
-  }
-  return (installed = true)
+  return replaceProduceEncoding(encodeProduceRequest)
 }

@@ -1,4 +1,4 @@
-import '../../quiet-debug.js'
+import '../../library-patches/debug.js'
 import { isIP } from 'node:net'
 import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type MqttClient, type Packet } from 'mqtt'
 import {

@@ -1,20 +1,8 @@
 import type pg from 'pg'
+import { pgWire } from '../../library-patches/pg.js'
 import { FrontendMessages, type WireValue } from './frontend-messages.js'
 
 export type { WireValue } from './frontend-messages.js'
-
-/**
- * The part of pg's protocol connection a Submittable writes to. `parsedStatements` and
- * `submittedNamedStatements` are pg's own record of the named statements a connection has
- * prepared (pg's Query keeps them; the client fills `parsedStatements` at ParseComplete and
- * clears `submittedNamedStatements` on an error for the active query's `name`).
- */
-interface WireConnection {
-  readonly stream: { readonly writable: boolean; write(chunk: Buffer): boolean }
-  readonly parsedStatements?: Record<string, string>
-  readonly submittedNamedStatements?: Record<string, string>
-  sendCopyFail(message: string): void
-}
 
 /** One scratch buffer for every statement: submit encodes and takes synchronously. */
 const messages = new FrontendMessages()
@@ -60,7 +48,7 @@ export class PipelinedStatement {
 
   /** Called by pg when the client is free: encodes every message and writes them at once. */
   submit(connection: pg.Connection): void {
-    const wire = connection as unknown as WireConnection
+    const wire = pgWire(connection)
     // Without pg's record of prepared statements, a name could be parsed twice: go unnamed.
     const name = wire.parsedStatements ? this.name : ''
     const prepared = name !== '' && (wire.parsedStatements![name] === this.text || wire.submittedNamedStatements?.[name] === this.text)
@@ -98,7 +86,7 @@ export class PipelinedStatement {
   handlePortalSuspended(): void {}
   handleCopyData(): void {}
   handleCopyInResponse(connection: pg.Connection): void {
-    ;(connection as unknown as WireConnection).sendCopyFail('COPY FROM STDIN cannot be used in a rule action')
+    pgWire(connection).sendCopyFail('COPY FROM STDIN cannot be used in a rule action')
   }
 
   private finish(r: PipelineResult): void {

@@ -1,6 +1,8 @@
 import { connect as netConnect, isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import pg from 'pg'
+// Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
+import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
 import {
   ConnectorError,
   ProbeRun,
@@ -382,11 +384,3 @@ async function endClient(client: pg.Client, connected: boolean): Promise<void> {
   if (!ended) destroyClient(client)
 }
 
-/**
- * Drops a client's socket at once. pg has no public call for it (`end()` waits for the server,
- * which a hung server never answers); this is what pg itself does on its connect timeout.
- */
-function destroyClient(client: pg.Client): void {
-  const internal = client as unknown as { connection?: { stream?: { destroy(): void } } }
-  internal.connection?.stream?.destroy()
-}

@@ -1,5 +1,5 @@
 /**
- * Cheaper `debug` loggers for the MQTT libraries, installed before they load.
+ * Library patch: cheaper `debug` loggers for the MQTT libraries, installed before they load.
  *
  * aedes and mqtt-packet call their `debug(...)` loggers some twenty times per MQTT packet. The
  * `debug` package's logger gathers its arguments into a rest array before it checks whether it
@@ -11,10 +11,23 @@
  *
  * Must be imported before aedes, mqtt-packet or mqtt: loggers are created when those modules
  * load, so the entry points import this module first.
+ *
+ * Reaches into: the module cache entry of each resolved copy of `debug` (its exports replaced),
+ * and a logger's `enabled`, `namespace`, `log`, `extend` and display properties. Guard: every
+ * copy must be the pinned release and its factory must make loggers of that shape; otherwise
+ * that copy is left alone (logging works the same, only slower) and a warning says so once.
  */
 import { createRequire } from 'node:module'
+import { LibraryPatchError, checkVersion, installedVersion, warnUnpatched, type LibraryPin } from './version-guard.js'
 
 const require = createRequire(import.meta.url)
+
+export const DEBUG_PIN: LibraryPin = {
+  library: 'debug',
+  version: '4.4.3',
+  touches: "debug's module cache entry and its loggers' enabled/namespace/log/extend properties",
+  file: 'debug.ts',
+}
 const QUIET = Symbol.for('junction.quietDebug')
 
 type Logger = ((...args: unknown[]) => void) & {
@@ -29,23 +42,54 @@ type Factory = ((namespace: string) => Logger) & Record<string | symbol, unknown
 /** Libraries whose `debug` is replaced (each may resolve its own copy). */
 const USERS = ['aedes', 'mqtt-packet', 'mqtt', 'aedes-persistence', 'mqemitter']
 
-/** Installs the wrapper into the module cache; false when DEBUG is set (nothing done). */
+/**
+ * Installs the wrapper into the module cache. False when DEBUG is set (nothing done) or when a
+ * copy of `debug` failed the guard (that copy keeps its own loggers).
+ */
 export function installQuietDebug(): boolean {
   if (process.env.DEBUG) return false
-  const paths = new Set<string>()
+  const paths = new Map<string, string | undefined>()
   for (const user of [undefined, ...USERS]) {
     try {
-      const from = user === undefined ? require : createRequire(require.resolve(user))
-      paths.add(from.resolve('debug'))
+      const from = user === undefined ? undefined : require.resolve(user)
+      const path = (from === undefined ? require : createRequire(from)).resolve('debug')
+      if (!paths.has(path)) paths.set(path, installedVersion('debug', from))
     } catch { /* not installed, or no debug of its own */ }
   }
-  for (const path of paths) {
+  let all = true
+  for (const [path, version] of paths) {
     const real = require(path) as Factory
     if (real[QUIET]) continue
+    try {
+      guardDebug(version, real)
+    } catch (err) {
+      if (!(err instanceof LibraryPatchError)) throw err
+      warnUnpatched(err, `The MQTT libraries' debug loggers stay as they are (correct, but they allocate on every call while off).`)
+      all = false
+      continue
+    }
     const entry = require.cache[path]
     if (entry) entry.exports = quietFactory(real)
   }
-  return true
+  return all
+}
+
+/**
+ * Throws a LibraryPatchError unless `version` is the pinned one and `factory` makes loggers with
+ * what the wrapper forwards to (a fresh logger is made to look; debug keeps no list of them).
+ */
+export function guardDebug(version: string | undefined, factory: unknown): void {
+  checkVersion(DEBUG_PIN, version)
+  const missing = (what: string) => new LibraryPatchError(DEBUG_PIN, version, `${what} is missing`)
+  if (typeof factory !== 'function') throw missing('the module export (a logger factory)')
+  if (typeof (factory as Factory).enable !== 'function') throw missing('the factory\'s enable()')
+  const logger: unknown = (factory as Factory)('junction:library-patch-check')
+  if (typeof logger !== 'function') throw missing('a logger (the factory\'s result)')
+  const props = logger as unknown as Record<string, unknown>
+  // Not a boolean before anything is enabled (debug leaves its cache undefined): only its presence is checked.
+  if (!('enabled' in props)) throw missing('a logger\'s `enabled`')
+  if (typeof props.namespace !== 'string') throw missing('a logger\'s `namespace`')
+  if (typeof props.extend !== 'function') throw missing('a logger\'s extend()')
 }
 
 function quietFactory(real: Factory): Factory {

@@ -1,12 +1,40 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'
-import { installQuietDebug } from './quiet-debug.js'
+import { DEBUG_PIN, guardDebug, installQuietDebug } from './debug.js'
+import { LibraryPatchError, installedVersion } from './version-guard.js'
 
 const require = createRequire(import.meta.url)
 type Logger = ((...args: unknown[]) => void) & { enabled: boolean; namespace: string; log: (...args: unknown[]) => void; extend(ns: string): Logger }
 
 describe('quiet debug loggers', () => {
+  it('guard: the installed debug (every copy the MQTT libraries resolve) is the pinned release', () => {
+    assert.equal(installedVersion('debug'), DEBUG_PIN.version)
+    for (const user of ['mqtt', 'mqtt-packet', 'aedes']) assert.equal(installedVersion('debug', require.resolve(user)), DEBUG_PIN.version, `${user}'s debug`)
+  })
+
+  it('guard: refuses another version, naming the package, both versions and what to run', () => {
+    const real = createRequire(require.resolve('mqtt'))('debug')
+    assert.doesNotThrow(() => guardDebug(DEBUG_PIN.version, real))
+    assert.throws(() => guardDebug('4.4.1', real), (err: unknown) => {
+      assert.ok(err instanceof LibraryPatchError)
+      assert.match(err.message, /debug 4\.4\.3 exactly, found debug 4\.4\.1/)
+      assert.match(err.message, /npm ci/)
+      return true
+    })
+    assert.throws(() => guardDebug(undefined, real), /found debug \(not installed\)/)
+  })
+
+  it('guard: refuses a factory whose loggers lack what the wrapper forwards to', () => {
+    const noEnable = Object.assign(() => Object.assign(() => {}, { enabled: false, namespace: 'x', extend: () => {} }), {})
+    assert.throws(() => guardDebug(DEBUG_PIN.version, noEnable), /enable\(\) is missing/)
+    const noEnabledFlag = Object.assign(() => Object.assign(() => {}, { namespace: 'x', extend: () => {} }), { enable() {} })
+    assert.throws(() => guardDebug(DEBUG_PIN.version, noEnabledFlag), /`enabled` is missing/)
+    const noExtend = Object.assign(() => Object.assign(() => {}, { enabled: false, namespace: 'x' }), { enable() {} })
+    assert.throws(() => guardDebug(DEBUG_PIN.version, noExtend), /extend\(\) is missing/)
+    assert.throws(() => guardDebug(DEBUG_PIN.version, { enable() {} }), /logger factory\) is missing/)
+  })
+
   it('the MQTT libraries get the wrapped factory (installed on import, DEBUG unset)', () => {
     if (process.env.DEBUG) {
       assert.equal(installQuietDebug(), false, 'with DEBUG set, nothing is replaced')
