@@ -28,6 +28,7 @@ export const connectorErrorCodes = {
   INVALID_TOPIC: 'permanent',
   MESSAGE_TOO_LARGE: 'permanent',
   PUBLISH_REFUSED: 'permanent',
+  STREAM_NOT_FOUND: 'permanent',
   READ_ONLY: 'permanent',
   QUERY_FAILED: 'permanent',
   TRANSACTION_CONFLICT: 'retryable',
