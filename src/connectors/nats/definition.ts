@@ -8,8 +8,7 @@ export const natsConnector: ConnectorDefinition<NatsConfig, NatsParams> = {
   summary: 'Publish MQTT messages to NATS subjects, stored by a JetStream stream with acknowledgement or as plain core messages.',
   configSchema: natsConfigSchema,
   paramsSchema: natsParamsSchema,
-  // A batch is published at once and its acknowledgements awaited together (JetStream PubAcks, or
-  // one flush in core mode), so under load one socket write and one wait serve many messages.
+  // A batch goes out in one socket write and its PubAcks (or one flush) are awaited together.
   batching: { maxSize: 100, maxWaitMs: 5 },
   create: (config, ctx) => new NatsConnector(config, ctx),
 }
