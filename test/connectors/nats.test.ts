@@ -188,6 +188,20 @@ describe('nats authentication and TLS', () => {
     }
   })
 
+  it("a JetStream publish the server's permissions deny fails NOT_PERMITTED, permanent", async () => {
+    const server = await startPrivateNats({ configText: 'authorization { users = [ { user: bob, password: pw, permissions: { publish: { deny: ["secret.>"] } } } ] }\n' })
+    const c = make({ servers: server.servers, authentication: { username: 'bob', password: 'pw' } })
+    try {
+      await c.start(signal())
+      const channel = await c.openChannel!(paramsWithDefaults(natsConnector, { subject: 'secret.${device}' }))
+      await assert.rejects(channel.send({ device: 'd1' }, signal()), (e: ConnectorError) => e.code === 'NOT_PERMITTED' && e.kind === 'permanent' && /secret\.d1/.test(e.message))
+      assert.deepEqual(await c.health(signal()), { status: 'connected' }, 'a denied publish does not cost the connection')
+    } finally {
+      await c.stop(AbortSignal.timeout(5_000))
+      await server.close()
+    }
+  })
+
   it('TLS on against a server without TLS fails TLS_NOT_SUPPORTED at the tls step', async () => {
     const r = await make({ servers: shared, tls: { enable: true } }).probe(signal())
     assert.ok(!r.ok && r.error.code === 'TLS_NOT_SUPPORTED', JSON.stringify(r))

@@ -16,7 +16,9 @@ function nodeCause(err: unknown): Error | undefined {
  */
 export function classifyNatsError(err: unknown, ctx: NatsErrorContext): ConnectorError {
   if (err instanceof ConnectorError) return err
-  const e = (err ?? {}) as { name?: unknown; message?: unknown; code?: unknown }
+  const e = (err ?? {}) as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
+  // A request's failure (a JetStream publish) comes wrapped in a RequestError: the cause says what happened.
+  if (e.name === 'RequestError' && e.cause instanceof Error) return classifyNatsError(e.cause, ctx)
   const name = typeof e.name === 'string' ? e.name : ''
   const message = typeof e.message === 'string' ? e.message : String(err)
   const t = ctx.target

@@ -54,5 +54,4 @@ export const natsParamsSchema = Type.Object({
   })),
   ackTimeoutMs: durationMs({ default: 5_000, minimum: 100, maximum: 300_000, description: 'How long a JetStream publish waits for its PubAck before it counts as failed and is retried.' }),
 }, { additionalProperties: false })
-
 export type NatsParams = Static<typeof natsParamsSchema>

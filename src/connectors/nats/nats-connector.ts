@@ -121,9 +121,7 @@ export class NatsConnector implements Connector<NatsParams> {
     }
   }
 
-  async openChannel(params: NatsParams): Promise<Channel> {
-    return new NatsChannel(this, params)
-  }
+  openChannel = async (params: NatsParams): Promise<Channel> => new NatsChannel(this, params)
 }
 
 /** The `query` step: what the server says about itself, and whether JetStream answers for this account. */
