@@ -34,8 +34,8 @@ export function classifyNatsError(err: unknown, ctx: NatsErrorContext): Connecto
     case name === 'PermissionViolationError':
       return new ConnectorError('NOT_PERMITTED', `${t} does not allow this user to publish to ${subject}`,
         opts("Allow publishing to the subject in the server's permissions for this user, or change the action's subject.", 'permanent'))
-    // A JetStream publish nobody answered: no stream captures the subject (nats.js calls it "not enabled").
-    case (name === 'JetStreamNotEnabled' && ctx.subject !== undefined) || name === 'StreamNotFoundError':
+    // A JetStream publish nobody answered: no stream captures the subject.
+    case name === 'NoRespondersError' || name === 'StreamNotFoundError':
       return new ConnectorError('STREAM_NOT_FOUND', `No JetStream stream on ${t} captures ${subject}`,
         opts('Create a stream whose subjects include this subject, or use mode "core" for a plain publish; Junction never creates streams.', 'permanent'))
     case apiCode === 10054 || /message size exceeds|max_payload|maximum payload/i.test(message):

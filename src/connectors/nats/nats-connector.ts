@@ -1,12 +1,12 @@
 import { isIP, connect as netConnect } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
+import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, nkeyAuthenticator, nkeys, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node'
 import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyNatsError } from './classify-error.js'
 import type { NatsConfig, NatsParams } from './config-schema.js'
-import { NatsChannel } from './nats-channel.js'
+import { NatsChannel, PubAcks } from './nats-channel.js'
 
 type Server = { readonly host: string; readonly port: number; readonly address: string }
 
@@ -24,7 +24,7 @@ export class NatsConnector implements Connector<NatsParams> {
   readonly target: string
   private readonly servers: Server[]
   private nc: NatsConnection | undefined
-  private js: JetStreamClient | undefined
+  private acks: PubAcks | undefined
   private lost: ConnectorError | undefined
   private stopped = false
   private readonly name: string
@@ -91,7 +91,7 @@ export class NatsConnector implements Connector<NatsParams> {
     const nc = await this.open(signal, this.servers, this.name)
     if (this.stopped) return void (await nc.close())
     this.nc = nc
-    this.js = jetstream(nc)
+    this.acks = new PubAcks(nc)
     void nc.closed().then((err) => {
       if (this.stopped) return
       this.lost = err ? this.classify(err) : new ConnectorError('CONNECTION_LOST', `${this.target} closed the connection`, { hint: 'Junction reconnects when the server is back.' })
@@ -99,11 +99,11 @@ export class NatsConnector implements Connector<NatsParams> {
     })
   }
 
-  /** The open connection and its JetStream client; throws a `not_connected` error when there is none. */
-  live(): { nc: NatsConnection; js: JetStreamClient } {
+  /** The open connection and its PubAck inbox; throws a `not_connected` error when there is none. */
+  live(): { nc: NatsConnection; acks: PubAcks } {
     if (this.lost) throw this.lost
-    if (!this.nc || !this.js || this.nc.isClosed()) throw new ConnectorError('CONNECTION_LOST', `Not connected to ${this.target}`, { hint: 'Junction reconnects when the server is back.' })
-    return { nc: this.nc, js: this.js }
+    if (!this.nc || !this.acks || this.nc.isClosed()) throw new ConnectorError('CONNECTION_LOST', `Not connected to ${this.target}`, { hint: 'Junction reconnects when the server is back.' })
+    return { nc: this.nc, acks: this.acks }
   }
 
   async stop(signal: AbortSignal): Promise<void> {
