@@ -3,17 +3,7 @@ import { ConnectorError, classifyNetworkError } from '../../connector-api/index.
 /** `tls`: TLS is on in the config (a TLS failure with it off means the server wants TLS); `subject`: of the failed publish. */
 export type NatsErrorContext = { readonly target: string; readonly tls: boolean; readonly subject?: string }
 
-/** The first Node error (a string `code`: ECONNREFUSED, a certificate code...) along an error's cause chain. */
-function nodeCause(err: unknown): Error | undefined {
-  let e = err as { code?: unknown; cause?: unknown } | undefined
-  for (let depth = 0; e && typeof e.code !== 'string' && depth < 5; depth++) e = e.cause as typeof e
-  return typeof e?.code === 'string' ? (e as Error) : undefined
-}
-
-/**
- * The one switch from nats.js errors (by class name: the classes live in nats-core and
- * @nats-io/jetstream), NATS -ERR texts and Node socket/TLS errors to codes and kinds.
- */
+/** The one switch from nats.js errors (by class name), PubAck errors, NATS -ERR texts and Node socket/TLS errors to codes and kinds. */
 export function classifyNatsError(err: unknown, ctx: NatsErrorContext): ConnectorError {
   if (err instanceof ConnectorError) return err
   const e = (err ?? {}) as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
@@ -23,9 +13,10 @@ export function classifyNatsError(err: unknown, ctx: NatsErrorContext): Connecto
   const message = typeof e.message === 'string' ? e.message : String(err)
   const t = ctx.target
   const opts = (hint: string, kind?: 'retryable' | 'permanent') => ({ hint, cause: err, ...(kind ? { kind } : {}) })
-  const apiCode = /ApiError$|NotFoundError$/.test(name) ? e.code : undefined
+  const apiCode = name === 'JetStreamApiError' ? e.code : undefined
   const subject = ctx.subject === undefined ? 'the subject' : `subject "${ctx.subject}"`
-  const network = nodeCause(err) && classifyNetworkError(nodeCause(err), t)
+  // nats.js wraps a refused connect in a ConnectionError whose cause has the socket's code.
+  const network = classifyNetworkError(typeof e.code === 'string' ? err : e.cause, t)
 
   switch (true) {
     case name === 'AuthorizationError' || name === 'UserAuthenticationExpiredError' || /authorization violation/i.test(message):
@@ -35,7 +26,7 @@ export function classifyNatsError(err: unknown, ctx: NatsErrorContext): Connecto
       return new ConnectorError('NOT_PERMITTED', `${t} does not allow this user to publish to ${subject}`,
         opts("Allow publishing to the subject in the server's permissions for this user, or change the action's subject.", 'permanent'))
     // A JetStream publish nobody answered: no stream captures the subject.
-    case name === 'NoRespondersError' || name === 'StreamNotFoundError':
+    case name === 'NoRespondersError':
       return new ConnectorError('STREAM_NOT_FOUND', `No JetStream stream on ${t} captures ${subject}`,
         opts('Create a stream whose subjects include this subject, or use mode "core" for a plain publish; Junction never creates streams.', 'permanent'))
     case apiCode === 10054 || /message size exceeds|max_payload|maximum payload/i.test(message):
@@ -46,8 +37,6 @@ export function classifyNatsError(err: unknown, ctx: NatsErrorContext): Connecto
         opts('The stream is full and discards new messages, or the account is at its storage limit; the message is retried.', 'retryable'))
     case apiCode !== undefined:
       return new ConnectorError('PUBLISH_REFUSED', `${t} refused the message: ${message}`, opts('Check the stream settings and the server log.', 'permanent'))
-    case name === 'TimeoutError':
-      return new ConnectorError('TIMEOUT', `No answer from ${t} in time`, opts('Check that the server is up and reachable, or raise the timeout.', 'retryable'))
     case /does not support 'tls'|tls.*not available/i.test(message):
       return new ConnectorError('TLS_NOT_SUPPORTED', `TLS is on, but ${t} does not offer TLS`, opts('Turn tls.enable off, or enable TLS on the server.'))
     case !ctx.tls && network?.code === 'TLS_FAILED':

@@ -43,9 +43,8 @@ function pubAckError(m: Msg): Error | undefined {
 }
 
 /**
- * JetStream publishes through one wildcard inbox per connection: each PubAck comes to its message's
- * reply subject. nats.js's `js.publish` makes a request per message (a promise, a timer and a stack
- * trace each), ~19-46 µs of CPU per message against ~5 µs here (measured on this machine).
+ * JetStream publishes through one wildcard inbox per connection, each PubAck to its message's reply
+ * subject: nats.js's `js.publish` (a request, timer and stack trace per message) costs 19-46 µs of CPU a message, this ~5.
  */
 export class PubAcks {
   private readonly inbox = createInbox()
@@ -65,30 +64,25 @@ export class PubAcks {
   }
 
   /** Publishes the messages; each result is undefined (stored), its error, or `late()` when `signal` aborted first. */
-  publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
-    const pending = Symbol('pending')
-    const results: unknown[] = items.map((x) => (x instanceof ConnectorError ? x : pending))
-    let open = results.filter((r) => r === pending).length + 1
-    return new Promise((resolve) => {
-      const replies: string[] = []
-      const finish = () => {
-        signal.removeEventListener('abort', finish)
-        for (const r of replies) this.waiting.delete(r)
-        resolve(results.map((r) => (r === pending ? late() : r)))
-      }
-      const done = () => { if (--open === 0) finish() }
-      items.forEach((item, i) => {
-        if (item instanceof ConnectorError) return
-        const reply = `${this.inbox}.${this.next++}`
-        replies.push(reply)
-        this.waiting.set(reply, { subject: item.subject, settle: (err) => { this.waiting.delete(reply); results[i] = err; done() } })
-        const err = publishNow(this.nc, item, reply)
-        if (err !== undefined) this.waiting.get(reply)?.settle(err)
-      })
-      if (signal.aborted) finish()
-      else signal.addEventListener('abort', finish, { once: true })
-      done()
-    })
+  async publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
+    const replies: string[] = []
+    const answers = items.map((item) => (item instanceof ConnectorError ? item : new Promise<unknown>((settle) => {
+      const reply = `${this.inbox}.${this.next++}`
+      replies.push(reply)
+      this.waiting.set(reply, { subject: item.subject, settle: (err) => { this.waiting.delete(reply); settle(err) } })
+      const err = publishNow(this.nc, item, reply)
+      if (err !== undefined) this.waiting.get(reply)?.settle(err)
+    })))
+    let onAbort!: () => void
+    const aborted = new Promise<ConnectorError>((resolve) => { onAbort = () => resolve(late()) })
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    try {
+      return await Promise.all(answers.map((a) => Promise.race([a, aborted])))
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      for (const r of replies) this.waiting.delete(r)
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { isIP, connect as netConnect } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import { jetstreamManager } from '@nats-io/jetstream'
@@ -124,46 +125,28 @@ export class NatsConnector implements Connector<NatsParams> {
   openChannel = async (params: NatsParams): Promise<Channel> => new NatsChannel(this, params)
 }
 
-/** The `query` step: what the server says about itself, and whether JetStream answers for this account. */
+/** The `query` step: the server's INFO, and whether JetStream answers for this account (a round trip). */
 async function describeServer(nc: NatsConnection, timeout: number): Promise<string> {
-  const info = nc.info!
-  const js = !info.jetstream ? 'JetStream off' : await jetstreamManager(nc, { timeout, checkAPI: false }).then((m) => m.getAccountInfo()).then(
-    (a) => `JetStream on, ${a.streams} stream(s) in this account`,
-    (err: Error) => { if (err.name === 'JetStreamNotEnabled') return 'JetStream off for this account'; throw err },
-  )
-  return `NATS ${info.version} "${info.server_name}", max payload ${info.max_payload} bytes, ${js}`
+  const js = await jetstreamManager(nc, { timeout, checkAPI: false }).then((m) => m.getAccountInfo()).then((a) => `JetStream on, ${a.streams} stream(s) in this account`,
+    (err: Error) => { if (err.name === 'JetStreamNotEnabled') return 'JetStream off for this account'; throw err })
+  return `NATS ${nc.info!.version} "${nc.info!.server_name}", max payload ${nc.info!.max_payload} bytes, ${js}`
 }
 
-/**
- * The `tls` step. NATS upgrades to TLS after its INFO line (tls_required), so the kit's handshake
- * on a fresh socket cannot work: this reads INFO, then upgrades the same socket.
- */
-function tlsAfterInfo(address: string, server: Server, tls: NatsConfig['tls'], signal: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: address, port: server.port })
+/** The `tls` step: NATS upgrades after its INFO line (tls_required), so this reads INFO, then upgrades that socket. */
+async function tlsAfterInfo(address: string, server: Server, tls: NatsConfig['tls'], signal: AbortSignal): Promise<string> {
+  const socket = netConnect({ host: address, port: server.port, signal })
+  try {
     let head = ''
-    const done = (err: unknown, detail?: string) => {
-      signal.removeEventListener('abort', onAbort)
-      socket.destroy()
-      return err === undefined ? resolve(detail!) : reject(err)
-    }
-    const onAbort = () => done(timedOut(server.address))
-    signal.addEventListener('abort', onAbort, { once: true })
-    socket.once('error', done)
-    socket.on('data', (chunk: Buffer) => {
-      const end = (head += chunk.toString('latin1')).indexOf('\r\n')
-      if (end < 0 && head.length < 65_536) return
-      socket.removeAllListeners('data')
-      const info = /^INFO\s+(\{.*\})\s*$/.exec(head.slice(0, end))?.[1]
-      if (!info) return done(new ConnectorError('CONNECTION_FAILED', `${server.address} does not speak NATS (no INFO line)`, { hint: 'Check the port: NATS clients use 4222 by default.' }))
-      if (!/"tls_(required|available)"\s*:\s*true/.test(info)) {
-        return done(new ConnectorError('TLS_NOT_SUPPORTED', `TLS is on, but ${server.address} does not offer TLS`, { hint: 'Turn tls.enable off, or enable TLS on the server.' }))
-      }
-      // `host`: the name the certificate must carry when no server name is sent (an IP address).
-      const servername = tls.serverName ?? (isIP(server.host) === 0 ? server.host : undefined)
-      const secure = tlsConnect({ socket, host: server.host, ...tlsOptions(tls), ...(servername ? { servername } : {}) })
-      secure.once('error', done)
-      secure.once('secureConnect', () => done(undefined, `${secure.getProtocol() ?? 'TLS'} after INFO, certificate ${tls.verify ? 'verified' : 'not verified (verify is off)'}`))
-    })
-  })
+    while (!head.includes('\r\n') && head.length < 65_536) head += String((await once(socket, 'data', { signal }))[0])
+    const info = /^INFO\s+(\{.*\})\s*\r\n/.exec(head)?.[1]
+    if (!info) throw new ConnectorError('CONNECTION_FAILED', `${server.address} does not speak NATS (no INFO line)`, { hint: 'Check the port: NATS clients use 4222 by default.' })
+    if (!/"tls_(required|available)"\s*:\s*true/.test(info)) throw new ConnectorError('TLS_NOT_SUPPORTED', `TLS is on, but ${server.address} does not offer TLS`, { hint: 'Turn tls.enable off, or enable TLS on the server.' })
+    // `host`: the name the certificate must carry when no server name is sent (an IP address).
+    const servername = tls.serverName ?? (isIP(server.host) === 0 ? server.host : undefined)
+    const secure = tlsConnect({ socket, host: server.host, ...tlsOptions(tls), ...(servername ? { servername } : {}) })
+    await once(secure, 'secureConnect', { signal })
+    return `${secure.getProtocol() ?? 'TLS'} after INFO, certificate ${tls.verify ? 'verified' : 'not verified (verify is off)'}`
+  } finally {
+    socket.destroy()
+  }
 }
