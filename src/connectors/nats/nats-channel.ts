@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import { BatchError, ConnectorError, compileTemplate, compileValue, deadline, toText, untilAborted, type Channel, type ChannelMessage } from '../../connector-api/index.js'
 import type { NatsParams } from './config-schema.js'
@@ -9,7 +10,6 @@ type Outgoing = { readonly subject: string; readonly payload: Uint8Array; readon
 /** Why `subject` cannot be published to, or undefined. 4000 bytes: the server's control line (4096) also carries a reply inbox. */
 export function subjectProblem(subject: string): string | undefined {
   const tokens = subject.split('.')
-  // eslint-disable-next-line no-control-regex
   if (subject === '' || /[\s\u0000-\u001f\u007f]/.test(subject)) return 'is empty or contains a space or a control character'
   if (Buffer.byteLength(subject) > 4000) return 'is longer than 4000 bytes'
   if (tokens.some((t) => t === '*' || t === '>')) return 'contains a wildcard (* or >), which only subscriptions may use'
@@ -73,14 +73,10 @@ export class PubAcks {
       const err = publishNow(this.nc, item, reply)
       if (err !== undefined) this.waiting.get(reply)?.settle(err)
     })))
-    let onAbort!: () => void
-    const aborted = new Promise<ConnectorError>((resolve) => { onAbort = () => resolve(late()) })
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) onAbort()
+    const aborted = signal.aborted ? Promise.resolve(late()) : once(signal, 'abort').then(late)
     try {
       return await Promise.all(answers.map((a) => Promise.race([a, aborted])))
     } finally {
-      signal.removeEventListener('abort', onAbort)
       for (const r of replies) this.waiting.delete(r)
     }
   }

@@ -15,8 +15,7 @@ type Server = { readonly host: string; readonly port: number; readonly address: 
 export function parseServers(value: string): Server[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((item) => {
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(item)!
-    const host = m[1]!.replace(/^\[|\]$/g, '')
-    const port = Number(m[2] ?? 4222)
+    const host = m[1]!.replace(/^\[|\]$/g, ''), port = Number(m[2] ?? 4222)
     return { host, port, address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` }
   })
 }
@@ -28,14 +27,13 @@ export class NatsConnector implements Connector<NatsParams> {
   private acks: PubAcks | undefined
   private lost: ConnectorError | undefined
   private stopped = false
-  private readonly name: string
 
   constructor(private readonly config: NatsConfig, private readonly ctx: ConnectorContext) {
     this.servers = parseServers(config.servers)
     this.target = this.servers.map((s) => s.address).join(',')
-    this.name = config.name ?? `junction-${ctx.connectorId}`
   }
 
+  private name = () => this.config.name ?? `junction-${this.ctx.connectorId}`
   classify = (err: unknown, target = this.target, subject?: string) => classifyNatsError(err, { target, tls: this.config.tls.enable, ...(subject === undefined ? {} : { subject }) })
 
   /** nats.js options: no reconnect of its own (the runtime reconnects), servers in the order given. */
@@ -76,7 +74,7 @@ export class NatsConnector implements Connector<NatsParams> {
     const who = a.username !== undefined ? `as user "${a.username}"` : a.token !== undefined ? 'with a token'
       : a.nkeySeed !== undefined ? `as NKey user ${nkeys.fromSeed(new TextEncoder().encode(a.nkeySeed)).getPublicKey()}` : 'without authentication'
     const authenticate = async (bound: AbortSignal) => {
-      nc = await this.open(bound, [first], `${this.name}-probe`)
+      nc = await this.open(bound, [first], `${this.name()}-probe`)
       return `${who}${tls.enable ? ' over TLS' : ''}`
     }
     return probeConnection({
@@ -89,7 +87,7 @@ export class NatsConnector implements Connector<NatsParams> {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const nc = await this.open(signal, this.servers, this.name)
+    const nc = await this.open(signal, this.servers, this.name())
     if (this.stopped) return void (await nc.close())
     this.nc = nc
     this.acks = new PubAcks(nc)
@@ -113,13 +111,9 @@ export class NatsConnector implements Connector<NatsParams> {
   }
 
   async health(signal: AbortSignal): Promise<Health> {
-    try {
-      await untilAborted(this.live().nc.rtt(), deadline(signal, this.config.connectTimeoutMs), () => timedOut(this.target))
-      return { status: 'connected' }
-    } catch (err) {
-      const e = toConnectorError(err, this.target, { classify: this.classify })
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
+    const rtt = untilAborted(Promise.resolve().then(() => this.live().nc.rtt()), deadline(signal, this.config.connectTimeoutMs), () => timedOut(this.target))
+    const e = await rtt.then(() => undefined, (err: unknown) => toConnectorError(err, this.target, { classify: this.classify }))
+    return e ? { status: 'disconnected', code: e.code, reason: e.message } : { status: 'connected' }
   }
 
   openChannel = async (params: NatsParams): Promise<Channel> => new NatsChannel(this, params)
