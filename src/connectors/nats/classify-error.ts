@@ -32,11 +32,9 @@ export function classifyNatsError(err: unknown, ctx: NatsErrorContext): Connecto
       return new ConnectorError('TLS_NOT_SUPPORTED', `TLS is on, but ${t} does not offer TLS`, opts('Turn tls.enable off, or enable TLS on the server.'))
     case !ctx.tls && network?.code === 'TLS_FAILED':
       return new ConnectorError('TLS_REQUIRED', `${t} requires TLS, and TLS is off`, opts('Turn tls.enable on (with caCert for a private CA).'))
-    case network !== undefined:
-      return network!
-    case name === 'ClosedConnectionError' || name === 'DrainingConnectionError' || /connection (closed|refused)|disconnect/i.test(message):
+    case name === 'ClosedConnectionError' || name === 'DrainingConnectionError' || /connection closed|disconnect/i.test(message):
       return new ConnectorError('CONNECTION_LOST', `The connection to ${t} is closed`, opts('Junction reconnects when the server is back.'))
     default:
-      return new ConnectorError('CONNECTION_FAILED', `${t}: ${message}`, opts('Check the connector configuration and that the server is reachable from Junction.'))
+      return network ?? new ConnectorError('CONNECTION_FAILED', `${t}: ${message}`, opts('Check the connector configuration and that the server is reachable from Junction.'))
   }
 }

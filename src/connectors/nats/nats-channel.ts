@@ -5,6 +5,7 @@ import type { NatsParams } from './config-schema.js'
 import type { NatsConnector } from './nats-connector.js'
 
 const encoder = new TextEncoder()
+const PENDING = Symbol('pending')
 type Outgoing = { readonly subject: string; readonly payload: Uint8Array; readonly headers?: MsgHdrs }
 
 /** Why `subject` cannot be published to, or undefined. 4000 bytes: the server's control line (4096) also carries a reply inbox. */
@@ -23,9 +24,16 @@ function optionalText(template: string): (m: ChannelMessage) => string | undefin
   return /^\s*\$\{[^}]*\}\s*$/.test(template) ? (m) => { const v = value(m); return v === undefined || v === null ? undefined : toText(v) } : compileTemplate(template)
 }
 
+function header(headers: MsgHdrs | undefined, name: string, v: string | undefined): MsgHdrs | undefined {
+  if (v === undefined) return headers
+  if (/[\r\n]/.test(v)) throw new ConnectorError('INVALID_DATA', `Header "${name}" would contain a line break`, { kind: 'permanent', hint: 'NATS header values are single lines; change the template.' })
+  ;(headers ??= natsHeaders()).append(name, v)
+  return headers
+}
+
 function publishNow(nc: NatsConnection, o: Outgoing, reply?: string): unknown {
   try {
-    nc.publish(o.subject, o.payload, { ...(o.headers ? { headers: o.headers } : {}), ...(reply ? { reply } : {}) })
+    nc.publish(o.subject, o.payload, { headers: o.headers, reply })
   } catch (err) {
     return err
   }
@@ -42,10 +50,8 @@ function pubAckError(m: Msg): Error | undefined {
   }
 }
 
-/**
- * JetStream publishes through one wildcard inbox per connection, each PubAck to its message's reply
- * subject: nats.js's `js.publish` (a request, timer and stack trace per message) costs 19-46 µs of CPU a message, this ~5.
- */
+/** JetStream publishes through one wildcard inbox per connection, each PubAck to its message's reply subject: nats.js's
+ *  `js.publish` (a request, timer and stack trace per message) costs 19-46 µs of CPU a message, this ~5. */
 export class PubAcks {
   private readonly inbox = createInbox()
   private next = 0
@@ -64,21 +70,27 @@ export class PubAcks {
   }
 
   /** Publishes the messages; each result is undefined (stored), its error, or `late()` when `signal` aborted first. */
-  async publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
+  publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
+    const results: unknown[] = items.slice()
     const replies: string[] = []
-    const answers = items.map((item) => (item instanceof ConnectorError ? item : new Promise<unknown>((settle) => {
-      const reply = `${this.inbox}.${this.next++}`
-      replies.push(reply)
-      this.waiting.set(reply, { subject: item.subject, settle: (err) => { this.waiting.delete(reply); settle(err) } })
-      const err = publishNow(this.nc, item, reply)
-      if (err !== undefined) this.waiting.get(reply)?.settle(err)
-    })))
-    const aborted = signal.aborted ? Promise.resolve(late()) : once(signal, 'abort').then(late)
-    try {
-      return await Promise.all(answers.map((a) => Promise.race([a, aborted])))
-    } finally {
-      for (const r of replies) this.waiting.delete(r)
-    }
+    let open = 1
+    return new Promise((resolve) => {
+      // Runs again when the deadline fires after the last PubAck: a second resolve changes nothing.
+      const finish = () => {
+        for (const r of replies) this.waiting.delete(r)
+        resolve(results.map((r) => (r === PENDING ? late() : r)))
+      }
+      items.forEach((item, i) => {
+        if (item instanceof ConnectorError) return
+        const reply = `${this.inbox}.${this.next++}`
+        open++, results[i] = PENDING, replies.push(reply)
+        this.waiting.set(reply, { subject: item.subject, settle: (err) => { this.waiting.delete(reply); results[i] = err; if (--open === 0) finish() } })
+        const err = publishNow(this.nc, item, reply)
+        if (err !== undefined) this.waiting.get(reply)?.settle(err)
+      })
+      if (--open === 0 || signal.aborted) finish()
+      else void once(signal, 'abort').then(finish)
+    })
   }
 }
 
@@ -103,21 +115,15 @@ export class NatsChannel implements Channel {
     const problem = subjectProblem(subject)
     if (problem) throw new ConnectorError('INVALID_TOPIC', `The subject "${subject.slice(0, 200)}" ${problem}`, { kind: 'permanent', hint: "Change the action's subject template, or the data it reads." })
     let headers: MsgHdrs | undefined
-    for (const [name, v] of [...this.headers.map(([n, value]) => [n, value(m)] as const), ['Nats-Msg-Id', this.msgId?.(m)] as const]) {
-      if (v === undefined) continue
-      if (/[\r\n]/.test(v)) throw new ConnectorError('INVALID_DATA', `Header "${name}" would contain a line break`, { kind: 'permanent', hint: 'NATS header values are single lines; change the template.' })
-      ;(headers ??= natsHeaders()).append(name, v)
-    }
+    for (const [name, value] of this.headers) headers = header(headers, name, value(m))
+    if (this.msgId) headers = header(headers, 'Nats-Msg-Id', this.msgId(m))
     return { subject, payload: encoder.encode(this.payload(m)), ...(headers ? { headers } : {}) }
   }
 
   // No answer in time: the messages may still land (a `msgId` lets the stream drop the resend).
   private late = () => new ConnectorError('TIMEOUT', `No acknowledgement from ${this.link.target} in time`, { kind: 'retryable', hint: 'The message is retried.' })
 
-  async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
-    const [failure] = await this.publish([message], signal)
-    if (failure) throw failure.error
-  }
+  send = (message: ChannelMessage, signal: AbortSignal): Promise<void> => this.publish([message], signal).then(([failure]) => { if (failure) throw failure.error })
 
   async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
     const failures = await this.publish(messages, signal)
@@ -144,6 +150,8 @@ export class NatsChannel implements Channel {
       results = items.map((item) => (item instanceof ConnectorError ? item : publishNow(nc, item)))
       if (results.includes(undefined)) await untilAborted(nc.flush(), signal, this.late).catch((err: unknown) => { results = results.map((r) => r ?? err) })
     }
-    return results.flatMap((r, index) => (r === undefined ? [] : [{ index, error: this.link.classify(r, this.link.target, (items[index] as Outgoing).subject) }]))
+    const failures: Array<{ index: number; error: ConnectorError }> = []
+    results.forEach((r, index) => r !== undefined && failures.push({ index, error: this.link.classify(r, this.link.target, (items[index] as Outgoing).subject) }))
+    return failures
   }
 }

@@ -23,8 +23,7 @@ export function parseServers(value: string): Server[] {
 export class NatsConnector implements Connector<NatsParams> {
   readonly target: string
   private readonly servers: Server[]
-  private nc: NatsConnection | undefined
-  private acks: PubAcks | undefined
+  private conn: { readonly nc: NatsConnection; readonly acks: PubAcks } | undefined
   private lost: ConnectorError | undefined
   private stopped = false
 
@@ -57,11 +56,9 @@ export class NatsConnector implements Connector<NatsParams> {
     const pending = connect(this.options(servers, name))
     try {
       const nc = await untilAborted(pending, signal, () => timedOut(target), () => pending.then((c) => c.close()))
-      if (!this.config.tls.enable && nc.info?.tls_required) {
-        await nc.close()
-        throw new ConnectorError('TLS_REQUIRED', `${target} requires TLS, and TLS is off`, { hint: 'Turn tls.enable on (with caCert for a private CA).' })
-      }
-      return nc
+      if (this.config.tls.enable || !nc.info?.tls_required) return nc
+      await nc.close()
+      throw new ConnectorError('TLS_REQUIRED', `${target} requires TLS, and TLS is off`, { hint: 'Turn tls.enable on (with caCert for a private CA).' })
     } catch (err) {
       throw toConnectorError(err, target, { signal, classify: (e) => this.classify(e, target) })
     }
@@ -89,8 +86,7 @@ export class NatsConnector implements Connector<NatsParams> {
   async start(signal: AbortSignal): Promise<void> {
     const nc = await this.open(signal, this.servers, this.name())
     if (this.stopped) return void (await nc.close())
-    this.nc = nc
-    this.acks = new PubAcks(nc)
+    this.conn = { nc, acks: new PubAcks(nc) }
     void nc.closed().then((err) => {
       if (this.stopped) return
       this.lost = err ? this.classify(err) : new ConnectorError('CONNECTION_LOST', `${this.target} closed the connection`, { hint: 'Junction reconnects when the server is back.' })
@@ -101,13 +97,13 @@ export class NatsConnector implements Connector<NatsParams> {
   /** The open connection and its PubAck inbox; throws a `not_connected` error when there is none. */
   live(): { nc: NatsConnection; acks: PubAcks } {
     if (this.lost) throw this.lost
-    if (!this.nc || !this.acks || this.nc.isClosed()) throw new ConnectorError('CONNECTION_LOST', `Not connected to ${this.target}`, { hint: 'Junction reconnects when the server is back.' })
-    return { nc: this.nc, acks: this.acks }
+    if (!this.conn || this.conn.nc.isClosed()) throw new ConnectorError('CONNECTION_LOST', `Not connected to ${this.target}`, { hint: 'Junction reconnects when the server is back.' })
+    return this.conn
   }
 
   async stop(signal: AbortSignal): Promise<void> {
     this.stopped = true
-    if (this.nc && !this.nc.isClosed()) await settleWithin(this.nc.close(), signal)
+    if (this.conn && !this.conn.nc.isClosed()) await settleWithin(this.conn.nc.close(), signal)
   }
 
   async health(signal: AbortSignal): Promise<Health> {
