@@ -78,8 +78,9 @@ async function readStream(name: string): Promise<{ count: number; latencies: num
 const record = (seq: number): ChannelMessage => ({ seq, temp: (seq % 400) / 10, clientid: 'dev-1' })
 
 /** Drives `sendBatch(batch)` over N records the way an action does: batches of BATCH, WINDOW in flight. */
-async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Promise<{ rate: number; p50: number; p99: number }> {
+async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Promise<{ rate: number; p50: number; p99: number; cpu: number }> {
   const times: number[] = []
+  const cpu0 = process.cpuUsage()
   const inflight = new Set<Promise<void>>()
   const t0 = performance.now()
   for (let off = 0; off < N; off += BATCH) {
@@ -90,7 +91,9 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
     if (inflight.size >= WINDOW) await Promise.race(inflight)
   }
   await Promise.all(inflight)
-  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99) }
+  const cpu = process.cpuUsage(cpu0)
+  // CPU per message of this process (the client side): steadier than rates on a shared machine.
+  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu: (cpu.user + cpu.system) / N }
 }
 
 /**
@@ -98,7 +101,7 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
  * client: a request per message) and core publishes with reply subjects on one inbox subscription
  * (what the connector does), each batch published at once and its PubAcks awaited together.
  */
-async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; p50: number; p99: number; count: number }> {
+async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number }> {
   const s = await freshStream()
   const nc = await connect({ servers: SERVERS.split(','), reconnect: false })
   const js = jetstream(nc)
@@ -118,14 +121,14 @@ async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; 
   return { ...r, count: (await readStream(s.name)).count }
 }
 
-async function bestRaw(): Promise<{ rate: number; p50: number; p99: number; count: number; kind: string }> {
+async function bestRaw(): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number; kind: string }> {
   const a = { ...(await rawClient('js.publish')), kind: 'js.publish' }
   const b = { ...(await rawClient('inbox')), kind: 'inbox' }
-  console.log(`    raw js.publish ${fmt(a.rate)} msg/s, raw inbox ${fmt(b.rate)} msg/s`)
+  console.log(`    raw js.publish ${fmt(a.rate)} msg/s (${a.cpu.toFixed(1)} µs CPU/msg), raw inbox ${fmt(b.rate)} msg/s (${b.cpu.toFixed(1)} µs CPU/msg)`)
   return a.rate > b.rate ? a : b
 }
 
-async function junctionChannel(): Promise<{ rate: number; p50: number; p99: number; count: number }> {
+async function junctionChannel(): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number }> {
   const s = await freshStream()
   const c = natsConnector.create(withDefaults(natsConnector, { servers: SERVERS }) as NatsConfig, testContext('bench'))
   await c.start(AbortSignal.timeout(10_000))
@@ -207,7 +210,7 @@ if (ONLY.has('channel')) {
     const ch = await junctionChannel()
     ratios.push(ch.rate / raw.rate)
     console.log(`  run ${i + 1}: raw (${raw.kind}) ${fmt(raw.rate)} msg/s (batch ack p50 ${raw.p50.toFixed(1)} ms, p99 ${raw.p99.toFixed(1)} ms, stored ${fmt(raw.count)}), ` +
-      `channel ${fmt(ch.rate)} msg/s (p50 ${ch.p50.toFixed(1)} ms, p99 ${ch.p99.toFixed(1)} ms, stored ${fmt(ch.count)}), ${pct(ratios[i]!)}`)
+      `channel ${fmt(ch.rate)} msg/s (${ch.cpu.toFixed(1)} µs CPU/msg, p50 ${ch.p50.toFixed(1)} ms, p99 ${ch.p99.toFixed(1)} ms, stored ${fmt(ch.count)}), ${pct(ratios[i]!)}`)
   }
   console.log(`  channel/raw: median ${pct(middle(ratios))} (runs ${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`)
 }
