@@ -1,7 +1,8 @@
 import type { ConnectorDefinition } from '../connector-api/index.js'
 import { kafkaConnector } from './kafka/definition.js'
 import { mqttConnector } from './mqtt/definition.js'
+import { mysqlConnector } from './mysql/definition.js'
 import { postgresqlConnector } from './postgresql/definition.js'
 
 /** The built-in connector types, in the order the type picker shows them. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector]
+export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mysqlConnector, mqttConnector]
