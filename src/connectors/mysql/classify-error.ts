@@ -10,9 +10,8 @@ const CONSTRAINT = [1048, 1062, 1216, 1217, 1263, 1364, 1451, 1452, 1557, 1586, 
 const ROW = new Set([...DATA, ...CONSTRAINT, 1644])
 type Rule = [errnos: number[], code: ConnectorErrorCode, kind: FailureKind | 'by_phase', what: string, hint: string]
 const RULES: Rule[] = [
-  [[1045, 1698], 'AUTHENTICATION_FAILED', 'not_connected', 'refused the login of user "%u"',
-    'Check the username and password, and that the user may connect from this host. A server with require_secure_transport also answers this to a connection without TLS.'],
-  [[1130], 'AUTHENTICATION_FAILED', 'not_connected', 'does not accept user "%u" from this address', "Create the user for Junction's host (CREATE USER 'name'@'host')."],
+  [[1045, 1698, 1130], 'AUTHENTICATION_FAILED', 'not_connected', 'refused the login of user "%u"',
+    "Check the username and password, and that the user may connect from Junction's host. A server with require_secure_transport also answers this to a connection without TLS."],
   [[3159], 'TLS_REQUIRED', 'not_connected', 'accepts only TLS connections', 'Turn on TLS (tls.enable) for this connector.'],
   [[1049], 'DATABASE_NOT_FOUND', 'not_connected', 'has no such database', 'Check the database name.'],
   [[1044, 1142, 1143, 1227, 1370], 'NOT_PERMITTED', 'by_phase', 'does not permit user "%u" this', 'Grant the user the privileges it needs (e.g. GRANT INSERT ON db.table TO ...).'],

@@ -6,10 +6,8 @@ export interface MultiRowInsert {
 }
 
 /**
- * Recognises `INSERT|REPLACE ... VALUES|VALUE (<row>) [rest]` with every `?` inside the one row and
- * none in the rest (`ON DUPLICATE KEY UPDATE c = VALUES(c)` is fine). Quoted text and names are
- * skipped; a statement with comments, several rows or a `?` outside the row is not recognised
- * (undefined: batches then run it once per message).
+ * Recognises `INSERT|REPLACE ... VALUES|VALUE (<row>) [rest]` with every `?` inside the one row (`ON DUPLICATE KEY UPDATE c = VALUES(c)`
+ * is fine), skipping quoted text. Comments, several rows or a `?` outside the row: undefined (batches then run once per message).
  */
 export function multiRowInsert(sql: string): MultiRowInsert | undefined {
   const head = /^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)/i.exec(sql)

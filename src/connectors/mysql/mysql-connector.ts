@@ -1,10 +1,8 @@
 import { connect as netConnect } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
-import {
-  ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted,
-  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
-} from '../../connector-api/index.js'
+import { ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type Connector,
+  type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
 import { classifyMysqlError, type MysqlPhase } from './classify-error.js'
 import type { MysqlConfig, MysqlParams } from './config-schema.js'
 import { MysqlChannel } from './mysql-channel.js'
@@ -22,45 +20,35 @@ export class MysqlConnector implements Connector<MysqlParams> {
   readonly poolSize: number
 
   constructor(private readonly config: MysqlConfig, private readonly ctx: ConnectorContext) {
-    this.target = `${config.host}:${config.port}/${config.database}`
-    this.poolSize = config.poolSize
+    [this.target, this.poolSize] = [`${config.host}:${config.port}/${config.database}`, config.poolSize]
   }
 
-  /**
-   * MySQL upgrades to TLS in-band, after the server's greeting and before the login, so the `tls`
-   * step starts the login: a TLS error fails it (TLS_FAILED, TLS_NOT_SUPPORTED); whatever the
-   * login then answers is the `authenticate` step's.
-   */
+  /** MySQL upgrades to TLS in-band, before the login: the `tls` step starts the login and fails on a TLS error; the login's answer is the `authenticate` step's. */
   probe(signal: AbortSignal): Promise<ProbeResult> {
     const c = this.config
     let login: Promise<Connection> | undefined
-    let session: Connection | undefined
-    const isTls = (err: unknown) => ['TLS_FAILED', 'TLS_NOT_SUPPORTED'].includes(this.classify(err, 'connect').code)
     return probeConnection({
       host: c.host, port: c.port, timeoutMs: c.connectTimeoutMs, tls: c.tls,
       tlsStep: async (_address, bound) => {
         login = this.connect(bound)
-        const conn = await login.catch((err: unknown) => { if (isTls(err)) throw err })
+        const conn = await login.catch((err: unknown) => { if (['TLS_FAILED', 'TLS_NOT_SUPPORTED'].includes(this.classify(err, 'connect').code)) throw err })
         return `${(conn as { stream?: TLSSocket } | undefined)?.stream?.getProtocol?.() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`
       },
-      steps: [
-        {
-          name: 'authenticate',
-          run: async (bound) => {
-            session = await (login ?? this.connect(bound))
-            return `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`
-          },
+      steps: [{
+        name: 'authenticate',
+        run: async (bound) => {
+          await (login ??= this.connect(bound))
+          return `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`
         },
-        {
-          name: 'query',
-          run: async (bound) => {
-            const version = (await untilAborted(query<Array<{ v: string }>>(session!, 'SELECT VERSION() AS v'), bound, () => timedOut(this.target)))[0]?.v ?? '?'
-            return `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${version}`
-          },
+      }, {
+        name: 'query',
+        run: async (bound) => {
+          const version = (await untilAborted(login!.then((conn) => query<Array<{ v: string }>>(conn, 'SELECT VERSION() AS v')), bound, () => timedOut(this.target)))[0]?.v ?? '?'
+          return `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${version}`
         },
-      ],
+      }],
       classify: (err) => this.classify(err, 'connect'),
-      cleanup: () => login?.then((conn) => conn.destroy(), () => undefined) ?? session?.destroy(),
+      cleanup: () => login?.then((conn) => conn.destroy(), () => undefined),
     }, signal)
   }
 
@@ -97,32 +85,29 @@ export class MysqlConnector implements Connector<MysqlParams> {
 
   async openChannel(params: MysqlParams): Promise<Channel> {
     if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
-    let channel: MysqlChannel
-    try {
-      channel = new MysqlChannel(params.sql, this)
-    } catch (err) {
-      if (!(err instanceof TemplateError)) throw err
-      throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp}.' })
-    }
+    const channel = (() => {
+      try {
+        return new MysqlChannel(params.sql, this)
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err
+        throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp}.' })
+      }
+    })()
     await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
     return channel
   }
 
   async stop(signal: AbortSignal): Promise<void> {
-    const pool = this.pool
-    this.pool = undefined
-    this.healthConnection?.then((conn) => conn.destroy(), () => undefined)
-    this.healthConnection = undefined
-    if (pool && !(await settleWithin(new Promise<void>((resolve) => pool.end(() => resolve())), signal))) {
-      for (const conn of this.opened) conn.destroy()
-    }
+    const [pool, health] = [this.pool, this.healthConnection]
+    ;[this.pool, this.healthConnection] = [undefined, undefined]
+    health?.then((conn) => conn.destroy(), () => undefined)
+    if (pool && !(await settleWithin(new Promise<void>((resolve) => pool.end(() => resolve())), signal))) for (const conn of this.opened) conn.destroy()
     this.opened.clear()
   }
 
   /**
-   * Runs `use` on a pooled connection. An abort of `signal` ends the wait at once with a retryable
-   * TIMEOUT and destroys the connection (a statement's outcome is then unknown); so does any
-   * failure that is not permanent, instead of handing the connection to the next send.
+   * Runs `use` on a pooled connection. An abort of `signal` ends the wait at once (retryable TIMEOUT) and destroys the connection (a
+   * statement's outcome is then unknown); so does any failure that is not permanent, instead of handing the connection to the next send.
    */
   async lease<T>(signal: AbortSignal, use: (conn: PoolConnection) => Promise<T>): Promise<T> {
     const pool = this.pool
@@ -131,11 +116,7 @@ export class MysqlConnector implements Connector<MysqlParams> {
       kind: 'retryable', hint: 'The server is slow or every pooled connection stayed busy; check the server, raise poolSize or allow more time (the request TTL).',
     })
     let abandoned = false
-    const acquiring = new Promise<PoolConnection>((resolve, reject) => pool.getConnection((err, conn) => {
-      if (err) reject(this.classify(err, 'connect'))
-      else if (abandoned) conn.release()
-      else resolve(conn)
-    }))
+    const acquiring = new Promise<PoolConnection>((resolve, reject) => pool.getConnection((err, conn) => (err ? reject(this.classify(err, 'connect')) : abandoned ? conn.release() : resolve(conn))))
     const conn = await untilAborted(acquiring, signal, gaveUp(`a connection to ${this.target}`), () => { abandoned = true })
     let healthy = true
     try {
@@ -145,8 +126,7 @@ export class MysqlConnector implements Connector<MysqlParams> {
       if (e.kind !== 'permanent') healthy = false
       throw e
     } finally {
-      if (healthy) conn.release()
-      else conn.destroy()
+      healthy ? conn.release() : conn.destroy()
     }
   }
 
@@ -167,14 +147,8 @@ export class MysqlConnector implements Connector<MysqlParams> {
     // With tls.serverName, mysql2 verifies `host`, so host is that name and the stream goes to the real host.
     const named = tls.enable && tls.serverName !== undefined
     return {
-      host: named ? tls.serverName : c.host,
-      port: c.port,
-      ...(named ? { stream: () => netConnect({ host: c.host, port: c.port }) } : {}),
-      database: c.database,
-      user: c.username,
-      password: c.password ?? '',
-      connectTimeout: c.connectTimeoutMs,
-      charset: 'utf8mb4_general_ci',
+      host: named ? tls.serverName : c.host, port: c.port, ...(named ? { stream: () => netConnect({ host: c.host, port: c.port }) } : {}),
+      database: c.database, user: c.username, password: c.password ?? '', connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4_general_ci',
       flags: ['-LOCAL_FILES'], // a server must not make Junction read local files (LOAD DATA LOCAL)
       ssl: tls.enable ? { ca: tls.caCert, cert: tls.clientCert, key: tls.clientKey, rejectUnauthorized: tls.verify, verifyIdentity: tls.verify } : undefined,
     }
