@@ -4,14 +4,16 @@
  *
  *   node --import tsx bench/mysql.ts [messages=50000]
  *
- * Needs the machine's MariaDB (127.0.0.1:3306, root, database `test`).
+ * Needs the machine's MariaDB (127.0.0.1:3306, root, database `test`). The CPU lines count this
+ * process (Junction, including its start-up in the path runs) and mariadbd, per message.
  * - channel: plain mysql2 (a pool of 8, the same multi-row prepared INSERT of 500 rows, 8 batches
  *   in flight) vs Junction's channel `sendBatch` driven as the runtime drives it (500-row batches,
  *   at most `concurrency` in flight); msgs/s and the p50/p99 of one batch's round trip;
  * - path: MQTT QoS 1 -> rule -> MySQL action through Junction's broker and runtime, against
  *   min(bare broker ingest, raw client); every row read back (loss, duplicates).
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import mysql from 'mysql2'
 import { pino } from 'pino'
 import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
@@ -25,6 +27,13 @@ import { DEFAULT_SETTINGS } from '../src/settings.js'
 import { tempDataDir } from '../test/support/junction.js'
 import { adminSql, sharedMariadb, uniqueName } from '../test/support/mariadb.js'
 
+// Junction runs here with the V8 setting `npm start` gives it (a 32 MB young generation), as in bench/data-path.ts.
+const HEAP_FLAG = '--max-semi-space-size=32'
+if (!process.execArgv.includes(HEAP_FLAG)) {
+  const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+  process.exit(run.status ?? 1)
+}
+
 const N = Number(process.argv[2] ?? 50_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BATCH = mysqlConnector.batching!.maxSize
@@ -35,6 +44,29 @@ const config = { host: DB.host, port: DB.port, database: DB.database, username: 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const middle = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
 const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))]!
+
+/** CPU ms used so far by the processes named `comm` (the server). */
+function cpuOf(comm: string): number {
+  let total = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(f[11]) + Number(f[12])) * 10
+    } catch { /* exited meanwhile */ }
+  }
+  return total
+}
+
+/** Runs `work` and prints the CPU per message of this process (Junction) and of mariadbd. */
+async function cpu<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const [own, srv] = [process.cpuUsage(), cpuOf('mariadbd')]
+  const r = await work()
+  const ownMs = (process.cpuUsage(own).user + process.cpuUsage(own).system) / 1000
+  console.log(`    ${label}: CPU per message: this process ${((ownMs * 1000) / N).toFixed(1)} µs, mariadbd ${(((cpuOf('mariadbd') - srv) * 1000) / N).toFixed(1)} µs`)
+  return r
+}
 
 async function freshTable(): Promise<string> {
   const table = uniqueName('bench_mysql')
@@ -126,8 +158,9 @@ async function mqttToMysql(table: string): Promise<{ rate: number; loss: number;
     const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
     const d = await j.deployments.get('default')
     const t0 = performance.now()
-    await publish(`mqtt://127.0.0.1:${d.mqtt!.port}`, `bench/mysql/${table}`)
+    const published = await publish(`mqtt://127.0.0.1:${d.mqtt!.port}`, `bench/mysql/${table}`)
     const last = await waitFor(() => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms)`)
     const rows = await countRows(table)
     return { rate: N / ((last - t0) / 1000), loss: N - rows.d, doubled: rows.n - rows.d }
   } finally {
@@ -140,8 +173,8 @@ console.log(`MySQL benchmark: ${fmt(N)} messages, ${RUNS} paired runs, batches o
 const ch: Array<{ raw: number; jn: number; rawP: number[]; jnP: number[] }> = []
 for (let i = 0; i < RUNS; i++) {
   const [t1, t2] = [await freshTable(), await freshTable()]
-  const raw = await rawClient(t1)
-  const jn = await junctionChannel(t2)
+  const raw = await cpu('mysql2', () => rawClient(t1))
+  const jn = await cpu('channel', () => junctionChannel(t2))
   const [r1, r2] = [await countRows(t1), await countRows(t2)]
   await drop(t1)
   await drop(t2)
@@ -158,7 +191,7 @@ for (let i = 0; i < RUNS; i++) {
   const ceiling = Math.min(await bareIngest(), (await rawClient(t1)).rate)
   await drop(t1)
   const t2 = await freshTable()
-  const r = await mqttToMysql(t2)
+  const r = await cpu('path', () => mqttToMysql(t2))
   await drop(t2)
   path.push(r.rate / ceiling)
   console.log(`  path run ${i + 1}: ceiling ${fmt(ceiling)} msg/s, MQTT -> rule -> MySQL ${fmt(r.rate)} msg/s, ${Math.round((r.rate / ceiling) * 100)}%, lost ${r.loss}, doubled ${r.doubled}`)

@@ -59,7 +59,7 @@ export class MysqlConnector implements Connector<MysqlParams> {
       this.opened.add(conn)
       conn.once('end', () => this.opened.delete(conn))
       // A connection that dies idle (server restart) leaves the pool; unheard, its error would crash the process.
-      conn.on('error', (err) => this.ctx.logger.warn('MySQL connection closed', { code: this.classify(err, 'connect').code }))
+      conn.on('error', (err) => this.opened.delete(conn) && this.ctx.logger.warn('MySQL connection closed', { code: this.classify(err, 'connect').code }))
       // Queued before the connection is handed out, so every statement on it runs in strict mode.
       conn.query(STRICT_SESSION, (err) => { if (err) this.ctx.logger.warn('MySQL session setup failed', { reason: err.message }) })
     })
