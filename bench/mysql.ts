@@ -157,10 +157,11 @@ async function mqttToMysql(table: string): Promise<{ rate: number; loss: number;
     })
     const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
     const d = await j.deployments.get('default')
-    const t0 = performance.now()
+    const [t0, cpu0] = [performance.now(), process.cpuUsage()]
     const published = await publish(`mqtt://127.0.0.1:${d.mqtt!.port}`, `bench/mysql/${table}`)
     const last = await waitFor(() => { const a = action(); return a.success + a.failed + a.dropped >= N })
-    console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms)`)
+    const used = process.cpuUsage(cpu0)
+    console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms; Junction ${((used.user + used.system) / N).toFixed(1)} µs CPU per message meanwhile)`)
     const rows = await countRows(table)
     return { rate: N / ((last - t0) / 1000), loss: N - rows.d, doubled: rows.n - rows.d }
   } finally {
