@@ -104,6 +104,14 @@ describe('mysql TLS required (require_secure_transport)', () => {
     const plain = await probe(configFor(server))
     assert.ok(!plain.ok && plain.error.code === 'AUTHENTICATION_FAILED' && /require_secure_transport/.test(plain.error.hint), JSON.stringify(plain))
   })
+
+  it("tls.serverName is the name verified: the certificate's name passes, another fails at the tls step", async () => {
+    const right = await probe(configFor(server, { tls: { enable: true, caCert: server.certPem, serverName: 'localhost' } }))
+    assert.equal(right.ok, true, JSON.stringify(right))
+    const wrong = await probe(configFor(server, { tls: { enable: true, caCert: server.certPem, serverName: 'db.example.com' } }))
+    assert.ok(!wrong.ok && wrong.error.code === 'TLS_FAILED', JSON.stringify(wrong))
+    assert.deepEqual(steps(wrong).at(-1), ['tls', false])
+  })
 })
 
 describe('mysql rule actions', () => {
