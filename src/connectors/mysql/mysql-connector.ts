@@ -1,5 +1,4 @@
 import { connect as netConnect } from 'node:net'
-import type { TLSSocket } from 'node:tls'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
 import { ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type Connector,
   type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
@@ -32,7 +31,8 @@ export class MysqlConnector implements Connector<MysqlParams> {
       tlsStep: async (_address, bound) => {
         login = this.connect(bound)
         const conn = await login.catch((err: unknown) => { if (['TLS_FAILED', 'TLS_NOT_SUPPORTED'].includes(this.classify(err, 'connect').code)) throw err })
-        return `${(conn as { stream?: TLSSocket } | undefined)?.stream?.getProtocol?.() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`
+        const protocol = conn && (await query<Array<{ Value: string }>>(conn, "SHOW SESSION STATUS LIKE 'Ssl_version'"))[0]?.Value
+        return `${protocol || 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`
       },
       steps: [{
         name: 'authenticate',
