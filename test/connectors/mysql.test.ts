@@ -47,8 +47,8 @@ connectorBattery({
   withAddress: (host, port) => ({ ...configFor(shared), host, port }),
   wrongCredentials,
   async tlsServer() {
-    const server = await startPrivateMariadb({ tls: 'on' })
-    return { config: (tls) => configFor(server, { tls }), caCert: server.certPem!, close: () => server.destroy() }
+    const server = await startPrivateMariadb({ tls: 'required' })
+    return { config: (tls) => configFor(server, { tls }), caCert: server.certPem!, plainCode: 'TLS_REQUIRED', close: () => server.destroy() }
   },
   async privateServer() {
     const server = await startPrivateMariadb()
@@ -97,12 +97,15 @@ describe('mysql TLS required (require_secure_transport)', () => {
   before(async () => { server = await startPrivateMariadb({ tls: 'required' }) })
   after(() => server?.destroy())
 
-  it('TLS with the CA passes; without TLS the login is refused (MariaDB answers access denied)', async () => {
+  it('TLS with the CA passes; without TLS the login is TLS_REQUIRED at authenticate, a wrong password without TLS stays AUTHENTICATION_FAILED', async () => {
     const tls = await probe(configFor(server, { tls: { enable: true, caCert: server.certPem } }))
     assert.equal(tls.ok, true, JSON.stringify(tls))
     assert.match(tls.steps.find((s) => s.name === 'tls')!.detail ?? '', /^TLSv1\.[23], certificate verified/)
     const plain = await probe(configFor(server))
-    assert.ok(!plain.ok && plain.error.code === 'AUTHENTICATION_FAILED' && /require_secure_transport/.test(plain.error.hint), JSON.stringify(plain))
+    assert.ok(!plain.ok && plain.error.code === 'TLS_REQUIRED', JSON.stringify(plain))
+    assert.deepEqual(steps(plain).at(-1), ['authenticate', false])
+    const wrong = await probe(configFor(server, { password: 'battery-wrong-secret' }))
+    assert.ok(!wrong.ok && wrong.error.code === 'AUTHENTICATION_FAILED', JSON.stringify(wrong))
   })
 
   it("tls.serverName is the name verified: the certificate's name passes, another fails at the tls step", async () => {

@@ -37,7 +37,11 @@ export class MysqlConnector implements Connector<MysqlParams> {
       steps: [{
         name: 'authenticate',
         run: async (bound) => {
-          await (login ??= this.connect(bound))
+          await (login ??= this.connect(bound)).catch(async (err: ConnectorError) => {
+            // MariaDB refuses a plain login under require_secure_transport as it refuses a wrong password (1045): a TLS login that works tells the two apart.
+            if (c.tls.enable || err.code !== 'AUTHENTICATION_FAILED' || !(await this.connect(bound, { enable: true, verify: false }).then((x) => { x.destroy(); return true }, () => false))) throw err
+            throw new ConnectorError('TLS_REQUIRED', `${this.target} accepts only TLS connections`, { hint: 'Turn on TLS (tls.enable) for this connector.', cause: err })
+          })
           return `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`
         },
       }, {
@@ -135,15 +139,15 @@ export class MysqlConnector implements Connector<MysqlParams> {
   }
 
   /** A logged-in single connection, or the classified error; destroyed when `signal` aborts first. */
-  private connect(signal: AbortSignal): Promise<Connection> {
-    const conn = mysql.createConnection(this.options())
+  private connect(signal: AbortSignal, tls?: MysqlConfig['tls']): Promise<Connection> {
+    const conn = mysql.createConnection(this.options(tls))
     conn.on('error', () => undefined) // a late socket error must not crash the process
     const ready = new Promise<Connection>((resolve, reject) => conn.connect((err) => (err ? reject(this.classify(err, 'connect')) : resolve(conn))))
     return untilAborted(ready, signal, () => timedOut(this.target), () => conn.destroy())
   }
 
-  private options(): ConnectionOptions {
-    const { tls, ...c } = this.config
+  private options(tls = this.config.tls): ConnectionOptions {
+    const c = this.config
     // With tls.serverName, mysql2 verifies `host`, so host is that name and the stream goes to the real host.
     const named = tls.enable && tls.serverName !== undefined
     return {
