@@ -8,7 +8,7 @@ import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { asBatchChannel, rejection } from '../support/channels.js'
 import { connectorBattery, paramsWithDefaults, testContext, withDefaults, type Destination } from '../support/connector-battery.js'
 import { connectorFlowThroughApi } from '../support/connector-flow.js'
-import { sharedRedis, startPrivateCluster, startPrivateRedis, type PrivateCluster, type PrivateRedis } from '../support/redis.js'
+import { sharedRedis, startPrivateCluster, startPrivateRedis, startPrivateSentinel, type PrivateCluster, type PrivateRedis } from '../support/redis.js'
 
 const shared = sharedRedis()
 const sharedConfig = () => ({ servers: `${shared.host}:${shared.port}` })
@@ -237,7 +237,7 @@ describe('redis cluster mode (private 3-node cluster)', () => {
     assert.equal(r.steps.at(-1)?.detail, 'cluster_state ok, 3 node(s), 3 serving slots')
   })
 
-  it('single mode against a cluster node still passes Test, and cluster mode against a plain server fails naming it', async () => {
+  it('cluster mode against a plain server fails naming it', async () => {
     const r = await probe({ mode: 'cluster', servers: sharedConfig().servers })
     assert.ok(!r.ok && r.error.code === 'CONNECTION_FAILED' && /cluster/i.test(r.error.message), JSON.stringify(r))
   })
@@ -258,6 +258,38 @@ describe('redis cluster mode (private 3-node cluster)', () => {
       assert.equal(owners.filter((n) => n > 0).length, 3, `every master holds some keys: ${owners.join(',')}`)
     } finally {
       reader.disconnect()
+      await c.stop(signal())
+    }
+  })
+})
+
+describe('redis sentinel mode (private master and Sentinel)', () => {
+  let master: PrivateRedis
+  let sentinel: { port: number; close(): Promise<void> }
+  before(async () => {
+    master = await withPassword()
+    sentinel = await startPrivateSentinel(master, 'junction-master')
+  })
+  after(() => sentinel?.close())
+  const config = (extra: Record<string, unknown> = {}) => ({ mode: 'sentinel', servers: `127.0.0.1:${sentinel.port}`, sentinelMaster: 'junction-master', password: 'right-secret', ...extra })
+
+  it('Test finds the master through the Sentinel; an unknown master name fails at authenticate', async () => {
+    const r = await probe(config())
+    assert.equal(r.ok, true, JSON.stringify(r))
+    assert.equal(r.steps.find((s) => s.name === 'authenticate')?.detail, 'as the default user to master junction-master')
+    const unknown = await probe(config({ sentinelMaster: 'no-such-master' }))
+    assert.ok(!unknown.ok && unknown.error.code === 'CONNECTION_FAILED', JSON.stringify(unknown))
+    assert.deepEqual(stepsOf(unknown).at(-1), ['authenticate', false])
+  })
+
+  it('writes go to the master in the configured database', async () => {
+    const c = make(config({ database: 2 }))
+    await c.start(signal())
+    try {
+      const ch = asBatchChannel(await c.openChannel!({ command: ['SET', 'sentinel:${k}', '${v}'] }))
+      await ch.sendBatch([{ k: 'a', v: '1' }, { k: 'b', v: '2' }], signal())
+      assert.equal(await master.cli('-n', '2', 'MGET', 'sentinel:a', 'sentinel:b'), '1\n2')
+    } finally {
       await c.stop(signal())
     }
   })

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -125,7 +125,8 @@ function spawnRedis(args: string[], dir: string): Promise<ChildProcess> {
     }
     child.stdout!.on('data', (chunk: Buffer) => {
       if (log.length < 100_000) log += chunk.toString('utf8')
-      if (/Ready to accept connections/.test(log)) {
+      // A Sentinel says it watches its master instead of being ready.
+      if (/Ready to accept connections|\+monitor master/.test(log)) {
         clearTimeout(timer)
         child.stdout!.removeAllListeners('data')
         child.stdout!.resume()
@@ -161,5 +162,25 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   } catch (err) {
     await Promise.all(nodes.map((n) => n.close()))
     throw err
+  }
+}
+
+/** A Sentinel on a free port watching `master` under `name` (quorum 1). */
+export async function startPrivateSentinel(master: PrivateRedis, name: string): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'junction-sentinel-'))
+  const port = await freePort()
+  const conf = join(dir, 'sentinel.conf')
+  const auth = master.password === undefined ? '' : `sentinel auth-pass ${name} ${master.password}\n`
+  await writeFile(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${master.port} 1\n${auth}`)
+  const child = await spawnRedis([conf, '--sentinel'], dir)
+  return {
+    port,
+    close: async () => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      child.kill('SIGTERM')
+      await exited
+      running.delete(child)
+      await rm(dir, { recursive: true, force: true })
+    },
   }
 }

@@ -18,9 +18,7 @@ export function classifyRedisError(err: unknown, target: string): ConnectorError
   if (/^ERR (DB index is out of range|invalid DB index)/i.test(message)) {
     return make('DATABASE_NOT_FOUND', 'Redis has databases 0 to `databases - 1` (16 by default): pick one of them.', 'not_connected')
   }
-  if (/^ERR SELECT is not allowed in cluster mode/i.test(message)) {
-    return make('DATABASE_NOT_FOUND', 'This server is a Redis Cluster node: set mode to cluster (database 0).', 'not_connected')
-  }
+  if (/^ERR SELECT is not allowed in cluster mode/i.test(message)) return make('DATABASE_NOT_FOUND', 'This server is a Redis Cluster node: set mode to cluster (database 0).', 'not_connected')
   if (/cluster support disabled/i.test(message)) return make('CONNECTION_FAILED', 'The server is not a Redis Cluster node: set mode to single.', 'not_connected')
   if (/sentinel|no such master/i.test(message) && !/^[A-Z]+ /.test(message)) {
     return make('CONNECTION_FAILED', 'Check the Sentinel addresses and the master name (sentinelMaster).', 'not_connected')
@@ -30,9 +28,7 @@ export function classifyRedisError(err: unknown, target: string): ConnectorError
   if (prefix === 'MOVED' || prefix === 'ASK') return make('QUERY_FAILED', 'The server is a Redis Cluster node: set mode to cluster.')
   if (prefix === 'OOM') return make('SERVER_RESOURCES', 'Redis reached maxmemory: free memory or raise maxmemory.', 'retryable')
   if (prefix === 'READONLY') return make('READ_ONLY', 'The server is a read-only replica: point the connector at the master (or use sentinel mode).')
-  if (['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF'].includes(prefix)) {
-    return make('SERVER_ERROR', 'Redis cannot take writes right now; they are retried.', 'retryable')
-  }
+  if (/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|MISCONF)$/.test(prefix)) return make('SERVER_ERROR', 'Redis cannot take writes right now; they are retried.', 'retryable')
   if (/^ERR max number of clients/i.test(message)) return make('SERVER_RESOURCES', 'Redis reached maxclients.', 'not_connected')
   if (/Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|None of startup nodes|Cluster isn't ready|Failed to refresh slots/i.test(message)) {
     return make('CONNECTION_LOST', 'The connection to Redis is gone; Junction reconnects and resends.', 'not_connected')
@@ -40,8 +36,6 @@ export function classifyRedisError(err: unknown, target: string): ConnectorError
   if (/^Command timed out/i.test(message)) return make('TIMEOUT', 'Redis did not answer in time.', 'retryable')
   const network = classifyNetworkError(err, target)
   if (network) return network
-  if (/^[A-Z]+ /.test(message) && (err as { name?: string }).name === 'ReplyError') {
-    return make('QUERY_FAILED', 'Redis refused the command: check the action\'s command template.')
-  }
+  if ((err as { name?: string }).name === 'ReplyError') return make('QUERY_FAILED', "Redis refused the command: check the action's command template.")
   return undefined
 }

@@ -2,11 +2,12 @@ import { parsePath, readPath } from '../../connector-api/index.js'
 
 /** One argument of a Redis command as sent: text, or bytes when the value was a Buffer. */
 export type RedisArgument = string | Buffer
+type Output = Readonly<Record<string, unknown>>
 
 /** A compiled command template: the literal command name and a renderer for its arguments. */
 export interface CommandTemplate {
   readonly name: string
-  readonly render: (output: Readonly<Record<string, unknown>>) => RedisArgument[]
+  readonly render: (output: Output) => RedisArgument[]
 }
 
 /**
@@ -15,11 +16,7 @@ export interface CommandTemplate {
  * happens on the template, before rendering, so a value with spaces never becomes two arguments.
  */
 export function splitCommand(command: string): string[] {
-  const args: string[] = []
-  for (const m of command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) {
-    args.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!))
-  }
-  return args
+  return [...command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!)))
 }
 
 /**
@@ -35,47 +32,27 @@ export function compileCommand(command: readonly string[] | string): CommandTemp
   if (name === undefined || name.trim() === '') throw new Error('the command is empty')
   if (name.includes('${')) throw new Error(`the command name "${name}" must be literal, not a placeholder`)
   const renderers = parts.slice(1).map(compileArgument)
-  return {
-    name,
-    render: (o) => {
-      const out = new Array<RedisArgument>(renderers.length)
-      for (let i = 0; i < renderers.length; i++) out[i] = renderers[i]!(o)
-      return out
-    },
-  }
+  return { name, render: (o) => renderers.map((r) => r(o)) }
 }
 
-const PLACEHOLDER = /\$\{\s*([^}]*?)\s*\}/g
-
-function compileArgument(template: string): (o: Readonly<Record<string, unknown>>) => RedisArgument {
-  const pieces: Array<string | ReturnType<typeof parsePath>> = []
+function compileArgument(template: string): (o: Output) => RedisArgument {
+  const pieces: Array<(o: Output) => RedisArgument> = []
   let last = 0
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    if (m.index > last) pieces.push(template.slice(last, m.index))
-    pieces.push(parsePath(m[1]!))
+  const literal = (text: string) => pieces.push(() => text)
+  for (const m of template.matchAll(/\$\{\s*([^}]*?)\s*\}/g)) {
+    if (m.index > last) literal(template.slice(last, m.index))
+    const path = parsePath(m[1]!)
+    pieces.push((o) => toArgument(readPath(o, path)))
     last = m.index + m[0].length
   }
-  if (last < template.length) pieces.push(template.slice(last))
-  if (pieces.length === 0) return () => ''
-  const only = pieces[0]!
-  if (pieces.length === 1) return typeof only === 'string' ? () => only : (o) => toArgument(readPath(o, only))
-  return (o) => {
-    let s = ''
-    for (const p of pieces) {
-      if (typeof p === 'string') s += p
-      else {
-        const v = toArgument(readPath(o, p))
-        s += typeof v === 'string' ? v : v.toString('utf8')
-      }
-    }
-    return s
-  }
+  if (last < template.length || pieces.length === 0) literal(template.slice(last))
+  if (pieces.length === 1) return pieces[0]!
+  return (o) => pieces.map((p) => p(o).toString()).join('')
 }
 
 function toArgument(v: unknown): RedisArgument {
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v
   if (v === undefined || v === null) return ''
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   return JSON.stringify(v)
 }

@@ -42,10 +42,7 @@ export class RedisChannel implements Channel {
     } catch (err) {
       throw this.classify(err, signal)
     }
-    const failures: Array<{ index: number; error: ConnectorError }> = []
-    errors.forEach((err, index) => {
-      if (err !== undefined) failures.push({ index, error: this.classify(err, signal) })
-    })
+    const failures = errors.flatMap((err, index) => (err === undefined ? [] : [{ index, error: this.classify(err, signal) }]))
     if (failures.length === 0) return
     // The connection went away before any reply: the whole batch failed the same way.
     if (failures.length === messages.length && failures.every((f) => f.error.kind === 'not_connected')) throw failures[0]!.error

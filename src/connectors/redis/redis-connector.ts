@@ -1,8 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
-import {
-  ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
-  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
-} from '../../connector-api/index.js'
+import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
+import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyRedisError } from './classify-error.js'
 import { compileCommand } from './command-template.js'
 import type { RedisConfig, RedisParams } from './config-schema.js'
@@ -53,9 +51,8 @@ export class RedisConnector implements Connector<RedisParams> {
       if (c.mode === 'cluster') {
         const info = String(await client!.call('CLUSTER', 'INFO'))
         const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
-        if (field('cluster_state') !== 'ok') {
-          throw new ConnectorError('CONNECTION_FAILED', `${this.target}: cluster_state is ${field('cluster_state') ?? 'unknown'}`, { hint: 'Some slots have no reachable master: check the cluster (redis-cli --cluster check).' })
-        }
+        const hint = 'Some slots have no reachable master: check the cluster (redis-cli --cluster check).'
+        if (field('cluster_state') !== 'ok') throw new ConnectorError('CONNECTION_FAILED', `${this.target}: cluster_state is ${field('cluster_state') ?? 'unknown'}`, { hint })
         return `cluster_state ok, ${field('cluster_known_nodes')} node(s), ${field('cluster_size')} serving slots`
       }
       if (c.database !== 0) await client!.select(c.database)
@@ -76,7 +73,7 @@ export class RedisConnector implements Connector<RedisParams> {
     const client = c.mode === 'cluster' ? this.newCluster() : this.newRedis(c.mode === 'sentinel', this.servers[0], c.database)
     this.client = client
     await this.connect(client, deadline(signal, c.connectTimeoutMs))
-    client.on('end', () => this.ctx.logger.info('Redis connection closed', { target: this.target }))
+    client.once('end', () => { if (this.client === client) this.ctx.logger.warn('Redis connection lost; the health check reconnects', { target: this.target }) })
   }
 
   async stop(signal: AbortSignal): Promise<void> {
@@ -119,50 +116,28 @@ export class RedisConnector implements Connector<RedisParams> {
     const c = this.config
     const tls = tlsOptions(c.tls)
     return {
-      ...(c.username ? { username: c.username } : {}),
-      ...(c.password ? { password: c.password } : {}),
-      ...(tls ? { tls } : {}),
-      connectTimeout: c.connectTimeoutMs,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
+      ...(c.username ? { username: c.username } : {}), ...(c.password ? { password: c.password } : {}), ...(tls ? { tls } : {}),
+      connectTimeout: c.connectTimeoutMs, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null,
       // INFO (the ready check), CLIENT SETINFO and maintenance notifications cost round trips and ACL permissions Junction does not need.
-      enableReadyCheck: false,
-      disableClientInfo: true,
-      maintNotifications: 'disabled',
+      enableReadyCheck: false, disableClientInfo: true, maintNotifications: 'disabled',
     }
   }
 
   private newRedis(sentinel: boolean, address?: Address, db?: number): Redis {
-    const c = this.config
-    const options = this.redisOptions()
-    const tls = tlsOptions(c.tls)
-    const client = sentinel
-      ? new Redis({
-        ...options, sentinels: this.servers, name: c.sentinelMaster!, sentinelRetryStrategy: () => null, ...(db ? { db } : {}),
-        ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-      })
-      : new Redis({ ...options, host: address!.host, port: address!.port, ...(db ? { db } : {}) })
-    client.on('error', () => undefined) // reported through the failed command or connect; an unheard 'error' would only be logged
-    return client
+    const tls = tlsOptions(this.config.tls)
+    // In sentinel mode TLS applies to the Sentinels as well as to the master.
+    const where = sentinel
+      ? { sentinels: this.servers, name: this.config.sentinelMaster!, sentinelRetryStrategy: () => null, ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}) }
+      : { host: address!.host, port: address!.port }
+    return new Redis({ ...this.redisOptions(), ...where, ...(db ? { db } : {}) }).on('error', () => undefined) // failures reach the command or connect that hit them
   }
 
   private newCluster(): Cluster {
-    const c = this.config
     const options: ClusterOptions = {
-      redisOptions: this.redisOptions(),
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      enableReadyCheck: false,
-      enableAutoPipelining: true,
-      maxRedirections: 16,
-      clusterRetryStrategy: () => null,
-      slotsRefreshTimeout: c.connectTimeoutMs,
+      redisOptions: this.redisOptions(), lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: false,
+      enableAutoPipelining: true, clusterRetryStrategy: () => null, slotsRefreshTimeout: this.config.connectTimeoutMs,
     }
-    const client = new Cluster(this.servers, options)
-    client.on('error', () => undefined)
-    return client
+    return new Cluster(this.servers, options).on('error', () => undefined)
   }
 
   /**
