@@ -169,11 +169,14 @@ async function wholePath(admin: Redis): Promise<number> {
     // From the first message in (as the bare ingest counts), so the publisher's start-up is not counted.
     const pub = publish(url, 'bench/redis')
     const t0 = await waitFor(() => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
+    const cpu0 = process.cpuUsage()
     const last = await waitFor(() => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    const cpu = process.cpuUsage(cpu0)
     await pub
     const a = action()
     const written = await cleanup(admin, prefix)
-    console.log(`    junction: ${a.success} ok, ${a.failed} failed, ${a.dropped} dropped; ${written} keys in Redis`)
+    const busy = (cpu.user + cpu.system) / 1000 / (last - t0)
+    console.log(`    junction: ${a.success} ok, ${a.failed} failed, ${a.dropped} dropped; ${written} keys in Redis; CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/msg, ${Math.round(busy * 100)}% of a core`)
     return N / ((last - t0) / 1000)
   } finally {
     await j.close()
