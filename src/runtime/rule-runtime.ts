@@ -2,11 +2,12 @@ import type { Channel, ConnectorDefinition, ConnectorLogger } from '../connector
 import { ConnectorError } from '../connector-api/index.js'
 import type { OutgoingMessage } from '../broker/broker-types.js'
 import type { RuleEngine } from '../rules/rule-engine.js'
+import { RuleMetrics } from '../rules/rule-metrics.js'
 import type { CompiledRuleSql } from '../rules/sql/index.js'
 import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
 import { DiskBuffer } from './disk-buffer.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
-import { ActionMetrics, RuleMetrics } from './metrics.js'
+import { ActionMetrics } from './metrics.js'
 import { compileRepublish, type RepublishParams } from './republish.js'
 
 export type { RepublishParams } from './republish.js'
