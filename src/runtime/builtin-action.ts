@@ -28,8 +28,6 @@ export interface BuiltinActionContext {
 export interface BuiltinActionDefinition<P = any> {
   /** The `builtin` value in the API (`republish`). Never renamed: stored rules name it. */
   readonly name: string
-  readonly title: string
-  readonly summary: string
   /** JSON Schema of the params: validation with every field's path, defaults filled in on save, docs. */
   readonly paramsSchema: TObject
   readonly batching?: { readonly maxSize: number; readonly maxWaitMs: number }

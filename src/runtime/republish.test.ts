@@ -83,7 +83,7 @@ describe('republish: the OutgoingMessage handed to the broker', () => {
   it('malformed templates and bad fixed values are refused up front, with the field\'s path', () => {
     // Not through the schema: this is the check behind it (the schema already refuses some of these).
     const fails = (p: Partial<RepublishParams>, path: string) =>
-      assert.throws(() => compileRepublish({ qos: 0, retain: false, payload: '', topic: 't', ...p }), (err: unknown) => err instanceof TemplateParamsError && err.path === path)
+      assert.throws(() => republishAction.checkParams!({ qos: 0, retain: false, payload: '', topic: 't', ...p }), (err: unknown) => err instanceof TemplateParamsError && err.path === path)
     fails({ topic: 'a/${x[y]}' }, 'topic')
     fails({ topic: 't', payload: '${.a[}' }, 'payload')
     fails({ topic: 't', mqtt_properties: { 'Response-Topic': 'r/+' } }, 'mqtt_properties.Response-Topic')

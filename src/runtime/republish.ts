@@ -16,7 +16,10 @@ export const RepublishParamsSchema = Type.Object({
   user_properties: userPropertiesSchema,
 }, { additionalProperties: false })
 
-/** Params of the `republish` built-in as validated (defaults filled in). */
+/**
+ * Params of the `republish` built-in as validated (defaults filled in). A type rather than an
+ * interface, so that it is a Record<string, unknown> like every action's params.
+ */
 export type RepublishParams = {
   topic: string
   qos: 0 | 1 | 2
@@ -31,8 +34,6 @@ export type RepublishParams = {
 /** Publishes each rule output into the deployment's own broker. */
 export const republishAction: BuiltinActionDefinition<RepublishParams> = {
   name: 'republish',
-  title: 'Republish',
-  summary: 'Publish each output into this deployment\'s broker, on a topic rendered from a template.',
   paramsSchema: RepublishParamsSchema,
   checkParams(params) {
     compileRepublish(params)
