@@ -7,6 +7,18 @@
  */
 const LAYER_HINT = 'see the Layers section of docs/architecture.md'
 
+/**
+ * The library patches (src/library-patches/<file>.ts) each connector type may import: those of
+ * its own client library and of what that client loads. A type not listed imports none.
+ */
+const PATCHES_OF_CONNECTOR = {
+  postgresql: ['pg'],
+  kafka: ['kafkajs'],
+  // mqtt.js logs through `debug`, whose loggers the patch replaces before mqtt loads.
+  mqtt: ['debug'],
+}
+const PATCHED_CONNECTORS = Object.keys(PATCHES_OF_CONNECTOR).join('|')
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -14,6 +26,14 @@ module.exports = {
       name: 'no-circular',
       severity: 'error',
       comment: `A cycle makes two modules one unit that cannot be understood, tested or loaded apart; break it by moving the shared piece down a layer (${LAYER_HINT}).`,
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-between-folders',
+      severity: 'error',
+      comment: `Folders that import each other (as rules and runtime once did) are one layer in two places; move what both need down a layer or into one of them (${LAYER_HINT}).`,
+      scope: 'folder',
       from: { path: '^src/' },
       to: { circular: true },
     },
@@ -36,12 +56,35 @@ module.exports = {
       severity: 'error',
       comment: `A connector (src/connectors/<type>/) is its own folder plus src/connector-api and its client library; it never reaches into another connector or into the runtime (${LAYER_HINT}).`,
       from: { path: '^src/connectors/([^/]+)/' },
-      to: {
-        path: '^src/',
-        // quiet-debug.ts replaces the `debug` loggers of the MQTT libraries and must load
-        // before `mqtt` does, so the MQTT connector imports it for that side effect.
-        pathNot: ['^src/connectors/$1/', '^src/connector-api/', '^src/quiet-debug\\.ts$'],
-      },
+      to: { path: '^src/', pathNot: ['^src/connectors/$1/', '^src/(connector-api|library-patches)/'] },
+    },
+    ...Object.entries(PATCHES_OF_CONNECTOR).map(([type, patches]) => ({
+      name: `connector-${type}-imports-only-its-librarys-patches`,
+      severity: 'error',
+      comment: `The ${type} connector may import only the library patches ${patches.map((p) => `${p}.ts`).join(', ')} (its client library's); any other patch is another library's business (see "Library patches" in docs/architecture.md).`,
+      from: { path: `^src/connectors/${type}/` },
+      to: { path: '^src/library-patches/', pathNot: `^src/library-patches/(${patches.join('|')})\\.ts$` },
+    })),
+    {
+      name: 'connector-without-listed-patches-imports-none',
+      severity: 'error',
+      comment: 'This connector type has no library patch listed in PATCHES_OF_CONNECTOR (.dependency-cruiser.cjs); add one there only for a patch of its own client library (see "Library patches" in docs/architecture.md).',
+      from: { path: `^src/connectors/(?!(?:${PATCHED_CONNECTORS})/)[^/]+/` },
+      to: { path: '^src/library-patches/' },
+    },
+    {
+      name: 'library-patches-import-nothing-of-ours',
+      severity: 'error',
+      comment: 'src/library-patches reaches into third-party libraries and imports nothing of Junction\'s but its own files, like src/core (see "Library patches" in docs/architecture.md).',
+      from: { path: '^src/library-patches/' },
+      to: { path: '^src/', pathNot: '^src/library-patches/' },
+    },
+    {
+      name: 'connector-registry-lists-only-connectors',
+      severity: 'error',
+      comment: `src/connectors/index.ts lists the connector types and nothing else (${LAYER_HINT}).`,
+      from: { path: '^src/connectors/[^/]+\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(connectors|connector-api)/' },
     },
     {
       name: 'only-the-composition-root-knows-connector-types',
@@ -100,7 +143,7 @@ module.exports = {
       severity: 'error',
       comment: `The files at the top of src (server.ts, main.ts, settings.ts, logger.ts) compose the process out of the layers; no layer imports them (${LAYER_HINT}).`,
       from: { path: '^src/[^/]+/' },
-      to: { path: '^src/[^/]+\\.ts$', pathNot: '^src/quiet-debug\\.ts$' },
+      to: { path: '^src/[^/]+\\.ts$' },
     },
     {
       name: 'console-not-imported-by-src',
