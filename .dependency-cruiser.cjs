@@ -98,14 +98,14 @@ module.exports = {
       severity: 'error',
       comment: `src/store persists domain records; it knows src/core and nothing above it (${LAYER_HINT}).`,
       from: { path: '^src/store/' },
-      to: { path: '^src/', pathNot: '^src/(store|core)/' },
+      to: { path: '^src/', pathNot: '^src/(store|core|library-patches)/' },
     },
     {
       name: 'broker-imports-only-what-it-needs',
       severity: 'error',
       comment: `src/broker is the MQTT broker; it knows src/core and the MQTT property types of src/connector-api, and reaches the rules and device access only through the interfaces in broker-types.ts (${LAYER_HINT}).`,
       from: { path: '^src/broker/' },
-      to: { path: '^src/', pathNot: '^src/(broker|core|connector-api)/' },
+      to: { path: '^src/', pathNot: '^src/(broker|core|connector-api|library-patches)/' },
     },
     {
       name: 'rules-below-runtime',
@@ -122,14 +122,14 @@ module.exports = {
       severity: 'error',
       comment: `src/runtime runs what control decided: it may use rules, broker, connector-api and core, never control, store or API (${LAYER_HINT}).`,
       from: { path: '^src/runtime/' },
-      to: { path: '^src/', pathNot: '^src/(runtime|rules|broker|connector-api|core)/' },
+      to: { path: '^src/', pathNot: '^src/(runtime|rules|broker|connector-api|core|library-patches)/' },
     },
     {
       name: 'control-below-api',
       severity: 'error',
       comment: `src/control holds the use cases; it may use runtime, rules, store, broker, connector-api and core, never the API (${LAYER_HINT}).`,
       from: { path: '^src/control/' },
-      to: { path: '^src/', pathNot: '^src/(control|runtime|rules|store|broker|connector-api|core)/' },
+      to: { path: '^src/', pathNot: '^src/(control|runtime|rules|store|broker|connector-api|core|library-patches)/' },
     },
     {
       name: 'api-through-control',
