@@ -56,6 +56,16 @@ describe('InflightLimit', () => {
     assert.deepEqual(order, ['third', 'fifth'], 'the aborted waiter took no slot')
     await assert.rejects(limit.acquire(AbortSignal.abort(), () => new Error('late')), /late/)
   })
+
+  it('close fails every waiting and later send with its error', async () => {
+    const limit = new InflightLimit(1)
+    const never = new AbortController().signal
+    await limit.acquire(never, () => new Error('x'))
+    const waiting = limit.acquire(never, () => new Error('x'))
+    limit.close(new Error('connection gone'))
+    await assert.rejects(waiting, /connection gone/)
+    await assert.rejects(limit.acquire(never, () => new Error('x')), /connection gone/)
+  })
 })
 
 describe('toConnectorError', () => {

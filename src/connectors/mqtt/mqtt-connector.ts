@@ -33,8 +33,10 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   /** The broker's Receive Maximum: more unacknowledged QoS 1/2 publishes would be a protocol error. */
   private inflight: InflightLimit | undefined
   private stopped = false
-  /** Aborted, with why, when the running connection closes or the connector stops: every send waiting on it fails. */
-  private readonly gone = new AbortController()
+  /** Why the running connection closed, or the connector stopped (set once it has). */
+  private lost: ConnectorError | undefined
+  /** Sends waiting for an acknowledgement; told when the connection closes. */
+  private readonly waiting = new Set<(err: ConnectorError) => void>()
   /** The last error (or broker DISCONNECT) seen on the running connection: the reason when it closes. */
   private lastError: unknown
 
@@ -101,11 +103,9 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     this.stopped = true
     const client = this.client
     this.client = undefined
-    if (!this.gone.signal.aborted) {
-      this.gone.abort(new ConnectorError('CONNECTION_LOST', 'The connector was stopped before the broker acknowledged the message', {
-        hint: 'The message is retried on the next connection.',
-      }))
-    }
+    this.lose(new ConnectorError('CONNECTION_LOST', 'The connector was stopped before the broker acknowledged the message', {
+      hint: 'The message is retried on the next connection.',
+    }))
     if (client) await closeClient(client, signal)
   }
 
@@ -140,25 +140,30 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
 
   async publish(m: OutgoingMessage, signal: AbortSignal): Promise<void> {
     if (!this.client?.connected) throw this.notConnected()
-    // Ends the wait when the caller gives up (the message stays in flight at the broker; the
-    // runtime may retry it) or when the connection goes (the reason is the error).
-    const bound = AbortSignal.any([signal, this.gone.signal])
-    const onAbort = () => (this.gone.signal.aborted ? this.gone.signal.reason as ConnectorError : this.sendTimedOut())
     const limit = m.qos > 0 ? this.inflight : undefined
-    await limit?.acquire(bound, onAbort)
+    // A caller that gives up ends only its wait: the message stays in flight at the broker (the
+    // runtime may retry it). A connection that goes fails the wait with why (see `lose`).
+    await limit?.acquire(signal, () => this.sendTimedOut())
     const client = this.client
     if (!client?.connected) {
       limit?.release()
       throw this.notConnected()
     }
+    let onLost!: (err: ConnectorError) => void
     const acked = new Promise<void>((resolve, reject) => {
+      onLost = reject
+      this.waiting.add(onLost)
       client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(m.properties ? { properties: m.properties } : {}) }, (err) => {
         limit?.release()
         if (err) reject(this.classify(err, 'publish', this.clientId))
         else resolve()
       })
     })
-    return untilAborted(acked, bound, onAbort)
+    try {
+      return await untilAborted(acked, signal, () => this.sendTimedOut())
+    } finally {
+      this.waiting.delete(onLost)
+    }
   }
 
   // --- internals ---
@@ -217,15 +222,24 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
 
   /** The running connection closed: remember why, fail what waits on it. */
   private closed(client: MqttClient): void {
-    if (this.client !== client || this.gone.signal.aborted) return
+    if (this.client !== client || this.lost) return
     if (!this.connack) return // still connecting: waitConnected reports it
     const e = this.lostReason()
-    this.gone.abort(e)
+    this.lose(e)
     if (!this.stopped) this.ctx.logger.warn('MQTT connection lost', { code: e.code, reason: e.message })
   }
 
+  /** Fails every send waiting for an acknowledgement or a slot with `err` (once: the first reason stays). */
+  private lose(err: ConnectorError): void {
+    this.lost ??= err
+    this.inflight?.close(this.lost)
+    const waiting = [...this.waiting]
+    this.waiting.clear()
+    for (const fail of waiting) fail(this.lost)
+  }
+
   private lostReason(): ConnectorError {
-    if (this.gone.signal.aborted) return this.gone.signal.reason as ConnectorError
+    if (this.lost) return this.lost
     const e = this.classify(this.lastError ?? new Error('Connection closed'), 'connection', this.clientId)
     // Whatever closed it, a send on this connection can only wait for the next one.
     return e.kind === 'not_connected' ? e : new ConnectorError(e.code, e.message, { kind: 'not_connected', ...(e.hint ? { hint: e.hint } : {}), cause: e })
@@ -272,7 +286,7 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   }
 
   private notConnected(): ConnectorError {
-    const why = this.gone.signal.aborted ? this.gone.signal.reason as ConnectorError : undefined
+    const why = this.lost
     return new ConnectorError(why?.code ?? 'CONNECTION_LOST', `Not connected to ${this.server.address}${why ? `: ${why.message}` : ''}`, {
       kind: 'not_connected', hint: 'The message waits in Junction\'s queue until the connection is back.',
     })
