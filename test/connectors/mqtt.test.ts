@@ -582,10 +582,17 @@ describe('mqtt outage (private broker)', () => {
   })
 })
 
-describe('mqtt TLS: the wrong transport on either side', () => {
+describe('mqtt TLS: the details, and the wrong transport on either side', () => {
   let broker: PrivateMosquitto
   before(async () => { broker = await startPrivateMosquitto({ tls: true }) })
   after(() => broker?.destroy())
+
+  it('the tls step names the protocol and whether the certificate was verified; the session says TLS', async () => {
+    const r = await probe({ server: serverOf(broker), tls: { enable: true, verify: false } })
+    assert.ok(r.ok, JSON.stringify(r))
+    assert.match(r.steps[2]?.detail ?? '', /TLSv1\.[23].*not verified/)
+    assert.match(r.steps[3]?.detail ?? '', /over TLS/)
+  })
 
   it('TLS against a plain MQTT port is TLS_FAILED at the tls step, with a hint about the port', async () => {
     const r = await probe({ server: serverOf(shared), tls: { enable: true, verify: false } })

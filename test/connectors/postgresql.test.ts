@@ -31,9 +31,9 @@ const errorCode = (r: ProbeResult) => (r.ok ? 'ok' : r.error.code)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const signal = (ms = 15_000) => AbortSignal.timeout(ms)
 
-/** One scram-sha-256 server for every test that needs a password (started on first use). */
+/** One scram-sha-256 server (TLS offered, not required) for every test that needs a password (started on first use). */
 let scram: Promise<PrivatePostgres> | undefined
-const scramServer = () => (scram ??= startPrivatePostgres({ auth: 'scram', password: 'right-pw' }))
+const scramServer = () => (scram ??= startPrivatePostgres({ auth: 'scram', password: 'right-pw', ssl: 'on' }))
 after(async () => { await (await scram)?.destroy() })
 
 /** A fresh table (id, temp, note) on `server`, written by a quoted placeholder too (`'${note}'` is still a parameter). */
@@ -170,9 +170,16 @@ describe('postgresql probe: what only PostgreSQL says', () => {
   })
 
   it('TLS against a server without TLS is TLS_NOT_SUPPORTED at the tls step (the SSLRequest answer)', async () => {
-    const r = await probe(configFor(server, { tls: { enable: true, verify: false } }))
+    const r = await probe(configFor(shared, { tls: { enable: true, verify: false } }))
     assert.equal(errorCode(r), 'TLS_NOT_SUPPORTED', JSON.stringify(r))
     assert.deepEqual(steps(r), [['resolve', true], ['connect', true], ['tls', false]])
+  })
+
+  it('over TLS the tls step names the protocol and whether the certificate was verified; the login says TLS', async () => {
+    const r = await probe(configFor(server, { tls: { enable: true, verify: false } }))
+    assert.equal(r.ok, true, JSON.stringify(r))
+    assert.match(r.steps[2]?.detail ?? '', /TLSv1\.[23].*not verified/)
+    assert.match(r.steps[3]?.detail ?? '', /over TLS/)
   })
 })
 
