@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { settleWithin, toConnectorError, untilAborted } from './deadline.js'
 import { ConnectorError } from './errors.js'
+import { InflightLimit } from './inflight-limit.js'
 import { probeConnection } from './probe.js'
 
 describe('untilAborted', () => {
@@ -30,6 +31,40 @@ describe('settleWithin', () => {
   it('is true when the work settles (even by failing) before the signal, false after', async () => {
     assert.equal(await settleWithin(Promise.reject(new Error('x')), AbortSignal.timeout(1_000)), true)
     assert.equal(await settleWithin(new Promise(() => {}), AbortSignal.timeout(20)), false)
+  })
+})
+
+describe('InflightLimit', () => {
+  it('holds sends over the limit until a slot frees, in order; a waiting send gives up when its signal aborts', async () => {
+    const limit = new InflightLimit(2)
+    const never = new AbortController().signal
+    await limit.acquire(never, () => new Error('x'))
+    await limit.acquire(never, () => new Error('x'))
+    const order: string[] = []
+    const third = limit.acquire(never, () => new Error('x')).then(() => order.push('third'))
+    const ac = new AbortController()
+    const aborted = limit.acquire(ac.signal, () => new Error('gave up'))
+    const fifth = limit.acquire(never, () => new Error('x')).then(() => order.push('fifth'))
+    await sleep(10)
+    assert.deepEqual(order, [], 'nothing passes while both slots are held')
+    ac.abort()
+    await assert.rejects(aborted, /gave up/)
+    limit.release()
+    await third
+    limit.release()
+    await fifth
+    assert.deepEqual(order, ['third', 'fifth'], 'the aborted waiter took no slot')
+    await assert.rejects(limit.acquire(AbortSignal.abort(), () => new Error('late')), /late/)
+  })
+
+  it('close fails every waiting and later send with its error', async () => {
+    const limit = new InflightLimit(1)
+    const never = new AbortController().signal
+    await limit.acquire(never, () => new Error('x'))
+    const waiting = limit.acquire(never, () => new Error('x'))
+    limit.close(new Error('connection gone'))
+    await assert.rejects(waiting, /connection gone/)
+    await assert.rejects(limit.acquire(never, () => new Error('x')), /connection gone/)
   })
 })
 
