@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { InThreadKafkaClient } from './kafka-client.js'
-import { toWire, unpackRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
+import { errorToWire } from '../../connector-api/index.js'
+import { unpackRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
 
 if (!parentPort) throw new Error('kafka-worker runs in a worker thread only')
 const port = parentPort
@@ -23,7 +24,7 @@ port.on('message', (m: WorkerRequest) => {
   }
   run(m).then(
     () => post({ t: 'reply', id: m.id }),
-    (err: unknown) => post({ t: 'reply', id: m.id, error: toWire(err) }),
+    (err: unknown) => post({ t: 'reply', id: m.id, error: errorToWire(err) }),
   )
 })
 
@@ -36,6 +37,6 @@ function run(m: Exclude<WorkerRequest, { op: 'release' }>): Promise<void> {
     case 'health':
       return client.health(never)
     case 'stop':
-      return client.close()
+      return client.close(never)
   }
 }

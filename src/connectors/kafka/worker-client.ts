@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads'
-import { ConnectorError, errorMessage, type ConnectorLogger } from '../../connector-api/index.js'
+import type { Worker } from 'node:worker_threads'
+import { ConnectorError, deadline, errorFromWire, errorMessage, settleWithin, startWorkerThread, timedOut, untilAborted, type ConnectorLogger } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
-import { CLOSE_TIMEOUT_MS, bounded, notConnected, type KafkaClient, type KafkaLogSink, type WriteRequest } from './kafka-client.js'
-import { fromWire, packRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
+import { CLOSE_TIMEOUT_MS, notConnected, type KafkaClient, type KafkaLogSink, type WriteRequest } from './kafka-client.js'
+import { packRecords, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js'
 
 /** How long stop() waits for the worker to disconnect its clients before terminating it. */
 const STOP_WAIT_MS = CLOSE_TIMEOUT_MS + 1_000
@@ -23,13 +23,9 @@ export class WorkerKafkaClient implements KafkaClient {
   private closing: Promise<void> | undefined
   /** start() succeeded: stop() lets the worker disconnect its clients before ending it. */
   private started = false
-  /** Bound of a health check (requestTimeoutMs). */
-  private readonly timeoutMs: number
-
-  constructor(config: KafkaConfig, log: KafkaLogSink, private readonly logger: ConnectorLogger) {
-    this.timeoutMs = config.requestTimeoutMs
+  constructor(private readonly config: KafkaConfig, log: KafkaLogSink, private readonly logger: ConnectorLogger) {
     const init: WorkerInit = { config }
-    this.worker = spawnWorker(init)
+    this.worker = startWorkerThread(new URL('./kafka-worker.js', import.meta.url), { workerData: init, name: 'junction-kafka' })
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.t === 'log') {
         log(m.level, m.message, m.data)
@@ -39,7 +35,7 @@ export class WorkerKafkaClient implements KafkaClient {
       if (!p) return
       this.pending.delete(m.id)
       if (m.error === undefined) p.resolve()
-      else p.reject(fromWire(m.error))
+      else p.reject(errorFromWire(m.error))
     })
     this.worker.on('error', (err) => {
       // An uncaught exception in the worker (or an entry that failed to load): it exits next.
@@ -56,7 +52,7 @@ export class WorkerKafkaClient implements KafkaClient {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    await bounded(this.request({ op: 'start', id: this.nextId++ }), signal)
+    await untilAborted(this.request({ op: 'start', id: this.nextId++ }), signal, () => timedOut(this.config.bootstrapServers))
     this.started = true
   }
 
@@ -67,7 +63,7 @@ export class WorkerKafkaClient implements KafkaClient {
 
   /** The worker bounds the check by requestTimeoutMs too; this bound also covers a worker too busy to answer. */
   health(signal: AbortSignal): Promise<void> {
-    return bounded(this.request({ op: 'health', id: this.nextId++ }), signal, this.timeoutMs)
+    return untilAborted(this.request({ op: 'health', id: this.nextId++ }), deadline(signal, this.config.requestTimeoutMs), () => timedOut(this.config.bootstrapServers))
   }
 
   release(channel: number): void {
@@ -75,19 +71,14 @@ export class WorkerKafkaClient implements KafkaClient {
   }
 
   /**
-   * Lets a started worker disconnect its clients (at most STOP_WAIT_MS), then terminates it. A
-   * worker whose start failed or is still connecting has nothing to flush: it is terminated at
-   * once (its sockets close with it) rather than waiting for kafkajs to give up connecting.
+   * Lets a started worker disconnect its clients (at most STOP_WAIT_MS, or until `signal`), then
+   * terminates it. A worker whose start failed or is still connecting has nothing to flush: it is
+   * terminated at once (its sockets close with it) rather than waiting for kafkajs to give up connecting.
    */
-  close(): Promise<void> {
+  close(signal: AbortSignal): Promise<void> {
     return (this.closing ??= (async () => {
-      if (this.started && !this.gone) {
-        try {
-          await bounded(this.request({ op: 'stop', id: this.nextId++ }), new AbortController().signal, STOP_WAIT_MS)
-        } catch {
-          // Best effort: terminating the worker closes its sockets anyway.
-        }
-      }
+      // Terminating the worker closes its sockets whatever the polite close did.
+      if (this.started && !this.gone) await settleWithin(this.request({ op: 'stop', id: this.nextId++ }), deadline(signal, STOP_WAIT_MS))
       this.fail(notConnected())
       await this.worker.terminate()
     })())
@@ -108,28 +99,4 @@ export class WorkerKafkaClient implements KafkaClient {
     this.pending.clear()
     for (const p of waiting) p.reject(this.gone)
   }
-}
-
-/**
- * Starts kafka-worker, compiled (`.js`, run directly) or from source under tsx (`.ts`). Node
- * passes `--import tsx` on to workers, but on Node 20 tsx registers its hooks on the main thread
- * only, so a source entry is imported by a small bootstrap: when Node refuses the `.ts`
- * extension, it registers tsx's API and imports the entry again under another URL (the failed
- * load is cached under the first). Where tsx does register in workers, the first import works.
- */
-function spawnWorker(init: WorkerInit): Worker {
-  const fromSource = import.meta.url.endsWith('.ts')
-  const entry = new URL(fromSource ? './kafka-worker.ts' : './kafka-worker.js', import.meta.url)
-  const options = { workerData: init, name: 'junction-kafka' }
-  if (!fromSource) return new Worker(entry, options)
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const bootstrap = `
-    const entry = ${JSON.stringify(entry.href)}
-    import(entry).catch(async (err) => {
-      if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err
-      const { register } = await import(${JSON.stringify(tsx)})
-      register()
-      await import(entry + '?tsx')
-    })`
-  return new Worker(bootstrap, { ...options, eval: true })
 }
