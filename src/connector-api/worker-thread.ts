@@ -1,6 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads'
-import type { ConnectorErrorCode } from './error-codes.js'
-import { ConnectorError, type FailureKind } from './errors.js'
+import type { ConnectorErrorCode, FailureKind } from './error-codes.js'
+import { ConnectorError } from './errors.js'
 
 /**
  * Starts a connector's worker thread from `entry`, the compiled module's URL (`./x-worker.js`
