@@ -1,6 +1,8 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { Worker, type MessagePort, type WorkerOptions } from 'node:worker_threads'
+import type { ConnectorLogger } from './contract.js'
 import type { ConnectorErrorCode, FailureKind } from './error-codes.js'
 import { ConnectorError } from './errors.js'
+import { errorMessage } from './probe.js'
 
 /**
  * Starts a connector's worker thread from `entry`, the compiled module's URL (`./x-worker.js`
@@ -76,4 +78,92 @@ export function errorFromWire(w: WireError): Error {
   if (w.stack !== undefined) err.stack = w.stack
   if (cause !== undefined) err.cause = cause
   return err
+}
+
+/** A worker's answer to the request `id`: success, or the error it failed with. */
+export interface WorkerReply {
+  readonly t: 'reply'
+  readonly id: number
+  readonly error?: WireError
+}
+
+/**
+ * The connector's side of a worker thread that runs its client: requests posted with an id and
+ * answered by a reply of the same id (`answerRequests` on the worker's side), any other message
+ * the worker posts (logs) handed to `onMessage`. A worker that fails or exits fails every request,
+ * those waiting and later ones, as `not_connected`: the connection is gone, and the runtime
+ * replaces the instance (and with it the thread).
+ */
+export class WorkerRequests<Request extends object> {
+  private readonly pending = new Map<number, { resolve(): void; reject(err: unknown): void }>()
+  private nextId = 1
+  private failure: ConnectorError | undefined
+
+  constructor(readonly worker: Worker, o: { label: string; logger: ConnectorLogger; onMessage?: (message: unknown) => void }) {
+    worker.on('message', (m: WorkerReply | { t?: undefined }) => {
+      if (m.t !== 'reply') return o.onMessage?.(m)
+      const p = this.pending.get(m.id)
+      if (!p) return
+      this.pending.delete(m.id)
+      if (m.error === undefined) p.resolve()
+      else p.reject(errorFromWire(m.error))
+    })
+    worker.on('error', (err) => {
+      // An uncaught exception in the worker (or an entry that failed to load): it exits next.
+      o.logger.error(`${o.label} worker thread failed`, { error: errorMessage(err) })
+      this.fail(new ConnectorError('CONNECTION_LOST', `The ${o.label} worker thread failed: ${errorMessage(err)}`, {
+        kind: 'not_connected', hint: 'Junction restarts the connector; check the log for the cause.', cause: err,
+      }))
+    })
+    worker.on('exit', (code) => {
+      this.fail(new ConnectorError('CONNECTION_LOST', `The ${o.label} worker thread exited (code ${code})`, {
+        kind: 'not_connected', hint: 'Junction restarts the connector.',
+      }))
+    })
+  }
+
+  /** Why requests fail now (the worker is gone), or undefined while it runs. */
+  get failed(): ConnectorError | undefined {
+    return this.failure
+  }
+
+  /** Posts `request` (moving `transfer`) and resolves or rejects with the worker's reply. */
+  request(request: Request, transfer: ArrayBuffer[] = []): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    const id = this.nextId++
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ ...request, id }, transfer)
+    })
+  }
+
+  /** From now on every request fails with `error` (the first one given stays); those waiting fail with it too. */
+  fail(error: ConnectorError): void {
+    this.failure ??= error
+    const waiting = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of waiting) p.reject(this.failure)
+  }
+
+  /** Fails what is left with `error` and ends the thread, which closes its sockets. */
+  async terminate(error: ConnectorError): Promise<void> {
+    this.fail(error)
+    await this.worker.terminate()
+  }
+}
+
+/** The worker's side of `WorkerRequests`: each request handled in turn, each answered by its id. */
+export function answerRequests<Request extends object>(port: MessagePort, handle: (request: Request) => Promise<void> | void): void {
+  port.on('message', (m: Request & { id: number }) => {
+    let work: Promise<void>
+    try {
+      work = Promise.resolve(handle(m))
+    } catch (err) {
+      work = Promise.reject(err)
+    }
+    work.then(
+      () => port.postMessage({ t: 'reply', id: m.id } satisfies WorkerReply),
+      (err: unknown) => port.postMessage({ t: 'reply', id: m.id, error: errorToWire(err) } satisfies WorkerReply),
+    )
+  })
 }

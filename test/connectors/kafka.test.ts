@@ -493,7 +493,7 @@ describe('kafka connector: worker thread (producer.workerThread)', () => {
       const ch = await openKafka(c, { topic: topic() })
       await ch.send({ n: 1 }, sig())
       // Reach into the connector for its worker: nothing public kills it (a crash would).
-      const { worker } = (c as unknown as { kafkaClient: { worker: import('node:worker_threads').Worker } }).kafkaClient
+      const { worker } = (c as unknown as { kafkaClient: { requests: { worker: import('node:worker_threads').Worker } } }).kafkaClient.requests
       await worker.terminate()
       const err = await rejection(ch.send({ n: 2 }, sig()))
       assert.deepEqual([err.code, err.kind], ['CONNECTION_LOST', 'not_connected'])

@@ -1,5 +1,4 @@
 /** The messages between a Kafka connector (main thread) and its worker thread (kafka-worker.ts). */
-import type { WireError } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
 import type { KafkaRecord, WriteRequest } from './kafka-client.js'
 
@@ -8,19 +7,21 @@ export interface WorkerInit {
   readonly config: KafkaConfig
 }
 
-/** A request to the worker. Every one but `release` is answered with a reply of the same id. */
+/** A request to the worker (the kit's WorkerRequests adds the id its reply answers). */
 export type WorkerRequest =
-  | { readonly op: 'start'; readonly id: number }
-  | { readonly op: 'write'; readonly id: number; readonly request: PackedWriteRequest }
-  | { readonly op: 'health'; readonly id: number }
-  | { readonly op: 'release'; readonly id: number; readonly channel: number }
-  | { readonly op: 'stop'; readonly id: number }
+  | { readonly op: 'start' }
+  | { readonly op: 'write'; readonly request: PackedWriteRequest }
+  | { readonly op: 'health' }
+  | { readonly op: 'release'; readonly channel: number }
+  | { readonly op: 'stop' }
 
-export type WorkerMessage =
-  /** The request `id` succeeded (no `error`) or failed. */
-  | { readonly t: 'reply'; readonly id: number; readonly error?: WireError }
-  /** A kafkajs warning or error, already filtered and de-duplicated by the worker. */
-  | { readonly t: 'log'; readonly level: 'error' | 'warn'; readonly message: string; readonly data: Record<string, unknown> }
+/** A kafkajs warning or error, already filtered and de-duplicated by the worker. */
+export interface WorkerLog {
+  readonly t: 'log'
+  readonly level: 'error' | 'warn'
+  readonly message: string
+  readonly data: Record<string, unknown>
+}
 
 /** A write as it crosses to the worker: the records packed (see packRecords), the options as they are. */
 export type PackedWriteRequest = Omit<WriteRequest, 'records'> & { readonly records: PackedRecords }
