@@ -142,32 +142,26 @@ export class RedisConnector implements Connector<RedisParams> {
 
   /**
    * Connects, bounded by `signal`. ioredis rejects with "Connection is closed." and says why only
-   * in an 'error' event (WRONGPASS, ECONNREFUSED...): that error is the one thrown.
+   * in an 'error' event (WRONGPASS, ECONNREFUSED...; a Cluster in 'node error'): that error is the
+   * one thrown. A plain connection the server closed without a word after TCP connected is
+   * TLS_REQUIRED: that is what a TLS-only port does with a plain client.
    */
   private async connect(client: Client, signal: AbortSignal): Promise<void> {
     let cause: unknown
+    let opened = false
     const onError = (err: unknown) => { cause ??= err }
-    client.on('error', onError)
+    const onConnect = () => { opened = true }
+    client.on('error', onError).on('node error', onError).on('connect', onConnect)
     try {
       await untilAborted(client.connect(), signal, () => timedOut(this.target), () => client.disconnect())
     } catch (err) {
       client.disconnect()
-      if (err instanceof ConnectorError) throw err
-      const why = cause ?? (client.isCluster ? (err as { lastNodeError?: unknown }).lastNodeError ?? err : err)
-      throw toConnectorError(why, this.target, { signal, classify: (x) => this.classifyConnect(x) })
+      const why = cause ?? err
+      const closed = !client.isCluster && opened && !this.config.tls.enable && /^Connection is closed|ECONNRESET/.test(`${(why as Error).message} ${(why as { code?: string }).code}`)
+      if (closed) throw new ConnectorError('TLS_REQUIRED', `${this.target} closed the connection without answering`, { hint: 'The server probably accepts TLS connections only: turn tls.enable on.' })
+      throw toConnectorError(why, this.target, { signal, classify: (x) => classifyRedisError(x, this.target) })
     } finally {
-      client.off('error', onError)
+      client.off('error', onError).off('node error', onError).off('connect', onConnect)
     }
-  }
-
-  /** A server that closes a plain connection without a word usually wants TLS. */
-  private classifyConnect(err: unknown): ConnectorError | undefined {
-    const closed = /^Connection is closed/.test((err as Error | undefined)?.message ?? '') || (err as { code?: string } | undefined)?.code === 'ECONNRESET'
-    if (closed && !this.config.tls.enable) {
-      return new ConnectorError('TLS_REQUIRED', `${this.target} closed the connection without answering`, {
-        hint: 'The server probably accepts TLS connections only: turn tls.enable on.', cause: err,
-      })
-    }
-    return classifyRedisError(err, this.target)
   }
 }
