@@ -49,6 +49,17 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'redis':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#dc382d" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2" strokeLinejoin="round">
+            <path d="M8 14l12-5 12 5-12 5z" />
+            <path d="M8 20l12 5 12-5" />
+            <path d="M8 26l12 5 12-5" />
+          </g>
+        </svg>
+      )
     default: {
       const letter = (title || type).charAt(0).toUpperCase()
       return (
