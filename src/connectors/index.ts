@@ -2,6 +2,7 @@ import type { ConnectorDefinition } from '../connector-api/index.js'
 import { kafkaConnector } from './kafka/definition.js'
 import { mqttConnector } from './mqtt/definition.js'
 import { postgresqlConnector } from './postgresql/definition.js'
+import { rabbitmqConnector } from './rabbitmq/definition.js'
 
 /** The built-in connector types, in the order the type picker shows them. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector]
+export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector, rabbitmqConnector]
