@@ -1,8 +1,6 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib'
-import {
-  BatchError, ConnectorError, compileTemplate, compileValue, deadline, timedOut, toText, untilAborted,
-  type Channel, type ChannelMessage,
-} from '../../connector-api/index.js'
+import { BatchError, ConnectorError, compileTemplate, compileValue, deadline, timedOut, toText, untilAborted } from '../../connector-api/index.js'
+import type { Channel, ChannelMessage } from '../../connector-api/index.js'
 import { PROPERTY_NAMES, type RabbitmqParams } from './config-schema.js'
 
 /** What a channel needs from its connector: fresh confirm channels on the live connection, and the error switch. */
@@ -12,70 +10,49 @@ export interface AmqpSession {
   classify(err: unknown): ConnectorError
 }
 
-interface Publication {
-  readonly routingKey: string
-  readonly content: Buffer
-  readonly options: Options.Publish
-}
-
 /** A message published and not yet confirmed; `returned` once the broker sent it back as unroutable. */
-interface Unconfirmed {
-  readonly routingKey: string
-  readonly content: Buffer
-  returned: boolean
-}
+interface Unconfirmed { readonly routingKey: string; readonly content: Buffer; returned: boolean }
+interface LaneState { readonly ch: ConfirmChannel; closedBy: unknown; readonly unconfirmed: Set<Unconfirmed> }
 
-/** One AMQP confirm channel of an action, reopened after the broker closed it. */
+/** One AMQP confirm channel of an action: opened on first use, and again after the broker closed it. */
 class Lane {
-  private current: { ch: ConfirmChannel; closedBy: unknown; unconfirmed: Set<Unconfirmed> } | undefined
-  private opening: Promise<NonNullable<Lane['current']>> | undefined
+  private current: LaneState | undefined
+  private opening: Promise<LaneState> | undefined
 
   constructor(private readonly session: AmqpSession) {}
 
-  get(): Promise<NonNullable<Lane['current']>> {
+  get(): Promise<LaneState> {
     if (this.current) return Promise.resolve(this.current)
-    this.opening ??= this.session.confirmChannel().then((ch) => {
-      const state = { ch, closedBy: undefined as unknown, unconfirmed: new Set<Unconfirmed>() }
+    return (this.opening ??= this.session.confirmChannel().then((ch) => {
+      const state: LaneState = { ch, closedBy: undefined, unconfirmed: new Set() }
       // amqplib emits `error` (with the AMQP reply code) before `close` fails the unconfirmed messages.
       ch.on('error', (err) => { state.closedBy = err })
       ch.on('close', () => { if (this.current === state) this.current = undefined })
       // RabbitMQ sends basic.return before the confirm of the same message, on the same channel.
       ch.on('return', (m: Message) => {
         for (const u of state.unconfirmed) {
-          if (!u.returned && u.routingKey === m.fields.routingKey && u.content.equals(m.content)) {
-            u.returned = true
-            return
-          }
+          if (!u.returned && u.routingKey === m.fields.routingKey && u.content.equals(m.content)) return void (u.returned = true)
         }
       })
-      this.current = state
-      return state
-    }).finally(() => { this.opening = undefined })
-    return this.opening
+      return (this.current = state)
+    }).finally(() => { this.opening = undefined }))
   }
 
   async close(): Promise<void> {
-    const c = this.current
-    this.current = undefined
-    await c?.ch.close().catch(() => {})
+    await this.current?.ch.close().catch(() => {})
   }
 }
-
-const SINGLE_PLACEHOLDER = /^\s*\$\{[^}]*\}\s*$/
 
 /** A template whose missing value leaves the field out: a lone placeholder renders its value, or nothing. */
 function optionalText(template: string): (o: ChannelMessage) => string | undefined {
-  if (!SINGLE_PLACEHOLDER.test(template)) return compileTemplate(template)
+  if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
   const value = compileValue(template)
-  return (o) => {
-    const v = value(o)
-    return v === undefined || v === null ? undefined : toText(v)
-  }
+  return (o) => { const v = value(o); return v === undefined || v === null ? undefined : toText(v) }
 }
 
-function invalid(message: string): ConnectorError {
-  return new ConnectorError('INVALID_DATA', message, { kind: 'permanent', hint: 'Fix the template or the rule output it reads.' })
-}
+const unroutable = (exchange: string, routingKey: string) => new ConnectorError('UNROUTABLE', `No queue is bound to exchange "${exchange}" for routing key "${routingKey}"`,
+  { kind: 'permanent', hint: 'Bind a queue that matches this routing key, or fix the routing key template.' })
+const invalid = (message: string) => new ConnectorError('INVALID_DATA', message, { kind: 'permanent', hint: 'Fix the template or the rule output it reads.' })
 
 /**
  * One rule action: renders each output into a publication and publishes it to the action's
@@ -87,8 +64,8 @@ export class RabbitmqChannel implements Channel {
   private next = 0
   private readonly routingKey: (o: ChannelMessage) => string
   private readonly payload: (o: ChannelMessage) => string
-  private readonly headers: Array<[string, (o: ChannelMessage) => string | undefined]>
-  private readonly properties: Array<[string, (o: ChannelMessage) => string | undefined]>
+  private readonly headers: ReadonlyArray<readonly [string, (o: ChannelMessage) => string | undefined]>
+  private readonly properties: ReadonlyArray<readonly [string, (o: ChannelMessage) => string | undefined]>
 
   constructor(private readonly session: AmqpSession, private readonly params: RabbitmqParams, poolSize: number) {
     this.concurrency = poolSize
@@ -96,10 +73,7 @@ export class RabbitmqChannel implements Channel {
     this.routingKey = compileTemplate(params.routingKey)
     this.payload = compileTemplate(params.payload)
     this.headers = Object.entries(params.headers ?? {}).map(([k, t]) => [k, optionalText(t)])
-    this.properties = PROPERTY_NAMES.flatMap((k) => {
-      const t = params.properties?.[k]
-      return t === undefined ? [] : [[k, optionalText(t)] as [string, (o: ChannelMessage) => string | undefined]]
-    })
+    this.properties = PROPERTY_NAMES.flatMap((k) => (params.properties?.[k] === undefined ? [] : [[k, optionalText(params.properties[k])] as const]))
   }
 
   /** Checks (passively) that the exchange exists; never declares it. The default exchange always does. */
@@ -107,31 +81,19 @@ export class RabbitmqChannel implements Channel {
     if (this.params.exchange === '') return
     const ch = await this.session.confirmChannel()
     ch.on('error', () => {})
-    try {
-      await untilAborted(ch.checkExchange(this.params.exchange), signal, () => timedOut(this.session.target))
-    } catch (err) {
-      const e = this.session.classify(err)
-      throw e.code === 'EXCHANGE_NOT_FOUND'
-        ? new ConnectorError('EXCHANGE_NOT_FOUND', `Exchange "${this.params.exchange}" does not exist`, { kind: 'permanent', hint: e.hint ?? '', cause: err })
-        : e
-    } finally {
-      ch.close().catch(() => {})
-    }
+    await untilAborted(ch.checkExchange(this.params.exchange), signal, () => timedOut(this.session.target))
+      .catch((err: unknown) => { throw this.session.classify(err) })
+      .finally(() => ch.close().catch(() => {}))
   }
 
-  async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
-    await this.sendBatch([message], signal)
+  send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    return this.sendBatch([message], signal)
   }
 
   async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
     const bound = deadline(signal, this.params.confirmTimeoutMs)
     const lane = this.lanes[this.next++ % this.lanes.length]!
-    let state: Awaited<ReturnType<Lane['get']>>
-    try {
-      state = await untilAborted(lane.get(), bound, () => timedOut(this.session.target))
-    } catch (err) {
-      throw this.session.classify(err)
-    }
+    const state = await untilAborted(lane.get(), bound, () => timedOut(this.session.target)).catch((err: unknown) => { throw this.session.classify(err) })
     const results = await this.publishAll(state, messages, bound)
     const failed = results.flatMap((error, index) => (error ? [{ index, error }] : []))
     if (failed.length === 0) return
@@ -140,10 +102,11 @@ export class RabbitmqChannel implements Channel {
   }
 
   /** Publishes every message, then waits for all their confirms (or the deadline): one error or undefined per message. */
-  private publishAll(state: Awaited<ReturnType<Lane['get']>>, messages: readonly ChannelMessage[], bound: AbortSignal): Promise<Array<ConnectorError | undefined>> {
+  private publishAll(state: LaneState, messages: readonly ChannelMessage[], bound: AbortSignal): Promise<Array<ConnectorError | undefined>> {
     const results = new Array<ConnectorError | undefined>(messages.length)
-    const confirm = this.params.waitForConfirms
     const settled = new Array<boolean>(messages.length)
+    const settle = (i: number, error?: ConnectorError) => { results[i] = error; settled[i] = true }
+    const confirm = this.params.waitForConfirms
     return new Promise((resolve) => {
       let waiting = 0
       let done = false
@@ -160,8 +123,7 @@ export class RabbitmqChannel implements Channel {
       for (let i = 0; i < messages.length; i++) {
         const p = this.render(messages[i]!)
         if (p instanceof ConnectorError) {
-          results[i] = p
-          settled[i] = true
+          settle(i, p)
           continue
         }
         const pending: Unconfirmed = { routingKey: p.routingKey, content: p.content, returned: false }
@@ -169,17 +131,14 @@ export class RabbitmqChannel implements Channel {
           state.ch.publish(this.params.exchange, p.routingKey, p.content, p.options, confirm ? (err: unknown) => {
             state.unconfirmed.delete(pending)
             if (done) return
-            settled[i] = true
-            if (err) results[i] = this.session.classify(state.closedBy ?? err)
-            else if (pending.returned) results[i] = this.unroutable(p.routingKey)
+            settle(i, err ? this.session.classify(state.closedBy ?? err) : pending.returned ? unroutable(this.params.exchange, p.routingKey) : undefined)
             if (--waiting === 0) finish()
           } : undefined)
         } catch (err) {
-          results[i] = this.session.classify(state.closedBy ?? err)
-          settled[i] = true
+          settle(i, this.session.classify(state.closedBy ?? err))
           continue
         }
-        if (!confirm) settled[i] = true
+        if (!confirm) settle(i)
         else {
           state.unconfirmed.add(pending)
           waiting++
@@ -191,18 +150,11 @@ export class RabbitmqChannel implements Channel {
     })
   }
 
-  private render(o: ChannelMessage): Publication | ConnectorError {
+  private render(o: ChannelMessage): { routingKey: string; content: Buffer; options: Options.Publish } | ConnectorError {
     const routingKey = this.routingKey(o)
     if (Buffer.byteLength(routingKey) > 255) return invalid(`The routing key is longer than 255 bytes: ${routingKey.slice(0, 40)}...`)
     const options: Options.Publish = { persistent: this.params.deliveryMode === 'persistent', mandatory: this.params.waitForConfirms }
-    if (this.headers.length > 0) {
-      const headers: Record<string, string> = {}
-      for (const [name, render] of this.headers) {
-        const v = render(o)
-        if (v !== undefined) headers[name] = v
-      }
-      options.headers = headers
-    }
+    if (this.headers.length > 0) options.headers = Object.fromEntries(this.headers.flatMap(([name, render]) => { const v = render(o); return v === undefined ? [] : [[name, v]] }))
     for (const [name, render] of this.properties) {
       const v = render(o)
       if (v === undefined) continue
@@ -212,12 +164,6 @@ export class RabbitmqChannel implements Channel {
       ;(options as Record<string, unknown>)[name] = v
     }
     return { routingKey, content: Buffer.from(this.payload(o)), options }
-  }
-
-  private unroutable(routingKey: string): ConnectorError {
-    return new ConnectorError('UNROUTABLE', `No queue is bound to exchange "${this.params.exchange}" for routing key "${routingKey.slice(0, 255)}"`, {
-      kind: 'permanent', hint: 'Bind a queue that matches this routing key, or fix the routing key template.',
-    })
   }
 
   async close(): Promise<void> {

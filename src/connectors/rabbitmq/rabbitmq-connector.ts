@@ -1,8 +1,6 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib'
-import {
-  ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
-  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
-} from '../../connector-api/index.js'
+import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
+import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyAmqpError } from './classify-error.js'
 import type { RabbitmqConfig, RabbitmqParams } from './config-schema.js'
 import { RabbitmqChannel, type AmqpSession } from './rabbitmq-channel.js'
@@ -26,25 +24,20 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
     toConnectorError(err, this.target, { signal, classify: (e) => classifyAmqpError(e, this.target, this.config.virtualHost) })
 
   /** Opens an AMQP connection (TCP, TLS, login, vhost) bounded by `signal`; a connection that opens too late is closed. */
-  private async open(signal: AbortSignal): Promise<ChannelModel> {
+  private open(signal: AbortSignal): Promise<ChannelModel> {
     const c = this.config
-    const opening = connect(
-      {
-        protocol: c.tls.enable ? 'amqps' : 'amqp', hostname: c.server, port: c.port,
-        username: c.username, password: c.password ?? '', vhost: c.virtualHost, heartbeat: Math.ceil(c.heartbeatMs / 1000),
-      },
-      { timeout: c.connectTimeoutMs, noDelay: true, clientProperties: { connection_name: `junction-${this.ctx.connectorId}` }, ...(tlsOptions(c.tls) ?? {}) },
-    )
-    return untilAborted(opening, signal, () => timedOut(this.target), () => opening.then((m) => m.close()))
+    const address = { protocol: c.tls.enable ? 'amqps' : 'amqp', hostname: c.server, port: c.port, vhost: c.virtualHost, heartbeat: Math.ceil(c.heartbeatMs / 1000) }
+    const socket = { timeout: c.connectTimeoutMs, noDelay: true, clientProperties: { connection_name: `junction-${this.ctx.connectorId}` }, ...tlsOptions(c.tls) }
+    const opening = connect({ ...address, username: c.username, password: c.password ?? '' }, socket)
+    // A reset during the handshake means what a close does (a TLS-only port, a refusing server); RabbitMQ does either.
+    const reset = (err: { code?: unknown }) => { throw err?.code === 'ECONNRESET' ? new Error('Socket closed abruptly during opening handshake', { cause: err }) : err }
+    return bounded(opening, signal, this.target).catch(reset)
   }
 
   probe(signal: AbortSignal): Promise<ProbeResult> {
     let model: ChannelModel | undefined
     return probeConnection({
-      host: this.config.server,
-      port: this.config.port,
-      timeoutMs: this.config.connectTimeoutMs,
-      tls: this.config.tls,
+      host: this.config.server, port: this.config.port, timeoutMs: this.config.connectTimeoutMs, tls: this.config.tls,
       classify: (err) => classifyAmqpError(err, this.target, this.config.virtualHost),
       steps: [
         {
@@ -53,15 +46,13 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
             model = await this.open(bound)
             model.on('error', () => {})
             const server = model.connection.serverProperties
-            return `${String(server.product ?? 'AMQP server')} ${String(server.version ?? '')}, virtual host "${this.config.virtualHost}"`.trim()
+            return `${String(server.product ?? 'AMQP server')} ${String(server.version ?? '')}, virtual host "${this.config.virtualHost}"`
           },
         },
         {
           name: 'authorize',
           run: async (bound) => {
-            const opening = model!.createConfirmChannel()
-            const ch = await untilAborted(opening, bound, () => timedOut(this.target), () => opening.then((x) => x.close()))
-            await ch.close()
+            await (await bounded(model!.createConfirmChannel(), bound, this.target)).close()
             return 'confirm channel opened'
           },
         },
@@ -72,18 +63,13 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
 
   async start(signal: AbortSignal): Promise<void> {
     if (this.stopped) throw new ConnectorError('CONNECTION_FAILED', 'This connector instance was stopped', { hint: 'Start a new instance.' })
-    let model: ChannelModel
-    try {
-      model = await this.open(deadline(signal, this.config.connectTimeoutMs))
-    } catch (err) {
-      throw this.classify(err, signal)
-    }
+    const model = await this.open(deadline(signal, this.config.connectTimeoutMs)).catch((err: unknown) => { throw this.classify(err, signal) })
     if (this.stopped) {
       await model.close().catch(() => {})
       throw new ConnectorError('CONNECTION_FAILED', 'Stopped while connecting', { hint: 'Start a new instance.' })
     }
     let lastError: unknown
-    model.on('error', (err) => { lastError = err })
+    model.on('error', (err: unknown) => { lastError = err })
     model.on('close', (err?: unknown) => {
       if (this.model !== model) return
       this.model = undefined
@@ -106,15 +92,11 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
 
   async health(signal: AbortSignal): Promise<Health> {
     const model = this.model
-    if (!model) {
-      const why = this.lost ?? new ConnectorError('CONNECTION_LOST', 'Not started', { hint: 'Start the connector.' })
-      return { status: 'disconnected', code: why.code, reason: why.message }
-    }
+    if (!model) return { status: 'disconnected', code: this.lost?.code ?? 'CONNECTION_LOST', reason: this.lost?.message ?? 'Not started' }
     const bound = deadline(signal, this.config.connectTimeoutMs)
     try {
       // A channel open and close: two round trips through the broker's connection and channel processes.
-      const opening = model.createChannel()
-      const ch = await untilAborted(opening, bound, () => timedOut(this.target), () => opening.then((x) => x.close()))
+      const ch = await bounded(model.createChannel(), bound, this.target)
       await untilAborted(ch.close(), bound, () => timedOut(this.target))
       return { status: 'connected' }
     } catch (err) {
@@ -124,13 +106,11 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
   }
 
   async confirmChannel(): Promise<ConfirmChannel> {
-    const model = this.model
-    if (!model) throw this.notConnected()
-    try {
-      return await model.createConfirmChannel()
-    } catch (err) {
-      throw this.classify(err)
+    if (!this.model) {
+      const why = this.lost ?? new ConnectorError('CONNECTION_LOST', 'Not connected', {})
+      throw new ConnectorError(why.code, why.message, { kind: 'not_connected', hint: why.hint ?? 'Junction reconnects.' })
     }
+    return this.model.createConfirmChannel().catch((err: unknown) => { throw this.classify(err) })
   }
 
   async openChannel(params: RabbitmqParams): Promise<Channel> {
@@ -138,9 +118,9 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
     await channel.open(AbortSignal.timeout(this.config.connectTimeoutMs))
     return channel
   }
+}
 
-  private notConnected(): ConnectorError {
-    const why = this.lost ?? new ConnectorError('CONNECTION_LOST', 'Not connected', {})
-    return new ConnectorError(why.code, why.message, { kind: 'not_connected', hint: why.hint ?? 'Junction reconnects.' })
-  }
+/** `opening` until `signal` aborts (TIMEOUT); what it opens after that is closed. */
+function bounded<T extends { close(): Promise<void> }>(opening: Promise<T>, signal: AbortSignal, target: string): Promise<T> {
+  return untilAborted(opening, signal, () => timedOut(target), () => opening.then((x) => x.close()))
 }
