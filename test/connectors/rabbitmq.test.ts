@@ -179,6 +179,19 @@ describe('rabbitmq actions', () => {
     }
   })
 
+  it('a message whose payload cannot be rendered (a BigInt) fails alone with INVALID_DATA', async () => {
+    const dest = await rabbitDestination(shared)
+    const channel = await c.openChannel!(params(dest.params))
+    try {
+      const e = await rejection(channel.sendBatch!([{ id: 'b1' }, { id: 'b2', big: 10n }], signal()))
+      assert.ok(e instanceof BatchError && e.failures.map((f) => [f.index, f.error.code]).join() === '1,INVALID_DATA', `${e.code} ${e.message}`)
+      assert.deepEqual((await dest.readBack()).map((r) => r.id), ['b1'])
+    } finally {
+      await channel.close?.()
+      await dest.close?.()
+    }
+  })
+
   it('a send resolves on the broker\'s confirm; a nack (full queue, reject-publish) is a retryable PUBLISH_NACKED', async () => {
     const dest = await rabbitDestination(shared)
     const full = `${dest.queue}-full`

@@ -52,6 +52,8 @@ function optionalText(template: string): (o: ChannelMessage) => string | undefin
 
 const unroutable = (exchange: string, routingKey: string) => new ConnectorError('UNROUTABLE', `No queue is bound to exchange "${exchange}" for routing key "${routingKey}"`,
   { kind: 'permanent', hint: 'Bind a queue that matches this routing key, or fix the routing key template.' })
+/** A value that cannot be rendered (JSON of a BigInt...) fails its message, not the batch. */
+const attempt = <T>(work: () => T, onError: (err: unknown) => T): T => { try { return work() } catch (err) { return onError(err) } }
 const invalid = (message: string) => new ConnectorError('INVALID_DATA', message, { kind: 'permanent', hint: 'Fix the template or the rule output it reads.' })
 
 /**
@@ -121,7 +123,7 @@ export class RabbitmqChannel implements Channel {
         finish()
       }
       for (let i = 0; i < messages.length; i++) {
-        const p = this.render(messages[i]!)
+        const p = attempt(() => this.render(messages[i]!), (err) => invalid(`The message cannot be rendered: ${String(err)}`))
         if (p instanceof ConnectorError) {
           settle(i, p)
           continue
