@@ -1,5 +1,5 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib'
-import { BatchError, ConnectorError, compileTemplate, compileValue, deadline, timedOut, toText, untilAborted } from '../../connector-api/index.js'
+import { BatchError, ConnectorError, compileTemplate, compileValue, timedOut, toText, untilAborted } from '../../connector-api/index.js'
 import type { Channel, ChannelMessage } from '../../connector-api/index.js'
 import { PROPERTY_NAMES, type RabbitmqParams } from './config-schema.js'
 
@@ -93,18 +93,17 @@ export class RabbitmqChannel implements Channel {
   }
 
   async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
-    const bound = deadline(signal, this.params.confirmTimeoutMs)
     const lane = this.lanes[this.next++ % this.lanes.length]!
-    const state = await untilAborted(lane.get(), bound, () => timedOut(this.session.target)).catch((err: unknown) => { throw this.session.classify(err) })
-    const results = await this.publishAll(state, messages, bound)
+    const state = await untilAborted(lane.get(), signal, () => timedOut(this.session.target)).catch((err: unknown) => { throw this.session.classify(err) })
+    const results = await this.publishAll(state, messages, signal)
     const failed = results.flatMap((error, index) => (error ? [{ index, error }] : []))
     if (failed.length === 0) return
     if (failed.length === messages.length && failed.every((f) => f.error.code === failed[0]!.error.code)) throw failed[0]!.error
     throw new BatchError(failed)
   }
 
-  /** Publishes every message, then waits for all their confirms (or the deadline): one error or undefined per message. */
-  private publishAll(state: LaneState, messages: readonly ChannelMessage[], bound: AbortSignal): Promise<Array<ConnectorError | undefined>> {
+  /** Publishes every message, then waits for their confirms until `confirmTimeoutMs` (a timer: AbortSignal.any costs ~65 µs a call on Node 20) or `signal`; an error or nothing per message. */
+  private publishAll(state: LaneState, messages: readonly ChannelMessage[], signal: AbortSignal): Promise<Array<ConnectorError | undefined>> {
     const results = new Array<ConnectorError | undefined>(messages.length)
     const settled = new Array<boolean>(messages.length)
     const settle = (i: number, error?: ConnectorError) => { results[i] = error; settled[i] = true }
@@ -112,10 +111,12 @@ export class RabbitmqChannel implements Channel {
     return new Promise((resolve) => {
       let waiting = 0
       let done = false
+      let timer: NodeJS.Timeout | undefined
       const finish = () => {
         if (done) return
         done = true
-        bound.removeEventListener('abort', onAbort)
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
         resolve(results)
       }
       const onAbort = () => {
@@ -147,8 +148,9 @@ export class RabbitmqChannel implements Channel {
         }
       }
       if (waiting === 0) return finish()
-      if (bound.aborted) return onAbort()
-      bound.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) return onAbort()
+      timer = setTimeout(onAbort, this.params.confirmTimeoutMs)
+      signal.addEventListener('abort', onAbort, { once: true })
     })
   }
 

@@ -20,8 +20,7 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
     this.target = `${config.server}:${config.port}`
   }
 
-  classify = (err: unknown, signal?: AbortSignal): ConnectorError =>
-    toConnectorError(err, this.target, { signal, classify: (e) => classifyAmqpError(e, this.target, this.config.virtualHost) })
+  classify = (err: unknown, signal?: AbortSignal): ConnectorError => toConnectorError(err, this.target, { signal, classify: (e) => classifyAmqpError(e, this.target, this.config.virtualHost) })
 
   /** Opens an AMQP connection (TCP, TLS, login, vhost) bounded by `signal`; a connection that opens too late is closed. */
   private open(signal: AbortSignal): Promise<ChannelModel> {
@@ -77,7 +76,6 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
       this.ctx.logger.warn('RabbitMQ connection closed', { code: this.lost.code, reason: this.lost.message })
     })
     model.on('blocked', (reason: string) => this.ctx.logger.warn('RabbitMQ blocks publishing (resource alarm)', { reason }))
-    model.on('unblocked', () => this.ctx.logger.info('RabbitMQ unblocked publishing'))
     this.model = model
   }
 
