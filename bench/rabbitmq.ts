@@ -46,12 +46,14 @@ const messages: ChannelMessage[] = Array.from({ length: N }, (_, i) => ({
 const batches: ChannelMessage[][] = []
 for (let i = 0; i < N; i += BATCH) batches.push(messages.slice(i, i + BATCH))
 
-interface Run { readonly rate: number; readonly p50: number; readonly p99: number }
+/** Messages/s, batch latencies, and this process's CPU per message (the client's, or Junction's). */
+interface Run { readonly rate: number; readonly p50: number; readonly p99: number; readonly cpuUs: number }
 
 /** Sends every batch with `inflight` workers pulling the next one; times each batch. */
 async function drive(send: (batch: ChannelMessage[], worker: number) => Promise<void>): Promise<Run> {
   let next = 0
   const latencies: number[] = []
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await Promise.all(Array.from({ length: INFLIGHT }, async (_, w) => {
     while (next < batches.length) {
@@ -64,7 +66,8 @@ async function drive(send: (batch: ChannelMessage[], worker: number) => Promise<
   const seconds = (performance.now() - t0) / 1000
   latencies.sort((a, b) => a - b)
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!
-  return { rate: N / seconds, p50: q(0.5), p99: q(0.99) }
+  const cpu = process.cpuUsage(cpu0)
+  return { rate: N / seconds, p50: q(0.5), p99: q(0.99), cpuUs: (cpu.user + cpu.system) / N }
 }
 
 async function rawAmqplib(): Promise<Run> {
@@ -122,17 +125,19 @@ async function junctionPath(): Promise<Run> {
     })
     const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
     const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const publisher = new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, ['bench/publisher.mjs', url, 'bench/rabbitmq', String(N), '1', '0', '500', '4'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] })
       child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))))
     })
     const last = await waitFor('rabbitmq delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    const cpu = process.cpuUsage(cpu0)
     await publisher
     const a = action()
     if (a.success !== N) throw new Error(`${a.failed} failed, ${a.dropped} dropped`)
     await j.rules.remove('default', rule.id)
-    return { rate: N / ((last - t0) / 1000), p50: Number.NaN, p99: Number.NaN }
+    return { rate: N / ((last - t0) / 1000), p50: Number.NaN, p99: Number.NaN, cpuUs: (cpu.user + cpu.system) / N }
   } finally {
     await j.close()
   }
@@ -167,8 +172,8 @@ async function pairs(name: string, measure: () => Promise<Run>): Promise<void> {
   }
   const ratios = ours.map((r, i) => r.rate / raw[i]!.rate)
   const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(1))
-  const row = (label: string, runs: Run[]) => `| ${label} | ${fmt(middle(runs.map((r) => r.rate)))} | ${ms(middle(runs.map((r) => r.p50)))} | ${ms(middle(runs.map((r) => r.p99)))} |`
-  console.log('\n| client | msg/s | batch p50 ms | batch p99 ms |\n| --- | --- | --- | --- |')
+  const row = (label: string, runs: Run[]) => `| ${label} | ${fmt(middle(runs.map((r) => r.rate)))} | ${ms(middle(runs.map((r) => r.p50)))} | ${ms(middle(runs.map((r) => r.p99)))} | ${middle(runs.map((r) => r.cpuUs)).toFixed(1)} |`
+  console.log('\n| client | msg/s | batch p50 ms | batch p99 ms | CPU µs/msg (this process) |\n| --- | --- | --- | --- | --- |')
   console.log(row('amqplib, confirm channels', raw))
   console.log(row(name, ours))
   console.log(`ratio (median of the pairs' ratios): ${Math.round(middle(ratios) * 100)}% (runs ${Math.round(Math.min(...ratios) * 100)}-${Math.round(Math.max(...ratios) * 100)}%); zero loss: every run's queue held exactly ${N}\n`)
