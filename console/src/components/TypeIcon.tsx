@@ -27,6 +27,25 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'mysql':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#00758f" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2">
+            <ellipse cx="20" cy="12" rx="9" ry="3.5" />
+            <path d="M11 12v16c0 1.9 4 3.5 9 3.5s9-1.6 9-3.5V12" />
+          </g>
+          <path d="M14 27v-8l3 5 3-5v8" fill="none" stroke="#f29111" strokeWidth="2" strokeLinejoin="round" />
+        </svg>
+      )
+    case 'rabbitmq':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#ff6600" />
+          <path fill="#fff" d="M10 9h5v10h3V9h5v10h7v12H10z" />
+          <rect x="23" y="23" width="4" height="4" rx="0.5" fill="#ff6600" />
+        </svg>
+      )
     case 'mqtt':
       return (
         <svg {...common}>
@@ -44,6 +63,17 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           <rect width="40" height="40" rx="9" fill="#27aae1" />
           <path d="M10 11h20v14H21l-6 5v-5h-5z" fill="#fff" />
           <path d="M15 22v-8l10 8v-8" fill="none" stroke="#27aae1" strokeWidth="2.2" strokeLinejoin="round" />
+        </svg>
+      )
+    case 'redis':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#dc382d" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2" strokeLinejoin="round">
+            <path d="M8 14l12-5 12 5-12 5z" />
+            <path d="M8 20l12 5 12-5" />
+            <path d="M8 26l12 5 12-5" />
+          </g>
         </svg>
       )
     default: {
