@@ -2,11 +2,11 @@ import { once } from 'node:events'
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import { BatchError, ConnectorError, compileTemplate, compileValue, deadline, toText, untilAborted, type Channel, type ChannelMessage } from '../../connector-api/index.js'
 import type { NatsParams } from './config-schema.js'
-import type { NatsConnector } from './nats-connector.js'
 
 const encoder = new TextEncoder()
 const PENDING = Symbol('pending')
 type Outgoing = { readonly subject: string; readonly payload: Uint8Array; readonly headers?: MsgHdrs }
+type Link = { readonly target: string; live(): { nc: NatsConnection; acks: PubAcks }; classify(err: unknown, target?: string, subject?: string): ConnectorError }
 
 /** Why `subject` cannot be published to, or undefined. 4000 bytes: the server's control line (4096) also carries a reply inbox. */
 export function subjectProblem(subject: string): string | undefined {
@@ -100,7 +100,7 @@ export class NatsChannel implements Channel {
   // Batches in flight: 4 keep the server busy; the runtime's 100 only queued PubAcks until they timed out (and resent).
   readonly concurrency = 4
 
-  constructor(private readonly link: NatsConnector, private readonly params: NatsParams) {
+  constructor(private readonly link: Link, private readonly params: NatsParams) {
     try {
       this.subject = compileTemplate(params.subject)
       this.payload = compileTemplate(params.payload)
