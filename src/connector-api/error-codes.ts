@@ -34,6 +34,7 @@ export const connectorErrorCodes = {
   SERVER_RESOURCES: 'retryable',
   SERVER_ERROR: 'retryable',
   BROKER_UNAVAILABLE: 'retryable',
+  RATE_LIMITED: 'retryable',
 } as const satisfies Record<string, 'connection' | Exclude<FailureKind, 'not_connected'>>
 
 export type ConnectorErrorCode = keyof typeof connectorErrorCodes

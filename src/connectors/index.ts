@@ -1,7 +1,8 @@
 import type { ConnectorDefinition } from '../connector-api/index.js'
+import { httpConnector } from './http/definition.js'
 import { kafkaConnector } from './kafka/definition.js'
 import { mqttConnector } from './mqtt/definition.js'
 import { postgresqlConnector } from './postgresql/definition.js'
 
 /** The built-in connector types, in the order the type picker shows them. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector]
+export const builtinConnectors: readonly ConnectorDefinition[] = [kafkaConnector, postgresqlConnector, mqttConnector, httpConnector]

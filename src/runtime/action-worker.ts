@@ -238,6 +238,7 @@ export class ActionWorker {
     const retry: Entry[] = []
     let lost: string | undefined
     let backoff = false
+    let retryAfterMs = 0
     for (const [index, error] of failed) {
       const entry = batch[index]!
       this.recordError(error)
@@ -250,6 +251,7 @@ export class ActionWorker {
       }
       entry.attempts++
       retry.push(entry)
+      retryAfterMs = Math.max(retryAfterMs, error.retryAfterMs ?? 0)
       if (error.kind === 'not_connected') lost = error.message
       else backoff = true
     }
@@ -266,13 +268,17 @@ export class ActionWorker {
       this.waitingForConnection = true
       this.source.reportLost(lost)
     }
-    if (lost !== undefined || backoff) this.scheduleRetry()
+    if (lost !== undefined || backoff) this.scheduleRetry(retryAfterMs)
   }
 
-  /** Retry after a backoff even while waiting for the connector: its status may lag the truth. */
-  private scheduleRetry(): void {
+  /**
+   * Retry after a backoff even while waiting for the connector: its status may lag the truth. A
+   * delay the resource asked for (Retry-After) is waited at least, up to the TTL: by then the
+   * first message waiting has expired anyway.
+   */
+  private scheduleRetry(retryAfterMs = 0): void {
     if (this.retryTimer || this.stopped) return
-    const delay = reconnectDelayMs(this.consecutiveFailures - 1, 5_000)
+    const delay = Math.max(reconnectDelayMs(this.consecutiveFailures - 1, 5_000), Math.min(retryAfterMs, this.options.requestTtlMs))
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
       this.waitingForConnection = false
