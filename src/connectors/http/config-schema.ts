@@ -2,22 +2,16 @@ import { Type, type Static } from '@sinclair/typebox'
 import { fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
 
 const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
-// No `@` in the authority: credentials in a URL would be shown wherever the URL is; `authorization` is the secret field.
-const HOST = "(?:\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)"
-/** `http(s)://host[:port][/path]`: no credentials, query or fragment (the action's path may carry a query). */
-export const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://${HOST}(?::${PORT})?(?:/[^\\s?#]*)?$`
-
-/** `host` -> `[Hh][Oo][Ss][Tt]`: JSON Schema patterns have no case-insensitive flag. */
-const anyCase = (word: string) => [...word].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c)).join('')
-// Headers the client manages itself (framing, connection, target): a user value would break requests.
+/** `http(s)://host[:port][/path]`. No `@` (credentials would show wherever the URL does), query or fragment. */
+const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::${PORT})?(?:/[^\\s?#]*)?$`
+// Headers the client manages (framing, connection, target), in any case: JSON Schema patterns have no `i` flag.
 const MANAGED = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']
-/** An HTTP token (RFC 9110) that is not a header undici manages. */
-const HEADER_NAME = `^(?!(?:${MANAGED.map(anyCase).join('|')})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$`
-const headerMap = (description: string) =>
-  Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$' }), { default: {}, description })
-
-/** TLS settings of an https:// URL; `https://` itself turns TLS on, so there is no `enable`. */
-const httpsSchema = Type.Omit(tlsSchema, ['enable'], { additionalProperties: false, default: {}, description: 'TLS settings, used when the URL is https:// (the scheme turns TLS on).' })
+  .map((w) => w.replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`)).join('|')
+const headerMap = (description: string) => Type.Record(
+  Type.String({ pattern: `^(?!(?:${MANAGED})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$` }),
+  Type.String({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$' }),
+  { default: {}, description },
+)
 
 /** Connection settings of an HTTP connector: the server that rule actions send requests to. */
 export const httpConfigSchema = Type.Object(
@@ -25,16 +19,16 @@ export const httpConfigSchema = Type.Object(
     url: Type.String({
       pattern: URL_PATTERN,
       maxLength: 2_048,
-      description: 'Base URL of the HTTP server: http:// or https://, host, optional port and path. Each action\'s path is appended to it as written. No user:password@ (use authorization), query or fragment.',
-      examples: ['http://127.0.0.1:8080/api', 'https://hooks.example.com/iot'],
+      description: "Base URL of the HTTP server: http:// or https://, host, optional port and path; each action's path is appended to it as written. No user:password@ (use authorization), query or fragment.",
     }),
-    headers: headerMap('Headers sent with every request, name -> value; an action\'s headers of the same name win. Stored and shown as written: put credentials in authorization.'),
+    headers: headerMap("Headers sent with every request, name -> value; an action's headers of the same name win. Stored and shown as written: put credentials in authorization."),
     authorization: Type.Optional(secretString({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$', description: 'Value of the Authorization header sent with every request (e.g. "Bearer <token>" or "Basic <base64>"); secret.' })),
     ...fieldGroups.pool({ default: 8 }),
-    pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests sent on one connection before the answers come back (HTTP/1.1 pipelining); 1 waits for each answer. Only for servers known to handle pipelining.' }),
+    pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests sent on one connection before their answers come back (HTTP/1.1 pipelining); 1 waits for each answer. Only for servers known to handle it.' }),
     ...fieldGroups.connectTimeout({ default: 15_000 }),
     ...fieldGroups.requestTimeout({ default: 15_000 }),
-    tls: httpsSchema,
+    // https:// itself turns TLS on, so there is no `enable`.
+    tls: Type.Omit(tlsSchema, ['enable'], { additionalProperties: false, default: {}, description: 'TLS settings, used when the URL is https:// (the scheme turns TLS on).' }),
   },
   { additionalProperties: false, description: 'Connection to an HTTP server (webhook).' },
 )
@@ -50,11 +44,10 @@ export const httpParamsSchema = Type.Object(
       default: '',
       description: 'Path template appended to the base URL as written (starts with / or ?), e.g. /devices/${clientid}?at=${timestamp}. Placeholders are URL-encoded.',
     }),
-    headers: headerMap('Header templates for this action, name -> value (e.g. X-Device: ${clientid}); they override the connector\'s headers. A header whose only placeholder is missing is left out.'),
+    headers: headerMap("Header templates for this action, name -> value (e.g. X-Device: ${clientid}); they override the connector's headers. A header whose only placeholder is missing is left out."),
     body: Type.Optional(Type.String({
       maxLength: 1_048_576,
       description: 'Body template. Left out: the whole rule output as JSON. A template starting with { or [ is JSON: a bare placeholder becomes a JSON value (missing: null) and one inside quotes is escaped; any other template is text.',
-      examples: ['{"device": ${clientid}, "temp": ${payload.temp}}'],
     })),
   },
   { additionalProperties: false, description: 'The request sent for each message.' },
