@@ -203,6 +203,10 @@ describe('http: secrets through the API', () => {
       }
       await eventually(() => j.api('GET', `/api/v1/deployments/default/connectors/${created.body.id}`), (r) => r.body.status === 'connected', 'connected')
       assert.ok(!j.log().includes(TOKEN), 'nor in the log')
+      // Credentials in the plain headers would be shown: refused, with the field named.
+      const plain = await j.api('POST', '/api/v1/deployments/default/connectors', { name: 'plain', type: 'http', config: { ...config, headers: { authorization: `Bearer ${TOKEN}` } } })
+      assert.equal(plain.status, 400)
+      assert.ok(JSON.stringify(plain.body).includes('config.headers'), JSON.stringify(plain.body))
       const h = shared.requests.filter((r) => r.method === 'HEAD' && r.headers['x-api-version'] !== undefined).at(-1)
       assert.equal(h?.headers['x-api-version'], '2')
       assert.equal(h?.headers.authorization, `Bearer ${TOKEN}`)

@@ -4,11 +4,12 @@ import { fieldGroups, secretString, stringEnum, tlsSchema } from '../../connecto
 const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
 /** `http(s)://host[:port][/path]`. No `@` (credentials would show wherever the URL does), query or fragment. */
 const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::${PORT})?(?:/[^\\s?#]*)?$`
-// Headers the client manages (framing, connection, target), in any case: JSON Schema patterns have no `i` flag.
+// Headers the client manages (framing, connection, target), and for the connector the credentials (the secret
+// `authorization` holds them), refused in any case: JSON Schema patterns have no `i` flag.
 const MANAGED = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']
-  .map((w) => w.replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`)).join('|')
-const headerMap = (description: string) => Type.Record(
-  Type.String({ pattern: `^(?!(?:${MANAGED})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$` }),
+const anyCase = (names: string[]) => names.map((w) => w.replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`)).join('|')
+const headerMap = (description: string, refused = MANAGED) => Type.Record(
+  Type.String({ pattern: `^(?!(?:${anyCase(refused)})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$` }),
   Type.String({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$' }),
   { default: {}, description },
 )
@@ -21,7 +22,7 @@ export const httpConfigSchema = Type.Object(
       maxLength: 2_048,
       description: "Base URL of the HTTP server: http:// or https://, host, optional port and path; each action's path is appended to it as written. No user:password@ (use authorization), query or fragment.",
     }),
-    headers: headerMap("Headers sent with every request, name -> value; an action's headers of the same name win. Stored and shown as written: put credentials in authorization."),
+    headers: headerMap("Headers sent with every request, name -> value; an action's headers of the same name win. Shown as written, so credentials go in authorization.", [...MANAGED, 'authorization', 'proxy-authorization']),
     authorization: Type.Optional(secretString({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$', description: 'Value of the Authorization header sent with every request (e.g. "Bearer <token>" or "Basic <base64>"); secret.' })),
     ...fieldGroups.pool({ default: 8 }),
     pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests sent on one connection before their answers come back (HTTP/1.1 pipelining); 1 waits for each answer. Only for servers known to handle it.' }),
