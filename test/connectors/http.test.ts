@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Channel, Connector } from '../../src/connector-api/index.js'
-import { ConnectorError } from '../../src/connector-api/index.js'
+import { ConnectorError, withResourceOptions } from '../../src/connector-api/index.js'
 import { parseRetryAfter } from '../../src/connectors/http/classify-error.js'
 import { httpConnector } from '../../src/connectors/http/definition.js'
+import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { ActionWorker, DEFAULT_ACTION_OPTIONS } from '../../src/runtime/action-worker.js'
 import { ActionMetrics } from '../../src/runtime/metrics.js'
 import { connectorBattery, paramsWithDefaults, testContext, withDefaults } from '../support/connector-battery.js'
@@ -213,5 +214,18 @@ describe('http: secrets through the API', () => {
     } finally {
       await j.close()
     }
+  })
+})
+
+describe('http: settings the schema refuses', () => {
+  const valid = (config: Record<string, unknown>) => validateWithSchema(withResourceOptions(httpConnector).configSchema, config, 'config').ok
+  const validParams = (params: Record<string, unknown>) => validateWithSchema(httpConnector.paramsSchema, params, 'params').ok
+  it('URLs with credentials, a query, another scheme or a bad port; managed or credential headers', () => {
+    assert.ok(valid({ url: 'https://hooks.example.com:8443/a/b' }) && valid({ url: 'http://[::1]:80' }))
+    for (const url of ['http://user:pw@h/x', 'http://h/x?key=1', 'ftp://h/x', 'http://h:70000/x', 'http://h/x#f', 'h:80']) assert.ok(!valid({ url }), url)
+    for (const name of ['Host', 'content-LENGTH', 'Authorization', 'proxy-authorization']) assert.ok(!valid({ url: 'http://h', headers: { [name]: 'v' } }), name)
+    assert.ok(!valid({ url: 'http://h', headers: { 'X-A': 'a\r\nB: c' } }))
+    assert.ok(validParams({ headers: { Authorization: 'Bearer ${token}' } }), 'an action may build its own Authorization from message data')
+    assert.ok(!validParams({ headers: { 'Content-Length': '1' } }) && !validParams({ path: 'no-slash' }))
   })
 })

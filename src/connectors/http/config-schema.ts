@@ -11,7 +11,7 @@ const anyCase = (names: string[]) => names.map((w) => w.replace(/[a-z]/g, (c) =>
 const headerMap = (description: string, refused = MANAGED) => Type.Record(
   Type.String({ pattern: `^(?!(?:${anyCase(refused)})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$` }),
   Type.String({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$' }),
-  { default: {}, description },
+  { default: {}, description, additionalProperties: false },
 )
 
 /** Connection settings of an HTTP connector: the server that rule actions send requests to. */
