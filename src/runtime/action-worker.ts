@@ -1,6 +1,7 @@
 import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
 import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
 import { reconnectDelayMs } from './backoff.js'
+import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
@@ -68,6 +69,7 @@ export class ActionWorker {
   private consecutiveFailures = 0
   private stopped = false
   private readonly unsubscribe: () => void
+  private readonly deadlines = new DeadlineSignals()
 
   constructor(
     readonly id: string,
@@ -208,8 +210,7 @@ export class ActionWorker {
       const channel = await this.source.acquire()
       if (!channel) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected' })
       this.channelConcurrency = Math.max(1, channel.concurrency ?? Infinity)
-      const remaining = Math.max(1, Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs - Date.now())
-      const signal = AbortSignal.timeout(remaining)
+      const signal = this.deadlines.at(Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs)
       if (batch.length === 1) await channel.send(batch[0]!.message, signal)
       else if (channel.sendBatch) await channel.sendBatch(batch.map((e) => e.message), signal)
       else await sendEach(channel, batch.map((e) => e.message), signal)
