@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The project's test command: type-check, build what changed (the browser tests use the built
-// console), make sure the test services run (Kafka from Maven jars, the machine's PostgreSQL,
-// Debian's Chromium), then every *.test.ts under src/ and test/ with node's runner.
+// The project's test command: type-check, check the layers (docs/architecture.md), build what
+// changed (the browser tests use the built console), make sure the test services run (Kafka from
+// Maven jars, the machine's PostgreSQL, Debian's Chromium), then every *.test.ts under src/ and
+// test/ with node's runner.
 // Arguments narrow the run to files whose path contains one of them: `npm test -- kafka`.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
@@ -37,6 +38,8 @@ if (files.length === 0) {
 console.log('> type-check')
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 run('npx', ['tsc', '-p', 'console/tsconfig.json', '--noEmit'])
+console.log('> layers (npm run lint:layers; the rules are in .dependency-cruiser.cjs)')
+run('npm', ['run', '--silent', 'lint:layers'])
 console.log('> build (server and console, only what changed)')
 run('node', ['scripts/build-if-stale.mjs'])
 console.log('> test services')

@@ -16,7 +16,14 @@ export declare function hasJars(libsDir?: string): boolean
 export declare function ensureJars(libsDir?: string, opts?: { log?: (line: string) => void }): boolean
 export declare function runningPid(dir: string): number | undefined
 export declare function portAnswers(port: number, host?: string, timeoutMs?: number): Promise<boolean>
-export declare function startBroker(o: BrokerPorts & { dir: string; libsDir?: string }): number
+/** `ssl`: an SSL listener on `port` with this certificate and unencrypted PKCS#8 key (PEM). */
+export interface BrokerSsl {
+  port: number
+  certPem: string
+  keyPem: string
+}
+
+export declare function startBroker(o: BrokerPorts & { dir: string; ssl?: BrokerSsl; libsDir?: string }): number
 export declare function checkBroker(o: { port: number; saslPort?: number }): Promise<void>
 export declare function waitReady(o: {
   dir: string

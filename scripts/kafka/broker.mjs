@@ -88,16 +88,29 @@ export function portAnswers(port, host = '127.0.0.1', timeoutMs = 1000) {
   })
 }
 
-function serverProperties({ dir, port, saslPort, controllerPort }) {
+/** A PEM value inline in a properties file (Java reads `\n` as a newline). */
+const inlinePem = (pem) => pem.trim().replace(/\r?\n/g, '\\n')
+
+/**
+ * `ssl` (optional): `{ port, certPem, keyPem }` adds an SSL listener with that certificate and
+ * unencrypted PKCS#8 key, inline (Kafka's PEM key store; a key file would need a key password).
+ */
+function serverProperties({ dir, port, saslPort, controllerPort, ssl }) {
   const jaasPlain = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`
+  const sslListener = ssl ? `,SSL://127.0.0.1:${ssl.port}` : ''
   return [
     '# Written by scripts/kafka/broker.mjs on every start; edits are lost.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}${sslListener}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}${sslListener}`,
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT${ssl ? ',SSL:SSL' : ''}`,
+    ...(ssl ? [
+      'listener.name.ssl.ssl.keystore.type=PEM',
+      `listener.name.ssl.ssl.keystore.certificate.chain=${inlinePem(ssl.certPem)}`,
+      `listener.name.ssl.ssl.keystore.key=${inlinePem(ssl.keyPem)}`,
+    ] : []),
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
@@ -164,11 +177,11 @@ function javaArgs(dir, libsDir, mainClass, args, { heap = ['-Xmx512m', '-Xms256m
  * user) and returns its pid at once; call `waitReady` next. The JVM is detached and unref'd, so
  * it outlives this process; stop it with `stopBroker`.
  */
-export function startBroker({ dir, port, saslPort, controllerPort, libsDir = DEFAULT_LIBS_DIR }) {
+export function startBroker({ dir, port, saslPort, controllerPort, ssl, libsDir = DEFAULT_LIBS_DIR }) {
   if (!hasJars(libsDir)) throw new Error(`Kafka jars missing in ${libsDir}; run node scripts/test-services.mjs`)
   mkdirSync(dir, { recursive: true })
   const propsFile = join(dir, 'server.properties')
-  writeFileSync(propsFile, serverProperties({ dir, port, saslPort, controllerPort }))
+  writeFileSync(propsFile, serverProperties({ dir, port, saslPort, controllerPort, ssl }))
   writeFileSync(join(dir, 'log4j.properties'), LOG4J)
   writeFileSync(join(dir, 'tools-log4j.properties'), TOOLS_LOG4J)
 

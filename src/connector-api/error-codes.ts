@@ -1,4 +1,14 @@
-import type { FailureKind } from './errors.js'
+/**
+ * What the caller should do with a failed operation. Declared here, not in errors.ts: errors.ts
+ * reads this table, so the table taking the type from there made an import cycle.
+ */
+export type FailureKind =
+  /** The connection is gone: pause, reconnect, resume. */
+  | 'not_connected'
+  /** Try the same thing again later. */
+  | 'retryable'
+  /** Retrying will not help (bad data, bad config, no permission). */
+  | 'permanent'
 
 /**
  * Every code a connector may raise, in one table: `ConnectorError` takes only these, so a new code

@@ -1,17 +1,8 @@
-import { connectorErrorCodes, type ConnectorErrorCode } from './error-codes.js'
+import { connectorErrorCodes, type ConnectorErrorCode, type FailureKind } from './error-codes.js'
 
 
 /** The codes probe, start and health answer with (a Test's `error.code`, a connector's `statusCode`). */
 export const connectionErrorCodes = (Object.keys(connectorErrorCodes) as ConnectorErrorCode[]).filter((c) => connectorErrorCodes[c] === 'connection')
-
-/** What the caller should do with a failed operation. */
-export type FailureKind =
-  /** The connection is gone: pause, reconnect, resume. */
-  | 'not_connected'
-  /** Try the same thing again later. */
-  | 'retryable'
-  /** Retrying will not help (bad data, bad config, no permission). */
-  | 'permanent'
 
 export class ConnectorError extends Error {
   readonly code: ConnectorErrorCode

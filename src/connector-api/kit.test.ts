@@ -5,7 +5,9 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { settleWithin, toConnectorError, untilAborted } from './deadline.js'
 import { ConnectorError } from './errors.js'
+import { InflightLimit } from './inflight-limit.js'
 import { probeConnection } from './probe.js'
+import { errorFromWire, errorToWire } from './worker-thread.js'
 
 describe('untilAborted', () => {
   it('answers with the work when it settles first', async () => {
@@ -30,6 +32,40 @@ describe('settleWithin', () => {
   it('is true when the work settles (even by failing) before the signal, false after', async () => {
     assert.equal(await settleWithin(Promise.reject(new Error('x')), AbortSignal.timeout(1_000)), true)
     assert.equal(await settleWithin(new Promise(() => {}), AbortSignal.timeout(20)), false)
+  })
+})
+
+describe('InflightLimit', () => {
+  it('holds sends over the limit until a slot frees, in order; a waiting send gives up when its signal aborts', async () => {
+    const limit = new InflightLimit(2)
+    const never = new AbortController().signal
+    await limit.acquire(never, () => new Error('x'))
+    await limit.acquire(never, () => new Error('x'))
+    const order: string[] = []
+    const third = limit.acquire(never, () => new Error('x')).then(() => order.push('third'))
+    const ac = new AbortController()
+    const aborted = limit.acquire(ac.signal, () => new Error('gave up'))
+    const fifth = limit.acquire(never, () => new Error('x')).then(() => order.push('fifth'))
+    await sleep(10)
+    assert.deepEqual(order, [], 'nothing passes while both slots are held')
+    ac.abort()
+    await assert.rejects(aborted, /gave up/)
+    limit.release()
+    await third
+    limit.release()
+    await fifth
+    assert.deepEqual(order, ['third', 'fifth'], 'the aborted waiter took no slot')
+    await assert.rejects(limit.acquire(AbortSignal.abort(), () => new Error('late')), /late/)
+  })
+
+  it('close fails every waiting and later send with its error', async () => {
+    const limit = new InflightLimit(1)
+    const never = new AbortController().signal
+    await limit.acquire(never, () => new Error('x'))
+    const waiting = limit.acquire(never, () => new Error('x'))
+    limit.close(new Error('connection gone'))
+    await assert.rejects(waiting, /connection gone/)
+    await assert.rejects(limit.acquire(never, () => new Error('x')), /connection gone/)
   })
 })
 
@@ -86,9 +122,32 @@ describe('probeConnection', () => {
     assert.equal(r.steps.at(-1)?.name, 'authenticate')
   })
 
+  it("a step's own timeoutMs replaces the recipe's for that step only", async () => {
+    const slow = { name: 'authenticate' as const, run: () => sleep(300).then(() => 'done') }
+    const own = await probeConnection({ host: '127.0.0.1', port, timeoutMs: 100, steps: [{ ...slow, timeoutMs: 5_000 }] }, AbortSignal.timeout(10_000))
+    assert.equal(own.ok, true, JSON.stringify(own))
+    const recipe = await probeConnection({ host: '127.0.0.1', port, timeoutMs: 100, steps: [slow] }, AbortSignal.timeout(10_000))
+    assert.ok(!recipe.ok && recipe.error.code === 'TIMEOUT', JSON.stringify(recipe))
+  })
+
   it('TLS on against a plain server fails at the tls step', async () => {
     const r = await probeConnection({ host: '127.0.0.1', port, timeoutMs: 300, tls: { enable: true, verify: true }, steps: [] }, AbortSignal.timeout(5_000))
     assert.ok(!r.ok, JSON.stringify(r))
     assert.deepEqual(r.steps.map((s) => [s.name, s.ok]), [['resolve', true], ['connect', true], ['tls', false]])
+  })
+})
+
+describe('errors across a thread boundary', () => {
+  it('keep their plain fields, cause chain and a ConnectorError\'s code, kind and hint through structured clone', () => {
+    const inner = Object.assign(new Error('refused'), { name: 'LibConnectionError', code: 'ECONNREFUSED', retriable: true, port: 9 })
+    const outer = Object.assign(new Error('gave up', { cause: inner }), { name: 'LibRetriesExceeded', socket: {} })
+    const back = errorFromWire(structuredClone(errorToWire(outer))) as Error & Record<string, unknown>
+    assert.deepEqual([back.name, back.message, 'socket' in back], ['LibRetriesExceeded', 'gave up', false])
+    const cause = back.cause as Record<string, unknown>
+    assert.deepEqual([cause.name, cause.message, cause.code, cause.retriable, cause.port], ['LibConnectionError', 'refused', 'ECONNREFUSED', true, 9])
+    const coded = errorFromWire(structuredClone(errorToWire(new ConnectorError('NOT_PERMITTED', 'no', { kind: 'permanent', hint: 'Grant it.' }))))
+    assert.ok(coded instanceof ConnectorError)
+    assert.deepEqual([coded.code, coded.kind, coded.message, coded.hint], ['NOT_PERMITTED', 'permanent', 'no', 'Grant it.'])
+    assert.equal(errorFromWire(structuredClone(errorToWire('text'))).message, 'text')
   })
 })

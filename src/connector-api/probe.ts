@@ -153,6 +153,8 @@ export interface TlsSettings {
 /** One protocol step of a Test after resolve, connect and tls: its name and its check. */
 export interface ProbeStepSpec {
   readonly name: ProbeStepName
+  /** This step's bound instead of the recipe's `timeoutMs` (a step that connects and then makes a request). */
+  readonly timeoutMs?: number
   /** Resolves with the step's detail (shown beside it) or nothing. `address` is the resolved IP. */
   run(signal: AbortSignal, address: string): Promise<string | void>
 }
@@ -180,8 +182,8 @@ export async function probeConnection(recipe: ProbeRecipe, signal: AbortSignal):
   const target = `${recipe.host}:${recipe.port}`
   const run = new ProbeRun()
   const classify = (err: unknown, bound: AbortSignal) => toConnectorError(err, target, { signal: bound, classify: recipe.classify })
-  const step = async (name: ProbeStepName, check: (bound: AbortSignal) => Promise<string | void>) => {
-    const bound = deadline(signal, recipe.timeoutMs)
+  const step = async (name: ProbeStepName, check: (bound: AbortSignal) => Promise<string | void>, timeoutMs = recipe.timeoutMs) => {
+    const bound = deadline(signal, timeoutMs)
     return run.step(name, async () => {
       try {
         return await untilAborted(check(bound), bound, () => timedOut(target, bound.reason))
@@ -203,7 +205,7 @@ export async function probeConnection(recipe: ProbeRecipe, signal: AbortSignal):
         options: tlsOptions(tls) ?? {}, verify: tls.verify, timeoutMs: recipe.timeoutMs, signal: bound, onAbort: () => timedOut(target),
       }))
     }
-    for (const s of recipe.steps) await step(s.name, (bound) => s.run(bound, address))
+    for (const s of recipe.steps) await step(s.name, (bound) => s.run(bound, address), s.timeoutMs)
     return run.succeed()
   } catch (err) {
     return run.fail(err)

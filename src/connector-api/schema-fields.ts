@@ -1,5 +1,4 @@
-import { Type, type StringOptions, type TString, type TUnsafe } from '@sinclair/typebox'
-import type { ConnectorDefinition } from './contract.js'
+import { Type, type StringOptions, type TObject, type TString, type TUnsafe } from '@sinclair/typebox'
 
 /**
  * A secret string: `writeOnly` marks it for the store (encrypted at rest), the API (answered as
@@ -104,8 +103,10 @@ export const fieldGroups = {
 /**
  * The definition as the registry serves it: its config schema plus `resource` (the runtime's
  * options, the same for every type), so that no type writes them and none can forget them.
+ * Typed by the two fields it reads, not by ConnectorDefinition: the contract imports the probe,
+ * which imports these fields, so importing the contract here would make a cycle.
  */
-export function withResourceOptions<D extends ConnectorDefinition>(definition: D): D {
+export function withResourceOptions<D extends { readonly type: string; readonly configSchema: TObject }>(definition: D): D {
   if ('resource' in definition.configSchema.properties) throw new Error(`connector type ${definition.type}: "resource" is added by the registry; leave it out of configSchema`)
   const configSchema = { ...definition.configSchema, properties: { ...definition.configSchema.properties, resource: resourceOptionsSchema } }
   return { ...definition, configSchema }

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
-import { TemplateParamsError, mqttPropertiesSchema, userPropertiesSchema, type ConnectorLogger } from '../connector-api/index.js'
+import { Type, type Static, type TObject } from '@sinclair/typebox'
+import { TemplateParamsError, type ConnectorLogger } from '../connector-api/index.js'
 import type { RuleAction, RuleRecord } from '../core/domain.js'
 import { ApiError, validationError } from '../core/errors.js'
 import type { FieldError } from '../core/schema-validation.js'
@@ -9,7 +9,8 @@ import { NODE_NAME, messageId } from '../rules/event-context.js'
 import { exceedsJsonSize, MAX_JSON_DEPTH, MAX_TEST_OUTPUT_SIZE, valueTooDeep } from '../rules/limits.js'
 import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from '../rules/sql/index.js'
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
-import { compileRepublish, type RepublishParams } from '../runtime/republish.js'
+import type { BuiltinActionDefinition } from '../runtime/builtin-action.js'
+import { builtinActions } from '../runtime/builtin-actions.js'
 import type { ActionSpec } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
 import type { DeploymentService } from './deployment-service.js'
@@ -25,17 +26,14 @@ export const ActionOptionsSchema = Type.Object({
   diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
 }, { additionalProperties: false })
 
-/** The `republish` built-in's params, as EMQX's republish action names them. */
-export const RepublishParamsSchema = Type.Object({
-  topic: Type.String({ minLength: 1, description: 'Topic template, e.g. "alerts/${clientid}".' }),
-  qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 0 }),
-  retain: Type.Boolean({ default: false }),
-  payload: Type.String({ default: '${payload}', description: 'Payload template; ${.} is the whole output as JSON.' }),
-  mqtt_properties: mqttPropertiesSchema,
-  user_properties: userPropertiesSchema,
-}, { additionalProperties: false })
-
-export const BUILTIN_ACTIONS = ['republish'] as const
+/**
+ * What validating an action needs from its target, a connector type or a built-in action alike.
+ * `checkParams` (built-ins have it) checks what a schema cannot, such as templates.
+ */
+interface ActionTargetDefinition {
+  readonly paramsSchema: TObject
+  checkParams?(params: Record<string, unknown>): void
+}
 
 export interface RuleInput {
   name: string
@@ -51,13 +49,22 @@ export interface RuleView extends RuleRecord {
 
 /** Rules: SQL compiled and actions validated before anything is stored; the runtime kept in step. */
 export class RuleService {
+  private readonly builtins: ReadonlyMap<string, BuiltinActionDefinition>
+
   constructor(
     private readonly store: Store,
     private readonly types: TypeRegistry,
     private readonly deployments: DeploymentService,
     private readonly logger: ConnectorLogger,
+    builtins: readonly BuiltinActionDefinition[] = builtinActions,
   ) {
+    this.builtins = new Map(builtins.map((b) => [b.name, b]))
     deployments.addStartHook((id) => this.runDeploymentRules(id))
+  }
+
+  /** The actions Junction performs itself (`{builtin: <name>, params}` in a rule). */
+  builtinActions(): BuiltinActionDefinition[] {
+    return [...this.builtins.values()]
   }
 
   async runDeploymentRules(deploymentId: string): Promise<void> {
@@ -165,8 +172,14 @@ export class RuleService {
 
   private async spec(deploymentId: string, a: RuleAction): Promise<ActionSpec> {
     const fallback = a.fallback ? await this.spec(deploymentId, a.fallback) : undefined
-    if (a.builtin === 'republish') {
-      return { target: { kind: 'republish', params: a.params as unknown as RepublishParams }, options: effectiveOptions(a.options, undefined), ...(fallback ? { fallback } : {}) }
+    if (a.builtin !== undefined) {
+      const definition = this.builtins.get(a.builtin)
+      if (!definition) throw new Error(`built-in action ${a.builtin} not found`)
+      return {
+        target: { kind: 'builtin', definition, params: a.params },
+        options: effectiveOptions(a.options, definition.batching),
+        ...(fallback ? { fallback } : {}),
+      }
     }
     const connector = await this.store.connectors.get(deploymentId, a.connectorId ?? '')
     const definition = connector && this.types.find(connector.type)
@@ -200,36 +213,35 @@ export class RuleService {
     for (const k of Object.keys(a)) {
       if (!known.has(k)) errors.push({ path: `${path}.${k}`, message: `unknown field "${k}"`, hint: `Remove it, or use one of: ${[...known].join(', ')}.` })
     }
-    let schema: object
+    let definition: ActionTargetDefinition
     let base: { connectorId?: string; builtin?: string }
     if (a.builtin !== undefined) {
       if (a.connectorId !== undefined) errors.push({ path, message: 'has both connectorId and builtin', hint: 'Give one of them.' })
-      if (a.builtin !== 'republish') {
-        errors.push({ path: `${path}.builtin`, message: `unknown built-in action ${JSON.stringify(a.builtin)}`, hint: `Use one of: ${BUILTIN_ACTIONS.join(', ')}.` })
+      const builtin = typeof a.builtin === 'string' ? this.builtins.get(a.builtin) : undefined
+      if (!builtin) {
+        errors.push({ path: `${path}.builtin`, message: `unknown built-in action ${JSON.stringify(a.builtin)}`, hint: `Use one of: ${[...this.builtins.keys()].join(', ')}.` })
         return undefined
       }
-      schema = RepublishParamsSchema
-      base = { builtin: 'republish' }
+      definition = builtin
+      base = { builtin: builtin.name }
     } else if (typeof a.connectorId === 'string') {
       const connector = await this.store.connectors.get(deploymentId, a.connectorId)
       if (!connector) {
         errors.push({ path: `${path}.connectorId`, message: `connector "${a.connectorId}" does not exist in deployment "${deploymentId}"`, hint: `Use a connector ID from GET /api/v1/deployments/${deploymentId}/connectors.` })
         return undefined
       }
-      const definition = this.types.get(connector.type)
-      schema = definition.paramsSchema
+      definition = this.types.get(connector.type)
       base = { connectorId: connector.id }
     } else {
       errors.push({ path: `${path}.connectorId`, message: 'connectorId (a string) or builtin is required', hint: 'Name the connector this action sends through.' })
       return undefined
     }
-    const params = validateWithSchema<Record<string, unknown>>(schema, a.params ?? {}, `${path}.params`)
+    const params = validateWithSchema<Record<string, unknown>>(definition.paramsSchema, a.params ?? {}, `${path}.params`)
     let paramsOk = params.ok
     if (!params.ok) errors.push(...params.errors)
-    else if (base.builtin === 'republish') {
-      // Templates and fixed property values are checked now, not when the first message comes.
+    else if (definition.checkParams) {
       try {
-        compileRepublish(params.value as unknown as RepublishParams)
+        definition.checkParams(params.value)
       } catch (err) {
         if (!(err instanceof TemplateParamsError)) throw err
         errors.push({ path: `${path}.params.${err.path}`, message: err.message, hint: err.hint })

@@ -105,7 +105,7 @@ export interface ConnectorRecord {
 export interface RuleAction {
   /** Send through this connector (same deployment)... */
   readonly connectorId?: string
-  /** ...or a built-in action (`republish`). */
+  /** ...or an action Junction performs itself, by name (`republish`; src/runtime/builtin-actions.ts). */
   readonly builtin?: string
   /** Validated against the connector type's (or built-in's) params schema, defaults filled in. */
   readonly params: Record<string, unknown>

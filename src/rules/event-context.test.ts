@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { ClientEvent, PublishedMessage } from '../broker/broker-types.js'
-import { RuleMetrics } from '../runtime/metrics.js'
+import { RuleMetrics } from './rule-metrics.js'
 import { emqxProps, eventContext, publishContext } from './event-context.js'
 import { RuleEngine } from './rule-engine.js'
 import { compileRuleSql } from './sql/index.js'

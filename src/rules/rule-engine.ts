@@ -1,5 +1,5 @@
 import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/broker-types.js'
-import type { RuleMetrics } from '../runtime/metrics.js'
+import type { RuleMetrics } from './rule-metrics.js'
 import { EVENT_OF_KIND, eventContext, publishContext } from './event-context.js'
 import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
 import { TopicIndex } from './topic-index.js'

@@ -177,6 +177,37 @@ describe('ActionWorker', () => {
     assertAddsUp(metrics)
   })
 
+  it('a channel without sendBatch (MQTT) gets a batch as separate sends, all in flight at once; a failed one alone is retried or failed', async () => {
+    let open = 0
+    let most = 0
+    const delivered: number[] = []
+    const tries = new Map<number, number>()
+    const channel: Channel = {
+      async send(m) {
+        const n = m.n as number
+        tries.set(n, (tries.get(n) ?? 0) + 1)
+        open++
+        most = Math.max(most, open)
+        await new Promise((r) => setTimeout(r, 10))
+        open--
+        if (n === 1) throw new ConnectorError('INVALID_TOPIC', 'wildcard', { kind: 'permanent' })
+        if (n === 2 && tries.get(n) === 1) throw new ConnectorError('TIMEOUT', 'no PUBACK in time', { kind: 'retryable' })
+        delivered.push(n)
+      },
+    }
+    const source: ChannelSource = { acquire: async () => channel, reportLost() {}, onReady: () => () => {} }
+    const fallback: unknown[] = []
+    const { w, metrics } = worker(source, { batchSize: 4, batchTimeMs: 20 }, (m) => fallback.push(m.n))
+    send(w, 0, 4)
+    assert.ok(await w.drained(10_000))
+    assert.equal(most, 4, 'the batch went out at once')
+    assert.deepEqual(delivered.sort(), [0, 2, 3])
+    assert.deepEqual([tries.get(0), tries.get(2), tries.get(3)], [1, 2, 1], 'only the failed one was sent again')
+    assert.deepEqual(fallback, [1])
+    assert.deepEqual([metrics.success, metrics.failed], [3, 1])
+    assertAddsUp(metrics)
+  })
+
   it('drops messages whose TTL passed while the connector stayed down, counted as expired', async () => {
     const s = new ScriptedSource()
     s.connected = false

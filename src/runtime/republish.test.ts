@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ConnectorError, TemplateParamsError } from '../connector-api/index.js'
-import { RepublishParamsSchema } from '../control/rule-service.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { publishContext } from '../rules/event-context.js'
 import { compileRuleSql } from '../rules/sql/index.js'
 import type { OutgoingMessage } from '../broker/broker-types.js'
 import { RuleEngine } from '../rules/rule-engine.js'
 import { DEFAULT_ACTION_OPTIONS } from './action-worker.js'
-import { compileRepublish, type RepublishParams } from './republish.js'
+import { compileRepublish, republishAction, RepublishParamsSchema, type RepublishParams } from './republish.js'
 import { RuleRuntime } from './rule-runtime.js'
 import { PASS_THROUGH_MQTT_PROPERTIES } from '../../test/support/pass-through-properties.js'
 
@@ -84,7 +83,7 @@ describe('republish: the OutgoingMessage handed to the broker', () => {
   it('malformed templates and bad fixed values are refused up front, with the field\'s path', () => {
     // Not through the schema: this is the check behind it (the schema already refuses some of these).
     const fails = (p: Partial<RepublishParams>, path: string) =>
-      assert.throws(() => compileRepublish({ qos: 0, retain: false, payload: '', topic: 't', ...p }), (err: unknown) => err instanceof TemplateParamsError && err.path === path)
+      assert.throws(() => republishAction.checkParams!({ qos: 0, retain: false, payload: '', topic: 't', ...p }), (err: unknown) => err instanceof TemplateParamsError && err.path === path)
     fails({ topic: 'a/${x[y]}' }, 'topic')
     fails({ topic: 't', payload: '${.a[}' }, 'payload')
     fails({ topic: 't', mqtt_properties: { 'Response-Topic': 'r/+' } }, 'mqtt_properties.Response-Topic')
@@ -105,7 +104,7 @@ describe('republish: the OutgoingMessage handed to the broker', () => {
     runtime.install({
       id: 'r-1', sql: compileRuleSql('SELECT * FROM "req/#"'),
       actions: [{
-        target: { kind: 'republish', params: params({ topic: 'out/${clientid}', qos: 1, mqtt_properties: { 'Content-Type': "${pub_props.'Content-Type'}" }, user_properties: "${pub_props.'User-Property'}" }) },
+        target: { kind: 'builtin', definition: republishAction, params: params({ topic: 'out/${clientid}', qos: 1, mqtt_properties: { 'Content-Type': "${pub_props.'Content-Type'}" }, user_properties: "${pub_props.'User-Property'}" }) },
         options: DEFAULT_ACTION_OPTIONS,
       }],
     })

@@ -1,19 +1,17 @@
 import type { Channel, ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
 import { ConnectorError } from '../connector-api/index.js'
-import type { OutgoingMessage } from '../broker/broker-types.js'
 import type { RuleEngine } from '../rules/rule-engine.js'
+import { RuleMetrics } from '../rules/rule-metrics.js'
 import type { CompiledRuleSql } from '../rules/sql/index.js'
 import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
 import { DiskBuffer } from './disk-buffer.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
-import { ActionMetrics, RuleMetrics } from './metrics.js'
-import { compileRepublish, type RepublishParams } from './republish.js'
-
-export type { RepublishParams } from './republish.js'
+import type { BuiltinActionDefinition, DeploymentBroker } from './builtin-action.js'
+import { ActionMetrics } from './metrics.js'
 
 export type ActionTarget =
   | { readonly kind: 'connector'; readonly connectorId: string; readonly definition: ConnectorDefinition; readonly params: Record<string, unknown> }
-  | { readonly kind: 'republish'; readonly params: RepublishParams }
+  | { readonly kind: 'builtin'; readonly definition: BuiltinActionDefinition; readonly params: Record<string, unknown> }
 
 export interface ActionSpec {
   readonly target: ActionTarget
@@ -32,8 +30,8 @@ export interface RuleSpec {
 export interface RuleRuntimeHost {
   connector(id: string): ManagedConnector | undefined
   onConnectorStatus(id: string, listener: (view: ConnectorStatusView) => void): () => void
-  /** The deployment's broker while it runs (republish publishes into it). */
-  broker(): { publish(message: OutgoingMessage): Promise<void> } | undefined
+  /** The deployment's broker while it runs (built-in actions such as republish publish into it). */
+  broker(): DeploymentBroker | undefined
   /** Directory for an action's disk buffer. */
   bufferDir(actionId: string): string
 }
@@ -105,7 +103,7 @@ export class RuleRuntime {
   ruleMetricsAll(): Array<{ id: string; metrics: RuleMetrics; actions: Array<{ index: number; target: string; metrics: ActionMetrics }> }> {
     return [...this.running].map(([id, r]) => ({
       id, metrics: r.metrics,
-      actions: r.actions.map((a, index) => ({ index, target: a.target.kind === 'connector' ? a.target.connectorId : 'republish', metrics: a.worker.metrics })),
+      actions: r.actions.map((a, index) => ({ index, target: a.target.kind === 'connector' ? a.target.connectorId : a.target.definition.name, metrics: a.worker.metrics })),
     }))
   }
 
@@ -142,7 +140,7 @@ export class RuleRuntime {
 
   private startAction(id: string, spec: ActionSpec): RunningAction {
     const fallback = spec.fallback ? this.startAction(`${id}/fallback`, spec.fallback) : undefined
-    const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.republishSource(id, spec.target.params)
+    const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.builtinSource(id, spec.target)
     const onFinal = fallback ? (message: Record<string, unknown>) => fallback.worker.enqueue(message) : undefined
     const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
     const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
@@ -183,16 +181,13 @@ export class RuleRuntime {
     }
   }
 
-  private republishSource(actionId: string, params: RepublishParams): ChannelSource {
-    // As EMQX does, a property value that is not valid for its property is left out (debug log).
-    const build = compileRepublish(params, (property, reason) => this.logger.debug('republish: MQTT property left out', { action: actionId, property, reason }))
-    const channel: Channel = {
-      send: async (message) => {
-        const broker = this.host.broker()
-        if (!broker) throw new ConnectorError('CONNECTION_LOST', 'The deployment broker is not running', { kind: 'not_connected' })
-        await broker.publish(build(message))
-      },
-    }
+  /**
+   * A built-in action's channel is opened once, when the action starts: it needs no connection,
+   * only the deployment's broker, which it asks for per send. Messages wait (as for a connector
+   * not connected) while the broker does not run.
+   */
+  private builtinSource(actionId: string, target: Extract<ActionTarget, { kind: 'builtin' }>): ChannelSource {
+    const channel = target.definition.openChannel(target.params, { actionId, logger: this.logger, broker: () => this.host.broker() })
     return {
       acquire: async () => (this.host.broker() ? channel : undefined),
       reportLost: () => {},

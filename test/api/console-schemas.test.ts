@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ACTION_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from '../../console/src/pages/rules/builtin-schemas.ts'
-import { ActionOptionsSchema, RepublishParamsSchema } from '../../src/control/rule-service.js'
+import { ActionOptionsSchema } from '../../src/control/rule-service.js'
+import { RepublishParamsSchema } from '../../src/runtime/republish.js'
 
 /** What validation depends on: property names, types, enums, defaults, bounds; not the prose. */
 function shape(schema: unknown): unknown {

@@ -2,11 +2,14 @@
  * Kafka for tests: the shared broker that scripts/test-services.mjs keeps running, and private
  * brokers (own temp dir, free ports) that a test may stop and start to simulate an outage.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Kafka, logLevel } from 'kafkajs'
 import { SASL_PASSWORD, SASL_USER, killBrokerSync, startBroker, stopBroker, waitReady } from '../../scripts/kafka/broker.mjs'
-import { freePort } from './connector-battery.js'
+import { freePort, type Destination } from './connector-battery.js'
 
 export interface SharedKafka {
   /** PLAINTEXT listener. */
@@ -32,6 +35,9 @@ export interface PrivateKafka {
   /** PLAINTEXT listener, `127.0.0.1:<port>`. */
   readonly bootstrap: string
   readonly saslBootstrap: string
+  /** With `{ tls: true }`: the SSL listener, `127.0.0.1:<port>`, and the PEM of its self-signed certificate (CN and SAN localhost, 127.0.0.1). */
+  readonly sslBootstrap?: string
+  readonly certPem?: string
   /** Stops the broker and waits until the JVM has exited. SIGTERM by default; `kill` for SIGKILL. */
   stop(opts?: { kill?: boolean }): Promise<void>
   /** Starts it again on the same ports and data dir; resolves when it answers requests. */
@@ -43,20 +49,24 @@ export interface PrivateKafka {
 const live = new Set<string>()
 let exitHookInstalled = false
 
-/** Starts a private single-node broker in a temp dir on free loopback ports (a few seconds). */
-export async function startPrivateKafka(): Promise<PrivateKafka> {
+/**
+ * Starts a private single-node broker in a temp dir on free loopback ports (a few seconds);
+ * `tls: true` adds an SSL listener with a fresh self-signed certificate.
+ */
+export async function startPrivateKafka(opts: { tls?: boolean } = {}): Promise<PrivateKafka> {
   if (!exitHookInstalled) {
     // A test process that dies must not leave JVMs behind.
     process.once('exit', () => { for (const dir of live) killBrokerSync(dir) })
     exitHookInstalled = true
   }
   const dir = await mkdtemp(join(tmpdir(), 'junction-kafka-'))
-  const [port, saslPort, controllerPort] = await distinctFreePorts(3)
+  const [port, saslPort, controllerPort, sslPort] = await distinctFreePorts(4)
   const ports = { port: port!, saslPort: saslPort!, controllerPort: controllerPort! }
   live.add(dir)
+  const ssl = opts.tls ? { port: sslPort!, ...(await selfSigned(dir)) } : undefined
 
   const start = async () => {
-    const pid = startBroker({ dir, ...ports })
+    const pid = startBroker({ dir, ...ports, ...(ssl ? { ssl } : {}) })
     await waitReady({ dir, port: ports.port, saslPort: ports.saslPort, pid, timeoutMs: 120_000 })
   }
   const destroy = async () => {
@@ -74,14 +84,77 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
   return {
     bootstrap: `127.0.0.1:${ports.port}`,
     saslBootstrap: `127.0.0.1:${ports.saslPort}`,
+    ...(ssl ? { sslBootstrap: `127.0.0.1:${ssl.port}`, certPem: ssl.certPem } : {}),
     stop: (opts = {}) => stopBroker({ dir, kill: opts.kill ?? false }),
     start,
     destroy,
   }
 }
 
+/** A self-signed certificate for localhost and 127.0.0.1 and its unencrypted PKCS#8 key, made in `dir`. */
+async function selfSigned(dir: string): Promise<{ certPem: string; keyPem: string }> {
+  const crt = join(dir, 'server.crt')
+  const key = join(dir, 'server.key')
+  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
+    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
+  return { certPem: await readFile(crt, 'utf8'), keyPem: await readFile(key, 'utf8') }
+}
+
 async function distinctFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>()
   while (ports.size < n) ports.add(await freePort())
   return [...ports]
+}
+
+/**
+ * A fresh one-partition topic for the connector battery and the flow check: the action keys each
+ * record by `${id}` and writes the whole rule output as JSON; `readBack` consumes the topic from
+ * the beginning up to its high watermark (a fresh consumer group each time) and returns
+ * `{ id, temp, note }` per record.
+ */
+export async function kafkaDestination(bootstrap: string): Promise<Destination> {
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'junction-test-destination', logLevel: logLevel.NOTHING })
+  const topic = `junction-battery.${Math.random().toString(36).slice(2, 10)}`
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+  return {
+    params: { topic, key: '${id}', value: '${.}' },
+    readBack: async () => {
+      const a = kafka.admin()
+      await a.connect()
+      const offsets = await a.fetchTopicOffsets(topic).finally(() => a.disconnect())
+      const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)
+      if (total === 0) return []
+      const got: Array<{ id: unknown; temp?: unknown; note?: unknown }> = []
+      const consumer = kafka.consumer({ groupId: `junction-test-${Math.random().toString(36).slice(2)}` })
+      await consumer.connect()
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true })
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${total} records of ${topic}`)), 30_000)
+          void consumer.run({
+            eachMessage: async ({ message }) => {
+              const value = JSON.parse(String(message.value)) as { temp?: unknown; note?: unknown }
+              got.push({ id: message.key === null ? null : String(message.key), temp: value.temp, note: value.note })
+              if (got.length >= total) { clearTimeout(timer); resolve() }
+            },
+          })
+        })
+      } finally {
+        await consumer.disconnect()
+      }
+      return got
+    },
+    close: async () => {
+      const a = kafka.admin()
+      await a.connect()
+      await a.deleteTopics({ topics: [topic], timeout: 10_000 }).catch(() => undefined)
+      await a.disconnect()
+    },
+  }
 }

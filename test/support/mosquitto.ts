@@ -36,6 +36,8 @@ export interface PrivateMosquittoOptions {
   acl?: string
   /** A TLS-only listener with a self-signed certificate for 127.0.0.1 and localhost (see `certPem`). */
   tls?: boolean
+  /** Keep sessions, their queued messages and retained messages across stop/start (written to its directory). */
+  persistence?: boolean
   /** More mosquitto.conf lines, e.g. `max_packet_size 200`. */
   config?: string[]
 }
@@ -77,7 +79,7 @@ export async function startPrivateMosquitto(opts: PrivateMosquittoOptions = {}):
   const conf = [
     `listener ${port} 127.0.0.1`,
     `allow_anonymous ${opts.anonymous ?? users.length === 0}`,
-    'persistence false',
+    ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
     `log_dest file ${join(dir, 'mosquitto.log')}`,
     'log_type error',
     'log_type warning',

@@ -38,6 +38,17 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'redis':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#dc382d" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2" strokeLinejoin="round">
+            <path d="M8 14l12-5 12 5-12 5z" />
+            <path d="M8 20l12 5 12-5" />
+            <path d="M8 26l12 5 12-5" />
+          </g>
+        </svg>
+      )
     case 'http':
       // A globe: a request leaving for a server on the web.
       return (

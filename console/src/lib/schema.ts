@@ -71,7 +71,7 @@ export function fieldKind(schema: JsonSchema): FieldKind {
 
 /** PEM blocks, SQL and payload templates get a multi-line text area. */
 export function isMultiline(key: string, schema: JsonSchema): boolean {
-  return ['sql', 'payload', 'value'].includes(key) || /\bPEM\b/.test(schema.description ?? '')
+  return ['sql', 'payload', 'value', 'body'].includes(key) || /\bPEM\b/.test(schema.description ?? '')
 }
 
 /** Connector params are templates: "Topic template", "SQL template" (and never just "Topic"). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TObject } from '@sinclair/typebox'
 import { ID_PATTERN } from '../../core/ids.js'
 import type { ApiServices } from '../api-services.js'
 import { DeploymentParams, errorResponses, listOf } from '../schemas.js'
@@ -9,29 +9,40 @@ const RuleParams = Type.Object({
   id: Type.String({ pattern: ID_PATTERN, description: 'Rule ID' }),
 })
 
-const Action = Type.Object({}, {
-  additionalProperties: true,
-  description: '`{connectorId, params, options?, fallback?}` with params per the connector type\'s paramsSchema, or `{builtin: "republish", params: {topic, qos, retain, payload, mqtt_properties, user_properties}, options?, fallback?}`.',
-})
+/**
+ * One action, validated by the rule service against its target's params schema (a connector
+ * type's or a built-in action's), so that every error names its field; here it is documented.
+ */
+function actionSchema(builtins: ReadonlyArray<{ readonly name: string; readonly paramsSchema: TObject }>) {
+  const forms = builtins.map((b) => `\`{builtin: "${b.name}", params: {${Object.keys(b.paramsSchema.properties).join(', ')}}, options?, fallback?}\``)
+  return Type.Object({}, {
+    additionalProperties: true,
+    description: `\`{connectorId, params, options?, fallback?}\` with params per the connector type's paramsSchema${forms.map((f) => `, or ${f}`).join('')}.`,
+  })
+}
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
 const Sql = Type.String({ minLength: 1, maxLength: 65_536, description: 'EMQX rule SQL, e.g. SELECT payload.temp AS t FROM "sensors/#" WHERE payload.temp > 20' })
 
-const CreateRule = Type.Object({
-  name: Name,
-  sql: Sql,
-  description: Type.Optional(Type.String({ maxLength: 2000 })),
-  enabled: Type.Optional(Type.Boolean({ default: true })),
-  actions: Type.Array(Action, { maxItems: 64 }),
-}, { additionalProperties: false })
-
-const UpdateRule = Type.Object({
-  name: Type.Optional(Name),
-  sql: Type.Optional(Sql),
-  description: Type.Optional(Type.String({ maxLength: 2000 })),
-  enabled: Type.Optional(Type.Boolean()),
-  actions: Type.Optional(Type.Array(Action, { maxItems: 64 })),
-}, { additionalProperties: false })
+function ruleBodies(action: ReturnType<typeof actionSchema>) {
+  return {
+    create: Type.Object({
+      name: Name,
+      sql: Sql,
+      description: Type.Optional(Type.String({ maxLength: 2000 })),
+      enabled: Type.Optional(Type.Boolean({ default: true })),
+      actions: Type.Array(action, { maxItems: 64 }),
+    }, { additionalProperties: false }),
+    update: Type.Object({
+      name: Type.Optional(Name),
+      sql: Type.Optional(Sql),
+      description: Type.Optional(Type.String({ maxLength: 2000 })),
+      enabled: Type.Optional(Type.Boolean()),
+      actions: Type.Optional(Type.Array(action, { maxItems: 64 })),
+    }, { additionalProperties: false }),
+  }
+}
+type RuleBodies = ReturnType<typeof ruleBodies>
 
 const TestRule = Type.Object({
   sql: Sql,
@@ -59,13 +70,14 @@ const base = '/api/v1/deployments/:dep/rules'
 export async function ruleRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
   const { rules } = services
   const tags = ['rules']
+  const { create: CreateRule, update: UpdateRule } = ruleBodies(actionSchema(rules.builtinActions()))
   app.addSchema(RuleBody)
 
   app.get<{ Params: DepParams }>(base, {
     schema: { tags, summary: 'List rules with their metrics', params: DeploymentParams, response: { 200: listOf(Type.Ref('Rule')), ...errorResponses(404) } },
   }, async (request) => ({ data: await rules.list(request.params.dep) }))
 
-  app.post<{ Params: DepParams; Body: Static<typeof CreateRule> }>(base, {
+  app.post<{ Params: DepParams; Body: Static<RuleBodies['create']> }>(base, {
     schema: { tags, summary: 'Create a rule: SQL plus actions through connectors', params: DeploymentParams, body: CreateRule, response: { 201: Type.Ref('Rule'), ...errorResponses(400, 404) } },
   }, async (request, reply) => reply.status(201).send(await rules.create(request.params.dep, request.body)))
 
@@ -80,7 +92,7 @@ export async function ruleRoutes(app: FastifyInstance, { services }: { services:
     schema: { tags, summary: 'Get a rule with its metrics', params: RuleParams, response: { 200: Type.Ref('Rule'), ...errorResponses(404) } },
   }, async (request) => rules.get(request.params.dep, request.params.id))
 
-  app.put<{ Params: Params; Body: Static<typeof UpdateRule> }>(`${base}/:id`, {
+  app.put<{ Params: Params; Body: Static<RuleBodies['update']> }>(`${base}/:id`, {
     schema: { tags, summary: 'Change a rule; queued messages of the old version are still delivered', params: RuleParams, body: UpdateRule, response: { 200: Type.Ref('Rule'), ...errorResponses(400, 404) } },
   }, async (request) => rules.update(request.params.dep, request.params.id, request.body))
 

@@ -1,4 +1,4 @@
-import { ConnectorError, classifyNetworkError } from '../../connector-api/index.js'
+import { ConnectorError, classifyNetworkError, toConnectorError } from '../../connector-api/index.js'
 
 /** Where the error happened; it changes what the user should check. */
 export type KafkaPhase =
@@ -38,27 +38,25 @@ const ADVERTISED_HINT =
   "The bootstrap server answered, but the broker address it advertises cannot be reached from Junction: check the broker's advertised.listeners."
 
 /**
- * Maps any error from kafkajs (or from the probe's own socket steps) to a ConnectorError with a
+ * Any error of a Kafka operation as a ConnectorError, in the kit's order: a ConnectorError as it
+ * is, an abort or timeout as TIMEOUT, then classifyKafkaError.
+ */
+export function toKafkaError(err: unknown, ctx: ClassifyContext, signal?: AbortSignal): ConnectorError {
+  return toConnectorError(err, ctx.target, { signal, classify: (e) => classifyKafkaError(e, ctx) })
+}
+
+/**
+ * Maps an error from kafkajs (or from the probe's own socket steps) to a ConnectorError with a
  * stable code, a message and a hint. One switch, keyed by kafkajs's error name or, for errors the
  * broker answered with, the Kafka protocol error type.
  */
 export function classifyKafkaError(err: unknown, ctx: ClassifyContext): ConnectorError {
-  if (err instanceof ConnectorError) return err
   const e = innermost(err)
   const key = e.name === 'KafkaJSProtocolError' ? (e.type ?? e.name) : (e.name ?? '')
   const target = e.broker ?? ctx.target
   const detail = messageOf(e)
 
   switch (key) {
-    case 'AbortError':
-      return new ConnectorError('TIMEOUT', `Gave up talking to ${target}: the operation was cancelled`, {
-        kind: 'retryable', hint: 'Check that the brokers are reachable and answer quickly, or allow more time.', cause: err,
-      })
-    case 'TimeoutError':
-      return new ConnectorError('TIMEOUT', `No answer from ${target} in time: ${detail}`, {
-        kind: 'retryable', hint: 'Check that the brokers are reachable and not overloaded, or raise the request timeout.', cause: err,
-      })
-
     case 'KafkaJSSASLAuthenticationError':
     case 'SASL_AUTHENTICATION_FAILED':
       return new ConnectorError('AUTHENTICATION_FAILED', `SASL ${ctx.mechanism.toUpperCase()} authentication to ${target} failed: ${stripPrefix(detail)}`, {

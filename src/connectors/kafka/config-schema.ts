@@ -1,10 +1,5 @@
-import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
-import { durationMs, secretString, tlsSchema } from '../../connector-api/index.js'
-
-/** A string field limited to `values` (a JSON Schema `enum`, which forms render as a select). */
-function stringEnum<const T extends readonly string[]>(values: T, options: { default: T[number]; description: string }): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
-}
+import { Type, type Static } from '@sinclair/typebox'
+import { durationMs, fieldGroups, secretString, stringEnum } from '../../connector-api/index.js'
 
 const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
 const HOST = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)'
@@ -80,9 +75,9 @@ export const kafkaConfigSchema = Type.Object(
       description: 'Client ID sent to the brokers; shows in their logs, quotas and metrics.',
     }),
     authentication: authenticationSchema,
-    tls: tlsSchema,
+    ...fieldGroups.tls(),
     connectTimeoutMs: durationMs({ default: 5_000, minimum: 100, maximum: 300_000, description: 'How long opening a connection to a broker (including TLS and SASL) may take.' }),
-    requestTimeoutMs: durationMs({ default: 10_000, minimum: 100, maximum: 300_000, description: 'How long one request to a broker may take before it fails.' }),
+    ...fieldGroups.requestTimeout({ default: 10_000 }),
     producer: producerSchema,
   },
   { additionalProperties: false, description: 'Connection to an Apache Kafka cluster (or a Kafka-compatible one such as Redpanda).' },

@@ -1,6 +1,7 @@
 import {
-  BatchError, ConnectorError, compileTemplate, compileValue,
-  type Channel, type ChannelMessage, type Render, untilAborted } from '../../connector-api/index.js'
+  BatchError, ConnectorError, compileTemplate, compileValue, deadline, untilAborted,
+  type Channel, type ChannelMessage, type Render,
+} from '../../connector-api/index.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import type { KafkaClient, KafkaRecord, PartitionStrategy } from './kafka-client.js'
 
@@ -124,7 +125,9 @@ export class KafkaChannel implements Channel {
     const c = this.host.config
     try {
       const client = this.host.client()
-      await bounded(client.write({
+      // kafkajs takes no AbortSignal: a write that gets no answer in time is given up here and
+      // ends by kafkajs's own timeouts (or is still written: at least once).
+      await untilAborted(client.write({
         records: records.map((r) => r.record),
         // An idempotent producer must wait for all in-sync replicas (kafkajs refuses otherwise).
         acks: c.producer.idempotent ? ACKS.all : ACKS[c.producer.acks],
@@ -132,7 +135,7 @@ export class KafkaChannel implements Channel {
         timeout: c.requestTimeoutMs,
         channel: this.id,
         strategy: this.strategy,
-      }), signal, c.requestTimeoutMs)
+      }), deadline(signal, c.requestTimeoutMs), () => gaveUp(signal.aborted ? undefined : c.requestTimeoutMs))
     } catch (err) {
       throw err instanceof ConnectorError ? err : this.host.classifyError(err)
     }
@@ -153,9 +156,7 @@ export class KafkaChannel implements Channel {
     batch.records.push(record)
     batch.bytes += record.bytes
     if (batch.bytes >= this.host.config.producer.maxBatchBytes) void this.flush(batch).catch(() => undefined)
-    return untilAborted(done, signal, () => new ConnectorError('TIMEOUT', 'Gave up waiting for Kafka to acknowledge the record; it may still be written', {
-      kind: 'retryable', hint: 'The brokers are slow or unreachable; check them, or allow more time (the request TTL).',
-    }))
+    return untilAborted(done, signal, () => gaveUp())
   }
 
   private async flush(batch: Lingering): Promise<void> {
@@ -240,18 +241,11 @@ function* bySize<T extends { rendered: Rendered }>(items: readonly T[], maxBytes
   if (chunk.length > 0) yield chunk
 }
 
-/**
- * `promise`, or a retryable TIMEOUT once `timeoutMs` pass or `signal` aborts. kafkajs takes no
- * AbortSignal; the write itself ends by kafkajs's own timeouts and is then ignored.
- */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  const gaveUp = (timedOut: boolean) => new ConnectorError('TIMEOUT',
-    timedOut ? `Kafka did not acknowledge the write within ${timeoutMs} ms; it may still be written` : 'Gave up waiting for Kafka to acknowledge the write; it may still be written', {
-      kind: 'retryable', hint: 'The brokers are slow or unreachable; check them, or raise requestTimeoutMs.',
-    })
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(gaveUp(true)), timeoutMs) })
-  timedOut.catch(() => {})
-  return untilAborted(Promise.race([promise, timedOut]), signal, () => gaveUp(false)).finally(() => clearTimeout(timer))
+/** A write given up after `timeoutMs`, or when the runtime's signal aborted (no `timeoutMs`). */
+function gaveUp(timeoutMs?: number): ConnectorError {
+  return new ConnectorError('TIMEOUT', timeoutMs === undefined
+    ? 'Gave up waiting for Kafka to acknowledge the write; it may still be written'
+    : `Kafka did not acknowledge the write within ${timeoutMs} ms; it may still be written`, {
+    kind: 'retryable', hint: 'The brokers are slow or unreachable; check them, or raise requestTimeoutMs (or the request TTL).',
+  })
 }
-

@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
-import { ConnectorError, tlsOptions } from '../../connector-api/index.js'
+import { ConnectorError, deadline, settleWithin, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
 import { parseBootstrapServers } from './bootstrap-servers.js'
 import type { KafkaConfig } from './config-schema.js'
 import { installProduceEncoder } from './produce-encoder.js'
@@ -14,7 +14,7 @@ const PRODUCER_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 
 export const NO_RETRY = { retries: 0 }
 /** A kafkajs log message repeated within this time is not forwarded again. */
 const LOG_REPEAT_MS = 30_000
-/** How long closing a client may take in stop() and after a probe. */
+/** How long closing a client may take in stop() and after a probe, unless the stop's signal says less. */
 export const CLOSE_TIMEOUT_MS = 5_000
 
 /**
@@ -65,8 +65,8 @@ export interface KafkaClient {
   health(signal: AbortSignal): Promise<void>
   /** The channel is closed: forget its partition strategy's state. */
   release(channel: number): void
-  /** Disconnects everything (at most CLOSE_TIMEOUT_MS per client). Idempotent; never throws. */
-  close(): Promise<void>
+  /** Disconnects everything (at most CLOSE_TIMEOUT_MS, or until `signal` aborts). Idempotent; never throws. */
+  close(signal: AbortSignal): Promise<void>
 }
 
 /** The admin client that health checks use, and whether it has connected. */
@@ -88,13 +88,14 @@ export class InThreadKafkaClient implements KafkaClient {
   constructor(private readonly config: KafkaConfig, private readonly log: KafkaLogSink) {}
 
   async start(signal: AbortSignal): Promise<void> {
+    const bounded = <T>(work: Promise<T>) => untilAborted(work, signal, () => timedOut(this.config.bootstrapServers))
     const brokers = parseBootstrapServers(this.config.bootstrapServers).map((s) => s.address)
     const kafka = new Kafka(clientConfig(this.config, brokers, kafkaLogCreator(this.log)))
     this.kafka = kafka
     const slot: AdminSlot = { admin: kafka.admin({ retry: NO_RETRY }), connected: false }
     this.adminSlot = slot
     // The admin client connects first and without retries, so a wrong address fails fast.
-    await bounded(slot.admin.connect(), signal)
+    await bounded(slot.admin.connect())
     slot.connected = true
     // Closed meanwhile (an aborted start is stopped at once): no producer that nothing would close.
     if (this.closed) throw notConnected()
@@ -111,7 +112,7 @@ export class InThreadKafkaClient implements KafkaClient {
       ...(idempotent ? { maxInFlightRequests: 1 } : {}),
     })
     this.producer = producer
-    await bounded(producer.connect(), signal)
+    await bounded(producer.connect())
   }
 
   async write(request: WriteRequest): Promise<void> {
@@ -147,17 +148,18 @@ export class InThreadKafkaClient implements KafkaClient {
     if (this.closed || !kafka) throw notConnected()
     // A fresh admin client after a failed check: kafkajs keeps stale broker state otherwise.
     const slot = this.adminSlot ?? (this.adminSlot = { admin: kafka.admin({ retry: NO_RETRY }), connected: false })
+    const bound = deadline(signal, this.config.requestTimeoutMs)
     try {
-      await bounded((async () => {
+      await untilAborted((async () => {
         if (!slot.connected) {
           await slot.admin.connect()
           slot.connected = true
         }
-        await describe(slot.admin, signal)
-      })(), signal, this.config.requestTimeoutMs)
+        await describe(slot.admin)
+      })(), bound, () => timedOut(this.config.bootstrapServers))
     } catch (err) {
       if (this.adminSlot === slot) this.adminSlot = undefined
-      void closeQuietly(slot.admin)
+      slot.admin.disconnect().catch(() => {})
       throw err
     }
   }
@@ -166,7 +168,7 @@ export class InThreadKafkaClient implements KafkaClient {
     this.pickers.delete(channel)
   }
 
-  async close(): Promise<void> {
+  async close(signal: AbortSignal): Promise<void> {
     this.closed = true
     const producer = this.producer
     const slot = this.adminSlot
@@ -174,7 +176,7 @@ export class InThreadKafkaClient implements KafkaClient {
     this.adminSlot = undefined
     this.kafka = undefined
     this.pickers.clear()
-    await Promise.all([producer && closeQuietly(producer), slot && closeQuietly(slot.admin)])
+    await closeQuietly(Promise.all([producer?.disconnect(), slot?.admin.disconnect()]), signal)
   }
 
   private picker(request: WriteRequest): PartitionPicker | undefined {
@@ -254,10 +256,10 @@ function saslOptions(a: KafkaConfig['authentication']): SASLOptions | undefined 
 }
 
 /** describeCluster, with kafkajs's quirk turned into an error: it answers `null` internally when every broker failed. */
-export async function describe(admin: Admin, signal: AbortSignal) {
+export async function describe(admin: Admin) {
   let c: Awaited<ReturnType<Admin['describeCluster']>>
   try {
-    c = await bounded(admin.describeCluster(), signal)
+    c = await admin.describeCluster()
   } catch (err) {
     if (err instanceof TypeError) {
       throw new ConnectorError('CONNECTION_LOST', 'No broker answered the metadata request', {
@@ -274,36 +276,7 @@ export async function describe(admin: Admin, signal: AbortSignal) {
   return c
 }
 
-export function cancelled(): ConnectorError {
-  return new ConnectorError('TIMEOUT', 'Gave up: the operation was cancelled or ran out of time', {
-    kind: 'retryable', hint: 'Check that the brokers are reachable and answer quickly, or allow more time.',
-  })
-}
-
-/**
- * `promise`, or a rejection as soon as `signal` aborts or `timeoutMs` passes. kafkajs takes no
- * AbortSignal; the operation itself is bounded by kafkajs's own timeouts and then ignored.
- */
-export function bounded<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs?: number): Promise<T> {
-  promise.catch(() => {})
-  if (signal.aborted) return Promise.reject(cancelled())
-  return new Promise<T>((resolve, reject) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(() => reject(Object.assign(new Error(`No answer within ${timeoutMs} ms`), { name: 'TimeoutError' }))), timeoutMs)
-    const onAbort = () => finish(() => reject(cancelled()))
-    const finish = (settle: () => void) => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
-      settle()
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then((v) => finish(() => resolve(v)), (err: unknown) => finish(() => reject(err)))
-  })
-}
-
-export async function closeQuietly(client: { disconnect(): Promise<void> }): Promise<void> {
-  try {
-    await bounded(client.disconnect(), new AbortController().signal, CLOSE_TIMEOUT_MS)
-  } catch {
-    // Closing is best effort: the sockets go away with the client.
-  }
+/** Waits for kafkajs's disconnects at most CLOSE_TIMEOUT_MS or until `signal`; the sockets go away with the client either way. */
+export async function closeQuietly(disconnecting: Promise<unknown>, signal = new AbortController().signal): Promise<void> {
+  await settleWithin(disconnecting, deadline(signal, CLOSE_TIMEOUT_MS))
 }

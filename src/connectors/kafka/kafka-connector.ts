@@ -1,16 +1,13 @@
 import { Kafka, type Admin } from 'kafkajs'
 import {
-  ConnectorError, ProbeRun, TemplateError, errorMessage, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
+  ConnectorError, TemplateError, errorMessage, probeConnection, settleWithin,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { parseBootstrapServers, type BootstrapServer } from './bootstrap-servers.js'
-import { classifyKafkaError, type KafkaPhase } from './classify-error.js'
+import { classifyKafkaError, toKafkaError, type KafkaPhase } from './classify-error.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import { KafkaChannel, type KafkaChannelHost } from './kafka-channel.js'
-import {
-  InThreadKafkaClient, NO_RETRY, bounded, cancelled, clientConfig, closeQuietly, describe, notConnected,
-  type KafkaClient, type KafkaLogSink,
-} from './kafka-client.js'
+import { InThreadKafkaClient, NO_RETRY, clientConfig, closeQuietly, describe, notConnected, type KafkaClient, type KafkaLogSink } from './kafka-client.js'
 import { WorkerKafkaClient } from './worker-client.js'
 
 /**
@@ -26,73 +23,39 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
   /** start() succeeded: channels may write. */
   private started = false
   private stopped = false
-  private stopping: Promise<void> | undefined
+  private closing: Promise<void> | undefined
 
   constructor(readonly config: KafkaConfig, private readonly ctx: ConnectorContext) {
     this.servers = parseBootstrapServers(config.bootstrapServers)
   }
 
+  /**
+   * The kit's recipe on the bootstrap servers in order: a server that does not accept the TCP
+   * connection is skipped for the next one (a bootstrap list is there for brokers that are down);
+   * the first one's failure is reported when none accepts.
+   */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
-    const run = new ProbeRun()
-    let admin: Admin | undefined
-    try {
-      if (signal.aborted) throw cancelled()
-
-      await run.step('resolve', async () => {
-        const results = await Promise.allSettled(this.servers.map((s) => resolveHost(s.host, signal)))
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-        if (failed) throw this.classify(failed.reason, 'handshake', this.config.bootstrapServers, signal)
-        return results.map((r, i) => `${this.servers[i]?.host} -> ${(r as PromiseFulfilledResult<string>).value}`)
-      }, (lines) => lines.join(', '))
-
-      const server = await run.step('connect', () => this.firstReachable(signal), (s) => s.address)
-
-      if (this.config.tls.enable) {
-        await run.step('tls', () => this.tlsHandshake(server, signal), (d) => d)
-      }
-
-      admin = new Kafka(clientConfig(this.config, [server.address])).admin({ retry: NO_RETRY })
-      const connecting = admin
-      await run.step('authenticate', async () => {
-        try {
-          await bounded(connecting.connect(), signal)
-        } catch (err) {
-          throw this.classify(err, 'handshake', server.address, signal)
-        }
-      }, () => this.authDetail())
-
-      await run.step('metadata', async () => {
-        try {
-          return await describe(connecting, signal)
-        } catch (err) {
-          throw this.classify(err, 'metadata', server.address, signal)
-        }
-      }, (c) => `${c.brokers.length} broker(s), controller ${c.controller ?? 'none'}`)
-
-      return run.succeed()
-    } catch (err) {
-      return run.fail(this.classify(err, 'handshake', this.config.bootstrapServers, signal))
-    } finally {
-      // kafkajs's disconnect waits for requests in flight; after an abort, let it finish alone.
-      if (admin) {
-        const closing = closeQuietly(admin)
-        if (!signal.aborted) await closing
-      }
+    let first: ProbeResult | undefined
+    for (const server of this.servers) {
+      const r = await this.probeServer(server, signal)
+      const unreachable = !r.ok && r.steps.at(-1)?.name === 'connect'
+      if (!unreachable || signal.aborted) return r
+      first ??= r
     }
+    return first!
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    const client = this.config.producer.workerThread
+      ? new WorkerKafkaClient(this.config, this.forwardLog, this.ctx.logger)
+      : new InThreadKafkaClient(this.config, this.forwardLog)
+    this.kafkaClient = client
     try {
-      const client = this.config.producer.workerThread
-        ? new WorkerKafkaClient(this.config, this.forwardLog, this.ctx.logger)
-        : new InThreadKafkaClient(this.config, this.forwardLog)
-      this.kafkaClient = client
       await client.start(signal)
       this.started = true
     } catch (err) {
-      const e = this.classify(err, 'handshake', this.config.bootstrapServers, signal)
-      const stopping = this.stop()
-      if (!signal.aborted) await stopping
+      const e = this.toError(err, 'handshake', signal)
+      await this.stop(signal)
       throw e
     }
   }
@@ -106,7 +69,7 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
       await client.health(signal)
       return { status: 'connected' }
     } catch (err) {
-      const e = this.classify(err, 'request', this.config.bootstrapServers, signal)
+      const e = this.toError(err, 'request', signal)
       return { status: 'disconnected', code: e.code, reason: e.message }
     }
   }
@@ -140,46 +103,62 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
   }
 
   classifyError(err: unknown): ConnectorError {
-    return classifyKafkaError(err, { target: this.config.bootstrapServers, phase: 'request', tls: this.config.tls.enable, mechanism: this.config.authentication.mechanism })
+    return this.toError(err, 'request')
   }
 
   /**
    * Disconnects the clients and ends the worker thread (at most CLOSE_TIMEOUT_MS, plus a second
-   * for the worker). Every call waits for the same close: a stop after a failed start (which
-   * stopped already) returns once everything is closed.
+   * for the worker), sooner when `signal` aborts: the worker is then terminated, which drops its
+   * sockets. Every call waits for the same close.
    */
-  stop(): Promise<void> {
+  async stop(signal: AbortSignal): Promise<void> {
     this.stopped = true
-    return (this.stopping ??= (async () => {
-      const client = this.kafkaClient
-      this.kafkaClient = undefined
-      await client?.close()
-    })())
+    const client = this.kafkaClient
+    this.kafkaClient = undefined
+    this.closing ??= client?.close(signal) ?? Promise.resolve()
+    await settleWithin(this.closing, signal)
   }
 
-  /** The first bootstrap server that accepts a TCP connection, trying them in order. */
-  private async firstReachable(signal: AbortSignal): Promise<BootstrapServer> {
-    let firstError: unknown
-    for (const s of this.servers) {
-      try {
-        await tcpConnect(s.host, s.port, this.config.connectTimeoutMs, signal)
-        return s
-      } catch (err) {
-        firstError ??= err
-        if (signal.aborted) break
-      }
-    }
-    throw this.classify(firstError, 'handshake', this.config.bootstrapServers, signal)
+  /** resolve, connect and tls by the kit on one bootstrap server; then kafkajs: Kafka and SASL handshake, Metadata. */
+  private probeServer(server: BootstrapServer, signal: AbortSignal): Promise<ProbeResult> {
+    const { connectTimeoutMs, requestTimeoutMs, tls } = this.config
+    const ctx = { target: server.address, tls: tls.enable, mechanism: this.config.authentication.mechanism }
+    // kafkajs bounds each of these by its own connection, authentication and request timeouts.
+    const timeoutMs = connectTimeoutMs + requestTimeoutMs
+    let admin: Admin | undefined
+    return probeConnection({
+      host: server.host,
+      port: server.port,
+      timeoutMs: connectTimeoutMs,
+      tls,
+      classify: (err) => classifyKafkaError(err, { ...ctx, phase: 'handshake' }),
+      steps: [
+        {
+          name: 'authenticate', timeoutMs, run: async () => {
+            admin = new Kafka(clientConfig(this.config, [server.address])).admin({ retry: NO_RETRY })
+            await admin.connect()
+            return this.authDetail()
+          },
+        },
+        {
+          name: 'metadata', timeoutMs, run: async () => {
+            try {
+              const c = await describe(admin!)
+              return `${c.brokers.length} broker(s), controller ${c.controller ?? 'none'}`
+            } catch (err) {
+              // The brokers the metadata advertises may not be the bootstrap address: another hint.
+              throw toKafkaError(err, { ...ctx, phase: 'metadata' })
+            }
+          },
+        },
+      ],
+      // kafkajs's disconnect waits for requests in flight; after an abort, let it finish alone.
+      cleanup: () => {
+        const closing = admin && closeQuietly(admin.disconnect())
+        return signal.aborted ? undefined : closing
+      },
+    }, signal)
   }
-
-  /** The `tls` step: a TLS handshake with the same options kafkajs will use, closed at once. */
-  private tlsHandshake(server: BootstrapServer, signal: AbortSignal): Promise<string> {
-    return tlsHandshake({
-      host: server.host, port: server.port, servername: this.config.tls.serverName, options: tlsOptions(this.config.tls) ?? {},
-      verify: this.config.tls.verify, timeoutMs: this.config.connectTimeoutMs, signal, onAbort: cancelled,
-    }).catch((err: unknown) => { throw this.classify(err, 'handshake', server.address, signal) })
-  }
-
 
   /** kafkajs warnings and errors (message, namespace, broker; never the config), de-duplicated by the client. */
   private readonly forwardLog: KafkaLogSink = (level, message, data) => {
@@ -192,9 +171,8 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
     return a.mechanism === 'none' ? 'no SASL (mechanism none)' : `SASL ${a.mechanism.toUpperCase()} as ${a.username ?? ''}`
   }
 
-  private classify(err: unknown, phase: KafkaPhase, target: string, signal: AbortSignal): ConnectorError {
-    if (err instanceof ConnectorError) return err
-    if (signal.aborted) return cancelled()
-    return classifyKafkaError(err, { target, phase, tls: this.config.tls.enable, mechanism: this.config.authentication.mechanism })
+  private toError(err: unknown, phase: KafkaPhase, signal?: AbortSignal): ConnectorError {
+    const { bootstrapServers, tls, authentication } = this.config
+    return toKafkaError(err, { target: bootstrapServers, phase, tls: tls.enable, mechanism: authentication.mechanism }, signal)
   }
 }

@@ -2,14 +2,12 @@ import { ConnectorError, classifyNetworkError } from '../../connector-api/index.
 
 /** Where the error happened; the same MQTT reason code means different things in each. */
 export type MqttPhase =
-  /** Opening the connection: TCP, TLS, CONNECT/CONNACK. */
+  /** Opening the connection: TCP, TLS (the Test's own handshake too), CONNECT/CONNACK. */
   | 'connect'
   /** A PUBACK/PUBREC/PUBCOMP answering one publish. */
   | 'publish'
   /** An established connection that broke (a DISCONNECT from the broker, a reset, a keepalive timeout). */
   | 'connection'
-  /** The Test's own TLS handshake (the `tls` step). */
-  | 'tls'
 
 export interface ClassifyContext {
   /** `host:port` of the broker, for messages. */

@@ -1,10 +1,5 @@
-import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
-import { durationMs, mqttPropertiesSchema, secretString, tlsSchema, userPropertiesSchema } from '../../connector-api/index.js'
-
-/** A string field limited to `values` (a JSON Schema `enum`, which forms render as a select). */
-function stringEnum<const T extends readonly string[]>(values: T, options: { default: T[number]; description: string }): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
-}
+import { Type, type Static } from '@sinclair/typebox'
+import { fieldGroups, mqttPropertiesSchema, stringEnum, userPropertiesSchema } from '../../connector-api/index.js'
 
 const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
 const HOST = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)'
@@ -27,8 +22,7 @@ export const mqttConfigSchema = Type.Object(
         'Client ID this connector connects with. Defaults to `junction-<connector ID>`. It must be unique on the broker: ' +
         'a second client with the same ID takes the connection over. A Test connects as `<client ID>-probe` so that it never takes over the running connection.',
     })),
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: 65_535, description: 'User name sent in CONNECT. Leave it out for anonymous access.' })),
-    password: Type.Optional(secretString({ maxLength: 65_535, description: 'Password sent in CONNECT; needs a username.' })),
+    ...fieldGroups.credentials({ username: 'User name sent in CONNECT. Leave it out for anonymous access.', password: 'Password sent in CONNECT; needs a username.', required: false, maxLength: 65_535 }),
     protocolVersion: stringEnum(['3.1.1', '5'] as const, {
       default: '5',
       description:
@@ -45,13 +39,8 @@ export const mqttConfigSchema = Type.Object(
       default: true,
       description: 'Start a new session on every connect (MQTT clean start / clean session). Junction only publishes, so a kept session holds nothing it needs.',
     }),
-    connectTimeoutMs: durationMs({
-      default: 5_000,
-      minimum: 100,
-      maximum: 120_000,
-      description: 'How long connecting (TCP, TLS and CONNECT/CONNACK) may take. Also bounds each health check.',
-    }),
-    tls: tlsSchema,
+    ...fieldGroups.connectTimeout(),
+    ...fieldGroups.tls(),
   },
   {
     additionalProperties: false,

@@ -1,5 +1,5 @@
 import {
-  BatchError, ConnectorError, TemplateParamsError, compilePublishProperties, compileTemplate, errorMessage,
+  ConnectorError, TemplateParamsError, compilePublishProperties, compileTemplate, errorMessage,
   type Channel, type ChannelMessage, type OnSkipped, type PublishProperties, type Render, type RenderProperties,
 } from '../../connector-api/index.js'
 import type { MqttParams } from './config-schema.js'
@@ -11,8 +11,6 @@ export interface Publisher {
    * written to the socket (QoS 0). Throws a classified ConnectorError.
    */
   publish(message: OutgoingMessage, signal: AbortSignal): Promise<void>
-  /** Throws a `not_connected` ConnectorError when there is no live connection. */
-  assertConnected(): void
   /** The broker's maximum packet size (MQTT 5 CONNACK), if it announced one. */
   readonly maximumPacketSize: number | undefined
 }
@@ -37,7 +35,8 @@ export interface ChannelOptions {
  * One rule action publishing to the broker: topic, payload and MQTT 5 property templates are
  * compiled once; each message is rendered, checked and published. Nothing is queued here: a
  * message that cannot be sent now fails at once with an error whose kind tells the runtime what
- * to do (the runtime's queue is the only buffer).
+ * to do (the runtime's queue is the only buffer). MQTT has no batch request: a batch is sent by
+ * the runtime as separate sends, all in flight at once within the broker's Receive Maximum.
  */
 export class MqttChannel implements Channel {
   private readonly topic: Render
@@ -57,14 +56,6 @@ export class MqttChannel implements Channel {
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     await this.publisher.publish(this.render(message), signal)
-  }
-
-  /** Publishes all at once and waits for every acknowledgement; only the failed indexes are reported. */
-  async sendBatch(messages: readonly ChannelMessage[], signal: AbortSignal): Promise<void> {
-    this.publisher.assertConnected() // nothing was sent: the whole batch is not_connected
-    const results = await Promise.allSettled(messages.map((m) => this.send(m, signal)))
-    const failures = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, error: asConnectorError(r.reason) }] : []))
-    if (failures.length > 0) throw new BatchError(failures)
   }
 
   /** The MQTT message for one rule output, or a `permanent` error when it cannot be valid. */
@@ -117,8 +108,4 @@ function compile(template: string, field: string): Render {
       kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${clientid}; indexes like ${payload.list[1]}.',
     })
   }
-}
-
-function asConnectorError(err: unknown): ConnectorError {
-  return err instanceof ConnectorError ? err : new ConnectorError('CONNECTION_FAILED', errorMessage(err), { kind: 'retryable', cause: err })
 }

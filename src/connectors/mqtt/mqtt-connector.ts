@@ -2,7 +2,7 @@ import '../../library-patches/debug.js'
 import { isIP } from 'node:net'
 import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type MqttClient, type Packet } from 'mqtt'
 import {
-  ConnectorError, ProbeRun, asksForProperties, resolveHost, tcpConnect, tlsHandshake, tlsOptions,
+  ConnectorError, InflightLimit, asksForProperties, deadline, probeConnection, settleWithin, timedOut, tlsOptions, untilAborted,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError, type MqttPhase } from './classify-error.js'
@@ -10,9 +10,7 @@ import type { MqttConfig, MqttParams } from './config-schema.js'
 import { MqttChannel, type OutgoingMessage, type Publisher } from './mqtt-channel.js'
 import { parseServer, type ServerAddress } from './server-address.js'
 
-/** How long `stop()` waits for a polite DISCONNECT before dropping the socket. */
-const STOP_WAIT_MS = 2_000
-/** The same after a Test. */
+/** How long a Test waits for its polite DISCONNECT before dropping the socket. */
 const PROBE_CLOSE_WAIT_MS = 1_000
 /** MQTT's largest Receive Maximum (and packet identifier space): the limit when the broker names none. */
 const MAX_INFLIGHT = 65_535
@@ -32,58 +30,44 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   private readonly clientId: string
   private client: MqttClient | undefined
   private connack: IConnackPacket | undefined
-  private slots: InflightSlots | undefined
+  /** The broker's Receive Maximum: more unacknowledged QoS 1/2 publishes would be a protocol error. */
+  private inflight: InflightLimit | undefined
   private stopped = false
-  /** Why the running connection closed (set once it has). */
+  /** Why the running connection closed, or the connector stopped (set once it has). */
   private lost: ConnectorError | undefined
-  /** The last error (or broker DISCONNECT) seen on the running connection: the reason when it closes. */
-  private lastError: unknown
   /** Sends waiting for an acknowledgement; told when the connection closes. */
   private readonly waiting = new Set<(err: ConnectorError) => void>()
+  /** The last error (or broker DISCONNECT) seen on the running connection: the reason when it closes. */
+  private lastError: unknown
 
   constructor(private readonly config: MqttConfig, private readonly ctx: ConnectorContext) {
     this.server = parseServer(config.server, config.tls.enable)
     this.clientId = config.clientId ?? `junction-${ctx.connectorId}`
   }
 
-  async probe(signal: AbortSignal): Promise<ProbeResult> {
-    const c = this.config
-    const run = new ProbeRun()
+  /** Resolve, connect, tls (the kit's), then CONNECT/CONNACK as `authenticate`. */
+  probe(signal: AbortSignal): Promise<ProbeResult> {
     // Never the running connector's client ID: connecting with it would take its connection over.
     const probeId = `${this.clientId}-probe`
     let client: MqttClient | undefined
-    try {
-      if (signal.aborted) throw this.cancelled()
-      const address = await run.step('resolve', () => this.guard(resolveHost(this.server.host, signal), signal), (a) => a)
-      await run.step('connect', () => this.guard(tcpConnect(address, this.server.port, c.connectTimeoutMs, signal), signal),
-        () => `${address}:${this.server.port}`)
-      if (c.tls.enable) {
-        await run.step('tls', () => this.tlsHandshake(address, signal), (d) => d)
-      }
-      await run.step('authenticate', () => {
-        client = this.newClient(probeId)
-        return this.waitConnected(client, probeId, signal)
-      }, (connack) => this.describeSession(connack, probeId))
-      return run.succeed()
-    } catch (err) {
-      return run.fail(this.classify(err, 'connect', signal, probeId))
-    } finally {
-      if (client) {
-        const closing = closeClient(client, PROBE_CLOSE_WAIT_MS)
-        if (!signal.aborted) await closing
-      }
-    }
+    return probeConnection({
+      host: this.server.host, port: this.server.port, timeoutMs: this.config.connectTimeoutMs, tls: this.config.tls,
+      steps: [{
+        name: 'authenticate',
+        run: async (bound) => {
+          client = this.newClient(probeId)
+          return this.describeSession(await this.waitConnected(client, probeId, bound), probeId)
+        },
+      }],
+      classify: (err) => this.classify(err, 'connect', probeId),
+      cleanup: () => client && closeClient(client, AbortSignal.any([signal, AbortSignal.timeout(PROBE_CLOSE_WAIT_MS)])),
+    }, signal)
   }
 
   async start(signal: AbortSignal): Promise<void> {
     if (this.client) return
     if (this.stopped) throw new ConnectorError('CONNECTION_FAILED', 'This connector instance was stopped', { hint: 'Start a new instance.' })
-    let client: MqttClient
-    try {
-      client = this.newClient(this.clientId)
-    } catch (err) {
-      throw this.classify(err, 'connect', signal, this.clientId)
-    }
+    const client = this.newClient(this.clientId)
     this.client = client
     client.on('error', (err) => { this.lastError = err })
     client.on('disconnect', (packet: IDisconnectPacket) => {
@@ -94,10 +78,10 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
       this.connack = await this.waitConnected(client, this.clientId, signal)
     } catch (err) {
       if (this.client === client) this.client = undefined
-      throw this.classify(err, 'connect', signal, this.clientId)
+      throw err
     }
     this.lastError = undefined
-    this.slots = new InflightSlots(this.connack.properties?.receiveMaximum ?? MAX_INFLIGHT)
+    this.inflight = new InflightLimit(this.connack.properties?.receiveMaximum ?? MAX_INFLIGHT)
     if (!client.connected) this.closed(client) // closed between CONNACK and now
     this.ctx.logger.debug('MQTT connection up', { server: this.server.address, clientId: this.clientId, protocolVersion: this.config.protocolVersion })
   }
@@ -105,27 +89,24 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   async health(signal: AbortSignal): Promise<Health> {
     const client = this.client
     if (this.stopped || !client) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
-    if (!client.connected) {
-      const e = this.lost ?? this.lostError()
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
     try {
+      if (!client.connected) throw this.lostReason()
       await this.ping(client, signal)
       return { status: 'connected' }
     } catch (err) {
-      const e = this.classify(err, 'connection', signal, this.clientId)
+      const e = this.classify(err, 'connection', this.clientId)
       return { status: 'disconnected', code: e.code, reason: e.message }
     }
   }
 
-  async stop(): Promise<void> {
+  async stop(signal: AbortSignal): Promise<void> {
     this.stopped = true
     const client = this.client
     this.client = undefined
-    this.failWaiting(new ConnectorError('CONNECTION_LOST', 'The connector was stopped before the broker acknowledged the message', {
+    this.lose(new ConnectorError('CONNECTION_LOST', 'The connector was stopped before the broker acknowledged the message', {
       hint: 'The message is retried on the next connection.',
     }))
-    if (client) await closeClient(client, STOP_WAIT_MS)
+    if (client) await closeClient(client, signal)
   }
 
   async openChannel(params: MqttParams): Promise<Channel> {
@@ -157,41 +138,32 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     return this.connack?.properties?.maximumPacketSize
   }
 
-  assertConnected(): void {
-    if (!this.client?.connected) throw this.notConnected()
-  }
-
   async publish(m: OutgoingMessage, signal: AbortSignal): Promise<void> {
-    this.assertConnected()
-    if (signal.aborted) throw this.sendTimedOut()
-    const slots = this.slots
-    // The broker's Receive Maximum: more unacknowledged QoS 1/2 publishes would be a protocol error.
-    if (m.qos > 0 && slots) await slots.acquire(signal, () => this.sendTimedOut(), this.waiting)
+    if (!this.client?.connected) throw this.notConnected()
+    const limit = m.qos > 0 ? this.inflight : undefined
+    // A caller that gives up ends only its wait: the message stays in flight at the broker (the
+    // runtime may retry it). A connection that goes fails the wait with why (see `lose`).
+    await limit?.acquire(signal, () => this.sendTimedOut())
     const client = this.client
     if (!client?.connected) {
-      if (m.qos > 0) slots?.release()
+      limit?.release()
       throw this.notConnected()
     }
-    return new Promise<void>((resolve, reject) => {
-      let settled = false
-      const settle = (err?: ConnectorError) => {
-        if (settled) return
-        settled = true
-        this.waiting.delete(onLost)
-        signal.removeEventListener('abort', onAbort)
-        if (err) reject(err)
-        else resolve()
-      }
-      const onLost = (err: ConnectorError) => settle(err)
-      // The message stays in flight at the broker; only this wait ends (the runtime may retry it).
-      const onAbort = () => settle(this.sendTimedOut())
+    let onLost!: (err: ConnectorError) => void
+    const acked = new Promise<void>((resolve, reject) => {
+      onLost = reject
       this.waiting.add(onLost)
-      signal.addEventListener('abort', onAbort, { once: true })
       client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(m.properties ? { properties: m.properties } : {}) }, (err) => {
-        if (m.qos > 0) slots?.release()
-        settle(err ? this.classify(err, 'publish', undefined, this.clientId) : undefined)
+        limit?.release()
+        if (err) reject(this.classify(err, 'publish', this.clientId))
+        else resolve()
       })
     })
+    try {
+      return await untilAborted(acked, signal, () => this.sendTimedOut())
+    } finally {
+      this.waiting.delete(onLost)
+    }
   }
 
   // --- internals ---
@@ -226,85 +198,74 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     return client
   }
 
-  /** Resolves with the CONNACK, or rejects with the first error, an early close or the abort. */
-  private waitConnected(client: MqttClient, clientId: string, signal: AbortSignal): Promise<IConnackPacket> {
-    return new Promise((resolve, reject) => {
-      const finish = (err: unknown, connack?: IConnackPacket) => {
-        client.off('connect', onConnect)
-        client.off('error', onError)
-        client.off('close', onClose)
-        signal.removeEventListener('abort', onAbort)
-        if (connack) return resolve(connack)
-        client.end(true)
-        reject(this.classify(err, 'connect', signal, clientId))
-      }
-      const onConnect = (connack: IConnackPacket) => finish(undefined, connack)
-      const onError = (err: Error) => finish(err)
-      const onClose = () => finish(new ClosedBeforeConnackError())
-      const onAbort = () => finish(this.cancelled())
-      client.once('connect', onConnect)
+  /** Resolves with the CONNACK; rejects with the first error or an early close, classified, or TIMEOUT when `signal` aborts. */
+  private async waitConnected(client: MqttClient, clientId: string, signal: AbortSignal): Promise<IConnackPacket> {
+    let onError!: (err: Error) => void
+    let onClose!: () => void
+    const connected = new Promise<IConnackPacket>((resolve, reject) => {
+      onError = reject
+      onClose = () => reject(new ClosedBeforeConnackError())
+      client.once('connect', resolve)
       client.on('error', onError)
       client.on('close', onClose)
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
     })
+    try {
+      return await untilAborted(connected, signal, () => timedOut(this.server.address))
+    } catch (err) {
+      client.end(true)
+      throw this.classify(err, 'connect', clientId)
+    } finally {
+      client.off('error', onError)
+      client.off('close', onClose)
+    }
   }
 
   /** The running connection closed: remember why, fail what waits on it. */
   private closed(client: MqttClient): void {
     if (this.client !== client || this.lost) return
     if (!this.connack) return // still connecting: waitConnected reports it
-    const e = this.lostError()
-    this.lost = e
-    this.failWaiting(e)
+    const e = this.lostReason()
+    this.lose(e)
     if (!this.stopped) this.ctx.logger.warn('MQTT connection lost', { code: e.code, reason: e.message })
   }
 
-  private lostError(): ConnectorError {
-    const e = this.classify(this.lastError ?? new Error('Connection closed'), 'connection', undefined, this.clientId)
+  /** Fails every send waiting for an acknowledgement or a slot with `err` (once: the first reason stays). */
+  private lose(err: ConnectorError): void {
+    this.lost ??= err
+    this.inflight?.close(this.lost)
+    const waiting = [...this.waiting]
+    this.waiting.clear()
+    for (const fail of waiting) fail(this.lost)
+  }
+
+  private lostReason(): ConnectorError {
+    if (this.lost) return this.lost
+    const e = this.classify(this.lastError ?? new Error('Connection closed'), 'connection', this.clientId)
     // Whatever closed it, a send on this connection can only wait for the next one.
     return e.kind === 'not_connected' ? e : new ConnectorError(e.code, e.message, { kind: 'not_connected', ...(e.hint ? { hint: e.hint } : {}), cause: e })
   }
 
-  private failWaiting(err: ConnectorError): void {
-    const waiting = [...this.waiting]
-    this.waiting.clear()
-    for (const fail of waiting) fail(err)
-  }
-
   /** One PINGREQ/PINGRESP round trip, bounded by connectTimeoutMs and the signal. */
-  private ping(client: MqttClient, signal: AbortSignal): Promise<void> {
+  private async ping(client: MqttClient, signal: AbortSignal): Promise<void> {
     const ms = this.config.connectTimeoutMs
-    return new Promise((resolve, reject) => {
-      const finish = (err?: unknown) => {
-        clearTimeout(timer)
-        client.off('packetreceive', onPacket)
-        client.off('close', onClose)
-        signal.removeEventListener('abort', onAbort)
-        if (err === undefined) resolve()
-        else reject(err)
-      }
-      const onPacket = (packet: Packet) => { if (packet.cmd === 'pingresp') finish() }
-      const onClose = () => finish(this.lost ?? this.lostError())
-      const onAbort = () => finish(this.pingTimedOut(ms))
-      const timer = setTimeout(() => finish(this.pingTimedOut(ms)), ms)
+    let onPacket!: (packet: Packet) => void
+    let onClose!: () => void
+    const pong = new Promise<void>((resolve, reject) => {
+      onPacket = (packet) => { if (packet.cmd === 'pingresp') resolve() }
+      onClose = () => reject(this.lostReason())
       client.on('packetreceive', onPacket)
       client.on('close', onClose)
-      if (signal.aborted) return onAbort()
-      signal.addEventListener('abort', onAbort, { once: true })
-      client.sendPing()
     })
+    client.sendPing()
+    try {
+      await untilAborted(pong, deadline(signal, ms), () => new ConnectorError('TIMEOUT', `${this.server.address} did not answer a ping (PINGREQ) within ${ms} ms`, {
+        hint: 'The broker is hung or the network drops packets; Junction reconnects.',
+      }))
+    } finally {
+      client.off('packetreceive', onPacket)
+      client.off('close', onClose)
+    }
   }
-
-  /** The `tls` step: a TLS handshake with the connector's TLS settings on a connection of its own. */
-  private tlsHandshake(address: string, signal: AbortSignal): Promise<string> {
-    const c = this.config
-    return tlsHandshake({
-      host: address, port: this.server.port, servername: c.tls.serverName ?? (isIP(this.server.host) === 0 ? this.server.host : undefined),
-      options: tlsOptions(c.tls) ?? {}, verify: c.tls.verify, timeoutMs: c.connectTimeoutMs, signal, onAbort: () => this.cancelled(),
-    }).catch((err: unknown) => { throw this.classify(err, 'tls', signal, this.clientId) })
-  }
-
 
   private describeSession(connack: IConnackPacket, clientId: string): string {
     const c = this.config
@@ -320,22 +281,7 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     return `MQTT ${c.protocolVersion} ${who}${tls}, client ID "${clientId}"${limits.length ? `; broker limits: ${limits.join(', ')}` : ''}`
   }
 
-  /** `work`, or a TIMEOUT as soon as `signal` aborts. */
-  private guard<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(this.cancelled())
-      work.then(
-        (v) => { signal.removeEventListener('abort', onAbort); resolve(v) },
-        (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err) },
-      )
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  private classify(err: unknown, phase: MqttPhase, signal: AbortSignal | undefined, clientId: string): ConnectorError {
-    if (err instanceof ConnectorError) return err
-    if (signal?.aborted) return this.cancelled()
+  private classify(err: unknown, phase: MqttPhase, clientId: string): ConnectorError {
     return classifyMqttError(err, { target: this.server.address, phase, tls: this.config.tls.enable, clientId, username: this.config.username })
   }
 
@@ -346,18 +292,6 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
     })
   }
 
-  private cancelled(): ConnectorError {
-    return new ConnectorError('TIMEOUT', `Gave up waiting for ${this.server.address}: the operation was cancelled or ran out of time`, {
-      hint: 'Check that the broker is reachable and answers quickly, or allow more time.',
-    })
-  }
-
-  private pingTimedOut(ms: number): ConnectorError {
-    return new ConnectorError('TIMEOUT', `${this.server.address} did not answer a ping (PINGREQ) within ${ms} ms`, {
-      hint: 'The broker is hung or the network drops packets; Junction reconnects.',
-    })
-  }
-
   private sendTimedOut(): ConnectorError {
     return new ConnectorError('TIMEOUT', `${this.server.address} did not acknowledge the message in time`, {
       kind: 'retryable', hint: 'The broker is slow or overloaded; the message is retried, and may arrive twice (at-least-once).',
@@ -365,76 +299,14 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
   }
 }
 
-/**
- * Counts unacknowledged QoS 1/2 publishes against the broker's Receive Maximum; a publish over it
- * waits for a slot (bounded by its signal and the runtime's inflight window, never queued here).
- */
-class InflightSlots {
-  private used = 0
-  private readonly queue: Array<() => void> = []
-
-  constructor(private readonly max: number) {}
-
-  acquire(signal: AbortSignal, timedOut: () => ConnectorError, lost: Set<(err: ConnectorError) => void>): Promise<void> {
-    if (this.used < this.max) {
-      this.used++
-      return Promise.resolve()
-    }
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        cleanup()
-        resolve()
-      }
-      const onAbort = () => {
-        const i = this.queue.indexOf(wake)
-        if (i >= 0) this.queue.splice(i, 1)
-        cleanup()
-        reject(timedOut())
-      }
-      const onLost = (err: ConnectorError) => {
-        const i = this.queue.indexOf(wake)
-        if (i >= 0) this.queue.splice(i, 1)
-        cleanup()
-        reject(err)
-      }
-      const cleanup = () => {
-        signal.removeEventListener('abort', onAbort)
-        lost.delete(onLost)
-      }
-      this.queue.push(wake)
-      lost.add(onLost)
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
+/** Ends a client: a DISCONNECT when it is connected and idle, else the socket is dropped; at once when `signal` aborts. */
+async function closeClient(client: MqttClient, signal: AbortSignal): Promise<void> {
+  const polite = client.connected && Object.keys(client.outgoing).length === 0
+  try {
+    const ended = new Promise<void>((resolve) => client.end(!polite, () => resolve()))
+    if (await settleWithin(ended, signal)) return
+  } catch {
+    // a client that cannot end politely is dropped below
   }
-
-  /** Hands the slot to the next waiting publish, or frees it. */
-  release(): void {
-    const next = this.queue.shift()
-    if (next) next()
-    else this.used = Math.max(0, this.used - 1)
-  }
-}
-
-/** Ends a client: a DISCONNECT when it is connected and idle, else the socket is dropped; bounded by `waitMs`. */
-function closeClient(client: MqttClient, waitMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      resolve()
-    }
-    const timer = setTimeout(() => {
-      client.stream?.destroy()
-      finish()
-    }, waitMs)
-    const polite = client.connected && Object.keys(client.outgoing).length === 0
-    try {
-      client.end(!polite, () => finish())
-    } catch {
-      client.stream?.destroy()
-      finish()
-    }
-  })
+  client.stream?.destroy()
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { durationMs, host, port, secretString, tlsSchema } from '../../connector-api/index.js'
+import { fieldGroups, host, port, secretString } from '../../connector-api/index.js'
 
 /** Connection settings of a PostgreSQL connector. Fields with a default are filled in on save. */
 export const postgresqlConfigSchema = Type.Object(
@@ -9,9 +9,10 @@ export const postgresqlConfigSchema = Type.Object(
     database: Type.String({ minLength: 1, maxLength: 63, description: 'Name of the database to connect to.' }),
     username: Type.String({ minLength: 1, maxLength: 63, description: 'Role (user name) to log in as.' }),
     password: Type.Optional(secretString({ description: "Password of the role. Leave it out when the server trusts this client (pg_hba.conf 'trust')." })),
-    poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'Most connections kept open to the server at once.' }),
-    connectTimeoutMs: durationMs({ default: 5_000, minimum: 100, maximum: 120_000, description: 'How long opening one connection (TCP, TLS and login) may take.' }),
-    tls: tlsSchema,
+    // Not fieldGroups.credentials: its bounds (255 / 1024) would change PostgreSQL's (63 for names, no limit on passwords).
+    ...fieldGroups.pool({ default: 8 }),
+    ...fieldGroups.connectTimeout(),
+    ...fieldGroups.tls(),
   },
   { additionalProperties: false, description: 'Connection to a PostgreSQL server.' },
 )

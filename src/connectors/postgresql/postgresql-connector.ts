@@ -1,27 +1,18 @@
 import { connect as netConnect, isIP } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
+import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import pg from 'pg'
 // Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
 import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
 import {
-  ConnectorError,
-  ProbeRun,
-  TemplateError,
-  resolveHost,
-  tcpConnect,
-  tlsOptions,
-  type Channel,
-  type Connector,
-  type ConnectorContext,
-  type Health,
-  type ProbeResult,
+  ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
+  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { NoPasswordError, classifyPgError, type PgPhase } from './classify-error.js'
 import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
 import { PostgresqlChannel, type PgChannelHost } from './postgresql-channel.js'
 
-/** How long `stop()` waits for the pool to close its connections before giving up on them. */
-const STOP_WAIT_MS = 5_000
+/** How long a Test waits for the server to acknowledge its Terminate before dropping the socket. */
+const PROBE_CLOSE_WAIT_MS = 1_000
 
 /** PostgreSQL's SSLRequest message: length 8, request code 80877103. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
@@ -33,6 +24,8 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
  */
 export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChannelHost {
   private pool: pg.Pool | undefined
+  /** Every connection the pool holds open, so that a stop that runs out of time can drop them. */
+  private readonly pooled = new Set<pg.Client>()
   /** The health check's own connection, outside the pool (see `health`). */
   private healthClient: { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean } | undefined
   /** Pool connections checked out by channels right now. */
@@ -48,31 +41,41 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     this.poolSize = config.poolSize
   }
 
-  async probe(signal: AbortSignal): Promise<ProbeResult> {
+  /** Resolve, connect, tls (an SSLRequest upgrade), then login as `authenticate` and a `SELECT 1` as `query`. */
+  probe(signal: AbortSignal): Promise<ProbeResult> {
     const c = this.config
-    const run = new ProbeRun()
     let client: pg.Client | undefined
     let connected = false
-    try {
-      const address = await run.step('resolve', () => this.guard(resolveHost(c.host, signal), signal), (a) => a)
-      await run.step('connect', () => this.guard(tcpConnect(address, c.port, c.connectTimeoutMs, signal), signal), () => `${address}:${c.port}`)
-      if (c.tls.enable) {
-        await run.step('tls', () => this.guard(this.tlsHandshake(address, signal), signal), (d) => d)
-      }
-      const probeClient = new pg.Client({ ...this.clientConfig(), query_timeout: c.connectTimeoutMs })
-      client = probeClient
-      probeClient.on('error', () => undefined) // a late socket error must not crash the process
-      await run.step('authenticate', () => this.guard(probeClient.connect(), signal, () => destroyClient(probeClient)),
-        () => `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`)
-      connected = true
-      const info = await run.step('query', () => this.guard(serverInfo(probeClient), signal, () => destroyClient(probeClient)), describeServer)
-      if (info.one !== 1) throw new ConnectorError('CONNECTION_FAILED', `SELECT 1 on ${this.target} answered ${String(info.one)}`)
-      return run.succeed()
-    } catch (err) {
-      return run.fail(this.classify(err, signal))
-    } finally {
-      if (client) await endClient(client, connected)
-    }
+    // Each step drops the client's socket the moment it gives up, so nothing waits on a hung server.
+    const bounded = <T>(work: Promise<T>, bound: AbortSignal, probeClient: pg.Client) =>
+      untilAborted(work, bound, () => timedOut(this.target), () => destroyClient(probeClient))
+    return probeConnection({
+      host: c.host, port: c.port, timeoutMs: c.connectTimeoutMs, tls: c.tls,
+      tlsStep: (address, bound) => this.sslRequest(address, bound),
+      steps: [
+        {
+          name: 'authenticate',
+          run: async (bound) => {
+            const probeClient = new pg.Client({ ...this.clientConfig(), query_timeout: c.connectTimeoutMs })
+            client = probeClient
+            probeClient.on('error', () => undefined) // a late socket error must not crash the process
+            await bounded(probeClient.connect(), bound, probeClient)
+            connected = true
+            return `logged in as "${c.username}" to database "${c.database}"${c.tls.enable ? ' over TLS' : ''}`
+          },
+        },
+        {
+          name: 'query',
+          run: async (bound) => {
+            const info = await bounded(serverInfo(client!), bound, client!)
+            if (info.one !== 1) throw new ConnectorError('CONNECTION_FAILED', `SELECT 1 on ${this.target} answered ${String(info.one)}`)
+            return describeServer(info)
+          },
+        },
+      ],
+      classify: (err) => this.classifyError(err, 'connect'),
+      cleanup: () => client && endClient(client, connected, AbortSignal.timeout(PROBE_CLOSE_WAIT_MS)),
+    }, signal)
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -81,15 +84,13 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     // An idle connection that dies (server restart, network cut) is removed by the pool; without
     // this listener its error would crash the process.
     pool.on('error', (err) => {
-      const e = classifyPgError(err, this.target, this.config.username)
+      const e = this.classifyError(err, 'connect')
       this.ctx.logger.warn('PostgreSQL connection closed while idle', { code: e.code, reason: e.message })
     })
+    pool.on('connect', (client) => this.pooled.add(client))
+    pool.on('remove', (client) => this.pooled.delete(client))
     this.pool = pool
-    try {
-      await this.roundTrip(pool, signal)
-    } catch (err) {
-      throw this.classify(err, signal)
-    }
+    await this.roundTrip(pool, signal)
   }
 
   /**
@@ -103,17 +104,17 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   async health(signal: AbortSignal): Promise<Health> {
     if (!this.pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
     const ms = this.config.connectTimeoutMs
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)])
+    const bound = deadline(signal, ms)
     const slot = this.healthConnection()
     try {
-      await this.guard((async () => {
+      await untilAborted((async () => {
         await slot.ready
         await slot.client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
-      })(), deadline, () => destroyClient(slot.client))
+      })(), bound, () => timedOut(this.target), () => destroyClient(slot.client))
       return { status: 'connected' }
     } catch (err) {
       this.dropHealthConnection(slot)
-      const e = this.classify(err, deadline)
+      const e = this.toError(err, bound)
       return { status: 'disconnected', code: e.code, reason: e.message }
     }
   }
@@ -142,34 +143,25 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
 
   // --- PgChannelHost (used by channels) ---
 
-  async acquire(signal: AbortSignal): Promise<pg.PoolClient> {
+  acquire(signal: AbortSignal): Promise<pg.PoolClient> {
     const pool = this.pool
-    if (!pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is stopped', { kind: 'not_connected' })
+    if (!pool) return Promise.reject(new ConnectorError('CONNECTION_LOST', 'The connector is stopped', { kind: 'not_connected' }))
     const waitedOut = () => new ConnectorError('TIMEOUT', `Gave up waiting for a free connection to ${this.target}`, {
       kind: 'retryable', hint: `All ${this.config.poolSize} pooled connections stayed busy; raise poolSize or lower the action's inflight window.`,
     })
-    if (signal.aborted) throw waitedOut()
-    const pending = pool.connect()
-    return new Promise<pg.PoolClient>((resolve, reject) => {
-      let done = false
-      const onAbort = () => {
-        done = true
-        reject(waitedOut())
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      pending.then((client) => {
-        signal.removeEventListener('abort', onAbort)
-        if (done) return client.release()
-        this.leased++
-        resolve(client)
-      }, (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        // pg-pool says "timeout exceeded" both when the server does not answer and when every
-        // connection stayed checked out: only the first means the connection is gone.
-        if (this.leased >= this.config.poolSize && /timeout exceeded/i.test(String((err as Error | undefined)?.message))) reject(waitedOut())
-        else reject(this.classifyError(err, 'connect'))
-      })
+    if (signal.aborted) return Promise.reject(waitedOut())
+    const leased = pool.connect().then((client) => {
+      // Came too late for a caller that gave up: back to the pool.
+      if (signal.aborted) client.release()
+      else this.leased++
+      return client
+    }, (err: unknown) => {
+      // pg-pool says "timeout exceeded" both when the server does not answer and when every
+      // connection stayed checked out: only the first means the connection is gone.
+      if (this.leased >= this.config.poolSize && /timeout exceeded/i.test(String((err as Error | undefined)?.message))) throw waitedOut()
+      throw this.classifyError(err, 'connect')
     })
+    return untilAborted(leased, signal, waitedOut)
   }
 
   release(client: pg.PoolClient, err?: Error): void {
@@ -181,22 +173,17 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     return classifyPgError(err, this.target, this.config.username, phase)
   }
 
-  async stop(): Promise<void> {
+  /** Closes the pool and the health connection politely until `signal` aborts, then drops their sockets. */
+  async stop(signal: AbortSignal): Promise<void> {
     const pool = this.pool
     this.pool = undefined
     const health = this.healthClient
     this.healthClient = undefined
     if (health) health.dead = true
-    const closingHealth = health ? endClient(health.client, health.connected) : undefined
-    if (!pool) return void (await closingHealth)
-    let timer: NodeJS.Timeout | undefined
-    try {
-      await Promise.race([Promise.all([pool.end(), closingHealth]), new Promise((resolve) => { timer = setTimeout(resolve, STOP_WAIT_MS) })])
-    } catch (err) {
-      this.ctx.logger.debug('PostgreSQL pool did not close cleanly', { reason: err instanceof Error ? err.message : String(err) })
-    } finally {
-      clearTimeout(timer)
-    }
+    const closing = Promise.all([pool?.end(), health && endClient(health.client, health.connected, signal)])
+    if (await settleWithin(closing, signal)) return
+    this.ctx.logger.debug('PostgreSQL connections did not close in time; dropping them', { open: this.pooled.size })
+    for (const client of this.pooled) destroyClient(client)
   }
 
   /** Settings shared by the pool and the probe's client. Nothing is read from PG* variables. */
@@ -246,11 +233,11 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
 
   /**
    * One `SELECT 1` through the pool, bounded by the connect timeout as a whole (getting a
-   * connection plus the query), so a dead or hung server cannot stall health or start.
+   * connection plus the query), so a dead or hung server cannot stall start.
    */
   private async roundTrip(pool: pg.Pool, signal: AbortSignal): Promise<void> {
     const ms = this.config.connectTimeoutMs
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)])
+    const bound = deadline(signal, ms)
     let abandoned = false
     const work = (async () => {
       const client = await pool.connect()
@@ -267,7 +254,9 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
       }
     })()
     try {
-      await this.guard(work, deadline)
+      await untilAborted(work, bound, () => timedOut(this.target))
+    } catch (err) {
+      throw this.toError(err, bound)
     } finally {
       abandoned = true
     }
@@ -277,75 +266,32 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
    * The `tls` step: asks the server for TLS (SSLRequest) on a connection of its own and runs the
    * handshake with the connector's TLS settings, so TLS failures show apart from login failures.
    */
-  private tlsHandshake(address: string, signal: AbortSignal): Promise<string> {
+  private sslRequest(address: string, signal: AbortSignal): Promise<string> {
     const c = this.config
-    const opts = tlsOptions(c.tls) ?? {}
     const servername = c.tls.serverName ?? (isIP(c.host) === 0 ? c.host : undefined)
-    return new Promise((resolve, reject) => {
-      const raw = netConnect({ host: address, port: c.port })
-      let secure: ReturnType<typeof tlsConnect> | undefined
-      let settled = false
-      const finish = (err: unknown, detail = '') => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        secure?.destroy()
-        raw.destroy()
-        if (err === undefined) resolve(detail)
-        else reject(this.classify(err, signal))
-      }
-      const onAbort = () => finish(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
-      const timer = setTimeout(() => finish(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), c.connectTimeoutMs)
-      signal.addEventListener('abort', onAbort, { once: true })
-      raw.once('error', finish)
-      raw.once('close', () => finish(new Error('Connection terminated unexpectedly')))
+    const raw = netConnect({ host: address, port: c.port })
+    let secure: TLSSocket | undefined
+    const upgraded = new Promise<string>((resolve, reject) => {
+      raw.once('error', reject)
+      raw.once('close', () => reject(new Error('Connection terminated unexpectedly')))
       raw.once('connect', () => raw.write(SSL_REQUEST))
       raw.once('data', (chunk: Buffer) => {
-        if (chunk[0] !== 0x53 /* 'S' */) return finish(new Error('The server does not support SSL connections'))
-        secure = tlsConnect({ socket: raw, ...opts, ...(servername ? { servername } : {}) })
-        secure.once('error', finish)
-        secure.once('secureConnect', () => {
-          finish(undefined, `${secure?.getProtocol() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`)
-        })
+        if (chunk[0] !== 0x53 /* 'S' */) return reject(new Error('The server does not support SSL connections'))
+        const tls = tlsConnect({ socket: raw, ...tlsOptions(c.tls), ...(servername ? { servername } : {}) })
+        secure = tls
+        tls.once('error', reject)
+        tls.once('secureConnect', () => resolve(`${tls.getProtocol() ?? 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`))
       })
+    })
+    return untilAborted(upgraded, signal, () => timedOut(this.target)).finally(() => {
+      secure?.destroy()
+      raw.destroy()
     })
   }
 
-  /**
-   * Runs `work` until `signal` aborts; then calls `cancel` (closing what `work` opened) and
-   * rejects at once. Errors are classified.
-   */
-  private guard<T>(work: Promise<T>, signal: AbortSignal, cancel?: () => unknown): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        try {
-          Promise.resolve(cancel?.()).catch(() => undefined)
-        } catch {
-          // cancelling is best effort
-        }
-        reject(this.classify(signal.reason, signal))
-      }
-      // Handlers first, so a rejection after an abort is never unhandled (settling twice is a no-op).
-      work.then(
-        (v) => { signal.removeEventListener('abort', onAbort); resolve(v) },
-        (err) => { signal.removeEventListener('abort', onAbort); reject(this.classify(err, signal)) },
-      )
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  private classify(err: unknown, signal: AbortSignal): ConnectorError {
-    if (err instanceof ConnectorError) return err
-    const name = (err as { name?: unknown } | undefined)?.name
-    if (signal.aborted || name === 'AbortError' || name === 'TimeoutError') {
-      return new ConnectorError('TIMEOUT', `No answer from ${this.target} in time`, {
-        hint: 'Check that the server is up and reachable, or raise the timeout.',
-        cause: err,
-      })
-    }
-    return classifyPgError(err, this.target, this.config.username)
+  /** Any failure as a coded error: TIMEOUT once `signal` aborted, else PostgreSQL's classification. */
+  private toError(err: unknown, signal: AbortSignal): ConnectorError {
+    return toConnectorError(err, this.target, { signal, classify: (e) => this.classifyError(e, 'connect') })
   }
 }
 
@@ -369,18 +315,8 @@ function describeServer(info: ServerInfo): string {
   return info.standby ? `${d}; a read-only standby: writes will fail` : d
 }
 
-/**
- * Closes a probe client: a logged-in one politely (Terminate), waiting at most a second for the
- * server; one that never logged in, or does not answer, by destroying its socket.
- */
-async function endClient(client: pg.Client, connected: boolean): Promise<void> {
-  if (!connected) return destroyClient(client)
-  let timer: NodeJS.Timeout | undefined
-  const ended = await Promise.race([
-    client.end().then(() => true, () => false),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1_000) }),
-  ])
-  clearTimeout(timer)
-  if (!ended) destroyClient(client)
+/** Closes a client: a logged-in one politely (Terminate) until `signal` aborts; otherwise, or then, by dropping its socket. */
+async function endClient(client: pg.Client, connected: boolean, signal: AbortSignal): Promise<void> {
+  if (connected && await settleWithin(client.end(), signal)) return
+  destroyClient(client)
 }
-

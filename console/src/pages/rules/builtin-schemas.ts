@@ -1,8 +1,9 @@
 import type { JsonSchema } from '../../api/types.ts'
 
 /**
- * Schemas the API validates but does not serve (src/control/rule-service.ts): the `republish`
- * built-in's params and the per-action delivery options. Keep them in step with the server.
+ * Schemas the API validates but does not serve: the `republish` built-in's params
+ * (src/runtime/republish.ts) and the per-action delivery options (src/control/rule-service.ts).
+ * Keep them in step with the server.
  */
 export const REPUBLISH_PARAMS_SCHEMA: JsonSchema = {
   type: 'object',
