@@ -27,6 +27,17 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'mysql':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#00758f" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2">
+            <ellipse cx="20" cy="12" rx="9" ry="3.5" />
+            <path d="M11 12v16c0 1.9 4 3.5 9 3.5s9-1.6 9-3.5V12" />
+          </g>
+          <path d="M14 27v-8l3 5 3-5v8" fill="none" stroke="#f29111" strokeWidth="2" strokeLinejoin="round" />
+        </svg>
+      )
     case 'mqtt':
       return (
         <svg {...common}>
