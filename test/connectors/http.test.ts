@@ -204,6 +204,10 @@ describe('http: secrets through the API', () => {
       }
       await eventually(() => j.api('GET', `/api/v1/deployments/default/connectors/${created.body.id}`), (r) => r.body.status === 'connected', 'connected')
       assert.ok(!j.log().includes(TOKEN), 'nor in the log')
+      // The pattern lets 999.1.1.1 through, URL parsing refuses it: the Test answers, it does not fail.
+      const odd = await j.api('POST', '/api/v1/deployments/default/connectors/test', { type: 'http', config: { url: 'http://999.1.1.1/x' } })
+      assert.equal(odd.status, 200, JSON.stringify(odd.body))
+      assert.equal(odd.body.ok, false)
       // Credentials in the plain headers would be shown: refused, with the field named.
       const plain = await j.api('POST', '/api/v1/deployments/default/connectors', { name: 'plain', type: 'http', config: { ...config, headers: { authorization: `Bearer ${TOKEN}` } } })
       assert.equal(plain.status, 400)
