@@ -38,6 +38,14 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           <path d="M14 27v-8l3 5 3-5v8" fill="none" stroke="#f29111" strokeWidth="2" strokeLinejoin="round" />
         </svg>
       )
+    case 'rabbitmq':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#ff6600" />
+          <path fill="#fff" d="M10 9h5v10h3V9h5v10h7v12H10z" />
+          <rect x="23" y="23" width="4" height="4" rx="0.5" fill="#ff6600" />
+        </svg>
+      )
     case 'mqtt':
       return (
         <svg {...common}>
