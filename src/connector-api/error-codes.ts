@@ -48,6 +48,7 @@ export const connectorErrorCodes = {
   SERVER_ERROR: 'retryable',
   BROKER_UNAVAILABLE: 'retryable',
   PUBLISH_NACKED: 'retryable',
+  RATE_LIMITED: 'retryable',
 } as const satisfies Record<string, 'connection' | Exclude<FailureKind, 'not_connected'>>
 
 export type ConnectorErrorCode = keyof typeof connectorErrorCodes

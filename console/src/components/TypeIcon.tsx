@@ -76,6 +76,18 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'http':
+      // A globe: a request leaving for a server on the web.
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#1f6feb" />
+          <g fill="none" stroke="#fff" strokeWidth="2.2">
+            <circle cx="20" cy="20" r="10" />
+            <ellipse cx="20" cy="20" rx="4.2" ry="10" />
+            <path d="M10.5 16.5h19M10.5 23.5h19" />
+          </g>
+        </svg>
+      )
     default: {
       const letter = (title || type).charAt(0).toUpperCase()
       return (
