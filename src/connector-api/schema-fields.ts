@@ -111,3 +111,14 @@ export function withResourceOptions<D extends { readonly type: string; readonly 
   const configSchema = { ...definition.configSchema, properties: { ...definition.configSchema.properties, resource: resourceOptionsSchema } }
   return { ...definition, configSchema }
 }
+
+/**
+ * Regular-expression sources (for JSON Schema `pattern`s) of the parts of a server address, one
+ * copy for every type: a port 1..65535, a host (a name, an IPv4 address or an IPv6 one in
+ * brackets), and `host[:port]`.
+ */
+export const addressPatterns = (() => {
+  const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
+  const HOST = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)'
+  return { PORT, HOST, SERVER: `${HOST}(?::${PORT})?` } as const
+})()

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
+import { addressPatterns, fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
 
-const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
+const { PORT } = addressPatterns
 /** `http(s)://host[:port][/path]`. No `@` (credentials would show wherever the URL does), query or fragment. */
 const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::${PORT})?(?:/[^\\s?#]*)?$`
 // Headers the client manages (framing, connection, target), and for the connector the credentials (the secret

@@ -1,11 +1,19 @@
 import type { Dispatcher } from 'undici'
-import { ConnectorError, compileTemplate, compileValue, errorMessage, toText, type Channel, type ChannelMessage } from '../../connector-api/index.js'
-import { compileBody } from './body-template.js'
+import { ConnectorError, compilePayloadTemplate, compileTemplate, compileValue, errorMessage, toText, type Channel, type ChannelMessage } from '../../connector-api/index.js'
 import { classifyHttpError, parseRetryAfter, statusError } from './classify-error.js'
 import type { HttpParams } from './config-schema.js'
-import type { HttpConnector } from './http-connector.js'
 
 type Render<T> = (o: ChannelMessage) => T
+
+/** What a channel sends through: the live pool, the connector's headers (lower-case names, `authorization` included), the secrets to mask in an answer's excerpt. */
+export interface HttpServer {
+  readonly pool: Dispatcher | undefined
+  readonly target: string
+  readonly https: boolean
+  readonly headers: Readonly<Record<string, string>>
+  readonly secrets: readonly string[]
+  requestPath(path: string): string
+}
 
 /** One rule action: one request per message (method, path, headers and body from its templates). */
 export class HttpChannel implements Channel {
@@ -13,11 +21,11 @@ export class HttpChannel implements Channel {
   private readonly headers: Render<Record<string, string>>
   private readonly body: Render<string> | undefined
 
-  constructor(private readonly server: HttpConnector, private readonly params: HttpParams, readonly concurrency: number) {
+  constructor(private readonly server: HttpServer, private readonly params: HttpParams, readonly concurrency: number) {
     try {
       this.path = compilePath(params.path)
       if (!/^[\x21-\x7e]*$/.test(this.path({}))) throw new Error('the path has characters a URL cannot carry; percent-encode them')
-      const body = params.method === 'GET' || params.method === 'DELETE' ? undefined : compileBody(params.body)
+      const body = params.method === 'GET' || params.method === 'DELETE' ? undefined : compilePayloadTemplate(params.body)
       this.body = body?.render
       const own = Object.entries(params.headers).map(([name, value]) => [name.toLowerCase(), compileHeader(value)] as const)
       const fixed: Record<string, string> = { ...server.headers }

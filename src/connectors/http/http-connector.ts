@@ -4,19 +4,18 @@ import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsH
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyHttpError, statusError } from './classify-error.js'
 import type { HttpConfig, HttpParams } from './config-schema.js'
-import { HttpChannel } from './http-channel.js'
+import { HttpChannel, type HttpServer } from './http-channel.js'
 
 /**
  * An HTTP server (webhook): a keep-alive pool of `poolSize` connections (undici) that the rule
  * actions' requests share, and one more connection of its own for health checks, so that a check
  * never queues behind deliveries on a busy pool. A Test opens its own short-lived connection.
  */
-export class HttpConnector implements Connector<HttpParams> {
+export class HttpConnector implements Connector<HttpParams>, HttpServer {
   readonly target: string
   readonly https: boolean
-  /** Connector headers (names in lower case), `authorization` included. */
   readonly headers: Readonly<Record<string, string>>
-  /** Values never repeated from a server's answer (one that echoes the request must not put the secret into lastError). */
+  // Never repeated from an answer: a server that echoes the request must not put the secret into lastError.
   readonly secrets: readonly string[]
   private readonly url: URL
   private readonly host: string

@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { durationMs, fieldGroups, secretString, stringEnum } from '../../connector-api/index.js'
+import { addressPatterns, durationMs, fieldGroups, secretString, stringEnum } from '../../connector-api/index.js'
 
-const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
-const HOST = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)'
+const { HOST, PORT } = addressPatterns
 /** `host:port[,host:port...]`, spaces allowed around commas; IPv6 hosts in brackets. */
 export const BOOTSTRAP_SERVERS_PATTERN = `^\\s*${HOST}:${PORT}(?:\\s*,\\s*${HOST}:${PORT})*\\s*$`
 

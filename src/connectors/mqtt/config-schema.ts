@@ -1,10 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { fieldGroups, mqttPropertiesSchema, stringEnum, userPropertiesSchema } from '../../connector-api/index.js'
+import { addressPatterns, fieldGroups, mqttPropertiesSchema, stringEnum, userPropertiesSchema } from '../../connector-api/index.js'
 
-const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
-const HOST = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)'
 /** `host[:port]`; IPv6 hosts in brackets. */
-export const SERVER_PATTERN = `^${HOST}(?::${PORT})?$`
+export const SERVER_PATTERN = `^${addressPatterns.SERVER}$`
 
 /** Connection settings of an MQTT connector (a bridge that publishes to another broker). */
 export const mqttConfigSchema = Type.Object(

@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { durationMs, fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
+import { addressPatterns, durationMs, fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
 
-const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})'
-const SERVER = `(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)(?::${PORT})?`
+const { SERVER } = addressPatterns
 /** One way to log in (or none): each branch of the union names the fields of one method. */
 const oneMethod = (...fields: string[]) => ({ type: 'object', propertyNames: { enum: fields } })
 

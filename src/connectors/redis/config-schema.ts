@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
+import { addressPatterns, fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
 
-const SERVER = '(?:\\[[0-9a-fA-F:.]+\\]|[^\\s,:\\[\\]/]+)(?::[0-9]{1,5})?'
+const { SERVER } = addressPatterns
 
 /** Connection settings of a Redis connector (EMQX's `redis_type`, `server(s)`, `sentinel`...). */
 export const redisConfigSchema = Type.Object(

@@ -1,15 +1,16 @@
-import { compileTemplate, parsePath, readPath, toText, TemplateError, type Render } from '../../connector-api/index.js'
+import { compileTemplate, parsePath, readPath, toText, TemplateError, type Render } from './templates.js'
 
 /** Literal text, or a placeholder rendered as a JSON value, as a whole JSON string, or escaped inside one. */
 type Part = string | { readonly path: ReturnType<typeof parsePath>; readonly as: 'value' | 'string' | 'inString' }
 
 /**
- * The request body. Without a template: the rule output as JSON. A template starting with `{` or
+ * A payload or body template that knows JSON (HTTP bodies; any type's payload may use it).
+ * Without a template: the rule output as JSON. A template starting with `{` or
  * `[` is JSON: a bare placeholder renders as a JSON value (missing: null), `"${x}"` as a JSON
  * string (missing: null), one inside a longer string as escaped text, so message data never
  * leaves its place. Other templates are text (missing: null).
  */
-export function compileBody(template: string | undefined): { render: Render; json: boolean } {
+export function compilePayloadTemplate(template: string | undefined): { render: Render; json: boolean } {
   if (template === undefined) return { render: outputAsJson, json: true }
   if (!/^\s*[{[]/.test(template)) return { render: compileTemplate(template), json: false }
   const parts = scan(template)
