@@ -13,9 +13,10 @@
  * - channel: the raw client keeping as many publishes unacknowledged as the connector may (the
  *   runtime's inflight window within the broker's Receive Maximum), counting PUBACKs, vs the
  *   connector's channel driven by an ActionWorker with the type's default action options, as the
- *   runtime drives it; both fed by this process, which keeps the same number of messages
- *   outstanding for each (BENCH_FEED, default that window), so neither has a queue and the
- *   latencies compare;
+ *   runtime drives it under load: fed by this process with twice the action's inflight window
+ *   outstanding, so its queue never runs dry (its latency then includes that queue's wait).
+ *   BENCH_FEED=<n> feeds both sides alike with n outstanding (n = the window: no queue on either
+ *   side, latencies compare);
  * - path: MQTT -> rule -> MQTT connector through an embedded Junction (the load from
  *   bench/publisher.mjs in its own process) vs min(bare ingest, the raw client); its latency
  *   includes the wait in the action's queue when the publisher outruns the connector.
@@ -329,7 +330,7 @@ async function connectorChannel(broker: Mosquitto, window: number): Promise<Run>
   const metrics = new ActionMetrics()
   const worker = new ActionWorker(connectorId, source, CONNECTOR_OPTIONS, metrics, quietLogger)
   try {
-    return await measure(broker, topic, FEED ?? window, (seq, ts) => new Promise<void>((resolve) => {
+    return await measure(broker, topic, FEED ?? 2 * CONNECTOR_OPTIONS.inflightWindow, (seq, ts) => new Promise<void>((resolve) => {
       settledHooks.set(seq, { resolve })
       worker.enqueue({ seq, ts, temp: (seq % 400) / 10, clientid: 'dev-1' })
     }))
@@ -475,7 +476,10 @@ const N = Number(process.argv[2] ?? 100_000)
 /** Scenarios (comma-separated: channel, path); all by default. */
 const ONLY = new Set((process.argv[3] ?? 'channel,path').split(','))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-/** Messages the channel scenario's feeder keeps outstanding; the effective inflight window by default. */
+/**
+ * Messages the channel scenario's feeder keeps outstanding, both sides; by default the raw client
+ * gets its window and the connector twice its action's inflight window (a queue, as under load).
+ */
 const FEED = process.env.BENCH_FEED ? Number(process.env.BENCH_FEED) : undefined
 /** The path scenario's publisher: connections, and unacknowledged publishes per connection (as bench/data-path.ts). */
 const PUB_CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4)
@@ -492,7 +496,7 @@ async function main(): Promise<void> {
     const window = Math.min(CONNECTOR_OPTIONS.inflightWindow, rm)
     const o = CONNECTOR_OPTIONS
     console.log(`Junction MQTT connector benchmark: ${fmt(N)} QoS 1 messages per run, ${RUNS} pairs, node ${process.version}, mosquitto ${mosquittoVersion()}, ${new Date().toISOString()}`)
-    console.log(`connector: MQTT ${CONFIG.protocolVersion}, action options batch ${o.batchSize} / ${o.batchTimeMs} ms, inflight window ${o.inflightWindow}; broker Receive Maximum ${rm}: ${window} publishes in flight; feeder keeps ${FEED ?? window} outstanding`)
+    console.log(`connector: MQTT ${CONFIG.protocolVersion}, action options batch ${o.batchSize} / ${o.batchTimeMs} ms, inflight window ${o.inflightWindow}; broker Receive Maximum ${rm}: ${window} publishes in flight; feeder keeps ${FEED === undefined ? `${window} (raw) / ${2 * o.inflightWindow} (connector)` : FEED} outstanding`)
     if (ONLY.has('channel')) {
       console.log('channel: raw mqtt.js client vs the connector\'s channel behind an ActionWorker')
       report('raw client -> connector channel', await paired(() => rawClient(broker, window), () => connectorChannel(broker, window), ['raw client', 'connector']), '')
