@@ -206,6 +206,11 @@ function cpuOfPid(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10 // USER_HZ 100
 }
 
+/** Write system calls this process has made so far (socket writes, nearly all of them here). */
+function writeCalls(): number {
+  return Number(/syscw:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN)
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const middle = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -234,11 +239,13 @@ interface Run {
   readonly p99: number
   /** CPU µs per message: this process (client or Junction), Mosquitto, the subscriber, the publisher (path). */
   readonly cpu: { own: number; broker: number; subscriber: number; publisher?: number }
+  /** Write system calls of this process per message: how well its client gathers packets into one write. */
+  readonly writesPerMsg: number
 }
 
 function describe(label: string, r: Run): string {
   const cpu = `CPU µs/msg: ${label} ${r.cpu.own.toFixed(1)}${r.cpu.publisher !== undefined ? `, publisher ${r.cpu.publisher.toFixed(1)}` : ''}, mosquitto ${r.cpu.broker.toFixed(1)}, subscriber ${r.cpu.subscriber.toFixed(1)}`
-  return `${fmt(r.rate)} msg/s, lost ${r.lost}, duplicates ${r.duplicates}, latency p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; ${cpu}`
+  return `${fmt(r.rate)} msg/s, lost ${r.lost}, duplicates ${r.duplicates}, latency p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; ${cpu}; ${label} writes/msg ${r.writesPerMsg.toFixed(2)}`
 }
 
 /**
@@ -248,6 +255,7 @@ function describe(label: string, r: Run): string {
 async function measure(broker: Mosquitto, topic: string, outstanding: number, send: (seq: number, ts: number) => Promise<void>): Promise<Run> {
   const subscriber = await startSubscriber(broker.port, topic, N)
   const own0 = process.cpuUsage()
+  const writes0 = writeCalls()
   const broker0 = cpuOfPid(broker.pid)
   const t0 = now()
   let next = 0
@@ -269,6 +277,7 @@ async function measure(broker: Mosquitto, topic: string, outstanding: number, se
   const acked = now()
   const d = await subscriber.done(10_000)
   const own = process.cpuUsage(own0)
+  const writes = writeCalls() - writes0
   const end = Math.max(acked, d.lastAt || acked)
   if (failed > 0) console.log(`  (${failed} sends failed)`)
   return {
@@ -278,6 +287,7 @@ async function measure(broker: Mosquitto, topic: string, outstanding: number, se
     p50: d.p50,
     p99: d.p99,
     cpu: { own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000, subscriber: (d.cpuMs / N) * 1000 },
+    writesPerMsg: writes / N,
   }
 }
 
@@ -392,6 +402,7 @@ async function junctionPath(broker: Mosquitto): Promise<Run> {
     const subscriber = await startSubscriber(broker.port, out, N)
     const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
     const own0 = process.cpuUsage()
+    const writes0 = writeCalls()
     const broker0 = cpuOfPid(broker.pid)
     const t0 = now()
     const pub = await publisher(url, `bench/in/${id}`, N)
@@ -399,6 +410,7 @@ async function junctionPath(broker: Mosquitto): Promise<Run> {
     const settled = now()
     const d = await subscriber.done(10_000)
     const own = process.cpuUsage(own0)
+    const writes = writeCalls() - writes0
     const a = action()
     if (a.success !== N) console.log(`  (action: success ${a.success}, failed ${a.failed}, dropped ${a.dropped})`)
     const end = Math.max(settled, d.lastAt || settled)
@@ -412,6 +424,8 @@ async function junctionPath(broker: Mosquitto): Promise<Run> {
         own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000,
         subscriber: (d.cpuMs / N) * 1000, publisher: (pub.cpuMs / N) * 1000,
       },
+      // Junction's broker writes PUBACKs to the publisher too.
+      writesPerMsg: writes / N,
     }
   } finally {
     await j.close()
