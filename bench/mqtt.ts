@@ -63,8 +63,11 @@ async function subscriberMain(): Promise<void> {
   let firstAt = 0
   let lastAt = 0
   let cpu0: NodeJS.CpuUsage | undefined
+  let finished = false
   const client = await connectAsync(url!, { protocolVersion: 5, reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` })
   const finish = async () => {
+    if (finished) return
+    finished = true
     await client.endAsync(true)
     const sorted = latencies.subarray(0, distinct).sort()
     const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN)
@@ -106,9 +109,7 @@ interface Delivery {
 }
 
 interface Subscriber {
-  /** Resolves with what arrived once all `count` did, or after `give up` (see `done`). */
-  readonly result: Promise<Delivery>
-  /** The sender is done: wait up to `graceMs` for the rest, then report. */
+  /** The sender is done: what arrived, once every message did or after `graceMs` more. */
   done(graceMs: number): Promise<Delivery>
 }
 
@@ -123,7 +124,6 @@ async function startSubscriber(port: number, topic: string, count: number): Prom
     return JSON.parse(r.value as string) as Delivery
   })
   return {
-    result,
     async done(graceMs) {
       const timer = setTimeout(() => child.stdin!.end(), graceMs)
       try {
@@ -173,6 +173,9 @@ async function startMosquitto(): Promise<Mosquitto> {
   ].join('\n'))
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // A benchmark that fails half-way leaves no broker behind.
+  const kill = () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }) }
+  process.once('exit', kill)
   const deadline = Date.now() + 10_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}`)
@@ -187,6 +190,7 @@ async function startMosquitto(): Promise<Mosquitto> {
   return {
     port, pid: child.pid!,
     async stop() {
+      process.off('exit', kill)
       child.kill('SIGTERM')
       await exited
       rmSync(dir, { recursive: true, force: true })
