@@ -391,7 +391,8 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, tim
 
 /** MQTT -> rule -> MQTT connector through a fresh embedded Junction (closed after the run). */
 async function junctionPath(broker: Mosquitto): Promise<Run> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
+  const dataDir = tempDataDir()
+  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir, adminPassword: 'bench-admin', logLevel: 'warn' }
   const j: Junction = await createJunction(settings, { logger: pino({ level: 'error' }), connectors: builtinConnectors })
   try {
     const id = randomBytes(3).toString('hex')
@@ -433,6 +434,7 @@ async function junctionPath(broker: Mosquitto): Promise<Run> {
     }
   } finally {
     await j.close()
+    rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
