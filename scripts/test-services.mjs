@@ -8,6 +8,7 @@
 //    detached, so it keeps running after this script; stop it with
 //    `kill $(cat .cache/kafka/kafka.pid)`.
 //  - PostgreSQL: the machine's server on 127.0.0.1:5432 is only checked, never started.
+//  - MariaDB: the machine's server on 127.0.0.1:3306 is only checked, never started.
 // Prints KAFKA_BOOTSTRAP=... and KAFKA_SASL_BOOTSTRAP=... on success.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ const port = envPort('JUNCTION_TEST_KAFKA_PORT', 9092)
 const saslPort = envPort('JUNCTION_TEST_KAFKA_SASL_PORT', 9093)
 const controllerPort = envPort('JUNCTION_TEST_KAFKA_CONTROLLER_PORT', 9094)
 const pgPort = envPort('JUNCTION_TEST_PG_PORT', 5432)
+const mysqlPort = envPort('JUNCTION_TEST_MYSQL_PORT', 3306)
 
 function envPort(name, fallback) {
   const raw = process.env[name]
@@ -123,6 +125,15 @@ async function postgres() {
   return false
 }
 
+async function mariadb() {
+  if (await portAnswers(mysqlPort)) {
+    console.log(`MariaDB answers on 127.0.0.1:${mysqlPort}`)
+    return true
+  }
+  console.error(`MariaDB does not answer on 127.0.0.1:${mysqlPort}. Start the machine's server with:\n  service mariadb start`)
+  return false
+}
+
 function secs(since) {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`
 }
@@ -138,4 +149,5 @@ try {
   ok = false
 }
 if (!(await postgres())) ok = false
+if (!(await mariadb())) ok = false
 process.exit(ok ? 0 : 1)

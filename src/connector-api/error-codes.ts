@@ -40,10 +40,14 @@ export const connectorErrorCodes = {
   PUBLISH_REFUSED: 'permanent',
   READ_ONLY: 'permanent',
   QUERY_FAILED: 'permanent',
+  EXCHANGE_NOT_FOUND: 'permanent',
+  UNROUTABLE: 'permanent',
   TRANSACTION_CONFLICT: 'retryable',
   SERVER_RESOURCES: 'retryable',
   SERVER_ERROR: 'retryable',
   BROKER_UNAVAILABLE: 'retryable',
+  PUBLISH_NACKED: 'retryable',
+  RATE_LIMITED: 'retryable',
 } as const satisfies Record<string, 'connection' | Exclude<FailureKind, 'not_connected'>>
 
 export type ConnectorErrorCode = keyof typeof connectorErrorCodes

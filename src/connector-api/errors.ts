@@ -9,12 +9,15 @@ export class ConnectorError extends Error {
   readonly kind: FailureKind
   /** What the user can do about it; shown next to the message. */
   readonly hint: string | undefined
-  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown } = {}) {
+  /** The least time before a retry that the resource asked for (HTTP Retry-After); the runtime waits at least this long. */
+  readonly retryAfterMs: number | undefined
+  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'ConnectorError'
     this.code = code
     this.kind = opts.kind ?? 'not_connected'
     this.hint = opts.hint
+    this.retryAfterMs = opts.retryAfterMs
   }
 }
 

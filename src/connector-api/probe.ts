@@ -6,7 +6,7 @@ import { deadline, timedOut, toConnectorError, untilAborted } from './deadline.j
 import { ConnectorError, classifyNetworkError } from './errors.js'
 import { tlsOptions } from './schema-fields.js'
 
-export type ProbeStepName = 'resolve' | 'connect' | 'tls' | 'authenticate' | 'authorize' | 'query' | 'metadata'
+export type ProbeStepName = 'resolve' | 'connect' | 'tls' | 'authenticate' | 'authorize' | 'query' | 'metadata' | 'request'
 
 export interface ProbeStep {
   readonly name: ProbeStepName

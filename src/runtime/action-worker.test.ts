@@ -145,6 +145,21 @@ describe('ActionWorker', () => {
     assertAddsUp(metrics)
   })
 
+  it('waits at least the delay a failure asks for (Retry-After) before the retry, beyond the backoff', async () => {
+    const s = new ScriptedSource()
+    const { w, metrics } = worker(s)
+    const failedAt: number[] = []
+    // The first backoff is 1 s +-20 %: a retry before 2 s would ignore the asked delay.
+    s.failures = [() => { failedAt.push(Date.now()); return new ConnectorError('RATE_LIMITED', 'slow down', { kind: 'retryable', retryAfterMs: 2_000 }) }]
+    w.enqueue({ n: 0 })
+    assert.ok(await w.drained(10_000))
+    const sentAt = Date.now()
+    assert.deepEqual(s.delivered, [0])
+    assert.ok(sentAt - failedAt[0]! >= 1_990, `retried after ${sentAt - failedAt[0]!} ms`)
+    assert.equal(metrics.retried, 1)
+    assertAddsUp(metrics)
+  })
+
   it('a partial batch failure fails only those messages; permanent ones go to the fallback', async () => {
     const s = new ScriptedSource()
     const fallback: Array<[unknown, string]> = []

@@ -1,6 +1,7 @@
 import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
 import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
 import { reconnectDelayMs } from './backoff.js'
+import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
@@ -68,6 +69,7 @@ export class ActionWorker {
   private consecutiveFailures = 0
   private stopped = false
   private readonly unsubscribe: () => void
+  private readonly deadlines = new DeadlineSignals()
 
   constructor(
     readonly id: string,
@@ -208,8 +210,7 @@ export class ActionWorker {
       const channel = await this.source.acquire()
       if (!channel) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected' })
       this.channelConcurrency = Math.max(1, channel.concurrency ?? Infinity)
-      const remaining = Math.max(1, Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs - Date.now())
-      const signal = AbortSignal.timeout(remaining)
+      const signal = this.deadlines.at(Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs)
       if (batch.length === 1) await channel.send(batch[0]!.message, signal)
       else if (channel.sendBatch) await channel.sendBatch(batch.map((e) => e.message), signal)
       else await sendEach(channel, batch.map((e) => e.message), signal)
@@ -238,6 +239,7 @@ export class ActionWorker {
     const retry: Entry[] = []
     let lost: string | undefined
     let backoff = false
+    let retryAfterMs = 0
     for (const [index, error] of failed) {
       const entry = batch[index]!
       this.recordError(error)
@@ -250,6 +252,7 @@ export class ActionWorker {
       }
       entry.attempts++
       retry.push(entry)
+      retryAfterMs = Math.max(retryAfterMs, error.retryAfterMs ?? 0)
       if (error.kind === 'not_connected') lost = error.message
       else backoff = true
     }
@@ -266,13 +269,17 @@ export class ActionWorker {
       this.waitingForConnection = true
       this.source.reportLost(lost)
     }
-    if (lost !== undefined || backoff) this.scheduleRetry()
+    if (lost !== undefined || backoff) this.scheduleRetry(retryAfterMs)
   }
 
-  /** Retry after a backoff even while waiting for the connector: its status may lag the truth. */
-  private scheduleRetry(): void {
+  /**
+   * Retry after a backoff even while waiting for the connector: its status may lag the truth. A
+   * delay the resource asked for (Retry-After) is waited at least, up to the TTL: by then the
+   * first message waiting has expired anyway.
+   */
+  private scheduleRetry(retryAfterMs = 0): void {
     if (this.retryTimer || this.stopped) return
-    const delay = reconnectDelayMs(this.consecutiveFailures - 1, 5_000)
+    const delay = Math.max(reconnectDelayMs(this.consecutiveFailures - 1, 5_000), Math.min(retryAfterMs, this.options.requestTtlMs))
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
       this.waitingForConnection = false

@@ -20,8 +20,8 @@ export async function runProbe(definition: ConnectorDefinition, config: Record<s
     }, timeoutMs)
   })
   try {
-    const connector = definition.create(config, ctx)
-    const attempt = connector.probe(controller.signal).catch((err: unknown): ProbeResult => ({
+    // A create that throws (a value the schema let through but the type cannot use) answers like a probe that throws.
+    const attempt = (async () => definition.create(config, ctx).probe(controller.signal))().catch((err: unknown): ProbeResult => ({
       ok: false,
       error: { code: 'CONNECTION_FAILED', message: errorMessage(err), hint: 'Check the connector configuration.' },
       steps: [],

@@ -9,6 +9,7 @@ const STEP_NAMES: Record<string, string> = {
   authorize: 'Authorize',
   query: 'Query',
   metadata: 'Read metadata',
+  request: 'Send request',
 }
 
 function Steps({ steps }: { steps: ProbeResult['steps'] }) {

@@ -1,0 +1,79 @@
+import type { Dispatcher } from 'undici'
+import { ConnectorError, compileTemplate, compileValue, errorMessage, toText, type Channel, type ChannelMessage } from '../../connector-api/index.js'
+import { compileBody } from './body-template.js'
+import { classifyHttpError, parseRetryAfter, statusError } from './classify-error.js'
+import type { HttpParams } from './config-schema.js'
+import type { HttpConnector } from './http-connector.js'
+
+type Render<T> = (o: ChannelMessage) => T
+
+/** One rule action: one request per message (method, path, headers and body from its templates). */
+export class HttpChannel implements Channel {
+  private readonly path: Render<string>
+  private readonly headers: Render<Record<string, string>>
+  private readonly body: Render<string> | undefined
+
+  constructor(private readonly server: HttpConnector, private readonly params: HttpParams, readonly concurrency: number) {
+    try {
+      this.path = compilePath(params.path)
+      if (!/^[\x21-\x7e]*$/.test(this.path({}))) throw new Error('the path has characters a URL cannot carry; percent-encode them')
+      const body = params.method === 'GET' || params.method === 'DELETE' ? undefined : compileBody(params.body)
+      this.body = body?.render
+      const own = Object.entries(params.headers).map(([name, value]) => [name.toLowerCase(), compileHeader(value)] as const)
+      const fixed: Record<string, string> = { ...server.headers }
+      for (const [name] of own) delete fixed[name]
+      if (body && !('content-type' in server.headers) && !own.some(([name]) => name === 'content-type')) fixed['content-type'] = body.json ? 'application/json' : 'text/plain; charset=utf-8'
+      this.headers = own.length === 0 ? () => fixed : (o) => {
+        const h = { ...fixed }
+        for (const [name, render] of own) h[name] = render(o)!
+        // undici sends no header whose value is undefined: a missing single placeholder leaves its header out.
+        return h
+      }
+    } catch (err) {
+      throw new ConnectorError('INVALID_PARAMS', `The action's templates cannot work: ${errorMessage(err)}`, { kind: 'permanent', hint: 'Fix the path, headers or body template.' })
+    }
+  }
+
+  async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    const { pool: dispatcher, target, https } = this.server
+    if (!dispatcher) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected', hint: 'Junction resends once connected.' })
+    let res: Dispatcher.ResponseData
+    try {
+      const path = this.server.requestPath(this.path(message))
+      res = await dispatcher.request({ method: this.params.method, path, headers: this.headers(message), body: this.body?.(message), signal })
+    } catch (err) {
+      if (signal.aborted) throw new ConnectorError('TIMEOUT', `No answer from ${target} within the request TTL`, { kind: 'retryable', hint: 'It may still have arrived; it is retried while the TTL allows.', cause: err })
+      throw classifyHttpError(err, target, https) ?? new ConnectorError('CONNECTION_FAILED', `${target}: ${errorMessage(err)}`, { kind: 'retryable', hint: 'The message is retried.', cause: err })
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return void (await res.body.dump().catch(() => {}))
+    throw statusError(res.statusCode, target, await this.excerpt(res.body), parseRetryAfter(res.headers['retry-after']))
+  }
+
+  /** The first 200 bytes of an error answer, as one line, without the connector's secrets. */
+  private async excerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
+    const chunks: Buffer[] = []
+    let size = 0
+    // What arrived before an error is enough for a message.
+    await (async () => { for await (const chunk of body as AsyncIterable<Buffer>) if (chunks.push(chunk) && (size += chunk.length) >= 200) break })().catch(() => {})
+    let text = Buffer.concat(chunks).subarray(0, 200).toString('utf8').replace(/[\x00-\x1f\x7f]+/g, ' ').trim()
+    for (const secret of this.server.secrets) text = text.split(secret).join('******')
+    return size > 200 ? `${text}...` : text
+  }
+}
+
+/** Placeholders URL-encoded (`.` and `..` too), so message data stays one segment or one query value. */
+function compilePath(template: string): Render<string> {
+  const parts = template.split(/(\$\{[^}]*\})/).map((s, i) => (i % 2 === 0 ? s : compileValue(s)))
+  const encode = (v: unknown) => encodeURIComponent(toText(v)).replace(/^\.\.?$/, (dots) => dots.replace(/\./g, '%2E'))
+  return parts.length === 1 ? () => template : (o) => parts.map((p) => (typeof p === 'string' ? p : encode(p(o)))).join('')
+}
+
+/** A header template; one that is a single placeholder is left out when its value is missing. */
+function compileHeader(template: string): Render<string | undefined> {
+  if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
+  const value = compileValue(template)
+  return (o) => {
+    const v = value(o)
+    return v === undefined || v === null ? undefined : toText(v)
+  }
+}
