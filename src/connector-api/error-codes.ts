@@ -38,6 +38,7 @@ export const connectorErrorCodes = {
   INVALID_TOPIC: 'permanent',
   MESSAGE_TOO_LARGE: 'permanent',
   PUBLISH_REFUSED: 'permanent',
+  STREAM_NOT_FOUND: 'permanent',
   READ_ONLY: 'permanent',
   QUERY_FAILED: 'permanent',
   EXCHANGE_NOT_FOUND: 'permanent',

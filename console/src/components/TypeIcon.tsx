@@ -57,6 +57,14 @@ export function TypeIcon({ type, title, size = 40 }: { type: string; title: stri
           </g>
         </svg>
       )
+    case 'nats':
+      return (
+        <svg {...common}>
+          <rect width="40" height="40" rx="9" fill="#27aae1" />
+          <path d="M10 11h20v14H21l-6 5v-5h-5z" fill="#fff" />
+          <path d="M15 22v-8l10 8v-8" fill="none" stroke="#27aae1" strokeWidth="2.2" strokeLinejoin="round" />
+        </svg>
+      )
     case 'redis':
       return (
         <svg {...common}>
