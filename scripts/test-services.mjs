@@ -7,8 +7,8 @@
 //    $JUNCTION_TEST_KAFKA_DIR (.cache/kafka; jars always in .cache/kafka/libs). Started
 //    detached, so it keeps running after this script; stop it with
 //    `kill $(cat .cache/kafka/kafka.pid)`.
-//  - PostgreSQL: the machine's server on 127.0.0.1:5432 is only checked, never started.
-//  - MariaDB: the machine's server on 127.0.0.1:3306 is only checked, never started.
+//  - The machine's PostgreSQL, MariaDB, Redis, RabbitMQ, Mosquitto and NATS are only checked,
+//    never started: a stopped one is named with the command that starts it.
 // Prints KAFKA_BOOTSTRAP=... and KAFKA_SASL_BOOTSTRAP=... on success.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -115,22 +115,26 @@ function isAlive(pid) {
   }
 }
 
-async function postgres() {
-  if (await portAnswers(pgPort)) {
-    console.log(`PostgreSQL answers on 127.0.0.1:${pgPort}`)
-    return true
-  }
-  console.error(`PostgreSQL does not answer on 127.0.0.1:${pgPort}. Start the machine's server with:\n` +
-    '  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start')
-  return false
-}
+/**
+ * The machine's shared servers the tests talk to: only checked, never started or stopped here (a
+ * test that needs an outage starts a private one). The commands are the ones the machine starts
+ * them with.
+ */
+const SHARED_SERVICES = [
+  ['PostgreSQL', pgPort, 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start'],
+  ['MariaDB', mysqlPort, 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'],
+  ['Redis', envPort('JUNCTION_TEST_REDIS_PORT', 6379), 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'],
+  ['RabbitMQ', envPort('JUNCTION_TEST_RABBITMQ_PORT', 5672), 'rabbitmq-server -detached'],
+  ['Mosquitto', envPort('JUNCTION_TEST_MOSQUITTO_PORT', 1883), 'mosquitto -d -c /etc/mosquitto/mosquitto.conf'],
+  ['NATS', envPort('JUNCTION_TEST_NATS_PORT', 4222), 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log'],
+]
 
-async function mariadb() {
-  if (await portAnswers(mysqlPort)) {
-    console.log(`MariaDB answers on 127.0.0.1:${mysqlPort}`)
+async function sharedService([name, servicePort, start]) {
+  if (await portAnswers(servicePort)) {
+    console.log(`${name} answers on 127.0.0.1:${servicePort}`)
     return true
   }
-  console.error(`MariaDB does not answer on 127.0.0.1:${mysqlPort}. Start the machine's server with:\n  service mariadb start`)
+  console.error(`${name} does not answer on 127.0.0.1:${servicePort}. Start the machine's server with:\n  ${start}`)
   return false
 }
 
@@ -148,6 +152,5 @@ try {
   if (!alreadyShown && existsSync(join(dir, 'server.log'))) console.error(`Tail of ${join(dir, 'server.log')}:\n${logTail(dir)}`)
   ok = false
 }
-if (!(await postgres())) ok = false
-if (!(await mariadb())) ok = false
+for (const service of SHARED_SERVICES) if (!(await sharedService(service))) ok = false
 process.exit(ok ? 0 : 1)
