@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import amqp from 'amqplib'
-import { BatchError, ConnectorError, withResourceOptions, type Channel, type Connector, type ProbeResult } from '../../src/connector-api/index.js'
+import { BatchError, withResourceOptions, type Channel, type Connector, type ProbeResult } from '../../src/connector-api/index.js'
 import type { RabbitmqConfig, RabbitmqParams } from '../../src/connectors/rabbitmq/config-schema.js'
 import { rabbitmqConnector } from '../../src/connectors/rabbitmq/definition.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
+import { rejection } from '../support/channels.js'
 import { connectorBattery, paramsWithDefaults, testContext, withDefaults } from '../support/connector-battery.js'
 import { connectorFlowThroughApi } from '../support/connector-flow.js'
 import { amqpUrl, rabbitDestination, sharedRabbitmq, startPrivateRabbitmq, type PrivateRabbitmq, type RabbitAddress } from '../support/rabbitmq.js'
@@ -55,15 +56,6 @@ const make = (config: Record<string, unknown>): Connector<RabbitmqParams> =>
 const params = (p: Record<string, unknown>) => paramsWithDefaults(rabbitmqConnector, p) as RabbitmqParams
 const signal = () => AbortSignal.timeout(15_000)
 const stepsOf = (r: ProbeResult) => r.steps.map((s) => [s.name, s.ok])
-async function rejection(work: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await work
-  } catch (err) {
-    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
-    return err
-  }
-  return assert.fail('expected a failure')
-}
 /** Runs `work` on a channel of the shared server's admin connection. */
 async function admin<T>(work: (ch: amqp.Channel) => Promise<T>): Promise<T> {
   const conn = await amqp.connect(amqpUrl(shared))

@@ -21,8 +21,9 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import type { Channel, ChannelMessage, Connector, ConnectorContext, ConnectorDefinition, ConnectorErrorCode, Health } from '../../src/connector-api/index.js'
-import { BatchError, ConnectorError, withResourceOptions } from '../../src/connector-api/index.js'
+import { BatchError, withResourceOptions } from '../../src/connector-api/index.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
+import { rejection } from './channels.js'
 import { ManagedConnector } from '../../src/runtime/managed-connector.js'
 
 type Config = Record<string, unknown>
@@ -151,16 +152,6 @@ export async function until<T>(read: () => Promise<T> | T, accept: (v: T) => boo
   }
 }
 
-/** The ConnectorError a promise rejects with; fails the test when it resolves or throws anything else. */
-async function rejection(work: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await work
-  } catch (err) {
-    assert.ok(err instanceof ConnectorError, `a ConnectorError, got ${String(err)}`)
-    return err
-  }
-  return assert.fail('expected a failure')
-}
 
 const signal = (ms = 15_000) => AbortSignal.timeout(ms)
 const stopSignal = () => AbortSignal.timeout(5_000)
