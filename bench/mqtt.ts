@@ -26,7 +26,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect as netConnect, createServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -38,8 +38,9 @@ import { effectiveOptions } from '../src/control/rule-service.js'
 import { validateWithSchema } from '../src/core/schema-validation.js'
 import { ActionWorker, type ChannelSource } from '../src/runtime/action-worker.js'
 import { ActionMetrics } from '../src/runtime/metrics.js'
+import { freePort } from '../test/support/connector-battery.js'
 import {
-  actionOf, bareIngest, cpuOfPid, ensureJunctionHeap, fmt, middle, pct, publish, ratioRange, root, settledAll, sleep, waitConnected, waitFor, withJunction,
+  actionOf, bareIngest, cpuOfPid, ensureJunctionHeap, fmt, middle, ownCpuUs, pct, publish, ratioRange, root, settledAll, sleep, waitConnected, waitFor, withJunction,
   type PublisherOptions,
 } from './support.js'
 
@@ -136,17 +137,6 @@ interface Mosquitto {
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 /** A private Mosquitto (its pid, so that its CPU is its own, not the shared one's). */
 async function startMosquitto(): Promise<Mosquitto> {
   const port = await freePort()
@@ -232,6 +222,35 @@ interface Run {
   readonly writesPerMsg: number
 }
 
+/**
+ * Starts counting what a run costs (this process's CPU and write calls, Mosquitto's CPU); the
+ * returned function turns that, and what the subscriber saw, into the run's figures.
+ */
+function startRun(broker: Mosquitto): (d: Delivery, t0: number, settledAt: number, publisherCpuMs?: number) => Run {
+  const own0 = process.cpuUsage()
+  const writes0 = writeCalls()
+  const broker0 = cpuOfPid(broker.pid)
+  return (d, t0, settledAt, publisherCpuMs) => {
+    const ownUs = ownCpuUs(own0)
+    const writes = writeCalls() - writes0
+    const end = Math.max(settledAt, d.lastAt || settledAt)
+    const perMsgUs = (ms: number) => (ms / N) * 1000
+    return {
+      rate: N / ((end - t0) / 1000),
+      lost: N - d.distinct,
+      duplicates: d.received - d.distinct,
+      p50: d.p50,
+      p99: d.p99,
+      cpu: {
+        own: perMsgUs(ownUs / 1000), broker: perMsgUs(cpuOfPid(broker.pid) - broker0), subscriber: perMsgUs(d.cpuMs),
+        ...(publisherCpuMs === undefined ? {} : { publisher: perMsgUs(publisherCpuMs) }),
+      },
+      // In the path, Junction's broker writes PUBACKs to the publisher too.
+      writesPerMsg: writes / N,
+    }
+  }
+}
+
 function describe(label: string, r: Run): string {
   const cpu = `CPU µs/msg: ${label} ${r.cpu.own.toFixed(1)}${r.cpu.publisher !== undefined ? `, publisher ${r.cpu.publisher.toFixed(1)}` : ''}, mosquitto ${r.cpu.broker.toFixed(1)}, subscriber ${r.cpu.subscriber.toFixed(1)}`
   return `${fmt(r.rate)} msg/s, lost ${r.lost}, duplicates ${r.duplicates}, latency p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; ${cpu}; ${label} writes/msg ${r.writesPerMsg.toFixed(2)}`
@@ -243,9 +262,7 @@ function describe(label: string, r: Run): string {
  */
 async function measure(broker: Mosquitto, topic: string, outstanding: number, send: (seq: number, ts: number) => Promise<void>): Promise<Run> {
   const subscriber = await startSubscriber(broker.port, topic, N)
-  const own0 = process.cpuUsage()
-  const writes0 = writeCalls()
-  const broker0 = cpuOfPid(broker.pid)
+  const finishRun = startRun(broker)
   const t0 = now()
   let next = 0
   let failed = 0
@@ -264,20 +281,9 @@ async function measure(broker: Mosquitto, topic: string, outstanding: number, se
     refill()
   })
   const acked = now()
-  const d = await subscriber.done(10_000)
-  const own = process.cpuUsage(own0)
-  const writes = writeCalls() - writes0
-  const end = Math.max(acked, d.lastAt || acked)
+  const run = finishRun(await subscriber.done(10_000), t0, acked)
   if (failed > 0) console.log(`  (${failed} sends failed)`)
-  return {
-    rate: N / ((end - t0) / 1000),
-    lost: N - d.distinct,
-    duplicates: d.received - d.distinct,
-    p50: d.p50,
-    p99: d.p99,
-    cpu: { own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000, subscriber: (d.cpuMs / N) * 1000 },
-    writesPerMsg: writes / N,
-  }
+  return run
 }
 
 /** The raw client: options as the connector sets them, `window` publishes unacknowledged. */
@@ -355,32 +361,15 @@ function junctionPath(broker: Mosquitto): Promise<Run> {
     })
     const action = actionOf(j, rule.id)
     const subscriber = await startSubscriber(broker.port, out, N)
-    const own0 = process.cpuUsage()
-    const writes0 = writeCalls()
-    const broker0 = cpuOfPid(broker.pid)
+    const finishRun = startRun(broker)
     const t0 = now()
     const pub = await publish(url, `bench/in/${id}`, N, PUBLISHER)
     await waitFor('path delivered', () => settledAll(action(), N))
     const settled = now()
-    const d = await subscriber.done(10_000)
-    const own = process.cpuUsage(own0)
-    const writes = writeCalls() - writes0
+    const run = finishRun(await subscriber.done(10_000), t0, settled, pub.cpuMs)
     const a = action()
     if (a.success !== N) console.log(`  (action: success ${a.success}, failed ${a.failed}, dropped ${a.dropped})`)
-    const end = Math.max(settled, d.lastAt || settled)
-    return {
-      rate: N / ((end - t0) / 1000),
-      lost: N - d.distinct,
-      duplicates: d.received - d.distinct,
-      p50: d.p50,
-      p99: d.p99,
-      cpu: {
-        own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000,
-        subscriber: (d.cpuMs / N) * 1000, publisher: (pub.cpuMs / N) * 1000,
-      },
-      // Junction's broker writes PUBACKs to the publisher too.
-      writesPerMsg: writes / N,
-    }
+    return run
   }, { logLevel: 'error' })
 }
 
