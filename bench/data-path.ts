@@ -15,35 +15,25 @@
  * - latency: publish -> row committed at a fixed 5,000 msg/s, p50/p99;
  * - memory: peak RSS of this process (Junction runs in it; publishers run in child processes).
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { pino } from 'pino'
 import { Type } from '@sinclair/typebox'
-import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
-import { MqttBroker } from '../src/broker/mqtt-broker.js'
-import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
 import type { ConnectorDefinition } from '../src/connector-api/index.js'
 import { builtinConnectors } from '../src/connectors/index.js'
 import { kafkaConnector } from '../src/connectors/kafka/definition.js'
 import { postgresqlConnector } from '../src/connectors/postgresql/definition.js'
-import { createJunction, type Junction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
+import type { Junction } from '../src/server.js'
 import { sharedKafka } from '../test/support/kafka.js'
 import { sharedPostgres } from '../test/support/postgres.js'
-import { tempDataDir } from '../test/support/junction.js'
+import {
+  actionOf, bareIngest, cpuOfComm, cpuOfCommSince, ensureJunctionHeap, fmt, middle, pct, publish, quantile, ratioRange,
+  settledAll, waitConnected, waitFor, withJunction, type PublisherOptions,
+} from './support.js'
 
-// Junction runs here with the V8 setting `npm start` gives it (package.json): a 32 MB young
-// generation, which halves the time its event loop spends in scavenges under this load.
-const HEAP_FLAG = '--max-semi-space-size=32'
-if (!process.execArgv.includes(HEAP_FLAG)) {
-  const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-  process.exit(run.status ?? 1)
-}
+ensureJunctionHeap()
 
 const N = Number(process.argv[2] ?? 50_000)
 /** Only these scenarios (comma-separated: ingest,pg,latency,kafka); all by default. */
@@ -54,12 +44,13 @@ const ACTION_OPTIONS = process.env.BENCH_ACTION_OPTIONS ? (JSON.parse(process.en
 const PG_CONFIG = process.env.BENCH_PG_CONFIG ? (JSON.parse(process.env.BENCH_PG_CONFIG) as Record<string, unknown>) : {}
 const PG = sharedPostgres()
 const KAFKA = sharedKafka()
-const root = new URL('..', import.meta.url).pathname
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+/** The publisher: connections (a small fleet; one process, messages spread over them) and unacknowledged QoS 1 publishes per connection. */
+const FLEET: PublisherOptions = { clients: Number(process.env.BENCH_CLIENTS ?? 4), window: Number(process.env.BENCH_WINDOW ?? 500) }
 
 let peakRss = 0
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 100)
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const rows: Array<[string, string, string, string]> = []
 
 /** A scenario's figures: medians over the runs, and the median of the runs' own ratios. */
@@ -71,36 +62,9 @@ interface Paired {
 }
 
 function report(name: string, p: Paired, note = ''): void {
-  const pct = (r: number) => `${Math.round(r * 100)}%`
-  const spread = p.ratios.length > 1 ? ` (runs ${pct(Math.min(...p.ratios))}-${pct(Math.max(...p.ratios))})` : ''
+  const spread = p.ratios.length > 1 ? ` (runs ${ratioRange(p.ratios)})` : ''
   rows.push([name, fmt(p.ceiling), fmt(p.junction), `${pct(p.ratio)}${spread}${note ? `  ${note}` : ''}`])
   console.log(`  ${name}: ceiling ${fmt(p.ceiling)} msg/s, junction ${fmt(p.junction)} msg/s, ${pct(p.ratio)}${spread} ${note}`)
-}
-
-/** CPU time (ms) used so far by each live process whose command is `comm` (postgres, java), by pid. */
-function cpuOf(comm: string): Map<string, number> {
-  const ticks = 100 // USER_HZ on Linux
-  const byPid = new Map<string, number>()
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      if (name !== comm) continue
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * (1000 / ticks))
-    } catch { /* exited meanwhile */ }
-  }
-  return byPid
-}
-
-/**
- * CPU (ms) the `comm` processes used since `before`: per process alive now (a backend that
- * exited meanwhile, e.g. the previous run's connection, is not subtracted).
- */
-function cpuSince(comm: string, before: Map<string, number>): number {
-  let total = 0
-  for (const [pid, ms] of cpuOf(comm)) total += ms - (before.get(pid) ?? 0)
-  return total
 }
 
 /**
@@ -109,7 +73,7 @@ function cpuSince(comm: string, before: Map<string, number>): number {
  */
 async function cpuShare<T extends { cpuMs?: number }>(server: string, messages: number, run: () => Promise<{ result: T; wallMs: number }>): Promise<T> {
   const own0 = process.cpuUsage()
-  const srv0 = cpuOf(server)
+  const srv0 = cpuOfComm(server)
   const lag = monitorEventLoopDelay({ resolution: 1 })
   lag.enable()
   const { result, wallMs } = await run()
@@ -118,40 +82,8 @@ async function cpuShare<T extends { cpuMs?: number }>(server: string, messages: 
   // Per message as well as per cent: on a noisy machine CPU per message varies far less than rates.
   const share = (ms: number) => `${Math.round((ms / wallMs) * 100)}% (${((ms * 1000) / messages).toFixed(1)} µs/msg)`
   const ms = (ns: number) => (ns / 1e6).toFixed(1)
-  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${share((own.user + own.system) / 1000)}, publisher ${share(result.cpuMs ?? 0)}, ${server} ${share(cpuSince(server, srv0))}; event loop delay p50 ${ms(lag.percentile(50))} ms, p99 ${ms(lag.percentile(99))} ms`)
+  console.log(`  CPU over ${Math.round(wallMs)} ms (of 200% on 2 cores): junction ${share((own.user + own.system) / 1000)}, publisher ${share(result.cpuMs ?? 0)}, ${server} ${share(cpuOfCommSince(server, srv0))}; event loop delay p50 ${ms(lag.percentile(50))} ms, p99 ${ms(lag.percentile(99))} ms`)
   return result
-}
-
-function publish(url: string, topic: string, count: number, qos: number, rate = 0): Promise<{ sent: number; elapsedMs: number; cpuMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(WINDOW), String(CLIENTS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += String(d) })
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
-  })
-}
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
-  const end = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now()
-}
-
-/** Messages/s the bare broker takes from one publisher (sink counts only). */
-async function bareIngest(qos: number): Promise<number> {
-  let count = 0
-  let first = 0
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
-  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
-  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw', N, qos)
-  const last = await waitFor('bare ingest', () => count >= N)
-  await pub
-  await listeners.close()
-  await broker.close()
-  return (N - 1) / ((last - first) / 1000)
 }
 
 /**
@@ -172,26 +104,17 @@ const nullConnector: ConnectorDefinition = {
  * A Junction for one measurement, closed after it: the ceilings are measured with no Junction in
  * the process (an idle one beside the bare broker cost it ~8 %), and every run starts alike.
  */
-async function withJunction<T>(measure: (j: Junction) => Promise<T>): Promise<T> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: [...builtinConnectors, nullConnector] })
-  try {
-    return await measure(j)
-  } finally {
-    await j.close()
-  }
-}
+const inJunction = <T>(measure: (j: Junction, url: string) => Promise<T>) => withJunction(measure, { connectors: [...builtinConnectors, nullConnector] })
 
-async function junctionToNull(j: Junction): Promise<number> {
+async function junctionToNull(j: Junction, url: string): Promise<number> {
   const c = await j.connectors.create('default', { name: `null-${randomBytes(2).toString('hex')}`, type: 'null', config: {} })
-  await waitFor('null connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  await waitConnected(j, c.id)
   const rule = await j.rules.create('default', { name: 'to-null', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/null"', actions: [{ connectorId: c.id, params: {} }] })
   nullDelivered = 0
   const t0 = performance.now()
   let last = 0
-  const url = await mqttUrl(j)
   await cpuShare('postgres', N, async () => {
-    const result = await publish(url, 'bench/null', N, 1)
+    const result = await publish(url, 'bench/null', N, FLEET)
     last = await waitFor('null delivered', () => nullDelivered >= N)
     return { result, wallMs: last - t0 }
   })
@@ -199,15 +122,11 @@ async function junctionToNull(j: Junction): Promise<number> {
   return N / ((last - t0) / 1000)
 }
 
-function mqttUrl(j: Junction): Promise<string> {
-  return j.deployments.get('default').then((d) => `mqtt://127.0.0.1:${d.mqtt!.port}`)
-}
-
-async function junctionIngest(j: Junction, qos: number): Promise<number> {
+async function junctionIngest(j: Junction, url: string, qos: number): Promise<number> {
   const rule = await j.rules.create('default', { name: `ingest-${qos}`, sql: 'SELECT payload.temp AS t, clientid FROM "bench/ingest/#" WHERE payload.temp > -1000', actions: [] })
   const metrics = () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule
   let first = 0
-  const pub = publish(await mqttUrl(j), `bench/ingest/${qos}`, N, qos)
+  const pub = publish(url, `bench/ingest/${qos}`, N, { ...FLEET, qos })
   await waitFor('first', () => { if (metrics().matched > 0) { first = performance.now(); return true } return false })
   const last = await waitFor('junction ingest', () => metrics().passed >= N)
   await pub
@@ -234,20 +153,19 @@ async function pgCopyCeiling(table: string): Promise<number> {
   return rate
 }
 
-async function junctionToPostgres(j: Junction, table: string, admin: pg.Client, rate = 0): Promise<{ rate: number; loss: number; actionId: string }> {
+async function junctionToPostgres(j: Junction, url: string, table: string, admin: pg.Client): Promise<{ rate: number; loss: number; actionId: string }> {
   const c = await j.connectors.create('default', { name: `pg-${table}-${randomBytes(2).toString('hex')}`, type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user, ...PG_CONFIG } })
-  await waitFor('pg connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  await waitConnected(j, c.id)
   const rule = await j.rules.create('default', {
     name: `to-${table}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/pg/${table}"`,
     actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${table} (seq, temp, clientid, sent_at) VALUES (\${seq}, \${temp}, \${clientid}, \${ts})` }, ...(ACTION_OPTIONS ? { options: ACTION_OPTIONS } : {}) }],
   })
-  const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
+  const action = actionOf(j, rule.id)
   const t0 = performance.now()
   let last = 0
-  const url = await mqttUrl(j)
   const published = await cpuShare('postgres', N, async () => {
-    const result = await publish(url, `bench/pg/${table}`, N, 1, rate)
-    last = await waitFor('pg delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    const result = await publish(url, `bench/pg/${table}`, N, FLEET)
+    last = await waitFor('pg delivered', () => settledAll(action(), N))
     return { result, wallMs: last - t0 }
   })
   console.log(`  (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms)`)
@@ -274,20 +192,19 @@ async function kafkaCeiling(topic: string): Promise<number> {
   return rate
 }
 
-async function junctionToKafka(j: Junction, topic: string): Promise<number> {
+async function junctionToKafka(j: Junction, url: string, topic: string): Promise<number> {
   const c = await j.connectors.create('default', { name: `kafka-${topic}-${randomBytes(2).toString('hex')}`, type: 'kafka', config: { bootstrapServers: KAFKA.bootstrap } })
-  await waitFor('kafka connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  await waitConnected(j, c.id)
   const rule = await j.rules.create('default', {
     name: `to-${topic}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "bench/kafka/${topic}"`,
     actions: [{ connectorId: c.id, params: { topic, key: '${clientid}', value: '${.}' }, ...(ACTION_OPTIONS ? { options: ACTION_OPTIONS } : {}) }],
   })
-  const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
+  const action = actionOf(j, rule.id)
   const t0 = performance.now()
   let last = 0
-  const url = await mqttUrl(j)
   await cpuShare('java', N, async () => {
-    const result = await publish(url, `bench/kafka/${topic}`, N, 1)
-    last = await waitFor('kafka delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    const result = await publish(url, `bench/kafka/${topic}`, N, FLEET)
+    last = await waitFor('kafka delivered', () => settledAll(action(), N))
     return { result, wallMs: last - t0 }
   })
   const a = action()
@@ -295,8 +212,6 @@ async function junctionToKafka(j: Junction, topic: string): Promise<number> {
   await j.rules.remove('default', rule.id)
   return N / ((last - t0) / 1000)
 }
-
-const middle = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 /** Median of `runs` measurements: the machine is shared and single runs swing widely. */
 async function median(runs: number, measure: () => Promise<number>): Promise<number> {
@@ -316,20 +231,10 @@ async function paired(runs: number, ceiling: () => Promise<number>, junction: ()
   for (let i = 0; i < runs; i++) {
     ceilings.push(await ceiling())
     rates.push(await junction())
-    console.log(`  run ${i + 1}: ceiling ${fmt(ceilings[i]!)} msg/s, junction ${fmt(rates[i]!)} msg/s, ${Math.round((rates[i]! / ceilings[i]!) * 100)}%`)
+    console.log(`  run ${i + 1}: ceiling ${fmt(ceilings[i]!)} msg/s, junction ${fmt(rates[i]!)} msg/s, ${pct(rates[i]! / ceilings[i]!)}`)
   }
   const ratios = rates.map((r, i) => r / ceilings[i]!)
   return { ceiling: middle(ceilings), junction: middle(rates), ratio: middle(ratios), ratios }
-}
-
-const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-/** Connections the publisher opens (a small fleet; one process, messages spread over them). */
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4)
-/** Unacknowledged QoS 1 publishes each connection keeps in flight. */
-const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 }
 
 const suffix = randomBytes(3).toString('hex')
@@ -342,12 +247,12 @@ console.log(`Junction data path benchmark: ${fmt(N)} messages per run, node ${pr
 try {
   console.log('ingest (one publisher)')
   for (const qos of ONLY.has('ingest') ? [0, 1] : []) {
-    report(`ingest QoS ${qos}`, await paired(RUNS, () => bareIngest(qos), () => withJunction((j) => junctionIngest(j, qos))), '(ceiling: the bare broker)')
+    report(`ingest QoS ${qos}`, await paired(RUNS, () => bareIngest(N, { ...FLEET, qos }), () => inJunction((j, url) => junctionIngest(j, url, qos))), '(ceiling: the bare broker)')
   }
 
   if (ONLY.has('null')) {
     console.log('Junction alone (in-memory channel)')
-    report('MQTT -> rule -> memory', await paired(RUNS, () => bareIngest(1), () => withJunction(junctionToNull)),
+    report('MQTT -> rule -> memory', await paired(RUNS, () => bareIngest(N, FLEET), () => inJunction(junctionToNull)),
       `(ceiling: ingest QoS 1; batched as PostgreSQL: ${postgresqlConnector.batching!.maxSize} / ${postgresqlConnector.batching!.maxWaitMs} ms)`)
   }
   if (ONLY.has('pg')) {
@@ -355,9 +260,9 @@ try {
     const copy = await median(RUNS, () => pgCopyCeiling(tables[0]!))
     console.log(`  plain pg COPY: ${fmt(copy)} rows/s`)
     let lost = 0
-    const pg = await paired(RUNS, async () => Math.min(copy, await bareIngest(1)), () => withJunction(async (j) => {
+    const pg = await paired(RUNS, async () => Math.min(copy, await bareIngest(N, FLEET)), () => inJunction(async (j, url) => {
       await admin.query(`TRUNCATE ${tables[1]}`)
-      const r = await junctionToPostgres(j, tables[1]!, admin)
+      const r = await junctionToPostgres(j, url, tables[1]!, admin)
       lost += r.loss
       return r.rate
     }))
@@ -366,19 +271,19 @@ try {
 
   console.log('latency at 5,000 msg/s, publish -> row committed')
   const latencyN = Math.min(N, 25_000)
-  const latency = !ONLY.has('latency') ? [0] : await withJunction(async (j) => {
+  const latency = !ONLY.has('latency') ? [0] : await inJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: 'pg-latency', type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
-    await waitFor('connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+    await waitConnected(j, c.id)
     const rule = await j.rules.create('default', {
       name: 'latency', sql: `SELECT payload.seq AS seq, payload.ts AS ts, clientid FROM "bench/latency"`,
       actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${tables[2]} (seq, clientid, sent_at) VALUES (\${seq}, \${clientid}, \${ts})` } }],
     })
-    await publish(await mqttUrl(j), 'bench/latency', latencyN, 1, 5000)
-    await waitFor('latency rows', async () => { const a = j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!; return a.success + a.failed + a.dropped >= latencyN })
+    await publish(url, 'bench/latency', latencyN, { ...FLEET, rate: 5000 })
+    await waitFor('latency rows', () => settledAll(actionOf(j, rule.id)(), latencyN))
     const r = await admin.query(`SELECT (extract(epoch from committed_at) * 1000 - sent_at)::float8 AS ms FROM ${tables[2]}`)
     return (r.rows as Array<{ ms: number }>).map((x) => x.ms).sort((a, b) => a - b)
   })
-  console.log(`  p50 ${percentile(latency, 50).toFixed(1)} ms, p99 ${percentile(latency, 99).toFixed(1)} ms, max ${latency.at(-1)!.toFixed(1)} ms over ${fmt(latency.length)} messages (batch time ${postgresqlConnector.batching!.maxWaitMs} ms)`)
+  console.log(`  p50 ${quantile(latency, 0.5).toFixed(1)} ms, p99 ${quantile(latency, 0.99).toFixed(1)} ms, max ${latency.at(-1)!.toFixed(1)} ms over ${fmt(latency.length)} messages (batch time ${postgresqlConnector.batching!.maxWaitMs} ms)`)
 
   if (ONLY.has('kafka')) {
     console.log('Kafka')
@@ -393,8 +298,8 @@ try {
     const kafka = await paired(RUNS, async () => {
       const rate = await kafkaCeiling(`bench-raw-${suffix}`)
       producer.push(rate)
-      return Math.min(rate, await bareIngest(1))
-    }, () => withJunction((j) => junctionToKafka(j, junctionTopics[k++]!)))
+      return Math.min(rate, await bareIngest(N, FLEET))
+    }, () => inJunction((j, url) => junctionToKafka(j, url, junctionTopics[k++]!)))
     report('MQTT -> Kafka', kafka, `(ceiling: min(ingest QoS 1, plain producer ${fmt(middle(producer))}/s))`)
   }
 
@@ -402,7 +307,7 @@ try {
   console.log(`peak RSS of the benchmark process (Junction inside): ${Math.round(peakRss / 1024 / 1024)} MB`)
   console.log('\n| scenario | ceiling msg/s | Junction msg/s | ratio |\n| --- | --- | --- | --- |')
   for (const r of rows) console.log(`| ${r.join(' | ')} |`)
-  console.log(`| latency at 5k msg/s | | p50 ${percentile(latency, 50).toFixed(1)} ms | p99 ${percentile(latency, 99).toFixed(1)} ms |`)
+  console.log(`| latency at 5k msg/s | | p50 ${quantile(latency, 0.5).toFixed(1)} ms | p99 ${quantile(latency, 0.99).toFixed(1)} ms |`)
 } finally {
   for (const t of tables) await admin.query(`DROP TABLE IF EXISTS ${t}`)
   await admin.end()

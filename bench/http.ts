@@ -19,7 +19,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { pino } from 'pino'
 import { Pool } from 'undici'
 import type { Channel, ChannelMessage } from '../src/connector-api/index.js'
 import { withResourceOptions } from '../src/connector-api/index.js'
@@ -27,19 +26,13 @@ import { httpConnector } from '../src/connectors/http/definition.js'
 import { validateWithSchema } from '../src/core/schema-validation.js'
 import { ActionWorker, DEFAULT_ACTION_OPTIONS } from '../src/runtime/action-worker.js'
 import { ActionMetrics } from '../src/runtime/metrics.js'
-import { createJunction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
-import { tempDataDir } from '../test/support/junction.js'
+import { actionOf, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, root, waitConnected, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 30_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path').split(','))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const POOL = 8
-const root = new URL('..', import.meta.url).pathname
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const middle = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
 const server = spawn(process.execPath, ['bench/http-server.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
 const port = await new Promise<number>((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
@@ -52,8 +45,13 @@ interface Run { readonly rate: number; readonly p50: number; readonly p99: numbe
 
 async function summarise(path: string, startedAt: number, endedAt: number, latencies: number[]): Promise<Run> {
   const s = await stats(path)
-  latencies.sort((a, b) => a - b)
-  return { rate: N / ((endedAt - startedAt) / 1000), p50: latencies.length ? percentile(latencies, 50) : NaN, p99: latencies.length ? percentile(latencies, 99) : NaN, lost: N - s.distinct + (s.requests - s.distinct) }
+  return { rate: N / ((endedAt - startedAt) / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), lost: N - s.distinct + (s.requests - s.distinct) }
+}
+
+/** This process's CPU since `since` over `ms` of wall time, per message and as a share of one core. */
+function cpuLine(label: string, since: NodeJS.CpuUsage, ms: number): void {
+  const us = ownCpuUs(since)
+  console.log(`  ${label} CPU ${(us / N).toFixed(1)} µs per message (${pct(us / 1000 / ms)} of a core)`)
 }
 
 /** The plain client: N POSTs, POOL in flight. */
@@ -75,8 +73,7 @@ async function raw(): Promise<Run> {
     }
   }))
   const t1 = performance.now()
-  const cpu = process.cpuUsage(cpu0)
-  console.log(`  raw client CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs per message (${Math.round(((cpu.user + cpu.system) / 1000 / (t1 - t0)) * 100)}% of a core)`)
+  cpuLine('raw client', cpu0, t1 - t0)
   await pool.close()
   return summarise(path, t0, t1, latencies)
 }
@@ -107,8 +104,7 @@ async function channel(): Promise<Run> {
   for (let seq = 0; seq < N; seq++) worker.enqueue({ seq, temp: (seq % 400) / 10, clientid: 'dev-1' })
   await worker.drained(600_000)
   const t1 = performance.now()
-  const cpu = process.cpuUsage(cpu0)
-  console.log(`  channel CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs per message (${Math.round(((cpu.user + cpu.system) / 1000 / (t1 - t0)) * 100)}% of a core)`)
+  cpuLine('channel', cpu0, t1 - t0)
   worker.stop()
   await connector.stop(AbortSignal.timeout(5_000))
   if (metrics.success !== N) console.log(`  channel: success ${metrics.success}, failed ${metrics.failed}, last error ${metrics.lastError}`)
@@ -116,19 +112,15 @@ async function channel(): Promise<Run> {
 }
 
 /** MQTT -> Junction's broker -> rule -> HTTP action; a fresh Junction per run. */
-async function wholePath(): Promise<Run> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' as const }
-  const j = await createJunction(settings, { logger: pino({ level: 'warn' }) })
-  try {
+function wholePath(): Promise<Run> {
+  return withJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: `http-${randomBytes(2).toString('hex')}`, type: 'http', config: { url: `${origin}/bench`, poolSize: POOL } })
-    for (let i = 0; i < 300 && (await j.connectors.get('default', c.id)).status !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100))
+    await waitConnected(j, c.id)
     const path = freshPath()
     const topic = `bench/http/${runId}`
     const rule = await j.rules.create('default', { name: 'to-http', sql: `SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "${topic}"`, actions: [{ connectorId: c.id, params: { path: path.slice('/bench'.length) } }] })
-    const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
-    const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
-    const publisher = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(N), '1', '0', '500', '4'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-    const published = new Promise((resolve) => publisher.once('exit', resolve))
+    const action = actionOf(j, rule.id)
+    const published = publish(url, topic, N)
     // Timed from the first delivery, as bench/data-path.ts times ingest: the publisher's start is not Junction's.
     while (action().success === 0) await new Promise((r) => setTimeout(r, 1))
     const t0 = performance.now()
@@ -145,13 +137,10 @@ async function wholePath(): Promise<Run> {
     lag.disable()
     console.log(`  event loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms; requests in flight on average ${(inflight / samples).toFixed(1)}`)
     const t1 = performance.now()
-    const cpu = process.cpuUsage(cpu0)
-    console.log(`  junction CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs per message (${Math.round(((cpu.user + cpu.system) / 1000 / (t1 - t0)) * 100)}% of a core)`)
+    cpuLine('junction', cpu0, t1 - t0)
     await published
     return summarise(path, t0, t1, [])
-  } finally {
-    await j.close()
-  }
+  })
 }
 
 const rows: string[] = []
@@ -164,12 +153,11 @@ async function paired(name: string, junction: () => Promise<Run>): Promise<void>
     ours.push(await junction())
     ratios.push(ours[i]!.rate / raws[i]!.rate)
     const lat = (r: Run) => (Number.isNaN(r.p50) ? '' : `, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`)
-    console.log(`  run ${i + 1}: raw ${fmt(raws[i]!.rate)} msg/s${lat(raws[i]!)}; junction ${fmt(ours[i]!.rate)} msg/s${lat(ours[i]!)}; ${Math.round(ratios[i]! * 100)}%; lost/doubled raw ${raws[i]!.lost}, junction ${ours[i]!.lost}`)
+    console.log(`  run ${i + 1}: raw ${fmt(raws[i]!.rate)} msg/s${lat(raws[i]!)}; junction ${fmt(ours[i]!.rate)} msg/s${lat(ours[i]!)}; ${pct(ratios[i]!)}; lost/doubled raw ${raws[i]!.lost}, junction ${ours[i]!.lost}`)
   }
-  const pct = (r: number) => `${Math.round(r * 100)}%`
   const mid = (runs: Run[], k: keyof Run) => middle(runs.map((r) => r[k]))
   const lat = (runs: Run[]) => (Number.isNaN(runs[0]!.p50) ? 'n/a' : `${mid(runs, 'p50').toFixed(2)} / ${mid(runs, 'p99').toFixed(2)} ms`)
-  rows.push(`| ${name} | ${fmt(mid(raws, 'rate'))} | ${lat(raws)} | ${fmt(mid(ours, 'rate'))} | ${lat(ours)} | ${pct(middle(ratios))} (${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))}) | ${ours.reduce((n, r) => n + r.lost, 0)} |`)
+  rows.push(`| ${name} | ${fmt(mid(raws, 'rate'))} | ${lat(raws)} | ${fmt(mid(ours, 'rate'))} | ${lat(ours)} | ${pct(middle(ratios))} (${ratioRange(ratios)}) | ${ours.reduce((n, r) => n + r.lost, 0)} |`)
 }
 
 try {

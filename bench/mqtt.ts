@@ -26,28 +26,24 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect as netConnect, createServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { connectAsync, type MqttClient } from 'mqtt'
-import { pino } from 'pino'
-import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
-import { MqttBroker } from '../src/broker/mqtt-broker.js'
-import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
 import { withResourceOptions, type Channel, type ChannelMessage } from '../src/connector-api/index.js'
-import { builtinConnectors } from '../src/connectors/index.js'
 import type { MqttConfig, MqttParams } from '../src/connectors/mqtt/config-schema.js'
 import { mqttConnector } from '../src/connectors/mqtt/definition.js'
 import { effectiveOptions } from '../src/control/rule-service.js'
 import { validateWithSchema } from '../src/core/schema-validation.js'
 import { ActionWorker, type ChannelSource } from '../src/runtime/action-worker.js'
 import { ActionMetrics } from '../src/runtime/metrics.js'
-import { createJunction, type Junction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
-import { tempDataDir } from '../test/support/junction.js'
+import { freePort } from '../test/support/connector-battery.js'
+import {
+  actionOf, bareIngest, cpuOfPid, ensureJunctionHeap, fmt, middle, ownCpuUs, pct, publish, ratioRange, root, settledAll, sleep, waitConnected, waitFor, withJunction,
+  type PublisherOptions,
+} from './support.js'
 
-const root = new URL('..', import.meta.url).pathname
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across this machine's processes. */
 const now = () => performance.timeOrigin + performance.now()
 
@@ -141,17 +137,6 @@ interface Mosquitto {
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 /** A private Mosquitto (its pid, so that its CPU is its own, not the shared one's). */
 async function startMosquitto(): Promise<Mosquitto> {
   const port = await freePort()
@@ -203,21 +188,11 @@ function mosquittoVersion(): string {
   return /mosquitto version (\S+)/.exec(out.stdout + out.stderr)?.[1] ?? 'unknown'
 }
 
-/** CPU time (ms) process `pid` has used so far. */
-function cpuOfPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10 // USER_HZ 100
-}
-
 /** Write system calls this process has made so far (socket writes, nearly all of them here). */
 function writeCalls(): number {
   return Number(/syscw:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN)
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const middle = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const CONNECTOR_OPTIONS = effectiveOptions(undefined, mqttConnector.batching)
 const CONFIG: Record<string, unknown> = { protocolVersion: '5' }
@@ -247,6 +222,35 @@ interface Run {
   readonly writesPerMsg: number
 }
 
+/**
+ * Starts counting what a run costs (this process's CPU and write calls, Mosquitto's CPU); the
+ * returned function turns that, and what the subscriber saw, into the run's figures.
+ */
+function startRun(broker: Mosquitto): (d: Delivery, t0: number, settledAt: number, publisherCpuMs?: number) => Run {
+  const own0 = process.cpuUsage()
+  const writes0 = writeCalls()
+  const broker0 = cpuOfPid(broker.pid)
+  return (d, t0, settledAt, publisherCpuMs) => {
+    const ownUs = ownCpuUs(own0)
+    const writes = writeCalls() - writes0
+    const end = Math.max(settledAt, d.lastAt || settledAt)
+    const perMsgUs = (ms: number) => (ms / N) * 1000
+    return {
+      rate: N / ((end - t0) / 1000),
+      lost: N - d.distinct,
+      duplicates: d.received - d.distinct,
+      p50: d.p50,
+      p99: d.p99,
+      cpu: {
+        own: perMsgUs(ownUs / 1000), broker: perMsgUs(cpuOfPid(broker.pid) - broker0), subscriber: perMsgUs(d.cpuMs),
+        ...(publisherCpuMs === undefined ? {} : { publisher: perMsgUs(publisherCpuMs) }),
+      },
+      // In the path, Junction's broker writes PUBACKs to the publisher too.
+      writesPerMsg: writes / N,
+    }
+  }
+}
+
 function describe(label: string, r: Run): string {
   const cpu = `CPU µs/msg: ${label} ${r.cpu.own.toFixed(1)}${r.cpu.publisher !== undefined ? `, publisher ${r.cpu.publisher.toFixed(1)}` : ''}, mosquitto ${r.cpu.broker.toFixed(1)}, subscriber ${r.cpu.subscriber.toFixed(1)}`
   return `${fmt(r.rate)} msg/s, lost ${r.lost}, duplicates ${r.duplicates}, latency p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; ${cpu}; ${label} writes/msg ${r.writesPerMsg.toFixed(2)}`
@@ -258,9 +262,7 @@ function describe(label: string, r: Run): string {
  */
 async function measure(broker: Mosquitto, topic: string, outstanding: number, send: (seq: number, ts: number) => Promise<void>): Promise<Run> {
   const subscriber = await startSubscriber(broker.port, topic, N)
-  const own0 = process.cpuUsage()
-  const writes0 = writeCalls()
-  const broker0 = cpuOfPid(broker.pid)
+  const finishRun = startRun(broker)
   const t0 = now()
   let next = 0
   let failed = 0
@@ -279,20 +281,9 @@ async function measure(broker: Mosquitto, topic: string, outstanding: number, se
     refill()
   })
   const acked = now()
-  const d = await subscriber.done(10_000)
-  const own = process.cpuUsage(own0)
-  const writes = writeCalls() - writes0
-  const end = Math.max(acked, d.lastAt || acked)
+  const run = finishRun(await subscriber.done(10_000), t0, acked)
   if (failed > 0) console.log(`  (${failed} sends failed)`)
-  return {
-    rate: N / ((end - t0) / 1000),
-    lost: N - d.distinct,
-    duplicates: d.received - d.distinct,
-    p50: d.p50,
-    p99: d.p99,
-    cpu: { own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000, subscriber: (d.cpuMs / N) * 1000 },
-    writesPerMsg: writes / N,
-  }
+  return run
 }
 
 /** The raw client: options as the connector sets them, `window` publishes unacknowledged. */
@@ -357,85 +348,29 @@ async function connectorChannel(broker: Mosquitto, window: number): Promise<Run>
 
 const quietLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
-/** Messages/s the bare embedded broker takes from bench/publisher.mjs at QoS 1 (the path's ingest ceiling). */
-async function bareIngest(): Promise<number> {
-  let count = 0
-  let first = 0
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
-  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
-  const pub = publisher(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw', N)
-  const last = await waitFor('bare ingest', () => count >= N)
-  await pub
-  await listeners.close()
-  await broker.close()
-  return (N - 1) / ((last - first) / 1000)
-}
-
-function publisher(url: string, topic: string, count: number): Promise<{ sent: number; elapsedMs: number; cpuMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), '1', '0', String(PUB_WINDOW), String(PUB_CLIENTS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += String(d) })
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
-  })
-}
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
-  const end = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await sleep(5)
-  }
-  return performance.now()
-}
-
 /** MQTT -> rule -> MQTT connector through a fresh embedded Junction (closed after the run). */
-async function junctionPath(broker: Mosquitto): Promise<Run> {
-  const dataDir = tempDataDir()
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir, adminPassword: 'bench-admin', logLevel: 'warn' }
-  const j: Junction = await createJunction(settings, { logger: pino({ level: 'error' }), connectors: builtinConnectors })
-  try {
+function junctionPath(broker: Mosquitto): Promise<Run> {
+  return withJunction(async (j, url) => {
     const id = randomBytes(3).toString('hex')
     const c = await j.connectors.create('default', { name: `mqtt-${id}`, type: 'mqtt', config: { server: `127.0.0.1:${broker.port}`, ...CONFIG } })
-    await waitFor('mqtt connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+    await waitConnected(j, c.id)
     const out = `bench/mqtt/path/${id}`
     const rule = await j.rules.create('default', {
       name: `to-mqtt-${id}`, sql: `SELECT payload.seq AS seq, payload.ts AS ts, payload.temp AS temp, clientid FROM "bench/in/${id}"`,
       actions: [{ connectorId: c.id, params: { topic: out, qos: 1, payload: '${.}' } }],
     })
-    const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
+    const action = actionOf(j, rule.id)
     const subscriber = await startSubscriber(broker.port, out, N)
-    const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
-    const own0 = process.cpuUsage()
-    const writes0 = writeCalls()
-    const broker0 = cpuOfPid(broker.pid)
+    const finishRun = startRun(broker)
     const t0 = now()
-    const pub = await publisher(url, `bench/in/${id}`, N)
-    await waitFor('path delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+    const pub = await publish(url, `bench/in/${id}`, N, PUBLISHER)
+    await waitFor('path delivered', () => settledAll(action(), N))
     const settled = now()
-    const d = await subscriber.done(10_000)
-    const own = process.cpuUsage(own0)
-    const writes = writeCalls() - writes0
+    const run = finishRun(await subscriber.done(10_000), t0, settled, pub.cpuMs)
     const a = action()
     if (a.success !== N) console.log(`  (action: success ${a.success}, failed ${a.failed}, dropped ${a.dropped})`)
-    const end = Math.max(settled, d.lastAt || settled)
-    return {
-      rate: N / ((end - t0) / 1000),
-      lost: N - d.distinct,
-      duplicates: d.received - d.distinct,
-      p50: d.p50,
-      p99: d.p99,
-      cpu: {
-        own: ((own.user + own.system) / 1000 / N) * 1000, broker: ((cpuOfPid(broker.pid) - broker0) / N) * 1000,
-        subscriber: (d.cpuMs / N) * 1000, publisher: (pub.cpuMs / N) * 1000,
-      },
-      // Junction's broker writes PUBACKs to the publisher too.
-      writesPerMsg: writes / N,
-    }
-  } finally {
-    await j.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  }
+    return run
+  }, { logLevel: 'error' })
 }
 
 /** Figures of one scenario: medians over the pairs, and the median of the pairs' own ratios. */
@@ -466,7 +401,7 @@ async function paired(ceiling: () => Promise<Run & { bound?: number }>, junction
     c.push(raw)
     j.push(jr)
     const bound = raw.bound ?? raw.rate
-    console.log(`  run ${i + 1}: ratio ${Math.round((jr.rate / bound) * 100)}%`)
+    console.log(`  run ${i + 1}: ratio ${pct(jr.rate / bound)}`)
   }
   const bounds = c.map((r) => r.bound ?? r.rate)
   const ratios = j.map((r, i) => r.rate / bounds[i]!)
@@ -482,16 +417,13 @@ async function paired(ceiling: () => Promise<Run & { bound?: number }>, junction
 
 const rows: string[] = []
 function report(name: string, p: Paired, note: string): void {
-  const pct = (r: number) => `${Math.round(r * 100)}%`
-  const spread = p.ratios.length > 1 ? ` (${pct(Math.min(...p.ratios))}-${pct(Math.max(...p.ratios))})` : ''
+  const spread = p.ratios.length > 1 ? ` (${ratioRange(p.ratios)})` : ''
   const line = [name, fmt(p.ceiling), fmt(p.junction), `**${pct(p.ratio)}**${spread}`, `${p.lost} / ${p.duplicates}`,
     `${p.p50[0].toFixed(1)} / ${p.p99[0].toFixed(1)}`, `${p.p50[1].toFixed(1)} / ${p.p99[1].toFixed(1)}`, `${p.cpu[0].toFixed(1)} / ${p.cpu[1].toFixed(1)}`]
   rows.push(`| ${line.join(' | ')} |`)
   console.log(`  ${name}: ceiling ${fmt(p.ceiling)} msg/s, junction ${fmt(p.junction)} msg/s, ${pct(p.ratio)}${spread}; lost ${p.lost}, duplicates ${p.duplicates} (all runs, both sides) ${note}`)
 }
 
-// Junction runs here with the V8 setting `npm start` gives it (package.json).
-const HEAP_FLAG = '--max-semi-space-size=32'
 const N = Number(process.argv[2] ?? 100_000)
 /** Scenarios (comma-separated: channel, path); all by default. */
 const ONLY = new Set((process.argv[3] ?? 'channel,path').split(','))
@@ -504,12 +436,10 @@ const FEED = process.env.BENCH_FEED ? Number(process.env.BENCH_FEED) : undefined
 /** The path scenario's publisher: connections, and unacknowledged publishes per connection (as bench/data-path.ts). */
 const PUB_CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4)
 const PUB_WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
+const PUBLISHER: PublisherOptions = { clients: PUB_CLIENTS, window: PUB_WINDOW }
 
 async function main(): Promise<void> {
-  if (!process.execArgv.includes(HEAP_FLAG)) {
-    const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-    process.exit(run.status ?? 1)
-  }
+  ensureJunctionHeap()
   const broker = await startMosquitto()
   try {
     const rm = await receiveMaximum(broker)
@@ -525,7 +455,7 @@ async function main(): Promise<void> {
       console.log(`path: MQTT -> rule -> MQTT connector (publisher: ${PUB_CLIENTS} connections, ${PUB_WINDOW} unacknowledged each) vs min(bare ingest QoS 1, raw client)`)
       report('MQTT -> rule -> MQTT', await paired(async () => {
         const raw = await rawClient(broker, window)
-        return { ...raw, bound: Math.min(raw.rate, await bareIngest()) }
+        return { ...raw, bound: Math.min(raw.rate, await bareIngest(N, PUBLISHER)) }
       }, () => junctionPath(broker), ['raw client', 'junction path']), '(path latency includes the action queue\'s wait)')
     }
     console.log('\n| scenario | ceiling msg/s | Junction msg/s | ratio (pairs) | lost / duplicates | raw p50 / p99 ms | Junction p50 / p99 ms | CPU µs/msg raw / Junction |')

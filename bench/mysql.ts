@@ -12,59 +12,30 @@
  * - path: MQTT QoS 1 -> rule -> MySQL action through Junction's broker and runtime, against
  *   min(bare broker ingest, raw client); every row read back (loss, duplicates).
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import mysql from 'mysql2'
 import { pino } from 'pino'
-import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
-import { MqttBroker } from '../src/broker/mqtt-broker.js'
-import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
 import type { ChannelMessage } from '../src/connector-api/index.js'
-import { builtinConnectors } from '../src/connectors/index.js'
 import { mysqlConnector } from '../src/connectors/mysql/definition.js'
-import { createJunction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
-import { tempDataDir } from '../test/support/junction.js'
 import { adminSql, sharedMariadb, uniqueName } from '../test/support/mariadb.js'
+import {
+  actionOf, bareIngest, cpuOfComm, cpuOfCommSince, ensureJunctionHeap, fmt, middle, ownCpuUs, pct, publish, quantile,
+  settledAll, waitConnected, waitFor, withJunction,
+} from './support.js'
 
-// Junction runs here with the V8 setting `npm start` gives it (a 32 MB young generation), as in bench/data-path.ts.
-const HEAP_FLAG = '--max-semi-space-size=32'
-if (!process.execArgv.includes(HEAP_FLAG)) {
-  const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-  process.exit(run.status ?? 1)
-}
+ensureJunctionHeap()
 
 const N = Number(process.argv[2] ?? 50_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BATCH = mysqlConnector.batching!.maxSize
 const POOL = 8
 const DB = sharedMariadb()
-const root = new URL('..', import.meta.url).pathname
 const config = { host: DB.host, port: DB.port, database: DB.database, username: DB.user, poolSize: POOL }
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const middle = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
-const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))]!
-
-/** CPU ms used so far by the processes named `comm` (the server). */
-function cpuOf(comm: string): number {
-  let total = 0
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      total += (Number(f[11]) + Number(f[12])) * 10
-    } catch { /* exited meanwhile */ }
-  }
-  return total
-}
 
 /** Runs `work` and prints the CPU per message of this process (Junction) and of mariadbd. */
 async function cpu<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const [own, srv] = [process.cpuUsage(), cpuOf('mariadbd')]
+  const [own, srv] = [process.cpuUsage(), cpuOfComm('mariadbd')]
   const r = await work()
-  const ownMs = (process.cpuUsage(own).user + process.cpuUsage(own).system) / 1000
-  console.log(`    ${label}: CPU per message: this process ${((ownMs * 1000) / N).toFixed(1)} µs, mariadbd ${(((cpuOf('mariadbd') - srv) * 1000) / N).toFixed(1)} µs`)
+  console.log(`    ${label}: CPU per message: this process ${(ownCpuUs(own) / N).toFixed(1)} µs, mariadbd ${((cpuOfCommSince('mariadbd', srv) * 1000) / N).toFixed(1)} µs`)
   return r
 }
 
@@ -114,64 +85,27 @@ async function junctionChannel(table: string) {
   return r
 }
 
-function publish(url: string, topic: string): Promise<{ elapsedMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(N), '1', '0', '500', '4'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += String(d) })
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
-  })
-}
-
-async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
-  for (const end = Date.now() + timeoutMs; !(await done());) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now()
-}
-
-/** QoS 1 msgs/s the bare broker takes from the publisher. */
-async function bareIngest(): Promise<number> {
-  let count = 0
-  let first = 0
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
-  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
-  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw')
-  const last = await waitFor(() => count >= N)
-  await pub
-  await listeners.close()
-  await broker.close()
-  return (N - 1) / ((last - first) / 1000)
-}
-
 async function mqttToMysql(table: string): Promise<{ rate: number; loss: number; doubled: number }> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: builtinConnectors })
-  try {
+  return withJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: `mysql-${table}`, type: 'mysql', config })
-    await waitFor(async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+    await waitConnected(j, c.id)
     const rule = await j.rules.create('default', {
       name: `to-${table}`, sql: `SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts, clientid FROM "bench/mysql/${table}"`,
       actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${table} (seq, temp, clientid, sent_at) VALUES (\${seq}, \${temp}, \${clientid}, \${ts})` } }],
     })
-    const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
-    const d = await j.deployments.get('default')
+    const action = actionOf(j, rule.id)
     const [t0, cpu0] = [performance.now(), process.cpuUsage()]
-    const published = await publish(`mqtt://127.0.0.1:${d.mqtt!.port}`, `bench/mysql/${table}`)
-    const last = await waitFor(() => { const a = action(); return a.success + a.failed + a.dropped >= N })
-    const used = process.cpuUsage(cpu0)
-    console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms; Junction ${((used.user + used.system) / N).toFixed(1)} µs CPU per message meanwhile)`)
+    const published = await publish(url, `bench/mysql/${table}`, N)
+    const last = await waitFor('mysql delivered', () => settledAll(action(), N))
+    console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms; Junction ${(ownCpuUs(cpu0) / N).toFixed(1)} µs CPU per message meanwhile)`)
     const rows = await countRows(table)
     return { rate: N / ((last - t0) / 1000), loss: N - rows.d, doubled: rows.n - rows.d }
-  } finally {
-    await j.close()
-  }
+  })
 }
 
 const summary: string[] = []
 console.log(`MySQL benchmark: ${fmt(N)} messages, ${RUNS} paired runs, batches of ${BATCH}, pool ${POOL}`)
-const ch: Array<{ raw: number; jn: number; rawP: number[]; jnP: number[] }> = []
+const ch: Array<{ raw: number; jn: number }> = []
 for (let i = 0; i < RUNS; i++) {
   const [t1, t2] = [await freshTable(), await freshTable()]
   const raw = await cpu('mysql2', () => rawClient(t1))
@@ -180,23 +114,23 @@ for (let i = 0; i < RUNS; i++) {
   await drop(t1)
   await drop(t2)
   if (r2.d !== N || r2.n !== N) console.log(`  channel run ${i + 1}: ${N - r2.d} lost, ${r2.n - r2.d} doubled`)
-  ch.push({ raw: raw.rate, jn: jn.rate, rawP: [pct(raw.times, 50), pct(raw.times, 99)], jnP: [pct(jn.times, 50), pct(jn.times, 99)] })
-  console.log(`  channel run ${i + 1}: mysql2 ${fmt(raw.rate)} msg/s (batch p50 ${pct(raw.times, 50).toFixed(1)} / p99 ${pct(raw.times, 99).toFixed(1)} ms), ` +
-    `Junction sendBatch ${fmt(jn.rate)} msg/s (p50 ${pct(jn.times, 50).toFixed(1)} / p99 ${pct(jn.times, 99).toFixed(1)} ms), ${Math.round((jn.rate / raw.rate) * 100)}% (raw rows ${r1.n})`)
+  ch.push({ raw: raw.rate, jn: jn.rate })
+  console.log(`  channel run ${i + 1}: mysql2 ${fmt(raw.rate)} msg/s (batch p50 ${quantile(raw.times, 0.5).toFixed(1)} / p99 ${quantile(raw.times, 0.99).toFixed(1)} ms), ` +
+    `Junction sendBatch ${fmt(jn.rate)} msg/s (p50 ${quantile(jn.times, 0.5).toFixed(1)} / p99 ${quantile(jn.times, 0.99).toFixed(1)} ms), ${pct(jn.rate / raw.rate)} (raw rows ${r1.n})`)
 }
-summary.push(`| channel sendBatch vs mysql2 | ${fmt(middle(ch.map((x) => x.raw)))} | ${fmt(middle(ch.map((x) => x.jn)))} | ${Math.round(middle(ch.map((x) => x.jn / x.raw)) * 100)}% |`)
+summary.push(`| channel sendBatch vs mysql2 | ${fmt(middle(ch.map((x) => x.raw)))} | ${fmt(middle(ch.map((x) => x.jn)))} | ${pct(middle(ch.map((x) => x.jn / x.raw)))} |`)
 
 const path: number[] = []
 for (let i = 0; i < RUNS; i++) {
   const t1 = await freshTable()
-  const ceiling = Math.min(await bareIngest(), (await rawClient(t1)).rate)
+  const ceiling = Math.min(await bareIngest(N), (await rawClient(t1)).rate)
   await drop(t1)
   const t2 = await freshTable()
   const r = await cpu('path', () => mqttToMysql(t2))
   await drop(t2)
   path.push(r.rate / ceiling)
-  console.log(`  path run ${i + 1}: ceiling ${fmt(ceiling)} msg/s, MQTT -> rule -> MySQL ${fmt(r.rate)} msg/s, ${Math.round((r.rate / ceiling) * 100)}%, lost ${r.loss}, doubled ${r.doubled}`)
-  summary.push(`| MQTT QoS 1 -> rule -> MySQL (run ${i + 1}) | ${fmt(ceiling)} | ${fmt(r.rate)} | ${Math.round((r.rate / ceiling) * 100)}%, lost ${r.loss}, doubled ${r.doubled} |`)
+  console.log(`  path run ${i + 1}: ceiling ${fmt(ceiling)} msg/s, MQTT -> rule -> MySQL ${fmt(r.rate)} msg/s, ${pct(r.rate / ceiling)}, lost ${r.loss}, doubled ${r.doubled}`)
+  summary.push(`| MQTT QoS 1 -> rule -> MySQL (run ${i + 1}) | ${fmt(ceiling)} | ${fmt(r.rate)} | ${pct(r.rate / ceiling)}, lost ${r.loss}, doubled ${r.doubled} |`)
 }
 console.log('\n| scenario | ceiling msg/s | Junction msg/s | ratio |\n| --- | --- | --- | --- |')
 for (const line of summary) console.log(line)

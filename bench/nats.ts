@@ -16,20 +16,15 @@
  *   read back from the stream (zero loss and no duplicate checked by `seq`);
  * - latency: the whole path at a fixed 5,000 msg/s, publish -> stored in the stream, p50/p99.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node'
-import { pino } from 'pino'
 import type { Channel, ChannelMessage } from '../src/connector-api/index.js'
-import { builtinConnectors } from '../src/connectors/index.js'
 import type { NatsConfig, NatsParams } from '../src/connectors/nats/config-schema.js'
 import { natsConnector } from '../src/connectors/nats/definition.js'
-import { createJunction, type Junction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
-import { tempDataDir } from '../test/support/junction.js'
 import { sharedNatsServers } from '../test/support/nats.js'
+import { actionOf, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 200_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path,latency').split(','))
@@ -38,12 +33,6 @@ const SERVERS = sharedNatsServers()
 const BATCH = natsConnector.batching!.maxSize
 /** Batches in flight: as many as an action keeps on this channel (its `concurrency`). */
 const WINDOW = 4
-const root = new URL('..', import.meta.url).pathname
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const pct = (r: number) => `${Math.round(r * 100)}%`
-const middle = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
-const quantile = (v: number[], q: number) => v.sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(v.length * q))] ?? NaN
 
 let admin: NatsConnection
 let jsm: JetStreamManager
@@ -91,9 +80,9 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
     if (inflight.size >= WINDOW) await Promise.race(inflight)
   }
   await Promise.all(inflight)
-  const cpu = process.cpuUsage(cpu0)
   // CPU per message of this process (the client side): steadier than rates on a shared machine.
-  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu: (cpu.user + cpu.system) / N }
+  const cpu = ownCpuUs(cpu0) / N
+  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu }
 }
 
 /**
@@ -138,34 +127,6 @@ async function junctionChannel(): Promise<{ rate: number; p50: number; p99: numb
   return { ...r, count: (await readStream(s.name)).count }
 }
 
-function publish(url: string, topic: string, count: number, rate = 0): Promise<{ elapsedMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), '1', String(rate), '500', '4'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += String(d) })
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`))))
-  })
-}
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
-  const end = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now()
-}
-
-async function withJunction<T>(measure: (j: Junction, url: string) => Promise<T>): Promise<T> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  const j = await createJunction(settings, { logger: pino({ level: 'warn' }), connectors: builtinConnectors })
-  try {
-    return await measure(j, `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`)
-  } finally {
-    await j.close()
-  }
-}
-
 /** Junction's ingest with a matching rule and no action: the other ceiling of the path. */
 const ingest = () => withJunction(async (j, url) => {
   const rule = await j.rules.create('default', { name: 'ingest', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "bench/ingest"', actions: [] })
@@ -181,17 +142,16 @@ const ingest = () => withJunction(async (j, url) => {
 const wholePath = (rate = 0) => withJunction(async (j, url) => {
   const s = await freshStream()
   const c = await j.connectors.create('default', { name: `nats-${s.name}`, type: 'nats', config: { servers: SERVERS } })
-  await waitFor('connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+  await waitConnected(j, c.id)
   const rule = await j.rules.create('default', {
     name: 'to-nats', sql: 'SELECT payload.seq AS seq, payload.ts AS ts, payload.temp AS temp, clientid FROM "bench/nats"',
     actions: [{ connectorId: c.id, params: { subject: `${s.prefix}.\${clientid}` } }],
   })
-  const metrics = () => j.deployments.runtime('default').rules.metrics(rule.id)!
-  const action = () => metrics().actions[0]!
+  const action = actionOf(j, rule.id)
   // Timed from the first message the rule sees, as the ingest ceiling is (not the publisher's start-up).
-  const pub = publish(url, 'bench/nats', N, rate)
-  const first = await waitFor('first', () => metrics().rule.matched > 0)
-  const last = await waitFor('delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
+  const pub = publish(url, 'bench/nats', N, { rate })
+  const first = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
+  const last = await waitFor('delivered', () => settledAll(action(), N))
   await pub
   const a = action()
   const stored = await readStream(s.name)
@@ -212,7 +172,7 @@ if (ONLY.has('channel')) {
     console.log(`  run ${i + 1}: raw (${raw.kind}) ${fmt(raw.rate)} msg/s (batch ack p50 ${raw.p50.toFixed(1)} ms, p99 ${raw.p99.toFixed(1)} ms, stored ${fmt(raw.count)}), ` +
       `channel ${fmt(ch.rate)} msg/s (${ch.cpu.toFixed(1)} µs CPU/msg, p50 ${ch.p50.toFixed(1)} ms, p99 ${ch.p99.toFixed(1)} ms, stored ${fmt(ch.count)}), ${pct(ratios[i]!)}`)
   }
-  console.log(`  channel/raw: median ${pct(middle(ratios))} (runs ${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`)
+  console.log(`  channel/raw: median ${pct(middle(ratios))} (runs ${ratioRange(ratios)})`)
 }
 
 if (ONLY.has('path')) {
@@ -227,7 +187,7 @@ if (ONLY.has('path')) {
     console.log(`  run ${i + 1}: ingest ${fmt(ceilingIngest)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
       `(failed ${path.failed}, lost ${path.loss}), ${pct(ratios[i]!)} of min`)
   }
-  console.log(`  path/min(ingest, raw): median ${pct(middle(ratios))} (runs ${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`)
+  console.log(`  path/min(ingest, raw): median ${pct(middle(ratios))} (runs ${ratioRange(ratios)})`)
 }
 
 if (ONLY.has('latency')) {

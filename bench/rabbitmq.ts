@@ -16,18 +16,14 @@
  * Every run checks that the queue holds exactly the messages sent (zero loss), then purges it.
  * Needs the machine's RabbitMQ on 127.0.0.1:5672 (guest/guest).
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import amqp from 'amqplib'
-import { pino } from 'pino'
 import type { Channel, ChannelMessage } from '../src/connector-api/index.js'
 import type { RabbitmqConfig, RabbitmqParams } from '../src/connectors/rabbitmq/config-schema.js'
 import { rabbitmqConnector } from '../src/connectors/rabbitmq/definition.js'
-import { createJunction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
-import { tempDataDir } from '../test/support/junction.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
 import { amqpUrl, sharedRabbitmq } from '../test/support/rabbitmq.js'
+import { actionOf, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 100_000)
 const RUNS = Number(process.argv[3] ?? 3)
@@ -64,10 +60,8 @@ async function drive(send: (batch: ChannelMessage[], worker: number) => Promise<
     }
   }))
   const seconds = (performance.now() - t0) / 1000
-  latencies.sort((a, b) => a - b)
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: N / seconds, p50: q(0.5), p99: q(0.99), cpuUs: (cpu.user + cpu.system) / N }
+  const cpuUs = ownCpuUs(cpu0) / N
+  return { rate: N / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuUs }
 }
 
 async function rawAmqplib(): Promise<Run> {
@@ -103,44 +97,27 @@ async function junction(): Promise<Run> {
   }
 }
 
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
-  const end = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now()
-}
-
 /** MQTT -> rule -> RabbitMQ action in a fresh Junction; no batch latencies (NaN). */
-async function junctionPath(): Promise<Run> {
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' as const }
-  const j = await createJunction(settings, { logger: pino({ level: 'warn' }) })
-  try {
+function junctionPath(): Promise<Run> {
+  return withJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: `rabbitmq-${tag}`, type: 'rabbitmq', config: { server: RABBIT.host, port: RABBIT.port, username: RABBIT.username, password: RABBIT.password, poolSize: INFLIGHT } })
-    await waitFor('rabbitmq connected', async () => (await j.connectors.get('default', c.id)).status === 'connected', 30_000)
+    await waitConnected(j, c.id)
     const rule = await j.rules.create('default', {
       name: 'to-rabbitmq', sql: 'SELECT payload.seq AS id, payload.temp AS temp, clientid FROM "bench/rabbitmq"',
       actions: [{ connectorId: c.id, params: { exchange, routingKey: 'readings.${id}', deliveryMode: MODE }, options: { batchSize: BATCH } }],
     })
-    const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
-    const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
+    const action = actionOf(j, rule.id)
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    const publisher = new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ['bench/publisher.mjs', url, 'bench/rabbitmq', String(N), '1', '0', '500', '4'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] })
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))))
-    })
-    const last = await waitFor('rabbitmq delivered', () => { const a = action(); return a.success + a.failed + a.dropped >= N })
-    const cpu = process.cpuUsage(cpu0)
+    const publisher = publish(url, 'bench/rabbitmq', N)
+    const last = await waitFor('rabbitmq delivered', () => settledAll(action(), N))
+    const cpuUs = ownCpuUs(cpu0) / N
     await publisher
     const a = action()
     if (a.success !== N) throw new Error(`${a.failed} failed, ${a.dropped} dropped`)
     await j.rules.remove('default', rule.id)
-    return { rate: N / ((last - t0) / 1000), p50: Number.NaN, p99: Number.NaN, cpuUs: (cpu.user + cpu.system) / N }
-  } finally {
-    await j.close()
-  }
+    return { rate: N / ((last - t0) / 1000), p50: Number.NaN, p99: Number.NaN, cpuUs }
+  })
 }
 
 /** The run's figures, after checking that the queue holds exactly N messages; empties it. */
@@ -151,9 +128,6 @@ async function checked(admin: amqp.Channel, measure: () => Promise<Run>): Promis
   await admin.purgeQueue(queue)
   return run
 }
-
-const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 const adminConn = await amqp.connect(amqpUrl(RABBIT))
 const admin = await adminConn.createChannel()
@@ -168,7 +142,7 @@ async function pairs(name: string, measure: () => Promise<Run>): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     raw.push(await checked(admin, rawAmqplib))
     ours.push(await checked(admin, measure))
-    console.log(`  pair ${i + 1}: amqplib ${fmt(raw[i]!.rate)} msg/s, ${name} ${fmt(ours[i]!.rate)} msg/s, ${Math.round((ours[i]!.rate / raw[i]!.rate) * 100)}%`)
+    console.log(`  pair ${i + 1}: amqplib ${fmt(raw[i]!.rate)} msg/s, ${name} ${fmt(ours[i]!.rate)} msg/s, ${pct(ours[i]!.rate / raw[i]!.rate)}`)
   }
   const ratios = ours.map((r, i) => r.rate / raw[i]!.rate)
   const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(1))
@@ -176,7 +150,7 @@ async function pairs(name: string, measure: () => Promise<Run>): Promise<void> {
   console.log('\n| client | msg/s | batch p50 ms | batch p99 ms | CPU µs/msg (this process) |\n| --- | --- | --- | --- | --- |')
   console.log(row('amqplib, confirm channels', raw))
   console.log(row(name, ours))
-  console.log(`ratio (median of the pairs' ratios): ${Math.round(middle(ratios) * 100)}% (runs ${Math.round(Math.min(...ratios) * 100)}-${Math.round(Math.max(...ratios) * 100)}%); zero loss: every run's queue held exactly ${N}\n`)
+  console.log(`ratio (median of the pairs' ratios): ${pct(middle(ratios))} (runs ${ratioRange(ratios)}); zero loss: every run's queue held exactly ${N}\n`)
 }
 
 try {

@@ -13,27 +13,18 @@
  * ioredis pipeline rate), measured right before it; every key is counted afterwards.
  * Keys live under a unique prefix and are deleted after each run; nothing is flushed.
  */
-import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { pino } from 'pino'
-import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
-import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
-import { MqttBroker } from '../src/broker/mqtt-broker.js'
-import { createJunction, type Junction } from '../src/server.js'
-import { DEFAULT_SETTINGS } from '../src/settings.js'
-import { tempDataDir } from '../test/support/junction.js'
 import type { ChannelMessage } from '../src/connector-api/index.js'
 import { redisConnector } from '../src/connectors/redis/definition.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
 import { sharedRedis } from '../test/support/redis.js'
+import {
+  actionOf, bareIngest, ensureJunctionHeap, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction,
+} from './support.js'
 
-// The whole path runs Junction with the V8 setting `npm start` gives it, as bench/data-path.ts does.
-const HEAP_FLAG = '--max-semi-space-size=32'
-if (process.argv[3] === 'path' && !process.execArgv.includes(HEAP_FLAG)) {
-  const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-  process.exit(run.status ?? 1)
-}
+// Only the whole path runs a Junction.
+if (process.argv[3] === 'path') ensureJunctionHeap()
 
 const N = Number(process.argv[2] ?? 100_000)
 const PATH = process.argv[3] === 'path'
@@ -41,10 +32,6 @@ const INFLIGHT = PATH ? 8 : Number(process.argv[3] ?? 8)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const BATCH = redisConnector.batching?.maxSize ?? 500
 const { host, port } = sharedRedis()
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const middle = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const quantile = (values: number[], q: number) => values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]!
 
 interface Run { readonly rate: number; readonly p50: number; readonly p99: number; readonly cpuUs: number }
 
@@ -67,8 +54,8 @@ async function drive(sendBatch: (batch: readonly ChannelMessage[]) => Promise<vo
     }
   }
   await Promise.all(Array.from({ length: INFLIGHT }, lane))
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuUs: (cpu.user + cpu.system) / N }
+  const cpuUs = ownCpuUs(cpu0) / N
+  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuUs }
 }
 
 async function cleanup(client: Redis, prefix: string): Promise<number> {
@@ -119,68 +106,29 @@ async function junction(admin: Redis): Promise<Run> {
   }
 }
 
-const root = new URL('..', import.meta.url).pathname
-
-function publish(url: string, topic: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(N), '1', '0', '500', '4'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))))
-  })
-}
-
-async function waitFor(done: () => boolean): Promise<number> {
-  const end = Date.now() + 300_000
-  while (!done()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now()
-}
-
-/** QoS 1 messages/s the bare broker takes from the publisher (no rules). */
-async function bareIngest(): Promise<number> {
-  let count = 0
-  let first = 0
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (count++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
-  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
-  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw')
-  const last = await waitFor(() => count >= N)
-  await pub
-  await listeners.close()
-  await broker.close()
-  return (N - 1) / ((last - first) / 1000)
-}
-
 /** MQTT -> rule -> Redis action in a fresh Junction: messages/s from the first publish to the last acknowledged HSET. */
 async function wholePath(admin: Redis): Promise<number> {
   const prefix = `bench-redis:${randomBytes(4).toString('hex')}:`
-  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir: tempDataDir(), adminPassword: 'bench-admin', logLevel: 'warn' }
-  const j: Junction = await createJunction(settings, { logger: pino({ level: 'warn' }) })
-  try {
+  return withJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: 'bench-redis', type: 'redis', config: { servers: `${host}:${port}` } })
-    const end = Date.now() + 30_000
-    while ((await j.connectors.get('default', c.id)).status !== 'connected' && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    await waitConnected(j, c.id)
     const rule = await j.rules.create('default', {
       name: 'to-redis', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "bench/redis"',
       actions: [{ connectorId: c.id, params: { command: ['HSET', `${prefix}\${seq}`, 'temp', '${temp}', 'client', '${clientid}'] } }],
     })
-    const action = () => j.deployments.runtime('default').rules.metrics(rule.id)!.actions[0]!
-    const url = `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`
+    const action = actionOf(j, rule.id)
     // From the first message in (as the bare ingest counts), so the publisher's start-up is not counted.
-    const pub = publish(url, 'bench/redis')
-    const t0 = await waitFor(() => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
+    const pub = publish(url, 'bench/redis', N)
+    const t0 = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
     const cpu0 = process.cpuUsage()
-    const last = await waitFor(() => { const a = action(); return a.success + a.failed + a.dropped >= N })
-    const cpu = process.cpuUsage(cpu0)
+    const last = await waitFor('redis delivered', () => settledAll(action(), N))
+    const cpuUs = ownCpuUs(cpu0)
     await pub
     const a = action()
     const written = await cleanup(admin, prefix)
-    const busy = (cpu.user + cpu.system) / 1000 / (last - t0)
-    console.log(`    junction: ${a.success} ok, ${a.failed} failed, ${a.dropped} dropped; ${written} keys in Redis; CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/msg, ${Math.round(busy * 100)}% of a core`)
+    console.log(`    junction: ${a.success} ok, ${a.failed} failed, ${a.dropped} dropped; ${written} keys in Redis; CPU ${(cpuUs / N).toFixed(1)} µs/msg, ${pct(cpuUs / 1000 / (last - t0))} of a core`)
     return N / ((last - t0) / 1000)
-  } finally {
-    await j.close()
-  }
+  })
 }
 
 if (PATH) {
@@ -190,16 +138,16 @@ if (PATH) {
   const ceilings: number[] = []
   const rates: number[] = []
   for (let i = 0; i < RUNS; i++) {
-    const ingest = await bareIngest()
+    const ingest = await bareIngest(N)
     const rawRate = (await raw(admin)).rate
     const ceiling = Math.min(ingest, rawRate)
     const rate = await wholePath(admin)
     ceilings.push(ceiling)
     rates.push(rate)
     ratios.push(rate / ceiling)
-    console.log(`  pair ${i + 1}: ingest ${fmt(ingest)}, raw ioredis ${fmt(rawRate)} -> ceiling ${fmt(ceiling)} msg/s; junction ${fmt(rate)} msg/s, ${Math.round((rate / ceiling) * 100)}%`)
+    console.log(`  pair ${i + 1}: ingest ${fmt(ingest)}, raw ioredis ${fmt(rawRate)} -> ceiling ${fmt(ceiling)} msg/s; junction ${fmt(rate)} msg/s, ${pct(rate / ceiling)}`)
   }
-  console.log(`\nceiling ${fmt(middle(ceilings))} msg/s, junction ${fmt(middle(rates))} msg/s, ratio ${Math.round(middle(ratios) * 100)}% (pairs ${Math.round(Math.min(...ratios) * 100)}-${Math.round(Math.max(...ratios) * 100)}%)`)
+  console.log(`\nceiling ${fmt(middle(ceilings))} msg/s, junction ${fmt(middle(rates))} msg/s, ratio ${pct(middle(ratios))} (pairs ${ratioRange(ratios)})`)
   admin.disconnect()
   process.exit(0)
 }
@@ -215,12 +163,12 @@ for (let i = 0; i < RUNS; i++) {
   const second = i % 2 === 0 ? await junction(admin) : await raw(admin)
   const [r, j] = i % 2 === 0 ? [first, second] : [second, first]
   pairs.push({ raw: r, junction: j })
-  console.log(`  pair ${i + 1}: raw ${fmt(r.rate)} msg/s (p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, CPU ${r.cpuUs.toFixed(1)} µs/msg), junction ${fmt(j.rate)} msg/s (p50 ${j.p50.toFixed(1)} ms, p99 ${j.p99.toFixed(1)} ms, CPU ${j.cpuUs.toFixed(1)} µs/msg), ${Math.round((j.rate / r.rate) * 100)}%`)
+  console.log(`  pair ${i + 1}: raw ${fmt(r.rate)} msg/s (p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, CPU ${r.cpuUs.toFixed(1)} µs/msg), junction ${fmt(j.rate)} msg/s (p50 ${j.p50.toFixed(1)} ms, p99 ${j.p99.toFixed(1)} ms, CPU ${j.cpuUs.toFixed(1)} µs/msg), ${pct(j.rate / r.rate)}`)
 }
 const med = (pick: (p: { raw: Run; junction: Run }) => number) => middle(pairs.map(pick))
 const ratios = pairs.map((p) => p.junction.rate / p.raw.rate)
 console.log('\n| client | msg/s | batch p50 ms | batch p99 ms | CPU µs/msg |\n| --- | --- | --- | --- | --- |')
 console.log(`| raw ioredis pipeline | ${fmt(med((p) => p.raw.rate))} | ${med((p) => p.raw.p50).toFixed(1)} | ${med((p) => p.raw.p99).toFixed(1)} | ${med((p) => p.raw.cpuUs).toFixed(1)} |`)
 console.log(`| Junction channel | ${fmt(med((p) => p.junction.rate))} | ${med((p) => p.junction.p50).toFixed(1)} | ${med((p) => p.junction.p99).toFixed(1)} | ${med((p) => p.junction.cpuUs).toFixed(1)} |`)
-console.log(`\nratio (median of pairs): ${Math.round(middle(ratios) * 100)}% (pairs ${Math.round(Math.min(...ratios) * 100)}-${Math.round(Math.max(...ratios) * 100)}%); zero loss: every key counted after each run`)
+console.log(`\nratio (median of pairs): ${pct(middle(ratios))} (pairs ${ratioRange(ratios)}); zero loss: every key counted after each run`)
 admin.disconnect()

@@ -1,0 +1,175 @@
+/**
+ * What the benchmarks share: the bare-broker ingest ceiling, the publisher process, a fresh
+ * Junction per measurement, polling, medians and quantiles, CPU accounting and ratio formatting.
+ * Kept to what they do alike, so that their figures stay comparable with one another.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { pino } from 'pino'
+import { DEFAULT_BROKER_LIMITS } from '../src/broker/broker-types.js'
+import { BrokerListeners } from '../src/broker/listeners/broker-listeners.js'
+import { MqttBroker } from '../src/broker/mqtt-broker.js'
+import type { ConnectorDefinition } from '../src/connector-api/index.js'
+import { builtinConnectors } from '../src/connectors/index.js'
+import { createJunction, type Junction } from '../src/server.js'
+import { DEFAULT_SETTINGS } from '../src/settings.js'
+import { tempDataDir } from '../test/support/junction.js'
+
+/** The repository's root: the publisher is started from there. */
+export const root = new URL('..', import.meta.url).pathname
+
+// Junction runs in the benchmarks with the V8 setting `npm start` gives it (package.json): a 32 MB
+// young generation, which halves the time its event loop spends in scavenges under load.
+const HEAP_FLAG = '--max-semi-space-size=32'
+
+/** Runs this script again with the heap flag (and exits with its status) unless it already has it. */
+export function ensureJunctionHeap(): void {
+  if (process.execArgv.includes(HEAP_FLAG)) return
+  const run = spawnSync(process.execPath, [HEAP_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+  process.exit(run.status ?? 1)
+}
+
+// --- figures ---------------------------------------------------------------------------------------
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+export const pct = (ratio: number) => `${Math.round(ratio * 100)}%`
+/** "lo%-hi%" over the runs' ratios. */
+export const ratioRange = (ratios: readonly number[]) => `${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))}`
+/** The median (the upper one of an even count): single runs swing widely on this shared machine. */
+export const middle = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+/** The value at fraction `q` (0.5, 0.99) of `values` (not modified); NaN when empty. */
+export const quantile = (values: readonly number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]! : Number.NaN
+}
+
+// --- CPU -------------------------------------------------------------------------------------------
+
+const USER_HZ = 100
+
+function cpuMsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / USER_HZ)
+}
+
+/** CPU time (ms) used so far by each live process whose command is `comm` (postgres, mariadbd), by pid. */
+export function cpuOfComm(comm: string): Map<string, number> {
+  const byPid = new Map<string, number>()
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) byPid.set(pid, cpuMsOfStat(stat))
+    } catch { /* exited meanwhile */ }
+  }
+  return byPid
+}
+
+/**
+ * CPU (ms) the `comm` processes used since `before`: per process alive now (a backend that
+ * exited meanwhile, e.g. the previous run's connection, is not subtracted).
+ */
+export function cpuOfCommSince(comm: string, before: Map<string, number>): number {
+  let total = 0
+  for (const [pid, ms] of cpuOfComm(comm)) total += ms - (before.get(pid) ?? 0)
+  return total
+}
+
+/** CPU time (ms) process `pid` has used so far. */
+export function cpuOfPid(pid: number): number {
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+/** This process's CPU (user + system) since `since`, in µs. */
+export function ownCpuUs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
+}
+
+// --- waiting and loading ---------------------------------------------------------------------------
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `done` every 5 ms; the time (performance.now()) it first held. */
+export async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<number> {
+  const end = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await sleep(5)
+  }
+  return performance.now()
+}
+
+export interface PublisherOptions {
+  readonly qos?: number
+  /** Messages/s in all; 0 = as fast as the broker takes them. */
+  readonly rate?: number
+  /** Unacknowledged QoS 1 publishes per connection. */
+  readonly window?: number
+  /** Connections (a small fleet, messages spread over them). */
+  readonly clients?: number
+}
+
+export interface Published { readonly sent: number; readonly elapsedMs: number; readonly cpuMs: number }
+
+/** Runs bench/publisher.mjs (its own process, so it shares no event loop with what it loads) to the end. */
+export function publish(url: string, topic: string, count: number, { qos = 1, rate = 0, window = 500, clients = 4 }: PublisherOptions = {}): Promise<Published> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(window), String(clients)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += String(d) })
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Published) : reject(new Error(`publisher exited ${code}`))))
+  })
+}
+
+/**
+ * Messages/s the bare embedded broker (no rules, no Junction: a sink that counts) takes from the
+ * publisher, from the first message in to the last: the ingest ceiling of every MQTT path.
+ */
+export async function bareIngest(count: number, options: PublisherOptions = {}): Promise<number> {
+  let received = 0
+  let first = 0
+  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published() { if (received++ === 0) first = performance.now() }, clientEvent() {}, wants: () => false } })
+  const listeners = await BrokerListeners.start(broker, { host: '127.0.0.1', listeners: [{ transport: 'tcp', port: 0, fallback: false }] })
+  const pub = publish(`mqtt://127.0.0.1:${listeners.listeners[0]!.port}`, 'bench/raw', count, options)
+  const last = await waitFor('bare ingest', () => received >= count)
+  await pub
+  await listeners.close()
+  await broker.close()
+  return (count - 1) / ((last - first) / 1000)
+}
+
+// --- Junction ----------------------------------------------------------------------------------------
+
+export interface BenchJunctionOptions {
+  readonly connectors?: readonly ConnectorDefinition[]
+  readonly logLevel?: 'warn' | 'error'
+}
+
+/**
+ * A fresh Junction (own data directory, ephemeral ports, anonymous MQTT) for one measurement,
+ * closed after it, so every run starts alike and ceilings are measured with none in the process.
+ */
+export async function withJunction<T>(measure: (j: Junction, mqttUrl: string) => Promise<T>, { connectors = builtinConnectors, logLevel = 'warn' }: BenchJunctionOptions = {}): Promise<T> {
+  const dataDir = tempDataDir()
+  const settings = { ...DEFAULT_SETTINGS, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, mqttAllowAnonymous: true, dataDir, adminPassword: 'bench-admin', logLevel: 'warn' as const }
+  const j = await createJunction(settings, { logger: pino({ level: logLevel }), connectors })
+  try {
+    return await measure(j, `mqtt://127.0.0.1:${(await j.deployments.get('default')).mqtt!.port}`)
+  } finally {
+    await j.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** Waits until connector `id` of the default deployment reports connected. */
+export async function waitConnected(j: Junction, id: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`connector ${id} connected`, async () => (await j.connectors.get('default', id)).status === 'connected', timeoutMs)
+}
+
+/** Reads the current counters of rule `ruleId`'s first action. */
+export function actionOf(j: Junction, ruleId: string) {
+  return () => j.deployments.runtime('default').rules.metrics(ruleId)!.actions[0]!
+}
+
+/** Whether an action has settled (delivered, failed or dropped) `count` messages. */
+export const settledAll = (a: { success: number; failed: number; dropped: number }, count: number) => a.success + a.failed + a.dropped >= count
