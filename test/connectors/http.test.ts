@@ -11,7 +11,7 @@ import { ActionMetrics } from '../../src/runtime/metrics.js'
 import { connectorBattery, paramsWithDefaults, testContext, withDefaults } from '../support/connector-battery.js'
 import { connectorFlowThroughApi } from '../support/connector-flow.js'
 import { eventually, startJunction } from '../support/junction.js'
-import { recordingDestination, selfSignedCertificate, startRecordingServer, TOKEN, type RecordingServer } from '../support/http.js'
+import { recordingDestination, startRecordingServer, throwawayCertificate, TOKEN, type RecordingServer } from '../support/http.js'
 
 const BASE = '/api'
 const shared = await startRecordingServer()
@@ -26,7 +26,7 @@ connectorBattery({
   withAddress: (host, port) => ({ ...good(), url: `http://${host}:${port}${BASE}` }),
   wrongCredentials: wrong,
   async tlsServer() {
-    const pem = await selfSignedCertificate()
+    const pem = await throwawayCertificate()
     const server = await startRecordingServer({ tls: pem })
     return {
       // https:// turns TLS on; a config with TLS off is the same server as http://.

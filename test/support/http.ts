@@ -6,13 +6,12 @@
  * `start` close and re-open the same port (an outage). Certificates are made with openssl in a
  * temp dir that is removed at once.
  */
-import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { selfSignedCertificate } from './certificate.js'
 import type { Destination } from './connector-battery.js'
 
 export interface RecordedRequest {
@@ -119,14 +118,12 @@ export function recordingDestination(server: RecordingServer, basePath: string, 
   }
 }
 
-/** A self-signed certificate for localhost and 127.0.0.1. */
-export async function selfSignedCertificate(): Promise<{ cert: string; key: string }> {
+/** A self-signed certificate for localhost and 127.0.0.1, as PEM (node:https takes no files). */
+export async function throwawayCertificate(): Promise<{ cert: string; key: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'junction-http-cert-'))
   try {
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-    return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') }
+    const { certPem, keyPem } = await selfSignedCertificate(dir)
+    return { cert: certPem, key: keyPem }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

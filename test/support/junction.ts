@@ -3,13 +3,14 @@
  * administrator API key, and a log captured in memory (so tests can check secrets never reach it).
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { createJunction, type Junction } from '../../src/server.js'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/settings.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 export const API_KEY = 'test-key'
 export const API_SECRET = 'test-secret-0123456789'
@@ -24,8 +25,11 @@ export interface TestJunction {
   close(): Promise<void>
 }
 
+/** A fresh data dir, removed when the test process exits (tests restart Junction on it until then). */
 export function tempDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'junction-test-'))
+  const dir = mkdtempSync(join(tmpdir(), 'junction-test-'))
+  cleanUpAtExit(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
 }
 
 export async function startJunction(overrides: Partial<Settings> = {}): Promise<TestJunction> {

@@ -2,14 +2,14 @@
  * Kafka for tests: the shared broker that scripts/test-services.mjs keeps running, and private
  * brokers (own temp dir, free ports) that a test may stop and start to simulate an outage.
  */
-import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { SASL_PASSWORD, SASL_USER, killBrokerSync, startBroker, stopBroker, waitReady } from '../../scripts/kafka/broker.mjs'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort, type Destination } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 export interface SharedKafka {
   /** PLAINTEXT listener. */
@@ -46,33 +46,29 @@ export interface PrivateKafka {
   destroy(): Promise<void>
 }
 
-const live = new Set<string>()
-let exitHookInstalled = false
-
 /**
  * Starts a private single-node broker in a temp dir on free loopback ports (a few seconds);
  * `tls: true` adds an SSL listener with a fresh self-signed certificate.
  */
 export async function startPrivateKafka(opts: { tls?: boolean } = {}): Promise<PrivateKafka> {
-  if (!exitHookInstalled) {
-    // A test process that dies must not leave JVMs behind.
-    process.once('exit', () => { for (const dir of live) killBrokerSync(dir) })
-    exitHookInstalled = true
-  }
   const dir = await mkdtemp(join(tmpdir(), 'junction-kafka-'))
   const [port, saslPort, controllerPort, sslPort] = await distinctFreePorts(4)
   const ports = { port: port!, saslPort: saslPort!, controllerPort: controllerPort! }
-  live.add(dir)
-  const ssl = opts.tls ? { port: sslPort!, ...(await selfSigned(dir)) } : undefined
+  // A test process that dies must not leave JVMs behind.
+  let live = true
+  const forget = cleanUpAtExit(() => killBrokerSync(dir))
+  const cert = opts.tls ? await selfSignedCertificate(dir) : undefined
+  const ssl = cert ? { port: sslPort!, certPem: cert.certPem, keyPem: cert.keyPem } : undefined
 
   const start = async () => {
     const pid = startBroker({ dir, ...ports, ...(ssl ? { ssl } : {}) })
     await waitReady({ dir, port: ports.port, saslPort: ports.saslPort, pid, timeoutMs: 120_000 })
   }
   const destroy = async () => {
-    if (!live.has(dir)) return
+    if (!live) return
     await stopBroker({ dir, kill: true })
-    live.delete(dir)
+    live = false
+    forget()
     await rm(dir, { recursive: true, force: true })
   }
   try {
@@ -89,15 +85,6 @@ export async function startPrivateKafka(opts: { tls?: boolean } = {}): Promise<P
     start,
     destroy,
   }
-}
-
-/** A self-signed certificate for localhost and 127.0.0.1 and its unencrypted PKCS#8 key, made in `dir`. */
-async function selfSigned(dir: string): Promise<{ certPem: string; keyPem: string }> {
-  const crt = join(dir, 'server.crt')
-  const key = join(dir, 'server.key')
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-  return { certPem: await readFile(crt, 'utf8'), keyPem: await readFile(key, 'utf8') }
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {

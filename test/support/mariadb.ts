@@ -7,13 +7,15 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { chown, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chown, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const run = promisify(execFile)
 
@@ -68,19 +70,7 @@ export interface PrivateMariadb extends MariadbAddress {
 
 const isRoot = process.getuid?.() === 0
 const userArgs = isRoot ? ['--user=mysql'] : []
-const children = new Map<ChildProcess, string>()
-const dirs = new Set<string>()
-let exitHook = false
-/** Private servers are killed and their dirs removed when the process exits, whatever happened. */
-function cleanUpOnExit(dir: string): void {
-  dirs.add(dir)
-  if (exitHook) return
-  exitHook = true
-  process.once('exit', () => {
-    for (const child of children.keys()) child.kill('SIGKILL')
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
-  })
-}
+const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
 
 /** mysqld refuses to run as root: as root, the files belong to the `mysql` user and it runs as that. */
 async function owned(path: string): Promise<void> {
@@ -95,7 +85,7 @@ let template: Promise<string> | undefined
 function installedTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'junction-mariadb-template-'))
-    cleanUpOnExit(dir)
+    cleanUpAtExit(() => removeDir(dir))
     await owned(dir)
     try {
       await run('mariadb-install-db', ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], { timeout: 60_000 })
@@ -112,34 +102,35 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
   const tls = opts.tls ?? 'off'
   const dir = await mkdtemp(join(tmpdir(), 'junction-mariadb-'))
   const data = join(dir, 'data')
-  cleanUpOnExit(dir)
+  let child: ChildProcess | undefined
+  // Private servers are killed and their dirs removed when the process exits, whatever happened.
+  const forget = cleanUpAtExit(() => {
+    child?.kill('SIGKILL')
+    removeDir(dir)
+  })
   await owned(dir)
   await run('cp', ['-a', join(await installedTemplate(), 'data'), data])
   let certPem: string | undefined
   const args = ['--no-defaults', `--datadir=${data}`, `--socket=${join(dir, 'sock')}`, `--pid-file=${join(dir, 'pid')}`, '--bind-address=127.0.0.1',
     '--skip-name-resolve', '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M', '--innodb-flush-log-at-trx-commit=2', ...userArgs]
   if (tls !== 'off') {
-    const [crt, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')]
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-    for (const f of [crt, key]) await owned(f)
-    certPem = await readFile(crt, 'utf8')
-    args.push(`--ssl-cert=${crt}`, `--ssl-key=${key}`)
+    const cert = await selfSignedCertificate(dir)
+    for (const f of [cert.certFile, cert.keyFile]) await owned(f)
+    certPem = cert.certPem
+    args.push(`--ssl-cert=${cert.certFile}`, `--ssl-key=${cert.keyFile}`)
     if (tls === 'required') args.push('--require-secure-transport=ON')
   }
   const port = await freePort()
   args.push(`--port=${port}`)
   const address: MariadbAddress = { host: '127.0.0.1', port, database: 'test', user: 'root' }
-  let child: ChildProcess | undefined
   const start = async () => {
     if (child) return
     const c = spawn('mariadbd', args, { stdio: ['ignore', 'ignore', 'pipe'] })
     let log = ''
     c.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000) })
     child = c
-    children.set(c, dir)
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
-    c.once('exit', () => { children.delete(c); if (child === c) child = undefined })
+    c.once('exit', () => { if (child === c) child = undefined })
     // Ready once root can log in over the socket (TCP needs TLS when it is required).
     for (const end = Date.now() + 30_000; ;) {
       const r = spawnSync('mariadb', ['--no-defaults', `--socket=${join(dir, 'sock')}`, '-uroot', '-e', 'CREATE DATABASE IF NOT EXISTS test'], { stdio: 'ignore' })
@@ -160,7 +151,7 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
     let timer: NodeJS.Timeout | undefined
     await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 20_000) })])
     clearTimeout(timer)
-    if (children.has(c)) {
+    if (c.exitCode === null && c.signalCode === null) {
       c.kill('SIGKILL')
       await exited
     }
@@ -174,7 +165,7 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
     destroy: async () => {
       await stop()
       await rm(dir, { recursive: true, force: true })
-      dirs.delete(dir)
+      forget()
     },
   }
 }

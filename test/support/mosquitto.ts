@@ -10,7 +10,9 @@ import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const run = promisify(execFile)
 
@@ -57,22 +59,8 @@ export interface PrivateMosquitto extends MosquittoAddress {
   destroy(): Promise<void>
 }
 
-const live = new Map<string, ChildProcess>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const [dir, child] of live) {
-      child.kill('SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-}
-
 /** Starts a private Mosquitto on a free 127.0.0.1 port (well under a second). */
 export async function startPrivateMosquitto(opts: PrivateMosquittoOptions = {}): Promise<PrivateMosquitto> {
-  installExitHook()
   const dir = await mkdtemp(join(tmpdir(), 'junction-mosquitto-'))
   const port = await freePort()
   const users = Object.entries(opts.users ?? {})
@@ -101,24 +89,26 @@ export async function startPrivateMosquitto(opts: PrivateMosquittoOptions = {}):
   }
   let certPem: string | undefined
   if (opts.tls) {
-    const crt = join(dir, 'server.crt')
-    const key = join(dir, 'server.key')
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-    certPem = await readFile(crt, 'utf8')
-    conf.push(`certfile ${crt}`, `keyfile ${key}`)
+    const cert = await selfSignedCertificate(dir)
+    certPem = cert.certPem
+    conf.push(`certfile ${cert.certFile}`, `keyfile ${cert.keyFile}`)
   }
   conf.push(...(opts.config ?? []))
   const confFile = join(dir, 'mosquitto.conf')
   await writeFile(confFile, `${conf.join('\n')}\n`)
 
   let child: ChildProcess | undefined
+  let forget = () => {}
   let exited: Promise<void> = Promise.resolve()
   const start = async () => {
     if (child) return
     const proc = spawn('mosquitto', ['-c', confFile], { stdio: 'ignore', cwd: dir })
     child = proc
-    live.set(dir, proc)
+    // A broker still running when the process exits is killed and its dir removed.
+    forget = cleanUpAtExit(() => {
+      proc.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    })
     exited = new Promise((resolve) => proc.once('exit', () => resolve()))
     let gone = false
     void exited.then(() => { gone = true })
@@ -128,7 +118,7 @@ export async function startPrivateMosquitto(opts: PrivateMosquittoOptions = {}):
         const log = await readFile(join(dir, 'mosquitto.log'), 'utf8').catch(() => '')
         proc.kill('SIGKILL')
         child = undefined
-        live.delete(dir)
+        forget()
         throw new Error(`mosquitto did not start on port ${port}:\n${log}`)
       }
       await new Promise((r) => setTimeout(r, 25))
@@ -143,7 +133,7 @@ export async function startPrivateMosquitto(opts: PrivateMosquittoOptions = {}):
     await exited
     clearTimeout(timer)
     child = undefined
-    live.delete(dir)
+    forget()
   }
   await start()
   return {

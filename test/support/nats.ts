@@ -4,18 +4,20 @@
  * (`nats-server -a 127.0.0.1 -p <free port>`) for authentication, TLS and outages. A private server
  * lives in its own temp dir and is killed, and the dir removed, when the test process exits.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream'
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node'
+import { selfSignedCertificate } from './certificate.js'
 import type { Destination } from './connector-battery.js'
 import { freePort } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 /** The machine's nats-server (JetStream on, no auth); overridable with JUNCTION_TEST_NATS_SERVERS. */
 export function sharedNatsServers(): string {
@@ -116,19 +118,6 @@ export interface PrivateNats {
   close(): Promise<void>
 }
 
-const running = new Map<ChildProcess, string>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const [child, dir] of running) {
-      child.kill('SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-}
-
 async function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host: '127.0.0.1', port })
@@ -139,7 +128,6 @@ async function listening(port: number): Promise<boolean> {
 
 /** Starts a private nats-server on a free loopback port. */
 export async function startPrivateNats(o: PrivateNatsOptions = {}): Promise<PrivateNats> {
-  installExitHook()
   const dir = await mkdtemp(join(tmpdir(), 'junction-nats-'))
   const port = await freePort()
   const args = ['-a', '127.0.0.1', '-p', String(port)]
@@ -151,13 +139,9 @@ export async function startPrivateNats(o: PrivateNatsOptions = {}): Promise<Priv
   }
   let certPem: string | undefined
   if (o.tls) {
-    const cert = join(dir, 'cert.pem')
-    const key = join(dir, 'key.pem')
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`)
-    certPem = await readFile(cert, 'utf8')
-    args.push('--tls', '--tlscert', cert, '--tlskey', key)
+    const cert = await selfSignedCertificate(dir)
+    certPem = cert.certPem
+    args.push('--tls', '--tlscert', cert.certFile, '--tlskey', cert.keyFile)
   }
   let child: ChildProcess | undefined
   const start = async () => {
@@ -165,8 +149,12 @@ export async function startPrivateNats(o: PrivateNatsOptions = {}): Promise<Priv
     let log = ''
     proc.stderr!.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-4000) })
     child = proc
-    running.set(proc, dir)
-    proc.once('exit', () => running.delete(proc))
+    // A server still running when the process exits is killed and its dir removed.
+    const forget = cleanUpAtExit(() => {
+      proc.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    })
+    proc.once('exit', () => forget())
     for (let i = 0; i < 200; i++) {
       if (proc.exitCode !== null) throw new Error(`nats-server ${args.join(' ')} exited: ${log}`)
       if (await listening(port)) return

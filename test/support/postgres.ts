@@ -12,7 +12,9 @@ import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const run = promisify(execFile)
 
@@ -109,21 +111,6 @@ async function exec(cmd: string, args: string[], cwd: string): Promise<string> {
   }
 }
 
-/** Data dir -> temp dir of every private server still running. */
-const running = new Map<string, string>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const [data, dir] of running) {
-      const [c, a] = asPg(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])
-      spawnSync(c, a, { stdio: 'ignore', cwd: '/' })
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-}
-
 /** initdb + pg_ctl start of a throwaway server on a free 127.0.0.1 port (~1-2 s). */
 export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
   const auth = opts.auth ?? 'trust'
@@ -163,15 +150,13 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
   ]
   let certPem: string | undefined
   if (ssl !== 'off') {
-    const crt = join(data, 'server.crt')
-    const key = join(data, 'server.key')
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-    await chmod(key, 0o600)
-    await owned(key)
-    await owned(crt)
-    certPem = await readFile(crt, 'utf8')
-    conf.push('ssl = on', `ssl_cert_file = '${crt}'`, `ssl_key_file = '${key}'`)
+    const cert = await selfSignedCertificate(data)
+    // postgres refuses a key that others may read.
+    await chmod(cert.keyFile, 0o600)
+    await owned(cert.keyFile)
+    await owned(cert.certFile)
+    certPem = cert.certPem
+    conf.push('ssl = on', `ssl_cert_file = '${cert.certFile}'`, `ssl_key_file = '${cert.keyFile}'`)
   }
   await appendFile(join(data, 'postgresql.conf'), `\n# junction test server\n${conf.join('\n')}\n`)
   const method = auth === 'scram' ? 'scram-sha-256' : 'trust'
@@ -181,6 +166,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
 
   const logFile = join(dir, 'postgres.log')
   let up = false
+  let forget = () => {}
   const start = async () => {
     if (up) return
     try {
@@ -190,14 +176,18 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
       throw new Error(`${(err as Error).message}\n${log.split('\n').slice(-20).join('\n')}`)
     }
     up = true
-    running.set(data, dir)
-    installExitHook()
+    // A server still running when the process exits is stopped at once and its dir removed.
+    forget = cleanUpAtExit(() => {
+      const [c, a] = asPg(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])
+      spawnSync(c, a, { stdio: 'ignore', cwd: '/' })
+      rmSync(dir, { recursive: true, force: true })
+    })
   }
   const stop = async () => {
     if (!up) return
     await exec(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop'], dir)
     up = false
-    running.delete(data)
+    forget()
   }
   await start()
   return {

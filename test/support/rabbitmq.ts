@@ -13,8 +13,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import amqp from 'amqplib'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort } from './connector-battery.js'
 import type { Destination } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const run = promisify(execFile)
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
@@ -107,23 +109,6 @@ const asRabbit = (cmd: string, args: string[], env: Record<string, string>): [st
   return isRoot ? ['runuser', ['-u', 'rabbitmq', '--', ...withEnv]] : [withEnv[0]!, withEnv.slice(1)]
 }
 
-const live = new Map<string, string>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const [dir, pidFile] of live) {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL')
-      } catch {
-        // already gone
-      }
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-}
-
 async function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host: '127.0.0.1', port })
@@ -144,20 +129,16 @@ async function waitForPort(port: number, limitMs: number, failed: () => string |
 
 /** Starts a private RabbitMQ node (a few seconds) with a plain and a TLS listener on free 127.0.0.1 ports. */
 export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
-  installExitHook()
   const dir = await mkdtemp(join(tmpdir(), 'junction-rabbitmq-'))
   const [port, tlsPort, distPort] = [await freePort(), await freePort(), await freePort()]
   const nodeName = `junction-test-${randomBytes(4).toString('hex')}@localhost`
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-  await chmod(key, 0o600)
+  const cert = await selfSignedCertificate(dir)
+  await chmod(cert.keyFile, 0o600)
   await writeFile(join(dir, 'rabbitmq.conf'), [
     `listeners.tcp.default = 127.0.0.1:${port}`,
     `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
-    `ssl_options.certfile = ${cert}`,
-    `ssl_options.keyfile = ${key}`,
+    `ssl_options.certfile = ${cert.certFile}`,
+    `ssl_options.keyfile = ${cert.keyFile}`,
     'ssl_options.verify = verify_none',
     'ssl_options.fail_if_no_peer_cert = false',
     '',
@@ -167,7 +148,7 @@ export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
   if (isRoot) {
     const uid = Number((await run('id', ['-u', 'rabbitmq'])).stdout.trim())
     const gid = Number((await run('id', ['-g', 'rabbitmq'])).stdout.trim())
-    for (const f of ['', 'cert.pem', 'key.pem', 'rabbitmq.conf', 'enabled_plugins', 'rabbitmq-env.conf']) await chown(join(dir, f), uid, gid)
+    for (const f of [dir, cert.certFile, cert.keyFile, ...['rabbitmq.conf', 'enabled_plugins', 'rabbitmq-env.conf'].map((n) => join(dir, n))]) await chown(f, uid, gid)
   }
   const pidFile = join(dir, 'rabbitmq.pid')
   const env = {
@@ -186,7 +167,15 @@ export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
   const child: ChildProcess = spawn(cmd, args, { cwd: dir, stdio: 'ignore' })
   let exited: string | undefined
   child.once('exit', (code) => { exited = `rabbitmq-server exited with ${code}` })
-  live.set(dir, pidFile)
+  // A node still running when the process exits is killed and its dir removed.
+  const forget = cleanUpAtExit(() => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL')
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
   const ctl = async (...a: string[]) => {
     const [c, ca] = asRabbit(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', nodeName, ...a], {})
     const { stdout } = await run(c, ca, { timeout: 60_000, cwd: '/' })
@@ -210,12 +199,12 @@ export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
       // stopped already
     }
     child.kill('SIGKILL')
-    live.delete(dir)
+    forget()
     await rm(dir, { recursive: true, force: true })
   }
   return {
     host: '127.0.0.1', port, tlsPort, username: 'guest', password: 'guest', nodeName,
-    certPem: await readFile(cert, 'utf8'),
+    certPem: cert.certPem,
     ctl,
     stop: async () => { await ctl('stop_app') },
     start: async () => {

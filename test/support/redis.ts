@@ -6,31 +6,19 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { selfSignedCertificate } from './certificate.js'
 import { freePort } from './connector-battery.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const run = promisify(execFile)
 
 /** The machine's Redis; overridable with JUNCTION_TEST_REDIS_HOST / _PORT. */
 export function sharedRedis(): { host: string; port: number } {
   return { host: process.env.JUNCTION_TEST_REDIS_HOST ?? '127.0.0.1', port: Number(process.env.JUNCTION_TEST_REDIS_PORT ?? 6379) }
-}
-
-/** Every running private server's process and the temp dir it owns. */
-const running = new Map<ChildProcess, string>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const [child, dir] of running) {
-      child.kill('SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
 }
 
 export interface PrivateRedisOptions {
@@ -66,12 +54,9 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   if (opts.password !== undefined) args.push('--requirepass', opts.password)
   let certPem: string | undefined
   if (opts.tls) {
-    const crt = join(dir, 'server.crt')
-    const key = join(dir, 'server.key')
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { timeout: 30_000 })
-    certPem = await readFile(crt, 'utf8')
-    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', crt, '--tls-key-file', key, '--tls-ca-cert-file', crt, '--tls-auth-clients', 'no')
+    const cert = await selfSignedCertificate(dir)
+    certPem = cert.certPem
+    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', cert.certFile, '--tls-key-file', cert.keyFile, '--tls-ca-cert-file', cert.certFile, '--tls-auth-clients', 'no')
   } else {
     args.push('--port', String(port))
   }
@@ -88,7 +73,6 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
     c.kill('SIGTERM')
     await exited
-    running.delete(c)
   }
   await start()
   return {
@@ -112,15 +96,18 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
 /** Spawns redis-server and resolves once it accepts connections (it says so on stdout). */
 function spawnRedis(args: string[], dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  running.set(child, dir)
-  installExitHook()
+  // A server still running when the process exits is killed and its dir removed.
+  const forget = cleanUpAtExit(() => {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+  child.once('exit', () => forget())
   return new Promise((resolve, reject) => {
     let log = ''
     const timer = setTimeout(() => fail(new Error('redis-server did not get ready in 15 s')), 15_000)
     const fail = (err: Error) => {
       clearTimeout(timer)
       child.kill('SIGKILL')
-      running.delete(child)
       reject(new Error(`${err.message}\n${log.split('\n').slice(-15).join('\n')}`))
     }
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -179,7 +166,6 @@ export async function startPrivateSentinel(master: PrivateRedis, name: string): 
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
       child.kill('SIGTERM')
       await exited
-      running.delete(child)
       await rm(dir, { recursive: true, force: true })
     },
   }
