@@ -5,16 +5,18 @@ import type { NatsParams } from './config-schema.js'
 
 const encoder = new TextEncoder()
 const PENDING = Symbol('pending')
-type Outgoing = { readonly subject: string; readonly payload: Uint8Array; readonly headers?: MsgHdrs }
+const STORED = Buffer.from('{"stream":')
+type Outgoing = { readonly subject: string; readonly payload: Uint8Array; readonly headers: MsgHdrs | undefined }
+/** One `publish` call: each message's result by its place; `open` counts the PubAcks still awaited (+1 while publishing). */
+type AckBatch = { readonly first: number; readonly items: ReadonlyArray<Outgoing | ConnectorError>; readonly results: unknown[]; open: number; finish(): void }
 type Link = { readonly target: string; live(): { nc: NatsConnection; acks: PubAcks }; classify(err: unknown, target?: string, subject?: string): ConnectorError }
 
 /** Why `subject` cannot be published to, or undefined. 4000 bytes: the server's control line (4096) also carries a reply inbox. */
 export function subjectProblem(subject: string): string | undefined {
-  const tokens = subject.split('.')
   if (subject === '' || /[\s\u0000-\u001f\u007f]/.test(subject)) return 'is empty or contains a space or a control character'
   if (Buffer.byteLength(subject) > 4000) return 'is longer than 4000 bytes'
-  if (tokens.some((t) => t === '*' || t === '>')) return 'contains a wildcard (* or >), which only subscriptions may use'
-  if (tokens.some((t) => t === '')) return 'has an empty token (a leading, trailing or double dot)'
+  if (/(?:^|\.)[*>](?:\.|$)/.test(subject)) return 'contains a wildcard (* or >), which only subscriptions may use'
+  if (/^\.|\.\.|\.$/.test(subject)) return 'has an empty token (a leading, trailing or double dot)'
   return undefined
 }
 
@@ -42,6 +44,9 @@ function publishNow(nc: NatsConnection, o: Outgoing, reply?: string): unknown {
 /** What a PubAck (or the server's no-responders status) says went wrong, or undefined when stored. */
 function pubAckError(m: Msg): Error | undefined {
   if (m.headers?.code === 503 && m.data.length === 0) return Object.assign(new Error('no responders'), { name: 'NoRespondersError' })
+  // The server writes a stored ack's "stream" first and an error's "error" first: most acks need no JSON parse.
+  const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)
+  if (data.subarray(0, STORED.length).equals(STORED) && data[data.length - 1] === 0x7d && !data.includes('"error"')) return undefined
   try {
     const { error } = m.json<{ error?: { err_code?: number; description?: string } }>()
     return error && Object.assign(new Error(error.description), { name: 'JetStreamApiError', code: error.err_code })
@@ -55,41 +60,49 @@ function pubAckError(m: Msg): Error | undefined {
 export class PubAcks {
   private readonly inbox = createInbox()
   private next = 0
-  private readonly waiting = new Map<string, { subject: string; settle: (err: unknown) => void }>()
+  /** By reply number (`<inbox>.<n>`): the batch awaiting that PubAck. */
+  private readonly waiting = new Map<number, AckBatch>()
 
   constructor(private readonly nc: NatsConnection) {
-    nc.subscribe(`${this.inbox}.*`, { callback: (_, m) => this.waiting.get(m.subject)?.settle(pubAckError(m)) })
-    void nc.closed().then(() => { for (const w of [...this.waiting.values()]) w.settle(new Error('connection closed')) })
+    nc.subscribe(`${this.inbox}.*`, { callback: (_, m) => this.settle(Number(m.subject.slice(this.inbox.length + 1)), pubAckError(m)) })
+    void nc.closed().then(() => { for (const n of [...this.waiting.keys()]) this.settle(n, new Error('connection closed')) })
     // A publish the server's permissions deny gets no PubAck, only an asynchronous -ERR naming the subject.
     void (async () => {
       for await (const s of nc.status()) {
         const e = s.type === 'error' ? (s.error as Error & { operation?: string; subject?: string }) : undefined
-        if (e?.operation === 'publish') for (const w of [...this.waiting.values()]) if (w.subject === e.subject) w.settle(e)
+        if (e?.operation === 'publish') for (const [n, b] of [...this.waiting]) if ((b.items[n - b.first] as Outgoing).subject === e.subject) this.settle(n, e)
       }
     })()
   }
 
+  /** Message `n`'s result; later ones for it (a late PubAck, the connection's end) find nothing. */
+  private settle(n: number, err: unknown): void {
+    const batch = this.waiting.get(n)
+    if (!batch) return
+    this.waiting.delete(n)
+    batch.results[n - batch.first] = err
+    if (--batch.open === 0) batch.finish()
+  }
+
   /** Publishes the messages; each result is undefined (stored), its error, or `late()` when `signal` aborted first. */
   publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
-    const results: unknown[] = items.slice()
-    const replies: string[] = []
-    let open = 1
+    const first = this.next
+    this.next += items.length
     return new Promise((resolve) => {
       // Runs again when the deadline fires after the last PubAck: a second resolve changes nothing.
-      const finish = () => {
-        for (const r of replies) this.waiting.delete(r)
-        resolve(results.map((r) => (r === PENDING ? late() : r)))
-      }
+      const batch: AckBatch = { first, items, results: items.slice(), open: 1, finish: () => {
+        if (batch.open > 0) for (let i = 0; i < items.length; i++) this.waiting.delete(first + i)
+        resolve(batch.results.map((r) => (r === PENDING ? late() : r)))
+      } }
       items.forEach((item, i) => {
         if (item instanceof ConnectorError) return
-        const reply = `${this.inbox}.${this.next++}`
-        open++, results[i] = PENDING, replies.push(reply)
-        this.waiting.set(reply, { subject: item.subject, settle: (err) => { this.waiting.delete(reply); results[i] = err; if (--open === 0) finish() } })
-        const err = publishNow(this.nc, item, reply)
-        if (err !== undefined) this.waiting.get(reply)?.settle(err)
+        batch.open++, batch.results[i] = PENDING
+        this.waiting.set(first + i, batch)
+        const err = publishNow(this.nc, item, `${this.inbox}.${first + i}`)
+        if (err !== undefined) this.settle(first + i, err)
       })
-      if (--open === 0 || signal.aborted) finish()
-      else void once(signal, 'abort').then(finish)
+      if (--batch.open === 0 || signal.aborted) batch.finish()
+      else void once(signal, 'abort').then(batch.finish)
     })
   }
 }
@@ -117,7 +130,7 @@ export class NatsChannel implements Channel {
     let headers: MsgHdrs | undefined
     for (const [name, value] of this.headers) headers = header(headers, name, value(m))
     if (this.msgId) headers = header(headers, 'Nats-Msg-Id', this.msgId(m))
-    return { subject, payload: encoder.encode(this.payload(m)), ...(headers ? { headers } : {}) }
+    return { subject, payload: encoder.encode(this.payload(m)), headers }
   }
 
   // No answer in time: the messages may still land (a `msgId` lets the stream drop the resend).
