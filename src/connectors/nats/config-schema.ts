@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { addressPatterns, durationMs, fieldGroups, secretString, stringEnum, tlsSchema } from '../../connector-api/index.js'
 
-const { SERVER } = addressPatterns
 /** One way to log in (or none): each branch of the union names the fields of one method. */
 const oneMethod = (...fields: string[]) => ({ type: 'object', propertyNames: { enum: fields } })
 
@@ -19,7 +18,7 @@ const authenticationSchema = Type.Object({
 /** Connection settings of a NATS connector. */
 export const natsConfigSchema = Type.Object({
   servers: Type.String({
-    pattern: `^\\s*${SERVER}(?:\\s*,\\s*${SERVER})*\\s*$`, maxLength: 4096,
+    pattern: `^\\s*${addressPatterns.SERVER}(?:\\s*,\\s*${addressPatterns.SERVER})*\\s*$`, maxLength: 4096,
     description: 'NATS servers as host[:port] separated by commas (port 4222 when left out; IPv6 in brackets; no nats:// prefix). The client connects to the first that answers; the Test checks the first.',
     examples: ['127.0.0.1:4222', 'nats-1:4222,nats-2:4222'],
   }),
