@@ -1,8 +1,4 @@
-import { connectorErrorCodes, type ConnectorErrorCode, type FailureKind } from './error-codes.js'
-
-
-/** The codes probe, start and health answer with (a Test's `error.code`, a connector's `statusCode`). */
-export const connectionErrorCodes = (Object.keys(connectorErrorCodes) as ConnectorErrorCode[]).filter((c) => connectorErrorCodes[c] === 'connection')
+import type { ConnectorErrorCode, FailureKind } from './error-codes.js'
 
 export class ConnectorError extends Error {
   readonly code: ConnectorErrorCode

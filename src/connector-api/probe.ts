@@ -30,7 +30,7 @@ export type ProbeResult =
  * as failed and rethrows; `finish()` turns the run into a ProbeResult, so a connector's probe is a
  * straight sequence of `await run.step(...)` inside one try/catch.
  */
-export class ProbeRun {
+class ProbeRun {
   private readonly steps: ProbeStep[] = []
   private readonly startedAt = performance.now()
 
@@ -67,7 +67,7 @@ export class ProbeRun {
 }
 
 /** The `resolve` step: DNS lookup of a host name (IP literals resolve to themselves). */
-export async function resolveHost(host: string, signal: AbortSignal): Promise<string> {
+async function resolveHost(host: string, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted()
   try {
     const { address } = await lookup(host)
@@ -78,7 +78,7 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<st
 }
 
 /** The `connect` step: a plain TCP connect to host:port, closed at once. */
-export function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const target = `${host}:${port}`
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host, port })
