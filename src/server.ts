@@ -10,6 +10,7 @@ import { ConnectorService } from './control/connector-service.js'
 import { DeploymentService } from './control/deployment-service.js'
 import { MqttAccessService } from './control/mqtt-access-service.js'
 import { RuleService } from './control/rule-service.js'
+import { FailedMessageService } from './control/failed-message-service.js'
 import { renderPrometheus } from './runtime/prometheus.js'
 import { TypeRegistry } from './control/type-registry.js'
 import { createLogger, runtimeLogger } from './logger.js'
@@ -49,11 +50,12 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
   const connectors = new ConnectorService(store, types, deployments, rlog)
   const rules = new RuleService(store, types, deployments, rlog)
+  const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
   await deployments.boot()
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
-  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, mqttAccess, prometheus }, logger)
+  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, failedMessages, mqttAccess, prometheus }, logger)
   await app.ready()
 
   let closed = false

@@ -1,6 +1,7 @@
 import type { AuthService } from '../control/auth-service.js'
 import type { ConnectorService } from '../control/connector-service.js'
 import type { DeploymentService } from '../control/deployment-service.js'
+import type { FailedMessageService } from '../control/failed-message-service.js'
 import type { MqttAccessService } from '../control/mqtt-access-service.js'
 import type { RuleService } from '../control/rule-service.js'
 import type { TypeRegistry } from '../control/type-registry.js'
@@ -13,6 +14,8 @@ export interface ApiServices {
   readonly deployments: DeploymentService
   readonly connectors: ConnectorService
   readonly rules: RuleService
+  /** The failed-message stores of rule actions (keepFailed). */
+  readonly failedMessages: FailedMessageService
   /** Device users, ACL and login statistics of each deployment's broker. */
   readonly mqttAccess: MqttAccessService
   /** Prometheus text of every deployment's rule and action metrics. */

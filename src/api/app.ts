@@ -7,6 +7,7 @@ import { installErrorHandling } from './error-handler.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
+import { failedMessageRoutes } from './routes/failed-message-routes.js'
 import { mqttAclRoutes } from './routes/mqtt-acl-routes.js'
 import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
@@ -68,6 +69,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(deploymentRoutes, { services })
   await app.register(connectorRoutes, { services })
   await app.register(ruleRoutes, { services })
+  await app.register(failedMessageRoutes, { services })
   await app.register(mqttUserRoutes, { services })
   await app.register(mqttAclRoutes, { services })
   await app.register(consoleRoutes)

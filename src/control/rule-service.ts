@@ -24,6 +24,9 @@ export const ActionOptionsSchema = Type.Object({
   requestTtlMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' })),
   maxBufferBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' })),
   diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
+  keepFailed: Type.Optional(Type.Boolean({ description: 'Keep messages that finally fail or are dropped (permanent error, expired, queue full, stopped) in a failed-message store on disk, to look at, replay or discard (default false).' })),
+  keepFailedMaxMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Most failed messages kept; beyond it the oldest go, counted (default 10000).' })),
+  keepFailedMaxBytes: Type.Optional(Type.Integer({ minimum: 65_536, maximum: 256 * 1024 ** 2, description: 'Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB).' })),
 }, { additionalProperties: false })
 
 /**
@@ -127,9 +130,10 @@ export class RuleService {
   }
 
   async remove(deploymentId: string, id: string): Promise<void> {
-    await this.record(deploymentId, id)
+    const rule = await this.record(deploymentId, id)
     this.deployments.runtime(deploymentId).rules.uninstall(id)
     await this.store.rules.delete(id)
+    this.deployments.runtime(deploymentId).rules.failedMessages.removeRule(id, rule.actions.length)
   }
 
   /** Runs SQL on a sample context, with no side effects. */
@@ -250,6 +254,9 @@ export class RuleService {
     }
     const options = validateWithSchema<Static<typeof ActionOptionsSchema>>(ActionOptionsSchema, a.options ?? {}, `${path}.options`)
     if (!options.ok) errors.push(...options.errors)
+    else if (!allowFallback && options.value.keepFailed) {
+      errors.push({ path: `${path}.options.keepFailed`, message: 'a fallback cannot keep failed messages', hint: 'Set keepFailed on the action itself (or on no fallback): its store is what the failed-messages API shows.' })
+    }
     const fallback = allowFallback && a.fallback !== undefined ? await this.validateAction(deploymentId, a.fallback, `${path}.fallback`, errors, false) : undefined
     if (!paramsOk || !params.ok || !options.ok) return undefined
     return {

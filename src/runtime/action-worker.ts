@@ -3,6 +3,7 @@ import { BatchError, ConnectorError, errorMessage } from '../connector-api/index
 import { reconnectDelayMs } from './backoff.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
+import type { FailureDetail } from './failed-messages.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
 /** Where an action's messages go: the channel on its connector's live connection. */
@@ -28,6 +29,10 @@ export interface ActionOptions {
   readonly maxBufferBytes: number
   /** Keep the queue on disk too, so it survives a restart (at-least-once). */
   readonly diskBuffer: boolean
+  /** Keep what finally fails or is dropped in the action's failed-message store (rule-runtime opens it). */
+  readonly keepFailed?: boolean
+  readonly keepFailedMaxMessages?: number
+  readonly keepFailedMaxBytes?: number
 }
 
 export const DEFAULT_ACTION_OPTIONS: ActionOptions = {
@@ -48,8 +53,11 @@ interface Entry {
   readonly seq: number | undefined
 }
 
-/** Called with each message that finally failed or expired, for fallback actions. */
-export type FinalFailureHandler = (message: ChannelMessage, reason: 'failed' | 'expired') => void
+/**
+ * Called with each message that finally failed or was dropped (a `stopped` one only when there
+ * is no disk buffer to keep it), for fallback actions and the failed-message store.
+ */
+export type FinalFailureHandler = (message: ChannelMessage, reason: 'failed' | DropReason, detail: FailureDetail) => void
 
 /**
  * One rule action's delivery: a bounded queue in front of a channel, with batching (size and
@@ -99,6 +107,7 @@ export class ActionWorker {
     if (this.stopped) {
       this.metrics.matched++
       this.drop(1, 'stopped')
+      this.onFinalFailure(message, 'stopped', { attempts: 0 })
       return
     }
     this.accept(message, this.disk?.buffer.append(message))
@@ -127,6 +136,7 @@ export class ActionWorker {
       this.metrics.queuing--
       this.done(old)
       this.drop(1, 'queue_full')
+      this.onFinalFailure(old.message, 'queue_full', { attempts: old.attempts })
     }
   }
 
@@ -145,6 +155,8 @@ export class ActionWorker {
     clearTimeout(this.batchTimer)
     clearTimeout(this.retryTimer)
     const n = this.queue.length
+    // Without a disk buffer they are gone from here: the failure handler may keep them.
+    if (!this.disk) for (let e = this.queue.popFront(); e; e = this.queue.popFront()) this.onFinalFailure(e.message, 'stopped', { attempts: e.attempts })
     this.queue.clear()
     this.queuedBytes = 0
     this.metrics.queuing -= n
@@ -247,7 +259,7 @@ export class ActionWorker {
         this.done(entry)
         this.metrics.failed++
         this.metrics.failedRate.add(1)
-        this.onFinalFailure(entry.message, 'failed')
+        this.onFinalFailure(entry.message, 'failed', { attempts: entry.attempts + 1, error })
         continue
       }
       entry.attempts++
@@ -295,7 +307,7 @@ export class ActionWorker {
       this.queuedBytes -= e.bytes
       this.done(e)
       expired++
-      this.onFinalFailure(e.message, 'expired')
+      this.onFinalFailure(e.message, 'expired', { attempts: e.attempts })
     }
     if (expired > 0) {
       this.metrics.queuing -= expired

@@ -31,6 +31,10 @@ export function renderPrometheus(
         for (const [reason, n] of Object.entries(x.dropped)) put('junction_action_dropped_total', 'counter', 'Outputs dropped, by reason.', { ...al, reason }, n)
         put('junction_action_queuing', 'gauge', 'Outputs waiting in the action queue.', al, x.queuing)
         put('junction_action_inflight', 'gauge', 'Outputs sent and not yet acknowledged.', al, x.inflight)
+        if (a.failedMessages) {
+          put('junction_action_failed_stored', 'gauge', 'Messages kept in the action\'s failed-message store (keepFailed).', al, a.failedMessages.stored)
+          put('junction_action_failed_evicted_total', 'counter', 'Kept failed messages removed because the store was full (oldest first).', al, a.failedMessages.evicted)
+        }
       }
     }
   }

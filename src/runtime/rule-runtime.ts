@@ -3,8 +3,9 @@ import { ConnectorError } from '../connector-api/index.js'
 import type { RuleEngine } from '../rules/rule-engine.js'
 import { RuleMetrics } from '../rules/rule-metrics.js'
 import type { CompiledRuleSql } from '../rules/sql/index.js'
-import { ActionWorker, type ActionOptions, type ChannelSource } from './action-worker.js'
+import { ActionWorker, type ActionOptions, type ChannelSource, type FinalFailureHandler } from './action-worker.js'
 import { DiskBuffer } from './disk-buffer.js'
+import { FailedMessageStores, failedLimits, type FailedMessagesStats } from './failed-messages.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
 import type { BuiltinActionDefinition, DeploymentBroker } from './builtin-action.js'
 import { ActionMetrics } from './metrics.js'
@@ -54,8 +55,12 @@ interface RunningRule {
  */
 export class RuleRuntime {
   private readonly running = new Map<string, RunningRule>()
+  /** Per action with `keepFailed`: what it failed or dropped, next to its disk buffer; outlives edits and stops. */
+  readonly failedMessages: FailedMessageStores
 
-  constructor(private readonly engine: RuleEngine, private readonly host: RuleRuntimeHost, private readonly logger: ConnectorLogger) {}
+  constructor(private readonly engine: RuleEngine, private readonly host: RuleRuntimeHost, private readonly logger: ConnectorLogger) {
+    this.failedMessages = new FailedMessageStores((actionId) => `${host.bufferDir(actionId)}.failed`, logger)
+  }
 
   install(spec: RuleSpec): void {
     this.retire(spec.id, 'replaced')
@@ -77,6 +82,7 @@ export class RuleRuntime {
       for (const a of rule.actions) stopAction(a)
     }
     this.running.clear()
+    this.failedMessages.closeAll()
   }
 
   metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
@@ -84,7 +90,10 @@ export class RuleRuntime {
     if (!r) return undefined
     return {
       rule: r.metrics.snapshot(series),
-      actions: r.actions.map((a) => ({ ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}) })),
+      actions: r.actions.map((a) => {
+        const kept = this.failedMessages.peek(a.worker.id)?.stats()
+        return { ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}), ...(kept ? { failedMessages: kept } : {}) }
+      }),
     }
   }
 
@@ -100,11 +109,16 @@ export class RuleRuntime {
     return out
   }
 
-  ruleMetricsAll(): Array<{ id: string; metrics: RuleMetrics; actions: Array<{ index: number; target: string; metrics: ActionMetrics }> }> {
+  ruleMetricsAll(): Array<{ id: string; metrics: RuleMetrics; actions: Array<{ index: number; target: string; metrics: ActionMetrics; failedMessages?: FailedMessagesStats }> }> {
     return [...this.running].map(([id, r]) => ({
       id, metrics: r.metrics,
-      actions: r.actions.map((a, index) => ({ index, target: a.target.kind === 'connector' ? a.target.connectorId : a.target.definition.name, metrics: a.worker.metrics })),
+      actions: r.actions.map((a, index) => ({ index, target: a.target.kind === 'connector' ? a.target.connectorId : a.target.definition.name, metrics: a.worker.metrics, failedMessages: this.failedMessages.peek(a.worker.id)?.stats() })),
     }))
+  }
+
+  /** The running worker of a rule's action: replayed failed messages go into its queue. */
+  actionWorker(ruleId: string, index: number): ActionWorker | undefined {
+    return this.running.get(ruleId)?.actions[index]?.worker
   }
 
   /** Waits until no action of the rule holds a message (tests, benchmarks). */
@@ -141,7 +155,12 @@ export class RuleRuntime {
   private startAction(id: string, spec: ActionSpec): RunningAction {
     const fallback = spec.fallback ? this.startAction(`${id}/fallback`, spec.fallback) : undefined
     const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.builtinSource(id, spec.target)
-    const onFinal = fallback ? (message: Record<string, unknown>) => fallback.worker.enqueue(message) : undefined
+    const kept = spec.options.keepFailed ? this.failedMessages.use(id, failedLimits(spec.options)) : undefined
+    // The fallback gets what this action failed or let expire, as it always did; the store keeps every loss.
+    const onFinal: FinalFailureHandler | undefined = fallback || kept ? (message, reason, detail) => {
+      kept?.add(message, reason, detail)
+      if (fallback && (reason === 'failed' || reason === 'expired')) fallback.worker.enqueue(message)
+    } : undefined
     const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
     const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
     return { worker, target: spec.target, fallback }
