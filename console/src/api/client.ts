@@ -9,6 +9,8 @@ import type {
   MqttAcl,
   MqttLimits,
   ErrorBody,
+  FailedMessage,
+  FailedMessageList,
   List,
   Plan,
   ProbeResult,
@@ -138,6 +140,14 @@ export const api = {
   setRuleEnabled: (d: string, id: string, enabled: boolean) =>
     request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
   deleteRule: (d: string, id: string) => request<void>('DELETE', `${dep(d)}/rules/${enc(id)}`),
+  failedMessages: (d: string, id: string, index: number, limit: number) =>
+    request<FailedMessageList>('GET', `${dep(d)}/rules/${enc(id)}/actions/${index}/failed-messages?limit=${limit}`),
+  failedMessage: (d: string, id: string, index: number, messageId: string) =>
+    request<FailedMessage & { message: unknown }>('GET', `${dep(d)}/rules/${enc(id)}/actions/${index}/failed-messages/${enc(messageId)}`),
+  replayFailed: (d: string, id: string, index: number, ids?: string[]) =>
+    request<{ replayed: number; notFound: string[] }>('POST', `${dep(d)}/rules/${enc(id)}/actions/${index}/failed-messages/replay`, ids ? { ids } : {}),
+  discardFailed: (d: string, id: string, index: number, ids?: string[]) =>
+    request<{ discarded: number; notFound: string[] }>('POST', `${dep(d)}/rules/${enc(id)}/actions/${index}/failed-messages/discard`, ids ? { ids } : {}),
 
   deviceUsers: (d: string) => request<List<DeviceUser>>('GET', `${dep(d)}/mqtt/users`),
   createDeviceUser: (d: string, body: { username: string; password: string; superuser?: boolean }) => request<DeviceUser>('POST', `${dep(d)}/mqtt/users`, body),

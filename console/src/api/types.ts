@@ -213,6 +213,34 @@ export interface ActionMetrics {
   series?: Series
   /** The action's fallback, when it has one. */
   fallback?: Omit<ActionMetrics, 'fallback'>
+  /** The action's failed-message store, while it has one open (option keepFailed). */
+  failedMessages?: FailedMessagesStats
+}
+
+export interface FailedMessagesStats {
+  stored: number
+  bytes: number
+  evicted: number
+  maxMessages: number
+  maxBytes: number
+}
+
+export type FailureReason = 'failed' | 'expired' | 'queue_full' | 'stopped'
+
+export interface FailedMessage {
+  id: string
+  at: string
+  reason: FailureReason
+  code: string | null
+  error: string | null
+  attempts: number
+  bytes: number
+}
+
+export interface FailedMessageList extends FailedMessagesStats {
+  enabled: boolean
+  data: Array<FailedMessage & { excerpt: string }>
+  next: string | null
 }
 
 export interface RuleMetrics {

@@ -16,6 +16,7 @@ import { useDetails } from '../../lib/use-details.tsx'
 import { useResource } from '../../lib/use-resource.ts'
 import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
 import { DeleteRuleDialog, RuleStatus, actionTarget } from './rule-common.tsx'
+import { FailedMessagesSection } from './FailedMessages.tsx'
 
 function sum(series: number[][]): number[] {
   const n = Math.max(0, ...series.map((s) => s.length))
@@ -164,6 +165,10 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           </div>
         )}
       </section>
+
+      {r.actions.map((a, i) => (a.options?.keepFailed || actionsMetrics[i]?.failedMessages ? (
+        <FailedMessagesSection key={i} dep={dep} ruleId={r.id} index={i} target={actionTarget(a, connectors.data, types.data)} />
+      ) : null))}
 
       <section className="card" aria-labelledby="rule-info-title">
         <h2 id="rule-info-title">Basic information</h2>

@@ -85,6 +85,7 @@ function actionOf(d: TargetDraft, connectors: ConnectorSummary[], types: Connect
   const params = schema ? toPayload(schema, d.params) : {}
   const options = toPayload(ACTION_OPTIONS_SCHEMA, d.options)
   if (options.diskBuffer === false) delete options.diskBuffer
+  if (options.keepFailed === false) delete options.keepFailed
   const base: RuleAction = d.target === 'republish' ? { builtin: 'republish', params } : { connectorId: d.target.replace(/^connector:/, ''), params }
   return { ...base, ...(Object.keys(options).length > 0 ? { options } : {}) }
 }
