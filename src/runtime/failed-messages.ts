@@ -50,7 +50,8 @@ export interface ReplayTarget {
 
 interface Rec {
   readonly seq: number
-  readonly at: string
+  /** Epoch milliseconds: an ISO string per failure cost as much as the rest of keeping it. */
+  readonly at: number
   readonly reason: FailureReason
   readonly code: string | null
   readonly error: string | null
@@ -61,11 +62,13 @@ interface Rec {
 
 /** Lines of the log: an add, a delete, the evicted counter. One JSON object per line. */
 type LogLine =
-  | { a: number; t: string; r: FailureReason; c: string | null; e: string | null; n: number; m: unknown }
+  | { a: number; t: number; r: FailureReason; c: string | null; e: string | null; n: number; m: unknown }
   | { d: number[] }
   | { x: number; next?: number }
 
 const FLUSH_DELAY_MS = 20
+/** Most entries per write. */
+const MAX_BATCH = 2048
 /** Dead bytes in the log (deleted messages, delete lines) beyond this much more than the live ones start a compaction. */
 const COMPACT_SLACK = 4 * 1024 * 1024
 const EXCERPT_CHARS = 200
@@ -148,7 +151,7 @@ export class FailedMessageStore {
       json = JSON.stringify({ unserializable: String(message) })
     }
     const rec: Rec = {
-      seq: this.nextSeq++, at: new Date().toISOString(), reason,
+      seq: this.nextSeq++, at: Date.now(), reason,
       code: detail.error?.code ?? null, error: detail.error?.message ?? null,
       attempts: (this.replayed.get(message) ?? 0) + detail.attempts, json,
     }
@@ -156,7 +159,9 @@ export class FailedMessageStore {
     this.pending.push(rec)
     this.unflushed.add(rec.seq)
     this.enforceBound()
-    this.scheduleFlush()
+    // A burst is written in slices, so no single write holds the event loop for long.
+    if (this.pending.length >= MAX_BATCH) this.writeNow()
+    else this.scheduleFlush()
   }
 
   stats(): FailedMessagesStats {
@@ -189,6 +194,7 @@ export class FailedMessageStore {
   replay(target: ReplayTarget, ids?: readonly string[]): { replayed: number; notFound: string[] } {
     const { found, notFound } = this.pick(ids)
     this.remove(found.map((r) => r.seq))
+    this.writeNow()
     for (const r of found) {
       const message = JSON.parse(r.json) as ChannelMessage
       if (typeof message === 'object' && message !== null) this.replayed.set(message, r.attempts)
@@ -201,6 +207,7 @@ export class FailedMessageStore {
   discard(ids?: readonly string[]): { discarded: number; notFound: string[] } {
     const { found, notFound } = this.pick(ids)
     this.remove(found.map((r) => r.seq))
+    this.writeNow()
     return { discarded: found.length, notFound }
   }
 
@@ -254,7 +261,12 @@ export class FailedMessageStore {
       if (!this.unflushed.delete(seq)) written.push(seq)
     }
     this.advanceHead()
-    if (written.length > 0) this.pending.push(written)
+    if (written.length > 0) {
+      // One delete line per batch, however many went (an eviction per failure in a burst).
+      const last = this.pending.at(-1)
+      if (Array.isArray(last)) for (const seq of written) last.push(seq)
+      else this.pending.push(written)
+    }
     if (seqs.length > 0) this.scheduleFlush()
   }
 
@@ -327,15 +339,24 @@ export class FailedMessageStore {
     this.flushTimer.unref()
   }
 
+  /** A user's replay or discard is on disk when the API answers (they are rare; failures are not). */
+  private writeNow(): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    this.flush()
+    if (this.needsCompaction()) void this.compact()
+  }
+
   /** One write of everything pending. */
   private flush(): void {
     if (this.pending.length === 0 && this.evicted === this.evictedWritten) return
-    let chunk = ''
+    const lines: string[] = []
     for (const p of this.pending) {
-      if (Array.isArray(p)) chunk += `${JSON.stringify({ d: p })}\n`
-      else if (this.live.get(p.seq) === p) chunk += addLine(p)
+      if (Array.isArray(p)) lines.push(`{"d":[${p.join(',')}]}\n`)
+      else if (this.live.get(p.seq) === p) lines.push(addLine(p))
     }
-    if (this.evicted !== this.evictedWritten) chunk += `${JSON.stringify({ x: this.evicted })}\n`
+    if (this.evicted !== this.evictedWritten) lines.push(`{"x":${this.evicted}}\n`)
+    const chunk = lines.join('')
     try {
       if (this.fd === undefined) {
         mkdirSync(this.dir, { recursive: true })
@@ -476,11 +497,11 @@ export function failedLimits(options: { keepFailedMaxMessages?: number; keepFail
 }
 
 function view(r: Rec): FailedMessageView {
-  return { id: String(r.seq), at: r.at, reason: r.reason, code: r.code, error: r.error, attempts: r.attempts, bytes: r.json.length }
+  return { id: String(r.seq), at: new Date(r.at).toISOString(), reason: r.reason, code: r.code, error: r.error, attempts: r.attempts, bytes: r.json.length }
 }
 
 function addLine(r: Rec): string {
-  return `{"a":${r.seq},"t":${JSON.stringify(r.at)},"r":${JSON.stringify(r.reason)},"c":${JSON.stringify(r.code)},"e":${JSON.stringify(r.error)},"n":${r.attempts},"m":${r.json}}\n`
+  return `{"a":${r.seq},"t":${r.at},"r":${JSON.stringify(r.reason)},"c":${JSON.stringify(r.code)},"e":${JSON.stringify(r.error)},"n":${r.attempts},"m":${r.json}}\n`
 }
 
 function logName(generation: number): string {
