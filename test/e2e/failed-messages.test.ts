@@ -3,6 +3,8 @@
 // delivers each exactly once (read back from PostgreSQL), discard, the bound, a restart of
 // Junction, and drops (expired, queue_full, stopped) kept with their reason.
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import { freePort } from '../support/connector-battery.js'
@@ -177,9 +179,13 @@ describe('failed messages (keepFailed)', () => {
     assert.equal(pushed.body.stored, m.droppedByReason.queue_full, 'every drop kept')
     assert.deepEqual((await j.api('GET', `${failedOf(full)}/${pushed.body.data[0].id}`)).body.message.seq, 0, 'the oldest went first')
 
-    await j.api('DELETE', `${rules}/${expiring}`)
-    await j.api('DELETE', `${rules}/${full}`)
-    assert.equal((await j.api('GET', failedOf(full))).body.error.code, 'RULE_NOT_FOUND')
+    // Deleting the rule deletes its store. (Only the one whose queue is empty: a deleted rule's
+    // worker keeps what it holds until delivered or expired.)
+    const storeDir = join(j.settings.dataDir, 'buffers', 'default', `${expiring}_0.failed`)
+    assert.ok(existsSync(storeDir), storeDir)
+    assert.equal((await j.api('DELETE', `${rules}/${expiring}`)).status, 204)
+    assert.equal((await j.api('GET', failedOf(expiring))).body.error.code, 'RULE_NOT_FOUND')
+    assert.equal(existsSync(storeDir), false, 'the store is gone with its rule')
   })
 
   it('refuses keepFailed on a fallback with the field path', async () => {
