@@ -14,7 +14,7 @@ import { setFlash } from '../../lib/flash.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
 import { useResource } from '../../lib/use-resource.ts'
-import { ACTION_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
+import { ACTION_OPTIONS_SCHEMA, FALLBACK_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
 
 const DEFAULT_SQL = 'SELECT\n  clientid,\n  payload.temp AS temp\nFROM\n  "sensors/#"\nWHERE\n  payload.temp > 20'
 
@@ -375,7 +375,7 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
           <SchemaForm schema={schema} values={draft.params} onChange={(params) => onChange({ params })} errors={errors} path={`${path}.params`} labeller={paramLabel} />
           <details className="action-options" open={optionsHaveError || undefined}>
             <summary>Delivery options</summary>
-            <SchemaForm schema={ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
+            <SchemaForm schema={path.endsWith('.fallback') ? FALLBACK_OPTIONS_SCHEMA : ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
           </details>
         </>
       )}

@@ -48,3 +48,9 @@ export const ACTION_OPTIONS_SCHEMA: JsonSchema = {
     keepFailedMaxBytes: { type: 'integer', minimum: 65536, maximum: 256 * 1024 ** 2, description: 'Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB).' },
   },
 }
+
+/** A fallback's options: a fallback cannot keep failed messages (the server refuses keepFailed there). */
+export const FALLBACK_OPTIONS_SCHEMA: JsonSchema = {
+  ...ACTION_OPTIONS_SCHEMA,
+  properties: Object.fromEntries(Object.entries(ACTION_OPTIONS_SCHEMA.properties ?? {}).filter(([k]) => !k.startsWith('keepFailed'))),
+}
