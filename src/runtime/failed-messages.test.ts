@@ -154,6 +154,36 @@ describe('FailedMessageStore', () => {
     again.close()
   })
 
+  it('random adds, discards and replays while compactions run: a reopen reads back exactly what memory held', async () => {
+    const d = dir()
+    const s = FailedMessageStore.open(d, quiet, { maxMessages: 150, maxBytes: 1024 ** 3 })
+    let seed = 42
+    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const pad = 'q'.repeat(40_000)
+    let generations = new Set<string>()
+    for (let step = 0; step < 1500; step++) {
+      const r = rnd()
+      if (r < 0.6) s.add({ step, pad }, 'failed', { attempts: 1 })
+      else if (r < 0.8) {
+        const ids = s.list(1000).data.map((m) => m.id).filter(() => rnd() < 0.3)
+        if (ids.length) s.discard(ids)
+      } else if (r < 0.9) {
+        const ids = s.list(1000).data.map((m) => m.id).filter(() => rnd() < 0.1)
+        if (ids.length) s.replay({ enqueue: (m) => s.add(m, 'failed', { attempts: 1 }) }, ids)
+      } else await tick(rnd() * 30)
+      for (const f of readdirSync(d)) if (f.endsWith('.jsonl')) generations.add(f)
+    }
+    const before = s.list(1000).data.map((m) => [m.id, m.attempts, s.get(m.id)!.message && (s.get(m.id)!.message as ChannelMessage).step])
+    const stats = s.stats()
+    s.close()
+    assert.ok(generations.size > 1, `compactions ran (${[...generations].join()})`)
+    const again = FailedMessageStore.open(d, quiet, { maxMessages: 150, maxBytes: 1024 ** 3 })
+    assert.deepEqual(again.list(1000).data.map((m) => [m.id, m.attempts, (again.get(m.id)!.message as ChannelMessage).step]), before)
+    assert.deepEqual(again.stats(), stats)
+    again.close()
+    generations = new Set()
+  })
+
   it('a destroyed store leaves nothing and ignores late additions', () => {
     const d = dir()
     const s = FailedMessageStore.open(d, quiet)
