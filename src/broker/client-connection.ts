@@ -58,6 +58,10 @@ export class ClientConnection {
   tokens = 0
   tokensAt = 0
   throttled = false
+  /** Packet ids of QoS 1/2 publishes whose acknowledgement waits for the rules' actions (acknowledge: on-delivery). */
+  heldAcks: Set<number> | undefined
+  /** Reading is paused because more acknowledgements wait than our Receive Maximum allows. */
+  ackPaused = false
 
   private readonly decoder: PacketDecoder
   private out: Buffer[] = []
