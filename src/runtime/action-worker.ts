@@ -286,6 +286,8 @@ export class ActionWorker {
       else backoff = true
     }
     if (retry.length === 0) return
+    // A stopped worker sends nothing again: a device waiting for these is told now, not never.
+    if (this.stopped) for (const e of retry) e.ack?.('failed')
     this.metrics.retried += retry.length
     // Back to the front, in their order: they were first and stay first.
     for (let i = retry.length - 1; i >= 0; i--) {
