@@ -169,6 +169,14 @@ describe('end-to-end acknowledgement waits for the row', () => {
   }
   const rowCount = async (topic: string) => Number((await server.sql(`SELECT count(*) FROM ${table} WHERE topic = '${topic}'`)).trim())
 
+  it('an unknown acknowledge value is a 400 naming the field', async () => {
+    const r = await j.api('POST', rules, {
+      name: 'bad', sql: 'SELECT * FROM "bad/#"', actions: [{ connectorId, params: insert(), options: { acknowledge: 'on-commit' } }],
+    })
+    assert.equal(r.status, 400, JSON.stringify(r.body))
+    assert.ok(r.body.error.fields.some((f: { path: string }) => f.path === 'actions.0.options.acknowledge'), JSON.stringify(r.body))
+  })
+
   it('no PUBACK while PostgreSQL is down; it comes once the row exists (on-arrival acknowledges at once)', async () => {
     for (const [name, acknowledge] of [['held', 'on-delivery'], ['free', 'on-arrival']] as const) {
       const r = await j.api('POST', rules, {
