@@ -5,6 +5,7 @@
  * (order alternating per run). Prints figures; asserts nothing.
  *
  *   node --import tsx bench/acknowledge.ts [messages=20000] [rate=2000]
+ *   BENCH_RUNS=3 BENCH_ACTION_OPTIONS='{"batchTimeMs":0}' node --import tsx bench/acknowledge.ts
  *
  * Needs the machine's PostgreSQL. Per setting:
  * - throughput: `messages` as fast as the publisher's window (500 unacknowledged per connection,
@@ -27,6 +28,8 @@ const N = Number(process.argv[2] ?? 20_000)
 const RATE = Number(process.argv[3] ?? 2_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const PG = sharedPostgres()
+/** Extra action options for every setting, as JSON (e.g. '{"batchTimeMs":0}'). */
+const ACTION_OPTIONS = process.env.BENCH_ACTION_OPTIONS ? (JSON.parse(process.env.BENCH_ACTION_OPTIONS) as Record<string, unknown>) : {}
 
 type Setting = 'on-arrival' | 'on-delivery' | 'on-delivery+disk'
 const SETTINGS: readonly Setting[] = ['on-arrival', 'on-delivery', 'on-delivery+disk']
@@ -55,7 +58,7 @@ async function measure(setting: Setting, db: pg.Client): Promise<Figures> {
     return await withJunction(async (j: Junction, url: string) => {
       const c = await j.connectors.create('default', { name: `pg-${table}`, type: 'postgresql', config: { host: PG.host, port: PG.port, database: PG.database, username: PG.user } })
       await waitConnected(j, c.id)
-      const options = { acknowledge: setting === 'on-arrival' ? 'on-arrival' : 'on-delivery', diskBuffer: setting === 'on-delivery+disk' }
+      const options = { ...ACTION_OPTIONS, acknowledge: setting === 'on-arrival' ? 'on-arrival' : 'on-delivery', diskBuffer: setting === 'on-delivery+disk' }
       const rule = await j.rules.create('default', {
         name: 'ack', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, payload.ts AS ts FROM "bench/ack/#"',
         actions: [{ connectorId: c.id, params: { sql: `INSERT INTO ${table} (seq, temp, ts) VALUES (\${seq}, \${temp}, \${ts})` }, options }],
