@@ -81,7 +81,7 @@ export class ClientConnection {
     stream.on('drain', () => {
       if (this.readingStopped) {
         this.readingStopped = false
-        stream.resume()
+        if (!this.ackPaused) stream.resume()
       }
       owner.drained(this)
     })
@@ -95,6 +95,11 @@ export class ClientConnection {
 
   setMaxPacketSize(n: number): void {
     this.decoder.maxPacketSize = n
+  }
+
+  /** Reading is paused because the socket holds too much output (resumed on drain). */
+  get stoppedForOutput(): boolean {
+    return this.readingStopped
   }
 
   /** Bytes waiting to go out are past the bound: messages wait in the session queue instead. */

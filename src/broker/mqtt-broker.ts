@@ -487,7 +487,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       held.delete(id)
       if (conn.ackPaused && held.size <= RECEIVE_MAXIMUM / 2) {
         conn.ackPaused = false
-        if (!conn.throttled) conn.stream.resume()
+        if (!conn.throttled && !conn.stoppedForOutput) conn.stream.resume()
       }
       if (conn.state === 'closed') return // the client sends it again on its next connection
       const code = acknowledgementCode(outcome, reasonCode)
@@ -530,7 +530,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     setTimeout(() => {
       conn.throttled = false
       if (conn.state !== 'open') return
-      conn.stream.resume()
+      if (!conn.ackPaused) conn.stream.resume()
       this.release(conn)
     }, Math.ceil((-conn.tokens / rate) * 1000)).unref()
   }
