@@ -39,11 +39,6 @@ export class AcknowledgementCounter implements PendingAcknowledgement, Acknowled
     settled?.(this.outcome)
   }
 
-  /** Whether every commitment has settled. */
-  get done(): boolean {
-    return this.pending === 0
-  }
-
   whenSettled(settled: (outcome: AcknowledgementOutcome) => void): void {
     if (this.pending === 0) settled(this.outcome)
     else this.settled = settled
