@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox'
-import { TemplateParamsError, type ConnectorLogger } from '../connector-api/index.js'
+import { stringEnum, TemplateParamsError, type ConnectorLogger } from '../connector-api/index.js'
 import type { RuleAction, RuleRecord } from '../core/domain.js'
 import { ApiError, validationError } from '../core/errors.js'
 import type { FieldError } from '../core/schema-validation.js'
@@ -24,6 +24,7 @@ export const ActionOptionsSchema = Type.Object({
   requestTtlMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' })),
   maxBufferBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' })),
   diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
+  acknowledge: Type.Optional(stringEnum(['on-arrival', 'on-delivery'], { description: 'When a device\'s QoS 1/2 publish is acknowledged: on-arrival (default) as the broker receives it; on-delivery once this action has delivered it, or written it to its disk buffer (end-to-end; see docs/delivery.md).' })),
 }, { additionalProperties: false })
 
 /**

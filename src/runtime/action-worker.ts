@@ -3,6 +3,7 @@ import { BatchError, ConnectorError, errorMessage } from '../connector-api/index
 import { reconnectDelayMs } from './backoff.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
+import type { AcknowledgementHold, AcknowledgementRelease } from '../rules/acknowledgement.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
 /** Where an action's messages go: the channel on its connector's live connection. */
@@ -28,6 +29,12 @@ export interface ActionOptions {
   readonly maxBufferBytes: number
   /** Keep the queue on disk too, so it survives a restart (at-least-once). */
   readonly diskBuffer: boolean
+  /**
+   * When the device's QoS 1/2 publish is acknowledged: `on-arrival` (default) as it reaches the
+   * broker; `on-delivery` once this action delivered it (or wrote it to its disk buffer), see
+   * docs/delivery.md.
+   */
+  readonly acknowledge?: 'on-arrival' | 'on-delivery'
 }
 
 export const DEFAULT_ACTION_OPTIONS: ActionOptions = {
@@ -46,6 +53,8 @@ interface Entry {
   attempts: number
   /** Its place in the disk buffer, when there is one. */
   readonly seq: number | undefined
+  /** Tells the publisher's pending acknowledgement how the entry ended (acknowledge: on-delivery). */
+  readonly ack?: AcknowledgementRelease
 }
 
 /** Called with each message that finally failed or expired, for fallback actions. */
@@ -95,13 +104,26 @@ export class ActionWorker {
     }
   }
 
-  enqueue(message: ChannelMessage): void {
+  /** The engine passes the message's pending acknowledgement to this action (acknowledge: on-delivery). */
+  get holdsAcknowledgement(): boolean {
+    return this.options.acknowledge === 'on-delivery'
+  }
+
+  enqueue(message: ChannelMessage, ack?: AcknowledgementHold): void {
+    let release = ack && this.options.acknowledge === 'on-delivery' ? ack.hold() : undefined
     if (this.stopped) {
       this.metrics.matched++
       this.drop(1, 'stopped')
+      release?.('failed')
       return
     }
-    this.accept(message, this.disk?.buffer.append(message))
+    const seq = this.disk?.buffer.append(message)
+    if (seq !== undefined && release) {
+      // Written to the OS before append returns: it survives the process being killed.
+      release('committed')
+      release = undefined
+    }
+    this.accept(message, seq, release)
     // Nothing for the pump to do (it runs per message, so this matters): a partial batch waits
     // for its timer, or every request slot is busy (a finished request pumps).
     if (this.batchTimer && this.queue.length < this.options.batchSize) return
@@ -114,10 +136,10 @@ export class ActionWorker {
     return Math.min(this.options.inflightWindow, this.channelConcurrency)
   }
 
-  private accept(message: ChannelMessage, seq: number | undefined): void {
+  private accept(message: ChannelMessage, seq: number | undefined, ack?: AcknowledgementRelease): void {
     this.metrics.matched++
     const bytes = approximateBytes(message)
-    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0, seq })
+    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0, seq, ack })
     this.queuedBytes += bytes
     this.metrics.queuing++
     // Bounded in bytes: the oldest go first, counted, never silently.
@@ -126,6 +148,7 @@ export class ActionWorker {
       this.queuedBytes -= old.bytes
       this.metrics.queuing--
       this.done(old)
+      old.ack?.('quota_exceeded')
       this.drop(1, 'queue_full')
     }
   }
@@ -145,6 +168,7 @@ export class ActionWorker {
     clearTimeout(this.batchTimer)
     clearTimeout(this.retryTimer)
     const n = this.queue.length
+    for (let e = this.queue.popFront(); e; e = this.queue.popFront()) e.ack?.('failed')
     this.queue.clear()
     this.queuedBytes = 0
     this.metrics.queuing -= n
@@ -227,7 +251,11 @@ export class ActionWorker {
 
   private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
     const failed = new Map(failures.map((f) => [f.index, f.error]))
-    for (let i = 0; i < batch.length; i++) if (!failed.has(i)) this.done(batch[i]!)
+    for (let i = 0; i < batch.length; i++) {
+      if (failed.has(i)) continue
+      this.done(batch[i]!)
+      batch[i]!.ack?.('committed')
+    }
     const delivered = batch.length - failed.size
     if (delivered > 0) {
       this.metrics.success += delivered
@@ -245,6 +273,7 @@ export class ActionWorker {
       this.recordError(error)
       if (error.kind === 'permanent') {
         this.done(entry)
+        entry.ack?.('failed')
         this.metrics.failed++
         this.metrics.failedRate.add(1)
         this.onFinalFailure(entry.message, 'failed')
@@ -257,6 +286,8 @@ export class ActionWorker {
       else backoff = true
     }
     if (retry.length === 0) return
+    // A stopped worker sends nothing again: a device waiting for these is told now, not never.
+    if (this.stopped) for (const e of retry) e.ack?.('failed')
     this.metrics.retried += retry.length
     // Back to the front, in their order: they were first and stay first.
     for (let i = retry.length - 1; i >= 0; i--) {
@@ -294,6 +325,7 @@ export class ActionWorker {
       const e = this.queue.popFront()!
       this.queuedBytes -= e.bytes
       this.done(e)
+      e.ack?.('failed')
       expired++
       this.onFinalFailure(e.message, 'expired')
     }
