@@ -8,6 +8,7 @@ import { Spinner } from '../../components/Spinner.tsx'
 import { SqlView } from '../../components/SqlEditor.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
+import { DeliveryBadge, healthReason, worstHealth } from '../../components/DeliveryBadge.tsx'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
@@ -31,6 +32,7 @@ function lastErrorText(e: ActionMetrics['lastError']): string | null {
 const ACTION_COLUMNS: ReadonlyArray<string | StackColumn> = [
   '#',
   'Target',
+  'Health',
   { label: 'Matched', className: 'num' },
   { label: 'Success', className: 'num' },
   { label: 'Failed', className: 'num' },
@@ -74,6 +76,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           <div className="title-row">
             <h1>{r.name}</h1>
             <RuleStatus rule={r} />
+            <DeliveryBadge health={worstHealth(actionsMetrics.map((a) => a.health))} />
           </div>
           {r.description && <p className="page-intro">{r.description}</p>}
         </div>
@@ -107,6 +110,14 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
               <Stat label="Failed" value={formatCount(m.rule.failed)} tone="bad" />
               <Stat label="Rate" value={formatRate(m.rule.rate.matched)} />
             </dl>
+            {m.rule.actions && (
+              <dl className="stat-row" aria-label="Actions">
+                <Stat label="Actions total" value={formatCount(m.rule.actions.total)} />
+                <Stat label="Actions success" value={formatCount(m.rule.actions.success)} tone="ok" />
+                <Stat label="Actions failed" value={formatCount(m.rule.actions.failed)} tone="bad" />
+                <Stat label="Actions discarded" value={formatCount(m.rule.actions.discarded)} tone="warn" />
+              </dl>
+            )}
             <RateChart
               caption="Messages per second (last minute)"
               series={[
@@ -145,6 +156,16 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                             Fallback:{' '}
                             {a.fallback.connectorId ? <a href={href.connector(dep, a.fallback.connectorId)}>{actionTarget(a.fallback, connectors.data, types.data)}</a> : actionTarget(a.fallback, connectors.data, types.data)}
                             {am?.fallback && ` · ${formatCount(am.fallback.success)} sent, ${formatCount(am.fallback.failed + am.fallback.dropped)} lost`}
+                          </p>
+                        )}
+                      </td>
+                      <td {...cell('Health')} className="wrap">
+                        {am?.health ? <DeliveryBadge health={am.health} showOk /> : '—'}
+                        {am?.health && am.health.state !== 'ok' && (
+                          <p className="delivery-reason">
+                            {/* failing: its message is the last error, in its own column. */}
+                            {am.health.state === 'failing' ? am.health.code : healthReason(am.health)}
+                            {am.health.since ? ` · since ${formatAgo(am.health.since)}` : ''}
                           </p>
                         )}
                       </td>
