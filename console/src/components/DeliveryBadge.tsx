@@ -13,13 +13,14 @@ export function healthReason(h: { code?: string; reason?: string; message?: stri
 /**
  * An amber pill next to a connection status when deliveries fail or stall: the connection can be
  * up while nothing arrives, so it never replaces the status badge. Nothing when ok, unless `showOk`
- * (details pages, where the "Delivery" line always says something).
+ * (details pages, where the "Delivery" line always says something). `short`: the state alone,
+ * under a column that says "Health".
  */
-export function DeliveryBadge({ health, showOk = false }: { health: ConnectorDelivery | ActionHealth | undefined; showOk?: boolean }) {
+export function DeliveryBadge({ health, showOk = false, short = false }: { health: ConnectorDelivery | ActionHealth | undefined; showOk?: boolean; short?: boolean }) {
   if (!health || (health.state === 'ok' && !showOk)) return null
   return (
     <span className={`badge badge-delivery-${health.state}`} title={healthReason(health)}>
-      {LABEL[health.state]}
+      {short ? health.state : LABEL[health.state]}
     </span>
   )
 }

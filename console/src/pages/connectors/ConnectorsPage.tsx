@@ -127,7 +127,7 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
       </td>
       <td {...cell('Status')}>
         <span className="badge-row">
-          <StatusBadge status={c.status} reason={c.statusReason} />
+          <StatusBadge status={c.status} reason={c.statusReason} />{' '}
           <DeliveryBadge health={c.delivery} />
         </span>
       </td>

@@ -32,7 +32,6 @@ function lastErrorText(e: ActionMetrics['lastError']): string | null {
 const ACTION_COLUMNS: ReadonlyArray<string | StackColumn> = [
   '#',
   'Target',
-  'Health',
   { label: 'Matched', className: 'num' },
   { label: 'Success', className: 'num' },
   { label: 'Failed', className: 'num' },
@@ -75,7 +74,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           <p className="eyebrow">Rule · <span className="mono">{r.id}</span></p>
           <div className="title-row">
             <h1>{r.name}</h1>
-            <RuleStatus rule={r} />
+            <RuleStatus rule={r} />{' '}
             <DeliveryBadge health={worstHealth(actionsMetrics.map((a) => a.health))} />
           </div>
           {r.description && <p className="page-intro">{r.description}</p>}
@@ -151,21 +150,20 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                       <td {...cell('#')}>{i + 1}</td>
                       <td {...cell('Target')}>
                         {a.connectorId ? <a href={href.connector(dep, a.connectorId)}>{actionTarget(a, connectors.data, types.data)}</a> : actionTarget(a, connectors.data, types.data)}
+                        {am?.health && am.health.state !== 'ok' && (
+                          // Under the target, not in a column of its own: the table is already as wide as the page.
+                          <p className="delivery-reason action-health">
+                            <DeliveryBadge health={am.health} />{' '}
+                            {/* failing: its message is the last error, in its own column. */}
+                            {am.health.state === 'failing' ? am.health.code : healthReason(am.health)}
+                            {am.health.since ? ` · since ${formatAgo(am.health.since)}` : ''}
+                          </p>
+                        )}
                         {a.fallback && (
                           <p className="muted small fallback-line">
                             Fallback:{' '}
                             {a.fallback.connectorId ? <a href={href.connector(dep, a.fallback.connectorId)}>{actionTarget(a.fallback, connectors.data, types.data)}</a> : actionTarget(a.fallback, connectors.data, types.data)}
                             {am?.fallback && ` · ${formatCount(am.fallback.success)} sent, ${formatCount(am.fallback.failed + am.fallback.dropped)} lost`}
-                          </p>
-                        )}
-                      </td>
-                      <td {...cell('Health')} className="wrap">
-                        {am?.health ? <DeliveryBadge health={am.health} showOk /> : '—'}
-                        {am?.health && am.health.state !== 'ok' && (
-                          <p className="delivery-reason">
-                            {/* failing: its message is the last error, in its own column. */}
-                            {am.health.state === 'failing' ? am.health.code : healthReason(am.health)}
-                            {am.health.since ? ` · since ${formatAgo(am.health.since)}` : ''}
                           </p>
                         )}
                       </td>

@@ -93,7 +93,7 @@ export function RulesPage({ dep }: { dep: string }) {
                   <td {...cell('ID')} className="mono">{r.id}</td>
                   <td {...cell('Status')}>
                     <span className="badge-row">
-                      <RuleStatus rule={r} />
+                      <RuleStatus rule={r} />{' '}
                       <DeliveryBadge health={worstHealth((r.metrics?.actions ?? []).map((a) => a.health))} />
                     </span>
                   </td>
