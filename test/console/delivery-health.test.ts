@@ -84,7 +84,7 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
       const pill = status.getByText(exactly('delivery failing'))
       const title = (await pill.getAttribute('title')) ?? ''
       assert.match(title, new RegExp(`^INVALID_STATEMENT: .*relation "${table}" does not exist`), `the reason on hover: ${title}`)
-      const [connected, failing] = await Promise.all([status.getByText(exactly('connected')), pill].map((l) => l.evaluate((el) => getComputedStyle(el).color)))
+      const [connected, failing] = await Promise.all([status.getByText(exactly('connected')), pill].map((l) => l.evaluate((el) => (globalThis as any).getComputedStyle(el).color as string)))
       assert.notEqual(failing, connected, 'the delivery pill has its own colour, apart from the connection')
       await shot(p, 'health-01-connectors-failing')
       await viewport(p, NARROW)
