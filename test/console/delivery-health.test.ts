@@ -3,7 +3,8 @@
 // it, an amber "delivery failing" pill with the reason on hover; the connector's details say why
 // at the top and under "Delivery"; the rules list and the rule's details show the failing action
 // (code, since) and the actions totals. Creating the table and one more message turn it all back
-// to ok without a reload. Screenshots at 1280x800 and the connectors list at 400x800.
+// to ok without a reload. Then another session locks the table: "delivery stalled" with how many
+// wait, gone once the lock is. Screenshots at 1280x800 and the connectors list at 400x800.
 import assert from 'node:assert/strict'
 import { after, before, describe } from 'node:test'
 import type { MqttClient } from 'mqtt'
@@ -28,6 +29,7 @@ function valueOf(scope: Page | Locator, term: string): Locator {
 describe('console: delivery health (failing PostgreSQL action while connected, then healed)', () => {
   let h: ConsoleHarness
   let db: pg.Client
+  let locker: pg.Client | undefined
   let sensor: MqttClient | undefined
   let connectorId = ''
   let ruleId = ''
@@ -47,7 +49,8 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
     await eventually(() => h.j.api('GET', `${connectorsApi}/${connectorId}`), (r) => r.body.status === 'connected', 'the connector connected', 10_000)
     const r = await h.j.api('POST', rulesApi, {
       name: RULE, sql: 'SELECT clientid, payload.temp AS temp FROM "health-ui/#"',
-      actions: [{ connectorId, params: { sql: `INSERT INTO ${table} (clientid, temp) VALUES (\${clientid}, \${temp})` } }],
+      // TTL 16 s: stalled after 4 s (a quarter), long before blocked sends time out (the last step).
+      actions: [{ connectorId, params: { sql: `INSERT INTO ${table} (clientid, temp) VALUES (\${clientid}, \${temp})` }, options: { requestTtlMs: 16_000 } }],
     })
     assert.equal(r.status, 201, JSON.stringify(r.body))
     ruleId = r.body.id
@@ -59,6 +62,7 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
   })
   after(async () => {
     if (h?.problems.consoleErrors.length) console.log(`console.error in the page:\n  ${h.problems.consoleErrors.join('\n  ')}`)
+    await locker?.end().catch(() => undefined)
     await sensor?.endAsync().catch(() => undefined)
     await h?.close()
     await db?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
@@ -160,4 +164,29 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
       assertNoPageProblems(h)
     })
   })
+
+  it('a lock holds the inserts: the list shows "delivery stalled" with how many wait; the lock goes and so does the pill', async () => {
+    const p = page()
+    await step(p, 'health-stalled', async () => {
+      const shared = sharedPostgres()
+      locker = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, password: shared.password })
+      await locker.connect()
+      await locker.query('BEGIN')
+      await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
+      for (let i = 0; i < 2; i++) await sensor!.publishAsync('health-ui/1', JSON.stringify({ temp: 40 + i }), { qos: 1 })
+      const row = rowWith(connectorList(), CONNECTOR)
+      await until(async () => textOf(await cellOf(connectorList(), row, 'Status')), (t) => t === 'connected delivery stalled', 'the stalled pill', 12_000)
+      const title = (await (await cellOf(connectorList(), row, 'Status')).getByText(exactly('delivery stalled')).getAttribute('title')) ?? ''
+      assert.match(title, /^2 message\(s\) waiting; nothing delivered for \d+ s$/, title)
+      await shot(p, 'health-06-connectors-stalled')
+      await locker.query('COMMIT')
+      await until(async () => textOf(await cellOf(connectorList(), row, 'Status')), (t) => t === 'connected', 'the pill gone once the rows are in')
+      assert.equal(await count(), 3)
+      assertNoPageProblems(h)
+    })
+  })
+
+  async function count(): Promise<number> {
+    return Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+  }
 })
