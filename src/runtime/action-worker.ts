@@ -250,6 +250,7 @@ export class ActionWorker {
   }
 
   private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
+    this.metrics.settled(batch.length, failures)
     const failed = new Map(failures.map((f) => [f.index, f.error]))
     for (let i = 0; i < batch.length; i++) {
       if (failed.has(i)) continue
@@ -343,6 +344,7 @@ export class ActionWorker {
   private recordError(error: ConnectorError): void {
     if (this.metrics.lastError !== error.message) this.logger.warn(`action ${this.id}: ${error.kind} failure: ${error.message}`, { code: error.code })
     this.metrics.lastError = error.message
+    this.metrics.lastErrorCode = error.code
     this.metrics.lastErrorAt = new Date().toISOString()
   }
 }

@@ -7,7 +7,8 @@ import { ActionWorker, type ActionOptions, type ChannelSource } from './action-w
 import { DiskBuffer } from './disk-buffer.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
 import type { BuiltinActionDefinition, DeploymentBroker } from './builtin-action.js'
-import { ActionMetrics } from './metrics.js'
+import { ActionMetrics, ruleActionTotals, type RuleActionTotals } from './metrics.js'
+import { stallBoundMs } from './action-health.js'
 
 export type ActionTarget =
   | { readonly kind: 'connector'; readonly connectorId: string; readonly definition: ConnectorDefinition; readonly params: Record<string, unknown> }
@@ -79,11 +80,11 @@ export class RuleRuntime {
     this.running.clear()
   }
 
-  metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
+  metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']> & { actions: RuleActionTotals }; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
     const r = this.running.get(id)
     if (!r) return undefined
     return {
-      rule: r.metrics.snapshot(series),
+      rule: { ...r.metrics.snapshot(series), actions: ruleActionTotals(r.actions.map((a) => a.worker.metrics)) },
       actions: r.actions.map((a) => ({ ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}) })),
     }
   }
@@ -143,7 +144,7 @@ export class RuleRuntime {
     const source = spec.target.kind === 'connector' ? this.connectorSource(spec.target) : this.builtinSource(id, spec.target)
     const onFinal = fallback ? (message: Record<string, unknown>) => fallback.worker.enqueue(message) : undefined
     const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
-    const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
+    const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(stallBoundMs(spec.options)), this.logger, onFinal, disk)
     return { worker, target: spec.target, fallback }
   }
 

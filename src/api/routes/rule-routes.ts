@@ -52,7 +52,7 @@ const TestRule = Type.Object({
 const RuleBody = Type.Object({
   id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
   enabled: Type.Boolean(), actions: Type.Array(Type.Unknown()),
-  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'matched, passed, failed, noResult, rate; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastSuccessAt. null while the rule is not running.' }),
+  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' }),
   createdAt: Type.String(), updatedAt: Type.String(),
 }, { $id: 'Rule' })
 
