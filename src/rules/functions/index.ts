@@ -10,6 +10,7 @@ import { compressionFunctions } from './compression.js'
 import { conditionalFunctions } from './conditional.js'
 import { encodingFunctions } from './encoding.js'
 import { hashingFunctions } from './hashing.js'
+import { jqFunctions } from './jq.js'
 import { mapFunctions } from './map.js'
 import { mathFunctions } from './math.js'
 import { stringFunctions } from './string.js'
@@ -41,6 +42,7 @@ export const ruleFunctionFamilies: Readonly<Record<string, FunctionFamily>> = {
   system: systemFunctions,
   conditional: conditionalFunctions,
   topic: topicFunctions,
+  jq: jqFunctions,
 }
 
 const functions = new Map<string, RuleFunction>()
