@@ -8,6 +8,7 @@ import { bitwiseFunctions } from './bitwise.js'
 import { bytesFunctions } from './bytes.js'
 import { compressionFunctions } from './compression.js'
 import { conditionalFunctions } from './conditional.js'
+import { contextFunctions } from './context.js'
 import { encodingFunctions } from './encoding.js'
 import { hashingFunctions } from './hashing.js'
 import { jqFunctions } from './jq.js'
@@ -43,6 +44,7 @@ export const ruleFunctionFamilies: Readonly<Record<string, FunctionFamily>> = {
   conditional: conditionalFunctions,
   topic: topicFunctions,
   jq: jqFunctions,
+  context: contextFunctions,
 }
 
 const functions = new Map<string, RuleFunction>()
