@@ -12,8 +12,9 @@
  *
  * Waiting blocks the broker thread, so the bounds are tighter than EMQX's: a call waits at most
  * JQ_MAX_TIMEOUT_MS (EMQX's default, 10 s; a larger TimeoutMs is lowered to it), and a program that
- * timed out fails at once, without running, for JQ_QUARANTINE_MS afterwards, so one runaway
- * program costs one wait per minute rather than one per message.
+ * timed out fails at once, without running, for JQ_QUARANTINE_MS afterwards (for calls with the
+ * same or a shorter timeout), so one runaway program costs one wait per minute rather than one per
+ * message.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
 import { startWorkerThread } from '../../connector-api/worker-thread.js'
@@ -38,8 +39,8 @@ class JqThread {
   private port: MessagePort | undefined
   private flags: Int32Array | undefined
   private nextId = 1
-  /** Program text -> until when it is refused (it timed out). */
-  private readonly quarantine = new Map<string, number>()
+  /** Program text -> until when, and up to which timeout, it is refused (it timed out with that timeout). */
+  private readonly quarantine = new Map<string, { until: number; timeoutMs: number }>()
 
   /** Starts the thread if it is not running (it loads jq in the background). */
   start(): void {
@@ -68,10 +69,12 @@ class JqThread {
 
   /** Runs `program` on the JSON text `input`; throws RuleFunctionError on a jq error or a timeout. */
   run(program: string, input: string, timeoutMs: number): string {
-    const until = this.quarantine.get(program)
-    if (until !== undefined) {
-      if (Date.now() < until) return fail('jq', `the program timed out less than ${JQ_QUARANTINE_MS / 1000} s ago and is refused until then`)
-      this.quarantine.delete(program)
+    const timedOut = this.quarantine.get(program)
+    if (timedOut !== undefined) {
+      if (Date.now() >= timedOut.until) this.quarantine.delete(program)
+      else if (timeoutMs <= timedOut.timeoutMs) {
+        return fail('jq', `timeout: the program ran for more than ${timedOut.timeoutMs} ms less than ${JQ_QUARANTINE_MS / 1000} s ago, and is refused without running until then`)
+      }
     }
     this.start()
     this.waitStarted()
@@ -95,7 +98,7 @@ class JqThread {
       if (left <= 0) {
         this.discard()
         if (this.quarantine.size >= MAX_QUARANTINED) this.quarantine.delete(this.quarantine.keys().next().value!)
-        this.quarantine.set(program, Date.now() + JQ_QUARANTINE_MS)
+        this.quarantine.set(program, { until: Date.now() + JQ_QUARANTINE_MS, timeoutMs })
         return fail('jq', `timeout: the program ran for more than ${timeoutMs} ms`)
       }
       Atomics.wait(flags, FLAG_ANSWERED, seen, left)
