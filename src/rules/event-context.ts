@@ -45,7 +45,11 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
     case 'client_connected':
       return {
         topic: '$events/client_connected',
-        context: { ...common, ...session(e), event: 'client.connected', mountpoint: null, is_bridge: false, connected_at: now, client_attrs: {} },
+        context: {
+          ...common, ...session(e), event: 'client.connected', mountpoint: null, is_bridge: false, connected_at: now, client_attrs: {},
+          // EMQX's conninfo receive_maximum: the client's Receive Maximum (0 when it sent none, as EMQX's default here).
+          receive_maximum: receiveMaximum(e),
+        },
       }
     case 'client_connack':
       return {
@@ -128,6 +132,11 @@ function session(e: Session) {
     peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT', proto_ver: e.protoVer, keepalive: e.keepalive,
     clean_start: e.cleanStart, expiry_interval: e.expiryInterval ?? 0, conn_props: connProps(e),
   }
+}
+
+function receiveMaximum(e: Session): number {
+  const value = (e.connectProperties as { receiveMaximum?: unknown } | undefined)?.receiveMaximum
+  return typeof value === 'number' ? value : 0
 }
 
 /** CONNECT properties; from the session expiry when the broker does not pass them (it is one). */
