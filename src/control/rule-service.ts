@@ -146,22 +146,25 @@ export class RuleService {
     if (topic !== undefined && plainSources.length > 0 && !plainSources.some((f) => topicMatches(f, topic)) && compiled.sources.length === plainSources.length) {
       return { matched: false, reason: `topic "${topic}" does not match FROM ${compiled.sources.map((s) => `"${s}"`).join(', ')}` }
     }
-    let outputs: Record<string, unknown>[]
+    let result: { matched: boolean; outputs: Record<string, unknown>[] }
     try {
-      outputs = compiled.evaluate(ctx)
+      result = compiled.match(ctx)
     } catch (err) {
       throw new ApiError('VALIDATION_FAILED', `The rule failed on this input: ${(err as Error).message}`, {
         fields: [{ path: 'context', message: (err as Error).message, hint: 'Check the sample payload and the functions the SQL calls.' }],
       })
     }
-    if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    // A FOREACH over an empty collection matches with no outputs, as EMQX answers `[]` there.
+    const { outputs } = result
+    if (!result.matched) return { matched: false, reason: 'WHERE is false for this input' }
     if (exceedsJsonSize(outputs, MAX_TEST_OUTPUT_SIZE)) {
       const message = `the output is larger than ${MAX_TEST_OUTPUT_SIZE} characters, more than a test answers`
       throw new ApiError('VALIDATION_FAILED', `The rule ran, but ${message}`, {
         fields: [{ path: 'sql', message, hint: 'Test with a smaller sample payload, or select fewer or smaller fields (FOREACH: fewer elements).' }],
       })
     }
-    return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
+    if (compiled.isForeach) return outputs.length > 0 ? { matched: true, outputs, output: outputs[0]! } : { matched: true, outputs }
+    return { matched: true, output: outputs[0]! }
   }
 
   private async install(rule: RuleRecord): Promise<void> {
