@@ -7,13 +7,19 @@ export class ConnectorError extends Error {
   readonly hint: string | undefined
   /** The least time before a retry that the resource asked for (HTTP Retry-After); the runtime waits at least this long. */
   readonly retryAfterMs: number | undefined
-  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown; retryAfterMs?: number } = {}) {
+  /**
+   * The action param the error is about (`sql`, `topic`), when it is one: a rule save that an
+   * action's check refuses names the field `actions.<i>.params.<param>`.
+   */
+  readonly param: string | undefined
+  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown; retryAfterMs?: number; param?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'ConnectorError'
     this.code = code
     this.kind = opts.kind ?? 'not_connected'
     this.hint = opts.hint
     this.retryAfterMs = opts.retryAfterMs
+    this.param = opts.param
   }
 }
 

@@ -13,6 +13,7 @@ import type { BuiltinActionDefinition } from '../runtime/builtin-action.js'
 import { builtinActions } from '../runtime/builtin-actions.js'
 import type { ActionSpec } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
+import { checkActions, testAction, type RuleWarning, type TestActionResult, type TestActionTarget } from './action-checks.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
 
@@ -46,6 +47,14 @@ export interface RuleInput {
 
 export interface RuleView extends RuleRecord {
   readonly metrics: unknown
+  /** On create and update: actions that could not be checked against their resource, and what the checks noted. */
+  readonly warnings?: RuleWarning[]
+}
+
+export interface TestActionInput {
+  action: unknown
+  output: Record<string, unknown>
+  rollback?: boolean
 }
 
 /** Rules: SQL compiled and actions validated before anything is stored; the runtime kept in step. */
@@ -93,6 +102,7 @@ export class RuleService {
     await this.deployments.record(deploymentId)
     compile(input.sql)
     const actions = await this.validateActions(deploymentId, input.actions)
+    const warnings = await checkActions(this.deployments.runtime(deploymentId), actions)
     const now = new Date().toISOString()
     const rule: RuleRecord = {
       id: newId('r'), deploymentId, name: input.name, sql: input.sql, description: input.description ?? '',
@@ -100,13 +110,15 @@ export class RuleService {
     }
     await this.store.rules.insert(rule)
     if (rule.enabled) await this.install(rule)
-    return this.view(rule)
+    return { ...this.view(rule), warnings }
   }
 
   async update(deploymentId: string, id: string, input: Partial<RuleInput>): Promise<RuleView> {
     const stored = await this.record(deploymentId, id)
     if (input.sql !== undefined) compile(input.sql)
     const actions = input.actions === undefined ? stored.actions : await this.validateActions(deploymentId, input.actions)
+    // Only actions sent are checked: a rename or an enable must not fail because a resource is down.
+    const warnings = input.actions === undefined ? [] : await checkActions(this.deployments.runtime(deploymentId), actions)
     const next: RuleRecord = {
       ...stored,
       name: input.name ?? stored.name,
@@ -120,7 +132,7 @@ export class RuleService {
     const runtime = this.deployments.runtime(deploymentId)
     if (next.enabled) await this.install(next)
     else runtime.rules.uninstall(id)
-    return this.view(next)
+    return { ...this.view(next), warnings }
   }
 
   async setEnabled(deploymentId: string, id: string, enabled: boolean): Promise<RuleView> {
@@ -165,6 +177,24 @@ export class RuleService {
     }
     if (compiled.isForeach) return outputs.length > 0 ? { matched: true, outputs, output: outputs[0]! } : { matched: true, outputs }
     return { matched: true, output: outputs[0]! }
+  }
+
+  /**
+   * Test action: one sample output through an action (validated as in a rule, without fallback)
+   * on the live resource, and what the resource answered.
+   */
+  async testAction(deploymentId: string, input: TestActionInput): Promise<TestActionResult> {
+    await this.deployments.record(deploymentId)
+    const errors: FieldError[] = []
+    const action = await this.validateAction(deploymentId, input.action, 'action', errors, false)
+    if (valueTooDeep(input.output)) {
+      errors.push({ path: 'output', message: `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`, hint: 'Use a flatter sample output.' })
+    }
+    if (errors.length > 0 || !action) throw validationError(errors)
+    let target: TestActionTarget
+    if (action.builtin !== undefined) target = { kind: 'builtin', definition: this.builtins.get(action.builtin)!, params: action.params }
+    else target = { kind: 'connector', connectorId: action.connectorId!, params: action.params }
+    return testAction(this.deployments.runtime(deploymentId), target, input.output, input.rollback ?? false, this.logger)
   }
 
   private async install(rule: RuleRecord): Promise<void> {
