@@ -1,4 +1,4 @@
-import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
 import { ConnectorError, deadline, settleWithin, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
 import { parseBootstrapServers } from './bootstrap-servers.js'
 import type { KafkaConfig } from './config-schema.js'
@@ -16,6 +16,8 @@ export const NO_RETRY = { retries: 0 }
 const LOG_REPEAT_MS = 30_000
 /** How long closing a client may take in stop() and after a probe, unless the stop's signal says less. */
 export const CLOSE_TIMEOUT_MS = 5_000
+/** DescribeConfigs' resource type of a broker (kafkajs's ConfigResourceTypes.BROKER; its enum is not an ESM named export). */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes
 
 /**
  * One record as the channel renders it: plain data, so that it can be posted to a worker thread
@@ -195,7 +197,7 @@ export class InThreadKafkaClient implements KafkaClient {
       try {
         const { brokers } = await describe(slot.admin)
         const r = await slot.admin.describeConfigs({
-          resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]!.nodeId), configNames: ['auto.create.topics.enable'] }],
+          resources: [{ type: BROKER_RESOURCE, name: String(brokers[0]!.nodeId), configNames: ['auto.create.topics.enable'] }],
           includeSynonyms: false,
         })
         const value = r.resources[0]?.configEntries.find((e) => e.configName === 'auto.create.topics.enable')?.configValue
