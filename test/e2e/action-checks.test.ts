@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { freePort } from '../support/connector-battery.js'
 import { sharedPostgres } from '../support/postgres.js'
 import { sharedKafka } from '../support/kafka.js'
+import { adminSql, sharedMariadb } from '../support/mariadb.js'
 import { eventually, startJunction, type TestJunction } from '../support/junction.js'
 import { device, randomName } from './support.js'
 
@@ -239,5 +240,57 @@ describe('actions checked on save, and Test action (Kafka)', () => {
     const rolled = await j.api('POST', `${rules}/test-action`, { action, output: { id: 'k-2' }, rollback: true })
     assert.equal(rolled.status, 400, JSON.stringify(rolled.body))
     assert.equal(rolled.body.error.fields[0].path, 'rollback')
+  })
+})
+
+describe('actions checked on save, and Test action (MySQL / MariaDB)', () => {
+  let j: TestJunction
+  let myId: string
+  const shared = sharedMariadb()
+  const table = randomName('checked')
+  const insert = `INSERT INTO ${table} (clientid, temp) VALUES (\${clientid}, \${temp})`
+  const rows = async (clientid: string) => (await adminSql<Array<{ temp: string }>>(shared, `SELECT temp FROM ${table} WHERE clientid = ?`, [clientid])).map((r) => Number(r.temp))
+
+  before(async () => {
+    await adminSql(shared, `CREATE TABLE ${table} (clientid varchar(64) NOT NULL, temp decimal(8,2) NOT NULL) ENGINE=InnoDB`)
+    j = await startJunction()
+    const c = await j.api('POST', connectors, { name: 'my', type: 'mysql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user, ...(shared.password ? { password: shared.password } : {}) } })
+    assert.equal(c.status, 201, JSON.stringify(c.body))
+    myId = c.body.id
+    await eventually(() => j.api('GET', `${connectors}/${myId}`), (r) => r.body.status === 'connected', 'connected')
+  })
+  after(async () => {
+    await j?.close()
+    await adminSql(shared, `DROP TABLE IF EXISTS ${table}`)
+  })
+
+  const rule = (sql: string) => ({ name: randomName('m'), sql: 'SELECT clientid, payload.temp AS temp FROM "m/#"', actions: [{ connectorId: myId, params: { sql } }] })
+
+  it('a missing table, or a SELECT FROM, is a 400 on actions.0.params.sql; a good statement is 201', async () => {
+    const missing = await j.api('POST', rules, rule('INSERT INTO no_such_table_chk (a) VALUES (${clientid})'))
+    assert.equal(missing.status, 400, JSON.stringify(missing.body))
+    assert.deepEqual(missing.body.error.checks, [{ path: 'actions.0.params.sql', code: 'INVALID_STATEMENT' }])
+    assert.match(missing.body.error.fields[0].message, /doesn't exist/)
+    const select = await j.api('POST', rules, rule(`SELECT * FROM ${table} WHERE clientid = \${clientid}`))
+    assert.equal(select.status, 400, JSON.stringify(select.body))
+    assert.deepEqual(select.body.error.checks, [{ path: 'actions.0.params.sql', code: 'STATEMENT_WRITES_NOTHING' }])
+    const good = await j.api('POST', rules, rule(insert))
+    assert.equal(good.status, 201, JSON.stringify(good.body))
+    assert.deepEqual(good.body.warnings, [])
+    await j.api('DELETE', `${rules}/${good.body.id}`)
+  })
+
+  it('Test action: ok writes the row; rollback answers ok and leaves no row; a refused row answers its code', async () => {
+    const action = { connectorId: myId, params: { sql: insert } }
+    const ok = await j.api('POST', `${rules}/test-action`, { action, output: { clientid: 'm-1', temp: 1.5 } })
+    assert.deepEqual([ok.status, ok.body.ok], [200, true], JSON.stringify(ok.body))
+    assert.deepEqual(await rows('m-1'), [1.5])
+    const rolled = await j.api('POST', `${rules}/test-action`, { action, output: { clientid: 'm-2', temp: 2 }, rollback: true })
+    assert.deepEqual([rolled.status, rolled.body.ok, rolled.body.rolledBack], [200, true, true], JSON.stringify(rolled.body))
+    assert.deepEqual(await rows('m-2'), [], 'rolled back: no row')
+    const refused = await j.api('POST', `${rules}/test-action`, { action, output: { clientid: 'm-3' }, rollback: true })
+    assert.equal(refused.body.ok, false, JSON.stringify(refused.body))
+    assert.equal(refused.body.error.kind, 'permanent')
+    assert.deepEqual(await rows('m-3'), [])
   })
 })

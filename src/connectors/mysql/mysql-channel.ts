@@ -1,5 +1,5 @@
 import type { PoolConnection } from 'mysql2'
-import { BatchError, compileSqlTemplate, type ConnectorError, type Channel, type ChannelMessage, type SqlTemplate } from '../../connector-api/index.js'
+import { BatchError, ConnectorError, compileSqlTemplate, type Channel, type ChannelMessage, type SqlTemplate } from '../../connector-api/index.js'
 import { isRowError, type MysqlPhase } from './classify-error.js'
 import { multiRowInsert, type MultiRowInsert } from './multi-row-insert.js'
 
@@ -37,6 +37,44 @@ export class MysqlChannel implements Channel {
       const found = await execute(conn, 'SELECT e.TRANSACTIONS AS tx FROM information_schema.TABLES t JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE ' +
         'WHERE t.TABLE_SCHEMA = IFNULL(?, DATABASE()) AND t.TABLE_NAME = ?', [schema ?? null, table]) as Array<{ tx: string | null }>
       if (found[0] && found[0].tx !== 'YES') this.multi = undefined
+    })
+  }
+
+  /**
+   * `validate`, then: a statement whose result has columns and that reads FROM somewhere (a
+   * SELECT where an INSERT was meant) would run for every message and store nothing, so it is
+   * refused. A SELECT without FROM (a function called for its effect) passes.
+   */
+  async check(signal: AbortSignal): Promise<void> {
+    await this.validate(signal)
+    const columns = await this.host.lease(signal, (conn) => new Promise<number>((resolve, reject) =>
+      conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve((statement as unknown as { columns: unknown[] }).columns.length)))))
+    if (columns > 0 && /\bFROM\b/i.test(this.template.text)) {
+      throw new ConnectorError('STATEMENT_WRITES_NOTHING', "The action's SQL only reads (it returns rows) and writes nothing: run for every message, it would store nothing", {
+        kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, REPLACE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).',
+      })
+    }
+  }
+
+  /**
+   * The Test action with rollback: one execution in a transaction that is rolled back. A table
+   * that is not transactional (MyISAM, Aria) keeps the row: the server warns at ROLLBACK, and the
+   * test fails saying so.
+   */
+  async sendRolledBack(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    await this.host.lease(signal, async (conn) => {
+      const text = (sql: string) => new Promise<{ warningStatus?: number }>((resolve, reject) => conn.query(sql, (err, r) => (err ? reject(err) : resolve(r as { warningStatus?: number }))))
+      await text('START TRANSACTION')
+      try {
+        await execute(conn, this.template.text, this.template.params(message))
+      } finally {
+        const r = await text('ROLLBACK')
+        if ((r.warningStatus ?? 0) > 0) {
+          throw new ConnectorError('INVALID_PARAMS', 'The statement was applied but could not be rolled back: the table is not transactional (MyISAM, Aria)', {
+            kind: 'permanent', hint: 'Test such a table without rollback, on a row you can delete afterwards.',
+          })
+        }
+      }
     })
   }
 
