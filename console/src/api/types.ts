@@ -264,6 +264,22 @@ export interface Rule {
   metrics: RuleMetrics | null
   createdAt: string
   updatedAt: string
+  /** On create and update: actions not checked against their resource, and what the checks noted. */
+  warnings?: RuleWarning[]
+}
+
+export interface RuleWarning {
+  path: string
+  code?: string
+  message: string
+}
+
+/** `POST .../rules/test-action`: what the resource answered to one sample output. */
+export interface ActionTestResult {
+  ok: boolean
+  durationMs: number
+  rolledBack: boolean
+  error?: { code: string; message: string; kind: string; hint?: string }
 }
 
 export interface RuleTestResult {

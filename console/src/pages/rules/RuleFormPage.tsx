@@ -15,6 +15,7 @@ import { href, navigate } from '../../lib/router.ts'
 import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { ACTION_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
+import { ActionTestPanel } from './ActionTestPanel.tsx'
 
 const DEFAULT_SQL = 'SELECT\n  clientid,\n  payload.temp AS temp\nFROM\n  "sensors/#"\nWHERE\n  payload.temp > 20'
 
@@ -105,6 +106,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   const [error, setError] = useState<unknown>(null)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
   const [sqlError, setSqlError] = useState<{ message: string; line?: number; column?: number } | null>(null)
+  /** The SQL test's last output: the Test action's sample. */
+  const [sample, setSample] = useState<Record<string, unknown> | undefined>(undefined)
 
   useEffect(() => {
     document.title = existing ? `Edit ${existing.name} · Rules · Junction` : 'New rule · Rules · Junction'
@@ -127,7 +130,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
     try {
       const body = { name, sql, description, actions: buildActions() }
       const saved = existing ? await api.updateRule(dep, existing.id, body) : await api.createRule(dep, body)
-      setFlash(`Rule ${saved.name} ${existing ? 'saved' : 'created'}.`)
+      const warnings = (saved.warnings ?? []).map((w) => ` ${w.path}: ${w.message}`).join('')
+      setFlash(`Rule ${saved.name} ${existing ? 'saved' : 'created'}.${warnings}`)
       if (window.location.hash === from) navigate(href.rule(dep, saved.id))
     } catch (err) {
       const fields = fieldErrorsOf(err)
@@ -192,7 +196,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               )}
             </div>
           </section>
-          <SqlTestPanel dep={dep} sql={sql} onSqlError={setSqlError} />
+          <SqlTestPanel dep={dep} sql={sql} onSqlError={setSqlError} onOutput={setSample} />
         </div>
 
         <section className="card form-section" aria-labelledby="rule-actions-title">
@@ -213,6 +217,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               onChange={(change) => updateAction(a.key, change)}
               onRemove={() => setActions((list) => list.filter((x) => x.key !== a.key))}
               dep={dep}
+              sample={sample}
             />
           ))}
           <button
@@ -244,8 +249,9 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   )
 }
 
-function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove }: {
+function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove, sample }: {
   dep: string
+  sample?: Record<string, unknown> | undefined
   index: number
   draft: ActionDraft
   connectors: ConnectorSummary[]
@@ -269,6 +275,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
         types={types}
         errors={errors}
         onChange={onChange}
+        sample={sample}
         remove={
           <IconButton className="danger" label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
             <TrashIcon />
@@ -302,6 +309,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
             types={types}
             errors={errors}
             onChange={(change) => onChange({ fallback: { ...fallback, ...change } })}
+            sample={sample}
           />
         )}
       </details>
@@ -310,8 +318,9 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
 }
 
 /** Where an action (or its fallback) sends: the target, its params form and its delivery options. */
-function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove }: {
+function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove, sample }: {
   dep: string
+  sample?: Record<string, unknown> | undefined
   path: string
   label: string
   draft: TargetDraft
@@ -376,6 +385,13 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
             <summary>Delivery options</summary>
             <SchemaForm schema={ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
           </details>
+          <ActionTestPanel
+            dep={dep}
+            path={path}
+            action={actionOf(draft, connectors, types)}
+            connectorType={connectors.find((c) => `connector:${c.id}` === draft.target)?.type}
+            sample={sample}
+          />
         </>
       )}
     </>
@@ -383,7 +399,7 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
 }
 
 /** Run the SQL on a sample message without side effects (POST .../rules/test). */
-function SqlTestPanel({ dep, sql, onSqlError }: { dep: string; sql: string; onSqlError: (e: { message: string; line?: number; column?: number } | null) => void }) {
+function SqlTestPanel({ dep, sql, onSqlError, onOutput }: { dep: string; sql: string; onSqlError: (e: { message: string; line?: number; column?: number } | null) => void; onOutput?: (output: Record<string, unknown> | undefined) => void }) {
   const [topic, setTopic] = useState('')
   const [payload, setPayload] = useState('{"temp": 25.5, "hum": 60}')
   const [clientid, setClientid] = useState('')
@@ -399,7 +415,9 @@ function SqlTestPanel({ dep, sql, onSqlError }: { dep: string; sql: string; onSq
     try {
       const context: Record<string, unknown> = { topic: topic.trim() || derived, payload }
       if (clientid.trim()) context.clientid = clientid.trim()
-      setResult(await api.testRule(dep, sql, context))
+      const tested = await api.testRule(dep, sql, context)
+      setResult(tested)
+      onOutput?.(tested.matched ? (tested.output as Record<string, unknown> | undefined) : undefined)
       onSqlError(null)
     } catch (e) {
       setError(e)
