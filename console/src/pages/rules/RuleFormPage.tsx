@@ -151,7 +151,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
 
   const sqlFieldError = fieldErrors.sql
   const actionsError = fieldErrors.actions
-  const errTitle = error instanceof ApiError && (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_SQL') ? 'The rule was not saved' : 'Could not save the rule'
+  const errTitle = error instanceof ApiError && (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_SQL' || error.code === 'ACTION_CHECK_FAILED') ? 'The rule was not saved' : 'Could not save the rule'
 
   return (
     <>
