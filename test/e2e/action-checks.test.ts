@@ -149,6 +149,16 @@ describe('actions checked on save, and Test action (PostgreSQL)', () => {
     await db.query(`DELETE FROM ${table}`)
   })
 
+  it('the OpenAPI document describes the Test action route and the warnings of a rule', async () => {
+    const doc = (await j.api('GET', '/api/v1/openapi.json')).body
+    const route = doc.paths['/api/v1/deployments/{dep}/rules/test-action']?.post
+    assert.ok(route, 'test-action documented')
+    const body = route.requestBody.content['application/json'].schema
+    assert.deepEqual(Object.keys(body.properties).sort(), ['action', 'output', 'rollback'])
+    assert.deepEqual(Object.keys(route.responses['200'].content['application/json'].schema.properties).sort(), ['durationMs', 'error', 'ok', 'rolledBack'])
+    assert.ok(JSON.stringify(doc).includes('"warnings"'), 'Rule carries warnings')
+  })
+
   it('Test action input errors: a bad action or output is 400 with its path; rollback on republish is 400 on `rollback`', async () => {
     const noConnector = await j.api('POST', `${rules}/test-action`, { action: { connectorId: 'c_nope', params: {} }, output: {} })
     assert.equal(noConnector.status, 400)
