@@ -35,7 +35,7 @@ interface Refusal extends FieldError {
  * refused; otherwise returns what the rule should be saved with as warnings (actions not checked
  * because their connector is not connected or did not answer in time, and the checks' notes).
  */
-export async function checkActions(runtime: DeploymentRuntime, actions: readonly RuleAction[]): Promise<RuleWarning[]> {
+export async function checkActions(runtime: Pick<DeploymentRuntime, 'connector'>, actions: readonly RuleAction[], timeoutMs = ACTION_CHECK_TIMEOUT_MS): Promise<RuleWarning[]> {
   const targets: Array<{ path: string; action: RuleAction }> = []
   actions.forEach((action, i) => {
     targets.push({ path: `actions.${i}`, action })
@@ -45,7 +45,7 @@ export async function checkActions(runtime: DeploymentRuntime, actions: readonly
   const refusals: Refusal[] = []
   await Promise.all(targets.map(async ({ path, action }) => {
     if (action.connectorId === undefined) return // built-in actions: their checkParams ran with the schema
-    const outcome = await checkOne(runtime.connector(action.connectorId), action.connectorId, action.params)
+    const outcome = await checkOne(runtime.connector(action.connectorId), action.connectorId, action.params, timeoutMs)
     if (outcome.refusal) {
       const e = outcome.refusal
       refusals.push({
@@ -70,7 +70,7 @@ export async function checkActions(runtime: DeploymentRuntime, actions: readonly
 }
 
 /** Warnings' paths here are relative to the action (`''`, `.params.topic`). */
-async function checkOne(managed: ManagedConnector | undefined, connectorId: string, params: Record<string, unknown>): Promise<{ refusal?: ConnectorError; warnings: RuleWarning[] }> {
+async function checkOne(managed: ManagedConnector | undefined, connectorId: string, params: Record<string, unknown>, timeoutMs: number): Promise<{ refusal?: ConnectorError; warnings: RuleWarning[] }> {
   const connection = managed && await connectionOf(managed)
   if (!connection) {
     const s = managed?.status
@@ -79,9 +79,9 @@ async function checkOne(managed: ManagedConnector | undefined, connectorId: stri
   }
   if (!connection.checkAction) return { warnings: [] }
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), ACTION_CHECK_TIMEOUT_MS)
+  const timer = setTimeout(() => controller.abort(), timeoutMs)
   try {
-    const notes = await untilAborted(connection.checkAction(params, controller.signal), controller.signal, () => new ConnectorError('TIMEOUT', `The check got no answer within ${ACTION_CHECK_TIMEOUT_MS} ms`, { kind: 'retryable' }))
+    const notes = await untilAborted(connection.checkAction(params, controller.signal), controller.signal, () => new ConnectorError('TIMEOUT', `The check got no answer within ${timeoutMs} ms`, { kind: 'retryable' }))
     return { warnings: (notes ?? []).map((n) => ({ path: n.param ? `.params.${n.param}` : '', message: n.message })) }
   } catch (err) {
     if (err instanceof ConnectorError && err.kind === 'permanent') return { refusal: err, warnings: [] }
