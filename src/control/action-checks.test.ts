@@ -10,19 +10,27 @@ import { checkActions } from './action-checks.js'
 
 type Check = NonNullable<Connector['checkAction']>
 
-function managed(status: ConnectorStatusView['status'], check?: Check): ManagedConnector & { connect(): void } {
+/** A fake connection manager and, apart, the way to make it connect (ManagedConnector has a private `connect`). */
+function managed(status: ConnectorStatusView['status'], check?: Check): ManagedConnector {
+  return fake(status, check).managed
+}
+
+function fake(status: ConnectorStatusView['status'], check?: Check): { managed: ManagedConnector; connect(): void } {
   const listeners = new Set<(v: ConnectorStatusView) => void>()
   let view: ConnectorStatusView = { status, statusReason: status === 'connected' ? null : 'Connection refused', statusCode: status === 'disconnected' ? 'CONNECTION_REFUSED' : null, statusSince: '', lastConnectedAt: null }
   const connection = { ...(check ? { checkAction: check } : {}) } as unknown as Connector
-  return {
+  const m = {
     get status() { return view },
     get connection() { return view.status === 'connected' ? connection : undefined },
     subscribe(l: (v: ConnectorStatusView) => void) { listeners.add(l); return () => listeners.delete(l) },
+  } as unknown as ManagedConnector
+  return {
+    managed: m,
     connect() {
       view = { ...view, status: 'connected', statusReason: null }
       for (const l of listeners) l(view)
     },
-  } as unknown as ManagedConnector & { connect(): void }
+  }
 }
 
 const runtimeOf = (connectors: Record<string, ManagedConnector>) => ({ connector: (id: string) => connectors[id] })
@@ -64,9 +72,9 @@ describe('checkActions', () => {
 
   it('a connector making its first connection is waited for, then checked', async () => {
     let checked = 0
-    const m = managed('connecting', async () => { checked++ })
-    setTimeout(() => m.connect(), 50)
-    assert.deepEqual(await checkActions(runtimeOf({ c: m }), [action('c')]), [])
+    const f = fake('connecting', async () => { checked++ })
+    setTimeout(() => f.connect(), 50)
+    assert.deepEqual(await checkActions(runtimeOf({ c: f.managed }), [action('c')]), [])
     assert.equal(checked, 1)
   })
 })
