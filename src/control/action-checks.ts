@@ -1,4 +1,4 @@
-import { ConnectorError, errorMessage, untilAborted, type Channel, type Connector } from '../connector-api/index.js'
+import { ConnectorError, errorMessage, untilAborted, type Channel, type Connector, type ConnectorLogger } from '../connector-api/index.js'
 import type { RuleAction } from '../core/domain.js'
 import { ApiError } from '../core/errors.js'
 import type { FieldError } from '../core/schema-validation.js'
@@ -128,7 +128,7 @@ export interface TestActionResult {
  * built-in action), outside the rule's queue: no retry, no batching, one answer. With `rollback`
  * the connector's `sendRolledBack` makes it and undoes it; a type without one is refused (400).
  */
-export async function testAction(runtime: DeploymentRuntime, target: TestActionTarget, output: Record<string, unknown>, rollback: boolean, logger: Parameters<BuiltinActionDefinition['openChannel']>[1]['logger']): Promise<TestActionResult> {
+export async function testAction(runtime: Pick<DeploymentRuntime, 'connector' | 'deploymentBroker'>, target: TestActionTarget, output: Record<string, unknown>, rollback: boolean, logger: ConnectorLogger): Promise<TestActionResult> {
   const started = performance.now()
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), TEST_ACTION_TIMEOUT_MS)
