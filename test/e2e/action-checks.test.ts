@@ -73,10 +73,16 @@ describe('actions checked on save, and Test action (PostgreSQL)', () => {
     assert.match(r.body.error.fields[0].message, new RegExp(`only reads \\("${table}"\\)`))
     assert.match(r.body.error.hint, /INSERT/)
 
-    const notify = await j.api('POST', rules, rule([{ connectorId: pgId, params: { sql: `SELECT pg_notify('${table}', \${clientid})` } }]))
-    assert.equal(notify.status, 201, JSON.stringify(notify.body))
-    assert.deepEqual(notify.body.warnings, [])
-    await j.api('DELETE', `${rules}/${notify.body.id}`)
+    for (const sql of [
+      `SELECT pg_notify('${table}', \${clientid})`,
+      `WITH ins AS (INSERT INTO ${table} (clientid, temp) VALUES (\${clientid}, \${temp}) RETURNING clientid) SELECT clientid FROM ins`,
+      `UPDATE ${table} SET temp = \${temp} WHERE clientid = \${clientid}`,
+    ]) {
+      const passes = await j.api('POST', rules, rule([{ connectorId: pgId, params: { sql } }]))
+      assert.equal(passes.status, 201, `${sql}: ${JSON.stringify(passes.body)}`)
+      assert.deepEqual(passes.body.warnings, [])
+      await j.api('DELETE', `${rules}/${passes.body.id}`)
+    }
   })
 
   it('a good rule is 201 with no warnings and works; an update to a bad statement is 400 and keeps the rule as it was', async () => {
@@ -225,6 +231,20 @@ describe('actions checked on save, and Test action (Kafka)', () => {
     } finally {
       await admin.disconnect()
     }
+  })
+
+  it('the check works the same without the worker thread (producer.workerThread false)', async () => {
+    const c = await j.api('POST', connectors, { name: randomName('kafka_main'), type: 'kafka', config: { bootstrapServers: kafka.bootstrap, producer: { workerThread: false } } })
+    assert.equal(c.status, 201, JSON.stringify(c.body))
+    await eventually(() => j.api('GET', `${connectors}/${c.body.id}`), (r) => r.body.status === 'connected', 'connected')
+    const missing = `junction-check-missing.${Math.random().toString(36).slice(2, 10)}`
+    for (const [t, warnings] of [[topic, 0], [missing, 1]] as const) {
+      const r = await j.api('POST', rules, { name: randomName('k'), sql: 'SELECT * FROM "k/#"', actions: [{ connectorId: c.body.id, params: { topic: t } }] })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+      assert.equal(r.body.warnings.length, warnings, JSON.stringify(r.body.warnings))
+      await j.api('DELETE', `${rules}/${r.body.id}`)
+    }
+    await j.api('DELETE', `${connectors}/${c.body.id}?confirm=${c.body.id}`)
   })
 
   it('an invalid fixed topic name is a 400 on the topic field', async () => {
