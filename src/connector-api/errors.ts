@@ -23,6 +23,12 @@ export class ConnectorError extends Error {
   }
 }
 
+/** `err` as the refusal of the action param `param` (a rule's save names that field), when it is a permanent ConnectorError; anything else as it is. */
+export function aboutParam(err: unknown, param: string): unknown {
+  if (!(err instanceof ConnectorError) || err.kind !== 'permanent' || err.param !== undefined) return err
+  return new ConnectorError(err.code, err.message, { kind: err.kind, ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err, param })
+}
+
 const TLS_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',

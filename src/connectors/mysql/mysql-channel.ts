@@ -27,33 +27,21 @@ export class MysqlChannel implements Channel {
     this.concurrency = host.poolSize
   }
 
-  /** The server prepares the statement (nothing runs), so a bad table, column or syntax fails at once with MySQL's message; then the table's engine decides on multi-row batches. */
-  async validate(signal: AbortSignal): Promise<void> {
-    await this.host.lease(signal, async (conn) => {
+  /**
+   * The server prepares the statement (nothing runs), so a bad table, column or syntax fails at once with MySQL's message; then the
+   * table's engine decides on multi-row batches. Answers how many columns the statement returns.
+   */
+  async validate(signal: AbortSignal): Promise<number> {
+    return this.host.lease(signal, async (conn) => {
       // Left in the connection's statement cache: `send` executes the same text.
-      await new Promise((resolve, reject) => conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve(statement))))
-      if (!this.multi) return
+      const { columns } = await new Promise<{ columns: unknown[] }>((resolve, reject) => conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve(statement as never))))
+      if (!this.multi) return columns.length
       const [table, schema] = this.multi.table.split(/\s*\.\s*/).reverse().map((n) => n.replace(/^`|`$/g, '').replace(/``/g, '`'))
       const found = await execute(conn, 'SELECT e.TRANSACTIONS AS tx FROM information_schema.TABLES t JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE ' +
         'WHERE t.TABLE_SCHEMA = IFNULL(?, DATABASE()) AND t.TABLE_NAME = ?', [schema ?? null, table]) as Array<{ tx: string | null }>
       if (found[0] && found[0].tx !== 'YES') this.multi = undefined
+      return columns.length
     })
-  }
-
-  /**
-   * `validate`, then: a statement whose result has columns and that reads FROM somewhere (a
-   * SELECT where an INSERT was meant) would run for every message and store nothing, so it is
-   * refused. A SELECT without FROM (a function called for its effect) passes.
-   */
-  async check(signal: AbortSignal): Promise<void> {
-    await this.validate(signal)
-    const columns = await this.host.lease(signal, (conn) => new Promise<number>((resolve, reject) =>
-      conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve((statement as unknown as { columns: unknown[] }).columns.length)))))
-    if (columns > 0 && /\bFROM\b/i.test(this.template.text)) {
-      throw new ConnectorError('STATEMENT_WRITES_NOTHING', "The action's SQL only reads (it returns rows) and writes nothing: run for every message, it would store nothing", {
-        kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, REPLACE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).',
-      })
-    }
   }
 
   /**
@@ -63,16 +51,13 @@ export class MysqlChannel implements Channel {
    */
   async sendRolledBack(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     await this.host.lease(signal, async (conn) => {
-      const text = (sql: string) => new Promise<{ warningStatus?: number }>((resolve, reject) => conn.query(sql, (err, r) => (err ? reject(err) : resolve(r as { warningStatus?: number }))))
-      await text('START TRANSACTION')
+      await query(conn, 'START TRANSACTION')
       try {
         await execute(conn, this.template.text, this.template.params(message))
       } finally {
-        const r = await text('ROLLBACK')
-        if ((r.warningStatus ?? 0) > 0) {
+        if (((await query(conn, 'ROLLBACK')) as { warningStatus?: number }).warningStatus) {
           throw new ConnectorError('INVALID_PARAMS', 'The statement was applied but could not be rolled back: the table is not transactional (MyISAM, Aria)', {
-            kind: 'permanent', hint: 'Test such a table without rollback, on a row you can delete afterwards.',
-          })
+            kind: 'permanent', hint: 'Test such a table without rollback, on a row you can delete afterwards.' })
         }
       }
     })
@@ -123,6 +108,10 @@ export class MysqlChannel implements Channel {
       }
     }
   }
+}
+
+function query(conn: PoolConnection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result))))
 }
 
 /** One prepared-statement execution (mysql2 prepares a text on its first use on a connection). */

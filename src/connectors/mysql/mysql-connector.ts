@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
-import { ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type ChannelMessage, type Connector,
+import { aboutParam, ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type ChannelMessage, type Connector,
   type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
 import { classifyMysqlError, type MysqlPhase } from './classify-error.js'
 import type { MysqlConfig, MysqlParams } from './config-schema.js'
@@ -93,13 +93,15 @@ export class MysqlConnector implements Connector<MysqlParams> {
     return channel
   }
 
-  /** On a rule's save: the server prepares the statement, and one that only reads is refused. Every refusal names `sql`. */
+  /** On a rule's save: the server prepares the statement, and one that reads FROM a table and returns rows (a SELECT where an INSERT was meant) is refused. */
   async checkAction(params: MysqlParams, signal: AbortSignal): Promise<void> {
     try {
-      await this.channelFor(params).check(signal)
+      if ((await this.channelFor(params).validate(signal)) > 0 && /\bFROM\b/i.test(params.sql)) {
+        throw new ConnectorError('STATEMENT_WRITES_NOTHING', "The action's SQL only reads (it returns rows) and writes nothing: run for every message, it would store nothing", {
+          kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, REPLACE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).' })
+      }
     } catch (err) {
-      if (!(err instanceof ConnectorError) || err.kind !== 'permanent') throw err
-      throw new ConnectorError(err.code, err.message, { kind: err.kind, ...(err.hint ? { hint: err.hint } : {}), cause: err, param: 'sql' })
+      throw aboutParam(err, 'sql')
     }
   }
 

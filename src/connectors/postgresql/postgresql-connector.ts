@@ -3,7 +3,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import pg from 'pg'
 // Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
 import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
-import {
+import { aboutParam,
   ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
   type Channel, type ChannelMessage, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
@@ -140,8 +140,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     try {
       await this.channelFor(params).check(signal)
     } catch (err) {
-      if (!(err instanceof ConnectorError) || err.kind !== 'permanent') throw err
-      throw new ConnectorError(err.code, err.message, { kind: err.kind, ...(err.hint ? { hint: err.hint } : {}), cause: err, param: 'sql' })
+      throw aboutParam(err, 'sql')
     }
   }
 
