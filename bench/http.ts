@@ -3,7 +3,7 @@
  * (each run measures the raw client right before Junction), and the ratios. Prints figures;
  * asserts nothing.
  *
- *   node --import tsx bench/http.ts [messages=30000] [scenarios=channel,path]
+ *   node --import tsx bench/http.ts [messages=30000] [scenarios=channel,path,path-inline]
  *
  * The server is node:http in its own process (bench/http-server.mjs): it answers 200 and counts
  * the distinct `seq` of the bodies it took, so loss and duplicates are counted at the server.
@@ -13,8 +13,10 @@
  *   (an ActionWorker with the default action options: one request per message, in flight at
  *   most the channel's concurrency = poolSize), default body (the output as JSON);
  * - path: MQTT QoS 1 publishes (bench/publisher.mjs, its own process) -> Junction's broker ->
- *   rule -> HTTP action; ceiling min(ingest QoS 1, raw client): ingest QoS 1 is ~119,000 msg/s
- *   on this machine (docs/performance.md), far above an HTTP server, so the raw client decides.
+ *   rule -> HTTP action (the client in its worker thread, the default); ceiling min(ingest QoS 1,
+ *   raw client): ingest QoS 1 is ~119,000 msg/s on this machine (docs/performance.md), far above
+ *   an HTTP server, so the raw client decides;
+ * - path-inline: the same with `workerThread: false` (everything on Junction's main thread).
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -26,10 +28,10 @@ import { httpConnector } from '../src/connectors/http/definition.js'
 import { validateWithSchema } from '../src/core/schema-validation.js'
 import { ActionWorker, DEFAULT_ACTION_OPTIONS } from '../src/runtime/action-worker.js'
 import { ActionMetrics } from '../src/runtime/metrics.js'
-import { actionOf, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, root, waitConnected, withJunction } from './support.js'
+import { actionOf, fmt, machineCpu, machineLine, middle, ownCpuUs, pct, publish, quantile, ratioRange, root, waitConnected, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 30_000)
-const ONLY = new Set((process.argv[3] ?? 'channel,path').split(','))
+const ONLY = new Set((process.argv[3] ?? 'channel,path,path-inline').split(','))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const POOL = 8
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }
@@ -62,6 +64,7 @@ async function raw(): Promise<Run> {
   let next = 0
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const m0 = machineCpu()
   await Promise.all(Array.from({ length: POOL }, async () => {
     while (next < N) {
       const seq = next++
@@ -74,6 +77,7 @@ async function raw(): Promise<Run> {
   }))
   const t1 = performance.now()
   cpuLine('raw client', cpu0, t1 - t0)
+  console.log(`  ${machineLine(m0, N)}`)
   await pool.close()
   return summarise(path, t0, t1, latencies)
 }
@@ -112,9 +116,9 @@ async function channel(): Promise<Run> {
 }
 
 /** MQTT -> Junction's broker -> rule -> HTTP action; a fresh Junction per run. */
-function wholePath(): Promise<Run> {
+function wholePath(workerThread = true): Promise<Run> {
   return withJunction(async (j, url) => {
-    const c = await j.connectors.create('default', { name: `http-${randomBytes(2).toString('hex')}`, type: 'http', config: { url: `${origin}/bench`, poolSize: POOL } })
+    const c = await j.connectors.create('default', { name: `http-${randomBytes(2).toString('hex')}`, type: 'http', config: { url: `${origin}/bench`, poolSize: POOL, workerThread } })
     await waitConnected(j, c.id)
     const path = freshPath()
     const topic = `bench/http/${runId}`
@@ -125,6 +129,7 @@ function wholePath(): Promise<Run> {
     while (action().success === 0) await new Promise((r) => setTimeout(r, 1))
     const t0 = performance.now()
     const cpu0 = process.cpuUsage()
+    const m0 = machineCpu()
     const lag = monitorEventLoopDelay({ resolution: 5 })
     lag.enable()
     let samples = 0
@@ -138,6 +143,7 @@ function wholePath(): Promise<Run> {
     console.log(`  event loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms; requests in flight on average ${(inflight / samples).toFixed(1)}`)
     const t1 = performance.now()
     cpuLine('junction', cpu0, t1 - t0)
+    console.log(`  ${machineLine(m0, N)}`)
     await published
     return summarise(path, t0, t1, [])
   })
@@ -164,6 +170,7 @@ try {
   console.log(`HTTP: ${N} messages per run, ${RUNS} pairs, poolSize ${POOL}`)
   if (ONLY.has('channel')) await paired('channel (ActionWorker -> HttpChannel)', channel)
   if (ONLY.has('path')) await paired('MQTT -> rule -> HTTP action', wholePath)
+  if (ONLY.has('path-inline')) await paired('MQTT -> rule -> HTTP action, workerThread off', () => wholePath(false))
   console.log('\n| scenario | raw msg/s | raw p50 / p99 | Junction msg/s | Junction p50 / p99 | ratio (runs) | lost or doubled |\n| --- | --- | --- | --- | --- | --- | --- |')
   for (const r of rows) console.log(r)
 } finally {

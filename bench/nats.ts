@@ -24,7 +24,7 @@ import type { NatsConfig, NatsParams } from '../src/connectors/nats/config-schem
 import { natsConnector } from '../src/connectors/nats/definition.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
 import { sharedNatsServers } from '../test/support/nats.js'
-import { actionOf, fmt, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction } from './support.js'
+import { actionOf, fmt, machineCpu, machineLine, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 200_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path,latency').split(','))
@@ -70,6 +70,7 @@ const record = (seq: number): ChannelMessage => ({ seq, temp: (seq % 400) / 10, 
 async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Promise<{ rate: number; p50: number; p99: number; cpu: number }> {
   const times: number[] = []
   const cpu0 = process.cpuUsage()
+  const m0 = machineCpu()
   const inflight = new Set<Promise<void>>()
   const t0 = performance.now()
   for (let off = 0; off < N; off += BATCH) {
@@ -82,6 +83,7 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
   await Promise.all(inflight)
   // CPU per message of this process (the client side): steadier than rates on a shared machine.
   const cpu = ownCpuUs(cpu0) / N
+  console.log(`    client: ${machineLine(m0, N)}`)
   return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu }
 }
 
@@ -133,7 +135,9 @@ const ingest = () => withJunction(async (j, url) => {
   const metrics = () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule
   const pub = publish(url, 'bench/ingest', N)
   const first = await waitFor('first', () => metrics().matched > 0)
+  const m0 = machineCpu()
   const last = await waitFor('ingest', () => metrics().passed >= N)
+  console.log(`    ingest: ${machineLine(m0, N)}`)
   await pub
   return (N - 1) / ((last - first) / 1000)
 })
@@ -151,7 +155,9 @@ const wholePath = (rate = 0) => withJunction(async (j, url) => {
   // Timed from the first message the rule sees, as the ingest ceiling is (not the publisher's start-up).
   const pub = publish(url, 'bench/nats', N, { rate })
   const first = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
+  const m0 = machineCpu()
   const last = await waitFor('delivered', () => settledAll(action(), N))
+  if (rate === 0) console.log(`    path: ${machineLine(m0, N)}`)
   await pub
   const a = action()
   const stored = await readStream(s.name)

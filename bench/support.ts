@@ -85,6 +85,26 @@ export function ownCpuUs(since: NodeJS.CpuUsage): number {
   return used.user + used.system
 }
 
+/**
+ * The whole machine's CPU time so far (every process, every core) from /proc/stat, in µs: what
+ * shows whether a multi-process path (publisher, Junction, the server) had any core left.
+ */
+export function machineCpu(): { busyUs: number; totalUs: number; cores: number } {
+  const [cpu, ...rest] = readFileSync('/proc/stat', 'utf8').split('\n')
+  const ticks = cpu!.trim().split(/\s+/).slice(1, 9).map(Number)
+  // user nice system idle iowait irq softirq steal, in USER_HZ (100 a second on Linux).
+  const idle = ticks[3]! + ticks[4]!
+  const total = ticks.reduce((a, b) => a + b, 0)
+  return { busyUs: (total - idle) * 10_000, totalUs: total * 10_000, cores: rest.filter((l) => /^cpu\d/.test(l)).length }
+}
+
+/** `machine: <busy>% of <n> cores, <µs> of CPU per message (all processes)` since `since`. */
+export function machineLine(since: ReturnType<typeof machineCpu>, messages: number): string {
+  const now = machineCpu()
+  const busy = now.busyUs - since.busyUs
+  return `machine ${pct(busy / (now.totalUs - since.totalUs))} of ${now.cores} cores busy, ${(busy / messages).toFixed(1)} µs of CPU per message (all processes)`
+}
+
 // --- waiting and loading ---------------------------------------------------------------------------
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

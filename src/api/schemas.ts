@@ -140,6 +140,16 @@ const connectorSummaryProps = {
     lastSuccessAt: Nullable(Timestamp), lastError: Nullable(Type.String()),
     series: Type.Optional(Type.Object({ success: Type.Array(Type.Number()), failed: Type.Array(Type.Number()), dropped: Type.Array(Type.Number()) }, { description: 'Details only: messages per second over the last minute, oldest first.' })),
   }, { description: 'Totals of the rule actions sending through this connector (since start).' }),
+  delivery: Type.Object({
+    state: Type.Union(['ok', 'failing', 'stalled'].map((s) => Type.Literal(s)), {
+      description: 'failing: an action sending through it fails its recent sends; stalled: messages wait and nothing was delivered for a while; ok otherwise (also when idle). Independent of status, which is about the connection.',
+    }),
+    reason: Type.Optional(Type.String({ description: 'Not ok: the message of the first failing (else stalled) action.' })),
+    code: Type.Optional(Type.String({ description: 'failing: the ConnectorError code of that failure, e.g. INVALID_STATEMENT.' })),
+    since: Type.Optional(Timestamp),
+    failingActions: Type.Integer({ description: 'Rule actions (fallbacks included) through this connector that are failing.' }),
+    stalledActions: Type.Integer({ description: 'Rule actions (fallbacks included) through this connector that are stalled.' }),
+  }, { description: "Whether deliveries through this connector arrive, from its actions' health (see docs/rules.md, Health)." }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }

@@ -22,8 +22,12 @@ export type PacketProperties = Readonly<Record<string, unknown>>
 
 /** What a broker tells the rule engine: client publishes and client lifecycle events. */
 export interface BrokerSink {
-  /** A message a client published (not the broker's own, e.g. $SYS or republished ones). */
-  published(message: PublishedMessage): void
+  /**
+   * A message a client published (not the broker's own, e.g. $SYS or republished ones). For a
+   * QoS 1/2 message the sink may answer a pending acknowledgement: the broker then sends the
+   * PUBACK/PUBREC only once it settles (end-to-end acknowledgement, docs/delivery.md).
+   */
+  published(message: PublishedMessage): PendingAcknowledgement | void
   clientEvent(event: ClientEvent): void
   /**
    * Whether anything listens to events of this kind now. The broker asks before building the
@@ -31,6 +35,19 @@ export interface BrokerSink {
    * cost every message.
    */
   wants(kind: ClientEvent['kind']): boolean
+}
+
+/**
+ * How a held acknowledgement ended: `committed` (every action that asked for it delivered the
+ * message or wrote it to its disk buffer), `failed` (one finally failed or dropped it) or
+ * `quota_exceeded` (one dropped it because its queue was full).
+ */
+export type AcknowledgementOutcome = 'committed' | 'failed' | 'quota_exceeded'
+
+/** An acknowledgement the sink holds back until the message is committed where the user asked. */
+export interface PendingAcknowledgement {
+  /** Calls `settled` once, when the last commitment settles (at once if that already happened). */
+  whenSettled(settled: (outcome: AcknowledgementOutcome) => void): void
 }
 
 export interface PublishedMessage {

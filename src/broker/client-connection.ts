@@ -58,6 +58,10 @@ export class ClientConnection {
   tokens = 0
   tokensAt = 0
   throttled = false
+  /** Packet ids of QoS 1/2 publishes whose acknowledgement waits for the rules' actions (acknowledge: on-delivery). */
+  heldAcks: Set<number> | undefined
+  /** Reading is paused because more acknowledgements wait than our Receive Maximum allows. */
+  ackPaused = false
 
   private readonly decoder: PacketDecoder
   private out: Buffer[] = []
@@ -77,7 +81,7 @@ export class ClientConnection {
     stream.on('drain', () => {
       if (this.readingStopped) {
         this.readingStopped = false
-        stream.resume()
+        if (!this.ackPaused) stream.resume()
       }
       owner.drained(this)
     })
@@ -91,6 +95,11 @@ export class ClientConnection {
 
   setMaxPacketSize(n: number): void {
     this.decoder.maxPacketSize = n
+  }
+
+  /** Reading is paused because the socket holds too much output (resumed on drain). */
+  get stoppedForOutput(): boolean {
+    return this.readingStopped
   }
 
   /** Bytes waiting to go out are past the bound: messages wait in the session queue instead. */

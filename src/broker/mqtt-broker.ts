@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { ClientPacket, ConnectPacket, PublishPacket, ServerPacket, SubscribePacket, UnsubscribePacket } from './codec/index.js'
-import type { BrokerLimits, BrokerSink, ClientEvent, ClientPermissions, ConnectionHandler, ConnectionInfo, DeliveryDropReason, DeviceAccess, MessageProperties, OutgoingMessage, PublishedMessage, Who } from './broker-types.js'
+import type { AcknowledgementOutcome, BrokerLimits, BrokerSink, ClientEvent, ClientPermissions, ConnectionHandler, ConnectionInfo, DeliveryDropReason, DeviceAccess, MessageProperties, OutgoingMessage, PendingAcknowledgement, PublishedMessage, Who } from './broker-types.js'
 import { ClientConnection, type ConnectionOwner } from './client-connection.js'
 import { RC, reasonName, v3ConnackCode } from './reason-codes.js'
 import { Session, type BrokerMessage, type Outbound } from './session.js'
@@ -19,7 +19,11 @@ export interface MqttBrokerOptions {
   readonly sink?: BrokerSink
 }
 
-/** QoS 2 messages a client may have awaiting PUBREL (our Receive Maximum; QoS 1 is acknowledged at once). */
+/**
+ * Our Receive Maximum: QoS 2 messages a client may have awaiting PUBREL, and QoS 1/2 messages
+ * whose acknowledgement waits for the rules' actions (acknowledge: on-delivery). QoS 1 is
+ * otherwise acknowledged at once.
+ */
 const RECEIVE_MAXIMUM = 1024
 /** Topic aliases a client may set toward the broker. */
 const TOPIC_ALIAS_MAXIMUM = 1024
@@ -418,6 +422,8 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       conn.send({ cmd: 'pubrec', messageId: id } as ServerPacket) // a resend: routed already
       return
     }
+    // A resend of a message whose acknowledgement is held: routed already, answered when it settles.
+    if (qos > 0 && conn.heldAcks?.has(id)) return
     this.counters.received++
     const reserved = topic.startsWith('$SYS/')
     const allowed = !reserved && conn.permissions!.canPublish(topic)
@@ -444,7 +450,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       expiresAt: forwarded?.messageExpiryInterval !== undefined ? now + forwarded.messageExpiryInterval * 1000 : undefined,
     }
     if (p.retain) this.retain(message)
-    this.toSink(conn, message, p.dup)
+    const pending = this.toSink(conn, message, p.dup)
     const routed = this.route(message, session)
     if (routed === 0) {
       this.counters.noSubscribers++
@@ -453,6 +459,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
       }
     }
     const reasonCode = routed === 0 && conn.version === 5 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS
+    if (pending && qos > 0) return this.acknowledgeWhenSettled(conn, qos as 1 | 2, id, reasonCode, pending)
     if (qos === 1) {
       conn.send({ cmd: 'puback', messageId: id, reasonCode } as ServerPacket)
     } else if (qos === 2) {
@@ -462,13 +469,50 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     }
   }
 
-  private toSink(conn: ClientConnection, m: BrokerMessage, dup: boolean): void {
+  /**
+   * End-to-end acknowledgement: the PUBACK/PUBREC waits until the actions that asked for it have
+   * committed the message. Other packets keep being read and answered meanwhile, so
+   * acknowledgements may leave in another order than their publishes (MQTT allows it). Past our
+   * Receive Maximum of waiting acknowledgements the connection is not read until half of them
+   * are answered (clients such as mqtt.js do not count their QoS 1 sends against it).
+   */
+  private acknowledgeWhenSettled(conn: ClientConnection, qos: 1 | 2, id: number, reasonCode: number, pending: PendingAcknowledgement): void {
+    const held = (conn.heldAcks ??= new Set())
+    held.add(id)
+    if (held.size + conn.session!.awaitingRelease.size > RECEIVE_MAXIMUM && !conn.ackPaused) {
+      conn.ackPaused = true
+      conn.stream.pause()
+    }
+    pending.whenSettled((outcome) => {
+      held.delete(id)
+      if (conn.ackPaused && held.size <= RECEIVE_MAXIMUM / 2) {
+        conn.ackPaused = false
+        if (!conn.throttled && !conn.stoppedForOutput) conn.stream.resume()
+      }
+      if (conn.state === 'closed') return // the client sends it again on its next connection
+      const code = acknowledgementCode(outcome, reasonCode)
+      // MQTT 3.1.1 has no way to say "not stored": no acknowledgement, so the client sends it again after reconnecting.
+      if (code >= 0x80 && conn.version !== 5) return
+      if (qos === 1) {
+        conn.send({ cmd: 'puback', messageId: id, reasonCode: code } as ServerPacket)
+        return
+      }
+      const session = conn.session!
+      if (code < 0x80) {
+        session.awaitingRelease.add(id)
+        if (session.awaitingRelease.size > RECEIVE_MAXIMUM) return conn.disconnect(RC.RECEIVE_MAXIMUM_EXCEEDED)
+      }
+      conn.send({ cmd: 'pubrec', messageId: id, reasonCode: code } as ServerPacket)
+    })
+  }
+
+  private toSink(conn: ClientConnection, m: BrokerMessage, dup: boolean): PendingAcknowledgement | void {
     if (!this.sink) return
     const published: PublishedMessage = {
       topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup, clientid: conn.clientid, username: conn.username,
       peerhost: conn.info.peerhost, receivedAt: m.receivedAt, properties: m.properties,
     }
-    this.sink.published(published)
+    return this.sink.published(published)
   }
 
   /**
@@ -486,7 +530,7 @@ export class MqttBroker implements ConnectionHandler, ConnectionOwner {
     setTimeout(() => {
       conn.throttled = false
       if (conn.state !== 'open') return
-      conn.stream.resume()
+      if (!conn.ackPaused) conn.stream.resume()
       this.release(conn)
     }, Math.ceil((-conn.tokens / rate) * 1000)).unref()
   }
@@ -806,4 +850,10 @@ function toBuffer(payload: Buffer | string | undefined | null): Buffer {
   if (payload === undefined || payload === null) return Buffer.alloc(0)
   if (typeof payload === 'string') return Buffer.from(payload)
   return payload.length * 4 < payload.buffer.byteLength ? Buffer.from(payload) : payload
+}
+
+/** The reason code a held acknowledgement is sent with. */
+function acknowledgementCode(outcome: AcknowledgementOutcome, onSuccess: number): number {
+  if (outcome === 'committed') return onSuccess
+  return outcome === 'quota_exceeded' ? RC.QUOTA_EXCEEDED : RC.UNSPECIFIED_ERROR
 }

@@ -82,6 +82,34 @@ export interface Connector<P = unknown> {
    * When the runtime swaps instances (an edit, a reconnect) it opens the channel again on the new one.
    */
   openChannel?(params: P): Promise<Channel>
+  /**
+   * Asks the resource, on a started instance, whether this action can work, delivering nothing:
+   * called when a rule is saved, so that a mistake the resource can see (a missing table or
+   * column, a statement that writes nothing, a topic that does not exist) refuses the save with
+   * the resource's message. `params` is validated with defaults filled in.
+   *
+   * Throws a `permanent` ConnectorError when the resource says the action cannot work, with
+   * `param` naming the field at fault; any other failure (connection, timeout) only means the
+   * check could not be made, and the rule is saved with a warning. What the resource says that is
+   * worth knowing but no reason to refuse (a topic the brokers will create) comes back as notes.
+   * The runtime bounds it in time and aborts `signal` then. Optional: a type whose resource
+   * cannot say leaves it out, and its actions are saved unchecked.
+   */
+  checkAction?(params: P, signal: AbortSignal): Promise<readonly ActionCheckNote[] | void>
+  /**
+   * A Test action with rollback: delivers `message` as this action's channel would, then undoes
+   * it (a SQL transaction rolled back), so the resource's answer is known and nothing stays
+   * behind. Throws the ConnectorError the delivery would have failed with. Only types whose
+   * resource can undo a write implement it; for the others a rollback is refused.
+   */
+  sendRolledBack?(params: P, message: ChannelMessage, signal: AbortSignal): Promise<void>
+}
+
+/** Something an action's check learned that does not refuse the action (see `checkAction`). */
+export interface ActionCheckNote {
+  /** The action param it is about (`topic`). */
+  readonly param?: string
+  readonly message: string
 }
 
 /** One rule output on its way to the resource: the SELECT's result object. */

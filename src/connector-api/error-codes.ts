@@ -32,6 +32,7 @@ export const connectorErrorCodes = {
   CONNECTION_FAILED: 'connection',
   // delivery
   INVALID_STATEMENT: 'permanent',
+  STATEMENT_WRITES_NOTHING: 'permanent',
   INVALID_DATA: 'permanent',
   CONSTRAINT_VIOLATION: 'permanent',
   INVALID_PARAMS: 'permanent',

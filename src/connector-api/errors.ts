@@ -7,14 +7,26 @@ export class ConnectorError extends Error {
   readonly hint: string | undefined
   /** The least time before a retry that the resource asked for (HTTP Retry-After); the runtime waits at least this long. */
   readonly retryAfterMs: number | undefined
-  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown; retryAfterMs?: number } = {}) {
+  /**
+   * The action param the error is about (`sql`, `topic`), when it is one: a rule save that an
+   * action's check refuses names the field `actions.<i>.params.<param>`.
+   */
+  readonly param: string | undefined
+  constructor(code: ConnectorErrorCode, message: string, opts: { kind?: FailureKind; hint?: string; cause?: unknown; retryAfterMs?: number; param?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'ConnectorError'
     this.code = code
     this.kind = opts.kind ?? 'not_connected'
     this.hint = opts.hint
     this.retryAfterMs = opts.retryAfterMs
+    this.param = opts.param
   }
+}
+
+/** `err` as the refusal of the action param `param` (a rule's save names that field), when it is a permanent ConnectorError; anything else as it is. */
+export function aboutParam(err: unknown, param: string): unknown {
+  if (!(err instanceof ConnectorError) || err.kind !== 'permanent' || err.param !== undefined) return err
+  return new ConnectorError(err.code, err.message, { kind: err.kind, ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err, param })
 }
 
 const TLS_ERROR_CODES = new Set([

@@ -80,11 +80,13 @@ export function errorFromWire(w: WireError): Error {
   return err
 }
 
-/** A worker's answer to the request `id`: success, or the error it failed with. */
+/** A worker's answer to the request `id`: success (with the handler's value, if any), or the error it failed with. */
 export interface WorkerReply {
   readonly t: 'reply'
   readonly id: number
   readonly error?: WireError
+  /** What the handler resolved with (structured clone); absent for none. */
+  readonly value?: unknown
 }
 
 /**
@@ -95,7 +97,7 @@ export interface WorkerReply {
  * replaces the instance (and with it the thread).
  */
 export class WorkerRequests<Request extends object> {
-  private readonly pending = new Map<number, { resolve(): void; reject(err: unknown): void }>()
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>()
   private nextId = 1
   private failure: ConnectorError | undefined
 
@@ -105,7 +107,7 @@ export class WorkerRequests<Request extends object> {
       const p = this.pending.get(m.id)
       if (!p) return
       this.pending.delete(m.id)
-      if (m.error === undefined) p.resolve()
+      if (m.error === undefined) p.resolve(m.value)
       else p.reject(errorFromWire(m.error))
     })
     worker.on('error', (err) => {
@@ -127,12 +129,12 @@ export class WorkerRequests<Request extends object> {
     return this.failure
   }
 
-  /** Posts `request` (moving `transfer`) and resolves or rejects with the worker's reply. */
-  request(request: Request, transfer: ArrayBuffer[] = []): Promise<void> {
+  /** Posts `request` (moving `transfer`) and resolves (with the handler's value, typed by the caller) or rejects with the worker's reply. */
+  request<T = void>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.failure) return Promise.reject(this.failure)
     const id = this.nextId++
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
       this.worker.postMessage({ ...request, id }, transfer)
     })
   }
@@ -153,16 +155,16 @@ export class WorkerRequests<Request extends object> {
 }
 
 /** The worker's side of `WorkerRequests`: each request handled in turn, each answered by its id. */
-export function answerRequests<Request extends object>(port: MessagePort, handle: (request: Request) => Promise<void> | void): void {
+export function answerRequests<Request extends object>(port: MessagePort, handle: (request: Request) => Promise<unknown> | unknown): void {
   port.on('message', (m: Request & { id: number }) => {
-    let work: Promise<void>
+    let work: Promise<unknown>
     try {
       work = Promise.resolve(handle(m))
     } catch (err) {
       work = Promise.reject(err)
     }
     work.then(
-      () => port.postMessage({ t: 'reply', id: m.id } satisfies WorkerReply),
+      (value) => port.postMessage((value === undefined ? { t: 'reply', id: m.id } : { t: 'reply', id: m.id, value }) satisfies WorkerReply),
       (err: unknown) => port.postMessage({ t: 'reply', id: m.id, error: errorToWire(err) } satisfies WorkerReply),
     )
   })

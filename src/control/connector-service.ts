@@ -8,6 +8,7 @@ import { maskSecrets, restoreMaskedSecrets } from '../core/secrets.js'
 import { isUniqueViolation } from '../store/database.js'
 import type { Store } from '../store/store.js'
 import type { ConnectorStatusView } from '../runtime/managed-connector.js'
+import { connectorDelivery, type ConnectorDelivery } from '../runtime/action-health.js'
 import { probeTimeoutMs, runProbe } from '../runtime/run-probe.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
@@ -23,6 +24,11 @@ export interface ConnectorSummary extends ConnectorStatusView {
   readonly ruleCount: number
   /** Totals of every rule action sending through this connector. */
   readonly metrics: ConnectorMetrics
+  /**
+   * Whether what the actions send through it arrives (`status` says only whether the connection
+   * is up): failing or stalled as the worst of their health says.
+   */
+  readonly delivery: ConnectorDelivery
   readonly createdAt: string
   readonly updatedAt: string
 }
@@ -208,7 +214,7 @@ export class ConnectorService {
     const status = runtime.connectorStatus(r.id, r.enabled)
     return {
       id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
-      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r, series), createdAt: r.createdAt, updatedAt: r.updatedAt,
+      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r, series), delivery: this.deliveryOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
     }
   }
 
@@ -231,9 +237,17 @@ export class ConnectorService {
     }
   }
 
-  /** Status of every connector (for /metrics). */
-  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string }>> {
-    return (await this.store.connectors.listAll()).map((c) => ({ deploymentId: c.deploymentId, id: c.id, type: c.type, status: this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled).status }))
+  private deliveryOf(r: ConnectorRecord): ConnectorDelivery {
+    const now = Date.now()
+    return connectorDelivery(this.deployments.runtime(r.deploymentId).rules.actionMetricsOf(r.id).map((m) => m.health(now)))
+  }
+
+  /** Status and delivery state of every connector (for /metrics). */
+  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string; delivery: string }>> {
+    return (await this.store.connectors.listAll()).map((c) => ({
+      deploymentId: c.deploymentId, id: c.id, type: c.type,
+      status: this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled).status, delivery: this.deliveryOf(c).state,
+    }))
   }
 
   private async details(r: ConnectorRecord): Promise<ConnectorDetails> {

@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox'
-import { TemplateParamsError, type ConnectorLogger } from '../connector-api/index.js'
+import { stringEnum, TemplateParamsError, type ConnectorLogger } from '../connector-api/index.js'
 import type { RuleAction, RuleRecord } from '../core/domain.js'
 import { ApiError, validationError } from '../core/errors.js'
 import type { FieldError } from '../core/schema-validation.js'
@@ -13,6 +13,7 @@ import type { BuiltinActionDefinition } from '../runtime/builtin-action.js'
 import { builtinActions } from '../runtime/builtin-actions.js'
 import type { ActionSpec } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
+import { checkActions, testAction, type RuleWarning, type TestActionResult, type TestActionTarget } from './action-checks.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
 
@@ -24,6 +25,7 @@ export const ActionOptionsSchema = Type.Object({
   requestTtlMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' })),
   maxBufferBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' })),
   diskBuffer: Type.Optional(Type.Boolean({ description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false).' })),
+  acknowledge: Type.Optional(stringEnum(['on-arrival', 'on-delivery'], { description: 'When a device\'s QoS 1/2 publish is acknowledged: on-arrival (default) as the broker receives it; on-delivery once this action has delivered it, or written it to its disk buffer (end-to-end; see docs/delivery.md).' })),
   keepFailed: Type.Optional(Type.Boolean({ description: 'Keep messages that finally fail or are dropped (permanent error, expired, queue full, stopped) in a failed-message store on disk, to look at, replay or discard (default false).' })),
   keepFailedMaxMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Most failed messages kept; beyond it the oldest go, counted (default 10000).' })),
   keepFailedMaxBytes: Type.Optional(Type.Integer({ minimum: 65_536, maximum: 256 * 1024 ** 2, description: 'Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB).' })),
@@ -48,6 +50,14 @@ export interface RuleInput {
 
 export interface RuleView extends RuleRecord {
   readonly metrics: unknown
+  /** On create and update: actions that could not be checked against their resource, and what the checks noted. */
+  readonly warnings?: RuleWarning[]
+}
+
+export interface TestActionInput {
+  action: unknown
+  output: Record<string, unknown>
+  rollback?: boolean
 }
 
 /** Rules: SQL compiled and actions validated before anything is stored; the runtime kept in step. */
@@ -95,6 +105,7 @@ export class RuleService {
     await this.deployments.record(deploymentId)
     compile(input.sql)
     const actions = await this.validateActions(deploymentId, input.actions)
+    const warnings = await checkActions(this.deployments.runtime(deploymentId), actions)
     const now = new Date().toISOString()
     const rule: RuleRecord = {
       id: newId('r'), deploymentId, name: input.name, sql: input.sql, description: input.description ?? '',
@@ -102,13 +113,15 @@ export class RuleService {
     }
     await this.store.rules.insert(rule)
     if (rule.enabled) await this.install(rule)
-    return this.view(rule)
+    return { ...this.view(rule), warnings }
   }
 
   async update(deploymentId: string, id: string, input: Partial<RuleInput>): Promise<RuleView> {
     const stored = await this.record(deploymentId, id)
     if (input.sql !== undefined) compile(input.sql)
     const actions = input.actions === undefined ? stored.actions : await this.validateActions(deploymentId, input.actions)
+    // Only actions sent are checked: a rename or an enable must not fail because a resource is down.
+    const warnings = input.actions === undefined ? [] : await checkActions(this.deployments.runtime(deploymentId), actions)
     const next: RuleRecord = {
       ...stored,
       name: input.name ?? stored.name,
@@ -122,7 +135,7 @@ export class RuleService {
     const runtime = this.deployments.runtime(deploymentId)
     if (next.enabled) await this.install(next)
     else runtime.rules.uninstall(id)
-    return this.view(next)
+    return { ...this.view(next), warnings }
   }
 
   async setEnabled(deploymentId: string, id: string, enabled: boolean): Promise<RuleView> {
@@ -149,22 +162,43 @@ export class RuleService {
     if (topic !== undefined && plainSources.length > 0 && !plainSources.some((f) => topicMatches(f, topic)) && compiled.sources.length === plainSources.length) {
       return { matched: false, reason: `topic "${topic}" does not match FROM ${compiled.sources.map((s) => `"${s}"`).join(', ')}` }
     }
-    let outputs: Record<string, unknown>[]
+    let result: { matched: boolean; outputs: Record<string, unknown>[] }
     try {
-      outputs = compiled.evaluate(ctx)
+      result = compiled.match(ctx)
     } catch (err) {
       throw new ApiError('VALIDATION_FAILED', `The rule failed on this input: ${(err as Error).message}`, {
         fields: [{ path: 'context', message: (err as Error).message, hint: 'Check the sample payload and the functions the SQL calls.' }],
       })
     }
-    if (outputs.length === 0) return { matched: false, reason: 'WHERE is false for this input' }
+    // A FOREACH over an empty collection matches with no outputs, as EMQX answers `[]` there.
+    const { outputs } = result
+    if (!result.matched) return { matched: false, reason: 'WHERE is false for this input' }
     if (exceedsJsonSize(outputs, MAX_TEST_OUTPUT_SIZE)) {
       const message = `the output is larger than ${MAX_TEST_OUTPUT_SIZE} characters, more than a test answers`
       throw new ApiError('VALIDATION_FAILED', `The rule ran, but ${message}`, {
         fields: [{ path: 'sql', message, hint: 'Test with a smaller sample payload, or select fewer or smaller fields (FOREACH: fewer elements).' }],
       })
     }
-    return compiled.isForeach ? { matched: true, outputs, output: outputs[0]! } : { matched: true, output: outputs[0]! }
+    if (compiled.isForeach) return outputs.length > 0 ? { matched: true, outputs, output: outputs[0]! } : { matched: true, outputs }
+    return { matched: true, output: outputs[0]! }
+  }
+
+  /**
+   * Test action: one sample output through an action (validated as in a rule, without fallback)
+   * on the live resource, and what the resource answered.
+   */
+  async testAction(deploymentId: string, input: TestActionInput): Promise<TestActionResult> {
+    await this.deployments.record(deploymentId)
+    const errors: FieldError[] = []
+    const action = await this.validateAction(deploymentId, input.action, 'action', errors, false)
+    if (valueTooDeep(input.output)) {
+      errors.push({ path: 'output', message: `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`, hint: 'Use a flatter sample output.' })
+    }
+    if (errors.length > 0 || !action) throw validationError(errors)
+    let target: TestActionTarget
+    if (action.builtin !== undefined) target = { kind: 'builtin', definition: this.builtins.get(action.builtin)!, params: action.params }
+    else target = { kind: 'connector', connectorId: action.connectorId!, params: action.params }
+    return testAction(this.deployments.runtime(deploymentId), target, input.output, input.rollback ?? false, this.logger)
   }
 
   private async install(rule: RuleRecord): Promise<void> {

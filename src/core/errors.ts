@@ -9,6 +9,7 @@ export const API_ERRORS = {
   INVALID_JSON: { status: 400, doc: 'The body is not valid JSON.' },
   UNKNOWN_CONNECTOR_TYPE: { status: 400, doc: 'The `type` is not one of `GET /api/v1/connector-types`.' },
   INVALID_SQL: { status: 400, doc: 'The rule SQL does not parse or compile, or passes a limit of docs/rules.md (nesting, length, a regular expression the linear-time engine cannot run); `line`, `column`, `expected` and `hint` say where and what.' },
+  ACTION_CHECK_FAILED: { status: 400, doc: 'An action was checked against its resource when the rule was saved, and the resource refused it (a missing table or column, a statement that writes nothing, a topic that does not exist and is not auto-created). `fields` has each refused action\'s field path (`actions.0.params.sql`), the resource\'s message and a hint; `checks` the connector error code per path.' },
   CONFIRMATION_REQUIRED: { status: 400, doc: 'Deleting a connector needs `?confirm=<its ID>`; it was missing or did not match.' },
   UNAUTHORIZED: { status: 401, doc: 'No valid credentials: use an API key (`key:secret` over HTTP Basic) or a login token (Bearer).' },
   EDIT_NOT_ALLOWED_ON_PLAN: { status: 403, doc: 'Editing connectors needs a dedicated or premium deployment.' },

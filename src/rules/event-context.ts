@@ -24,6 +24,8 @@ export function publishContext(m: PublishedMessage): Record<string, unknown> {
     username: m.username ?? null,
     payload: m.payload.toString('utf8'),
     peerhost: m.peerhost ?? null,
+    // EMQX's peername is ip:port; the broker reports no port here, so it is the address alone.
+    peername: m.peerhost ?? null,
     topic: m.topic,
     qos: m.qos,
     flags: { retain: m.retain, dup: m.dup },
@@ -31,6 +33,7 @@ export function publishContext(m: PublishedMessage): Record<string, unknown> {
     timestamp: m.receivedAt,
     publish_received_at: m.receivedAt,
     node: NODE_NAME,
+    client_attrs: {},
   }
 }
 
@@ -42,7 +45,11 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
     case 'client_connected':
       return {
         topic: '$events/client_connected',
-        context: { ...common, ...session(e), event: 'client.connected', mountpoint: null, is_bridge: false, connected_at: now },
+        context: {
+          ...common, ...session(e), event: 'client.connected', mountpoint: null, is_bridge: false, connected_at: now, client_attrs: {},
+          // EMQX's conninfo receive_maximum: the client's Receive Maximum (0 when it sent none, as EMQX's default here).
+          receive_maximum: receiveMaximum(e),
+        },
       }
     case 'client_connack':
       return {
@@ -59,7 +66,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: '$events/client_disconnected',
         context: {
           ...common, event: 'client.disconnected', reason: e.reason ?? 'normal', peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT',
-          proto_ver: e.protoVer, disconn_props: emqxProps(e.disconnectProperties), disconnected_at: now,
+          proto_ver: e.protoVer, disconn_props: emqxProps(e.disconnectProperties), connected_at: null, disconnected_at: now, client_attrs: {},
         },
       }
     case 'client_check_authn_complete':
@@ -67,7 +74,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: '$events/client_check_authn_complete',
         context: {
           ...common, event: 'client.check_authn_complete', peername: e.peerhost ?? null, reason_code: e.reasonCode ?? 'success',
-          is_superuser: e.superuser ?? false, is_anonymous: e.anonymous,
+          is_superuser: e.superuser ?? false, is_anonymous: e.anonymous, client_attrs: {},
         },
       }
     case 'client_check_authz_complete':
@@ -75,14 +82,17 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         topic: '$events/client_check_authz_complete',
         context: {
           ...common, event: 'client.check_authz_complete', peerhost: e.peerhost ?? null, peername: e.peerhost ?? null,
-          topic: e.topic, action: e.action, authz_source: e.source ?? 'default', result: e.result,
+          topic: e.topic, action: e.action, authz_source: e.source ?? 'default', result: e.result, client_attrs: {},
         },
       }
     case 'session_subscribed':
     case 'session_unsubscribed':
       return {
         topic: `$events/${e.kind}`,
-        context: { ...common, event: e.kind === 'session_subscribed' ? 'session.subscribed' : 'session.unsubscribed', peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos },
+        context: {
+          ...common, event: e.kind === 'session_subscribed' ? 'session.subscribed' : 'session.unsubscribed', peerhost: e.peerhost ?? null, peername: e.peerhost ?? null,
+          topic: e.topic, qos: e.qos, [e.kind === 'session_subscribed' ? 'sub_props' : 'unsub_props']: emqxProps(undefined), client_attrs: {},
+        },
       }
     case 'message_delivered':
     case 'message_acked':
@@ -91,7 +101,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         context: {
           ...common, id: messageId(), event: e.kind === 'message_delivered' ? 'message.delivered' : 'message.acked',
           from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
-          peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
+          peerhost: e.peerhost ?? null, peername: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
           pub_props: emqxProps(e.properties), ...(e.kind === 'message_acked' ? { puback_props: emqxProps(e.pubackProperties) } : {}), publish_received_at: now,
         },
       }
@@ -101,7 +111,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
         context: {
           ...common, id: messageId(), event: 'delivery.dropped', reason: e.reason,
           from_clientid: e.from?.clientid ?? null, from_username: e.from?.username ?? null,
-          peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
+          peerhost: e.peerhost ?? null, peername: e.peerhost ?? null, topic: e.topic, qos: e.qos, payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup },
           pub_props: emqxProps(e.properties), publish_received_at: e.receivedAt,
         },
       }
@@ -109,7 +119,7 @@ export function eventContext(e: ClientEvent): { topic: string; context: Record<s
       return {
         topic: '$events/message_dropped',
         context: {
-          ...common, id: messageId(), event: 'message.dropped', reason: e.reason, peerhost: e.peerhost ?? null, topic: e.topic, qos: e.qos,
+          ...common, id: messageId(), event: 'message.dropped', reason: e.reason, peerhost: e.peerhost ?? null, peername: e.peerhost ?? null, topic: e.topic, qos: e.qos,
           payload: e.payload.toString('utf8'), flags: { retain: e.retain, dup: e.dup }, pub_props: emqxProps(e.properties), publish_received_at: e.receivedAt,
         },
       }
@@ -122,6 +132,11 @@ function session(e: Session) {
     peername: e.peerhost ?? null, sockname: null, proto_name: 'MQTT', proto_ver: e.protoVer, keepalive: e.keepalive,
     clean_start: e.cleanStart, expiry_interval: e.expiryInterval ?? 0, conn_props: connProps(e),
   }
+}
+
+function receiveMaximum(e: Session): number {
+  const value = (e.connectProperties as { receiveMaximum?: unknown } | undefined)?.receiveMaximum
+  return typeof value === 'number' ? value : 0
 }
 
 /** CONNECT properties; from the session expiry when the broker does not pass them (it is one). */

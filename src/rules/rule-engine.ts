@@ -1,4 +1,5 @@
-import type { BrokerSink, ClientEvent, PublishedMessage } from '../broker/broker-types.js'
+import type { BrokerSink, ClientEvent, PendingAcknowledgement, PublishedMessage } from '../broker/broker-types.js'
+import { AcknowledgementCounter, type AcknowledgementHold } from './acknowledgement.js'
 import type { RuleMetrics } from './rule-metrics.js'
 import { EVENT_OF_KIND, eventContext, publishContext } from './event-context.js'
 import { eventNameForSource, isEventSource, type CompiledRuleSql } from './sql/index.js'
@@ -6,7 +7,10 @@ import { TopicIndex } from './topic-index.js'
 
 /** Where a rule's outputs go: one per action (a queue in front of a connector, or republish). */
 export interface OutputSink {
-  enqueue(output: Record<string, unknown>): void
+  /** `ack` is the message's pending acknowledgement (QoS 1/2); only a sink that holds acknowledgements uses it. */
+  enqueue(output: Record<string, unknown>, ack?: AcknowledgementHold): void
+  /** The sink takes a hold on `ack` per output (acknowledge: on-delivery). */
+  readonly holdsAcknowledgement?: boolean
 }
 
 export interface InstalledRule {
@@ -26,10 +30,13 @@ export class RuleEngine implements BrokerSink {
   /** Rules per event name (`client.connected`). */
   private readonly events = new Map<string, Set<InstalledRule>>()
   private readonly rules = new Map<string, InstalledRule>()
+  /** Rules with an action that acknowledges on delivery: only their messages pay for a counter. */
+  private readonly holding = new Set<InstalledRule>()
 
   install(rule: InstalledRule): void {
     this.uninstall(rule.id)
     this.rules.set(rule.id, rule)
+    if (rule.actions.some((a) => a.holdsAcknowledgement)) this.holding.add(rule)
     for (const source of rule.sql.sources) {
       if (isEventSource(source)) {
         // Keyed by event name: both of EMQX's spellings of an event topic select the same event.
@@ -47,6 +54,7 @@ export class RuleEngine implements BrokerSink {
     const rule = this.rules.get(id)
     if (!rule) return undefined
     this.rules.delete(id)
+    this.holding.delete(rule)
     this.topics.remove(rule)
     for (const set of this.events.values()) set.delete(rule)
     return rule
@@ -56,11 +64,22 @@ export class RuleEngine implements BrokerSink {
     return this.rules.get(id)
   }
 
-  published(message: PublishedMessage): void {
+  published(message: PublishedMessage): PendingAcknowledgement | void {
     const matched = this.topics.match(message.topic)
     if (matched.size === 0) return
     const context = publishContext(message)
-    for (const rule of matched) this.run(rule, context)
+    let ack: AcknowledgementCounter | undefined
+    if (message.qos > 0 && this.holding.size > 0) {
+      for (const rule of matched) {
+        if (!this.holding.has(rule)) continue
+        ack = new AcknowledgementCounter()
+        break
+      }
+    }
+    for (const rule of matched) this.run(rule, context, ack)
+    if (!ack) return
+    ack.release()
+    return ack
   }
 
   clientEvent(event: ClientEvent): void {
@@ -74,7 +93,7 @@ export class RuleEngine implements BrokerSink {
     return (this.events.get(EVENT_OF_KIND[kind])?.size ?? 0) > 0
   }
 
-  private run(rule: InstalledRule, context: Record<string, unknown>): void {
+  private run(rule: InstalledRule, context: Record<string, unknown>, ack?: AcknowledgementHold): void {
     const m = rule.metrics
     m.matched++
     m.matchedRate.add(1)
@@ -84,6 +103,8 @@ export class RuleEngine implements BrokerSink {
     } catch (err) {
       m.failed++
       m.lastError = err instanceof Error ? err.message : String(err)
+      // A rule that owed a commitment and failed on the message: the device is not told "stored".
+      if (ack && this.holding.has(rule)) ack.hold()('failed')
       return
     }
     if (outputs.length === 0) {
@@ -91,11 +112,12 @@ export class RuleEngine implements BrokerSink {
       return
     }
     try {
-      for (const output of outputs) for (const action of rule.actions) action.enqueue(output)
+      for (const output of outputs) for (const action of rule.actions) action.enqueue(output, ack)
     } catch (err) {
       // Nothing a message makes may throw into the broker: an output that cannot be queued fails the message.
       m.failed++
       m.lastError = `an output could not be queued: ${err instanceof Error ? err.message : String(err)}`
+      if (ack && this.holding.has(rule)) ack.hold()('failed')
       return
     }
     m.passed++

@@ -3,6 +3,7 @@ import { BatchError, ConnectorError, errorMessage } from '../connector-api/index
 import { reconnectDelayMs } from './backoff.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
+import type { AcknowledgementHold, AcknowledgementRelease } from '../rules/acknowledgement.js'
 import type { FailureDetail } from './failed-messages.js'
 import type { ActionMetrics, DropReason } from './metrics.js'
 
@@ -29,6 +30,12 @@ export interface ActionOptions {
   readonly maxBufferBytes: number
   /** Keep the queue on disk too, so it survives a restart (at-least-once). */
   readonly diskBuffer: boolean
+  /**
+   * When the device's QoS 1/2 publish is acknowledged: `on-arrival` (default) as it reaches the
+   * broker; `on-delivery` once this action delivered it (or wrote it to its disk buffer), see
+   * docs/delivery.md.
+   */
+  readonly acknowledge?: 'on-arrival' | 'on-delivery'
   /** Keep what finally fails or is dropped in the action's failed-message store (rule-runtime opens it). */
   readonly keepFailed?: boolean
   readonly keepFailedMaxMessages?: number
@@ -51,6 +58,8 @@ interface Entry {
   attempts: number
   /** Its place in the disk buffer, when there is one. */
   readonly seq: number | undefined
+  /** Tells the publisher's pending acknowledgement how the entry ended (acknowledge: on-delivery). */
+  readonly ack?: AcknowledgementRelease
 }
 
 /**
@@ -103,14 +112,27 @@ export class ActionWorker {
     }
   }
 
-  enqueue(message: ChannelMessage): void {
+  /** The engine passes the message's pending acknowledgement to this action (acknowledge: on-delivery). */
+  get holdsAcknowledgement(): boolean {
+    return this.options.acknowledge === 'on-delivery'
+  }
+
+  enqueue(message: ChannelMessage, ack?: AcknowledgementHold): void {
+    let release = ack && this.options.acknowledge === 'on-delivery' ? ack.hold() : undefined
     if (this.stopped) {
       this.metrics.matched++
       this.drop(1, 'stopped')
+      release?.('failed')
       this.onFinalFailure(message, 'stopped', { attempts: 0 })
       return
     }
-    this.accept(message, this.disk?.buffer.append(message))
+    const seq = this.disk?.buffer.append(message)
+    if (seq !== undefined && release) {
+      // Written to the OS before append returns: it survives the process being killed.
+      release('committed')
+      release = undefined
+    }
+    this.accept(message, seq, release)
     // Nothing for the pump to do (it runs per message, so this matters): a partial batch waits
     // for its timer, or every request slot is busy (a finished request pumps).
     if (this.batchTimer && this.queue.length < this.options.batchSize) return
@@ -123,10 +145,10 @@ export class ActionWorker {
     return Math.min(this.options.inflightWindow, this.channelConcurrency)
   }
 
-  private accept(message: ChannelMessage, seq: number | undefined): void {
+  private accept(message: ChannelMessage, seq: number | undefined, ack?: AcknowledgementRelease): void {
     this.metrics.matched++
     const bytes = approximateBytes(message)
-    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0, seq })
+    this.queue.pushBack({ message, bytes, enqueuedAt: Date.now(), attempts: 0, seq, ack })
     this.queuedBytes += bytes
     this.metrics.queuing++
     // Bounded in bytes: the oldest go first, counted, never silently.
@@ -135,6 +157,7 @@ export class ActionWorker {
       this.queuedBytes -= old.bytes
       this.metrics.queuing--
       this.done(old)
+      old.ack?.('quota_exceeded')
       this.drop(1, 'queue_full')
       this.onFinalFailure(old.message, 'queue_full', { attempts: old.attempts })
     }
@@ -156,7 +179,10 @@ export class ActionWorker {
     clearTimeout(this.retryTimer)
     const n = this.queue.length
     // Without a disk buffer they are gone from here: the failure handler may keep them.
-    if (!this.disk) for (let e = this.queue.popFront(); e; e = this.queue.popFront()) this.onFinalFailure(e.message, 'stopped', { attempts: e.attempts })
+    for (let e = this.queue.popFront(); e; e = this.queue.popFront()) {
+      e.ack?.('failed')
+      if (!this.disk) this.onFinalFailure(e.message, 'stopped', { attempts: e.attempts })
+    }
     this.queue.clear()
     this.queuedBytes = 0
     this.metrics.queuing -= n
@@ -238,8 +264,13 @@ export class ActionWorker {
   }
 
   private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
+    this.metrics.settled(batch.length, failures)
     const failed = new Map(failures.map((f) => [f.index, f.error]))
-    for (let i = 0; i < batch.length; i++) if (!failed.has(i)) this.done(batch[i]!)
+    for (let i = 0; i < batch.length; i++) {
+      if (failed.has(i)) continue
+      this.done(batch[i]!)
+      batch[i]!.ack?.('committed')
+    }
     const delivered = batch.length - failed.size
     if (delivered > 0) {
       this.metrics.success += delivered
@@ -257,6 +288,7 @@ export class ActionWorker {
       this.recordError(error)
       if (error.kind === 'permanent') {
         this.done(entry)
+        entry.ack?.('failed')
         this.metrics.failed++
         this.metrics.failedRate.add(1)
         this.onFinalFailure(entry.message, 'failed', { attempts: entry.attempts + 1, error })
@@ -269,6 +301,8 @@ export class ActionWorker {
       else backoff = true
     }
     if (retry.length === 0) return
+    // A stopped worker sends nothing again: a device waiting for these is told now, not never.
+    if (this.stopped) for (const e of retry) e.ack?.('failed')
     this.metrics.retried += retry.length
     // Back to the front, in their order: they were first and stay first.
     for (let i = retry.length - 1; i >= 0; i--) {
@@ -306,6 +340,7 @@ export class ActionWorker {
       const e = this.queue.popFront()!
       this.queuedBytes -= e.bytes
       this.done(e)
+      e.ack?.('failed')
       expired++
       this.onFinalFailure(e.message, 'expired', { attempts: e.attempts })
     }
@@ -323,6 +358,7 @@ export class ActionWorker {
   private recordError(error: ConnectorError): void {
     if (this.metrics.lastError !== error.message) this.logger.warn(`action ${this.id}: ${error.kind} failure: ${error.message}`, { code: error.code })
     this.metrics.lastError = error.message
+    this.metrics.lastErrorCode = error.code
     this.metrics.lastErrorAt = new Date().toISOString()
   }
 }

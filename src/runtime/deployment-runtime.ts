@@ -10,6 +10,7 @@ import type { Transport } from '../broker/listeners/listener-urls.js'
 import { RuleEngine } from '../rules/rule-engine.js'
 import { ManagedConnector, type ConnectorStatusView } from './managed-connector.js'
 import { RuleRuntime } from './rule-runtime.js'
+import type { DeploymentBroker } from './builtin-action.js'
 
 export interface DeploymentRuntimeView {
   readonly status: DeploymentStatus
@@ -214,6 +215,16 @@ export class DeploymentRuntime {
     this.connectors.set(record.id, managed)
     if (this.running) managed.start()
     else await managed.stop('deployment stopped')
+  }
+
+  /** A connector's live connection manager (checks and Test action on rule actions). */
+  connector(id: string): ManagedConnector | undefined {
+    return this.connectors.get(id)
+  }
+
+  /** The deployment's broker while it runs, for a built-in action's Test. */
+  deploymentBroker(): DeploymentBroker | undefined {
+    return this.broker
   }
 
   async removeConnector(id: string): Promise<void> {

@@ -1,9 +1,10 @@
 import type { DeploymentRuntime } from './deployment-runtime.js'
+import { ruleActionTotals } from './metrics.js'
 
 /** Prometheus text exposition (format 0.0.4) of rules, actions and connector status. */
 export function renderPrometheus(
   runtimes: Iterable<DeploymentRuntime>,
-  connectors: Array<{ deploymentId: string; id: string; type: string; status: string }>,
+  connectors: Array<{ deploymentId: string; id: string; type: string; status: string; delivery?: string }>,
   logins: Array<{ deploymentId: string; succeeded: number; failed: number; anonymousRefused: number }> = [],
 ): string {
   const families = new Map<string, { help: string; type: 'counter' | 'gauge'; lines: string[] }>()
@@ -21,6 +22,11 @@ export function renderPrometheus(
       put('junction_rule_passed_total', 'counter', 'Messages for which the rule produced output.', rl, m.passed)
       put('junction_rule_no_result_total', 'counter', 'Messages the WHERE clause filtered out.', rl, m.noResult)
       put('junction_rule_failed_total', 'counter', 'Messages on which the SQL failed.', rl, m.failed)
+      const t = ruleActionTotals(rule.actions.map((a) => a.metrics))
+      put('junction_rule_actions_total', 'counter', "Outputs handed to the rule's actions (EMQX actions.total).", rl, t.total)
+      put('junction_rule_actions_success_total', 'counter', "Outputs the rule's actions delivered (EMQX actions.success).", rl, t.success)
+      put('junction_rule_actions_failed_total', 'counter', "Outputs the rule's actions failed for good (EMQX actions.failed).", rl, t.failed)
+      put('junction_rule_actions_discarded_total', 'counter', "Outputs the rule's actions dropped (EMQX actions.discarded).", rl, t.discarded)
       for (const a of rule.actions) {
         const al = { ...rl, action: String(a.index), target: a.target }
         const x = a.metrics
@@ -31,6 +37,9 @@ export function renderPrometheus(
         for (const [reason, n] of Object.entries(x.dropped)) put('junction_action_dropped_total', 'counter', 'Outputs dropped, by reason.', { ...al, reason }, n)
         put('junction_action_queuing', 'gauge', 'Outputs waiting in the action queue.', al, x.queuing)
         put('junction_action_inflight', 'gauge', 'Outputs sent and not yet acknowledged.', al, x.inflight)
+        const health = x.health().state
+        put('junction_action_failing', 'gauge', '1 when the action\'s recent sends fail (health failing).', al, health === 'failing' ? 1 : 0)
+        put('junction_action_stalled', 'gauge', '1 when messages wait and nothing was delivered for a while (health stalled).', al, health === 'stalled' ? 1 : 0)
         if (a.failedMessages) {
           put('junction_action_failed_stored', 'gauge', 'Messages kept in the action\'s failed-message store (keepFailed).', al, a.failedMessages.stored)
           put('junction_action_failed_evicted_total', 'counter', 'Kept failed messages removed because the store was full (oldest first).', al, a.failedMessages.evicted)
@@ -56,6 +65,10 @@ export function renderPrometheus(
   }
   for (const c of connectors) {
     put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
+    if (c.delivery === undefined) continue
+    const cl = { deployment: c.deploymentId, connector: c.id, type: c.type }
+    put('junction_connector_delivery_failing', 'gauge', '1 when an action sending through the connector is failing.', cl, c.delivery === 'failing' ? 1 : 0)
+    put('junction_connector_delivery_stalled', 'gauge', '1 when an action sending through the connector is stalled (and none failing).', cl, c.delivery === 'stalled' ? 1 : 0)
   }
   for (const l of logins) {
     const help = 'Device (MQTT) logins by result: success, failure (wrong password or unknown username), anonymous_refused.'

@@ -8,7 +8,8 @@ import { DiskBuffer } from './disk-buffer.js'
 import { FailedMessageStores, failedLimits, type FailedMessagesStats } from './failed-messages.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
 import type { BuiltinActionDefinition, DeploymentBroker } from './builtin-action.js'
-import { ActionMetrics } from './metrics.js'
+import { ActionMetrics, ruleActionTotals, type RuleActionTotals } from './metrics.js'
+import { stallBoundMs } from './action-health.js'
 
 export type ActionTarget =
   | { readonly kind: 'connector'; readonly connectorId: string; readonly definition: ConnectorDefinition; readonly params: Record<string, unknown> }
@@ -85,11 +86,11 @@ export class RuleRuntime {
     this.failedMessages.closeAll()
   }
 
-  metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']>; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
+  metrics(id: string, series = false): { rule: ReturnType<RuleMetrics['snapshot']> & { actions: RuleActionTotals }; actions: Array<ReturnType<ActionMetrics['snapshot']> & { fallback?: ReturnType<ActionMetrics['snapshot']> }> } | undefined {
     const r = this.running.get(id)
     if (!r) return undefined
     return {
-      rule: r.metrics.snapshot(series),
+      rule: { ...r.metrics.snapshot(series), actions: ruleActionTotals(r.actions.map((a) => a.worker.metrics)) },
       actions: r.actions.map((a) => {
         const kept = this.failedMessages.peek(a.worker.id)?.stats()
         return { ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}), ...(kept ? { failedMessages: kept } : {}) }
@@ -162,7 +163,7 @@ export class RuleRuntime {
       if (fallback && (reason === 'failed' || reason === 'expired')) fallback.worker.enqueue(message)
     } : undefined
     const disk = spec.options.diskBuffer ? DiskBuffer.open(this.host.bufferDir(id)) : undefined
-    const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(), this.logger, onFinal, disk)
+    const worker = new ActionWorker(id, source, spec.options, new ActionMetrics(stallBoundMs(spec.options)), this.logger, onFinal, disk)
     return { worker, target: spec.target, fallback }
   }
 

@@ -41,7 +41,7 @@ function accepts(port: number): Promise<boolean> {
 
 /** The broker behind a handler that records each connection's info. */
 async function recordingBroker(published: PublishedMessage[] = []) {
-  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published: (m) => published.push(m), clientEvent() {}, wants: () => false } })
+  const broker = new MqttBroker({ limits: { ...DEFAULT_BROKER_LIMITS, allowAnonymous: true }, sink: { published: (m) => { published.push(m) }, clientEvent() {}, wants: () => false } })
   const infos: ConnectionInfo[] = []
   const handler: ConnectionHandler = { handle(stream, info) { infos.push(info); broker.handle(stream, info) } }
   return { broker, handler, infos, published }

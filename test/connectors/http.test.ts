@@ -59,10 +59,10 @@ connectorFlowThroughApi({
   destination: async () => recordingDestination(shared, BASE, { defaultBody: true }),
 })
 
-describe('http: requests as the action builds them', () => {
+for (const workerThread of [true, false]) describe(`http: requests as the action builds them (workerThread ${workerThread})`, () => {
   let c: Connector
   before(async () => {
-    c = httpConnector.create(withDefaults(httpConnector, { ...good(), headers: { 'X-Connector': 'c', 'X-Both': 'connector' } }) as never, testContext('http-test'))
+    c = httpConnector.create(withDefaults(httpConnector, { ...good(), workerThread, headers: { 'X-Connector': 'c', 'X-Both': 'connector' } }) as never, testContext('http-test'))
     await c.start(AbortSignal.timeout(10_000))
   })
   after(() => c.stop(AbortSignal.timeout(5_000)))
@@ -134,6 +134,22 @@ describe('http: requests as the action builds them', () => {
     assert.equal(e.kind, 'permanent')
   })
 
+  it('a request the server never answers fails as a retryable TIMEOUT when its signal aborts; the next one goes through', async () => {
+    const ch = await open({ path: '/hang' })
+    shared.answer = (r) => (r.url.endsWith('/hang') ? { status: 0 } : undefined)
+    try {
+      const started = Date.now()
+      const e = await failure(ch.send({ id: 1 }, AbortSignal.timeout(300)))
+      assert.equal(e.code, 'TIMEOUT')
+      assert.equal(e.kind, 'retryable')
+      assert.ok(Date.now() - started < 5_000, 'answered on abort, not at requestTimeoutMs')
+    } finally {
+      shared.answer = undefined
+    }
+    await ch.send({ id: 2 }, AbortSignal.timeout(5_000))
+    assert.equal(JSON.parse(last().body).id, 2)
+  })
+
   describe('retries through the runtime (ActionWorker)', () => {
     const deliver = async (ch: Channel, n: number) => {
       const metrics = new ActionMetrics()
@@ -146,32 +162,32 @@ describe('http: requests as the action builds them', () => {
     }
 
     it('5xx answers are retried until the server takes the message', async () => {
-      const ch = await open({ path: '/flaky' })
+      const ch = await open({ path: `/flaky-${workerThread}` })
       let failures = 2
-      shared.answer = (r) => (r.url.endsWith('/flaky') && failures-- > 0 ? { status: 503, body: 'down for a moment' } : undefined)
+      shared.answer = (r) => (r.url.endsWith(`/flaky-${workerThread}`) && failures-- > 0 ? { status: 503, body: 'down for a moment' } : undefined)
       try {
         const m = await deliver(ch, 1)
         assert.equal(m.success, 1)
         assert.equal(m.retried, 2)
-        assert.equal(shared.requests.filter((r) => r.url.endsWith('/flaky')).length, 3)
-        assert.equal(shared.accepted(`${BASE}/flaky`).length, 1)
+        assert.equal(shared.requests.filter((r) => r.url.endsWith(`/flaky-${workerThread}`)).length, 3)
+        assert.equal(shared.accepted(`${BASE}/flaky-${workerThread}`).length, 1)
       } finally {
         shared.answer = undefined
       }
     })
 
     it('429 with Retry-After: the retry waits at least that long (longer than the backoff)', async () => {
-      const ch = await open({ path: '/limited' })
+      const ch = await open({ path: `/limited-${workerThread}` })
       let first = true
       shared.answer = (r) => {
-        if (!r.url.endsWith('/limited') || !first) return undefined
+        if (!r.url.endsWith(`/limited-${workerThread}`) || !first) return undefined
         first = false
         return { status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }
       }
       try {
         const m = await deliver(ch, 1)
         assert.equal(m.success, 1)
-        const [refused, taken] = shared.requests.filter((r) => r.url.endsWith('/limited'))
+        const [refused, taken] = shared.requests.filter((r) => r.url.endsWith(`/limited-${workerThread}`))
         assert.equal(refused!.status, 429)
         // The first backoff is at most 1.2 s; a retry sooner than 2 s ignored Retry-After.
         assert.ok(taken!.at - refused!.at >= 1_950, `retried after ${taken!.at - refused!.at} ms`)

@@ -87,7 +87,8 @@ describe('console: restrictions', () => {
     const p = page()
     const rule = await h.j.api('POST', `/api/v1/deployments/${DEP}/rules`, {
       name: 'temps to warehouse', sql: 'SELECT * FROM "t/#"',
-      actions: [{ connectorId: id, params: { sql: 'INSERT INTO x VALUES (${id})' } }],
+      // A statement that needs no table passes the check on save (nothing is published here).
+      actions: [{ connectorId: id, params: { sql: "SELECT pg_notify('x', ${id})" } }],
     })
     assert.equal(rule.status, 201, JSON.stringify(rule.body))
     const ruleId = rule.body.id as string

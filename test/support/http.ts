@@ -25,6 +25,7 @@ export interface RecordedRequest {
 }
 
 export interface Answer {
+  /** 0: never answer (the connection stays open until the server stops). */
   readonly status: number
   readonly headers?: Record<string, string>
   readonly body?: string
@@ -57,6 +58,7 @@ export async function startRecordingServer(o: { tls?: { cert: string; key: strin
       requests.push(r)
       const a = server.answer?.(r) ?? defaultAnswer(r, token)
       r.status = a.status
+      if (a.status === 0) return
       res.writeHead(a.status, a.headers ?? {})
       res.end(r.method === 'HEAD' ? undefined : a.body)
     })

@@ -17,6 +17,7 @@ import type {
   Rule,
   RuleAction,
   RuleTestResult,
+  ActionTestResult,
 } from './types.ts'
 
 const TOKEN_KEY = 'junction.token'
@@ -137,6 +138,8 @@ export const api = {
     request<Rule>('PUT', `${dep(d)}/rules/${enc(id)}`, body),
   testRule: (d: string, sql: string, context: Record<string, unknown>) =>
     request<RuleTestResult>('POST', `${dep(d)}/rules/test`, { sql, context }),
+  testAction: (d: string, action: RuleAction, output: Record<string, unknown>, rollback: boolean) =>
+    request<ActionTestResult>('POST', `${dep(d)}/rules/test-action`, { action, output, rollback }),
   setRuleEnabled: (d: string, id: string, enabled: boolean) =>
     request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
   deleteRule: (d: string, id: string) => request<void>('DELETE', `${dep(d)}/rules/${enc(id)}`),

@@ -149,6 +149,26 @@ export interface ConnectorMetrics {
   series?: Series
 }
 
+/** What a connector's actions deliver (GET connectors: `delivery`); `status` is only the connection. */
+export interface ConnectorDelivery {
+  state: HealthState
+  reason?: string
+  code?: string
+  since?: string
+  failingActions: number
+  stalledActions: number
+}
+
+export type HealthState = 'ok' | 'failing' | 'stalled'
+
+/** An action's health from its deliveries (docs/rules.md, Health). */
+export interface ActionHealth {
+  state: HealthState
+  code?: string
+  message?: string
+  since?: string
+}
+
 export interface ConnectorSummary {
   id: string
   deploymentId: string
@@ -164,6 +184,7 @@ export interface ConnectorSummary {
   lastConnectedAt: string | null
   ruleCount: number
   metrics?: ConnectorMetrics
+  delivery?: ConnectorDelivery
   createdAt: string
   updatedAt: string
 }
@@ -208,8 +229,10 @@ export interface ActionMetrics {
   inflight: number
   rate: { success: number; failed: number; dropped: number }
   lastError: { code?: string; message?: string } | string | null
+  lastErrorCode?: string | null
   lastErrorAt: string | null
   lastSuccessAt: string | null
+  health?: ActionHealth
   series?: Series
   /** The action's fallback, when it has one. */
   fallback?: Omit<ActionMetrics, 'fallback'>
@@ -252,6 +275,8 @@ export interface RuleMetrics {
     rate: { matched: number }
     lastError: unknown
     series?: { matched: number[] }
+    /** The actions taken together, as EMQX counts them per rule. */
+    actions?: { total: number; success: number; failed: number; discarded: number }
   }
   actions: ActionMetrics[]
 }
@@ -267,6 +292,22 @@ export interface Rule {
   metrics: RuleMetrics | null
   createdAt: string
   updatedAt: string
+  /** On create and update: actions not checked against their resource, and what the checks noted. */
+  warnings?: RuleWarning[]
+}
+
+export interface RuleWarning {
+  path: string
+  code?: string
+  message: string
+}
+
+/** `POST .../rules/test-action`: what the resource answered to one sample output. */
+export interface ActionTestResult {
+  ok: boolean
+  durationMs: number
+  rolledBack: boolean
+  error?: { code: string; message: string; kind: string; hint?: string }
 }
 
 export interface RuleTestResult {

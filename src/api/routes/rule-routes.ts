@@ -52,9 +52,32 @@ const TestRule = Type.Object({
 const RuleBody = Type.Object({
   id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
   enabled: Type.Boolean(), actions: Type.Array(Type.Unknown()),
-  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'matched, passed, failed, noResult, rate; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastSuccessAt. null while the rule is not running.' }),
+  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' }),
   createdAt: Type.String(), updatedAt: Type.String(),
+  warnings: Type.Optional(Type.Array(Type.Object({
+    path: Type.String({ description: 'The field: `actions.0`, `actions.1.params.topic`.' }),
+    code: Type.Optional(Type.String({ description: "The connector's error or status code, when there is one." })),
+    message: Type.String(),
+  }), { description: 'On create and update (when actions are sent): actions that could not be checked against their resource (connector not connected, no answer in time) and what the checks noted. The rule is saved either way.' })),
 }, { $id: 'Rule' })
+
+const TestAction = Type.Object({
+  action: Type.Object({}, { additionalProperties: true, description: 'One action as in a rule, without fallback: `{connectorId, params, options?}` or `{builtin, params}`.' }),
+  output: Type.Record(Type.String(), Type.Unknown(), { description: "A rule output (the SELECT's result object) to send through the action, e.g. from the rule SQL test." }),
+  rollback: Type.Optional(Type.Boolean({ default: false, description: 'Undo the delivery after the resource answered (a SQL transaction rolled back: PostgreSQL, MySQL). Other types answer 400.' })),
+}, { additionalProperties: false })
+
+const TestActionResult = Type.Object({
+  ok: Type.Boolean({ description: 'The resource accepted the delivery.' }),
+  durationMs: Type.Number({ description: 'From the start of the test to the answer, opening the action on the connection included.' }),
+  rolledBack: Type.Boolean({ description: 'The delivery was made and undone.' }),
+  error: Type.Optional(Type.Object({
+    code: Type.String({ description: 'A connector error code (docs/errors.md).' }),
+    message: Type.String(),
+    kind: Type.String({ description: 'not_connected, retryable or permanent: what a rule would do with this message.' }),
+    hint: Type.Optional(Type.String()),
+  })),
+})
 
 const TestResult = Type.Object({
   matched: Type.Boolean(),
@@ -87,6 +110,13 @@ export async function ruleRoutes(app: FastifyInstance, { services }: { services:
     await services.deployments.record(request.params.dep)
     return rules.test(request.body.sql, request.body.context)
   })
+
+  app.post<{ Params: DepParams; Body: Static<typeof TestAction> }>(`${base}/test-action`, {
+    schema: {
+      tags, summary: 'Send one sample output through an action on its live resource and report what the resource answered (optionally rolled back)',
+      params: DeploymentParams, body: TestAction, response: { 200: TestActionResult, ...errorResponses(400, 404) },
+    },
+  }, async (request) => rules.testAction(request.params.dep, request.body))
 
   app.get<{ Params: Params }>(`${base}/:id`, {
     schema: { tags, summary: 'Get a rule with its metrics', params: RuleParams, response: { 200: Type.Ref('Rule'), ...errorResponses(404) } },

@@ -26,6 +26,10 @@ export const httpConfigSchema = Type.Object(
     authorization: Type.Optional(secretString({ maxLength: 8_192, pattern: '^[^\\r\\n\\x00]*$', description: 'Value of the Authorization header sent with every request (e.g. "Bearer <token>" or "Basic <base64>"); secret.' })),
     ...fieldGroups.pool({ default: 8 }),
     pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests sent on one connection before their answers come back (HTTP/1.1 pipelining); 1 waits for each answer. Only for servers known to handle it.' }),
+    workerThread: Type.Boolean({
+      default: true,
+      description: 'Send the requests from a worker thread of their own (the HTTP client uses another CPU core than the MQTT broker and the rules). Off: everything on the main thread, one thread and about 10 MB less per connector.',
+    }),
     ...fieldGroups.connectTimeout({ default: 15_000 }),
     ...fieldGroups.requestTimeout({ default: 15_000 }),
     // https:// itself turns TLS on, so there is no `enable`.

@@ -1,17 +1,16 @@
-import type { Dispatcher } from 'undici'
 import { ConnectorError, compilePayloadTemplate, compileTemplate, compileValue, errorMessage, toText, type Channel, type ChannelMessage } from '../../connector-api/index.js'
 import { classifyHttpError, parseRetryAfter, statusError } from './classify-error.js'
 import type { HttpParams } from './config-schema.js'
+import type { HttpAnswer, HttpRequest } from './http-request.js'
 
 type Render<T> = (o: ChannelMessage) => T
 
-/** What a channel sends through: the live pool, the connector's headers (lower-case names, `authorization` included), the secrets to mask in an answer's excerpt. */
+/** What a channel sends through: the running connection's transport (its pool, in a worker thread or not) and the connector's headers (lower-case names, `authorization` included). */
 export interface HttpServer {
-  readonly pool: Dispatcher | undefined
+  readonly transport: ((request: HttpRequest, signal: AbortSignal) => Promise<HttpAnswer>) | undefined
   readonly target: string
   readonly https: boolean
   readonly headers: Readonly<Record<string, string>>
-  readonly secrets: readonly string[]
   requestPath(path: string): string
 }
 
@@ -43,31 +42,21 @@ export class HttpChannel implements Channel {
   }
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
-    const { pool: dispatcher, target, https } = this.server
-    if (!dispatcher) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected', hint: 'Junction resends once connected.' })
-    let res: Dispatcher.ResponseData
+    const { transport, target, https } = this.server
+    if (!transport) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected', hint: 'Junction resends once connected.' })
+    let answer: HttpAnswer
     try {
-      const path = this.server.requestPath(this.path(message))
-      res = await dispatcher.request({ method: this.params.method, path, headers: this.headers(message), body: this.body?.(message), signal })
+      answer = await transport({ method: this.params.method, path: this.server.requestPath(this.path(message)), headers: this.headers(message), body: this.body?.(message) }, signal)
     } catch (err) {
-      if (signal.aborted) throw new ConnectorError('TIMEOUT', `No answer from ${target} within the request TTL`, { kind: 'retryable', hint: 'It may still have arrived; it is retried while the TTL allows.', cause: err })
+      if (signal.aborted) throw requestTtlOver(target, err)
       throw classifyHttpError(err, target, https) ?? new ConnectorError('CONNECTION_FAILED', `${target}: ${errorMessage(err)}`, { kind: 'retryable', hint: 'The message is retried.', cause: err })
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return void (await res.body.dump().catch(() => {}))
-    throw statusError(res.statusCode, target, await this.excerpt(res.body), parseRetryAfter(res.headers['retry-after']))
-  }
-
-  /** The first 200 bytes of an error answer, as one line, without the connector's secrets. */
-  private async excerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
-    const chunks: Buffer[] = []
-    let size = 0
-    // What arrived before an error is enough for a message.
-    await (async () => { for await (const chunk of body as AsyncIterable<Buffer>) if (chunks.push(chunk) && (size += chunk.length) >= 200) break })().catch(() => {})
-    let text = Buffer.concat(chunks).subarray(0, 200).toString('utf8').replace(/[\x00-\x1f\x7f]+/g, ' ').trim()
-    for (const secret of this.server.secrets) text = text.split(secret).join('******')
-    return size > 200 ? `${text}...` : text
+    if (answer.status >= 200 && answer.status < 300) return
+    throw statusError(answer.status, target, answer.excerpt ?? '', parseRetryAfter(answer.retryAfter))
   }
 }
+
+export const requestTtlOver = (target: string, cause?: unknown) => new ConnectorError('TIMEOUT', `No answer from ${target} within the request TTL`, { kind: 'retryable', hint: 'It may still have arrived; it is retried while the TTL allows.', cause })
 
 /** Placeholders URL-encoded (`.` and `..` too), so message data stays one segment or one query value. */
 function compilePath(template: string): Render<string> {

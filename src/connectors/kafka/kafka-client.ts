@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
 import { ConnectorError, deadline, settleWithin, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
 import { parseBootstrapServers } from './bootstrap-servers.js'
 import type { KafkaConfig } from './config-schema.js'
@@ -16,6 +16,8 @@ export const NO_RETRY = { retries: 0 }
 const LOG_REPEAT_MS = 30_000
 /** How long closing a client may take in stop() and after a probe, unless the stop's signal says less. */
 export const CLOSE_TIMEOUT_MS = 5_000
+/** DescribeConfigs' resource type of a broker (kafkajs's ConfigResourceTypes.BROKER; its enum is not an ESM named export). */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes
 
 /**
  * One record as the channel renders it: plain data, so that it can be posted to a worker thread
@@ -48,6 +50,13 @@ export interface WriteRequest {
   readonly strategy: PartitionStrategy
 }
 
+/** What the brokers say about one topic (an action's check). */
+export interface TopicInfo {
+  readonly exists: boolean
+  /** The brokers' auto.create.topics.enable; undefined when they would not say (no DescribeConfigs permission). */
+  readonly autoCreate: boolean | undefined
+}
+
 export type KafkaLogSink = (level: 'error' | 'warn', message: string, data: Record<string, unknown>) => void
 
 /**
@@ -65,6 +74,8 @@ export interface KafkaClient {
   health(signal: AbortSignal): Promise<void>
   /** The channel is closed: forget its partition strategy's state. */
   release(channel: number): void
+  /** Whether `topic` exists (a metadata request that creates nothing), bounded by `requestTimeoutMs`. */
+  topic(topic: string, signal: AbortSignal): Promise<TopicInfo>
   /** Disconnects everything (at most CLOSE_TIMEOUT_MS, or until `signal` aborts). Idempotent; never throws. */
   close(signal: AbortSignal): Promise<void>
 }
@@ -166,6 +177,36 @@ export class InThreadKafkaClient implements KafkaClient {
 
   release(channel: number): void {
     this.pickers.delete(channel)
+  }
+
+  /**
+   * On the health check's admin client, which never auto-creates topics: the cluster's topic
+   * list, then (only for a topic that is missing) the auto.create.topics.enable of one broker.
+   */
+  async topic(topic: string, signal: AbortSignal): Promise<TopicInfo> {
+    const kafka = this.kafka
+    if (this.closed || !kafka) throw notConnected()
+    const slot = this.adminSlot ?? (this.adminSlot = { admin: kafka.admin({ retry: NO_RETRY }), connected: false })
+    return untilAborted((async () => {
+      if (!slot.connected) {
+        await slot.admin.connect()
+        slot.connected = true
+      }
+      if ((await slot.admin.listTopics()).includes(topic)) return { exists: true, autoCreate: undefined }
+      let autoCreate: boolean | undefined
+      try {
+        const { brokers } = await describe(slot.admin)
+        const r = await slot.admin.describeConfigs({
+          resources: [{ type: BROKER_RESOURCE, name: String(brokers[0]!.nodeId), configNames: ['auto.create.topics.enable'] }],
+          includeSynonyms: false,
+        })
+        const value = r.resources[0]?.configEntries.find((e) => e.configName === 'auto.create.topics.enable')?.configValue
+        autoCreate = value === undefined ? undefined : value === 'true'
+      } catch {
+        autoCreate = undefined // not allowed to describe configs: the check cannot tell
+      }
+      return { exists: false, autoCreate }
+    })(), deadline(signal, this.config.requestTimeoutMs), () => timedOut(this.config.bootstrapServers))
   }
 
   async close(signal: AbortSignal): Promise<void> {

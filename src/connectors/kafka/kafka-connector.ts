@@ -1,13 +1,13 @@
 import { Kafka, type Admin } from 'kafkajs'
 import {
   ConnectorError, TemplateError, errorMessage, probeConnection, settleWithin,
-  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
+  type ActionCheckNote, type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { parseBootstrapServers, type BootstrapServer } from './bootstrap-servers.js'
 import { classifyKafkaError, toKafkaError, type KafkaPhase } from './classify-error.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import { KafkaChannel, type KafkaChannelHost } from './kafka-channel.js'
-import { InThreadKafkaClient, NO_RETRY, clientConfig, closeQuietly, describe, notConnected, type KafkaClient, type KafkaLogSink } from './kafka-client.js'
+import { InThreadKafkaClient, NO_RETRY, clientConfig, closeQuietly, describe, notConnected, type KafkaClient, type KafkaLogSink, type TopicInfo } from './kafka-client.js'
 import { WorkerKafkaClient } from './worker-client.js'
 
 /**
@@ -94,6 +94,29 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
     }
   }
 
+  /**
+   * On a rule's save: a fixed topic (a templated one names its topic per message) must exist,
+   * unless the brokers create topics on first write, which is only noted. Asked on the admin
+   * client, which never creates a topic. A refusal names `topic`.
+   */
+  async checkAction(params: KafkaParams, signal: AbortSignal): Promise<readonly ActionCheckNote[]> {
+    try {
+      new KafkaChannel(params, this) // templates and the topic name, as openChannel checks them
+    } catch (err) {
+      if (err instanceof ConnectorError) throw new ConnectorError(err.code, err.message, { kind: err.kind, ...(err.hint ? { hint: err.hint } : {}), param: 'topic' })
+      if (err instanceof TemplateError) throw new ConnectorError('INVALID_PARAMS', `Invalid template in the action: ${errorMessage(err)}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${tags[1]}.' })
+      throw err
+    }
+    if (params.topic.includes('${')) return []
+    let info
+    try {
+      info = await this.client().topic(params.topic, signal)
+    } catch (err) {
+      throw err instanceof ConnectorError ? err : this.toError(err, 'request', signal)
+    }
+    return topicVerdict(params.topic, info, this.config.bootstrapServers)
+  }
+
   // --- KafkaChannelHost (used by channels) ---
 
   client(): KafkaClient {
@@ -175,4 +198,21 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
     const { bootstrapServers, tls, authentication } = this.config
     return toKafkaError(err, { target: bootstrapServers, phase, tls: tls.enable, mechanism: authentication.mechanism }, signal)
   }
+}
+
+/**
+ * What a check makes of a fixed topic: it exists (nothing to say); missing where the brokers
+ * create topics on first write (a note: it will have the brokers' default partitions and
+ * settings) or may (they would not say); missing with auto-creation off (refused: every write
+ * would fail TOPIC_NOT_FOUND).
+ */
+export function topicVerdict(topic: string, info: TopicInfo, target: string): ActionCheckNote[] {
+  if (info.exists) return []
+  if (info.autoCreate === false) {
+    throw new ConnectorError('TOPIC_NOT_FOUND', `Topic "${topic}" does not exist on ${target}, and the brokers do not create topics (auto.create.topics.enable is false)`, {
+      kind: 'permanent', param: 'topic', hint: 'Create the topic first, or fix its name.',
+    })
+  }
+  const how = info.autoCreate ? 'the brokers create it on the first write (auto.create.topics.enable)' : 'the brokers would not say whether they create topics (no permission to describe their configs); if they do not, every write fails TOPIC_NOT_FOUND'
+  return [{ param: 'topic', message: `Topic "${topic}" does not exist yet: ${how}, with their default partitions and settings.` }]
 }

@@ -26,6 +26,8 @@ answerRequests<WorkerRequest>(port, (m) => {
       return client.health(never)
     case 'release':
       return client.release(m.channel)
+    case 'topic':
+      return client.topic(m.topic, never)
     case 'stop':
       return client.close(never)
   }

@@ -1,6 +1,6 @@
 import { WorkerRequests, deadline, settleWithin, startWorkerThread, timedOut, untilAborted, type ConnectorLogger } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
-import { CLOSE_TIMEOUT_MS, notConnected, type KafkaClient, type KafkaLogSink, type WriteRequest } from './kafka-client.js'
+import { CLOSE_TIMEOUT_MS, notConnected, type KafkaClient, type KafkaLogSink, type TopicInfo, type WriteRequest } from './kafka-client.js'
 import { packRecords, type WorkerInit, type WorkerLog, type WorkerRequest } from './worker-protocol.js'
 
 /** How long stop() waits for the worker to disconnect its clients before terminating it. */
@@ -42,6 +42,11 @@ export class WorkerKafkaClient implements KafkaClient {
   /** The worker bounds the check by requestTimeoutMs too; this bound also covers a worker too busy to answer. */
   health(signal: AbortSignal): Promise<void> {
     return untilAborted(this.requests.request({ op: 'health' }), deadline(signal, this.config.requestTimeoutMs), () => timedOut(this.config.bootstrapServers))
+  }
+
+  /** The worker bounds it by requestTimeoutMs too. */
+  topic(topic: string, signal: AbortSignal): Promise<TopicInfo> {
+    return untilAborted(this.requests.request<TopicInfo>({ op: 'topic', topic }), deadline(signal, this.config.requestTimeoutMs), () => timedOut(this.config.bootstrapServers))
   }
 
   release(channel: number): void {

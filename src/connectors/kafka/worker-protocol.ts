@@ -13,6 +13,7 @@ export type WorkerRequest =
   | { readonly op: 'write'; readonly request: PackedWriteRequest }
   | { readonly op: 'health' }
   | { readonly op: 'release'; readonly channel: number }
+  | { readonly op: 'topic'; readonly topic: string }
   | { readonly op: 'stop' }
 
 /** A kafkajs warning or error, already filtered and de-duplicated by the worker. */

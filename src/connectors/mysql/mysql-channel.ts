@@ -1,5 +1,5 @@
 import type { PoolConnection } from 'mysql2'
-import { BatchError, compileSqlTemplate, type ConnectorError, type Channel, type ChannelMessage, type SqlTemplate } from '../../connector-api/index.js'
+import { BatchError, ConnectorError, compileSqlTemplate, type Channel, type ChannelMessage, type SqlTemplate } from '../../connector-api/index.js'
 import { isRowError, type MysqlPhase } from './classify-error.js'
 import { multiRowInsert, type MultiRowInsert } from './multi-row-insert.js'
 
@@ -27,16 +27,39 @@ export class MysqlChannel implements Channel {
     this.concurrency = host.poolSize
   }
 
-  /** The server prepares the statement (nothing runs), so a bad table, column or syntax fails at once with MySQL's message; then the table's engine decides on multi-row batches. */
-  async validate(signal: AbortSignal): Promise<void> {
-    await this.host.lease(signal, async (conn) => {
+  /**
+   * The server prepares the statement (nothing runs), so a bad table, column or syntax fails at once with MySQL's message; then the
+   * table's engine decides on multi-row batches. Answers how many columns the statement returns.
+   */
+  async validate(signal: AbortSignal): Promise<number> {
+    return this.host.lease(signal, async (conn) => {
       // Left in the connection's statement cache: `send` executes the same text.
-      await new Promise((resolve, reject) => conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve(statement))))
-      if (!this.multi) return
+      const { columns } = await new Promise<{ columns: unknown[] }>((resolve, reject) => conn.prepare(this.template.text, (err, statement) => (err ? reject(err) : resolve(statement as never))))
+      if (!this.multi) return columns.length
       const [table, schema] = this.multi.table.split(/\s*\.\s*/).reverse().map((n) => n.replace(/^`|`$/g, '').replace(/``/g, '`'))
       const found = await execute(conn, 'SELECT e.TRANSACTIONS AS tx FROM information_schema.TABLES t JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE ' +
         'WHERE t.TABLE_SCHEMA = IFNULL(?, DATABASE()) AND t.TABLE_NAME = ?', [schema ?? null, table]) as Array<{ tx: string | null }>
       if (found[0] && found[0].tx !== 'YES') this.multi = undefined
+      return columns.length
+    })
+  }
+
+  /**
+   * The Test action with rollback: one execution in a transaction that is rolled back. A table
+   * that is not transactional (MyISAM, Aria) keeps the row: the server warns at ROLLBACK, and the
+   * test fails saying so.
+   */
+  async sendRolledBack(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    await this.host.lease(signal, async (conn) => {
+      await query(conn, 'START TRANSACTION')
+      try {
+        await execute(conn, this.template.text, this.template.params(message))
+      } finally {
+        if (((await query(conn, 'ROLLBACK')) as { warningStatus?: number }).warningStatus) {
+          throw new ConnectorError('INVALID_PARAMS', 'The statement was applied but could not be rolled back: the table is not transactional (MyISAM, Aria)', {
+            kind: 'permanent', hint: 'Test such a table without rollback, on a row you can delete afterwards.' })
+        }
+      }
     })
   }
 
@@ -85,6 +108,10 @@ export class MysqlChannel implements Channel {
       }
     }
   }
+}
+
+function query(conn: PoolConnection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result))))
 }
 
 /** One prepared-statement execution (mysql2 prepares a text on its first use on a connection). */

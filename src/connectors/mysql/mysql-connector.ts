@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
-import { ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type Connector,
+import { aboutParam, ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type ChannelMessage, type Connector,
   type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
 import { classifyMysqlError, type MysqlPhase } from './classify-error.js'
 import type { MysqlConfig, MysqlParams } from './config-schema.js'
@@ -88,17 +88,36 @@ export class MysqlConnector implements Connector<MysqlParams> {
   }
 
   async openChannel(params: MysqlParams): Promise<Channel> {
-    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
-    const channel = (() => {
-      try {
-        return new MysqlChannel(params.sql, this)
-      } catch (err) {
-        if (!(err instanceof TemplateError)) throw err
-        throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp}.' })
-      }
-    })()
+    const channel = this.channelFor(params)
     await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
     return channel
+  }
+
+  /** On a rule's save: the server prepares the statement, and one that reads FROM a table and returns rows (a SELECT where an INSERT was meant) is refused. */
+  async checkAction(params: MysqlParams, signal: AbortSignal): Promise<void> {
+    try {
+      if ((await this.channelFor(params).validate(signal)) > 0 && /\bFROM\b/i.test(params.sql)) {
+        throw new ConnectorError('STATEMENT_WRITES_NOTHING', "The action's SQL only reads (it returns rows) and writes nothing: run for every message, it would store nothing", {
+          kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, REPLACE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).' })
+      }
+    } catch (err) {
+      throw aboutParam(err, 'sql')
+    }
+  }
+
+  /** Test action with rollback: the statement runs in a transaction that is rolled back. */
+  async sendRolledBack(params: MysqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    await this.channelFor(params).sendRolledBack(message, signal)
+  }
+
+  private channelFor(params: MysqlParams): MysqlChannel {
+    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
+    try {
+      return new MysqlChannel(params.sql, this)
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err
+      throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp}.' })
+    }
   }
 
   async stop(signal: AbortSignal): Promise<void> {

@@ -81,6 +81,69 @@ export class PostgresqlChannel implements Channel {
     })
   }
 
+  /**
+   * `validate`, then the plan of the statement (EXPLAIN with NULL parameters; nothing runs): one
+   * that reads a table and modifies none (a SELECT where an INSERT was meant) would run for every
+   * message and store nothing, so it is refused. A SELECT that reads no table (`SELECT
+   * pg_notify(...)`, a function called for its effect) passes, as does anything EXPLAIN cannot plan.
+   */
+  async check(signal: AbortSignal): Promise<void> {
+    await this.validate(signal)
+    await this.lease(signal, async (lease) => {
+      const run = (text: string) => lease.run(lease.client.query(text))
+      const name = `junction_check_${this.statementName.slice('junction_'.length)}`
+      const args = this.template.placeholders.length === 0 ? '' : `(${this.template.placeholders.map(() => 'NULL').join(', ')})`
+      let plan: unknown
+      let prepared = false
+      // The generic plan: with the parameters' NULLs folded in, `WHERE a = $1` plans as no scan at all.
+      await run('BEGIN')
+      try {
+        await run('SET LOCAL plan_cache_mode = force_generic_plan')
+        await run(`PREPARE ${name} AS ${this.template.text}`)
+        prepared = true
+        const r = await run(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${args}`)
+        plan = (r.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN']
+      } catch (err) {
+        const e = lease.classify(err)
+        if (e.kind !== 'permanent') throw e
+      } finally {
+        await run('ROLLBACK')
+        // A prepared statement outlives the transaction.
+        if (prepared) await run(`DEALLOCATE ${name}`)
+      }
+      const tables = readOnlyTables(plan)
+      if (tables.length > 0) {
+        throw new ConnectorError('STATEMENT_WRITES_NOTHING', `The action's SQL only reads (${tables.map((t) => `"${t}"`).join(', ')}) and writes nothing: run for every message, it would store nothing`, {
+          kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, MERGE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).',
+        })
+      }
+    })
+  }
+
+  /**
+   * The Test action with rollback: one execution of the statement in a transaction that is then
+   * rolled back, on a pooled connection. The resource's answer is known and no row stays
+   * (a sequence the statement draws from still advances: PostgreSQL never rolls those back).
+   */
+  async sendRolledBack(message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    const values = this.values(message)
+    await this.lease(signal, async (lease) => {
+      const step = async (q: Promise<unknown>) => {
+        try {
+          await lease.run(q)
+        } catch (err) {
+          throw err instanceof ConnectorError ? err : lease.classify(err)
+        }
+      }
+      await step(lease.client.query('BEGIN'))
+      try {
+        await step(lease.client.query({ text: this.template.text, values }))
+      } finally {
+        await step(lease.client.query('ROLLBACK'))
+      }
+    })
+  }
+
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     const values = this.values(message)
     await this.lease(signal, async (lease) => {
@@ -235,6 +298,24 @@ export class PostgresqlChannel implements Channel {
 interface Rows {
   /** The parameters of rows start..end-1, in order, as one list (a multi-row statement's). */
   values(start: number, end: number): WireValue[]
+}
+
+/**
+ * The tables an EXPLAIN (FORMAT JSON) plan reads when it modifies none (no ModifyTable node,
+ * CTEs included); empty when it writes, or reads no table.
+ */
+function readOnlyTables(plan: unknown): string[] {
+  const tables = new Set<string>()
+  let writes = false
+  const visit = (node: unknown) => {
+    if (typeof node !== 'object' || node === null) return
+    const n = node as Record<string, unknown>
+    if (n['Node Type'] === 'ModifyTable') writes = true
+    if (typeof n['Relation Name'] === 'string') tables.add(n['Relation Name'])
+    if (Array.isArray(n.Plans)) n.Plans.forEach(visit)
+  }
+  for (const entry of Array.isArray(plan) ? plan : []) visit((entry as { Plan?: unknown } | undefined)?.Plan)
+  return writes ? [] : [...tables]
 }
 
 function range(start: number, end: number): number[] {

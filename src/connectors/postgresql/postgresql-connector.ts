@@ -3,9 +3,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import pg from 'pg'
 // Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
 import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
-import {
+import { aboutParam,
   ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
-  type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
+  type Channel, type ChannelMessage, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { NoPasswordError, classifyPgError, type PgPhase } from './classify-error.js'
 import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
@@ -126,19 +126,40 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
    * connection problem fails it with `not_connected` (the runtime opens it again later).
    */
   async openChannel(params: PostgresqlParams): Promise<Channel> {
-    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
-    let channel: PostgresqlChannel
+    const channel = this.channelFor(params)
+    // Waiting for a pool connection and then the two statements.
+    await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
+    return channel
+  }
+
+  /**
+   * On a rule's save: the server prepares the statement as `openChannel` does, and a statement
+   * that only reads a table is refused (STATEMENT_WRITES_NOTHING). Every refusal names `sql`.
+   */
+  async checkAction(params: PostgresqlParams, signal: AbortSignal): Promise<void> {
     try {
-      channel = new PostgresqlChannel(params.sql, this)
+      await this.channelFor(params).check(signal)
+    } catch (err) {
+      throw aboutParam(err, 'sql')
+    }
+  }
+
+  /** Test action with rollback: the statement runs in a transaction that is rolled back. */
+  async sendRolledBack(params: PostgresqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    await this.channelFor(params).sendRolledBack(message, signal)
+  }
+
+  /** A channel for the params (templates compiled, no I/O); the connector must be started. */
+  private channelFor(params: PostgresqlParams): PostgresqlChannel {
+    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
+    try {
+      return new PostgresqlChannel(params.sql, this)
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err
       throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, {
         kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${tags[1]}.',
       })
     }
-    // Waiting for a pool connection and then the two statements.
-    await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
-    return channel
   }
 
   // --- PgChannelHost (used by channels) ---

@@ -8,8 +8,10 @@ import { bitwiseFunctions } from './bitwise.js'
 import { bytesFunctions } from './bytes.js'
 import { compressionFunctions } from './compression.js'
 import { conditionalFunctions } from './conditional.js'
+import { contextFunctions } from './context.js'
 import { encodingFunctions } from './encoding.js'
 import { hashingFunctions } from './hashing.js'
+import { jqFunctions } from './jq.js'
 import { mapFunctions } from './map.js'
 import { mathFunctions } from './math.js'
 import { stringFunctions } from './string.js'
@@ -41,6 +43,8 @@ export const ruleFunctionFamilies: Readonly<Record<string, FunctionFamily>> = {
   system: systemFunctions,
   conditional: conditionalFunctions,
   topic: topicFunctions,
+  jq: jqFunctions,
+  context: contextFunctions,
 }
 
 const functions = new Map<string, RuleFunction>()

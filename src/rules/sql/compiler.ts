@@ -71,6 +71,12 @@ export interface CompiledRuleSql {
    * Throws RuleEvalError on a runtime error (e.g. a function failing).
    */
   evaluate(context: Readonly<Record<string, unknown>>): Record<string, unknown>[]
+  /**
+   * As `evaluate`, telling also whether the event matched: false when WHERE is false. A FOREACH
+   * whose WHERE is true matches even when it gives no outputs (an empty or non-list collection,
+   * or INCASE false for every element), as EMQX answers `[]` there and "no match" only for WHERE.
+   */
+  match(context: Readonly<Record<string, unknown>>): { matched: boolean; outputs: Record<string, unknown>[] }
 }
 
 /** The largest `[a..b]` list literal accepted. */
@@ -167,16 +173,21 @@ class Compiler {
       const fields = stmt.fields.map((f, i) => this.field(f, i))
       const where = stmt.where === undefined ? undefined : this.expr(stmt.where)
       const wherePos = stmt.where?.pos
+      const evaluate = (context: Readonly<Record<string, unknown>>): PlainObject[] => {
+        const env = new Env(context as PlainObject)
+        const out: PlainObject = {}
+        env.a = out
+        runPhase('SELECT', () => selectInto(out, fields, env, context as PlainObject))
+        if (where !== undefined && !condition('WHERE', where, env, out, context as PlainObject, wherePos!)) return []
+        return [out]
+      }
       return {
         sources,
         isForeach: false,
-        evaluate: (context) => {
-          const env = new Env(context as PlainObject)
-          const out: PlainObject = {}
-          env.a = out
-          runPhase('SELECT', () => selectInto(out, fields, env, context as PlainObject))
-          if (where !== undefined && !condition('WHERE', where, env, out, context as PlainObject, wherePos!)) return []
-          return [out]
+        evaluate,
+        match: (context) => {
+          const outputs = evaluate(context)
+          return { matched: outputs.length > 0, outputs }
         },
       }
     }
@@ -195,59 +206,65 @@ class Compiler {
     const incasePos = stmt.incase?.pos
     const where = stmt.where === undefined ? undefined : this.expr(stmt.where)
     const wherePos = stmt.where?.pos
+    /** The outputs, or undefined when WHERE is false. */
+    const run = (context: Readonly<Record<string, unknown>>): PlainObject[] | undefined => {
+      const ctx = context as PlainObject
+      const env = new Env(ctx)
+      const out: PlainObject = {}
+      env.a = out
+      let list: unknown[] = []
+      runPhase('FOREACH', () => {
+        let columns = ctx
+        let columnsOwned = false
+        for (const f of fields) {
+          const value = f.value(env)
+          putField(out, f, value, env, true)
+          if (f === lastField) {
+            let v = value
+            if (iteratesPayload) {
+              try {
+                v = decodedPayload(env, v)
+              } catch (err) {
+                throw failureAt(err, lastPos)
+              }
+            }
+            list = Array.isArray(v) ? v : []
+          } else if (f.explicit) {
+            // An aliased FOREACH expression is also visible as an event field to the next ones.
+            columns = putField(columns, f, value, env, columnsOwned)
+            columnsOwned = true
+            env.b = columns
+          }
+        }
+      })
+      if (where !== undefined && !condition('WHERE', where, env, out, ctx, wherePos!)) return undefined
+      if (list.length === 0) return []
+      const base: PlainObject = { ...ctx, ...out }
+      const results: PlainObject[] = []
+      for (const item of list) {
+        const bound: PlainObject = { ...base }
+        ownSet(bound, itemKey, item)
+        if (incase !== undefined && !condition('INCASE', incase, env, undefined, bound, incasePos!)) continue
+        if (doFields === undefined) {
+          results.push(bound)
+          continue
+        }
+        const each: PlainObject = {}
+        env.a = each
+        env.override = false
+        env.b = bound
+        runPhase('DO', () => selectInto(each, doFields, env, bound))
+        results.push(each)
+      }
+      return results
+    }
     return {
       sources,
       isForeach: true,
-      evaluate: (context) => {
-        const ctx = context as PlainObject
-        const env = new Env(ctx)
-        const out: PlainObject = {}
-        env.a = out
-        let list: unknown[] = []
-        runPhase('FOREACH', () => {
-          let columns = ctx
-          let columnsOwned = false
-          for (const f of fields) {
-            const value = f.value(env)
-            putField(out, f, value, env, true)
-            if (f === lastField) {
-              let v = value
-              if (iteratesPayload) {
-                try {
-                  v = decodedPayload(env, v)
-                } catch (err) {
-                  throw failureAt(err, lastPos)
-                }
-              }
-              list = Array.isArray(v) ? v : []
-            } else if (f.explicit) {
-              // An aliased FOREACH expression is also visible as an event field to the next ones.
-              columns = putField(columns, f, value, env, columnsOwned)
-              columnsOwned = true
-              env.b = columns
-            }
-          }
-        })
-        if (where !== undefined && !condition('WHERE', where, env, out, ctx, wherePos!)) return []
-        if (list.length === 0) return []
-        const base: PlainObject = { ...ctx, ...out }
-        const results: PlainObject[] = []
-        for (const item of list) {
-          const bound: PlainObject = { ...base }
-          ownSet(bound, itemKey, item)
-          if (incase !== undefined && !condition('INCASE', incase, env, undefined, bound, incasePos!)) continue
-          if (doFields === undefined) {
-            results.push(bound)
-            continue
-          }
-          const each: PlainObject = {}
-          env.a = each
-          env.override = false
-          env.b = bound
-          runPhase('DO', () => selectInto(each, doFields, env, bound))
-          results.push(each)
-        }
-        return results
+      evaluate: (context) => run(context) ?? [],
+      match: (context) => {
+        const outputs = run(context)
+        return outputs === undefined ? { matched: false, outputs: [] } : { matched: true, outputs }
       },
     }
   }

@@ -7,6 +7,7 @@ import { ProbeResultView } from '../../components/ProbeResultView.tsx'
 import { RateChart } from '../../components/RateChart.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
+import { DeliveryBadge, DeliveryNotice } from '../../components/DeliveryBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
@@ -86,6 +87,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
 
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       {details.refreshError}
+      <DeliveryNotice delivery={c.delivery} />
       {probe && <ProbeResultView result={probe} />}
       <ErrorAlert error={testError} title="Could not test the connector" />
 
@@ -112,6 +114,20 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
               )}
             </dd>
           </div>
+          {c.delivery && (
+            <div>
+              <dt>Delivery</dt>
+              <dd>
+                <DeliveryBadge health={c.delivery} showOk />
+                {c.delivery.state !== 'ok' && c.delivery.since && <span className="muted small"> since {formatAgo(c.delivery.since)}</span>}
+                {c.delivery.state !== 'ok' && (
+                  <p className="delivery-reason">
+                    {c.delivery.code && <code>{c.delivery.code}</code>} {c.delivery.reason}
+                  </p>
+                )}
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Created</dt>
             <dd>{formatDate(c.createdAt)}</dd>

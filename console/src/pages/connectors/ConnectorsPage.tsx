@@ -7,6 +7,7 @@ import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
 import { IconButton } from '../../components/IconButton.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
+import { DeliveryBadge } from '../../components/DeliveryBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { ListenerUrls } from '../../components/ListenerUrls.tsx'
@@ -125,7 +126,10 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
         </span>
       </td>
       <td {...cell('Status')}>
-        <StatusBadge status={c.status} reason={c.statusReason} />
+        <span className="badge-row">
+          <StatusBadge status={c.status} reason={c.statusReason} />{' '}
+          <DeliveryBadge health={c.delivery} />
+        </span>
       </td>
       <td {...cell('Rules')} className="num">{c.ruleCount}</td>
       <ActionsCell>

@@ -8,6 +8,7 @@ import { Spinner } from '../../components/Spinner.tsx'
 import { SqlView } from '../../components/SqlEditor.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
+import { DeliveryBadge, healthReason, worstHealth } from '../../components/DeliveryBadge.tsx'
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
@@ -74,7 +75,8 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           <p className="eyebrow">Rule · <span className="mono">{r.id}</span></p>
           <div className="title-row">
             <h1>{r.name}</h1>
-            <RuleStatus rule={r} />
+            <RuleStatus rule={r} />{' '}
+            <DeliveryBadge health={worstHealth(actionsMetrics.map((a) => a.health))} />
           </div>
           {r.description && <p className="page-intro">{r.description}</p>}
         </div>
@@ -108,6 +110,14 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
               <Stat label="Failed" value={formatCount(m.rule.failed)} tone="bad" />
               <Stat label="Rate" value={formatRate(m.rule.rate.matched)} />
             </dl>
+            {m.rule.actions && (
+              <dl className="stat-row" aria-label="Actions">
+                <Stat label="Actions total" value={formatCount(m.rule.actions.total)} />
+                <Stat label="Actions success" value={formatCount(m.rule.actions.success)} tone="ok" />
+                <Stat label="Actions failed" value={formatCount(m.rule.actions.failed)} tone="bad" />
+                <Stat label="Actions discarded" value={formatCount(m.rule.actions.discarded)} tone="warn" />
+              </dl>
+            )}
             <RateChart
               caption="Messages per second (last minute)"
               series={[
@@ -141,6 +151,15 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
                       <td {...cell('#')}>{i + 1}</td>
                       <td {...cell('Target')}>
                         {a.connectorId ? <a href={href.connector(dep, a.connectorId)}>{actionTarget(a, connectors.data, types.data)}</a> : actionTarget(a, connectors.data, types.data)}
+                        {am?.health && am.health.state !== 'ok' && (
+                          // Under the target, not in a column of its own: the table is already as wide as the page.
+                          <p className="delivery-reason action-health">
+                            <DeliveryBadge health={am.health} />{' '}
+                            {/* failing: its message is the last error, in its own column. */}
+                            {am.health.state === 'failing' ? am.health.code : healthReason(am.health)}
+                            {am.health.since ? ` · since ${formatAgo(am.health.since)}` : ''}
+                          </p>
+                        )}
                         {a.fallback && (
                           <p className="muted small fallback-line">
                             Fallback:{' '}

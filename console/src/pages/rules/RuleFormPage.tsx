@@ -15,6 +15,7 @@ import { href, navigate } from '../../lib/router.ts'
 import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { ACTION_OPTIONS_SCHEMA, FALLBACK_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
+import { ActionTestPanel } from './ActionTestPanel.tsx'
 
 const DEFAULT_SQL = 'SELECT\n  clientid,\n  payload.temp AS temp\nFROM\n  "sensors/#"\nWHERE\n  payload.temp > 20'
 
@@ -106,6 +107,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   const [error, setError] = useState<unknown>(null)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
   const [sqlError, setSqlError] = useState<{ message: string; line?: number; column?: number } | null>(null)
+  /** The SQL test's last output: the Test action's sample. */
+  const [sample, setSample] = useState<Record<string, unknown> | undefined>(undefined)
 
   useEffect(() => {
     document.title = existing ? `Edit ${existing.name} · Rules · Junction` : 'New rule · Rules · Junction'
@@ -128,7 +131,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
     try {
       const body = { name, sql, description, actions: buildActions() }
       const saved = existing ? await api.updateRule(dep, existing.id, body) : await api.createRule(dep, body)
-      setFlash(`Rule ${saved.name} ${existing ? 'saved' : 'created'}.`)
+      const warnings = (saved.warnings ?? []).map((w) => ` ${w.path}: ${w.message}`).join('')
+      setFlash(`Rule ${saved.name} ${existing ? 'saved' : 'created'}.${warnings}`)
       if (window.location.hash === from) navigate(href.rule(dep, saved.id))
     } catch (err) {
       const fields = fieldErrorsOf(err)
@@ -148,7 +152,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
 
   const sqlFieldError = fieldErrors.sql
   const actionsError = fieldErrors.actions
-  const errTitle = error instanceof ApiError && (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_SQL') ? 'The rule was not saved' : 'Could not save the rule'
+  const errTitle = error instanceof ApiError && (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_SQL' || error.code === 'ACTION_CHECK_FAILED') ? 'The rule was not saved' : 'Could not save the rule'
 
   return (
     <>
@@ -193,7 +197,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               )}
             </div>
           </section>
-          <SqlTestPanel dep={dep} sql={sql} onSqlError={setSqlError} />
+          <SqlTestPanel dep={dep} sql={sql} onSqlError={setSqlError} onOutput={setSample} />
         </div>
 
         <section className="card form-section" aria-labelledby="rule-actions-title">
@@ -214,6 +218,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               onChange={(change) => updateAction(a.key, change)}
               onRemove={() => setActions((list) => list.filter((x) => x.key !== a.key))}
               dep={dep}
+              sample={sample}
             />
           ))}
           <button
@@ -245,8 +250,9 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   )
 }
 
-function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove }: {
+function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove, sample }: {
   dep: string
+  sample?: Record<string, unknown> | undefined
   index: number
   draft: ActionDraft
   connectors: ConnectorSummary[]
@@ -270,6 +276,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
         types={types}
         errors={errors}
         onChange={onChange}
+        sample={sample}
         remove={
           <IconButton className="danger" label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
             <TrashIcon />
@@ -303,6 +310,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
             types={types}
             errors={errors}
             onChange={(change) => onChange({ fallback: { ...fallback, ...change } })}
+            sample={sample}
           />
         )}
       </details>
@@ -311,8 +319,9 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
 }
 
 /** Where an action (or its fallback) sends: the target, its params form and its delivery options. */
-function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove }: {
+function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove, sample }: {
   dep: string
+  sample?: Record<string, unknown> | undefined
   path: string
   label: string
   draft: TargetDraft
@@ -377,6 +386,13 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
             <summary>Delivery options</summary>
             <SchemaForm schema={path.endsWith('.fallback') ? FALLBACK_OPTIONS_SCHEMA : ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
           </details>
+          <ActionTestPanel
+            dep={dep}
+            path={path}
+            action={actionOf(draft, connectors, types)}
+            connectorType={connectors.find((c) => `connector:${c.id}` === draft.target)?.type}
+            sample={sample}
+          />
         </>
       )}
     </>
@@ -384,7 +400,7 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
 }
 
 /** Run the SQL on a sample message without side effects (POST .../rules/test). */
-function SqlTestPanel({ dep, sql, onSqlError }: { dep: string; sql: string; onSqlError: (e: { message: string; line?: number; column?: number } | null) => void }) {
+function SqlTestPanel({ dep, sql, onSqlError, onOutput }: { dep: string; sql: string; onSqlError: (e: { message: string; line?: number; column?: number } | null) => void; onOutput?: (output: Record<string, unknown> | undefined) => void }) {
   const [topic, setTopic] = useState('')
   const [payload, setPayload] = useState('{"temp": 25.5, "hum": 60}')
   const [clientid, setClientid] = useState('')
@@ -400,7 +416,9 @@ function SqlTestPanel({ dep, sql, onSqlError }: { dep: string; sql: string; onSq
     try {
       const context: Record<string, unknown> = { topic: topic.trim() || derived, payload }
       if (clientid.trim()) context.clientid = clientid.trim()
-      setResult(await api.testRule(dep, sql, context))
+      const tested = await api.testRule(dep, sql, context)
+      setResult(tested)
+      onOutput?.(tested.matched ? (tested.output as Record<string, unknown> | undefined) : undefined)
       onSqlError(null)
     } catch (e) {
       setError(e)

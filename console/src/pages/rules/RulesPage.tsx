@@ -12,6 +12,7 @@ import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
+import { DeliveryBadge, worstHealth } from '../../components/DeliveryBadge.tsx'
 import { DeleteRuleDialog, RuleStatus } from './rule-common.tsx'
 
 const RULE_COLUMNS: ReadonlyArray<string | StackColumn> = [
@@ -91,7 +92,10 @@ export function RulesPage({ dep }: { dep: string }) {
                   </td>
                   <td {...cell('ID')} className="mono">{r.id}</td>
                   <td {...cell('Status')}>
-                    <RuleStatus rule={r} />
+                    <span className="badge-row">
+                      <RuleStatus rule={r} />{' '}
+                      <DeliveryBadge health={worstHealth((r.metrics?.actions ?? []).map((a) => a.health))} />
+                    </span>
                   </td>
                   <td {...cell('Matched')} className="num">{formatCount(r.metrics?.rule.matched)}</td>
                   <td {...cell('Rate')} className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>

@@ -43,6 +43,7 @@ export const ACTION_OPTIONS_SCHEMA: JsonSchema = {
     requestTtlMs: { type: 'integer', minimum: 100, maximum: 86400000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' },
     maxBufferBytes: { type: 'integer', minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' },
     diskBuffer: { type: 'boolean', description: 'Also keep the queue on disk, so queued messages survive a restart (at-least-once).' },
+    acknowledge: { type: 'string', enum: ['on-arrival', 'on-delivery'], description: "When a device's QoS 1/2 publish is acknowledged: on-arrival (default) as the broker receives it; on-delivery once this action has delivered it, or written it to its disk buffer." },
     keepFailed: { type: 'boolean', description: 'Keep messages that finally fail or are dropped (permanent error, expired, queue full, stopped), to look at, replay or discard under the rule\'s details.' },
     keepFailedMaxMessages: { type: 'integer', minimum: 1, maximum: 1000000, description: 'Most failed messages kept; beyond it the oldest go, counted (default 10000).' },
     keepFailedMaxBytes: { type: 'integer', minimum: 65536, maximum: 256 * 1024 ** 2, description: 'Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB).' },
