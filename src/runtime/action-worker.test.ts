@@ -250,4 +250,22 @@ describe('ActionWorker', () => {
     assert.equal(metrics.dropped.stopped, 6)
     assertAddsUp(metrics)
   })
+
+  it('messages in flight when the worker stops that then fail retryably end as stopped, not queued again', async () => {
+    const s = new ScriptedSource()
+    s.delayMs = 50
+    const lost = () => new ConnectorError('CONNECTION_LOST', 'gone', { kind: 'not_connected' })
+    s.failures = [lost, lost, lost]
+    const kept: string[] = []
+    const { w, metrics } = worker(s, {}, (_m, reason) => kept.push(reason))
+    send(w, 0, 3)
+    await new Promise((r) => setTimeout(r, 10))
+    assert.equal(metrics.inflight, 3)
+    w.stop()
+    assert.ok(await w.drained(5_000), 'nothing left queued or in flight')
+    assert.equal(metrics.dropped.stopped, 3)
+    assert.deepEqual(kept, ['stopped', 'stopped', 'stopped'], 'the failure handler hears of each')
+    assert.equal(metrics.queuing, 0)
+    assertAddsUp(metrics)
+  })
 })

@@ -173,6 +173,7 @@ export class ActionWorker {
    * stay on disk and are delivered after the next start). In-flight requests finish.
    */
   stop(): void {
+    if (this.stopped) return
     this.stopped = true
     this.unsubscribe()
     clearTimeout(this.batchTimer)
@@ -301,8 +302,16 @@ export class ActionWorker {
       else backoff = true
     }
     if (retry.length === 0) return
-    // A stopped worker sends nothing again: a device waiting for these is told now, not never.
-    if (this.stopped) for (const e of retry) e.ack?.('failed')
+    if (this.stopped) {
+      // A stopped worker sends nothing again: they end here, counted as `stopped` like the queue at
+      // stop (with a disk buffer they stay on disk for the next start), and a device waiting for them is told now.
+      for (const e of retry) {
+        e.ack?.('failed')
+        if (!this.disk) this.onFinalFailure(e.message, 'stopped', { attempts: e.attempts })
+      }
+      this.drop(retry.length, 'stopped')
+      return
+    }
     this.metrics.retried += retry.length
     // Back to the front, in their order: they were first and stay first.
     for (let i = retry.length - 1; i >= 0; i--) {

@@ -56,6 +56,8 @@ interface RunningRule {
  */
 export class RuleRuntime {
   private readonly running = new Map<string, RunningRule>()
+  /** Workers of replaced or deleted rules still delivering what they hold; a deployment stop ends them too. */
+  private readonly retiring = new Set<ActionWorker>()
   /** Per action with `keepFailed`: what it failed or dropped, next to its disk buffer; outlives edits and stops. */
   readonly failedMessages: FailedMessageStores
 
@@ -83,6 +85,8 @@ export class RuleRuntime {
       for (const a of rule.actions) stopAction(a)
     }
     this.running.clear()
+    for (const w of this.retiring) w.stop()
+    this.retiring.clear()
     this.failedMessages.closeAll()
   }
 
@@ -144,10 +148,14 @@ export class RuleRuntime {
       const disk = a.worker.diskBuffer
       if (disk && why === 'replaced') a.worker.stop()
       // Once empty, stop() drops nothing: it unsubscribes from the connector and clears timers.
-      else void a.worker.drained(24 * 3600_000).then(() => {
-        a.worker.stop()
-        if (disk) disk.destroy()
-      })
+      else {
+        this.retiring.add(a.worker)
+        void a.worker.drained(24 * 3600_000).then(() => {
+          this.retiring.delete(a.worker)
+          a.worker.stop()
+          if (disk) disk.destroy()
+        })
+      }
       visit(a.fallback)
     }
     for (const a of rule.actions) visit(a)
