@@ -95,7 +95,7 @@ const inlinePem = (pem) => pem.trim().replace(/\r?\n/g, '\\n')
  * `ssl` (optional): `{ port, certPem, keyPem }` adds an SSL listener with that certificate and
  * unencrypted PKCS#8 key, inline (Kafka's PEM key store; a key file would need a key password).
  */
-function serverProperties({ dir, port, saslPort, controllerPort, ssl }) {
+function serverProperties({ dir, port, saslPort, controllerPort, ssl, autoCreateTopics = true }) {
   const jaasPlain = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`
   const sslListener = ssl ? `,SSL://127.0.0.1:${ssl.port}` : ''
   return [
@@ -121,7 +121,7 @@ function serverProperties({ dir, port, saslPort, controllerPort, ssl }) {
     'num.partitions=1',
     'default.replication.factor=1',
     'min.insync.replicas=1',
-    'auto.create.topics.enable=true',
+    `auto.create.topics.enable=${autoCreateTopics}`,
     'delete.topic.enable=true',
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=5',
@@ -177,11 +177,11 @@ function javaArgs(dir, libsDir, mainClass, args, { heap = ['-Xmx512m', '-Xms256m
  * user) and returns its pid at once; call `waitReady` next. The JVM is detached and unref'd, so
  * it outlives this process; stop it with `stopBroker`.
  */
-export function startBroker({ dir, port, saslPort, controllerPort, ssl, libsDir = DEFAULT_LIBS_DIR }) {
+export function startBroker({ dir, port, saslPort, controllerPort, ssl, autoCreateTopics = true, libsDir = DEFAULT_LIBS_DIR }) {
   if (!hasJars(libsDir)) throw new Error(`Kafka jars missing in ${libsDir}; run node scripts/test-services.mjs`)
   mkdirSync(dir, { recursive: true })
   const propsFile = join(dir, 'server.properties')
-  writeFileSync(propsFile, serverProperties({ dir, port, saslPort, controllerPort, ssl }))
+  writeFileSync(propsFile, serverProperties({ dir, port, saslPort, controllerPort, ssl, autoCreateTopics }))
   writeFileSync(join(dir, 'log4j.properties'), LOG4J)
   writeFileSync(join(dir, 'tools-log4j.properties'), TOOLS_LOG4J)
 

@@ -1,7 +1,9 @@
 // Kafka through the API, against the project's real brokers: Test (SASL wrong password, then
-// right), create, live status through a broker outage, details with producer defaults.
+// right), create, live status through a broker outage, details with producer defaults, and a
+// rule's topic checked on save against a broker that does not create topics.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { Kafka, logLevel } from 'kafkajs'
 import { sharedKafka, startPrivateKafka, type PrivateKafka } from '../support/kafka.js'
 import { eventually, startJunction, type TestJunction } from '../support/junction.js'
 
@@ -13,7 +15,7 @@ describe('Kafka connector through the API', () => {
   const kafka = sharedKafka()
 
   before(async () => {
-    ;[j, broker] = await Promise.all([startJunction(), startPrivateKafka()])
+    ;[j, broker] = await Promise.all([startJunction(), startPrivateKafka({ autoCreateTopics: false })])
   })
   after(async () => {
     await j?.close()
@@ -68,5 +70,28 @@ describe('Kafka connector through the API', () => {
     assert.equal(d.config.tls.enable, false)
     await eventually(() => j.api('GET', `${base}/${created.body.id}`), (r) => r.body.status === 'connected', 'connected')
     assert.ok(!j.log().includes(kafka.password), 'the SASL password is not in the log')
+  })
+
+  it("a rule's fixed topic is checked on save: missing -> 400 TOPIC_NOT_FOUND on actions.0.params.topic; created -> 201; a templated topic is not checked", async () => {
+    const created = await j.api('POST', base, { name: 'checked', type: 'kafka', config: { bootstrapServers: broker.bootstrap } })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    await eventually(() => j.api('GET', `${base}/${created.body.id}`), (r) => r.body.status === 'connected', 'connected', 60_000)
+    const topic = `checked-${Date.now()}`
+    const rule = (t: string) => ({ name: `to-${t.replace(/[^a-z0-9-]/gi, '')}`.slice(0, 60), sql: 'SELECT * FROM "k/#"', actions: [{ connectorId: created.body.id, params: { topic: t } }] })
+    const rules = '/api/v1/deployments/default/rules'
+    const missing = await j.api('POST', rules, rule(topic))
+    assert.equal(missing.status, 400, JSON.stringify(missing.body))
+    assert.deepEqual(missing.body.error.checks, [{ path: 'actions.0.params.topic', code: 'TOPIC_NOT_FOUND' }])
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+    } finally {
+      await admin.disconnect()
+    }
+    const saved = await j.api('POST', rules, rule(topic))
+    assert.equal(saved.status, 201, JSON.stringify(saved.body))
+    const templated = await j.api('POST', rules, rule('dev-${clientid}'))
+    assert.equal(templated.status, 201, JSON.stringify(templated.body))
   })
 })

@@ -48,9 +48,10 @@ export interface PrivateKafka {
 
 /**
  * Starts a private single-node broker in a temp dir on free loopback ports (a few seconds);
- * `tls: true` adds an SSL listener with a fresh self-signed certificate.
+ * `tls: true` adds an SSL listener with a fresh self-signed certificate; `autoCreateTopics: false`
+ * makes a producer's unknown topic an error, as on most production clusters.
  */
-export async function startPrivateKafka(opts: { tls?: boolean } = {}): Promise<PrivateKafka> {
+export async function startPrivateKafka(opts: { tls?: boolean; autoCreateTopics?: boolean } = {}): Promise<PrivateKafka> {
   const dir = await mkdtemp(join(tmpdir(), 'junction-kafka-'))
   const [port, saslPort, controllerPort, sslPort] = await distinctFreePorts(4)
   const ports = { port: port!, saslPort: saslPort!, controllerPort: controllerPort! }
@@ -61,7 +62,7 @@ export async function startPrivateKafka(opts: { tls?: boolean } = {}): Promise<P
   const ssl = cert ? { port: sslPort!, certPem: cert.certPem, keyPem: cert.keyPem } : undefined
 
   const start = async () => {
-    const pid = startBroker({ dir, ...ports, ...(ssl ? { ssl } : {}) })
+    const pid = startBroker({ dir, ...ports, ...(ssl ? { ssl } : {}), autoCreateTopics: opts.autoCreateTopics ?? true })
     await waitReady({ dir, port: ports.port, saslPort: ports.saslPort, pid, timeoutMs: 120_000 })
   }
   const destroy = async () => {
