@@ -70,7 +70,7 @@ export class ActionWorker {
   private channelConcurrency = Infinity
   private batchTimer: NodeJS.Timeout | undefined
   /** A partial batch is cut at the end of this turn of the event loop (batch-policy.ts, `gather`). */
-  private gathering = false
+  private gathering: NodeJS.Immediate | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private waitingForConnection = false
   private consecutiveFailures = 0
@@ -114,7 +114,7 @@ export class ActionWorker {
     // (a finished request pumps).
     if ((this.batchTimer || this.gathering) && this.queue.length < this.options.batchSize) return
     if (this.inflightBatches >= this.inflightLimit()) return
-    this.pump(true)
+    this.pump()
   }
 
   /** Batches in flight at once: the action's window, within what its channel can work on. */
@@ -151,6 +151,7 @@ export class ActionWorker {
     this.stopped = true
     this.unsubscribe()
     clearTimeout(this.batchTimer)
+    clearImmediate(this.gathering)
     clearTimeout(this.retryTimer)
     const n = this.queue.length
     this.queue.clear()
@@ -179,8 +180,8 @@ export class ActionWorker {
     return true
   }
 
-  /** `arriving`: called for a message just queued (more may follow in the same synchronous run). */
-  private pump(arriving = false): void {
+  /** `endOfTurn`: called by the `gather` it scheduled (batch-policy.ts). */
+  private pump(endOfTurn = false): void {
     while (!this.stopped) {
       this.expireFront()
       if (this.queue.length === 0 || this.waitingForConnection || this.retryTimer) return
@@ -188,15 +189,12 @@ export class ActionWorker {
       const { batchSize, batchTimeMs } = this.options
       if (this.queue.length < batchSize) {
         const oldestWaitedMs = batchTimeMs > 0 ? Date.now() - this.queue.peekFront()!.enqueuedAt : 0
-        const step = partialBatchStep({ batchTimeMs, inflightBatches: this.inflightBatches, oldestWaitedMs, arriving })
+        const step = partialBatchStep({ batchTimeMs, inflightBatches: this.inflightBatches, oldestWaitedMs, endOfTurn })
         if (step.kind === 'gather') {
-          if (!this.gathering) {
-            this.gathering = true
-            queueMicrotask(() => {
-              this.gathering = false
-              this.pump()
-            })
-          }
+          this.gathering ??= setImmediate(() => {
+            this.gathering = undefined
+            this.pump(true)
+          })
           return
         }
         if (step.kind === 'hold') {

@@ -3,20 +3,20 @@ import { describe, it } from 'node:test'
 import { partialBatchStep } from './batch-policy.js'
 
 describe('partialBatchStep', () => {
-  const at = (o: Partial<Parameters<typeof partialBatchStep>[0]>) => partialBatchStep({ batchTimeMs: 20, inflightBatches: 0, oldestWaitedMs: 0, arriving: false, ...o })
+  const at = (o: Partial<Parameters<typeof partialBatchStep>[0]>) => partialBatchStep({ batchTimeMs: 20, inflightBatches: 0, oldestWaitedMs: 0, endOfTurn: false, ...o })
 
-  it('nothing in flight: goes now, or at the end of the turn for an arriving message', () => {
-    assert.deepEqual(at({}), { kind: 'send' })
-    assert.deepEqual(at({ arriving: true }), { kind: 'gather' })
+  it('nothing in flight: goes at the end of this turn of the event loop', () => {
+    assert.deepEqual(at({}), { kind: 'gather' })
+    assert.deepEqual(at({ endOfTurn: true }), { kind: 'send' })
   })
 
   it('a request in flight: waits for it, at most the rest of the batch time', () => {
     assert.deepEqual(at({ inflightBatches: 1, oldestWaitedMs: 5 }), { kind: 'hold', forMs: 15 })
-    assert.deepEqual(at({ inflightBatches: 3, arriving: true }), { kind: 'hold', forMs: 20 })
+    assert.deepEqual(at({ inflightBatches: 3, endOfTurn: true }), { kind: 'hold', forMs: 20 })
     assert.deepEqual(at({ inflightBatches: 1, oldestWaitedMs: 20 }), { kind: 'send' })
   })
 
   it('batch time 0 never waits', () => {
-    assert.deepEqual(at({ batchTimeMs: 0, inflightBatches: 5, arriving: true }), { kind: 'send' })
+    assert.deepEqual(at({ batchTimeMs: 0, inflightBatches: 5 }), { kind: 'send' })
   })
 })

@@ -17,8 +17,9 @@ export type PartialBatchStep =
   /** Cut the batch now from what is queued. */
   | { readonly kind: 'send' }
   /**
-   * Cut it at the end of this turn of the event loop: the messages decoded from the same socket
-   * read (a burst) arrive one by one in the same synchronous run and go together.
+   * Cut it at the end of this turn of the event loop (setImmediate: after the I/O callbacks of
+   * this turn): what the sockets read in this turn (a burst decoded message by message, several
+   * publishers' packets) goes together, for no measurable wait.
    */
   | { readonly kind: 'gather' }
   /** Wait: for a request in flight to complete, or at most `forMs` (the batch time's rest). */
@@ -31,12 +32,12 @@ export interface PartialBatchState {
   readonly inflightBatches: number
   /** How long the oldest queued message has waited. */
   readonly oldestWaitedMs: number
-  /** Whether the caller is a message arriving (more may arrive in the same synchronous run). */
-  readonly arriving: boolean
+  /** Whether this is the end of the turn that a `gather` waited for. */
+  readonly endOfTurn: boolean
 }
 
-export function partialBatchStep({ batchTimeMs, inflightBatches, oldestWaitedMs, arriving }: PartialBatchState): PartialBatchStep {
+export function partialBatchStep({ batchTimeMs, inflightBatches, oldestWaitedMs, endOfTurn }: PartialBatchState): PartialBatchStep {
   if (batchTimeMs <= 0 || oldestWaitedMs >= batchTimeMs) return { kind: 'send' }
-  if (inflightBatches < EAGER_INFLIGHT_BATCHES) return arriving ? { kind: 'gather' } : { kind: 'send' }
+  if (inflightBatches < EAGER_INFLIGHT_BATCHES) return endOfTurn ? { kind: 'send' } : { kind: 'gather' }
   return { kind: 'hold', forMs: batchTimeMs - oldestWaitedMs }
 }
