@@ -58,9 +58,10 @@ export type FinalFailureHandler = (message: ChannelMessage, reason: 'failed' | '
 
 /**
  * One rule action's delivery: a bounded queue in front of a channel, with batching (up to a
- * size; a batch forms while earlier ones are in flight, bounded by a time), an inflight window, retries with backoff while the message's TTL allows, and a pause
- * while the connector is not connected. Every message ends counted exactly once as success,
- * failed or dropped (with its reason); until then it is queuing or inflight.
+ * size; a batch forms while earlier ones are in flight, bounded by a time), an inflight window,
+ * retries with backoff while the message's TTL allows, and a pause while the connector is not
+ * connected. Every message ends counted exactly once as success, failed or dropped (with its
+ * reason); until then it is queuing or inflight.
  */
 export class ActionWorker {
   private readonly queue = new Deque<Entry>()

@@ -36,8 +36,12 @@ export interface PartialBatchState {
   readonly endOfTurn: boolean
 }
 
+// Shared: the pump asks once per batch cut, and these carry nothing of their own.
+const SEND: PartialBatchStep = { kind: 'send' }
+const GATHER: PartialBatchStep = { kind: 'gather' }
+
 export function partialBatchStep({ batchTimeMs, inflightBatches, oldestWaitedMs, endOfTurn }: PartialBatchState): PartialBatchStep {
-  if (batchTimeMs <= 0 || oldestWaitedMs >= batchTimeMs) return { kind: 'send' }
-  if (inflightBatches < EAGER_INFLIGHT_BATCHES) return endOfTurn ? { kind: 'send' } : { kind: 'gather' }
+  if (batchTimeMs <= 0 || oldestWaitedMs >= batchTimeMs) return SEND
+  if (inflightBatches < EAGER_INFLIGHT_BATCHES) return endOfTurn ? SEND : GATHER
   return { kind: 'hold', forMs: batchTimeMs - oldestWaitedMs }
 }
