@@ -10,7 +10,14 @@
  * wait, for a slow resource: past it, a partial batch takes a free slot anyway.
  */
 
-/** Requests in flight beyond which a partial batch waits rather than going at once. */
+/**
+ * Requests in flight beyond which a partial batch waits rather than going at once. One, as in
+ * Nagle's rule, rather than every free slot of the window or of the channel's `concurrency`
+ * (PostgreSQL's pool of 8, Kafka's window of 100): filling every free slot would cut what arrives
+ * into as many small requests as there are slots at moderate rates, each costing a round trip's
+ * CPU here and on the server. Two measured the same publish -> row p99 at 2,000 msg/s as one,
+ * within the machine's noise. Full batches still use every slot.
+ */
 export const EAGER_INFLIGHT_BATCHES = 1
 
 export type PartialBatchStep =
