@@ -3,7 +3,8 @@
 // what it measures. Publishes `count` messages {seq, ts, temp, site} to `topic` over `clients`
 // connections (a small fleet: seq k goes over connection k mod clients), at `rate` msg/s in all
 // (0 = as fast as the broker takes them), each connection keeping at most `window` publishes
-// unacknowledged.
+// unacknowledged. With BENCH_TS_FRACTION=1 in its environment, `ts` has microseconds (3 decimals)
+// for latencies under a millisecond; it is an integer otherwise (a column of integers takes it).
 //   node bench/publisher.mjs <mqtt-url> <topic> <count> <qos> [rate=0] [window=500] [clients=1]
 import mqtt from 'mqtt'
 
@@ -13,6 +14,7 @@ const qos = Number(qosArg)
 const rate = Number(rateArg)
 const window = Number(windowArg)
 const clients = Math.max(1, Math.min(Number(clientsArg), count || 1))
+const now = process.env.BENCH_TS_FRACTION === '1' ? () => (performance.timeOrigin + performance.now()).toFixed(3) : Date.now
 
 const connections = await Promise.all(Array.from({ length: clients }, async (_, k) => {
   const client = await mqtt.connectAsync(url, { clientId: `bench-${process.pid}-${k}`, protocolVersion: 4, reconnectPeriod: 0 })
@@ -35,7 +37,7 @@ async function run(client, k) {
     }
     while (inflight >= window) await new Promise((r) => { resume = r })
     inflight++
-    const payload = `{"seq":${seq},"ts":${Date.now()},"temp":${(seq % 400) / 10},"site":"plant-${seq % 7}"}`
+    const payload = `{"seq":${seq},"ts":${now()},"temp":${(seq % 400) / 10},"site":"plant-${seq % 7}"}`
     client.publish(topic, payload, { qos }, () => {
       inflight--
       if (resume) { const r = resume; resume = undefined; r() }

@@ -20,7 +20,7 @@ import type { TypeRegistry } from './type-registry.js'
 /** Queue settings a user may set per action; anything left out takes the connector type's default. */
 export const ActionOptionsSchema = Type.Object({
   batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Messages per request (default: the connector type\'s, e.g. 100 for PostgreSQL).' })),
-  batchTimeMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'How long a message may wait for its batch to fill.' })),
+  batchTimeMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'The longest a message waits for its batch to fill while earlier requests are in flight (with none in flight it leaves at once); 0: never waits.' })),
   inflightWindow: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Requests in flight at once (default 100).' })),
   requestTtlMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' })),
   maxBufferBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' })),

@@ -269,3 +269,174 @@ describe('ActionWorker', () => {
     assertAddsUp(metrics)
   })
 })
+
+/**
+ * A channel whose every request takes the time `delayOf` gives it, recording the batches in the
+ * order they were sent (cut) and in the order they completed.
+ */
+class TimedSource implements ChannelSource {
+  readonly sent: number[][] = []
+  readonly completed: number[][] = []
+  readonly delivered: number[] = []
+  concurrent = 0
+  maxConcurrent = 0
+  failures: Array<() => Error> = []
+  constructor(private readonly delayOf: (batch: number[], index: number) => number = () => 0, readonly concurrency?: number) {}
+
+  private readonly channel: Channel = Object.defineProperty({
+    send: (m: ChannelMessage) => this.request([m]),
+    sendBatch: (ms: readonly ChannelMessage[]) => this.request(ms),
+  }, 'concurrency', { get: () => this.concurrency })
+
+  private async request(messages: readonly ChannelMessage[]): Promise<void> {
+    const ids = messages.map((m) => m.n as number)
+    const index = this.sent.push(ids) - 1
+    this.concurrent++
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent)
+    try {
+      const delay = this.delayOf(ids, index)
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay))
+      const fail = this.failures.shift()
+      if (fail) throw fail()
+      this.completed.push(ids)
+      this.delivered.push(...ids)
+    } finally {
+      this.concurrent--
+    }
+  }
+
+  async acquire() { return this.channel }
+  reportLost() {}
+  onReady() { return () => {} }
+}
+
+const nextTurn = () => new Promise((r) => setImmediate(r))
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
+
+describe('ActionWorker batching: no wait when nothing is in flight', () => {
+  it('a lone message goes at once, whatever the batch time (no timer)', async () => {
+    const s = new TimedSource()
+    // A batch time no test could wait out: the message cannot have left on a timer.
+    const { w, metrics } = worker(s, { batchSize: 500, batchTimeMs: 600_000 })
+    w.enqueue({ n: 0 })
+    await nextTurn()
+    assert.deepEqual(s.sent, [[0]])
+    assert.ok(await w.drained(1_000))
+    assert.equal(metrics.success, 1)
+    // Again once idle: each lone message goes by itself.
+    w.enqueue({ n: 1 })
+    await nextTurn()
+    assert.deepEqual(s.sent, [[0], [1]])
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('messages arriving in the same synchronous run (one socket read) leave as one batch', async () => {
+    const s = new TimedSource()
+    const { w, metrics } = worker(s, { batchSize: 500, batchTimeMs: 600_000 })
+    send(w, 0, 10)
+    assert.equal(s.sent.length, 0, 'cut at the end of the turn, not at the first message')
+    await nextTurn()
+    assert.deepEqual(s.sent, [range(0, 10)])
+    assert.ok(await w.drained(1_000))
+    assert.equal(metrics.success, 10)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('while a request is in flight, what arrives forms the next batch, up to batchSize, sent when it completes', async () => {
+    const s = new TimedSource(() => 40)
+    const { w, metrics } = worker(s, { batchSize: 50, batchTimeMs: 600_000 })
+    w.enqueue({ n: 0 })
+    await nextTurn()
+    assert.deepEqual(s.sent, [[0]])
+    // 120 messages in small groups, on separate turns, while [0] is in flight.
+    for (let n = 1; n < 121; n += 3) {
+      send(w, n, Math.min(n + 3, 121))
+      await nextTurn()
+    }
+    // Full batches do not wait: a slot is free (window 100).
+    assert.deepEqual(s.sent.map((b) => b.length), [1, 50, 50])
+    assert.equal(s.completed.length, 0, 'the first request is still in flight')
+    assert.equal(metrics.queuing, 20, 'the rest waits for the requests in flight')
+    assert.ok(await w.drained(5_000))
+    assert.deepEqual(s.sent.map((b) => b.length), [1, 50, 50, 20])
+    assert.deepEqual(s.sent.flat(), range(0, 121), 'in order')
+    assert.deepEqual([...s.delivered].sort((a, b) => a - b), range(0, 121), 'each exactly once')
+    assert.equal(metrics.success, 121)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('the batch time bounds that wait: a partial batch takes a free slot while a slow request is still in flight', async () => {
+    // The first request hangs far longer than the batch time; the others are quick.
+    const s = new TimedSource((_b, i) => (i === 0 ? 1_500 : 0))
+    const { w, metrics } = worker(s, { batchSize: 100, batchTimeMs: 30 })
+    w.enqueue({ n: 0 })
+    await nextTurn()
+    send(w, 1, 6)
+    await nextTurn()
+    assert.deepEqual(s.sent, [[0]], 'held behind the request in flight')
+    assert.equal(metrics.queuing, 5)
+    // By the batch time, not by the slow request's end.
+    while (s.completed.length === 0) await new Promise((r) => setTimeout(r, 5))
+    assert.deepEqual(s.completed, [range(1, 6)], 'left and completed while [0] was still in flight')
+    assert.ok(await w.drained(5_000))
+    assert.deepEqual(s.completed, [range(1, 6), [0]])
+    assert.equal(metrics.success, 6)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('under load, batches fill to batchSize within the inflight limit, in order, each message delivered once', async () => {
+    const s = new TimedSource(() => 15, 2)
+    const { w, metrics } = worker(s, { batchSize: 25, batchTimeMs: 600_000 })
+    let n = 0
+    // ~40 messages per turn for 30 turns: far more than one request per turn can take.
+    for (let turn = 0; turn < 30; turn++) {
+      send(w, n, n + 40)
+      n += 40
+      await nextTurn()
+      assertAddsUp(metrics)
+    }
+    assert.ok(await w.drained(10_000))
+    assert.deepEqual(s.sent.flat(), range(0, n), 'cut in arrival order')
+    assert.deepEqual([...s.delivered].sort((a, b) => a - b), range(0, n))
+    assert.ok(s.maxConcurrent <= 2, `at most the channel's concurrency in flight (${s.maxConcurrent})`)
+    assert.ok(s.sent.every((b) => b.length <= 25))
+    // Only the first (nothing in flight yet) and the last (the end of the load) may be partial.
+    const partial = s.sent.slice(1, -1).filter((b) => b.length < 25)
+    assert.deepEqual(partial, [], 'batches fill while the window is busy')
+    assert.equal(metrics.success, n)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('retried messages keep their place and are delivered exactly once', async () => {
+    const s = new TimedSource(() => 5)
+    s.failures = [() => new ConnectorError('TIMEOUT', 'slow', { kind: 'retryable' })]
+    const { w, metrics } = worker(s, { batchSize: 10, batchTimeMs: 600_000 })
+    w.enqueue({ n: 0 })
+    await nextTurn()
+    send(w, 1, 4)
+    assert.ok(await w.drained(10_000))
+    assert.equal(s.sent[0]![0], 0)
+    assert.deepEqual(s.delivered, [0, 1, 2, 3], 'the failed first message still first')
+    assert.equal(metrics.retried, 1)
+    assert.equal(metrics.success, 4)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+
+  it('batchTimeMs 0: no batch ever waits; whatever is queued leaves whenever a slot is free', async () => {
+    const s = new TimedSource(() => 20)
+    const { w, metrics } = worker(s, { batchSize: 10, batchTimeMs: 0 })
+    w.enqueue({ n: 0 })
+    w.enqueue({ n: 1 })
+    assert.ok(await w.drained(1_000))
+    assert.deepEqual(s.sent, [[0], [1]])
+    assert.equal(s.maxConcurrent, 2)
+    assertAddsUp(metrics)
+    w.stop()
+  })
+})

@@ -1,6 +1,7 @@
 import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
 import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
 import { reconnectDelayMs } from './backoff.js'
+import { partialBatchStep } from './batch-policy.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'
 import type { AcknowledgementHold, AcknowledgementRelease } from '../rules/acknowledgement.js'
@@ -20,7 +21,11 @@ export interface ChannelSource {
 export interface ActionOptions {
   /** Messages per request; 1 sends one by one. */
   readonly batchSize: number
-  /** How long the oldest queued message may wait for a batch to fill. */
+  /**
+   * The longest the oldest queued message waits for its batch to fill while earlier batches are
+   * in flight (an upper bound, not a fixed wait: with none in flight, a message leaves at once;
+   * see batch-policy.ts). 0: never waits, whatever is queued leaves whenever a slot is free.
+   */
   readonly batchTimeMs: number
   /** Requests (batches) in flight at once. */
   readonly inflightWindow: number
@@ -69,10 +74,11 @@ interface Entry {
 export type FinalFailureHandler = (message: ChannelMessage, reason: 'failed' | DropReason, detail: FailureDetail) => void
 
 /**
- * One rule action's delivery: a bounded queue in front of a channel, with batching (size and
- * time), an inflight window, retries with backoff while the message's TTL allows, and a pause
- * while the connector is not connected. Every message ends counted exactly once as success,
- * failed or dropped (with its reason); until then it is queuing or inflight.
+ * One rule action's delivery: a bounded queue in front of a channel, with batching (up to a
+ * size; a batch forms while earlier ones are in flight, bounded by a time), an inflight window,
+ * retries with backoff while the message's TTL allows, and a pause while the connector is not
+ * connected. Every message ends counted exactly once as success, failed or dropped (with its
+ * reason); until then it is queuing or inflight.
  */
 export class ActionWorker {
   private readonly queue = new Deque<Entry>()
@@ -81,6 +87,8 @@ export class ActionWorker {
   /** The channel's own bound on requests at once, learnt at the first delivery (see Channel.concurrency). */
   private channelConcurrency = Infinity
   private batchTimer: NodeJS.Timeout | undefined
+  /** A partial batch is cut at the end of this turn of the event loop (batch-policy.ts, `gather`). */
+  private gathering: NodeJS.Immediate | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private waitingForConnection = false
   private consecutiveFailures = 0
@@ -134,8 +142,9 @@ export class ActionWorker {
     }
     this.accept(message, seq, release)
     // Nothing for the pump to do (it runs per message, so this matters): a partial batch waits
-    // for its timer, or every request slot is busy (a finished request pumps).
-    if (this.batchTimer && this.queue.length < this.options.batchSize) return
+    // for a request in flight, its timer or the end of this turn, or every request slot is busy
+    // (a finished request pumps).
+    if ((this.batchTimer || this.gathering) && this.queue.length < this.options.batchSize) return
     if (this.inflightBatches >= this.inflightLimit()) return
     this.pump()
   }
@@ -177,6 +186,7 @@ export class ActionWorker {
     this.stopped = true
     this.unsubscribe()
     clearTimeout(this.batchTimer)
+    clearImmediate(this.gathering)
     clearTimeout(this.retryTimer)
     const n = this.queue.length
     // Without a disk buffer they are gone from here: the failure handler may keep them.
@@ -210,20 +220,29 @@ export class ActionWorker {
     return true
   }
 
-  private pump(): void {
+  /** `endOfTurn`: called by the `gather` it scheduled (batch-policy.ts). */
+  private pump(endOfTurn = false): void {
     while (!this.stopped) {
       this.expireFront()
       if (this.queue.length === 0 || this.waitingForConnection || this.retryTimer) return
       if (this.inflightBatches >= this.inflightLimit()) return
       const { batchSize, batchTimeMs } = this.options
-      if (this.queue.length < batchSize && batchTimeMs > 0) {
-        const waited = Date.now() - this.queue.peekFront()!.enqueuedAt
-        if (waited < batchTimeMs) {
+      if (this.queue.length < batchSize) {
+        const oldestWaitedMs = batchTimeMs > 0 ? Date.now() - this.queue.peekFront()!.enqueuedAt : 0
+        const step = partialBatchStep({ batchTimeMs, inflightBatches: this.inflightBatches, oldestWaitedMs, endOfTurn })
+        if (step.kind === 'gather') {
+          this.gathering ??= setImmediate(() => {
+            this.gathering = undefined
+            this.pump(true)
+          })
+          return
+        }
+        if (step.kind === 'hold') {
           if (!this.batchTimer) {
             this.batchTimer = setTimeout(() => {
               this.batchTimer = undefined
               this.pump()
-            }, batchTimeMs - waited)
+            }, step.forMs)
           }
           return
         }

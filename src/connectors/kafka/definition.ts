@@ -11,9 +11,10 @@ export const kafkaConnector: ConnectorDefinition = {
   paramsSchema: kafkaParamsSchema,
   // A produce request costs about the same for 1 record as for 500 (one round trip, with acks=all
   // one replication wait), so batching multiplies throughput: 500 rather than 100 cut the
-  // broker's CPU by half and raised MQTT -> Kafka by ~15 % (docs/performance.md). 10 ms keeps
-  // the added latency far below SQL's 100 ms, as Kafka pipelines are expected to be near real
-  // time; a batch never exceeds producer.maxBatchBytes (the channel splits it).
+  // broker's CPU by half and raised MQTT -> Kafka by ~15 % (docs/performance.md). 10 ms bounds
+  // the wait behind requests in flight (there is no fixed wait: runtime/batch-policy.ts), as
+  // Kafka pipelines are expected to be near real time; a batch never exceeds
+  // producer.maxBatchBytes (the channel splits it).
   batching: { maxSize: 500, maxWaitMs: 10 },
   // The runtime validates the config against configSchema (defaults filled) before create.
   create: (config: KafkaConfig, ctx) => new KafkaConnector(config, ctx),

@@ -8,7 +8,7 @@ export const mysqlConnector: ConnectorDefinition<MysqlConfig, MysqlParams> = {
   summary: 'Write MQTT messages to MySQL or MariaDB tables with prepared SQL statements.',
   configSchema: mysqlConfigSchema,
   paramsSchema: mysqlParamsSchema,
-  // As PostgreSQL: under load 500 rows are one multi-row INSERT and one round trip; at moderate rates a message waits at most 20 ms.
+  // As PostgreSQL: under load 500 rows are one multi-row INSERT and one round trip; 20 ms only bounds the wait behind requests in flight.
   batching: { maxSize: 500, maxWaitMs: 20 },
   create: (config, ctx) => new MysqlConnector(config, ctx),
 }

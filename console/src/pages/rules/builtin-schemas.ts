@@ -38,7 +38,7 @@ export const ACTION_OPTIONS_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
     batchSize: { type: 'integer', minimum: 1, maximum: 10000, description: "Messages per request (default: the connector type's, e.g. 500 for PostgreSQL)." },
-    batchTimeMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'How long a message may wait for its batch to fill.' },
+    batchTimeMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'The longest a message waits for its batch to fill while earlier requests are in flight (with none in flight it leaves at once); 0: never waits.' },
     inflightWindow: { type: 'integer', minimum: 1, maximum: 10000, description: 'Requests in flight at once (default 100).' },
     requestTtlMs: { type: 'integer', minimum: 100, maximum: 86400000, description: 'A message not delivered this long after it was queued is dropped as expired (default 45 s).' },
     maxBufferBytes: { type: 'integer', minimum: 1024, maximum: 8 * 1024 ** 3, description: 'Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB).' },
