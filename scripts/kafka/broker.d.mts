@@ -23,7 +23,7 @@ export interface BrokerSsl {
   keyPem: string
 }
 
-export declare function startBroker(o: BrokerPorts & { dir: string; ssl?: BrokerSsl; libsDir?: string }): number
+export declare function startBroker(o: BrokerPorts & { dir: string; ssl?: BrokerSsl; autoCreateTopics?: boolean; libsDir?: string }): number
 export declare function checkBroker(o: { port: number; saslPort?: number }): Promise<void>
 export declare function waitReady(o: {
   dir: string
