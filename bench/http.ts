@@ -3,7 +3,7 @@
  * (each run measures the raw client right before Junction), and the ratios. Prints figures;
  * asserts nothing.
  *
- *   node --import tsx bench/http.ts [messages=30000] [scenarios=channel,path,path-inline]
+ *   node --import tsx bench/http.ts [messages=30000] [scenarios=channel,path,path-worker]
  *
  * The server is node:http in its own process (bench/http-server.mjs): it answers 200 and counts
  * the distinct `seq` of the bodies it took, so loss and duplicates are counted at the server.
@@ -13,10 +13,10 @@
  *   (an ActionWorker with the default action options: one request per message, in flight at
  *   most the channel's concurrency = poolSize), default body (the output as JSON);
  * - path: MQTT QoS 1 publishes (bench/publisher.mjs, its own process) -> Junction's broker ->
- *   rule -> HTTP action (the client in its worker thread, the default); ceiling min(ingest QoS 1,
+ *   rule -> HTTP action (the defaults: the client on the main thread); ceiling min(ingest QoS 1,
  *   raw client): ingest QoS 1 is ~119,000 msg/s on this machine (docs/performance.md), far above
  *   an HTTP server, so the raw client decides;
- * - path-inline: the same with `workerThread: false` (everything on Junction's main thread).
+ * - path-worker: the same with `workerThread: true` (the HTTP client in a worker thread).
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -31,7 +31,7 @@ import { ActionMetrics } from '../src/runtime/metrics.js'
 import { actionOf, fmt, machineCpu, machineLine, middle, ownCpuUs, pct, publish, quantile, ratioRange, root, waitConnected, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 30_000)
-const ONLY = new Set((process.argv[3] ?? 'channel,path,path-inline').split(','))
+const ONLY = new Set((process.argv[3] ?? 'channel,path,path-worker').split(','))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const POOL = 8
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }
@@ -116,7 +116,7 @@ async function channel(): Promise<Run> {
 }
 
 /** MQTT -> Junction's broker -> rule -> HTTP action; a fresh Junction per run. */
-function wholePath(workerThread = true): Promise<Run> {
+function wholePath(workerThread = false): Promise<Run> {
   return withJunction(async (j, url) => {
     const c = await j.connectors.create('default', { name: `http-${randomBytes(2).toString('hex')}`, type: 'http', config: { url: `${origin}/bench`, poolSize: POOL, workerThread } })
     await waitConnected(j, c.id)
@@ -170,7 +170,7 @@ try {
   console.log(`HTTP: ${N} messages per run, ${RUNS} pairs, poolSize ${POOL}`)
   if (ONLY.has('channel')) await paired('channel (ActionWorker -> HttpChannel)', channel)
   if (ONLY.has('path')) await paired('MQTT -> rule -> HTTP action', wholePath)
-  if (ONLY.has('path-inline')) await paired('MQTT -> rule -> HTTP action, workerThread off', () => wholePath(false))
+  if (ONLY.has('path-worker')) await paired('MQTT -> rule -> HTTP action, workerThread on', () => wholePath(true))
   console.log('\n| scenario | raw msg/s | raw p50 / p99 | Junction msg/s | Junction p50 / p99 | ratio (runs) | lost or doubled |\n| --- | --- | --- | --- | --- | --- | --- |')
   for (const r of rows) console.log(r)
 } finally {

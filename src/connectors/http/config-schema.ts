@@ -27,8 +27,8 @@ export const httpConfigSchema = Type.Object(
     ...fieldGroups.pool({ default: 8 }),
     pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests sent on one connection before their answers come back (HTTP/1.1 pipelining); 1 waits for each answer. Only for servers known to handle it.' }),
     workerThread: Type.Boolean({
-      default: true,
-      description: 'Send the requests from a worker thread of their own (the HTTP client uses another CPU core than the MQTT broker and the rules). Off: everything on the main thread, one thread and about 10 MB less per connector.',
+      default: false,
+      description: 'Send the requests from a worker thread of their own, so that the HTTP client (about half of the work per message) uses another CPU core than the MQTT broker and the rules. Worth it where cores are spare: handing requests across costs CPU too, and on 2 cores shared with the publishers and the server it gained nothing (docs/performance.md).',
     }),
     ...fieldGroups.connectTimeout({ default: 15_000 }),
     ...fieldGroups.requestTimeout({ default: 15_000 }),
