@@ -6,9 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe } from 'node:test'
 import pg from 'pg'
 import { randomName } from '../e2e/support.js'
-import { eventually } from '../support/junction.js'
-import { sharedPostgres } from '../support/postgres.js'
-import { assertNoPageProblems, chain, closeBrowser, exactly, field, login, printShots, shot, startConsole, textOf, type ConsoleHarness } from './support.js'
+import { assertNoPageProblems, startConsoleWithPostgres, chain, closeBrowser, exactly, field, login, printShots, shot, textOf, type ConsoleHarness } from './support.js'
 
 const DEP = 'default'
 const connectorsApi = `/api/v1/deployments/${DEP}/connectors`
@@ -21,20 +19,13 @@ describe('console: Test action in the rule editor (PostgreSQL)', () => {
   const table = randomName('action_ui')
   const it = chain()
 
+  let dispose: () => Promise<void> = async () => {}
+
   before(async () => {
-    const shared = sharedPostgres()
-    db = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, password: shared.password })
-    ;[h] = await Promise.all([startConsole(), db.connect()])
-    await db.query(`CREATE TABLE ${table} (clientid text NOT NULL, temp numeric NOT NULL)`)
-    const c = await h.j.api('POST', connectorsApi, { name: CONNECTOR, type: 'postgresql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user } })
-    assert.equal(c.status, 201, JSON.stringify(c.body))
-    connectorId = c.body.id
-    await eventually(() => h.j.api('GET', `${connectorsApi}/${connectorId}`), (r) => r.body.status === 'connected', 'the connector connected', 10_000)
+    ;({ h, db, connectorId, dispose } = await startConsoleWithPostgres(CONNECTOR, table, `CREATE TABLE ${table} (clientid text NOT NULL, temp numeric NOT NULL)`))
   })
   after(async () => {
-    await h?.close()
-    await db?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
-    await db?.end().catch(() => undefined)
+    await dispose()
     await closeBrowser()
     printShots()
   })

@@ -13,7 +13,7 @@ import type { Locator, Page } from 'playwright-core'
 import { device, randomName } from '../e2e/support.js'
 import { eventually } from '../support/junction.js'
 import { sharedPostgres } from '../support/postgres.js'
-import { DESKTOP, NARROW, assertNoPageProblems, assertNoReload, cellOf, chain, closeBrowser, exactly, horizontalOverflow, login, markDocument, printShots, rowWith, shot, startConsole, step, tableWithColumn, textOf, until, viewport, type ConsoleHarness } from './support.js'
+import { DESKTOP, NARROW, assertNoPageProblems, startConsoleWithPostgres, assertNoReload, cellOf, chain, closeBrowser, exactly, horizontalOverflow, login, markDocument, printShots, rowWith, shot, step, tableWithColumn, textOf, until, viewport, type ConsoleHarness } from './support.js'
 
 const DEP = 'default'
 const connectorsApi = `/api/v1/deployments/${DEP}/connectors`
@@ -36,17 +36,10 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
   const table = randomName('health_ui')
   const it = chain()
 
+  let dispose: () => Promise<void> = async () => {}
+
   before(async () => {
-    const shared = sharedPostgres()
-    db = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, password: shared.password })
-    ;[h] = await Promise.all([startConsole(), db.connect()])
-    await db.query(`CREATE TABLE ${table} (clientid text, temp numeric)`)
-    const c = await h.j.api('POST', connectorsApi, {
-      name: CONNECTOR, type: 'postgresql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user },
-    })
-    assert.equal(c.status, 201, JSON.stringify(c.body))
-    connectorId = c.body.id
-    await eventually(() => h.j.api('GET', `${connectorsApi}/${connectorId}`), (r) => r.body.status === 'connected', 'the connector connected', 10_000)
+    ;({ h, db, connectorId, dispose } = await startConsoleWithPostgres(CONNECTOR, table, `CREATE TABLE ${table} (clientid text, temp numeric)`))
     const r = await h.j.api('POST', rulesApi, {
       name: RULE, sql: 'SELECT clientid, payload.temp AS temp FROM "health-ui/#"',
       // TTL 16 s: stalled after 4 s (a quarter), long before blocked sends time out (the last step).
@@ -64,9 +57,7 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
     if (h?.problems.consoleErrors.length) console.log(`console.error in the page:\n  ${h.problems.consoleErrors.join('\n  ')}`)
     await locker?.end().catch(() => undefined)
     await sensor?.endAsync().catch(() => undefined)
-    await h?.close()
-    await db?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
-    await db?.end().catch(() => undefined)
+    await dispose()
     await closeBrowser()
     printShots()
   })

@@ -7,8 +7,7 @@ import pg from 'pg'
 import type { Locator } from 'playwright-core'
 import { device, randomName } from '../e2e/support.js'
 import { eventually } from '../support/junction.js'
-import { sharedPostgres } from '../support/postgres.js'
-import { assertNoPageProblems, closeBrowser, exactly, login, printShots, shot, startConsole, textOf, until, type ConsoleHarness } from './support.js'
+import { assertNoPageProblems, startConsoleWithPostgres, closeBrowser, exactly, login, printShots, shot, textOf, until, type ConsoleHarness } from './support.js'
 
 const rulesApi = '/api/v1/deployments/default/rules'
 
@@ -18,19 +17,14 @@ describe('console: failed messages of a rule action', () => {
   let ruleId = ''
   const table = randomName('failed_ui')
 
+  let dispose: () => Promise<void> = async () => {}
+
   before(async () => {
-    const shared = sharedPostgres()
-    db = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, password: shared.password })
-    ;[h] = await Promise.all([startConsole(), db.connect()])
-    await db.query(`CREATE TABLE ${table} (seq integer NOT NULL, v integer CONSTRAINT ${table}_positive CHECK (v > 0))`)
-    const c = await h.j.api('POST', '/api/v1/deployments/default/connectors', {
-      name: 'warehouse', type: 'postgresql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user },
-    })
-    assert.equal(c.status, 201, JSON.stringify(c.body))
-    await eventually(() => h.j.api('GET', `/api/v1/deployments/default/connectors/${c.body.id}`), (r) => r.body.status === 'connected', 'connected', 10_000)
+    let connectorId: string
+    ;({ h, db, connectorId, dispose } = await startConsoleWithPostgres('warehouse', table, `CREATE TABLE ${table} (seq integer NOT NULL, v integer CONSTRAINT ${table}_positive CHECK (v > 0))`))
     const rule = await h.j.api('POST', rulesApi, {
       name: 'checked', sql: 'SELECT payload.seq AS seq, payload.v AS v FROM "ui/#"',
-      actions: [{ connectorId: c.body.id, params: { sql: `INSERT INTO ${table} (seq, v) VALUES (\${seq}, \${v})` }, options: { keepFailed: true } }],
+      actions: [{ connectorId, params: { sql: `INSERT INTO ${table} (seq, v) VALUES (\${seq}, \${v})` }, options: { keepFailed: true } }],
     })
     assert.equal(rule.status, 201, JSON.stringify(rule.body))
     ruleId = rule.body.id
@@ -40,9 +34,7 @@ describe('console: failed messages of a rule action', () => {
     await eventually(() => h.j.api('GET', `${rulesApi}/${ruleId}/actions/0/failed-messages`), (r) => r.body.stored === 4, '4 kept')
   })
   after(async () => {
-    await h?.close()
-    await db?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
-    await db?.end().catch(() => undefined)
+    await dispose()
     await closeBrowser()
     printShots()
   })

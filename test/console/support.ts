@@ -9,9 +9,11 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { it } from 'node:test'
+import pg from 'pg'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import type { Settings } from '../../src/settings.js'
-import { startJunction, type TestJunction } from '../support/junction.js'
+import { eventually, startJunction, type TestJunction } from '../support/junction.js'
+import { sharedPostgres } from '../support/postgres.js'
 
 export const CHROMIUM = process.env.JUNCTION_TEST_CHROMIUM ?? '/usr/bin/chromium'
 export const ADMIN_USER = 'admin'
@@ -126,6 +128,30 @@ export async function startConsole(overrides: Partial<Settings> = {}): Promise<C
 }
 
 /** Asserts the page had no uncaught errors, no server errors and reached nothing but loopback. */
+/**
+ * The console with a PostgreSQL connector `name` on the machine's server, connected, a table made
+ * by `createTable` (its SQL), and a client of that server for reading rows back; `dispose` drops
+ * the table and closes what this opened (the harness included).
+ */
+export async function startConsoleWithPostgres(name: string, table: string, createTable: string): Promise<{ h: ConsoleHarness; db: pg.Client; connectorId: string; dispose(): Promise<void> }> {
+  const shared = sharedPostgres()
+  const db = new pg.Client({ host: shared.host, port: shared.port, database: shared.database, user: shared.user, password: shared.password })
+  const [h] = await Promise.all([startConsole(), db.connect()])
+  await db.query(createTable)
+  const connectors = '/api/v1/deployments/default/connectors'
+  const c = await h.j.api('POST', connectors, { name, type: 'postgresql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user } })
+  assert.equal(c.status, 201, JSON.stringify(c.body))
+  await eventually(() => h.j.api('GET', `${connectors}/${c.body.id}`), (r) => r.body.status === 'connected', 'the connector connected', 10_000)
+  return {
+    h, db, connectorId: c.body.id,
+    async dispose() {
+      await h.close()
+      await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
+      await db.end().catch(() => undefined)
+    },
+  }
+}
+
 export function assertNoPageProblems(h: ConsoleHarness): void {
   assert.deepEqual(h.problems.blockedRequests, [], 'the console requested non-loopback URLs')
   assert.deepEqual(h.problems.pageErrors, [], 'uncaught errors in the page')

@@ -4,40 +4,14 @@
 // database is down no PUBACK leaves; when the TTL runs out an MQTT 5 device is told 0x80 and an
 // MQTT 3.1.1 device gets no PUBACK (it sends the message again on its next connection).
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
-import { freePort } from '../support/connector-battery.js'
-import { API_KEY, API_SECRET, startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
+import { eventually, startJunction, type TestJunction } from '../support/junction.js'
+import { junctionProcessSetup, startJunctionProcess } from '../support/junction-process.js'
 import { sharedPostgres, startPrivatePostgres, type PrivatePostgres } from '../support/postgres.js'
 import { randomName } from './support.js'
-
-const root = new URL('../..', import.meta.url).pathname
-const auth = `Basic ${Buffer.from(`${API_KEY}:${API_SECRET}`).toString('base64')}`
-
-async function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, JUNCTION_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (d) => { out += String(d) })
-  child.stderr!.on('data', (d) => { out += String(d) })
-  const end = Date.now() + 30_000
-  while (!/ready in \d+ ms/.test(out)) {
-    if (Date.now() > end || child.exitCode !== null) assert.fail(`not ready:\n${out}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return child
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v)) return v
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(v)}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 /** Resolves with what `p` settled to, or 'pending' if it has not within `ms`. */
 async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | 'pending'> {
@@ -67,20 +41,8 @@ describe('end-to-end acknowledgement survives kill -9', () => {
       const table = randomName('e2eack')
       tables.push(table)
       await db.query(`CREATE TABLE ${table} (seq integer NOT NULL)`)
-      const httpPort = await freePort()
-      const mqttPort = await freePort()
-      const env = {
-        JUNCTION_DATA_DIR: tempDataDir(), JUNCTION_HTTP_HOST: '127.0.0.1', JUNCTION_HTTP_PORT: String(httpPort),
-        JUNCTION_MQTT_HOST: '127.0.0.1', JUNCTION_MQTT_PORT: String(mqttPort), JUNCTION_MQTT_ALLOW_ANONYMOUS: 'true',
-        JUNCTION_API_KEY: API_KEY, JUNCTION_API_SECRET: API_SECRET, JUNCTION_ADMIN_PASSWORD: 'x-admin-password',
-      }
-      const api = async (method: string, path: string, body?: unknown) => {
-        const r = await fetch(`http://127.0.0.1:${httpPort}/api/v1/deployments/default${path}`, {
-          method, headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
-        })
-        return { status: r.status, body: (await r.json()) as any }
-      }
-      const first = await startProcess(env)
+      const { env, mqttPort, api } = await junctionProcessSetup()
+      const first = await startJunctionProcess(env)
       children.push(first)
       const c = await api('POST', '/connectors', { name: 'pg', type: 'postgresql', config: { host: shared.host, port: shared.port, database: shared.database, username: shared.user } })
       assert.equal(c.status, 201, JSON.stringify(c.body))
@@ -90,7 +52,7 @@ describe('end-to-end acknowledgement survives kill -9', () => {
       })
       assert.equal(rule.status, 201, JSON.stringify(rule.body))
       assert.equal(rule.body.actions[0].options.acknowledge, 'on-delivery')
-      await until(() => api('GET', `/connectors/${c.body.id}`), (r) => r.body.status === 'connected', 'connected')
+      await eventually(() => api('GET', `/connectors/${c.body.id}`), (r) => r.body.status === 'connected', 'connected')
 
       // A burst without waiting for each PUBACK; Junction dies once some have come back.
       const N = 20_000
@@ -116,7 +78,7 @@ describe('end-to-end acknowledgement survives kill -9', () => {
       const ackedAtKill = new Set(acked)
       assert.ok(ackedAtKill.size >= 1000 && ackedAtKill.size < N, `killed mid-burst: ${ackedAtKill.size} of ${N} acknowledged`)
 
-      const second = await startProcess(env)
+      const second = await startJunctionProcess(env)
       children.push(second)
       // Without a disk buffer each acknowledged row was committed before its PUBACK; with one,
       // the restart delivers what the buffer held.
@@ -125,7 +87,7 @@ describe('end-to-end acknowledgement survives kill -9', () => {
         const present = new Set(rows.rows.map((r) => r.seq))
         return [...ackedAtKill].filter((s) => !present.has(s)).length
       }
-      await until(missing, (n) => n === 0, 'every acknowledged message in PostgreSQL', 90_000)
+      await eventually(missing, (n) => n === 0, 'every acknowledged message in PostgreSQL', 90_000)
       second.kill('SIGTERM')
       await new Promise((r) => second.once('exit', r))
     })
@@ -152,7 +114,7 @@ describe('end-to-end acknowledgement waits for the row', () => {
     })
     assert.equal(c.status, 201, JSON.stringify(c.body))
     connectorId = c.body.id
-    await until(() => j.api('GET', `/api/v1/deployments/default/connectors/${connectorId}`), (r) => r.body.status === 'connected', 'connected')
+    await eventually(() => j.api('GET', `/api/v1/deployments/default/connectors/${connectorId}`), (r) => r.body.status === 'connected', 'connected')
   })
   after(async () => {
     for (const c of clients) c.end(true)
@@ -210,7 +172,7 @@ describe('end-to-end acknowledgement waits for the row', () => {
       actions: [{ connectorId, params: insert(), options: { acknowledge: 'on-delivery', requestTtlMs: 500 } }],
     })
     assert.equal(r.status, 201, JSON.stringify(r.body))
-    await until(() => j.api('GET', `/api/v1/deployments/default/connectors/${connectorId}`), (v) => v.body.status === 'connected', 'connected')
+    await eventually(() => j.api('GET', `/api/v1/deployments/default/connectors/${connectorId}`), (v) => v.body.status === 'connected', 'connected')
     await server.stop()
     const v5 = await connect(5)
     const v4 = await connect(4)
