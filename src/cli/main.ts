@@ -22,7 +22,8 @@ function reportError(err: unknown): number {
     let text = `junction: ${err.code} (HTTP ${err.status}): ${err.message}\n`
     const fields = (err.body as { error?: { fields?: { path: string; message: string; hint?: string }[] } })?.error?.fields ?? []
     for (const f of fields) text += `  ${f.path || '(body)'}: ${f.message}${f.hint ? ` (${f.hint})` : ''}\n`
-    if (err.hint) text += `  hint: ${err.hint}\n`
+    // The API repeats the first field's hint as the error's; once is enough.
+    if (err.hint && !fields.some((f) => f.hint === err.hint)) text += `  hint: ${err.hint}\n`
     process.stderr.write(text)
     return err.exitCode
   }
