@@ -107,7 +107,7 @@ describe('junction connectors', () => {
   it('test: the saved connector against the real PostgreSQL (0), an unsaved spec that cannot connect (5)', async () => {
     const ok = await cli(['connectors', 'test', id], env)
     assert.equal(ok.code, 0, ok.stdout + ok.stderr)
-    assert.match(ok.stdout, /^ok \(\d+ ms\)/)
+    assert.match(ok.stdout, /^ok \([\d.]+ ms\)\nSTEP/)
     const port = await closedPort()
     const bad = await cli(['connectors', 'test', '--json', '--file', file('bad.json', { type: 'postgresql', config: { ...PG_SPEC.config, port } })], env)
     assert.equal(bad.code, 5, bad.stdout + bad.stderr)
@@ -199,6 +199,59 @@ describe('junction rules', () => {
   })
 })
 
+describe('junction mqtt', () => {
+  it('users create/list/get/delete and acl set/get', async () => {
+    const username = `${unique}-dev`
+    const created = await cli(['mqtt', 'users', 'create', '--file', file('user.json', { username, password: 'dev-password-123' }), '--json'], env)
+    assert.equal(created.code, 0, created.stderr)
+    assert.equal(JSON.parse(created.stdout).username, username)
+    assert.equal(JSON.parse(created.stdout).password, undefined)
+    const list = await cli(['mqtt', 'users', 'list', '--json'], env)
+    assert.ok(JSON.parse(list.stdout).data.some((u: { username: string }) => u.username === username))
+    const taken = await cli(['mqtt', 'users', 'create', '--file', file('user.json', { username, password: 'dev-password-123' })], env)
+    assert.equal(taken.code, 1)
+    assert.match(taken.stderr, /USERNAME_TAKEN/)
+    assert.equal((await cli(['mqtt', 'users', 'delete', username, '--confirm', 'other'], env)).code, 2)
+    assert.equal((await cli(['mqtt', 'users', 'delete', username, '--confirm', username], env)).code, 0)
+    const gone = await cli(['mqtt', 'users', 'get', username], env)
+    assert.equal(gone.code, 1)
+    assert.match(gone.stderr, /DEVICE_USER_NOT_FOUND/)
+
+    const acl = { rules: [{ who: { username }, action: 'publish', topic: 'cli/${username}/#', permission: 'allow' }], default: 'allow' }
+    const set = await cli(['mqtt', 'acl', 'set', '--file', file('acl.json', acl)], env)
+    assert.equal(set.code, 0, set.stderr)
+    assert.match(set.stdout, new RegExp(`username=${username}\\s+publish\\s+cli/\\$\\{username\\}/#\\s+allow`))
+    const got = await cli(['mqtt', 'acl', 'get', '--json'], env)
+    assert.deepEqual(JSON.parse(got.stdout).rules, acl.rules)
+    const bad = await cli(['mqtt', 'acl', 'set', '--file', file('bad-acl.json', { rules: [{ ...acl.rules[0], topic: 'a/#/b' }], default: 'allow' })], env)
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /rules\.0\.topic/)
+    await j.api('PUT', '/api/v1/deployments/default/mqtt/acl', { rules: [], default: 'allow' })
+  })
+})
+
+describe('junction on a terminal', () => {
+  it('delete asks for the ID and deletes only when it is typed', async () => {
+    const spec = { ...PG_SPEC, name: `${unique}-tty` }
+    const id = (await j.api('POST', '/api/v1/deployments/default/connectors', spec)).body.id as string
+    // util-linux `script` gives the CLI a terminal; its input is what is typed.
+    const typed = (answer: string) => new Promise<Run>((resolve) => {
+      const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--import', 'tsx', MAIN, 'connectors', 'delete', id]
+      const child = execFile('script', ['-qec', command.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }))
+      // Typed after the prompt shows (script echoes the terminal's output on stdout).
+      child.stdout!.on('data', (d) => { if (String(d).includes('Type its ID')) child.stdin!.write(`${answer}\n`) })
+    })
+    const wrong = await typed('something-else')
+    assert.equal(wrong.code, 2, wrong.stdout)
+    assert.match(wrong.stdout, /not deleted/)
+    assert.equal((await j.api('GET', `/api/v1/deployments/default/connectors/${id}`)).status, 200)
+    const right = await typed(id)
+    assert.equal(right.code, 0, right.stdout)
+    assert.equal((await j.api('GET', `/api/v1/deployments/default/connectors/${id}`)).status, 404)
+  })
+})
+
 describe('junction settings, usage and reachability', () => {
   it('flags win over the environment; the profile file is used when neither is given', async () => {
     const port = await closedPort()
@@ -217,6 +270,18 @@ describe('junction settings, usage and reachability', () => {
     assert.equal(r.code, 3)
     assert.match(r.stderr, /cannot reach Junction at http:\/\/127\.0\.0\.1:\d+ .*is the server running\?/)
     assert.equal(r.stdout, '')
+  })
+
+  it('a server that never answers: exit 3 after --timeout', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    try {
+      const r = await cli(['connectors', 'list', '--timeout', '0.5'], { ...env, JUNCTION_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}` })
+      assert.equal(r.code, 3)
+      assert.match(r.stderr, /did not answer in time/)
+    } finally {
+      silent.close()
+    }
   })
 
   it('usage errors exit 2: unknown command, unknown option, missing --file, bad --url', async () => {
