@@ -10,7 +10,7 @@ import { completionScript } from './completion.js'
 import { serve } from './serve.js'
 import { EXIT } from './exit-codes.js'
 import { table, details, json, cell, type Column } from './output.js'
-import { connectorTypeHelp, type ConnectorType } from './schema-help.js'
+import { connectorTypeDetails, connectorTypeHelp, type ConnectorType } from './schema-help.js'
 import { resolveConnection, profilePath } from './settings.js'
 
 export const VERSION = '0.1.0'
@@ -228,10 +228,10 @@ function addConnectors(program: Command): void {
     print(ctx, c, () => details(c))
   }))
 
-  con.command('types').description('list connector types, or one type\'s fields and defaults').argument('[type]').action(action(async (ctx, type?: string) => {
+  con.command('types').description('list connector types, or one type\'s config fields and rule action params with their defaults').argument('[type]').action(action(async (ctx, type?: string) => {
     if (type !== undefined) {
       const t = await connectorType(ctx, type)
-      print(ctx, t, () => connectorTypeHelp(t))
+      print(ctx, t, () => connectorTypeDetails(t))
       return
     }
     const types = await connectorTypes(ctx)

@@ -70,6 +70,12 @@ export function connectorTypeHelp(t: ConnectorType): string {
   ].join('\n')
 }
 
+/** `connectors types X`: the config fields, then what a rule action through this type takes. */
+export function connectorTypeDetails(t: ConnectorType): string {
+  const params = t.paramsSchema?.properties ? ['rule action params (actions[].params of a rule sending through this type):', ...fieldLines(t.paramsSchema), ''] : []
+  return [connectorTypeHelp(t), ...params].join('\n')
+}
+
 function exampleSpec(t: ConnectorType): unknown {
   const config: Record<string, unknown> = {}
   const schema = t.configSchema

@@ -174,6 +174,11 @@ describe('junction connectors', () => {
     const r = await cli(['connectors', 'types', '--json'], env)
     assert.equal(r.code, 0, r.stderr)
     assert.ok(JSON.parse(r.stdout).data.some((t: { type: string }) => t.type === 'kafka'))
+    const one = await cli(['connectors', 'types', 'postgresql'], env)
+    assert.equal(one.code, 0, one.stderr)
+    assert.match(one.stdout, /^  port  <integer>  \[default 5432/m)
+    assert.match(one.stdout, /^rule action params/m)
+    assert.match(one.stdout, /^  sql  <string>/m)
   })
 })
 
