@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -287,6 +288,31 @@ describe('junction settings, usage and reachability', () => {
     } finally {
       silent.close()
     }
+  })
+
+  it('a server error (5xx) or an answer that is not the API exits 4; an unreadable profile exits 2', async () => {
+    // Junction itself must never answer 500 (the API tests see to that), so a stand-in answers
+    // here what a failing server or a wrong --url would.
+    const stand = createHttpServer((req, res) => {
+      if (req.url?.includes('/connectors')) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'Internal error', hint: 'The server log has details.' } }))
+      } else res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not Junction</html>')
+    })
+    await new Promise<void>((r) => stand.listen(0, '127.0.0.1', r))
+    try {
+      const standUrl = `http://127.0.0.1:${(stand.address() as { port: number }).port}`
+      const failed = await cli(['connectors', 'list', '--url', standUrl], env)
+      assert.equal(failed.code, 4)
+      assert.match(failed.stderr, /INTERNAL_ERROR \(HTTP 500\): Internal error\n  hint: The server log has details\./)
+      const html = await cli(['deployments', 'list', '--url', standUrl], env)
+      assert.equal(html.code, 4)
+      assert.match(html.stderr, /not JSON/)
+    } finally {
+      stand.close()
+    }
+    const badProfile = await cli(['deployments', 'list'], { JUNCTION_PROFILE: file('bad-profile.json', '{url:') })
+    assert.equal(badProfile.code, 2)
+    assert.match(badProfile.stderr, /profile .* is not JSON/)
   })
 
   it('usage errors exit 2: unknown command, unknown option, missing --file, bad --url', async () => {
