@@ -1,0 +1,174 @@
+// Export and import with a plan, against real Junctions and a real PostgreSQL that checks its
+// password (scram): a connector imported into a fresh Junction connects only if its secret arrived.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startPrivatePostgres, type PrivatePostgres } from '../support/postgres.js'
+import { eventually, startJunction, type TestJunction } from '../support/junction.js'
+
+const PASSWORD = 'pg-Secret-4711'
+const PASSPHRASE = 'correct horse battery staple'
+const dep = '/api/v1/deployments/default'
+
+const plan = (j: TestJunction, doc: unknown, headers: Record<string, string> = {}, query = '') => j.api('POST', `/api/v1/import/plan${query}`, doc, headers)
+const apply = (j: TestJunction, doc: unknown, headers: Record<string, string> = {}, query = '') => j.api('POST', `/api/v1/import/apply${query}`, doc, headers)
+const actions = (p: any, kind?: string) => p.items.filter((i: any) => kind === undefined || i.kind === kind).map((i: any) => `${i.kind}:${i.name}:${i.action}`).sort()
+
+describe('export and import', () => {
+  let pg: PrivatePostgres
+  let source: TestJunction
+  let target: TestJunction
+  let connectorId: string
+  let ruleId: string
+
+  before(async () => {
+    pg = await startPrivatePostgres({ auth: 'scram', password: PASSWORD })
+    await pg.sql('CREATE TABLE readings (device text, temp double precision)')
+    source = await startJunction()
+    target = await startJunction()
+    const c = await source.api('POST', `${dep}/connectors`, {
+      name: 'warehouse', type: 'postgresql', description: 'telemetry',
+      config: { host: pg.host, port: pg.port, database: pg.database, username: pg.user, password: PASSWORD },
+    })
+    assert.equal(c.status, 201, JSON.stringify(c.body))
+    connectorId = c.body.id
+    const r = await source.api('POST', `${dep}/rules`, {
+      name: 'to-warehouse', sql: 'SELECT clientid, payload.temp as temp FROM "sensors/#"',
+      actions: [{ connectorId, params: { sql: 'INSERT INTO readings (device, temp) VALUES (${clientid}, ${temp})' } }],
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    ruleId = r.body.id
+    assert.equal((await source.api('POST', `${dep}/mqtt/users`, { username: 'sensor-1', password: 'device-pw-1' })).status, 201)
+    assert.equal((await source.api('PUT', `${dep}/mqtt/acl`, { rules: [{ who: 'all', action: 'publish', topic: 'sensors/#', permission: 'allow' }], default: 'deny' })).status, 200)
+  })
+  after(async () => {
+    await source?.close()
+    await target?.close()
+    await pg?.stop()
+  })
+
+  it('exports as one versioned document with secrets as references, never in clear', async () => {
+    const r = await source.api('GET', '/api/v1/export?deployment=default')
+    assert.equal(r.status, 200)
+    const text = JSON.stringify(r.body)
+    assert.ok(!text.includes(PASSWORD), 'no clear password')
+    assert.equal(r.body.junction, 1)
+    assert.equal(r.body.deployments.length, 1)
+    const d = r.body.deployments[0]
+    assert.equal(d.id, 'default')
+    assert.deepEqual(d.connectors[0].config.password, { $secret: `${connectorId}.password` })
+    assert.equal(d.connectors[0].id, connectorId)
+    assert.equal(d.rules[0].id, ruleId)
+    assert.deepEqual(d.mqttUsers.map((u: any) => u.username), ['sensor-1'])
+    assert.deepEqual(d.mqttUsers[0].passwordHash, { $secret: 'mqtt-user/default/sensor-1' })
+    assert.equal(d.mqttAcl.default, 'deny')
+    assert.ok(!source.log().includes(PASSWORD), 'no clear password in the log')
+  })
+
+  it('re-importing into the same instance is all unchanged; a changed field shows in the diff, secrets masked', async () => {
+    const doc = (await source.api('GET', '/api/v1/export')).body
+    const same = await plan(source, doc)
+    assert.equal(same.status, 200, JSON.stringify(same.body))
+    assert.equal(same.body.summary.create + same.body.summary.update + same.body.summary.delete, 0, JSON.stringify(same.body))
+    const edited = structuredClone(doc)
+    const c = edited.deployments.find((d: any) => d.id === 'default').connectors[0]
+    c.config.poolSize = 3
+    c.config.password = 'another-password'
+    const p = await plan(source, edited)
+    assert.equal(p.status, 200, JSON.stringify(p.body))
+    const item = p.body.items.find((i: any) => i.kind === 'connector')
+    assert.equal(item.action, 'update')
+    assert.deepEqual(item.changes.find((x: any) => x.path === 'config.poolSize'), { path: 'config.poolSize', from: 8, to: 3 })
+    assert.deepEqual(item.changes.find((x: any) => x.path === 'config.password'), { path: 'config.password', from: '******', to: '******' })
+    assert.ok(!JSON.stringify(p.body).includes('another-password'))
+    // The plan changed nothing.
+    assert.equal((await source.api('GET', `${dep}/connectors/${connectorId}`)).body.config.poolSize, 8)
+  })
+
+  it('references do not resolve on another instance: 400 naming the path inside the document', async () => {
+    const doc = (await source.api('GET', '/api/v1/export?deployment=default')).body
+    const r = await plan(target, doc)
+    assert.equal(r.status, 400)
+    assert.equal(r.body.error.code, 'VALIDATION_FAILED')
+    assert.ok(r.body.error.fields.some((f: any) => f.path === 'deployments.0.connectors.0.config.password'), JSON.stringify(r.body))
+  })
+
+  it('a wrong or missing passphrase is a clear 400', async () => {
+    const doc = (await source.api('GET', '/api/v1/export?deployment=default', undefined, { 'x-junction-passphrase': PASSPHRASE })).body
+    const wrong = await plan(target, doc, { 'x-junction-passphrase': 'not the passphrase' })
+    assert.equal(wrong.status, 400)
+    assert.match(wrong.body.error.message, /passphrase/)
+    assert.equal(wrong.body.error.fields[0].path, 'encryption')
+    const none = await plan(target, doc)
+    assert.equal(none.status, 400)
+    assert.match(none.body.error.message, /passphrase/)
+  })
+
+  it('passphrase-encrypted export -> fresh Junction: plan shows creates, apply keeps IDs, the connector connects, re-apply is all unchanged', async () => {
+    const exported = await source.api('GET', '/api/v1/export?deployment=default', undefined, { 'x-junction-passphrase': PASSPHRASE })
+    assert.equal(exported.status, 200)
+    const doc = exported.body
+    assert.ok(!JSON.stringify(doc).includes(PASSWORD))
+    assert.equal(doc.encryption.cipher, 'aes-256-gcm')
+    assert.ok(typeof doc.deployments[0].connectors[0].config.password.$encrypted === 'string')
+    const h = { 'x-junction-passphrase': PASSPHRASE }
+
+    const p = await plan(target, doc, h)
+    assert.equal(p.status, 200, JSON.stringify(p.body))
+    assert.deepEqual(actions(p.body), ['connector:warehouse:create', 'deployment:default:unchanged', 'mqttAcl:ACL:update', 'mqttUser:sensor-1:create', 'rule:to-warehouse:create'].sort())
+    assert.deepEqual((await target.api('GET', `${dep}/connectors`)).body.data, [], 'the plan changed nothing')
+
+    const a = await apply(target, doc, h)
+    assert.equal(a.status, 200, JSON.stringify(a.body))
+    const c = await target.api('GET', `${dep}/connectors/${connectorId}`)
+    assert.equal(c.status, 200, 'same connector ID')
+    assert.equal(c.body.config.password, '******')
+    await eventually(async () => (await target.api('GET', `${dep}/connectors/${connectorId}`)).body.status, (s) => s === 'connected', 'imported connector connected (its password arrived)')
+    const rule = await target.api('GET', `${dep}/rules/${ruleId}`)
+    assert.equal(rule.status, 200, 'same rule ID')
+    assert.equal(rule.body.actions[0].connectorId, connectorId)
+    const login = await target.junction.deployments.access('default').authenticate({ clientid: 'c1', username: 'sensor-1', password: Buffer.from('device-pw-1'), peerhost: '127.0.0.1' })
+    assert.equal(login.ok, true, 'device user imported with its password hash')
+    assert.equal((await target.api('GET', `${dep}/mqtt/acl`)).body.default, 'deny')
+
+    const again = await apply(target, doc, h)
+    assert.equal(again.status, 200)
+    assert.deepEqual(again.body.summary, { create: 0, update: 0, unchanged: again.body.items.length, delete: 0 }, JSON.stringify(again.body))
+    assert.ok(!target.log().includes(PASSWORD), 'no clear password in the log')
+  })
+
+  it('YAML round trip, and prune deletes only when asked', async () => {
+    const r = await target.junction.app.inject({ method: 'GET', url: '/api/v1/export?deployment=default&format=yaml', headers: { authorization: `Basic ${Buffer.from('test-key:test-secret-0123456789').toString('base64')}` } })
+    assert.equal(r.statusCode, 200)
+    assert.match(r.headers['content-type'] as string, /yaml/)
+    assert.match(r.body, /^junction: 1/m)
+    const yamlPlan = await target.junction.app.inject({
+      method: 'POST', url: '/api/v1/import/plan', payload: r.body,
+      headers: { authorization: `Basic ${Buffer.from('test-key:test-secret-0123456789').toString('base64')}`, 'content-type': 'application/yaml' },
+    })
+    assert.equal(yamlPlan.statusCode, 200, yamlPlan.body)
+    assert.equal(JSON.parse(yamlPlan.body).summary.unchanged, JSON.parse(yamlPlan.body).items.length)
+
+    const doc = (await target.api('GET', '/api/v1/export?deployment=default')).body
+    doc.deployments[0].rules = []
+    const kept = await plan(target, doc)
+    assert.equal(kept.body.summary.delete, 0, 'without prune nothing is deleted')
+    const pruned = await apply(target, doc, {}, '?prune=true')
+    assert.equal(pruned.status, 200, JSON.stringify(pruned.body))
+    assert.deepEqual(actions(pruned.body, 'rule'), ['rule:to-warehouse:delete'])
+    assert.equal((await target.api('GET', `${dep}/rules/${ruleId}`)).status, 404)
+  })
+
+  it('document errors answer 400 with the path inside the document', async () => {
+    const doc = (await source.api('GET', '/api/v1/export?deployment=default')).body
+    doc.deployments[0].connectors[0].config.port = 'five'
+    doc.deployments[0].rules[0].sql = 'SELEC nothing'
+    const r = await plan(source, doc)
+    assert.equal(r.status, 400)
+    const paths = r.body.error.fields.map((f: any) => f.path)
+    assert.ok(paths.includes('deployments.0.connectors.0.config.port'), JSON.stringify(paths))
+    assert.ok(paths.includes('deployments.0.rules.0.sql'), JSON.stringify(paths))
+    const bad = await plan(source, { junction: 2, deployments: [] })
+    assert.equal(bad.status, 400)
+    assert.equal(bad.body.error.fields[0].path, 'junction')
+  })
+})
