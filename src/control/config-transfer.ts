@@ -14,6 +14,8 @@ import type { ConnectorService } from './connector-service.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { MqttAccessService } from './mqtt-access-service.js'
 import type { RuleService } from './rule-service.js'
+import { convertEmqx, type Unmapped } from './emqx-import.js'
+import { HoconError, parseHocon } from './hocon.js'
 import { SecretEnvelope, type EncryptionHeader } from './secret-envelope.js'
 import type { TypeRegistry } from './type-registry.js'
 
@@ -82,6 +84,8 @@ export interface PlanItem {
 export interface ImportPlan {
   readonly items: readonly PlanItem[]
   readonly summary: Record<PlanAction, number>
+  /** EMQX import: what could not become a Junction object, and why. */
+  readonly unmapped?: readonly Unmapped[]
 }
 
 export interface ExportOptions { deployment?: string | undefined; passphrase?: string | undefined }
@@ -184,6 +188,69 @@ export class ConfigTransferService {
       }
     }
     return plan
+  }
+
+  /** The plan of an EMQX configuration imported into one deployment (never deletes). */
+  async planEmqx(tree: unknown, deploymentId: string): Promise<ImportPlan> {
+    const { doc, unmapped } = await this.emqxDocument(tree, deploymentId)
+    return { ...(await this.plan(doc)), unmapped }
+  }
+
+  async applyEmqx(tree: unknown, deploymentId: string): Promise<ImportPlan> {
+    const { doc, unmapped } = await this.emqxDocument(tree, deploymentId)
+    return { ...(await this.apply(doc)), unmapped }
+  }
+
+  /**
+   * A Junction document of what maps: each connector and action is checked against its Junction
+   * schema here, and one that fails is listed as unmapped with the schema's reason instead of
+   * failing the whole import; a rule keeps the actions that map.
+   */
+  async emqxDocument(tree: unknown, deploymentId: string): Promise<{ doc: ExportDocument; unmapped: Unmapped[] }> {
+    if (!isObj(tree) || (!isObj(tree.connectors) && !isObj(tree.actions) && !isObj(tree.rule_engine) && !isObj(tree.rules))) {
+      throw validationError([{ path: '', message: 'has none of connectors, actions, rule_engine', hint: 'Send the cluster.hocon of an EMQX 5 data export (or its JSON form).' }])
+    }
+    const d = await this.deployments.record(deploymentId)
+    const conv = convertEmqx(tree)
+    const unmapped = [...conv.unmapped]
+    const connectors: Array<{ id: string; name: string; type: string; description: string; enabled: boolean; config: Record<string, unknown> }> = []
+    const typeOf = new Map<string, { id: string; type: string }>()
+    for (const c of conv.connectors) {
+      const definition = this.types.get(c.type)
+      try {
+        this.types.validateConfig(definition, c.config)
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err
+        unmapped.push({ kind: 'connector', name: `${c.emqxType}:${c.emqxName}`, reason: fieldReason(err) })
+        continue
+      }
+      connectors.push({ id: c.id, name: c.name, type: c.type, description: `Imported from EMQX (${c.emqxType}:${c.emqxName})`, enabled: c.enabled, config: c.config })
+      typeOf.set(`${c.emqxType}:${c.emqxName}`, { id: c.id, type: c.type })
+    }
+    const builtins = new Map(this.rules.builtinActions().map((b) => [b.name, b]))
+    const rules = conv.rules.filter((r) => {
+      try {
+        compileRuleSql(r.sql)
+        return true
+      } catch (err) {
+        if (!(err instanceof RuleSqlError)) throw err
+        unmapped.push({ kind: 'rule', name: r.name, reason: `its SQL does not compile in Junction: ${err.message}` })
+        return false
+      }
+    }).map((r) => {
+      const actions: unknown[] = []
+      for (const a of r.actions) {
+        const target = a.builtin !== undefined ? undefined : typeOf.get(a.connectorEmqxKey ?? '')
+        const schema = a.builtin !== undefined ? builtins.get(a.builtin)?.paramsSchema : target && this.types.get(target.type).paramsSchema
+        if (!schema) { unmapped.push({ kind: 'action', name: a.emqxRef, reason: `rule "${r.name}": its connector was not imported` }); continue }
+        const p = validateWithSchema(schema, a.params, 'params')
+        if (!p.ok) { unmapped.push({ kind: 'action', name: a.emqxRef, reason: `rule "${r.name}": ${p.errors.map((e) => `${e.path} ${e.message}`).join('; ')}` }); continue }
+        actions.push(a.builtin !== undefined ? { builtin: a.builtin, params: p.value } : { connectorId: target!.id, params: p.value })
+      }
+      return { id: r.id, name: r.name, sql: r.sql, description: r.description, enabled: r.enabled, actions }
+    })
+    const doc: ExportDocument = { junction: DOCUMENT_VERSION, deployments: [{ id: d.id, name: d.name, plan: d.plan, connectors, rules }] }
+    return { doc, unmapped }
   }
 
   private exportConfig(c: ConnectorRecord, envelope: SecretEnvelope | undefined): Record<string, unknown> {
@@ -372,6 +439,11 @@ export class ConfigTransferService {
   }
 }
 
+function fieldReason(err: ApiError): string {
+  const fields = err.fields ?? []
+  return fields.length ? fields.map((f) => `${f.path} ${f.message}`).join('; ') : err.message
+}
+
 function limitsOf(d: DeploymentRecord): Record<string, unknown> {
   return Object.fromEntries(LIMIT_KEYS.map((k) => [k, d.mqttSettings[k]]))
 }
@@ -402,6 +474,22 @@ export function diff(from: unknown, to: unknown, secrets: ReadonlySet<string>, p
   }
   if (JSON.stringify(from) === JSON.stringify(to)) return []
   return [{ path, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }]
+}
+
+/** EMQX configuration from text: JSON, else HOCON. 400 with the line when neither parses. */
+export function parseEmqxText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    try {
+      return parseHocon(text)
+    } catch (err) {
+      if (!(err instanceof HoconError)) throw err
+      throw new ApiError('VALIDATION_FAILED', `The EMQX configuration does not parse as JSON or HOCON: ${err.message}`, {
+        hint: 'Send cluster.hocon from an EMQX 5 data export, or its JSON form.', fields: [{ path: '', message: err.message, hint: 'Check the syntax near that line.' }],
+      })
+    }
+  }
 }
 
 /** A document from text: JSON, or YAML (a superset). 400 with the line when it does not parse. */

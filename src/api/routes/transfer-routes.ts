@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { ApiError } from '../../core/errors.js'
-import { documentToYaml, parseDocumentText } from '../../control/config-transfer.js'
+import { documentToYaml, parseDocumentText, parseEmqxText } from '../../control/config-transfer.js'
 import type { ApiServices } from '../api-services.js'
 import { errorResponses } from '../schemas.js'
 
@@ -14,6 +14,10 @@ const ExportQuery = Type.Object({
 
 const ImportQuery = Type.Object({
   prune: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: objects of the document\'s deployments that the document does not have are deleted (default false: never deleted).' })),
+}, { additionalProperties: false })
+
+const EmqxQuery = Type.Object({
+  deployment: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'The deployment to import into (default: default).' })),
 }, { additionalProperties: false })
 
 const PassphraseHeaders = Type.Object({
@@ -83,6 +87,23 @@ export async function transferRoutes(app: FastifyInstance, { services }: { servi
       const options = { passphrase: passphraseOf(request), prune: request.query.prune === 'true' }
       const doc = documentOf(request.body)
       return step === 'plan' ? transfer.plan(doc, options) : transfer.apply(doc, options)
+    })
+
+    app.post<{ Querystring: Static<typeof EmqxQuery>; Body: unknown }>(`/api/v1/import/emqx/${step}`, {
+      schema: {
+        tags,
+        summary: step === 'plan'
+          ? 'What importing an EMQX 5 configuration (connectors, actions, rules) into a deployment would do; `unmapped` lists what cannot become a Junction object, and why; changes nothing'
+          : 'Import an EMQX 5 configuration into a deployment (IDs derived from the EMQX names: importing again updates); never deletes',
+        description: 'The body is cluster.hocon of an EMQX 5.x data export, as HOCON text (Content-Type text/plain or application/hocon) or its JSON form: `connectors.<type>.<name>`, `actions.<type>.<name>` and `rule_engine.rules.<id>`. Types: pgsql, mysql, kafka_producer, http (webhook), mqtt, redis, rabbitmq; the republish action. See docs/export-import.md.',
+        querystring: EmqxQuery,
+        response: { 200: Type.Ref('ImportPlan'), ...errorResponses(400, 403, 404, 409) },
+      },
+    }, async (request) => {
+      if (request.body === undefined || request.body === null || request.body === '') documentOf(request.body)
+      const tree = typeof request.body === 'string' ? parseEmqxText(request.body) : request.body
+      const dep = request.query.deployment ?? 'default'
+      return step === 'plan' ? transfer.planEmqx(tree, dep) : transfer.applyEmqx(tree, dep)
     })
   }
 }
