@@ -1,6 +1,8 @@
 // Export and import with a plan, against real Junctions and a real PostgreSQL that checks its
 // password (scram): a connector imported into a fresh Junction connects only if its secret arrived.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import mqtt from 'mqtt'
 import { after, before, describe, it } from 'node:test'
 import { startPrivatePostgres, type PrivatePostgres } from '../support/postgres.js'
 import { eventually, startJunction, type TestJunction } from '../support/junction.js'
@@ -170,5 +172,77 @@ describe('export and import', () => {
     const bad = await plan(source, { junction: 2, deployments: [] })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.error.fields[0].path, 'junction')
+  })
+})
+
+describe('import from EMQX 5', () => {
+  let pg: PrivatePostgres
+  let j: TestJunction
+  let hocon: string
+
+  before(async () => {
+    pg = await startPrivatePostgres({ auth: 'scram', password: PASSWORD })
+    await pg.sql('CREATE TABLE emqx_readings (device text, temp double precision)')
+    j = await startJunction()
+    hocon = readFileSync(new URL('./fixtures/emqx-cluster.hocon', import.meta.url), 'utf8')
+      .replaceAll('PG_HOST', pg.host).replaceAll('PG_PORT', String(pg.port)).replaceAll('PG_PASSWORD', PASSWORD).replaceAll('PG_USER', pg.user).replaceAll('PG_DATABASE', pg.database)
+  })
+  after(async () => {
+    await j?.close()
+    await pg?.stop()
+  })
+
+  const emqx = (step: 'plan' | 'apply', body: string, type = 'text/plain') => j.junction.app.inject({
+    method: 'POST', url: `/api/v1/import/emqx/${step}?deployment=default`, payload: body,
+    headers: { authorization: `Basic ${Buffer.from('test-key:test-secret-0123456789').toString('base64')}`, 'content-type': type },
+  }).then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) }))
+
+  it('maps a PostgreSQL connector + action + rule from cluster.hocon and lists what it cannot map, with the reason', async () => {
+    const p = await emqx('plan', hocon)
+    assert.equal(p.status, 200, JSON.stringify(p.body))
+    assert.deepEqual(actions(p.body).filter((a: string) => !a.startsWith('deployment')), ['connector:warehouse_pg:create', 'rule:readings to postgres:create'], JSON.stringify(p.body))
+    const reasons = p.body.unmapped.map((u: any) => `${u.kind} ${u.name}: ${u.reason}`)
+    assert.ok(reasons.some((r: string) => r.startsWith('connector mongodb:archive_mongo: Junction has no mongodb connector')), JSON.stringify(reasons))
+    assert.ok(reasons.some((r: string) => r.startsWith('action mongodb:archive_all:')), JSON.stringify(reasons))
+    assert.ok(reasons.some((r: string) => r.startsWith('action console:')), JSON.stringify(reasons))
+    assert.deepEqual((await j.api('GET', `${dep}/connectors`)).body.data, [], 'the plan changed nothing')
+  })
+
+  it('applies: the connector connects with the EMQX password, a message reaches PostgreSQL, importing again is unchanged', async () => {
+    const a = await emqx('apply', hocon)
+    assert.equal(a.status, 200, JSON.stringify(a.body))
+    const list = (await j.api('GET', `${dep}/connectors`)).body.data
+    assert.equal(list.length, 1)
+    const c = await j.api('GET', `${dep}/connectors/${list[0].id}`)
+    assert.equal(c.body.type, 'postgresql')
+    assert.equal(c.body.config.poolSize, 4)
+    await eventually(async () => (await j.api('GET', `${dep}/connectors/${list[0].id}`)).body.status, (s) => s === 'connected', 'EMQX connector connected')
+    const rules = (await j.api('GET', `${dep}/rules`)).body.data
+    assert.equal(rules.length, 1)
+    assert.equal(rules[0].actions[0].params.sql, 'INSERT INTO emqx_readings (device, temp) VALUES (${clientid}, ${temp})')
+
+    const port = (await j.api('GET', dep)).body.mqtt.port
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'emqx-dev-1', reconnectPeriod: 0 })
+    await client.publishAsync('emqx/readings/1', JSON.stringify({ temp: 21.5 }), { qos: 1 })
+    await client.endAsync()
+    await eventually(() => pg.sql('SELECT device, temp FROM emqx_readings'), (out) => out.includes('emqx-dev-1') && out.includes('21.5'), 'row in PostgreSQL')
+
+    const again = await emqx('apply', hocon)
+    assert.equal(again.status, 200)
+    assert.equal(again.body.summary.create + again.body.summary.update, 0, JSON.stringify(again.body))
+  })
+
+  it('takes the JSON form too; HOCON that does not parse is a 400 with the line', async () => {
+    const json = JSON.stringify({
+      connectors: { pgsql: { warehouse_pg: { server: `${pg.host}:${pg.port}`, database: pg.database, username: pg.user, password: PASSWORD, pool_size: 4, enable: true } } },
+      actions: { pgsql: { insert_readings: { connector: 'warehouse_pg', parameters: { sql: 'INSERT INTO emqx_readings (device, temp) VALUES (${clientid}, ${temp})' } } } },
+      rule_engine: { rules: { rule_readings: { name: 'readings to postgres', sql: 'SELECT clientid, payload.temp as temp FROM "emqx/readings/#"', actions: ['pgsql:insert_readings'], description: 'from EMQX' } } },
+    })
+    const p = await emqx('plan', json, 'application/json')
+    assert.equal(p.status, 200, JSON.stringify(p.body))
+    assert.equal(p.body.items.find((i: any) => i.kind === 'connector').action, 'unchanged')
+    const bad = await emqx('plan', 'connectors {\n  pgsql {\n    x = ${oops}\n  }\n}\n')
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.error.message, /line 3/)
   })
 })
