@@ -246,3 +246,38 @@ describe('import from EMQX 5', () => {
     assert.match(bad.body.error.message, /line 3/)
   })
 })
+
+describe('import from EMQX 5: every type Junction has', () => {
+  let j: TestJunction
+  before(async () => { j = await startJunction() })
+  after(async () => { await j?.close() })
+
+  it('maps kafka_producer, http, mqtt, redis, rabbitmq, mysql and republish to valid Junction objects (plan only)', async () => {
+    const tree = {
+      connectors: {
+        kafka_producer: { k1: { bootstrap_hosts: '127.0.0.1:9092,127.0.0.2:9092', authentication: { mechanism: 'scram_sha_256', username: 'u', password: 'kp' }, enable: true } },
+        http: { h1: { url: 'http://127.0.0.1:8080/api', headers: { Authorization: 'Bearer tok', 'X-Site': 'a' }, pool_size: 4 } },
+        mqtt: { m1: { server: '127.0.0.1:1883', username: 'bridge', password: 'mp', proto_ver: 'v5' } },
+        redis: { r1: { parameters: { redis_type: 'single', server: '127.0.0.1:6379', database: 1, password: 'rp' } } },
+        rabbitmq: { q1: { server: '127.0.0.1', port: 5672, username: 'guest', password: 'guest', virtual_host: '/', pool_size: 2 } },
+        mysql: { my1: { server: '127.0.0.1', database: 'test', username: 'root', pool_size: 2 } },
+        influxdb: { i1: { server: '127.0.0.1:8086' } },
+      },
+      actions: {
+        kafka_producer: { ka: { connector: 'k1', parameters: { topic: 't1', message: { key: '${clientid}', value: '${payload}' } } } },
+        http: { ha: { connector: 'h1', parameters: { method: 'post', path: '/in', body: '${payload}' } } },
+        mqtt: { ma: { connector: 'm1', parameters: { topic: 'out/${topic}', qos: 1, retain: false, payload: '${payload}' } } },
+        redis: { ra: { connector: 'r1', parameters: { command_template: ['SET', '${clientid}', '${payload}'] } } },
+        rabbitmq: { qa: { connector: 'q1', parameters: { exchange: 'ex', routing_key: 'rk', payload_template: '${payload}', delivery_mode: 'persistent' } } },
+        mysql: { mya: { connector: 'my1', parameters: { sql: 'INSERT INTO t (c) VALUES (${clientid})' } } },
+      },
+      rule_engine: { rules: { all: { sql: 'SELECT * FROM "t/#"', actions: ['kafka_producer:ka', 'http:ha', 'mqtt:ma', 'redis:ra', 'rabbitmq:qa', 'mysql:mya', { function: 'republish', args: { topic: 'copy/${topic}', qos: 0, payload: '${payload}' } }] } } },
+    }
+    const r = await j.api('POST', '/api/v1/import/emqx/plan?deployment=default', tree)
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    assert.deepEqual(r.body.unmapped.map((u: any) => `${u.kind} ${u.name}: ${u.reason}`), ['connector influxdb:i1: Junction has no influxdb connector'])
+    assert.equal(r.body.items.filter((i: any) => i.kind === 'connector' && i.action === 'create').length, 6)
+    assert.equal(r.body.summary.create, 7)
+    assert.ok(!JSON.stringify(r.body).includes('Bearer tok'), 'secrets not in the plan')
+  })
+})
