@@ -30,6 +30,21 @@ export const DOCUMENT_VERSION = 1
 /** The broker settings an export carries: limits only; ports, listeners and the certificate belong to the instance. */
 const LIMIT_KEYS = ['allowAnonymous', 'maxPacketSize', 'maxConnections', 'serverKeepAlive', 'maxInflight', 'maxQueuedMessages', 'maxSessionExpiry', 'maxMessageRate', 'maxConnectionRate'] as const
 
+const intOrNull = (minimum: number, maximum: number) => Type.Union([Type.Integer({ minimum, maximum }), Type.Null()])
+const rateOrNull = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000 }), Type.Null()])
+/** The bounds of the API's deployment `mqtt` limits (src/api/schemas.ts), which control cannot import. */
+const DocMqttLimits = Type.Object({
+  allowAnonymous: Type.Optional(Type.Boolean()),
+  maxPacketSize: Type.Optional(Type.Integer({ minimum: 16, maximum: 268_435_455 })),
+  maxConnections: Type.Optional(intOrNull(1, 10_000_000)),
+  serverKeepAlive: Type.Optional(intOrNull(1, 65_535)),
+  maxInflight: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+  maxQueuedMessages: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+  maxSessionExpiry: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295 })),
+  maxMessageRate: Type.Optional(rateOrNull),
+  maxConnectionRate: Type.Optional(rateOrNull),
+}, { additionalProperties: false })
+
 const SecretValue = Type.Union([
   Type.String(),
   Type.Object({ $secret: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
@@ -49,7 +64,7 @@ const DocRule = Type.Object({
 const DocUser = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }), superuser: Type.Optional(Type.Boolean()), passwordHash: SecretValue }, { additionalProperties: false })
 const DocDeployment = Type.Object({
   id: Id, name: Name, plan: Type.Optional(Type.Union(PLANS.map((p) => Type.Literal(p)))),
-  mqtt: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  mqtt: Type.Optional(DocMqttLimits),
   connectors: Type.Optional(Type.Array(DocConnector, { maxItems: 10_000 })),
   rules: Type.Optional(Type.Array(DocRule, { maxItems: 10_000 })),
   mqttUsers: Type.Optional(Type.Array(DocUser, { maxItems: 100_000 })),
@@ -154,7 +169,7 @@ export class ConfigTransferService {
     for (const r of resolved) {
       const d = r.deployment
       const depAction = act('deployment', d.id, d.id)
-      const mqtt = d.mqtt as Record<string, unknown> | undefined
+      const mqtt = d.mqtt
       if (depAction === 'create') await this.deployments.create({ id: d.id, name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}) })
       else if (depAction === 'update') await this.deployments.update(d.id, { name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}) })
       for (const c of r.connectors) {
@@ -395,7 +410,7 @@ export class ConfigTransferService {
     const d = r.deployment
     const items: PlanItem[] = []
     const stored = await this.store.deployments.get(d.id)
-    const wantDep = { name: d.name, plan: d.plan ?? 'dedicated', mqtt: { ...(stored ? limitsOf(stored) : {}), ...(d.mqtt ?? {}) } }
+    const wantDep = { name: d.name, plan: d.plan ?? stored?.plan ?? 'dedicated', mqtt: { ...(stored ? limitsOf(stored) : {}), ...(d.mqtt ?? {}) } }
     if (!stored) items.push({ kind: 'deployment', deployment: d.id, id: d.id, name: d.name, action: 'create' })
     else {
       const changes = diff({ name: stored.name, plan: stored.plan, mqtt: limitsOf(stored) }, wantDep, new Set())

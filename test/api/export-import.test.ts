@@ -169,6 +169,11 @@ describe('export and import', () => {
     const paths = r.body.error.fields.map((f: any) => f.path)
     assert.ok(paths.includes('deployments.0.connectors.0.config.port'), JSON.stringify(paths))
     assert.ok(paths.includes('deployments.0.rules.0.sql'), JSON.stringify(paths))
+    const limits = (await source.api('GET', '/api/v1/export?deployment=default')).body
+    limits.deployments[0].mqtt.maxInflight = 0
+    const l = await plan(source, limits)
+    assert.equal(l.status, 400)
+    assert.deepEqual(l.body.error.fields.map((f: any) => f.path), ['deployments.0.mqtt.maxInflight'])
     const bad = await plan(source, { junction: 2, deployments: [] })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.error.fields[0].path, 'junction')

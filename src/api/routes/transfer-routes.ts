@@ -6,6 +6,8 @@ import type { ApiServices } from '../api-services.js'
 import { errorResponses } from '../schemas.js'
 
 const PASSPHRASE_HEADER = 'x-junction-passphrase'
+/** A whole instance's configuration is larger than any other request body (512 KiB). */
+const IMPORT_BODY_LIMIT = 16 * 1024 * 1024
 
 const ExportQuery = Type.Object({
   deployment: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Export this deployment only; all of them when left out.' })),
@@ -75,6 +77,7 @@ export async function transferRoutes(app: FastifyInstance, { services }: { servi
 
   for (const step of ['plan', 'apply'] as const) {
     app.post<{ Querystring: Static<typeof ImportQuery>; Body: unknown }>(`/api/v1/import/${step}`, {
+      bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         tags,
         summary: step === 'plan'
@@ -90,6 +93,7 @@ export async function transferRoutes(app: FastifyInstance, { services }: { servi
     })
 
     app.post<{ Querystring: Static<typeof EmqxQuery>; Body: unknown }>(`/api/v1/import/emqx/${step}`, {
+      bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         tags,
         summary: step === 'plan'
