@@ -160,6 +160,15 @@ describe('export and import', () => {
     assert.equal((await target.api('GET', `${dep}/rules/${ruleId}`)).status, 404)
   })
 
+  it('needs authentication; a passphrase in the query string is refused', async () => {
+    for (const [method, url] of [['GET', '/api/v1/export'], ['POST', '/api/v1/import/plan'], ['POST', '/api/v1/import/apply'], ['POST', '/api/v1/import/emqx/plan']] as const) {
+      const r = await source.junction.app.inject({ method, url, ...(method === 'POST' ? { payload: { junction: 1, deployments: [] } } : {}) })
+      assert.equal(r.statusCode, 401, `${method} ${url}`)
+    }
+    const q = await source.api('GET', '/api/v1/export?passphrase=in-the-url-is-wrong')
+    assert.equal(q.status, 400)
+  })
+
   it('document errors answer 400 with the path inside the document', async () => {
     const doc = (await source.api('GET', '/api/v1/export?deployment=default')).body
     doc.deployments[0].connectors[0].config.port = 'five'
