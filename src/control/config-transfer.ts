@@ -154,17 +154,19 @@ export class ConfigTransferService {
   }
 
   async plan(input: unknown, options: ImportOptions = {}): Promise<ImportPlan> {
-    const { doc, resolved } = await this.resolve(input, options)
+    return (await this.planResolved(input, options)).plan
+  }
+
+  private async planResolved(input: unknown, options: ImportOptions): Promise<{ plan: ImportPlan; resolved: Resolved[] }> {
+    const { resolved } = await this.resolve(input, options)
     const items: PlanItem[] = []
     for (const r of resolved) items.push(...(await this.planDeployment(r, options.prune === true)))
-    void doc
-    return { items, summary: summarize(items) }
+    return { plan: { items, summary: summarize(items) }, resolved }
   }
 
   /** Applies the plan of the same document; returns the plan it applied. */
   async apply(input: unknown, options: ImportOptions = {}): Promise<ImportPlan> {
-    const plan = await this.plan(input, options)
-    const { resolved } = await this.resolve(input, options)
+    const { plan, resolved } = await this.planResolved(input, options)
     const act = (kind: PlanItem['kind'], dep: string, id: string) => plan.items.find((i) => i.kind === kind && i.deployment === dep && i.id === id)?.action
     for (const r of resolved) {
       const d = r.deployment
@@ -315,6 +317,8 @@ export class ConfigTransferService {
       errors.push({ path, message: 'must be a string, {"$secret": ...} or {"$encrypted": ...}', hint: 'Use the value the export wrote.' })
       return undefined
     }
+    const allConnectors = new Map((await this.store.connectors.listAll()).map((c) => [c.id, c]))
+    const allRules = new Map((await this.store.rules.listAll()).map((r) => [r.id, r]))
     const resolved: Resolved[] = []
     const seenDeps = new Set<string>()
     for (const [di, d] of doc.deployments.entries()) {
@@ -327,6 +331,9 @@ export class ConfigTransferService {
         const cp = `${dp}.connectors.${ci}`
         if (ids.has(c.id)) errors.push({ path: `${cp}.id`, message: `connector "${c.id}" appears twice`, hint: 'Give each connector once.' })
         ids.add(c.id)
+        const existing = allConnectors.get(c.id)
+        if (existing && existing.deploymentId !== d.id) errors.push({ path: `${cp}.id`, message: `connector "${c.id}" belongs to deployment "${existing.deploymentId}"`, hint: 'IDs are unique across deployments: import it into that deployment, or remove "id" clashes.' })
+        else if (existing && existing.type !== c.type) errors.push({ path: `${cp}.type`, message: `connector "${c.id}" exists as ${existing.type}; a connector's type cannot change`, hint: 'Give the new connector another ID, or delete the old one first.' })
         const definition = this.types.find(c.type)
         if (!definition) { errors.push({ path: `${cp}.type`, message: `unknown connector type "${c.type}"`, hint: `Use one of: ${this.types.list().map((t) => t.type).join(', ')}.` }); continue }
         const config = structuredClone(c.config)
@@ -338,7 +345,7 @@ export class ConfigTransferService {
           if (!isObj(holder) || holder[last] === undefined) continue
           holder[last] = await secretOf(holder[last], `${cp}.config.${sp}`, async (ref) => {
             const dot = ref.indexOf('.')
-            const owner = dot < 0 ? undefined : await this.findConnector(ref.slice(0, dot))
+            const owner = dot < 0 ? undefined : allConnectors.get(ref.slice(0, dot))
             const value = owner ? ref.slice(dot + 1).split('.').reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), owner.config) : undefined
             return typeof value === 'string' ? value : undefined
           })
@@ -364,6 +371,8 @@ export class ConfigTransferService {
         const rp = `${dp}.rules.${ri}`
         if (ruleIds.has(r.id)) errors.push({ path: `${rp}.id`, message: `rule "${r.id}" appears twice`, hint: 'Give each rule once.' })
         ruleIds.add(r.id)
+        const existingRule = allRules.get(r.id)
+        if (existingRule && existingRule.deploymentId !== d.id) errors.push({ path: `${rp}.id`, message: `rule "${r.id}" belongs to deployment "${existingRule.deploymentId}"`, hint: 'IDs are unique across deployments: import it into that deployment.' })
         try {
           compileRuleSql(r.sql)
         } catch (err) {
@@ -402,10 +411,6 @@ export class ConfigTransferService {
     return { doc, resolved }
   }
 
-  private async findConnector(id: string): Promise<ConnectorRecord | undefined> {
-    return (await this.store.connectors.listAll()).find((c) => c.id === id)
-  }
-
   private async planDeployment(r: Resolved, prune: boolean): Promise<PlanItem[]> {
     const d = r.deployment
     const items: PlanItem[] = []
@@ -421,9 +426,7 @@ export class ConfigTransferService {
       const s = storedConnectors.find((x) => x.id === c.id)
       if (!s) { items.push({ kind: 'connector', deployment: d.id, id: c.id, name: c.name, action: 'create' }); continue }
       const secrets = new Set(secretPaths(this.types.get(c.type).configSchema).map((p) => `config.${p}`))
-      const changes = s.type !== c.type
-        ? [{ path: 'type', from: s.type, to: c.type }]
-        : diff({ name: s.name, description: s.description, enabled: s.enabled, config: s.config }, { name: c.name, description: c.description, enabled: c.enabled, config: c.config }, secrets)
+      const changes = diff({ name: s.name, description: s.description, enabled: s.enabled, config: s.config }, { name: c.name, description: c.description, enabled: c.enabled, config: c.config }, secrets)
       items.push({ kind: 'connector', deployment: d.id, id: c.id, name: c.name, action: changes.length ? 'update' : 'unchanged', ...(changes.length ? { changes } : {}) })
     }
     const storedRules = stored ? await this.store.rules.list(d.id) : []

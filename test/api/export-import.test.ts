@@ -183,6 +183,11 @@ describe('export and import', () => {
     const l = await plan(source, limits)
     assert.equal(l.status, 400)
     assert.deepEqual(l.body.error.fields.map((f: any) => f.path), ['deployments.0.mqtt.maxInflight'])
+    const retyped = (await source.api('GET', '/api/v1/export?deployment=default')).body
+    retyped.deployments[0].connectors[0].type = 'mysql'
+    const t = await plan(source, retyped)
+    assert.equal(t.status, 400)
+    assert.ok(t.body.error.fields.some((f: any) => f.path === 'deployments.0.connectors.0.type' && /cannot change/.test(f.message)), JSON.stringify(t.body))
     const bad = await plan(source, { junction: 2, deployments: [] })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.error.fields[0].path, 'junction')
