@@ -12,6 +12,7 @@ import { mqttAclRoutes } from './routes/mqtt-acl-routes.js'
 import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
+import { transferRoutes } from './routes/transfer-routes.js'
 import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
 
 declare module 'fastify' {
@@ -72,6 +73,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(failedMessageRoutes, { services })
   await app.register(mqttUserRoutes, { services })
   await app.register(mqttAclRoutes, { services })
+  await app.register(transferRoutes, { services })
   await app.register(consoleRoutes)
   return app
 }

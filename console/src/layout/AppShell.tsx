@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react'
-import { ActivityIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
+import { ActivityIcon, CopyIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
 import { useDeploymentOptional } from '../lib/deployment-context.tsx'
 import { href, type Route } from '../lib/router.ts'
 import { Logo } from '../pages/LoginPage.tsx'
@@ -51,6 +51,11 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
               <a href={href.brokerSettings(dep)} className="nav-link" aria-current={section === 'broker-settings' ? 'page' : undefined}>
                 <SlidersIcon />
                 <span>Broker settings</span>
+              </a>
+              <p className="nav-heading">Configuration</p>
+              <a href={href.transfer(dep)} className="nav-link" aria-current={section === 'transfer' ? 'page' : undefined}>
+                <CopyIcon />
+                <span>Export and import</span>
               </a>
             </div>
           )}
