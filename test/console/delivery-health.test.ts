@@ -92,7 +92,7 @@ describe('console: delivery health (failing PostgreSQL action while connected, t
   it('connector details: a notice at the top and "Delivery" with the code, the message and since when; "Status" still connected', async () => {
     const p = page()
     await step(p, 'health-details-failing', async () => {
-      await rowWith(connectorList(), CONNECTOR).getByRole('link', { name: exactly(connectorId) }).click()
+      await rowWith(connectorList(), CONNECTOR).getByRole('link', { name: exactly(CONNECTOR) }).click()
       await p.getByRole('heading', { level: 1, name: exactly(CONNECTOR) }).waitFor()
       const notice = p.getByRole('status').filter({ hasText: 'Deliveries through this connector are failing' })
       await notice.waitFor()

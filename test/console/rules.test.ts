@@ -234,7 +234,7 @@ describe('console: rules flow (SQL test panel, PostgreSQL action, live metrics)'
       await row.getByRole('button', { name: exactly(`Delete ${CONNECTOR}`) }).click()
       const dialog = p.getByRole('dialog')
       await dialog.waitFor({ state: 'visible' })
-      await dialog.getByText(/used by 1 rule\(s\)/).waitFor()
+      await dialog.getByText(/used by 1 rule\./).waitFor()
       const link = dialog.getByRole('link', { name: exactly(RULE) })
       await link.waitFor()
       assert.match((await link.getAttribute('href')) ?? '', new RegExp(`/rules/${ruleId}$`))
