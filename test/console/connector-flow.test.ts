@@ -275,7 +275,9 @@ describe('console: connector flow (PostgreSQL)', () => {
       assert.equal(await field(p, 'Name').inputValue(), 'warehouse')
       assert.equal(await field(p, 'Host').inputValue(), '127.0.0.1')
       const pool = await reveal(p, 'Pool size')
-      assert.equal(await pool.inputValue(), '8')
+      // Left at its default: shown as the default (placeholder), not as a value the user set.
+      assert.equal(await pool.inputValue(), '')
+      assert.match((await pool.getAttribute('placeholder')) ?? '', /^8 \(default\)$/)
       await pool.fill('4')
       await shot(p, '11-edit')
       await narrowShot('11n-edit-narrow')

@@ -102,7 +102,10 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   const [name, setName] = useState(existing?.name ?? '')
   const [description, setDescription] = useState(existing?.description ?? '')
   const [sql, setSql] = useState(existing?.sql ?? DEFAULT_SQL)
-  const [actions, setActions] = useState<ActionDraft[]>(() => (existing?.actions ?? []).map((a) => draftOf(a, connectors, types)))
+  // A new rule starts with one empty action, so "Send to" is on screen without "Add action".
+  const [actions, setActions] = useState<ActionDraft[]>(() =>
+    existing ? existing.actions.map((a) => draftOf(a, connectors, types)) : [{ key: nextKey++, target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) }],
+  )
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
@@ -114,8 +117,9 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
     document.title = existing ? `Edit ${existing.name} · Rules · Junction` : 'New rule · Rules · Junction'
   }, [existing])
 
+  // An action whose "Send to" was never chosen is the untouched starting one: not an action.
   const buildActions = (): RuleAction[] =>
-    actions.map((a) => ({
+    actions.filter((a) => a.target !== '').map((a) => ({
       ...actionOf(a, connectors, types),
       ...(a.fallback ? { fallback: actionOf(a.fallback, connectors, types) } : {}),
     }))
