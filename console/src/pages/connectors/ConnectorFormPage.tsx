@@ -59,6 +59,11 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
   const [error, setError] = useState<unknown>(null)
   const resultRef = useRef<HTMLDivElement>(null)
   const actionsRef = useRef<HTMLDivElement>(null)
+  const [tests, setTests] = useState(0)
+  // After the render that shows a Test answer (below a long form): bring it and Save on screen.
+  useEffect(() => {
+    if (tests > 0) showTestOutcome(resultRef.current, actionsRef.current)
+  }, [tests])
 
   const serverless = existing !== undefined && deployment.data?.plan === 'serverless'
   const notRunning = existing === undefined && deployment.data !== undefined && deployment.data.status !== 'running'
@@ -91,8 +96,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
       fail(e)
     } finally {
       setBusy(null)
-      // The answer renders below a long form: bring it and Save on screen (a field error moves the focus instead).
-      window.setTimeout(() => showTestOutcome(resultRef.current, actionsRef.current), 0)
+      setTests((n) => n + 1)
     }
   }
 
@@ -220,6 +224,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
  */
 function showTestOutcome(result: HTMLElement | null, actions: HTMLElement | null) {
   if (!result || !actions) return
+  // A field error has moved the focus to its field: leave the view there.
   if (document.activeElement instanceof HTMLInputElement && document.activeElement.getAttribute('aria-invalid') === 'true') return
   actions.scrollIntoView({ block: 'nearest' })
   const top = result.getBoundingClientRect().top
