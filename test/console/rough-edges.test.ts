@@ -181,12 +181,18 @@ describe('console: rough edges', () => {
       const configText = await textOf(p.locator('section', { has: config }))
       assert.doesNotMatch(configText, /\b(true|false)\b/, `booleans as words: ${configText}`)
       assert.match(configText, /Enable\s*No/, 'TLS "Enable" reads No')
+      assert.doesNotMatch(configText, /Verify/, 'TLS switched off: only its switch is listed')
       const chart = p.locator('section', { has: metrics }).getByRole('img')
       assert.match((await chart.getAttribute('aria-label')) ?? '', /No traffic yet/)
       await p.locator('section', { has: metrics }).getByText('No traffic yet', { exact: true }).waitFor()
       await bothSizes(p, '08-details')
       await h.goto(`/#/deployments/${DEP}/connectors/${connectorId}/edit`)
       await p.getByRole('heading', { level: 1, name: exactly(`Edit ${CONNECTOR}`) }).waitFor()
+      // Port left at its default (the shared server listens on 5432): a placeholder, not a set value.
+      if (sharedPostgres().port === 5432) {
+        assert.equal(await field(p, 'Port').inputValue(), '')
+        assert.equal(await field(p, 'Port').getAttribute('placeholder'), '5432 (default)')
+      }
       await bothSizes(p, '09-edit')
     })
   })

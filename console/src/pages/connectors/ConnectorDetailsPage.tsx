@@ -237,7 +237,9 @@ function formatValue(v: unknown): string {
 /** The stored configuration, in the schema's order, each value marked when it is the default. */
 function ConfigList({ schema, config }: { schema: JsonSchema | undefined; config: Record<string, unknown> }) {
   const props = schema?.properties ?? {}
-  const keys = [...Object.keys(props), ...Object.keys(config).filter((k) => !(k in props))]
+  // A group switched off (TLS with enable: false) shows only its switch, as the form does.
+  const off = props.enable !== undefined && config.enable === false
+  const keys = [...Object.keys(props), ...Object.keys(config).filter((k) => !(k in props))].filter((k) => !off || k === 'enable')
   const scalars = keys.filter((k) => !(props[k] && fieldKind(props[k]) === 'object'))
   const groups = keys.filter((k) => props[k] && fieldKind(props[k]) === 'object')
   return (
@@ -251,9 +253,12 @@ function ConfigList({ schema, config }: { schema: JsonSchema | undefined; config
             <div key={k} className="config-row">
               <dt>{fieldLabel(k, sub)}</dt>
               <dd>
-                <span className={`config-value${secret ? ' secret' : ''}`}>{secret && v !== undefined ? '******' : formatValue(v)}</span>
+                {v === undefined ? (
+                  <span className="muted small">not set</span>
+                ) : (
+                  <span className={`config-value${secret ? ' secret' : ''}`}>{secret ? '******' : formatValue(v)}</span>
+                )}
                 {isDefaultValue(sub, v) && <span className="tag">default</span>}
-                {v === undefined && <span className="muted small"> not set</span>}
               </dd>
             </div>
           )
