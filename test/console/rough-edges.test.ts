@@ -239,6 +239,12 @@ describe('console: rough edges', () => {
       const action = p.getByRole('group', { name: exactly('Action 1') })
       await action.waitFor()
       assert.ok(await field(action, 'Send to').isVisible())
+      // The template help names this rule's own output (payload.temp AS temp -> ${temp}).
+      await p.getByRole('textbox', { name: exactly('SQL') }).fill('SELECT clientid, payload.temp AS temp, upper(topic) AS t2 FROM "ux-ui/#"')
+      await field(action, 'Send to').selectOption({ label: `${CONNECTOR} · PostgreSQL (${connectorId})` })
+      const names = action.locator('.output-names').first()
+      await names.waitFor()
+      assert.equal(await textOf(names), "This rule's output, for the templates: ${clientid} ${temp} ${t2}")
       await bothSizes(p, '13-rule-new')
     })
   })
