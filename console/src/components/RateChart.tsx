@@ -76,8 +76,7 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
           const vals = s.values.length > 0 ? s.values : [0]
           const offset = points - vals.length
           const d = vals.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
-          // Later series are drawn thinner and dashed, so one lying on another leaves both visible.
-          const width = Math.max(1.5, 4 - k * 1.25)
+          const { width, dash, opacity } = lineStyle(k)
           return (
             <path
               key={s.label}
@@ -85,8 +84,8 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
               fill="none"
               stroke={s.color}
               strokeWidth={width}
-              strokeDasharray={k === 0 ? undefined : k === 1 ? '7 4' : '2 4'}
-              strokeOpacity={k === 0 ? 0.55 : 1}
+              strokeDasharray={dash}
+              strokeOpacity={opacity}
               vectorEffect="non-scaling-stroke"
               strokeLinejoin="round"
               data-series={s.label}
@@ -98,9 +97,11 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
       <figcaption>
         <span className="chart-caption">{caption}</span>
         <span className="chart-legend">
-          {series.map((s) => (
+          {series.map((s, k) => (
             <span key={s.label} className="legend-item">
-              <span className="legend-swatch" style={{ background: s.color }} aria-hidden="true" />
+              <svg width="18" height="8" aria-hidden="true" className="legend-line">
+                <line x1="1" x2="17" y1="4" y2="4" stroke={s.color} strokeWidth={Math.min(3, lineStyle(k).width)} strokeDasharray={lineStyle(k).dash} strokeOpacity={lineStyle(k).opacity} />
+              </svg>
               {s.label}
             </span>
           ))}
@@ -108,4 +109,9 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
       </figcaption>
     </figure>
   )
+}
+
+/** Later series are drawn thinner and dashed, so one lying on another leaves both visible. */
+function lineStyle(k: number): { width: number; dash: string | undefined; opacity: number } {
+  return { width: Math.max(1.5, 4 - k * 1.25), dash: k === 0 ? undefined : k === 1 ? '7 4' : '2 4', opacity: k === 0 ? 0.55 : 1 }
 }
