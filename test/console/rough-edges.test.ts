@@ -264,6 +264,8 @@ describe('console: rough edges', () => {
       const [a, b] = [await style(matched), await style(success)]
       assert.notDeepEqual(a, b, 'the series lying on one another are drawn differently')
       assert.ok(Number(a.width) > Number(b.width), 'the first series is wider, so the one on top leaves it visible')
+      const legend = (await p.locator('figure figcaption').first().boundingBox())!
+      assert.ok(legend.height < 60, `the legend stays one line high (${legend.height} px)`)
       await bothSizes(p, '14-rule-details')
     })
   })
