@@ -26,7 +26,10 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
           {dep !== undefined && (
             <div className="nav-group">
               <DeploymentLabel dep={dep} />
-              <p className="nav-heading">Data Integration</p>
+              {/* A link as well as a heading: the product's place (EMQX's "Data Integration") is a visible, reachable entry. */}
+              <a href={href.connectors(dep)} className="nav-heading nav-section-link">
+                Data Integration
+              </a>
               <a href={href.connectors(dep)} className="nav-link" aria-current={section === 'connectors' ? 'page' : undefined}>
                 <PlugIcon />
                 <span>Connectors</span>
