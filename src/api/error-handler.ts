@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, validationError } from '../core/errors.js'
 import { toFieldErrors } from '../core/schema-validation.js'
 
@@ -17,6 +17,16 @@ export function installErrorHandling(app: FastifyInstance): void {
   })
 }
 
+/**
+ * Fastify's `frameworkErrors`: the errors it raises before routing (a URL that does not decode, a
+ * path parameter over maxParamLength), which would otherwise answer in Fastify's own shape.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = toApiError(err)
+  if (apiError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled framework error')
+  void reply.status(apiError.status).send(apiError.toBody())
+}
+
 function toApiError(err: FastifyError & { validationContext?: string }): ApiError {
   if (err instanceof ApiError) return err
   if (err.validation) {
@@ -24,6 +34,10 @@ function toApiError(err: FastifyError & { validationContext?: string }): ApiErro
     return validationError(toFieldErrors(err.validation as never, prefix))
   }
   switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('INVALID_URL', 'The URL does not decode', { hint: 'Escape % as %25 in paths; every %XX escape must be valid UTF-8.' })
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('URL_PARAM_TOO_LONG', 'A path parameter is too long', { hint: 'IDs and names in paths are at most 100 characters.' })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large', { hint: 'Keep bodies under 512 KiB.' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -1,0 +1,137 @@
+// A corpus of malformed requests fired at every route of the OpenAPI document: none may answer
+// 5xx, and every error answers `{error: {code, message, hint?}}` with a code docs/errors.md lists.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { API_ERRORS } from '../../src/core/errors.js'
+import { startJunction, AUTH, type TestJunction } from '../support/junction.js'
+
+interface Probe { method: string; url: string; payload?: string | Buffer; headers?: Record<string, string>; what: string }
+interface Answer { status: number; body: string }
+
+/** `{a: {a: ... 1}}`, `depth` levels, built as text (building it as a value and stringifying would recurse). */
+const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
+const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
+const DEEP = 10_000
+
+/** Request bodies that must be refused (or accepted) without a 5xx, whatever the route. */
+function bodies(): Array<[string, string | Buffer, string?]> {
+  return [
+    ['deep object', deepObject(DEEP)],
+    ['deep array', deepArray(DEEP)],
+    ['deep config', `{"name":"x","type":"postgresql","config":${deepObject(DEEP)}}`],
+    ['deep actions[].options', `{"name":"x","sql":"SELECT * FROM \\"t\\"","actions":[{"connectorId":"c-aaaaaaaa","params":{},"options":${deepObject(DEEP)}}]}`],
+    ['deep actions[].params', `{"name":"x","sql":"SELECT * FROM \\"t\\"","actions":[{"builtin":"console","params":${deepObject(DEEP)}}]}`],
+    ['deep context.payload', `{"sql":"SELECT * FROM \\"t\\"","context":{"payload":${deepObject(DEEP)}}}`],
+    ['deep context.payload as text', JSON.stringify({ sql: 'SELECT payload FROM "t"', context: { payload: deepObject(DEEP) } })],
+    ['deep sql', JSON.stringify({ name: 'x', sql: `SELECT ${'('.repeat(5000)}1${')'.repeat(5000)} FROM "t"`, actions: [] })],
+    ['deep test output', `{"action":{"builtin":"console","params":{}},"output":${deepObject(DEEP)}}`],
+    ['deep acl', `{"rules":${deepArray(DEEP)}}`],
+    ['array where an object belongs', '[1,2,3]'],
+    ['arrays for every field', '{"name":[],"type":[],"config":[],"sql":[],"actions":{},"context":[],"password":[],"username":[]}'],
+    ['string', '"x"'],
+    ['null', 'null'],
+    ['number', '1e999'],
+    ['numbers out of range', '{"name":"x","type":"postgresql","config":{"host":"h","port":1e308,"database":"d","username":"u","poolSize":-1e308},"sql":"SELECT 1 FROM \\"t\\"","actions":[{"connectorId":"c-aaaaaaaa","params":{},"options":{"batchSize":1e308,"requestTtlMs":-1}}]}'],
+    ['__proto__ key', '{"__proto__":{"admin":true},"name":"x"}'],
+    ['nested __proto__', '{"name":"x","type":"postgresql","config":{"__proto__":{"host":"evil"}}}'],
+    ['constructor key', '{"constructor":{"prototype":{"admin":true}},"name":"x"}'],
+    ['invalid JSON', '{"name": "x", '],
+    ['invalid UTF-8', Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')])],
+    ['huge body', `{"name":"${'x'.repeat(600 * 1024)}"}`],
+    ['huge key count', `{${Array.from({ length: 20_000 }, (_, i) => `"k${i}":1`).join(',')}}`],
+    ['long string', JSON.stringify({ name: 'x'.repeat(400_000), sql: 'y'.repeat(100_000) })],
+    ['empty', ''],
+    ['wrong content type', '<x/>', 'application/xml'],
+    ['form', 'a=1&b=2', 'application/x-www-form-urlencoded'],
+    ['text', 'hello', 'text/plain'],
+    ['json with charset', '{"name":"x"}', 'application/json; charset=latin1'],
+    ['multipart', '--b\r\n\r\nx\r\n--b--', 'multipart/form-data; boundary=b'],
+  ]
+}
+
+describe('hardening: malformed requests at every route', () => {
+  let j: TestJunction
+  let routes: Array<{ method: string; path: string }> = []
+  const documented = new Set(Object.keys(API_ERRORS))
+  const failures: string[] = []
+  let fired = 0
+
+  const fire = async (p: Probe): Promise<Answer> => {
+    const res = await j.junction.app.inject({ method: p.method as 'GET', url: p.url, headers: { authorization: AUTH, ...p.headers }, ...(p.payload === undefined ? {} : { payload: p.payload }) })
+    return { status: res.statusCode, body: res.body }
+  }
+  const check = (p: Probe, a: Answer) => {
+    fired++
+    const where = `${p.method} ${p.url.slice(0, 120)} [${p.what}] -> ${a.status}`
+    if (a.status >= 500) { failures.push(`${where}: 5xx ${a.body.slice(0, 200)}`); return }
+    if (a.status < 400) return
+    let body: any
+    try { body = JSON.parse(a.body) } catch { failures.push(`${where}: not JSON: ${a.body.slice(0, 200)}`); return }
+    const e = body?.error
+    if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.message !== 'string') { failures.push(`${where}: not {error: {code, message}}: ${a.body.slice(0, 200)}`); return }
+    if (!documented.has(e.code)) failures.push(`${where}: undocumented code ${e.code}`)
+    else if (API_ERRORS[e.code as keyof typeof API_ERRORS].status !== a.status) failures.push(`${where}: ${e.code} is documented as ${API_ERRORS[e.code as keyof typeof API_ERRORS].status}`)
+    if (e.hint !== undefined && typeof e.hint !== 'string') failures.push(`${where}: hint is not a string`)
+  }
+
+  before(async () => {
+    j = await startJunction()
+    const doc = await j.api('GET', '/api/v1/openapi.json')
+    assert.equal(doc.status, 200)
+    for (const [path, ops] of Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) routes.push({ method: method.toUpperCase(), path })
+    }
+    assert.ok(routes.length > 20, `the OpenAPI document lists the routes (${routes.length})`)
+  })
+  after(async () => { await j?.close() })
+
+  const fill = (path: string, value: (name: string) => string) => path.replace(/\{([^}]+)\}/g, (_m, name: string) => value(name))
+  const sample = (name: string) => (name === 'dep' ? 'default' : name === 'index' ? '0' : name === 'username' ? 'u' : 'x-aaaaaaaa')
+
+  it('bad bodies at every route with a body', async () => {
+    for (const r of routes.filter((r) => r.method !== 'GET' && r.method !== 'DELETE')) {
+      const url = fill(r.path, sample)
+      for (const [what, payload, type] of bodies()) {
+        const p: Probe = { method: r.method, url, payload, headers: { 'content-type': type ?? 'application/json' }, what }
+        check(p, await fire(p))
+      }
+    }
+  })
+
+  it('bad URLs at every route', async () => {
+    const badParams: Array<[string, string]> = [
+      ['%zz', '%zz'], ['%', '%'], ['invalid UTF-8 %C3%28', '%C3%28'], ['%00', 'a%00b'], ['10k chars', 'a'.repeat(10_000)],
+      ['100k chars', 'b'.repeat(100_000)], ['dots', '..'], ['unicode', 'ü日本'], ['__proto__', '__proto__'], ['constructor', 'constructor'],
+      ['negative index', '-1'], ['huge index', '99999999999999999999999'], ['space', 'a%20b'],
+    ]
+    for (const r of routes) {
+      for (const [what, value] of badParams) {
+        const p: Probe = { method: r.method, url: fill(r.path, () => value), what, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: '{}', headers: { 'content-type': 'application/json' } }) }
+        check(p, await fire(p))
+      }
+      for (const [what, query] of [['bad query escape', '?confirm=%zz&limit=%'], ['long query', `?confirm=${'q'.repeat(20_000)}`], ['query arrays', '?limit=1&limit=2&confirm=a&confirm=b'], ['query out of range', '?limit=1e400&offset=-99999999999999999999&since=abc'], ['__proto__ query', '?__proto__[x]=1&constructor=1']] as const) {
+        const p: Probe = { method: r.method, url: fill(r.path, sample) + query, what }
+        check(p, await fire(p))
+      }
+    }
+    for (const url of ['/%zz', '/api/v1/%zz', `/api/v1/${'x'.repeat(20_000)}`, '/api/v1/deployments/%E0%A4%A', '/api/v1//deployments', '/api/v1/deployments/default/connectors/%2e%2e/%2e%2e']) {
+      const p: Probe = { method: 'GET', url, what: 'bad path' }
+      check(p, await fire(p))
+    }
+  })
+
+  it('methods a route does not have', async () => {
+    for (const r of routes) {
+      for (const method of ['PATCH', 'PUT', 'DELETE', 'POST']) {
+        if (routes.some((o) => o.path === r.path && o.method === method)) continue
+        const p: Probe = { method, url: fill(r.path, sample), what: 'method not allowed' }
+        check(p, await fire(p))
+      }
+    }
+  })
+
+  it('no answer was a 5xx or an undocumented error shape', () => {
+    assert.ok(fired > 500, `fired ${fired} requests`)
+    assert.deepEqual(failures, [], `${failures.length} of ${fired} failed:\n${failures.slice(0, 60).join('\n')}`)
+  })
+})
