@@ -135,3 +135,60 @@ describe('hardening: malformed requests at every route', () => {
     assert.deepEqual(failures, [], `${failures.length} of ${fired} failed:\n${failures.slice(0, 60).join('\n')}`)
   })
 })
+
+describe('hardening: what each limit answers', () => {
+  let j: TestJunction
+  before(async () => { j = await startJunction() })
+  after(async () => { await j?.close() })
+  const raw = async (method: string, url: string, payload?: string, contentType = 'application/json') => {
+    const res = await j.junction.app.inject({ method: method as 'GET', url, headers: { authorization: AUTH, ...(payload === undefined ? {} : { 'content-type': contentType }) }, ...(payload === undefined ? {} : { payload }) })
+    return { status: res.statusCode, body: JSON.parse(res.body) }
+  }
+
+  it('a body nested deeper than 64 levels -> 400 JSON_TOO_DEEP with the path, on every kind of route', async () => {
+    const cases: Array<[string, string, string, string]> = [
+      ['POST', '/api/v1/deployments/default/connectors', `{"name":"x","type":"postgresql","config":${deepObject(DEEP)}}`, 'config'],
+      ['POST', '/api/v1/deployments/default/rules', `{"name":"x","sql":"SELECT 1 FROM \\"t\\"","actions":[{"builtin":"console","params":{}},{"connectorId":"c-aaaaaaaa","params":{},"options":${deepObject(DEEP)}}]}`, 'actions.1.options'],
+      ['POST', '/api/v1/deployments/default/rules/test', `{"sql":"SELECT 1 FROM \\"t\\"","context":{"payload":${deepArray(DEEP)}}}`, 'context.payload'],
+    ]
+    for (const [method, url, payload, prefix] of cases) {
+      const r = await raw(method, url, payload)
+      assert.equal(r.status, 400, url)
+      assert.equal(r.body.error.code, 'JSON_TOO_DEEP')
+      assert.match(r.body.error.hint, /64/)
+      const path: string = r.body.error.fields[0].path
+      assert.ok(path.startsWith(prefix), `${path} starts with ${prefix}`)
+      assert.equal(path.split('.').length, 64, 'the path names the 64 containers above the one too deep')
+    }
+  })
+
+  it('64 levels are accepted (and answered) like any other body', async () => {
+    const r = await raw('POST', '/api/v1/deployments/default/rules/test', `{"sql":"SELECT payload FROM \\"t\\"","context":{"topic":"t","payload":${deepObject(62)}}}`)
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300))
+  })
+
+  it('bad URLs -> 400 INVALID_URL; a path parameter over 100 characters -> 414 URL_PARAM_TOO_LONG', async () => {
+    for (const url of ['/api/v1/deployments/%zz', '/api/v1/deployments/default/connectors/%C3%28', '/api/v1/deployments/%']) {
+      const r = await raw('GET', url)
+      assert.equal(r.status, 400, url)
+      assert.equal(r.body.error.code, 'INVALID_URL')
+      assert.ok(r.body.error.hint)
+    }
+    const r = await raw('GET', `/api/v1/deployments/${'a'.repeat(10_000)}`)
+    assert.equal(r.status, 414)
+    assert.equal(r.body.error.code, 'URL_PARAM_TOO_LONG')
+  })
+
+  it('prototype keys are refused as invalid JSON, and change nothing', async () => {
+    for (const payload of ['{"__proto__":{"admin":true},"name":"x"}', '{"name":"x","config":{"constructor":{"prototype":{"x":1}}}}']) {
+      const r = await raw('POST', '/api/v1/deployments/default/connectors', payload)
+      assert.equal(r.status, 400)
+      assert.equal(r.body.error.code, 'INVALID_JSON')
+    }
+    assert.equal(({} as any).admin, undefined)
+  })
+
+  it('Junction still answers after the corpus', async () => {
+    assert.equal((await raw('GET', '/api/v1/deployments/default/connectors')).status, 200)
+  })
+})
