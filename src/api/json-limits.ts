@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../core/errors.js'
 
 /**
- * The deepest nesting of objects and arrays a request body may have. Real bodies (a rule with
+ * The deepest nesting of objects and arrays an API request body may have (MQTT payloads have
+ * their own, larger limit: src/rules/limits.ts). Real bodies (a rule with
  * actions, options and a sample payload) stay under 10 levels; validation, rule evaluation and
  * serialization walk values recursively, and a 10,000-deep value overflowed their stacks (a 500).
  */
-export const MAX_JSON_DEPTH = 64
+export const MAX_BODY_DEPTH = 64
 
 /**
  * Where `text` (JSON) nests deeper than `maxDepth`, as the dotted path of the container that goes
@@ -15,7 +16,7 @@ export const MAX_JSON_DEPTH = 64
  * reason. Strings are skipped (brackets in them do not count); the text need not be valid JSON
  * (the parser reports syntax errors afterwards).
  */
-export function tooDeepAt(text: string, maxDepth: number = MAX_JSON_DEPTH): string | undefined {
+export function tooDeepAt(text: string, maxDepth: number = MAX_BODY_DEPTH): string | undefined {
   // One frame per open container, with the key or index being read in it: the frames' cursors
   // are the path of the value being read.
   const frames: Array<{ array: boolean; cursor: string }> = []
@@ -65,9 +66,9 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     const path = tooDeepAt(text)
     if (path !== undefined) {
       const where = path === '' ? 'the body' : path
-      const hint = `Nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep.`
-      done(new ApiError('JSON_TOO_DEEP', `The body nests deeper than ${MAX_JSON_DEPTH} levels at ${where.length > 120 ? `${where.slice(0, 120)}...` : where}`, {
-        hint, fields: [{ path, message: `nests deeper than ${MAX_JSON_DEPTH} levels`, hint }],
+      const hint = `Nest objects and arrays at most ${MAX_BODY_DEPTH} levels deep.`
+      done(new ApiError('JSON_TOO_DEEP', `The body nests deeper than ${MAX_BODY_DEPTH} levels at ${where.length > 120 ? `${where.slice(0, 120)}...` : where}`, {
+        hint, fields: [{ path, message: `nests deeper than ${MAX_BODY_DEPTH} levels`, hint }],
       }))
       return
     }
