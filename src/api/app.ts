@@ -5,6 +5,7 @@ import { ApiError } from '../core/errors.js'
 import type { ApiServices } from './api-services.js'
 import { answerFrameworkError, installErrorHandling } from './error-handler.js'
 import { installJsonBodyParser } from './json-limits.js'
+import { documentShapes } from './openapi-shapes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
@@ -51,6 +52,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
       },
       security: [{ apiKey: [] }, { session: [] }],
     },
+    transformObject: (documents) => documentShapes((documents as { openapiObject: Partial<import('openapi-types').OpenAPIV3.Document> }).openapiObject),
   })
   for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult]) app.addSchema(schema)
 
