@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger'
 import type { Logger } from 'pino'
 import { ApiError } from '../core/errors.js'
 import type { ApiServices } from './api-services.js'
-import { answerFrameworkError, installErrorHandling } from './error-handler.js'
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js'
 import { installJsonBodyParser } from './json-limits.js'
 import { documentShapes } from './openapi-shapes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
@@ -33,6 +33,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: {
       // Strict: unknown fields are errors (not silently dropped), no type coercion, every error at once.
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true },

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, validationError } from '../core/errors.js'
 import { toFieldErrors } from '../core/schema-validation.js'
@@ -26,6 +27,27 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
   if (apiError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled framework error')
   void reply.status(apiError.status).send(apiError.toBody())
 }
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them (a
+ * bad request line, headers over the limit, a timeout). Written on the socket in the API's shape.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const apiError = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new ApiError('REQUEST_TIMEOUT', 'The request did not arrive in time', { hint: 'Send the whole request promptly.' })
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('HEADERS_TOO_LARGE', 'The request line and headers are too large', { hint: 'Keep the URL and headers under 16 KiB.' })
+      : new ApiError('MALFORMED_REQUEST', 'The request is not valid HTTP', { hint: 'Check the request line, headers and body framing.' })
+  const body = JSON.stringify(apiError.toBody())
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${apiError.status} ${STATUS_TEXT[apiError.status] ?? 'Error'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
 
 function toApiError(err: FastifyError & { validationContext?: string }): ApiError {
   if (err instanceof ApiError) return err

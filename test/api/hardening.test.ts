@@ -1,6 +1,7 @@
 // A corpus of malformed requests fired at every route of the OpenAPI document: none may answer
 // 5xx, and every error answers `{error: {code, message, hint?}}` with a code docs/errors.md lists.
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { API_ERRORS } from '../../src/core/errors.js'
 import { startJunction, AUTH, type TestJunction } from '../support/junction.js'
@@ -186,6 +187,33 @@ describe('hardening: what each limit answers', () => {
       assert.equal(r.body.error.code, 'INVALID_JSON')
     }
     assert.equal(({} as any).admin, undefined)
+  })
+
+  it('requests the HTTP parser refuses answer in the same shape, over a real socket', async () => {
+    const port = Number(new URL(await j.junction.listen()).port)
+    const send = (bytes: Buffer | string) => new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1')
+      const chunks: Buffer[] = []
+      socket.on('data', (c) => chunks.push(c))
+      socket.on('error', () => { /* the server closes after answering */ })
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
+      socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error('no answer')) })
+      socket.end(bytes)
+    })
+    const cases: Array<[string, Buffer | string, number, string]> = [
+      ['garbage request line', 'HELLO THERE\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['space in the URL', 'GET /api/v1/de ployments x HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['bad chunk', 'POST /api/v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['headers over 16 KiB', `GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+      ['URL over 16 KiB', `GET /api/v1/deployments/${'a'.repeat(40_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+      ['bad %-escape', 'GET /api/v1/deployments/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'INVALID_URL'],
+    ]
+    for (const [what, bytes, status, code] of cases) {
+      const answer = await send(bytes)
+      const [head = '', body = ''] = answer.split('\r\n\r\n')
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `), `${what}: ${head.slice(0, 80)}`)
+      assert.equal(JSON.parse(body).error.code, code, what)
+    }
   })
 
   it('Junction still answers after the corpus', async () => {
