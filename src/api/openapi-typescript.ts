@@ -12,7 +12,7 @@ export function openApiToTypeScript(doc: Document): string {
   const components = doc.components?.schemas ?? {}
   const refName = (ref: string) => {
     const key = ref.split('/').pop()!
-    return typeName(String(components[key]?.title ?? key))
+    return componentName(components[key] ?? {}, key)
   }
   const out: string[] = [
     '// Generated from GET /api/v1/openapi.json by `npm run generate:api-types`; do not edit.',
@@ -21,7 +21,7 @@ export function openApiToTypeScript(doc: Document): string {
     '',
   ]
   for (const [key, schema] of Object.entries(components)) {
-    out.push(`${doc_(schema, '')}export type ${typeName(String(schema.title ?? key))} = ${render(schema, '', refName)}`, '')
+    out.push(`${doc_(schema, '')}export type ${componentName(schema, key)} = ${render(schema, '', refName)}`, '')
   }
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
@@ -41,6 +41,12 @@ export function openApiToTypeScript(doc: Document): string {
     }
   }
   return out.join('\n')
+}
+
+/** A component's title as a type name; `Error` would shadow the global Error in the module. */
+function componentName(schema: Schema, key: string): string {
+  const name = typeName(String(schema.title ?? key))
+  return name === 'Error' ? 'ErrorBody' : name
 }
 
 function typeName(words: string): string {

@@ -2,7 +2,7 @@
 // test/api/generated-types.test.ts fails when it is not up to date.
 /* eslint-disable */
 
-export type Error = {
+export type ErrorBody = {
   error: {
     /** Stable code; docs/errors.md lists them. */
     code: string
