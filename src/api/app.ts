@@ -3,7 +3,9 @@ import swagger from '@fastify/swagger'
 import type { Logger } from 'pino'
 import { ApiError } from '../core/errors.js'
 import type { ApiServices } from './api-services.js'
-import { installErrorHandling } from './error-handler.js'
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js'
+import { installJsonBodyParser } from './json-limits.js'
+import { documentShapes } from './openapi-shapes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
@@ -31,12 +33,15 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
     // Per-request lines would drown the connector events that matter; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: {
       // Strict: unknown fields are errors (not silently dropped), no type coercion, every error at once.
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true },
     },
   }) as unknown as FastifyInstance
   installErrorHandling(app)
+  installJsonBodyParser(app)
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -49,6 +54,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
       },
       security: [{ apiKey: [] }, { session: [] }],
     },
+    transformObject: (documents) => documentShapes((documents as { openapiObject: Partial<import('openapi-types').OpenAPIV3.Document> }).openapiObject),
   })
   for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult]) app.addSchema(schema)
 

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, validationError } from '../core/errors.js'
 import { toFieldErrors } from '../core/schema-validation.js'
 
@@ -17,6 +18,37 @@ export function installErrorHandling(app: FastifyInstance): void {
   })
 }
 
+/**
+ * Fastify's `frameworkErrors`: the errors it raises before routing (a URL that does not decode, a
+ * path parameter over maxParamLength), which would otherwise answer in Fastify's own shape.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = toApiError(err)
+  if (apiError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled framework error')
+  void reply.status(apiError.status).send(apiError.toBody())
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them (a
+ * bad request line, headers over the limit, a timeout). Written on the socket in the API's shape.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const apiError = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new ApiError('REQUEST_TIMEOUT', 'The request did not arrive in time', { hint: 'Send the whole request promptly.' })
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('HEADERS_TOO_LARGE', 'The request line and headers are too large', { hint: 'Keep the URL and headers under 16 KiB.' })
+      : new ApiError('MALFORMED_REQUEST', 'The request is not valid HTTP', { hint: 'Check the request line, headers and body framing.' })
+  const body = JSON.stringify(apiError.toBody())
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${apiError.status} ${STATUS_TEXT[apiError.status] ?? 'Error'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
 function toApiError(err: FastifyError & { validationContext?: string }): ApiError {
   if (err instanceof ApiError) return err
   if (err.validation) {
@@ -24,6 +56,10 @@ function toApiError(err: FastifyError & { validationContext?: string }): ApiErro
     return validationError(toFieldErrors(err.validation as never, prefix))
   }
   switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('INVALID_URL', 'The URL does not decode', { hint: 'Escape % as %25 in paths; every %XX escape must be valid UTF-8.' })
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('URL_PARAM_TOO_LONG', 'A path parameter is too long', { hint: 'IDs and names in paths are at most 100 characters.' })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large', { hint: 'Keep bodies under 512 KiB.' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -157,7 +157,7 @@ const connectorSummaryProps = {
 export const ConnectorSummary = Type.Object(connectorSummaryProps, { $id: 'ConnectorSummary' })
 export const ConnectorDetails = Type.Object({
   ...connectorSummaryProps,
-  config: Type.Record(Type.String(), Type.Unknown(), { description: 'Every field with defaults filled in; secrets as "******".' }),
+  config: Type.Record(Type.String(), Type.Unknown(), { description: 'Per type: the fields of the type\'s configSchema (GET /api/v1/connector-types), every one with defaults filled in; secrets as "******".' }),
   rules: Type.Array(RuleRef, { description: 'Rules that use this connector.' }),
 }, { $id: 'ConnectorDetails' })
 
@@ -175,13 +175,13 @@ export const UpdateConnector = Type.Object({
   name: Type.Optional(Name),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   enabled: Type.Optional(Type.Boolean()),
-  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The whole new config; a secret sent as "******" keeps the stored one.' })),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The whole new config, per the type\'s configSchema (GET /api/v1/connector-types); a secret sent as "******" keeps the stored one.' })),
   version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version you edited; a stale one is refused with 409.' })),
 }, { additionalProperties: false })
 
 export const TestConnector = Type.Object({ type: Type.String({ minLength: 1 }), config: Config }, { additionalProperties: false })
 export const TestSavedConnector = Type.Object({
-  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'An edit to test before saving; "******" keeps stored secrets.' })),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'An edit to test before saving, per the type\'s configSchema (GET /api/v1/connector-types); "******" keeps stored secrets.' })),
 }, { additionalProperties: false })
 
 export const DeleteConnectorQuery = Type.Object({ confirm: Type.Optional(Type.String({ description: 'The connector ID, typed again.' })) }, { additionalProperties: false })

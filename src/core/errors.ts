@@ -7,6 +7,9 @@ import type { FieldError } from './schema-validation.js'
 export const API_ERRORS = {
   VALIDATION_FAILED: { status: 400, doc: 'The request body, path or query failed validation; `fields` lists every failing field with its path and a hint.' },
   INVALID_JSON: { status: 400, doc: 'The body is not valid JSON.' },
+  JSON_TOO_DEEP: { status: 400, doc: 'The body nests objects and arrays deeper than 64 levels; `fields` has the path where it does. Checked before anything else reads the body.' },
+  MALFORMED_REQUEST: { status: 400, doc: 'The request is not valid HTTP (a bad request line, header or chunk); the connection is closed.' },
+  INVALID_URL: { status: 400, doc: 'The URL does not decode: a `%` not followed by two hex digits, or an escape that is not UTF-8.' },
   UNKNOWN_CONNECTOR_TYPE: { status: 400, doc: 'The `type` is not one of `GET /api/v1/connector-types`.' },
   INVALID_SQL: { status: 400, doc: 'The rule SQL does not parse or compile, or passes a limit of docs/rules.md (nesting, length, a regular expression the linear-time engine cannot run); `line`, `column`, `expected` and `hint` say where and what.' },
   ACTION_CHECK_FAILED: { status: 400, doc: 'An action was checked against its resource when the rule was saved, and the resource refused it (a missing table or column, a statement that writes nothing, a topic that does not exist and is not auto-created). `fields` has each refused action\'s field path (`actions.0.params.sql`), the resource\'s message and a hint; `checks` the connector error code per path.' },
@@ -28,8 +31,11 @@ export const API_ERRORS = {
   CONNECTOR_IN_USE: { status: 409, doc: 'Rules still use this connector; `rules` lists them. Remove their actions first.' },
   DEPLOYMENT_NOT_EMPTY: { status: 409, doc: 'The deployment still has connectors; delete them first.' },
   RULE_NOT_RUNNING: { status: 409, doc: 'Replaying failed messages needs the rule running: enable it (and start its deployment) first.' },
+  REQUEST_TIMEOUT: { status: 408, doc: 'The request did not arrive in time; the connection is closed.' },
+  URL_PARAM_TOO_LONG: { status: 414, doc: 'A path parameter is longer than 100 characters (IDs and names are far shorter).' },
   PAYLOAD_TOO_LARGE: { status: 413, doc: 'The body is larger than the limit (512 KiB).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'Send `Content-Type: application/json`.' },
+  HEADERS_TOO_LARGE: { status: 431, doc: 'The request line and headers are larger than the server accepts (16 KiB); the connection is closed.' },
   INTERNAL_ERROR: { status: 500, doc: 'A bug in Junction; the log has details under the request ID.' },
 } as const
 

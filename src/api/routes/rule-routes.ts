@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static, type TObject } from '@sinclair/typebox'
 import { ID_PATTERN } from '../../core/ids.js'
 import type { ApiServices } from '../api-services.js'
+import { documentedAs } from '../openapi-shapes.js'
 import { DeploymentParams, errorResponses, listOf } from '../schemas.js'
 
 const RuleParams = Type.Object({
@@ -15,10 +16,10 @@ const RuleParams = Type.Object({
  */
 function actionSchema(builtins: ReadonlyArray<{ readonly name: string; readonly paramsSchema: TObject }>) {
   const forms = builtins.map((b) => `\`{builtin: "${b.name}", params: {${Object.keys(b.paramsSchema.properties).join(', ')}}, options?, fallback?}\``)
-  return Type.Object({}, {
+  return documentedAs('RuleAction', Type.Object({}, {
     additionalProperties: true,
     description: `\`{connectorId, params, options?, fallback?}\` with params per the connector type's paramsSchema${forms.map((f) => `, or ${f}`).join('')}.`,
-  })
+  }))
 }
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
@@ -51,8 +52,8 @@ const TestRule = Type.Object({
 
 const RuleBody = Type.Object({
   id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
-  enabled: Type.Boolean(), actions: Type.Array(Type.Unknown()),
-  metrics: Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' }),
+  enabled: Type.Boolean(), actions: Type.Array(documentedAs('RuleAction', Type.Unknown())),
+  metrics: documentedAs('RuleMetrics', Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' })),
   createdAt: Type.String(), updatedAt: Type.String(),
   warnings: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ description: 'The field: `actions.0`, `actions.1.params.topic`.' }),
@@ -62,7 +63,7 @@ const RuleBody = Type.Object({
 }, { $id: 'Rule' })
 
 const TestAction = Type.Object({
-  action: Type.Object({}, { additionalProperties: true, description: 'One action as in a rule, without fallback: `{connectorId, params, options?}` or `{builtin, params}`.' }),
+  action: documentedAs('TestAction', Type.Object({}, { additionalProperties: true, description: 'One action as in a rule, without fallback: `{connectorId, params, options?}` or `{builtin, params}`.' })),
   output: Type.Record(Type.String(), Type.Unknown(), { description: "A rule output (the SELECT's result object) to send through the action, e.g. from the rule SQL test." }),
   rollback: Type.Optional(Type.Boolean({ default: false, description: 'Undo the delivery after the resource answered (a SQL transaction rolled back: PostgreSQL, MySQL). Other types answer 400.' })),
 }, { additionalProperties: false })
