@@ -17,6 +17,8 @@ const ALLOWED_OPEN: Array<[RegExp, string]> = [
   [/\/rules\/test\/post\/responses\/200\/.*\/properties\/(output|outputs\/items)(\/additionalProperties)?$/, "the rule's output: whatever its SELECT makes"],
   [/\/rules\/test-action\/post\/requestBody\/.*\/properties\/output(\/additionalProperties)?$/, 'a rule output: whatever a SELECT makes'],
   [/\/failed-messages\/\{messageId\}\/get\/responses\/200\/.*\/properties\/message$/, 'the rule output that failed: whatever the SELECT made'],
+  [/\/api\/v1\/export\/get\/responses\/200\/content\/application\/json\/schema$/, 'the export document, JSON or YAML text (format=yaml); its versioned shape is in docs/export-import.md'],
+  [/\/properties\/changes\/items\/properties\/(from|to)$/, "an import plan's field value before and after: any JSON the field holds"],
 ]
 
 const SCHEMA_KEYS = ['type', '$ref', 'anyOf', 'oneOf', 'allOf', 'enum', 'const', 'not']

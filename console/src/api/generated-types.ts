@@ -493,6 +493,35 @@ export type MqttAcl = {
   updatedAt: string | null
 }
 
+export type ImportPlan = {
+  items: Array<{
+    kind: ("deployment" | "connector" | "rule" | "mqttUser" | "mqttAcl")
+    deployment: string
+    /** The object's ID (username for device users; the deployment ID for its ACL). */
+    id: string
+    name: string
+    action: ("create" | "update" | "unchanged" | "delete")
+    /** Updates: each changed field; secrets as "******". */
+    changes?: Array<{
+      path: string
+      from?: unknown
+      to?: unknown
+    }>
+  }>
+  summary: {
+    create: number
+    update: number
+    unchanged: number
+    delete: number
+  }
+  /** EMQX import: what could not become a Junction object, and why. */
+  unmapped?: Array<{
+    kind: string
+    name: string
+    reason: string
+  }>
+}
+
 /** GET /api/v1/health: Liveness (no authentication) */
 export type GetHealthResponse = {
   status: "ok"
@@ -1372,3 +1401,18 @@ export type PutDeploymentsDepMqttAclBody = {
 
 /** PUT /api/v1/deployments/{dep}/mqtt/acl: Replace the ACL; connected clients are checked against it from their next publish or subscribe */
 export type PutDeploymentsDepMqttAclResponse = MqttAcl
+
+/** GET /api/v1/export: Export configuration (connectors, rules, device users, ACL) as one versioned document; secrets as references or encrypted with X-Junction-Passphrase */
+export type GetExportResponse = unknown
+
+/** POST /api/v1/import/plan: What importing the document would do, per object (create / update / unchanged / delete with prune=true), with field diffs; changes nothing */
+export type PostImportPlanResponse = ImportPlan
+
+/** POST /api/v1/import/emqx/plan: What importing an EMQX 5 configuration (connectors, actions, rules) into a deployment would do; `unmapped` lists what cannot become a Junction object, and why; changes nothing */
+export type PostImportEmqxPlanResponse = ImportPlan
+
+/** POST /api/v1/import/apply: Import the document: applies the plan POST /import/plan shows (IDs kept; applying again gives all unchanged) */
+export type PostImportApplyResponse = ImportPlan
+
+/** POST /api/v1/import/emqx/apply: Import an EMQX 5 configuration into a deployment (IDs derived from the EMQX names: importing again updates); never deletes */
+export type PostImportEmqxApplyResponse = ImportPlan
