@@ -42,7 +42,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const box = settings.secretKey ? SecretBox.fromPassphrase(settings.secretKey) : SecretBox.fromDataDir(settings.dataDir)
   const store = await Store.open(storeLocation(settings.dataDir, settings.databaseUrl), box, (type) => types.find(type)?.configSchema)
 
-  const auth = new AuthService(store.auth, settings.sessionTtlMs)
+  const auth = new AuthService(store.auth, settings.sessionTtlMs, { log: logger.child({ component: 'auth' }) })
   if (settings.apiKey && settings.apiSecret) await auth.ensureApiKey(settings.apiKey, settings.apiSecret)
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
 
