@@ -6,7 +6,10 @@ import type { Principal } from '../control/auth-service.js'
 import { roleAllows, type RouteRole } from '../control/roles.js'
 import { ROLE_DESCRIPTION, defaultRouteRole } from './route-roles.js'
 import type { ApiServices } from './api-services.js'
+import { installAuditHooks } from './audit-hooks.js'
 import { installErrorHandling } from './error-handler.js'
+import { accountRoutes } from './routes/account-routes.js'
+import { auditRoutes } from './routes/audit-routes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
@@ -86,6 +89,8 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
     }
   })
 
+  installAuditHooks(app, services.audit)
+
   await app.register(systemRoutes, { services })
   await app.register(deploymentRoutes, { services })
   await app.register(connectorRoutes, { services })
@@ -93,6 +98,8 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(failedMessageRoutes, { services })
   await app.register(mqttUserRoutes, { services })
   await app.register(mqttAclRoutes, { services })
+  await app.register(accountRoutes, { services })
+  await app.register(auditRoutes, { services })
   await app.register(consoleRoutes)
   return app
 }
