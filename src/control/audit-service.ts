@@ -6,6 +6,8 @@ export type { AuditEntry, AuditQuery }
 const SECRET_NAME = /secret|password|passphrase|token|private.?key|credential/i
 export const MASK = '******'
 const MAX_DIFF_ENTRIES = 200
+/** Live state answered beside an object's configuration: it moves on its own, so it is no part of a change. */
+const VOLATILE = new Set(['metrics', 'delivery', 'statusSince', 'lastConnectedAt', 'uptimeS'])
 
 export interface AuditChange {
   readonly actor: { kind: string; name: string }
@@ -60,13 +62,17 @@ export function maskSecretsByName(value: unknown): unknown {
 /** Changed leaves as `{path, before, after}` (paths like `config.host`, `actions.0.params`); absent sides left out. */
 export function diffValues(before: unknown, after: unknown): AuditDiffEntry[] {
   const out: AuditDiffEntry[] = []
+  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v)
   const walk = (a: unknown, b: unknown, path: string) => {
     if (out.length >= MAX_DIFF_ENTRIES) return
+    // An object created or removed lists each of its fields, as a change from or to nothing.
+    if (a === undefined && isObj(b)) a = {}
+    if (b === undefined && isObj(a)) b = {}
     const objA = a !== null && typeof a === 'object'
     const objB = b !== null && typeof b === 'object'
     if (objA && objB && Array.isArray(a) === Array.isArray(b)) {
       const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)])
-      for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
+      for (const k of keys) if (!(path === '' && VOLATILE.has(k))) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
       return
     }
     if (JSON.stringify(a) === JSON.stringify(b)) return

@@ -29,7 +29,8 @@ const Filters = {
 }
 const ListQuery = Type.Object({
   ...Filters,
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  // A string, as every query value (no type coercion anywhere in the API).
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'Entries per page, 1 to 1000 (default 100).' })),
   after: Type.Optional(Type.String({ maxLength: 40, description: 'The `id` of the last entry of the previous page.' })),
 }, { additionalProperties: false })
 const ExportQuery = Type.Object(Filters, { additionalProperties: false })
@@ -48,7 +49,8 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
       response: { 200: Type.Object({ data: Type.Array(Type.Ref('AuditEntry')), next: Type.Optional(Type.String({ description: 'Pass as `after` for the next page; absent on the last.' })) }), ...errorResponses(400) },
     },
   }, async (request) => {
-    const { limit, ...q } = request.query
+    const { limit: given, ...q } = request.query
+    const limit = Math.min(1000, Number(given ?? 100))
     const data = await audit.list({ ...q, since: iso(q.since), until: iso(q.until), limit: limit + 1 })
     const more = data.length > limit
     const page = more ? data.slice(0, limit) : data
