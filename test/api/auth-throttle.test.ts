@@ -80,6 +80,16 @@ describe('authentication timing and throttling', () => {
     assert.ok(!log.includes(Buffer.from('guess-0:Sup3rSecretGuess-0').toString('base64')), 'no Authorization header in the log')
   })
 
+  it('forged bearer tokens count as failures of their address; expired real ones do not', async () => {
+    const login = await j.junction.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'admin', password: 'admin-password-for-tests' }, remoteAddress: freshAddress() })
+    const token = login.json().token as string
+    await j.junction.app.inject({ method: 'POST', url: '/api/v1/logout', headers: { authorization: `Bearer ${token}` } })
+    const source = '10.98.0.1'
+    for (let i = 0; i < 8; i++) assert.equal((await timed(`Bearer ${token}`, source)).status, 401, 'a revoked real token is refused, never throttled')
+    for (let i = 0; i < 5; i++) assert.equal((await timed(`Bearer forged${i}.sig`, source)).status, 401)
+    assert.equal((await timed('Bearer forged.again', source)).status, 429)
+  })
+
   it('one API key or username is refused after 5 failures from any addresses', async () => {
     for (let i = 0; i < 5; i++) {
       const r = await j.junction.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'target-user', password: `pw-${i}` }, remoteAddress: freshAddress() })

@@ -9,7 +9,7 @@ const COLUMNS = ['When', 'Who', 'From', 'Action', 'Object', 'Changes']
 const OBJECT_TYPES = ['deployment', 'connector', 'rule', 'failed-message', 'device-user', 'device-acl', 'user', 'api-key']
 
 const describeDiff = (e: AuditEntry) =>
-  e.diff === null || e.diff.length === 0 ? '-' : e.diff.map((d) => d.path || '(whole)').slice(0, 6).join(', ') + (e.diff.length > 6 ? `, +${e.diff.length - 6}` : '')
+  e.diff === null || e.diff.length === 0 ? '-' : e.diff.map((d) => d.path || '(whole)').slice(0, 3).join(', ') + (e.diff.length > 3 ? ` +${e.diff.length - 3}` : '')
 
 /** Audit log: every change made through the API, newest first, filtered; admins only. */
 export function AuditPage() {
