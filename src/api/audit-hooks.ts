@@ -106,6 +106,7 @@ export function installAuditHooks(app: FastifyInstance, audit: AuditService): vo
       status: reply.statusCode,
       before: a.before,
       after,
+      sent: request.body,
     }).catch((err: unknown) => request.log.error({ err, method: request.method, path: request.url.split('?')[0] }, 'audit entry not written'))
     return payload
   })

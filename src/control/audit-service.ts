@@ -22,6 +22,8 @@ export interface AuditChange {
   /** The object as answered before and after the change (undefined = no such state). */
   readonly before?: unknown
   readonly after?: unknown
+  /** The request body: a secret it set (a password) is never answered back, so the diff notes it, masked. */
+  readonly sent?: unknown
 }
 
 /** Every change made through the API, with who, where from, what and the diff (secrets masked). */
@@ -29,8 +31,10 @@ export class AuditService {
   constructor(private readonly store: AuditStore) {}
 
   async record(change: AuditChange): Promise<AuditEntry> {
-    const { before, after, ...rest } = change
-    const diff = before === undefined && after === undefined ? null : diffValues(maskSecretsByName(before), maskSecretsByName(after))
+    const { before, after, sent, ...rest } = change
+    let diff = before === undefined && after === undefined ? null : diffValues(maskSecretsByName(before), maskSecretsByName(after))
+    const secretsSet = sentSecretNames(sent).filter((name) => !diff?.some((d) => d.path === name))
+    if (secretsSet.length > 0) diff = [...(diff ?? []), ...secretsSet.map((path) => ({ path, after: MASK }))]
     return this.store.append({ ...rest, at: new Date().toISOString(), diff })
   }
 
@@ -49,6 +53,12 @@ export class AuditService {
       from = page[page.length - 1]!.id
     }
   }
+}
+
+/** Top-level fields of a request body named like secrets and given a value. */
+function sentSecretNames(sent: unknown): string[] {
+  if (sent === null || typeof sent !== 'object' || Array.isArray(sent)) return []
+  return Object.entries(sent).filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v !== '' && v !== MASK).map(([k]) => k)
 }
 
 export function maskSecretsByName(value: unknown): unknown {

@@ -67,7 +67,7 @@ describe('audit log', () => {
   it("masks an API key's secret in the diff of its creation; users, keys and device users are objects too", async () => {
     const k = await j.api('POST', '/api/v1/api-keys', { key: 'audit-made', role: 'viewer' })
     await j.api('POST', '/api/v1/deployments/default/mqtt/users', { username: 'audit-dev', password: 'device-password-77' })
-    await j.api('PATCH', '/api/v1/deployments/default/mqtt/users/audit-dev', { superuser: true })
+    await j.api('PATCH', '/api/v1/deployments/default/mqtt/users/audit-dev', { superuser: true, password: 'device-password-78' })
     const keyEntry = (await j.api('GET', '/api/v1/audit?objectType=api-key&action=create&limit=1')).body.data[0]
     assert.equal(keyEntry.objectId, 'audit-made')
     assert.ok(keyEntry.diff.some((d: any) => d.path === 'secret' && d.after === '******'))
@@ -75,7 +75,8 @@ describe('audit log', () => {
     const dev = (await j.api('GET', '/api/v1/audit?objectType=device-user')).body.data
     assert.deepEqual(dev.map((e: any) => [e.action, e.objectId]), [['update', 'audit-dev'], ['create', 'audit-dev']])
     assert.ok(dev[0].diff.some((d: any) => d.path === 'superuser' && d.before === false && d.after === true))
-    assert.ok(!JSON.stringify(dev).includes('device-password-77'))
+    assert.ok(dev[0].diff.some((d: any) => d.path === 'password' && d.after === '******'), 'a password change is noted, masked')
+    assert.ok(!JSON.stringify(dev).includes('device-password-7'))
   })
 
   it('pages with limit/after, filters by time, and exports JSON lines oldest first', async () => {
