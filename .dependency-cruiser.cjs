@@ -139,10 +139,31 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(api|control|core)/' },
     },
     {
+      name: 'cli-only-through-the-api',
+      severity: 'error',
+      comment: `src/cli is a client of the REST API, like the console: it may use src/core and nothing else of ours; only \`junction serve\` (src/cli/serve.ts) loads the server entry, src/main.ts (${LAYER_HINT}).`,
+      from: { path: '^src/cli/', pathNot: '^src/cli/serve\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(cli|core)/' },
+    },
+    {
+      name: 'cli-serve-loads-only-the-server-entry',
+      severity: 'error',
+      comment: `\`junction serve\` runs the server as \`npm start\` does, through its entry src/main.ts, never by composing layers itself (${LAYER_HINT}).`,
+      from: { path: '^src/cli/serve\\.ts$' },
+      to: { path: '^src/', pathNot: ['^src/(cli|core)/', '^src/main\\.ts$'] },
+    },
+    {
+      name: 'cli-not-imported',
+      severity: 'error',
+      comment: `Nothing in src imports the CLI: it is a client of the server, not part of it (${LAYER_HINT}).`,
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
       name: 'layers-do-not-import-the-composition-root',
       severity: 'error',
-      comment: `The files at the top of src (server.ts, main.ts, settings.ts, logger.ts) compose the process out of the layers; no layer imports them (${LAYER_HINT}).`,
-      from: { path: '^src/[^/]+/' },
+      comment: `The files at the top of src (server.ts, main.ts, settings.ts, logger.ts) compose the process out of the layers; no layer imports them; \`junction serve\` (src/cli/serve.ts) loads the server entry src/main.ts (${LAYER_HINT}).`,
+      from: { path: '^src/[^/]+/', pathNot: '^src/cli/serve\\.ts$' },
       to: { path: '^src/[^/]+\\.ts$' },
     },
     {

@@ -9,6 +9,7 @@ import { AccountService } from './control/account-service.js'
 import { AuditService } from './control/audit-service.js'
 import { AuthService } from './control/auth-service.js'
 import { ConnectorService } from './control/connector-service.js'
+import { ConfigTransferService } from './control/config-transfer.js'
 import { DeploymentService } from './control/deployment-service.js'
 import { MqttAccessService } from './control/mqtt-access-service.js'
 import { RuleService } from './control/rule-service.js'
@@ -56,10 +57,11 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const rules = new RuleService(store, types, deployments, rlog)
   const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
+  const transfer = new ConfigTransferService(store, types, deployments, connectors, rules, mqttAccess)
   await deployments.boot()
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
-  const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, prometheus }, logger)
+  const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, prometheus }, logger)
   await app.ready()
 
   let closed = false

@@ -17,6 +17,7 @@ import { AclPage } from './pages/mqtt/AclPage.tsx'
 import { BrokerPage } from './pages/mqtt/BrokerPage.tsx'
 import { BrokerSettingsPage } from './pages/mqtt/BrokerSettingsPage.tsx'
 import { DeviceUsersPage } from './pages/mqtt/DeviceUsersPage.tsx'
+import { TransferPage } from './pages/transfer/TransferPage.tsx'
 
 const RETURN_KEY = 'junction.returnTo'
 export const SESSION_EXPIRED_MESSAGE = 'Your session expired, log in again'
@@ -51,6 +52,8 @@ function pageFor(route: Route): ReactNode {
       return <BrokerPage dep={route.dep} />
     case 'audit':
       return <AuditPage />
+    case 'transfer':
+      return <TransferPage dep={route.dep} />
     case 'not-found':
       return <NotFoundPage path={route.path} />
     case 'login':
@@ -66,6 +69,7 @@ const TITLES: Partial<Record<Route['page'], string>> = {
   acl: 'ACL',
   'broker-settings': 'Broker settings',
   broker: 'Broker',
+  transfer: 'Export and import',
   login: 'Log in',
   audit: 'Audit log',
 }

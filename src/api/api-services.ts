@@ -1,6 +1,7 @@
 import type { AccountService } from '../control/account-service.js'
 import type { AuditService } from '../control/audit-service.js'
 import type { AuthService } from '../control/auth-service.js'
+import type { ConfigTransferService } from '../control/config-transfer.js'
 import type { ConnectorService } from '../control/connector-service.js'
 import type { DeploymentService } from '../control/deployment-service.js'
 import type { FailedMessageService } from '../control/failed-message-service.js'
@@ -24,6 +25,8 @@ export interface ApiServices {
   readonly failedMessages: FailedMessageService
   /** Device users, ACL and login statistics of each deployment's broker. */
   readonly mqttAccess: MqttAccessService
+  /** Export and import of configuration (docs/export-import.md). */
+  readonly transfer: ConfigTransferService
   /** Prometheus text of every deployment's rule and action metrics. */
   prometheus(): Promise<string>
 }

@@ -18,6 +18,7 @@ import { mqttAclRoutes } from './routes/mqtt-acl-routes.js'
 import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
+import { transferRoutes } from './routes/transfer-routes.js'
 import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
 
 declare module 'fastify' {
@@ -100,6 +101,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(mqttAclRoutes, { services })
   await app.register(accountRoutes, { services })
   await app.register(auditRoutes, { services })
+  await app.register(transferRoutes, { services })
   await app.register(consoleRoutes)
   return app
 }

@@ -3,12 +3,13 @@ import type { AuditService } from '../control/audit-service.js'
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** Mutating methods that change nothing: trials and the end of a session. */
-const NOT_CHANGES = [/\/test$/, /\/test-action$/, /^\/api\/v1\/logout$/]
+const NOT_CHANGES = [/\/test$/, /\/test-action$/, /^\/api\/v1\/logout$/, /^\/api\/v1\/import(\/emqx)?\/plan$/]
 
 /** Singular names of the API's collections, as audit `objectType`s. */
 const OBJECT_TYPES: Record<string, string> = {
   deployments: 'deployment', connectors: 'connector', rules: 'rule', actions: 'action', 'failed-messages': 'failed-message',
   'mqtt/users': 'device-user', 'mqtt/acl': 'device-acl', users: 'user', 'api-keys': 'api-key',
+  import: 'configuration', 'import/emqx': 'emqx-configuration',
 }
 
 export interface AuditTarget {

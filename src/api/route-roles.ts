@@ -9,6 +9,9 @@ const ADMIN_ROUTES: ReadonlyArray<readonly [method: string, url: RegExp]> = [
   ['POST', /^\/api\/v1\/deployments$/],
   ['PATCH', /^\/api\/v1\/deployments\/:dep$/],
   ['DELETE', /^\/api\/v1\/deployments\/:dep$/],
+  // An export holds device users' password hashes; an import may create deployments.
+  ['GET', /^\/api\/v1\/export$/],
+  ['POST', /^\/api\/v1\/import(\/emqx)?\/apply$/],
 ]
 
 export function defaultRouteRole(method: string, url: string): RouteRole {

@@ -48,7 +48,11 @@ export interface ConnectorDetails extends ConnectorSummary {
   readonly rules: readonly RuleRef[]
 }
 
-export interface CreateConnector { name: string; type: string; description?: string; config: Record<string, unknown>; enabled?: boolean }
+export interface CreateConnector {
+  name: string; type: string; description?: string; config: Record<string, unknown>; enabled?: boolean
+  /** Import only (not in the API body): keeps an exported connector's ID. */
+  id?: string
+}
 export interface UpdateConnector { name?: string; description?: string; config?: Record<string, unknown>; enabled?: boolean; version?: number }
 
 /** The connector use cases behind the API: validate, persist, and keep the runtime in step. */
@@ -99,7 +103,7 @@ export class ConnectorService {
     const config = this.types.validateConfig(definition, input.config)
     const now = new Date().toISOString()
     const record: ConnectorRecord = {
-      id: newId('c'), deploymentId, name: input.name, type: input.type, description: input.description ?? '',
+      id: input.id ?? newId('c'), deploymentId, name: input.name, type: input.type, description: input.description ?? '',
       config, enabled: input.enabled ?? true, version: 1, createdAt: now, updatedAt: now,
     }
     try {

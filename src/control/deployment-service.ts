@@ -25,6 +25,8 @@ export interface DeploymentInput {
   plan?: Plan
   mqttPort?: number | null
   mqtt?: MqttSettingsPatch
+  /** Import only (not in the API body): keeps an exported deployment's ID. */
+  id?: string
 }
 
 export interface DeploymentServiceOptions {
@@ -120,7 +122,7 @@ export class DeploymentService {
     const now = new Date().toISOString()
     const mqttPort = input.mqttPort ?? null
     const mqttSettings = applyMqttPatch(DEFAULT_MQTT_SETTINGS, input.mqtt, mqttPort)
-    const d: DeploymentRecord = { id: newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort, mqttSettings, createdAt: now, updatedAt: now }
+    const d: DeploymentRecord = { id: input.id ?? newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort, mqttSettings, createdAt: now, updatedAt: now }
     try {
       await this.store.deployments.insert(d)
     } catch (err) {

@@ -46,6 +46,8 @@ export interface RuleInput {
   description?: string
   enabled?: boolean
   actions: unknown[]
+  /** Import only (not in the API body): keeps an exported rule's ID. */
+  id?: string
 }
 
 export interface RuleView extends RuleRecord {
@@ -108,7 +110,7 @@ export class RuleService {
     const warnings = await checkActions(this.deployments.runtime(deploymentId), actions)
     const now = new Date().toISOString()
     const rule: RuleRecord = {
-      id: newId('r'), deploymentId, name: input.name, sql: input.sql, description: input.description ?? '',
+      id: input.id ?? newId('r'), deploymentId, name: input.name, sql: input.sql, description: input.description ?? '',
       enabled: input.enabled ?? true, actions, createdAt: now, updatedAt: now,
     }
     await this.store.rules.insert(rule)

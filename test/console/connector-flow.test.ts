@@ -218,9 +218,10 @@ describe('console: connector flow (PostgreSQL)', () => {
       for (const c of ['Name', 'ID', 'Type', 'Status', 'Rules', 'Actions']) assert.ok(headers.includes(c), `column "${c}" in ${JSON.stringify(headers)}`)
       const row = rowWith(table, 'warehouse')
       assert.equal(await row.count(), 1)
-      await (await cellOf(table, row, 'Name')).getByText('warehouse', { exact: true }).waitFor()
-      const idLink = (await cellOf(table, row, 'ID')).getByRole('link', { name: exactly(id) })
-      assert.equal(await idLink.count(), 1, `the ID cell links with the text ${id}`)
+      // The name links to the details, as in the deployments and rules lists; the ID is plain text.
+      const nameLink = (await cellOf(table, row, 'Name')).getByRole('link', { name: exactly('warehouse') })
+      assert.equal(await nameLink.count(), 1, 'the Name cell links to the details')
+      assert.equal(await textOf(await cellOf(table, row, 'ID')), id)
       assert.match(await textOf(await cellOf(table, row, 'Type')), /postgres/i)
       assert.equal(await textOf(await cellOf(table, row, 'Rules')), '0')
       await (await cellOf(table, row, 'Status')).getByText('connected', { exact: true }).waitFor({ timeout: 15_000 })
@@ -237,10 +238,10 @@ describe('console: connector flow (PostgreSQL)', () => {
     })
   })
 
-  it('details via the ID link: defaults marked "default", the password masked', async () => {
+  it('details via the name link: defaults marked "default", the password masked', async () => {
     const p = page()
     await step(p, 'details', async () => {
-      await connectorsTable().getByRole('link', { name: exactly(id) }).click()
+      await connectorsTable().getByRole('link', { name: exactly('warehouse') }).click()
       await p.waitForURL(new RegExp(`#/deployments/${DEP}/connectors/${id}$`))
       await p.getByRole('heading', { level: 1, name: exactly('warehouse') }).waitFor()
       const terms = (await p.getByRole('term').allTextContents()).map((t) => t.trim())
@@ -274,7 +275,9 @@ describe('console: connector flow (PostgreSQL)', () => {
       assert.equal(await field(p, 'Name').inputValue(), 'warehouse')
       assert.equal(await field(p, 'Host').inputValue(), '127.0.0.1')
       const pool = await reveal(p, 'Pool size')
-      assert.equal(await pool.inputValue(), '8')
+      // Left at its default: shown as the default (placeholder), not as a value the user set.
+      assert.equal(await pool.inputValue(), '')
+      assert.match((await pool.getAttribute('placeholder')) ?? '', /^8 \(default\)$/)
       await pool.fill('4')
       await shot(p, '11-edit')
       await narrowShot('11n-edit-narrow')
@@ -312,7 +315,7 @@ describe('console: connector flow (PostgreSQL)', () => {
       await del.click()
       await dialog.waitFor({ state: 'hidden' })
       await p.getByRole('heading', { name: exactly('Choose a resource to connect') }).waitFor()
-      assert.equal(await p.getByRole('link', { name: exactly(id) }).count(), 0, 'the connector is gone from the page')
+      assert.equal(await p.getByText(id, { exact: true }).count(), 0, 'the connector is gone from the page')
       assert.equal((await h.j.api('GET', `${api}/${id}`)).status, 404)
       await shot(p, '15-connectors-empty-again')
     })

@@ -195,7 +195,7 @@ describe('console: list tables at 400 px are stacked cards (no sideways scrollin
         await assertOnScreen(rules, 'the Rules cell')
         await assertOnScreen(row.getByRole('button', { name: exactly(`Edit ${CONNECTOR}`) }), 'the Edit button', 28)
         await assertOnScreen(row.getByRole('button', { name: exactly(`Delete ${CONNECTOR}`) }), 'the Delete button', 28)
-        await assertOnScreen(row.getByRole('link', { name: exactly(connectorId) }), 'the connector ID link')
+        await assertOnScreen(row.getByRole('link', { name: exactly(CONNECTOR) }), 'the connector name link')
       })
     })
   })

@@ -71,6 +71,10 @@ describe('console: restrictions', () => {
         // The console polls the deployment every few seconds: the plan change shows without a reload.
         await eventually(() => edit.isDisabled(), (d) => d, '"Edit warehouse" disabled on serverless', 8_000)
         assert.equal(await edit.getAttribute('title'), EDIT_TITLE)
+        // Written on the page too: a hover title reaches neither touch nor keyboard users.
+        const notice = p.getByRole('note').filter({ hasText: /editing connectors needs a dedicated or premium deployment/i })
+        await notice.waitFor()
+        assert.ok(await notice.isVisible(), 'the serverless restriction is visible on the list page')
         await shot(p, '21-serverless-edit-disabled')
       })
     } finally {
@@ -80,6 +84,7 @@ describe('console: restrictions', () => {
       await openConnectors()
       const edit = rowWith(table(), 'warehouse').getByRole('button', { name: exactly('Edit warehouse') })
       await eventually(() => edit.isEnabled(), (e) => e, '"Edit warehouse" enabled again on dedicated', 8_000)
+      assert.equal(await p.getByRole('note').filter({ hasText: /dedicated or premium/i }).count(), 0, 'no serverless notice on dedicated')
     })
   })
 
@@ -100,7 +105,7 @@ describe('console: restrictions', () => {
         await row.getByRole('button', { name: exactly('Delete warehouse') }).click()
         const dialog = p.getByRole('dialog')
         await dialog.waitFor({ state: 'visible' })
-        await dialog.getByText(/used by 1 rule\(s\)/).waitFor()
+        await dialog.getByText(/used by 1 rule\./).waitFor()
         const link = dialog.getByRole('link', { name: exactly('temps to warehouse') })
         await link.waitFor()
         assert.match((await link.getAttribute('href')) ?? '', new RegExp(`#/deployments/${DEP}/rules/${ruleId}$`))
@@ -122,7 +127,7 @@ describe('console: restrictions', () => {
         assert.equal((await h.j.api('GET', `${api}/${id}`)).status, 200, 'still there')
       })
       await step(p, 'details-rules', async () => {
-        await table().getByRole('link', { name: exactly(id) }).click()
+        await table().getByRole('link', { name: exactly('warehouse') }).click()
         await p.getByRole('heading', { level: 1, name: exactly('warehouse') }).waitFor()
         const link = p.getByRole('link', { name: exactly('temps to warehouse') })
         await link.waitFor()

@@ -148,9 +148,11 @@ describe('console: rules flow (SQL test panel, PostgreSQL action, live metrics)'
   it('Add action: the PostgreSQL connector with an INSERT template; Save opens the enabled rule', async () => {
     const p = page()
     await step(p, 'rules-action-save', async () => {
-      await p.getByRole('button', { name: exactly('Add action') }).click()
+      // The new rule form shows "Send to" without "Add action"; only one action is offered.
       const action = p.getByRole('group', { name: exactly('Action 1') })
       await action.waitFor()
+      assert.ok(await field(action, 'Send to').isVisible(), '"Send to" visible without pressing "Add action"')
+      assert.equal(await p.getByRole('group', { name: exactly('Action 2') }).count(), 0)
       await field(action, 'Send to').selectOption({ label: `${CONNECTOR} · PostgreSQL (${connectorId})` })
       const template = field(action, 'SQL template')
       await template.waitFor()
@@ -234,7 +236,7 @@ describe('console: rules flow (SQL test panel, PostgreSQL action, live metrics)'
       await row.getByRole('button', { name: exactly(`Delete ${CONNECTOR}`) }).click()
       const dialog = p.getByRole('dialog')
       await dialog.waitFor({ state: 'visible' })
-      await dialog.getByText(/used by 1 rule\(s\)/).waitFor()
+      await dialog.getByText(/used by 1 rule\./).waitFor()
       const link = dialog.getByRole('link', { name: exactly(RULE) })
       await link.waitFor()
       assert.match((await link.getAttribute('href')) ?? '', new RegExp(`/rules/${ruleId}$`))

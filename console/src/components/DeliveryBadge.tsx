@@ -1,5 +1,5 @@
 import type { ActionHealth, ConnectorDelivery, HealthState } from '../api/types.ts'
-import { formatAgo } from '../lib/format.ts'
+import { formatAgo, plural } from '../lib/format.ts'
 
 const LABEL: Record<HealthState, string> = { ok: 'delivery ok', failing: 'delivery failing', stalled: 'delivery stalled' }
 
@@ -38,7 +38,7 @@ export function DeliveryNotice({ delivery }: { delivery: ConnectorDelivery | und
   if (!delivery || delivery.state === 'ok') return null
   const failing = delivery.state === 'failing'
   const counts = [
-    delivery.failingActions > 0 ? `${delivery.failingActions} rule action(s) failing` : '',
+    delivery.failingActions > 0 ? `${plural(delivery.failingActions, 'rule action')} failing` : '',
     delivery.stalledActions > 0 ? `${delivery.stalledActions} stalled` : '',
   ].filter(Boolean).join(', ')
   return (

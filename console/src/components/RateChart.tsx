@@ -46,10 +46,18 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
   const x = (i: number) => PAD.left + (i / (points - 1)) * iw
   const y = (v: number) => PAD.top + ih - (v / max) * ih
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max)
+  const empty = series.every((s) => s.values.every((v) => v === 0))
   const latest = series.map((s) => `${s.label} ${fmt(s.values[s.values.length - 1] ?? 0)}/s`).join(', ')
 
   return (
     <figure className="chart" ref={figure}>
+      {empty ? (
+        // A flat line on a made-up 0-4 axis reads as a measurement; nothing has been measured yet.
+        <div className="chart-empty" role="img" aria-label={`${caption}. No traffic yet.`}>
+          <p>No traffic yet</p>
+          <p className="muted small">The chart starts when messages flow.</p>
+        </div>
+      ) : (
       <svg viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`${caption}. Now: ${latest}.`}>
         {ticks.map((t) => (
           <g key={t}>
@@ -64,19 +72,36 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
             {f === 1 ? 'now' : `-${Math.round((1 - f) * points)}s`}
           </text>
         ))}
-        {series.map((s) => {
+        {series.map((s, k) => {
           const vals = s.values.length > 0 ? s.values : [0]
           const offset = points - vals.length
           const d = vals.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
-          return <path key={s.label} d={d} fill="none" stroke={s.color} strokeWidth={2} vectorEffect="non-scaling-stroke" strokeLinejoin="round" />
+          const { width, dash, opacity } = lineStyle(k)
+          return (
+            <path
+              key={s.label}
+              d={d}
+              fill="none"
+              stroke={s.color}
+              strokeWidth={width}
+              strokeDasharray={dash}
+              strokeOpacity={opacity}
+              vectorEffect="non-scaling-stroke"
+              strokeLinejoin="round"
+              data-series={s.label}
+            />
+          )
         })}
       </svg>
+      )}
       <figcaption>
         <span className="chart-caption">{caption}</span>
         <span className="chart-legend">
-          {series.map((s) => (
+          {series.map((s, k) => (
             <span key={s.label} className="legend-item">
-              <span className="legend-swatch" style={{ background: s.color }} aria-hidden="true" />
+              <svg width="18" height="8" aria-hidden="true" className="legend-line">
+                <line x1="1" x2="17" y1="4" y2="4" stroke={s.color} strokeWidth={Math.min(3, lineStyle(k).width)} strokeDasharray={lineStyle(k).dash} strokeOpacity={lineStyle(k).opacity} />
+              </svg>
               {s.label}
             </span>
           ))}
@@ -84,4 +109,9 @@ export function RateChart({ caption, series }: { caption: string; series: ChartS
       </figcaption>
     </figure>
   )
+}
+
+/** Later series are drawn thinner and dashed, so one lying on another leaves both visible. */
+function lineStyle(k: number): { width: number; dash: string | undefined; opacity: number } {
+  return { width: Math.max(1.5, 4 - k * 1.25), dash: k === 0 ? undefined : k === 1 ? '7 4' : '2 4', opacity: k === 0 ? 0.55 : 1 }
 }

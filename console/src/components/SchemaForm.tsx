@@ -34,7 +34,9 @@ export interface SchemaFormProps {
 /** Form fields generated from an object JSON Schema: one labelled control per property. */
 export function SchemaForm({ schema, values, onChange, errors, path, split = false, labeller = fieldLabel, disabled = false }: SchemaFormProps) {
   const required = requiredKeys(schema, values)
-  const entries = Object.entries(schema.properties ?? {})
+  // A group with an `enable` switch (TLS) shows its other fields only while it is on.
+  const switchedOff = fieldKind(schema.properties?.enable ?? {}) === 'boolean' && values.enable !== true
+  const entries = Object.entries(schema.properties ?? {}).filter(([k]) => !switchedOff || k === 'enable')
   const primary = split ? entries.filter(([k, s]) => isPrimaryField(k, s, required.has(k))) : entries
   const advanced = split ? entries.filter(([k, s]) => !isPrimaryField(k, s, required.has(k))) : []
   const [open, setOpen] = useState(false)
@@ -103,7 +105,7 @@ interface FieldProps {
 export const fieldId = (path: string) => `f-${path.replace(/[^a-zA-Z0-9_-]/g, '-')}`
 
 function placeholderOf(schema: JsonSchema): string | undefined {
-  if (schema.default !== undefined && schema.default !== '' && typeof schema.default !== 'object') return String(schema.default)
+  if (schema.default !== undefined && schema.default !== '' && typeof schema.default !== 'object') return `${String(schema.default)} (default)`
   const ex = schema.examples?.[0]
   if (ex !== undefined && typeof ex !== 'object') return `e.g. ${String(ex)}`
   return undefined

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react'
-import { ActivityIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
+import { ActivityIcon, CopyIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
 import { useDeploymentOptional } from '../lib/deployment-context.tsx'
 import { href, type Route } from '../lib/router.ts'
 import { Logo } from '../pages/LoginPage.tsx'
@@ -26,7 +26,10 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
           {dep !== undefined && (
             <div className="nav-group">
               <DeploymentLabel dep={dep} />
-              <p className="nav-heading">Data Integration</p>
+              {/* A link as well as a heading: the product's place (EMQX's "Data Integration") is a visible, reachable entry. */}
+              <a href={href.connectors(dep)} className="nav-heading nav-section-link">
+                Data Integration
+              </a>
               <a href={href.connectors(dep)} className="nav-link" aria-current={section === 'connectors' ? 'page' : undefined}>
                 <PlugIcon />
                 <span>Connectors</span>
@@ -51,6 +54,11 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
               <a href={href.brokerSettings(dep)} className="nav-link" aria-current={section === 'broker-settings' ? 'page' : undefined}>
                 <SlidersIcon />
                 <span>Broker settings</span>
+              </a>
+              <p className="nav-heading">Configuration</p>
+              <a href={href.transfer(dep)} className="nav-link" aria-current={section === 'transfer' ? 'page' : undefined}>
+                <CopyIcon />
+                <span>Export and import</span>
               </a>
             </div>
           )}

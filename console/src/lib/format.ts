@@ -36,3 +36,8 @@ export function fieldMessage(message: string, hint?: string): string {
   if (!hint || /^Add the field/i.test(hint)) return withDot
   return `${withDot} ${hint}`
 }
+
+/** "1 rule", "2 rules", "1 message", "3 rule actions": a count with its noun, never "rule(s)". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`
+}

@@ -17,6 +17,7 @@ export type Route =
   | { page: 'broker-settings'; dep: string }
   | { page: 'broker'; dep: string }
   | { page: 'audit' }
+  | { page: 'transfer'; dep: string }
   | { page: 'not-found'; path: string }
 
 export function parseHash(hash: string): Route {
@@ -53,6 +54,7 @@ export function parseHash(hash: string): Route {
     if (c === 'settings') return { page: 'broker-settings', dep }
     if (c === 'broker') return { page: 'broker', dep }
   }
+  if (b === 'transfer' && c === undefined) return { page: 'transfer', dep }
   return { page: 'not-found', path }
 }
 
@@ -75,6 +77,7 @@ export const href = {
   acl: (dep: string) => `#/deployments/${seg(dep)}/mqtt/acl`,
   brokerSettings: (dep: string) => `#/deployments/${seg(dep)}/mqtt/settings`,
   broker: (dep: string) => `#/deployments/${seg(dep)}/mqtt/broker`,
+  transfer: (dep: string) => `#/deployments/${seg(dep)}/transfer`,
 }
 
 export function navigate(to: string): void {

@@ -89,7 +89,8 @@ export function isPrimaryField(key: string, schema: JsonSchema, required: boolea
   const kind = fieldKind(schema)
   if (kind === 'object' || kind === 'map') return false
   if (required && schema.default === undefined) return true
-  return schema.writeOnly === true || key === 'username'
+  // The port is part of the address: a non-standard one is common and must not hide under "Advanced".
+  return schema.writeOnly === true || key === 'username' || key === 'port'
 }
 
 /** Required fields of an object schema for the current values (follows a simple `if/then/else`). */
@@ -135,8 +136,9 @@ export function initialValues(schema: JsonSchema, existing?: Record<string, unkn
         break
       default:
         // Text and numbers start empty on create: the default shows as the placeholder and the
-        // server fills it in; on edit they show the stored value (secrets as "******").
-        out[key] = cur === undefined || cur === null ? '' : String(cur)
+        // server fills it in; on edit they show the stored value (secrets as "******"), except
+        // a value equal to the default, which stays a placeholder so it does not read as set.
+        out[key] = cur === undefined || cur === null || (existing !== undefined && isDefaultValue(sub, cur)) ? '' : String(cur)
     }
   }
   return out

@@ -144,6 +144,10 @@ export function DeploymentsPage() {
                         {busy && <Spinner />}
                         {label}
                       </button>
+                      {/* The product's place, named per deployment (the name link goes there too, less obviously). */}
+                      <a className="button small" href={href.connectors(d.id)} aria-label={`Data Integration of ${d.name}`}>
+                        Data Integration
+                      </a>
                     </ActionsCell>
                   </tr>
                 )

@@ -5,6 +5,7 @@ import { ErrorAlert } from '../../components/Alert.tsx'
 import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
 import { ProbeResultView } from '../../components/ProbeResultView.tsx'
 import { RateChart } from '../../components/RateChart.tsx'
+import { ServerlessNotice } from '../../components/ServerlessNotice.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { DeliveryBadge, DeliveryNotice } from '../../components/DeliveryBadge.tsx'
@@ -19,7 +20,7 @@ import { fieldKind, fieldLabel, isDefaultValue } from '../../lib/schema.ts'
 import { useDetails } from '../../lib/use-details.tsx'
 import { DeleteConnectorDialog } from './DeleteConnectorDialog.tsx'
 
-/** `#/deployments/{dep}/connectors/{id}`: basic information, live metrics, configuration, rules. */
+/** `#/deployments/{dep}/connectors/{id}`: basic information, configuration (what users come to check), live metrics, rules. */
 export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
   const details = useDetails(() => api.connector(dep, id), `connector:${dep}:${id}`, 'connector', 'Connectors')
   const types = useConnectorTypes()
@@ -86,6 +87,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
       </header>
 
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
+      {serverless && <ServerlessNotice />}
       {details.refreshError}
       <DeliveryNotice delivery={c.delivery} />
       {probe && <ProbeResultView result={probe} />}
@@ -149,8 +151,6 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
         </dl>
       </section>
 
-      <MetricsCard c={c} />
-
       <section className="card" aria-labelledby="config-title">
         <h2 id="config-title">Configuration</h2>
         <p className="muted small">
@@ -158,6 +158,8 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
         </p>
         <ConfigList schema={type?.configSchema} config={c.config} />
       </section>
+
+      <MetricsCard c={c} />
 
       <section className="card" aria-labelledby="rules-title">
         <h2 id="rules-title">Rules</h2>
@@ -228,13 +230,16 @@ export function Stat({ label, value, tone }: { label: string; value: string; ton
 function formatValue(v: unknown): string {
   if (v === undefined || v === null || v === '') return '—'
   if (typeof v === 'string') return v
+  if (typeof v === 'boolean') return v ? 'Yes' : 'No'
   return JSON.stringify(v)
 }
 
 /** The stored configuration, in the schema's order, each value marked when it is the default. */
 function ConfigList({ schema, config }: { schema: JsonSchema | undefined; config: Record<string, unknown> }) {
   const props = schema?.properties ?? {}
-  const keys = [...Object.keys(props), ...Object.keys(config).filter((k) => !(k in props))]
+  // A group switched off (TLS with enable: false) shows only its switch, as the form does.
+  const off = props.enable !== undefined && config.enable === false
+  const keys = [...Object.keys(props), ...Object.keys(config).filter((k) => !(k in props))].filter((k) => !off || k === 'enable')
   const scalars = keys.filter((k) => !(props[k] && fieldKind(props[k]) === 'object'))
   const groups = keys.filter((k) => props[k] && fieldKind(props[k]) === 'object')
   return (
@@ -248,9 +253,12 @@ function ConfigList({ schema, config }: { schema: JsonSchema | undefined; config
             <div key={k} className="config-row">
               <dt>{fieldLabel(k, sub)}</dt>
               <dd>
-                <span className={`config-value${secret ? ' secret' : ''}`}>{secret && v !== undefined ? '******' : formatValue(v)}</span>
+                {v === undefined ? (
+                  <span className="muted small">not set</span>
+                ) : (
+                  <span className={`config-value${secret ? ' secret' : ''}`}>{secret ? '******' : formatValue(v)}</span>
+                )}
                 {isDefaultValue(sub, v) && <span className="tag">default</span>}
-                {v === undefined && <span className="muted small"> not set</span>}
               </dd>
             </div>
           )

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { ConnectorDetails, ConnectorType, ProbeResult } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
@@ -57,6 +57,13 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
   const [probe, setProbe] = useState<ProbeResult | null>(null)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
   const [error, setError] = useState<unknown>(null)
+  const resultRef = useRef<HTMLDivElement>(null)
+  const actionsRef = useRef<HTMLDivElement>(null)
+  const [tests, setTests] = useState(0)
+  // After the render that shows a Test answer (below a long form): bring it and Save on screen.
+  useEffect(() => {
+    if (tests > 0) showTestOutcome(resultRef.current, actionsRef.current)
+  }, [tests])
 
   const serverless = existing !== undefined && deployment.data?.plan === 'serverless'
   const notRunning = existing === undefined && deployment.data !== undefined && deployment.data.status !== 'running'
@@ -89,6 +96,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
       fail(e)
     } finally {
       setBusy(null)
+      setTests((n) => n + 1)
     }
   }
 
@@ -168,7 +176,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
           <SchemaForm schema={type.configSchema} values={values} onChange={setValues} errors={fieldErrors} path="config" split disabled={serverless} />
         </section>
 
-        <div className="test-result" aria-live="polite">
+        <div className="test-result" aria-live="polite" ref={resultRef}>
           {probe && <ProbeResultView result={probe} />}
         </div>
         {error !== null && (
@@ -182,7 +190,7 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
           </div>
         )}
 
-        <div className="form-actions">
+        <div className="form-actions" ref={actionsRef}>
           <button type="button" className="button" onClick={test} disabled={busy !== null || serverless}>
             {busy === 'testing' ? (
               <>
@@ -208,4 +216,17 @@ function ConnectorForm({ dep, type, existing }: { dep: string; type: ConnectorTy
       </form>
     </>
   )
+}
+
+/**
+ * Scrolls so the Test answer and the buttons under it are both on screen: the buttons to the
+ * bottom edge, then, when the answer's top is cut off, the answer to the top edge instead.
+ */
+function showTestOutcome(result: HTMLElement | null, actions: HTMLElement | null) {
+  if (!result || !actions) return
+  // A field error has moved the focus to its field: leave the view there.
+  if (document.activeElement instanceof HTMLInputElement && document.activeElement.getAttribute('aria-invalid') === 'true') return
+  actions.scrollIntoView({ block: 'nearest' })
+  const top = result.getBoundingClientRect().top
+  if (top < 0) result.scrollIntoView({ block: 'start' })
 }

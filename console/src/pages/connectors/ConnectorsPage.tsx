@@ -11,6 +11,7 @@ import { DeliveryBadge } from '../../components/DeliveryBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { ListenerUrls } from '../../components/ListenerUrls.tsx'
+import { ServerlessNotice } from '../../components/ServerlessNotice.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -65,6 +66,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
           <ListenerUrls mqtt={d.mqtt} />
         </details>
       )}
+      {serverless && hasConnectors && <ServerlessNotice />}
       {d && !running && <DeploymentNotRunning deployment={d} onStarted={() => void deployment.reload()} what="Connectors can be created only while it runs." />}
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
       <ErrorAlert error={connectors.error} title="Could not load the connectors" />
@@ -111,13 +113,14 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
   return (
     <tr role="row">
       <td {...cell('Name')}>
-        <span className="strong">{c.name}</span>
+        {/* The name links to the details, as in every list (deployments, rules). */}
+        <a href={href.connector(dep, c.id)} className="strong-link">
+          {c.name}
+        </a>
         {c.description && <div className="cell-sub">{c.description}</div>}
       </td>
-      <td {...cell('ID')}>
-        <a href={href.connector(dep, c.id)} className="mono">
-          {c.id}
-        </a>
+      <td {...cell('ID')} className="mono">
+        {c.id}
       </td>
       <td {...cell('Type')}>
         <span className="type-cell">

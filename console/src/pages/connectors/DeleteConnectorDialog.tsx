@@ -4,6 +4,7 @@ import type { RuleRef } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeleteButton, useDeleting } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
+import { plural } from '../../lib/format.ts'
 import { href } from '../../lib/router.ts'
 
 export interface DeleteTarget {
@@ -61,7 +62,7 @@ export function DeleteConnectorDialog({ dep, target, onClose, onDeleted }: { dep
         }
       >
         <p>
-          <strong>{target.name}</strong> is used by {n} rule(s). Remove the connector from these rules (or delete them) first:
+          <strong>{target.name}</strong> is used by {plural(n, 'rule')}. Remove the connector from these rules (or delete them) first:
         </p>
         {rules === null ? (
           <p className="loading">Loading the rules…</p>

@@ -5,7 +5,7 @@ import { ErrorAlert, Notice } from '../../components/Alert.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
-import { formatCount, formatDate } from '../../lib/format.ts'
+import { formatCount, formatDate, plural } from '../../lib/format.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
 
@@ -51,10 +51,10 @@ export function FailedMessagesSection({ dep, ruleId, index, target }: { dep: str
     try {
       if (what === 'replay') {
         const r = await api.replayFailed(dep, ruleId, index, ids)
-        setDone(`${formatCount(r.replayed)} message(s) handed to action ${n} again.`)
+        setDone(`${plural(r.replayed, 'message')} handed to action ${n} again.`)
       } else {
         const r = await api.discardFailed(dep, ruleId, index, ids)
-        setDone(`${formatCount(r.discarded)} message(s) discarded.`)
+        setDone(`${plural(r.discarded, 'message')} discarded.`)
       }
       setSelected(new Set())
       await list.reload()
@@ -148,7 +148,7 @@ export function FailedMessagesSection({ dep, ruleId, index, target }: { dep: str
             </>
           }
         >
-          <p>The {formatCount(l.stored)} message(s) this action kept are deleted for good; they cannot be replayed afterwards.</p>
+          <p>The {plural(l.stored, 'message')} this action kept are deleted for good; they cannot be replayed afterwards.</p>
         </Dialog>
       )}
       {showing && <FailedMessageDialog dep={dep} ruleId={ruleId} index={index} messageId={showing} onClose={() => setShowing(null)} />}

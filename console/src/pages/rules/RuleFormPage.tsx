@@ -15,6 +15,7 @@ import { href, navigate } from '../../lib/router.ts'
 import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { ACTION_OPTIONS_SCHEMA, FALLBACK_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
+import { sqlOutputNames } from '../../lib/sql-output-names.ts'
 import { ActionTestPanel } from './ActionTestPanel.tsx'
 
 const DEFAULT_SQL = 'SELECT\n  clientid,\n  payload.temp AS temp\nFROM\n  "sensors/#"\nWHERE\n  payload.temp > 20'
@@ -102,7 +103,10 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   const [name, setName] = useState(existing?.name ?? '')
   const [description, setDescription] = useState(existing?.description ?? '')
   const [sql, setSql] = useState(existing?.sql ?? DEFAULT_SQL)
-  const [actions, setActions] = useState<ActionDraft[]>(() => (existing?.actions ?? []).map((a) => draftOf(a, connectors, types)))
+  // A new rule starts with one empty action, so "Send to" is on screen without "Add action".
+  const [actions, setActions] = useState<ActionDraft[]>(() =>
+    existing ? existing.actions.map((a) => draftOf(a, connectors, types)) : [{ key: nextKey++, target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) }],
+  )
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
@@ -114,8 +118,9 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
     document.title = existing ? `Edit ${existing.name} · Rules · Junction` : 'New rule · Rules · Junction'
   }, [existing])
 
+  // An action whose "Send to" was never chosen is the untouched starting one: not an action.
   const buildActions = (): RuleAction[] =>
-    actions.map((a) => ({
+    actions.filter((a) => a.target !== '').map((a) => ({
       ...actionOf(a, connectors, types),
       ...(a.fallback ? { fallback: actionOf(a.fallback, connectors, types) } : {}),
     }))
@@ -219,6 +224,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               onRemove={() => setActions((list) => list.filter((x) => x.key !== a.key))}
               dep={dep}
               sample={sample}
+              sql={sql}
             />
           ))}
           <button
@@ -250,9 +256,10 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   )
 }
 
-function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove, sample }: {
+function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove, sample, sql }: {
   dep: string
   sample?: Record<string, unknown> | undefined
+  sql: string
   index: number
   draft: ActionDraft
   connectors: ConnectorSummary[]
@@ -277,6 +284,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
         errors={errors}
         onChange={onChange}
         sample={sample}
+        sql={sql}
         remove={
           <IconButton className="danger" label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
             <TrashIcon />
@@ -311,6 +319,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
             errors={errors}
             onChange={(change) => onChange({ fallback: { ...fallback, ...change } })}
             sample={sample}
+            sql={sql}
           />
         )}
       </details>
@@ -319,9 +328,10 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
 }
 
 /** Where an action (or its fallback) sends: the target, its params form and its delivery options. */
-function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove, sample }: {
+function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove, sample, sql }: {
   dep: string
   sample?: Record<string, unknown> | undefined
+  sql: string
   path: string
   label: string
   draft: TargetDraft
@@ -381,6 +391,7 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
       {schema && (
         <>
           {schema.description && <p className="muted small">{schema.description}</p>}
+          <OutputNames sql={sql} />
           <SchemaForm schema={schema} values={draft.params} onChange={(params) => onChange({ params })} errors={errors} path={`${path}.params`} labeller={paramLabel} />
           <details className="action-options" open={optionsHaveError || undefined}>
             <summary>Delivery options</summary>
@@ -476,5 +487,23 @@ function SqlTestPanel({ dep, sql, onSqlError, onOutput }: { dep: string; sql: st
         <ErrorAlert error={error} title="The test did not run" />
       )}
     </section>
+  )
+}
+
+/** The placeholders this rule's SQL outputs, next to the templates that use them. */
+function OutputNames({ sql }: { sql: string }) {
+  const names = sqlOutputNames(sql)
+  if (names === null) return <p className="muted small output-names">This rule outputs the whole event (<code>SELECT *</code>): any of its fields works, e.g. <code>{'${payload.temp}'}</code>, <code>{'${clientid}'}</code>, <code>{'${topic}'}</code>.</p>
+  if (names.length === 0) return null
+  return (
+    <p className="muted small output-names">
+      This rule's output, for the templates:{' '}
+      {names.map((n, i) => (
+        <span key={n}>
+          {i > 0 && ' '}
+          <code>{`\${${n}}`}</code>
+        </span>
+      ))}
+    </p>
   )
 }
