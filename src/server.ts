@@ -5,6 +5,8 @@ import type { Logger } from 'pino'
 import type { ConnectorDefinition } from './connector-api/index.js'
 import { buildApi } from './api/app.js'
 import { builtinConnectors } from './connectors/index.js'
+import { AccountService } from './control/account-service.js'
+import { AuditService } from './control/audit-service.js'
 import { AuthService } from './control/auth-service.js'
 import { ConnectorService } from './control/connector-service.js'
 import { ConfigTransferService } from './control/config-transfer.js'
@@ -43,9 +45,11 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const box = settings.secretKey ? SecretBox.fromPassphrase(settings.secretKey) : SecretBox.fromDataDir(settings.dataDir)
   const store = await Store.open(storeLocation(settings.dataDir, settings.databaseUrl), box, (type) => types.find(type)?.configSchema)
 
-  const auth = new AuthService(store.auth, settings.sessionTtlMs)
+  const auth = new AuthService(store.auth, settings.sessionTtlMs, { log: logger.child({ component: 'auth' }) })
   if (settings.apiKey && settings.apiSecret) await auth.ensureApiKey(settings.apiKey, settings.apiSecret)
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
+  const accounts = new AccountService(store.auth, auth)
+  const audit = new AuditService(store.audit)
 
   const rlog = runtimeLogger(logger)
   const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
@@ -57,7 +61,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   await deployments.boot()
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
-  const app = await buildApi({ version: VERSION, auth, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, prometheus }, logger)
+  const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, prometheus }, logger)
   await app.ready()
 
   let closed = false

@@ -3,6 +3,7 @@ import { SESSION_EXPIRED_EVENT, api, session } from './api/client.ts'
 import { AppShell } from './layout/AppShell.tsx'
 import { DeploymentProvider } from './lib/deployment-context.tsx'
 import { href, navigate, useHashRoute, type Route } from './lib/router.ts'
+import { AuditPage } from './pages/AuditPage.tsx'
 import { DeploymentsPage } from './pages/DeploymentsPage.tsx'
 import { LoginPage } from './pages/LoginPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
@@ -49,6 +50,8 @@ function pageFor(route: Route): ReactNode {
       return <BrokerSettingsPage dep={route.dep} />
     case 'broker':
       return <BrokerPage dep={route.dep} />
+    case 'audit':
+      return <AuditPage />
     case 'transfer':
       return <TransferPage dep={route.dep} />
     case 'not-found':
@@ -68,6 +71,7 @@ const TITLES: Partial<Record<Route['page'], string>> = {
   broker: 'Broker',
   transfer: 'Export and import',
   login: 'Log in',
+  audit: 'Audit log',
 }
 
 export function App() {

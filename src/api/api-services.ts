@@ -1,3 +1,5 @@
+import type { AccountService } from '../control/account-service.js'
+import type { AuditService } from '../control/audit-service.js'
 import type { AuthService } from '../control/auth-service.js'
 import type { ConfigTransferService } from '../control/config-transfer.js'
 import type { ConnectorService } from '../control/connector-service.js'
@@ -11,6 +13,10 @@ import type { TypeRegistry } from '../control/type-registry.js'
 export interface ApiServices {
   readonly version: string
   readonly auth: AuthService
+  /** Console users and API keys with their roles. */
+  readonly accounts: AccountService
+  /** Every change made through the API. */
+  readonly audit: AuditService
   readonly types: TypeRegistry
   readonly deployments: DeploymentService
   readonly connectors: ConnectorService

@@ -2,10 +2,16 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger } from 'pino'
 import { ApiError } from '../core/errors.js'
+import type { Principal } from '../control/auth-service.js'
+import { roleAllows, type RouteRole } from '../control/roles.js'
+import { ROLE_DESCRIPTION, defaultRouteRole } from './route-roles.js'
 import type { ApiServices } from './api-services.js'
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js'
 import { installJsonBodyParser } from './json-limits.js'
 import { documentShapes } from './openapi-shapes.js'
+import { installAuditHooks } from './audit-hooks.js'
+import { accountRoutes } from './routes/account-routes.js'
+import { auditRoutes } from './routes/audit-routes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
 import { consoleRoutes } from './routes/console-routes.js'
 import { deploymentRoutes } from './routes/deployment-routes.js'
@@ -21,6 +27,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route needs no authentication (health, login). */
     public?: boolean
+    /** The weakest role that may call the route; by default from the method (see route-roles.ts). */
+    role?: RouteRole
+  }
+  interface FastifyRequest {
+    /** Who sent the request (set by the authentication hook; undefined on public routes). */
+    principal?: Principal
   }
 }
 
@@ -59,18 +71,32 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult]) app.addSchema(schema)
 
   app.addHook('onRoute', (route) => {
-    if (route.config?.public) {
-      route.schema = { ...route.schema, security: [] } as typeof route.schema
-    }
+    const method = Array.isArray(route.method) ? route.method[0]! : route.method
+    const role: RouteRole = route.config?.public ? 'public' : route.config?.role ?? defaultRouteRole(method, route.url)
+    route.config = { ...route.config, role }
+    const schema = (route.schema ?? {}) as { description?: string }
+    const description = [schema.description, ROLE_DESCRIPTION[role]].filter(Boolean).join('\n\n')
+    route.schema = { ...route.schema, description, 'x-junction-role': role, ...(role === 'public' ? { security: [] } : {}) } as typeof route.schema
   })
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return
     if (request.routeOptions.url === undefined) return // not found: answered by the 404 handler
-    const principal = await services.auth.authenticate(request.headers.authorization)
-    if (!principal) {
+    const result = await services.auth.check(request.headers.authorization, request.ip)
+    if (!result.ok && result.retryAfterMs !== undefined) {
+      void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)))
+      throw new ApiError('TOO_MANY_REQUESTS', 'Too many failed authentications from this address or for this key', { hint: 'Wait the seconds in Retry-After, then send valid credentials.' })
+    }
+    if (!result.ok) {
       throw new ApiError('UNAUTHORIZED', 'Authentication required', { hint: 'Send an API key as HTTP Basic (key:secret), or a Bearer token from POST /api/v1/login.' })
     }
+    request.principal = result.principal
+    const needs = request.routeOptions.config.role ?? 'admin'
+    if (needs !== 'public' && !roleAllows(result.principal.role, needs)) {
+      throw new ApiError('FORBIDDEN', `The role ${result.principal.role} may not ${request.method} ${request.routeOptions.url}; it needs ${needs}`, { hint: 'Ask an admin for a stronger role, or use credentials that have it.' })
+    }
   })
+
+  installAuditHooks(app, services.audit)
 
   await app.register(systemRoutes, { services })
   await app.register(deploymentRoutes, { services })
@@ -79,6 +105,8 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(failedMessageRoutes, { services })
   await app.register(mqttUserRoutes, { services })
   await app.register(mqttAclRoutes, { services })
+  await app.register(accountRoutes, { services })
+  await app.register(auditRoutes, { services })
   await app.register(transferRoutes, { services })
   await app.register(consoleRoutes)
   return app

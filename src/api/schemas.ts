@@ -203,7 +203,7 @@ export const ConnectorType = Type.Object({
 })
 
 export const Login = Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false })
-export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Timestamp, username: Type.String() })
+export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Timestamp, username: Type.String(), role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], { description: 'What the user may do: see docs/api.md, "Roles".' })) })
 
 export const listOf = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item) })
 

@@ -56,6 +56,22 @@ export class LoginGuard {
     return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(n - 1, 30))
   }
 
+  /**
+   * Milliseconds until the next attempt of this username or host is worth checking, for callers
+   * that refuse (HTTP 429 with Retry-After) instead of waiting: the first `free` failures of a
+   * streak cost nothing, each further one doubles the wait from `baseDelayMs`.
+   */
+  retryAfterMs(username: string | undefined, peerhost: string | undefined, free: number): number {
+    const wait = (map: Map<string, Tally>, key: string | undefined) => {
+      const n = this.recent(map, key)
+      if (n < free || key === undefined) return 0
+      const t = map.get(key)!
+      const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(n - free, 30))
+      return Math.max(0, t.lastFailureAt + delay - this.now())
+    }
+    return Math.max(wait(this.byUsername, username), wait(this.byPeerhost, peerhost))
+  }
+
   recordFailure(username: string | undefined, peerhost: string | undefined): void {
     this.failed++
     this.bump(this.byUsername, username)

@@ -2,6 +2,7 @@ import type { Db } from './database.js'
 
 export interface ApiKeyRow { key: string; secretHash: string; role: string; description: string; createdAt: string }
 export interface UserRow { username: string; passwordHash: string; role: string }
+export interface UserSummary { username: string; role: string; createdAt: string; updatedAt: string }
 
 /** API keys and console users; only password hashes are stored. */
 export class AuthStore {
@@ -17,6 +18,33 @@ export class AuthStore {
     await this.db.insertInto('api_keys').values({
       key: k.key, secret_hash: k.secretHash, role: k.role, description: k.description, created_at: k.createdAt,
     }).execute()
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('key').execute()
+    return rows.map((r) => ({ key: r.key, secretHash: r.secret_hash, role: r.role, description: r.description, createdAt: r.created_at }))
+  }
+
+  async deleteApiKey(key: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('api_keys').where('key', '=', key).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  async listUsers(): Promise<UserSummary[]> {
+    const rows = await this.db.selectFrom('users').select(['username', 'role', 'created_at', 'updated_at']).orderBy('username').execute()
+    return rows.map((r) => ({ username: r.username, role: r.role, createdAt: r.created_at, updatedAt: r.updated_at }))
+  }
+
+  async deleteUser(username: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('username', '=', username).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  /** Users and API keys with this role, together. */
+  async countWithRole(role: string): Promise<number> {
+    const u = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<string | number>().as('n')).where('role', '=', role).executeTakeFirstOrThrow()
+    const k = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string | number>().as('n')).where('role', '=', role).executeTakeFirstOrThrow()
+    return Number(u.n) + Number(k.n)
   }
 
   async getUser(username: string): Promise<UserRow | undefined> {

@@ -35,6 +35,11 @@ export interface Tables {
   api_keys: { key: string; secret_hash: string; role: string; description: string; created_at: string }
   users: { username: string; password_hash: string; role: string; created_at: string; updated_at: string }
   settings: { name: string; value: string }
+  /** Every change made through the API: who, from where, what, and the diff (secrets masked). */
+  audit_log: {
+    id: string; at: string; actor_kind: string; actor: string; source: string; method: string; path: string
+    action: string; object_type: string; object_id: string | null; deployment_id: string | null; status: number; diff: string | null
+  }
   seq?: { id: Generated<number> }
 }
 

@@ -89,6 +89,32 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0003_roles_audit': {
+    async up(db: Kysely<any>) {
+      // The one role before roles existed: everything, now called admin.
+      await db.updateTable('api_keys').set({ role: 'admin' }).where('role', '=', 'administrator').execute()
+      await db.updateTable('users').set({ role: 'admin' }).where('role', '=', 'administrator').execute()
+      await db.schema.createTable('audit_log')
+        // Time-ordered text (ms since epoch, then a sequence): sorts as it was written on both back ends.
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('actor_kind', 'varchar(20)', (c) => c.notNull())
+        .addColumn('actor', 'varchar(256)', (c) => c.notNull())
+        .addColumn('source', 'varchar(64)', (c) => c.notNull())
+        .addColumn('method', 'varchar(10)', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('action', 'varchar(40)', (c) => c.notNull())
+        .addColumn('object_type', 'varchar(40)', (c) => c.notNull())
+        .addColumn('object_id', 'varchar(256)')
+        .addColumn('deployment_id', 'varchar(64)')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        // JSON [{path, before, after}] with secrets masked; null when there is nothing to compare.
+        .addColumn('diff', 'text')
+        .execute()
+      await db.schema.createIndex('audit_log_actor').on('audit_log').columns(['actor', 'id']).execute()
+      await db.schema.createIndex('audit_log_object_type').on('audit_log').columns(['object_type', 'id']).execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -1,3 +1,4 @@
+import { AuditStore } from './audit-store.js'
 import { AuthStore } from './auth-store.js'
 import { ConnectorStore, type SchemaOf } from './connector-store.js'
 import { openDatabase, type Db, type StoreLocation } from './database.js'
@@ -14,6 +15,7 @@ export class Store {
   readonly rules: RuleStore
   readonly auth: AuthStore
   readonly mqttAccess: MqttAccessStore
+  readonly audit: AuditStore
 
   private constructor(readonly db: Db, readonly location: StoreLocation, box: SecretBox, schemaOf: SchemaOf) {
     this.deployments = new DeploymentStore(db, box)
@@ -21,6 +23,7 @@ export class Store {
     this.rules = new RuleStore(db)
     this.auth = new AuthStore(db)
     this.mqttAccess = new MqttAccessStore(db)
+    this.audit = new AuditStore(db)
   }
 
   static async open(location: StoreLocation, box: SecretBox, schemaOf: SchemaOf): Promise<Store> {

@@ -22,9 +22,11 @@ describe('authentication', () => {
       ['GET', '/api/v1/deployments/default/connectors'], ['POST', '/api/v1/deployments/default/connectors/test'],
       ['DELETE', '/api/v1/deployments/default/connectors/c-aaaaaaaa'], ['POST', '/api/v1/deployments/default/stop'],
     ]
+    let n = 0
     for (const [method, url] of routes) {
-      for (const authorization of [undefined, basic(API_KEY, 'wrong'), basic('nobody', 'x'), 'Bearer forged.token', 'Basic !!!']) {
-        const r = await j.junction.app.inject({ method: method as 'GET', url, headers: authorization ? { authorization } : {} })
+      // A key's own failures are throttled after 5 (auth-throttle.test.ts): a fresh key name and address per try.
+      for (const authorization of [undefined, basic(`${API_KEY}-${n}`, 'wrong'), basic(`nobody-${n}`, 'x'), 'Bearer forged.token', 'Basic !!!']) {
+        const r = await j.junction.app.inject({ method: method as 'GET', url, headers: authorization ? { authorization } : {}, remoteAddress: `10.1.0.${++n}` })
         assert.equal(r.statusCode, 401, `${method} ${url} with ${authorization}`)
         assert.equal(r.json().error.code, 'UNAUTHORIZED')
       }

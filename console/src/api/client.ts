@@ -101,9 +101,26 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
 }
 
 const enc = encodeURIComponent
+
+export interface AuditEntry {
+  id: string; at: string; actor: { kind: string; name: string }; source: string; method: string; path: string
+  action: string; objectType: string; objectId: string | null; deploymentId: string | null; status: number
+  diff: Array<{ path: string; before?: unknown; after?: unknown }> | null
+}
+export interface AuditFilters { actor?: string; action?: string; objectType?: string; since?: string; until?: string }
+const auditQuery = (f: Record<string, string | undefined>) => new URLSearchParams(Object.entries(f).filter((e): e is [string, string] => !!e[1])).toString()
+
+/** The audit export is JSON lines, not JSON: fetched as text. */
+async function auditExport(filters: AuditFilters): Promise<string> {
+  const res = await fetch(`${BASE}/audit/export?${auditQuery({ ...filters })}`, { headers: { authorization: `Bearer ${session.token() ?? ''}` } })
+  if (!res.ok) throw new ApiError(res.status, { code: `HTTP_${res.status}`, message: `Junction answered ${res.status} to the export` })
+  return res.text()
+}
 const dep = (d: string) => `/deployments/${enc(d)}`
 
 export const api = {
+  audit: (filters: AuditFilters & { after?: string }) => request<{ data: AuditEntry[]; next?: string }>('GET', `/audit?${auditQuery({ ...filters })}`),
+  auditExport,
   login: (username: string, password: string) =>
     request<{ token: string; expiresAt: string; username: string }>('POST', '/login', { username, password }, { anonymous: true }),
   logout: () => request<void>('POST', '/logout'),

@@ -62,6 +62,10 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
               </a>
             </div>
           )}
+          <a href={href.audit()} className="nav-link" aria-current={section === 'audit' ? 'page' : undefined}>
+            <ActivityIcon />
+            <span>Audit log</span>
+          </a>
         </nav>
       </aside>
       <div className="main">

@@ -16,6 +16,7 @@ export type Route =
   | { page: 'acl'; dep: string }
   | { page: 'broker-settings'; dep: string }
   | { page: 'broker'; dep: string }
+  | { page: 'audit' }
   | { page: 'transfer'; dep: string }
   | { page: 'not-found'; path: string }
 
@@ -31,6 +32,7 @@ export function parseHash(hash: string): Route {
   const [a, dep, b, c, d, e] = parts
   if (parts.length === 0) return { page: 'deployments' }
   if (a === 'login' && parts.length === 1) return { page: 'login' }
+  if (a === 'audit' && parts.length === 1) return { page: 'audit' }
   if (a !== 'deployments') return { page: 'not-found', path }
   if (dep === undefined) return { page: 'deployments' }
   if (b === undefined) return { page: 'connectors', dep }
@@ -62,6 +64,7 @@ const seg = encodeURIComponent
 export const href = {
   login: () => '#/login',
   deployments: () => '#/deployments',
+  audit: () => '#/audit',
   connectors: (dep: string) => `#/deployments/${seg(dep)}/connectors`,
   newConnector: (dep: string, type: string) => `#/deployments/${seg(dep)}/connectors/new/${seg(type)}`,
   connector: (dep: string, id: string) => `#/deployments/${seg(dep)}/connectors/${seg(id)}`,

@@ -16,9 +16,13 @@ export async function systemRoutes(app: FastifyInstance, { services }: { service
 
   app.post<{ Body: Static<typeof Login> }>('/api/v1/login', {
     config: { public: true },
-    schema: { tags: ['auth'], summary: 'Log in as a console user; answers a bearer token that expires', body: Login, response: { 200: LoginResult, ...errorResponses(400, 401) } },
-  }, async (request) => {
-    const session = await services.auth.login(request.body.username, request.body.password)
+    schema: { tags: ['auth'], summary: 'Log in as a console user; answers a bearer token that expires', description: 'After repeated failures of one username or address, answers 429 with Retry-After without checking the password.', body: Login, response: { 200: LoginResult, ...errorResponses(400, 401, 429) } },
+  }, async (request, reply) => {
+    const session = await services.auth.login(request.body.username, request.body.password, request.ip)
+    if (session && 'retryAfterMs' in session) {
+      void reply.header('retry-after', String(Math.ceil(session.retryAfterMs / 1000)))
+      throw new ApiError('TOO_MANY_REQUESTS', 'Too many failed logins; try again later', { hint: 'Wait the seconds in Retry-After.' })
+    }
     if (!session) throw new ApiError('UNAUTHORIZED', 'Wrong username or password', { hint: 'The admin password was printed at first start, or set with JUNCTION_ADMIN_PASSWORD.' })
     return { ...session, username: request.body.username }
   })
