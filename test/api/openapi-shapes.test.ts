@@ -19,6 +19,7 @@ const ALLOWED_OPEN: Array<[RegExp, string]> = [
   [/\/failed-messages\/\{messageId\}\/get\/responses\/200\/.*\/properties\/message$/, 'the rule output that failed: whatever the SELECT made'],
   [/\/api\/v1\/export\/get\/responses\/200\/content\/application\/json\/schema$/, 'the export document, JSON or YAML text (format=yaml); its versioned shape is in docs/export-import.md'],
   [/\/properties\/changes\/items\/properties\/(from|to)$/, "an import plan's field value before and after: any JSON the field holds"],
+  [/\/properties\/diff\/items\/properties\/(before|after)$/, "an audit entry's field value before and after the change (secrets masked): any JSON the field holds"],
 ]
 
 const SCHEMA_KEYS = ['type', '$ref', 'anyOf', 'oneOf', 'allOf', 'enum', 'const', 'not']

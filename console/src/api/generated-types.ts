@@ -493,6 +493,53 @@ export type MqttAcl = {
   updatedAt: string | null
 }
 
+/** A console user; the password is never returned. */
+export type ConsoleUser = {
+  username: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role: ("admin" | "editor" | "viewer")
+  createdAt: string
+  updatedAt: string
+}
+
+/** An API key; its secret is answered only when the key is made. */
+export type ApiKey = {
+  key: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role: ("admin" | "editor" | "viewer")
+  description: string
+  createdAt: string
+}
+
+export type AuditEntry = {
+  /** Sorts in the order entries were written; pass it as `after` for the next page. */
+  id: string
+  at: string
+  actor: {
+    /** `user` (console login) or `api_key`. */
+    kind: string
+    name: string
+  }
+  /** The client address the change came from. */
+  source: string
+  method: string
+  path: string
+  /** `create`, `update`, `delete`, or the verb of the route (`start`, `stop`, `enable`, `disable`, `replay`, `discard`). */
+  action: string
+  /** `deployment`, `connector`, `rule`, `failed-message`, `device-user`, `device-acl`, `user`, `api-key`. */
+  objectType: string
+  objectId: string | null
+  deploymentId: string | null
+  /** The HTTP status the change answered. */
+  status: number
+  /** Changed fields (`config.host`, `actions.0.params.sql`) with the value before and after; secrets are `******`. */
+  diff: Array<{
+    path: string
+    before?: unknown
+    after?: unknown
+  }> | null
+}
+
 export type ImportPlan = {
   items: Array<{
     kind: ("deployment" | "connector" | "rule" | "mqttUser" | "mqttAcl")
@@ -540,6 +587,8 @@ export type PostLoginResponse = {
   token: string
   expiresAt: string
   username: string
+  /** What the user may do: see docs/api.md, "Roles". */
+  role?: ("admin" | "editor" | "viewer")
 }
 
 /** GET /api/v1/connector-types: Connector types with the JSON Schemas of their config and action params */
@@ -1401,6 +1450,113 @@ export type PutDeploymentsDepMqttAclBody = {
 
 /** PUT /api/v1/deployments/{dep}/mqtt/acl: Replace the ACL; connected clients are checked against it from their next publish or subscribe */
 export type PutDeploymentsDepMqttAclResponse = MqttAcl
+
+/** GET /api/v1/users: List the console users */
+export type GetUsersResponse = {
+  data: Array<ConsoleUser>
+}
+
+/** POST /api/v1/users: Add a console user with a role */
+export type PostUsersBody = {
+  /** Letters, digits and `. _ @ -` (no colon: the name is the HTTP Basic user). */
+  username: string
+  /** At least 8 characters; stored as a scrypt hash, never returned. */
+  password: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role: ("admin" | "editor" | "viewer")
+}
+
+/** POST /api/v1/users: Add a console user with a role */
+export type PostUsersResponse = ConsoleUser
+
+/** GET /api/v1/users/{username}: One console user */
+export interface GetUsersUsernameParams {
+  username: string
+}
+
+/** GET /api/v1/users/{username}: One console user */
+export type GetUsersUsernameResponse = ConsoleUser
+
+/** PATCH /api/v1/users/{username}: Change a console user's password or role (takes effect on its next request) */
+export interface PatchUsersUsernameParams {
+  username: string
+}
+
+/** PATCH /api/v1/users/{username}: Change a console user's password or role (takes effect on its next request) */
+export type PatchUsersUsernameBody = {
+  /** At least 8 characters; stored as a scrypt hash, never returned. */
+  password?: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role?: ("admin" | "editor" | "viewer")
+}
+
+/** PATCH /api/v1/users/{username}: Change a console user's password or role (takes effect on its next request) */
+export type PatchUsersUsernameResponse = ConsoleUser
+
+/** DELETE /api/v1/users/{username}: Remove a console user; its sessions end at once */
+export interface DeleteUsersUsernameParams {
+  username: string
+}
+
+/** GET /api/v1/api-keys: List the API keys (never their secrets) */
+export type GetApiKeysResponse = {
+  data: Array<ApiKey>
+}
+
+/** POST /api/v1/api-keys: Make an API key; the answer has its secret, shown this once */
+export type PostApiKeysBody = {
+  /** The key name (the HTTP Basic user; letters, digits and `. _ @ -`); generated (`jk-...`) when left out. */
+  key?: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role: ("admin" | "editor" | "viewer")
+  description?: string
+}
+
+/** POST /api/v1/api-keys: Make an API key; the answer has its secret, shown this once */
+export type PostApiKeysResponse = {
+  key: string
+  /** Shown once: only its hash is stored. */
+  secret: string
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role: ("admin" | "editor" | "viewer")
+  description: string
+  createdAt: string
+}
+
+/** GET /api/v1/api-keys/{key}: One API key (not its secret) */
+export interface GetApiKeysKeyParams {
+  key: string
+}
+
+/** GET /api/v1/api-keys/{key}: One API key (not its secret) */
+export type GetApiKeysKeyResponse = ApiKey
+
+/** PATCH /api/v1/api-keys/{key}: Change an API key's role or description */
+export interface PatchApiKeysKeyParams {
+  key: string
+}
+
+/** PATCH /api/v1/api-keys/{key}: Change an API key's role or description */
+export type PatchApiKeysKeyBody = {
+  /** `admin`: everything; `editor`: connectors, rules, device users/ACLs, failed messages, start/stop; `viewer`: read only (secrets masked). See docs/api.md, "Roles". */
+  role?: ("admin" | "editor" | "viewer")
+  description?: string
+}
+
+/** PATCH /api/v1/api-keys/{key}: Change an API key's role or description */
+export type PatchApiKeysKeyResponse = ApiKey
+
+/** DELETE /api/v1/api-keys/{key}: Revoke an API key at once */
+export interface DeleteApiKeysKeyParams {
+  key: string
+}
+
+/** GET /api/v1/audit: Changes made through the API, newest first */
+export type GetAuditResponse = {
+  data: Array<AuditEntry>
+  /** Pass as `after` for the next page; absent on the last. */
+  next?: string
+}
 
 /** GET /api/v1/export: Export configuration (connectors, rules, device users, ACL) as one versioned document; secrets as references or encrypted with X-Junction-Passphrase */
 export type GetExportResponse = unknown
