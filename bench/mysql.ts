@@ -95,7 +95,7 @@ async function mqttToMysql(table: string): Promise<{ rate: number; loss: number;
     })
     const action = actionOf(j, rule.id)
     const [t0, cpu0] = [performance.now(), process.cpuUsage()]
-    const published = await publish(url, `bench/mysql/${table}`, N)
+    const published = await publish(url, `bench/mysql/${table}`, N, { publisher: 'lean' })
     const last = await waitFor('mysql delivered', () => settledAll(action(), N))
     console.log(`    (publisher done after ${Math.round(published.elapsedMs)} ms, all rows after ${Math.round(last - t0)} ms; Junction ${(ownCpuUs(cpu0) / N).toFixed(1)} µs CPU per message meanwhile)`)
     const rows = await countRows(table)

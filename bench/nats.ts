@@ -133,7 +133,7 @@ async function junctionChannel(): Promise<{ rate: number; p50: number; p99: numb
 const ingest = () => withJunction(async (j, url) => {
   const rule = await j.rules.create('default', { name: 'ingest', sql: 'SELECT payload.seq AS seq, payload.temp AS temp, clientid FROM "bench/ingest"', actions: [] })
   const metrics = () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule
-  const pub = publish(url, 'bench/ingest', N)
+  const pub = publish(url, 'bench/ingest', N, { publisher: 'lean' })
   const first = await waitFor('first', () => metrics().matched > 0)
   const m0 = machineCpu()
   const last = await waitFor('ingest', () => metrics().passed >= N)
@@ -153,7 +153,7 @@ const wholePath = (rate = 0) => withJunction(async (j, url) => {
   })
   const action = actionOf(j, rule.id)
   // Timed from the first message the rule sees, as the ingest ceiling is (not the publisher's start-up).
-  const pub = publish(url, 'bench/nats', N, { rate })
+  const pub = publish(url, 'bench/nats', N, { rate, publisher: 'lean' })
   const first = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
   const m0 = machineCpu()
   const last = await waitFor('delivered', () => settledAll(action(), N))

@@ -109,7 +109,7 @@ function junctionPath(): Promise<Run> {
     const action = actionOf(j, rule.id)
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    const publisher = publish(url, 'bench/rabbitmq', N)
+    const publisher = publish(url, 'bench/rabbitmq', N, { publisher: 'lean' })
     const last = await waitFor('rabbitmq delivered', () => settledAll(action(), N))
     const cpuUs = ownCpuUs(cpu0) / N
     await publisher

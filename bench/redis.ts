@@ -118,7 +118,7 @@ async function wholePath(admin: Redis): Promise<number> {
     })
     const action = actionOf(j, rule.id)
     // From the first message in (as the bare ingest counts), so the publisher's start-up is not counted.
-    const pub = publish(url, 'bench/redis', N)
+    const pub = publish(url, 'bench/redis', N, { publisher: 'lean' })
     const t0 = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
     const cpu0 = process.cpuUsage()
     const last = await waitFor('redis delivered', () => settledAll(action(), N))

@@ -129,15 +129,21 @@ export interface PublisherOptions {
   readonly clients?: number
   /** `ts` in the payload with microseconds (a float; ms otherwise, an integer). */
   readonly preciseTs?: boolean
+  /**
+   * `mqtt.js` (bench/publisher.mjs, the default) or `lean` (bench/lean-publisher.mjs: the same load
+   * written straight onto sockets, for benchmarks whose ratio the devices' CPU would distort).
+   */
+  readonly publisher?: 'mqtt.js' | 'lean'
 }
 
 export interface Published { readonly sent: number; readonly elapsedMs: number; readonly cpuMs: number }
 
-/** Runs bench/publisher.mjs (its own process, so it shares no event loop with what it loads) to the end. */
-export function publish(url: string, topic: string, count: number, { qos = 1, rate = 0, window = 500, clients = 4, preciseTs = false }: PublisherOptions = {}): Promise<Published> {
+/** Runs the load generator (its own process, so it shares no event loop with what it loads) to the end. */
+export function publish(url: string, topic: string, count: number, { qos = 1, rate = 0, window = 500, clients = 4, preciseTs = false, publisher = 'mqtt.js' }: PublisherOptions = {}): Promise<Published> {
   return new Promise((resolve, reject) => {
     const env = preciseTs ? { ...process.env, BENCH_TS_FRACTION: '1' } : process.env
-    const child = spawn(process.execPath, ['bench/publisher.mjs', url, topic, String(count), String(qos), String(rate), String(window), String(clients)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const script = publisher === 'lean' ? 'bench/lean-publisher.mjs' : 'bench/publisher.mjs'
+    const child = spawn(process.execPath, [script, url, topic, String(count), String(qos), String(rate), String(window), String(clients)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => { out += String(d) })
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Published) : reject(new Error(`publisher exited ${code}`))))

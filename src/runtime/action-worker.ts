@@ -12,6 +12,11 @@ import type { ActionMetrics, DropReason } from './metrics.js'
 export interface ChannelSource {
   /** The channel on the current connection (opened on first use and after a swap); undefined while not connected. */
   acquire(): Promise<Channel | undefined>
+  /**
+   * The channel, when it is open on the current connection already: what `acquire` would give,
+   * without a promise per delivery (undefined: ask `acquire`).
+   */
+  current?(): Channel | undefined
   /** A send found the connection gone: the connector should re-check it now rather than at the next interval. */
   reportLost(reason: string): void
   /** Calls `listener` whenever the connector (re)connects; returns the unsubscribe function. */
@@ -265,10 +270,12 @@ export class ActionWorker {
   private async deliver(batch: Entry[]): Promise<void> {
     let outcome: { failures: Array<{ index: number; error: ConnectorError }> } | undefined
     try {
-      const channel = await this.source.acquire()
+      const channel = this.source.current?.() ?? (await this.source.acquire())
       if (!channel) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected' })
       this.channelConcurrency = Math.max(1, channel.concurrency ?? Infinity)
-      const signal = this.deadlines.at(Math.min(...batch.map((e) => e.enqueuedAt)) + this.options.requestTtlMs)
+      let oldest = batch[0]!.enqueuedAt
+      for (let i = 1; i < batch.length; i++) if (batch[i]!.enqueuedAt < oldest) oldest = batch[i]!.enqueuedAt
+      const signal = this.deadlines.at(oldest + this.options.requestTtlMs)
       if (batch.length === 1) await channel.send(batch[0]!.message, signal)
       else if (channel.sendBatch) await channel.sendBatch(batch.map((e) => e.message), signal)
       else await sendEach(channel, batch.map((e) => e.message), signal)
@@ -285,20 +292,14 @@ export class ActionWorker {
 
   private settle(batch: Entry[], failures: Array<{ index: number; error: ConnectorError }>): void {
     this.metrics.settled(batch.length, failures)
+    if (failures.length === 0) return this.delivered(batch)
     const failed = new Map(failures.map((f) => [f.index, f.error]))
     for (let i = 0; i < batch.length; i++) {
       if (failed.has(i)) continue
       this.done(batch[i]!)
       batch[i]!.ack?.('committed')
     }
-    const delivered = batch.length - failed.size
-    if (delivered > 0) {
-      this.metrics.success += delivered
-      this.metrics.successRate.add(delivered)
-      this.metrics.lastSuccessAt = new Date().toISOString()
-      this.consecutiveFailures = 0
-    }
-    if (failed.size === 0) return
+    if (batch.length > failed.size) this.countDelivered(batch.length - failed.size)
     const retry: Entry[] = []
     let lost: string | undefined
     let backoff = false
@@ -344,6 +345,23 @@ export class ActionWorker {
       this.source.reportLost(lost)
     }
     if (lost !== undefined || backoff) this.scheduleRetry(retryAfterMs)
+  }
+
+  /** The common case, every message of the request delivered: no failure bookkeeping at all. */
+  private delivered(batch: Entry[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!
+      if (e.seq !== undefined) this.disk?.buffer.settle(e.seq)
+      e.ack?.('committed')
+    }
+    this.countDelivered(batch.length)
+  }
+
+  private countDelivered(n: number): void {
+    this.metrics.success += n
+    this.metrics.successRate.add(n)
+    this.metrics.lastSuccessMs = Date.now()
+    this.consecutiveFailures = 0
   }
 
   /**

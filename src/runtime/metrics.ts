@@ -16,7 +16,11 @@ export class ActionMetrics {
   /** The ConnectorError code of lastError. */
   lastErrorCode: string | null = null
   lastErrorAt: string | null = null
-  lastSuccessAt: string | null = null
+  /** Epoch ms of the last delivery: set per delivered request, so formatted only when read. */
+  lastSuccessMs: number | undefined
+  get lastSuccessAt(): string | null {
+    return this.lastSuccessMs === undefined ? null : new Date(this.lastSuccessMs).toISOString()
+  }
   readonly successRate = new RateHistory()
   readonly failedRate = new RateHistory()
   readonly droppedRate = new RateHistory()

@@ -178,7 +178,10 @@ export class RuleRuntime {
   private connectorSource(target: Extract<ActionTarget, { kind: 'connector' }>): ChannelSource {
     let instance: object | undefined
     let channel: Promise<Channel> | undefined
+    /** The channel `channel` resolved to, while `instance` is still the connector's connection. */
+    let opened: Channel | undefined
     return {
+      current: () => (opened && this.host.connector(target.connectorId)?.connection === instance ? opened : undefined),
       acquire: async () => {
         const connection = this.host.connector(target.connectorId)?.connection
         if (!connection) return undefined
@@ -186,6 +189,7 @@ export class RuleRuntime {
           // A new connection (edit or reconnect): open the channel again on it.
           const old = channel
           instance = connection
+          opened = undefined
           channel = connection.openChannel
             ? connection.openChannel(target.params)
             : Promise.reject(new ConnectorError('CONNECTION_FAILED', `Connector type ${target.definition.type} cannot be used in rule actions yet`, { kind: 'permanent' }))
@@ -193,11 +197,14 @@ export class RuleRuntime {
         }
         const current = channel!
         try {
-          return await current
+          const open = await current
+          if (channel === current) opened = open
+          return open
         } catch (err) {
           if (channel === current) {
             instance = undefined
             channel = undefined
+            opened = undefined
           }
           throw err
         }
