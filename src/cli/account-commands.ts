@@ -8,7 +8,7 @@ import { CliError } from './client.js'
 import { action, confirmDeletion, confirmMatches, enc, print, secretFromEnv, writeOutputFile, type Context } from './command-kit.js'
 import { EXIT } from './exit-codes.js'
 import type { ApiKey, AuditEntry, ConsoleUser, GetApiKeysResponse, GetAuditResponse, GetUsersResponse, PostApiKeysResponse } from './generated-types.js'
-import { cell, details, table } from './output.js'
+import { cell, details, table, truncate } from './output.js'
 
 const ROLES = ['admin', 'editor', 'viewer']
 const roleOption = () => new Option('--role <role>', 'admin, editor or viewer').choices(ROLES).makeOptionMandatory()
@@ -133,7 +133,7 @@ const auditColumns: [string, (e: AuditEntry) => unknown][] = [
   ['deployment', (e) => e.deploymentId],
   ['status', (e) => e.status],
   ['source', (e) => e.source],
-  ['changed', (e) => (e.diff ?? []).map((d) => d.path).join(', ') || null],
+  ['changed', (e) => (e.diff?.length ? truncate(e.diff.map((d) => d.path).join(', '), 60) : null)],
 ]
 
 export function addAudit(program: Command): void {

@@ -11,7 +11,7 @@ import { addTransfer } from './transfer-commands.js'
 import { completionScript } from './completion.js'
 import { serve } from './serve.js'
 import { EXIT } from './exit-codes.js'
-import { table, details, json, cell, type Column } from './output.js'
+import { table, details, json, cell, truncate, type Column } from './output.js'
 import { connectorTypeDetails, connectorTypeHelp, type ConnectorType } from './schema-help.js'
 import { profilePath } from './settings.js'
 
@@ -46,11 +46,6 @@ const RULE_COLUMNS: Column<any>[] = [
   ['sql', (r) => truncate(r.sql, 60)],
 ]
 
-function truncate(s: unknown, n: number): string {
-  const t = cell(s)
-  return t.length > n ? `${t.slice(0, n - 1)}…` : t
-}
-
 function probeText(result: any): string {
   const steps = table(result.steps ?? [], [
     ['step', (s: any) => s.name],
@@ -71,7 +66,7 @@ export function buildProgram(): Command {
     .option('--url <url>', 'base URL of Junction, without /api/v1 (env JUNCTION_URL, default http://localhost:18083)')
     .option('--api-key <key>', 'API key (env JUNCTION_API_KEY)')
     .option('--api-secret <secret>', 'API secret (env JUNCTION_API_SECRET)')
-    .option('-d, --deployment <id>', 'deployment of connectors, rules and MQTT commands', 'default')
+    .option('-d, --deployment <id>', 'deployment of connectors, rules, mqtt and failed-message commands and of import --from-emqx; export: only this deployment when given', 'default')
     .option('--json', 'print only the API\'s JSON (list, get and every answer)')
     .option('--timeout <seconds>', 'how long to wait for an answer', '30')
     .exitOverride()
