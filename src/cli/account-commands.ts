@@ -19,6 +19,8 @@ function passwordOf(opts: { passwordEnv?: string; passwordStdin?: boolean }, wha
   if (opts.passwordEnv !== undefined && opts.passwordStdin) throw new CliError(`${what}: give --password-env or --password-stdin, not both`, EXIT.usage)
   if (opts.passwordEnv !== undefined) return secretFromEnv(opts.passwordEnv, what)
   if (opts.passwordStdin) {
+    // On a terminal the password would be echoed as it is typed.
+    if (process.stdin.isTTY) throw new CliError(`${what}: --password-stdin reads a pipe, not a terminal`, EXIT.usage, 'Pipe it in (e.g. from a password manager), or use --password-env.')
     const line = readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? ''
     if (line === '') throw new CliError(`${what}: standard input has no password`, EXIT.usage)
     return line

@@ -234,6 +234,19 @@ describe('junction users and api-keys', () => {
     assert.match(gone.stderr, /USER_NOT_FOUND \(HTTP 404\)/)
   })
 
+  it('--password-stdin on a terminal is a usage error (the password would be echoed), and creates nobody', async () => {
+    const name = `${unique}-tty`
+    // util-linux `script` gives the CLI a terminal, as in cli.test.ts.
+    const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), `HOME=${home}`, process.execPath, '--import', 'tsx', MAIN, 'users', 'create', name, '--role', 'viewer', '--password-stdin']
+    const r = await new Promise<Run>((resolve) => {
+      execFile('script', ['-qec', command.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }))
+    })
+    assert.equal(r.code, 2, r.stdout)
+    assert.match(r.stdout, /--password-stdin reads a pipe, not a terminal/)
+    assert.equal((await j.api('GET', `/api/v1/users/${name}`)).status, 404)
+  })
+
   it('api-keys create prints the secret once; the key works with its role; list never shows a secret; delete revokes it', async () => {
     const key = `${unique}-viewer`
     const created = await cli(['api-keys', 'create', '--role', 'viewer', '--key', key, '--description', 'CLI test'])
