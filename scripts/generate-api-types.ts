@@ -1,5 +1,6 @@
-// Writes console/src/api/generated-types.ts from the API's OpenAPI document (a Junction started
-// in-process on a temporary data dir, nothing listening). `npm run generate:api-types`.
+// Writes console/src/api/generated-types.ts and its copy for the CLI, src/cli/generated-types.ts
+// (the CLI may import nothing outside src/cli and src/core), from the API's OpenAPI document (a
+// Junction started in-process on a temporary data dir, nothing listening). `npm run generate:api-types`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { createJunction } from '../src/server.js'
 import { DEFAULT_SETTINGS } from '../src/settings.js'
 
 export const GENERATED_TYPES = fileURLToPath(new URL('../console/src/api/generated-types.ts', import.meta.url))
+export const CLI_GENERATED_TYPES = fileURLToPath(new URL('../src/cli/generated-types.ts', import.meta.url))
 
 export async function currentApiTypes(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-api-types-'))
@@ -24,6 +26,9 @@ export async function currentApiTypes(): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(GENERATED_TYPES, await currentApiTypes())
-  console.log(`wrote ${GENERATED_TYPES}`)
+  const types = await currentApiTypes()
+  for (const file of [GENERATED_TYPES, CLI_GENERATED_TYPES]) {
+    writeFileSync(file, types)
+    console.log(`wrote ${file}`)
+  }
 }

@@ -12,10 +12,62 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (apiError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error')
     void reply.status(apiError.status).send(apiError.toBody())
   })
+  const routes = new RouteMethods()
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.add(method, route.url)
+  })
   app.setNotFoundHandler((request, reply) => {
-    const e = new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, { hint: 'See GET /api/v1/openapi.json for the routes.' })
+    const path = request.url.split('?')[0]!
+    const allowed = routes.methodsOf(path)
+    if (allowed.length > 0) {
+      const e = new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not a method of ${path}; it has ${allowed.join(', ')}`, { hint: 'The Allow header lists the methods; see GET /api/v1/openapi.json.' })
+      void reply.status(e.status).header('allow', allowed.join(', ')).send(e.toBody())
+      return
+    }
+    const e = new ApiError('NOT_FOUND', `No route ${request.method} ${path}`, { hint: 'See GET /api/v1/openapi.json for the routes.' })
     void reply.status(e.status).send(e.toBody())
   })
+}
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+/**
+ * Which methods have a route for a path, to tell a wrong method (405) from a path that does not
+ * exist (404): the router answers only "no route for this method and path". Route URLs are
+ * Fastify's: `:name` is one non-empty segment, a trailing `*` the rest of the path.
+ */
+class RouteMethods {
+  private readonly routes: Array<{ method: string; segments: string[] }> = []
+
+  add(method: string, url: string): void {
+    this.routes.push({ method: method.toUpperCase(), segments: url.split('/') })
+  }
+
+  methodsOf(path: string): string[] {
+    const segments = path.split('/')
+    const methods = new Set(this.routes.filter((r) => matches(r.segments, segments)).map((r) => r.method))
+    return [...methods].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+  }
+}
+
+function rank(method: string): number {
+  const i = METHOD_ORDER.indexOf(method)
+  return i === -1 ? METHOD_ORDER.length : i
+}
+
+function matches(route: string[], path: string[]): boolean {
+  for (let i = 0; i < route.length; i++) {
+    const r = route[i]!
+    if (r === '*' && i === route.length - 1) return path.length > i
+    const p = path[i]
+    if (p === undefined) return false
+    if (r.startsWith(':')) {
+      if (p === '') return false
+    } else if (r !== p) {
+      return false
+    }
+  }
+  return route.length === path.length
 }
 
 /**

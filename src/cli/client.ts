@@ -39,37 +39,53 @@ export class ApiClient {
     return this.connection.url
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A JSON request answered with JSON (or nothing, for a 204). */
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.send(method, path, { ...(body === undefined ? {} : { json: body }), headers })
+    if (res.text === '') return undefined as T
+    try {
+      return JSON.parse(res.text) as T
+    } catch {
+      throw new CliError(`${method} ${path}: the server answered ${res.status} with something that is not JSON`, EXIT.server, 'Is --url the address of Junction (without /api/v1)?')
+    }
+  }
+
+  /**
+   * Any request; the answer's body as text, for what is not JSON (a YAML export, audit JSON
+   * lines). `text` is a body sent as is with its `contentType` (YAML, HOCON). Errors are the
+   * API's JSON either way.
+   */
+  async send(method: string, path: string, opts: { json?: unknown; text?: string; contentType?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; contentType: string; text: string }> {
     const url = `${this.connection.url.replace(/\/+$/, '')}/api/v1${path}`
-    const headers: Record<string, string> = { accept: 'application/json' }
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers }
     if (this.connection.apiKey !== undefined || this.connection.apiSecret !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${this.connection.apiKey ?? ''}:${this.connection.apiSecret ?? ''}`).toString('base64')}`
     }
-    if (body !== undefined) headers['content-type'] = 'application/json'
+    let body: string | undefined
+    if (opts.text !== undefined) {
+      body = opts.text
+      headers['content-type'] = opts.contentType ?? 'text/plain'
+    } else if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json)
+      headers['content-type'] = 'application/json'
+    }
     let res: Response
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.connection.timeoutMs),
-      })
+      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.connection.timeoutMs) })
     } catch (err) {
       throw unreachable(this.connection.url, err)
     }
     const text = await res.text()
-    let parsed: any
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text)
-    } catch {
-      if (res.ok) throw new CliError(`${method} ${path}: the server answered ${res.status} with something that is not JSON`, EXIT.server, 'Is --url the address of Junction (without /api/v1)?')
-    }
     if (!res.ok) {
+      let parsed: any
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text)
+      } catch { /* not Junction's error shape: reported as the HTTP status below */ }
       const e = parsed?.error
       if (e && typeof e.code === 'string') throw new ApiCallError(res.status, e.code, String(e.message ?? ''), e.hint, parsed)
       throw new ApiCallError(res.status, `HTTP_${res.status}`, `${method} ${path}: HTTP ${res.status} ${res.statusText}`, 'Is --url the address of Junction (without /api/v1)?', parsed ?? text)
     }
-    return parsed as T
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text }
   }
 }
 

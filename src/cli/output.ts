@@ -9,6 +9,12 @@ export function cell(value: unknown): string {
   return String(value).replace(/\s+/g, ' ')
 }
 
+/** A cell cut to `n` characters, for columns that can be long (SQL, changed fields). */
+export function truncate(value: unknown, n: number): string {
+  const t = cell(value)
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t
+}
+
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[], empty = '(none)'): string {
   if (rows.length === 0) return `${empty}\n`
   const cells = rows.map((r) => columns.map(([, f]) => cell(f(r))))

@@ -2,83 +2,20 @@
  * The command tree. Every command is a call to the REST API (client.ts) and a rendering of its
  * answer: a table or key/value listing, or with --json the API's JSON only.
  */
-import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline/promises'
 import { Command, Option } from 'commander'
-import { ApiClient, CliError } from './client.js'
+import { CliError } from './client.js'
+import { action, confirmDeletion, confirmMatches, enc, print, printWarnings, readJsonFile, type Context } from './command-kit.js'
+import { addAccounts, addAudit } from './account-commands.js'
+import { addFailedMessages } from './failed-message-commands.js'
+import { addTransfer } from './transfer-commands.js'
 import { completionScript } from './completion.js'
 import { serve } from './serve.js'
 import { EXIT } from './exit-codes.js'
-import { table, details, json, cell, type Column } from './output.js'
+import { table, details, json, cell, truncate, type Column } from './output.js'
 import { connectorTypeDetails, connectorTypeHelp, type ConnectorType } from './schema-help.js'
-import { resolveConnection, profilePath } from './settings.js'
+import { profilePath } from './settings.js'
 
 export const VERSION = '0.1.0'
-
-interface Context {
-  api: ApiClient
-  json: boolean
-  deployment: string
-  out(text: string): void
-}
-
-function contextOf(cmd: Command): Context {
-  const o = cmd.optsWithGlobals()
-  return {
-    api: new ApiClient(resolveConnection({ url: o.url, apiKey: o.apiKey, apiSecret: o.apiSecret, timeout: o.timeout })),
-    json: Boolean(o.json),
-    deployment: o.deployment ?? 'default',
-    out: (text) => void process.stdout.write(text),
-  }
-}
-
-/** Wraps an action: the Command commander passes last becomes a Context. */
-function action<A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<void>) {
-  return async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command
-    await fn(contextOf(cmd), ...(args.slice(0, -1) as A))
-  }
-}
-
-function readJsonFile(path: string | undefined, what: string): any {
-  if (path === undefined) throw new CliError(`${what}: --file <path> is required`, EXIT.usage, 'Give a JSON file, or - for standard input.')
-  let text: string
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8')
-  } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, EXIT.usage)
-  }
-  try {
-    return JSON.parse(text)
-  } catch (err) {
-    throw new CliError(`${path} is not valid JSON: ${(err as Error).message}`, EXIT.usage)
-  }
-}
-
-const enc = encodeURIComponent
-
-/**
- * A delete names its ID twice: `--confirm <id>`, or typed at a prompt on a terminal. Without a
- * terminal nothing waits for input that will not come: a usage error.
- */
-async function confirmDeletion(kind: string, id: string, confirm: string | undefined): Promise<string> {
-  if (confirm !== undefined) return confirm
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new CliError(`deleting ${kind} ${id} needs --confirm ${id}`, EXIT.usage, 'There is no terminal to ask on; pass --confirm with the same ID.')
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr })
-  try {
-    const answer = (await rl.question(`Delete ${kind} ${id}? Type its ID to confirm: `)).trim()
-    if (answer !== id) throw new CliError(`not deleted: "${answer}" is not ${id}`, EXIT.usage)
-    return answer
-  } finally {
-    rl.close()
-  }
-}
-
-function confirmMatches(kind: string, id: string, confirm: string): void {
-  if (confirm !== id) throw new CliError(`not deleted: --confirm ${confirm} does not match ${kind} ${id}`, EXIT.usage)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
@@ -109,20 +46,6 @@ const RULE_COLUMNS: Column<any>[] = [
   ['sql', (r) => truncate(r.sql, 60)],
 ]
 
-function truncate(s: unknown, n: number): string {
-  const t = cell(s)
-  return t.length > n ? `${t.slice(0, n - 1)}…` : t
-}
-
-function print(ctx: Context, value: unknown, human: () => string): void {
-  ctx.out(ctx.json ? json(value) : human())
-}
-
-function printWarnings(ctx: Context, body: any): void {
-  if (ctx.json) return
-  for (const w of body?.warnings ?? []) process.stderr.write(`warning: ${w.path}: ${w.message}\n`)
-}
-
 function probeText(result: any): string {
   const steps = table(result.steps ?? [], [
     ['step', (s: any) => s.name],
@@ -143,7 +66,7 @@ export function buildProgram(): Command {
     .option('--url <url>', 'base URL of Junction, without /api/v1 (env JUNCTION_URL, default http://localhost:18083)')
     .option('--api-key <key>', 'API key (env JUNCTION_API_KEY)')
     .option('--api-secret <secret>', 'API secret (env JUNCTION_API_SECRET)')
-    .option('-d, --deployment <id>', 'deployment of connectors, rules and MQTT commands', 'default')
+    .option('-d, --deployment <id>', 'deployment of connectors, rules, mqtt and failed-message commands and of import --from-emqx; export: only this deployment when given', 'default')
     .option('--json', 'print only the API\'s JSON (list, get and every answer)')
     .option('--timeout <seconds>', 'how long to wait for an answer', '30')
     .exitOverride()
@@ -172,6 +95,9 @@ Exit codes: 0 ok, 1 the API refused (4xx), 2 usage, 3 server unreachable, 4 serv
   addConnectors(program)
   addRules(program)
   addMqtt(program)
+  addTransfer(program)
+  addAccounts(program)
+  addAudit(program)
 
   program
     .command('completion')
@@ -363,6 +289,7 @@ function addRules(program: Command): void {
       await ctx.api.request('DELETE', `${base(ctx)}/${enc(id)}`)
       print(ctx, { deleted: id }, () => `deleted rule ${id}\n`)
     }))
+  addFailedMessages(rules)
 }
 
 function addMqtt(program: Command): void {

@@ -108,6 +108,30 @@ describe('bad input', () => {
     assert.equal(r.body.error.code, 'NOT_FOUND')
   })
 
+  it('a wrong method on an existing path -> 405 METHOD_NOT_ALLOWED with Allow (was 404); unknown paths stay 404', async () => {
+    const inject = (method: string, url: string) => j.junction.app.inject({ method: method as 'GET', url })
+    const put = await inject('PUT', '/api/v1/deployments/default/rules')
+    assert.equal(put.statusCode, 405)
+    assert.equal(put.headers.allow, 'GET, HEAD, POST')
+    assert.equal(put.json().error.code, 'METHOD_NOT_ALLOWED')
+    assert.match(put.json().error.message, /PUT is not a method of \/api\/v1\/deployments\/default\/rules/)
+    assert.equal(typeof put.json().error.hint, 'string')
+    const getLogin = await inject('GET', '/api/v1/login')
+    assert.equal(getLogin.statusCode, 405)
+    assert.equal(getLogin.headers.allow, 'POST')
+    const deleteList = await inject('DELETE', '/api/v1/deployments/default/rules/r-aaaaaaaa/actions/0/failed-messages')
+    assert.equal(deleteList.statusCode, 405)
+    assert.equal(deleteList.headers.allow, 'GET, HEAD')
+    const asset = await inject('POST', '/assets/app.js')
+    assert.equal(asset.statusCode, 405, 'a wildcard route counts')
+    for (const [method, url] of [['PUT', '/api/v1/nothing-here'], ['GET', '/api/v1/deployments/default/nothing'], ['GET', '/api/v1/deployments/default/start/extra']]) {
+      const r = await inject(method!, url!)
+      assert.equal(r.statusCode, 404, `${method} ${url}`)
+      assert.equal(r.json().error.code, 'NOT_FOUND')
+      assert.equal(r.headers.allow, undefined)
+    }
+  })
+
   it('a path ID with bad characters -> 400 with the path', async () => {
     const r = await j.api('GET', '/api/v1/deployments/UPPER%20case/connectors')
     assert.equal(r.status, 400)
