@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { api } from '../../api/client.ts'
-import type { ConnectorDetails, JsonSchema, ProbeResult } from '../../api/types.ts'
+import type { ConnectorDetails, ProbeResult } from '../../api/types.ts'
+import type { JsonSchema } from '../../lib/schema.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
 import { ProbeResultView } from '../../components/ProbeResultView.tsx'

@@ -109,7 +109,7 @@ export function AclPage({ dep }: { dep: string }) {
     setError(null)
     setFieldErrors({})
     try {
-      const saved: MqttAcl = await api.saveAcl(dep, { rules: rules.map(toRule), default: fallback })
+      const saved = await api.saveAcl(dep, { rules: rules.map(toRule), default: fallback })
       setSavedAt(saved.updatedAt ?? null)
       setFlash('ACL saved. Connected clients are checked against it from their next publish or subscribe.')
     } catch (err) {

@@ -25,9 +25,7 @@ function sum(series: number[][]): number[] {
 }
 
 function lastErrorText(e: ActionMetrics['lastError']): string | null {
-  if (!e) return null
-  if (typeof e === 'string') return e
-  return [e.code, e.message].filter(Boolean).join(': ') || JSON.stringify(e)
+  return e || null
 }
 
 const ACTION_COLUMNS: ReadonlyArray<string | StackColumn> = [

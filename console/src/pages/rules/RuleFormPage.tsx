@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { ApiError, api } from '../../api/client.ts'
-import type { ConnectorSummary, ConnectorType, JsonSchema, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
+import type { ConnectorSummary, ConnectorType, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
+import type { JsonSchema } from '../../lib/schema.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
 import { IconButton } from '../../components/IconButton.tsx'

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../../api/types.ts'
+import type { JsonSchema } from '../../lib/schema.ts'
 
 /**
  * Schemas the API validates but does not serve: the `republish` built-in's params
