@@ -16,6 +16,7 @@ import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
+import { IfCan } from '../../lib/identity.tsx'
 import { href, navigate } from '../../lib/router.ts'
 import { fieldKind, fieldLabel, isDefaultValue } from '../../lib/schema.ts'
 import { useDetails } from '../../lib/use-details.tsx'
@@ -62,6 +63,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
             <h1>{c.name}</h1>
           </div>
         </div>
+        <IfCan needs="editor">
         <div className="header-actions">
           <button type="button" className="button" onClick={test} disabled={testing}>
             {testing ? (
@@ -85,6 +87,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
             <TrashIcon /> Delete connector
           </button>
         </div>
+        </IfCan>
       </header>
 
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
