@@ -15,7 +15,7 @@ async function callAsPage(page: Page, method: string, path: string, body?: unkno
   return page.evaluate(async ({ method, path, body }) => {
     const token = (globalThis as any).sessionStorage.getItem('junction.token')
     const res = await fetch(`./api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
-    const json = await res.json().catch(() => undefined)
+    const json = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined
     return { status: res.status, code: json?.error?.code }
   }, { method, path, body })
 }
