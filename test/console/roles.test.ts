@@ -192,6 +192,7 @@ describe('console: roles', () => {
     await saveAcl.waitFor()
     assert.equal(await saveAcl.isDisabled(), true, 'the ACL is read only')
     await p.getByRole('note').filter({ hasText: 'Read only: needs the editor role' }).waitFor()
+    await shot(p, 'viewer-acl')
 
     // Forms reached by their URL say why instead of failing on Save.
     await h.goto('/#/deployments/default/rules/new')
