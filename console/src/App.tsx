@@ -1,8 +1,13 @@
 import { Fragment, useCallback, useEffect, useState, type ReactNode } from 'react'
 import { SESSION_EXPIRED_EVENT, api, session } from './api/client.ts'
+import type { Me } from './api/types.ts'
+import { ErrorAlert } from './components/Alert.tsx'
 import { AppShell } from './layout/AppShell.tsx'
 import { DeploymentProvider } from './lib/deployment-context.tsx'
+import { IdentityProvider, NeedsRole, useCan } from './lib/identity.tsx'
 import { href, navigate, useHashRoute, type Route } from './lib/router.ts'
+import { ApiKeysPage } from './pages/admin/ApiKeysPage.tsx'
+import { UsersPage } from './pages/admin/UsersPage.tsx'
 import { AuditPage } from './pages/AuditPage.tsx'
 import { DeploymentsPage } from './pages/DeploymentsPage.tsx'
 import { LoginPage } from './pages/LoginPage.tsx'
@@ -21,6 +26,30 @@ import { TransferPage } from './pages/transfer/TransferPage.tsx'
 
 const RETURN_KEY = 'junction.returnTo'
 export const SESSION_EXPIRED_MESSAGE = 'Your session expired, log in again'
+
+/** Pages only a role may use; reached by their URL, they say so instead of failing on a 403. */
+function PageFor({ route }: { route: Route }) {
+  const editor = useCan('editor')
+  const admin = useCan('admin')
+  switch (route.page) {
+    case 'connector-new':
+    case 'connector-edit':
+      if (!editor) return <NeedsRole needs="editor" what="Creating and editing connectors" />
+      break
+    case 'rule-new':
+    case 'rule-edit':
+      if (!editor) return <NeedsRole needs="editor" what="Creating and editing rules" />
+      break
+    case 'users':
+    case 'api-keys':
+      if (!admin) return <NeedsRole needs="admin" what="Managing console users and API keys" />
+      break
+    case 'audit':
+      if (!admin) return <NeedsRole needs="admin" what="Reading the audit log" />
+      break
+  }
+  return <>{pageFor(route)}</>
+}
 
 function pageFor(route: Route): ReactNode {
   switch (route.page) {
@@ -52,6 +81,10 @@ function pageFor(route: Route): ReactNode {
       return <BrokerPage dep={route.dep} />
     case 'audit':
       return <AuditPage />
+    case 'users':
+      return <UsersPage />
+    case 'api-keys':
+      return <ApiKeysPage />
     case 'transfer':
       return <TransferPage dep={route.dep} />
     case 'not-found':
@@ -72,6 +105,8 @@ const TITLES: Partial<Record<Route['page'], string>> = {
   transfer: 'Export and import',
   login: 'Log in',
   audit: 'Audit log',
+  users: 'Console users',
+  'api-keys': 'API keys',
 }
 
 export function App() {
@@ -79,6 +114,23 @@ export function App() {
   const [loggedIn, setLoggedIn] = useState(() => session.token() !== null)
   const [notice, setNotice] = useState<string | null>(null)
   const [loggingOut, setLoggingOut] = useState(false)
+  const [me, setMe] = useState<Me | null>(null)
+  const [meError, setMeError] = useState<unknown>(null)
+
+  // The role decides which controls pages show. Asked again on every page change: an admin may
+  // have changed it since (the API applies a change at once; the console follows on the next page).
+  useEffect(() => {
+    if (!loggedIn) {
+      setMe(null)
+      return
+    }
+    let current = true
+    api.me().then(
+      (m) => { if (current) { setMe((old) => (old && old.name === m.name && old.role === m.role && old.kind === m.kind ? old : m)); setMeError(null) } },
+      (e) => { if (current) setMeError(e) },
+    )
+    return () => { current = false }
+  }, [loggedIn, route.page])
 
   // A 401 from any call: back to the login page, then back here after logging in.
   useEffect(() => {
@@ -124,6 +176,7 @@ export function App() {
     }
     session.clear()
     sessionStorage.removeItem(RETURN_KEY)
+    setMe(null)
     setLoggingOut(false)
     setNotice(null)
     setLoggedIn(false)
@@ -134,11 +187,21 @@ export function App() {
     return <LoginPage notice={notice} onLoggedIn={onLoggedIn} />
   }
 
+  if (me === null) {
+    return (
+      <main className="content">
+        {meError ? <ErrorAlert error={meError} title="Could not tell who is logged in" /> : <p className="loading">Loading…</p>}
+      </main>
+    )
+  }
+
   const shell = (
-    <AppShell route={route} user={session.user()} onLogout={logout} loggingOut={loggingOut}>
-      {/* A new page for every route: no state (dialogs, messages) carries over from another connector or rule. */}
-      <Fragment key={JSON.stringify(route)}>{pageFor(route)}</Fragment>
-    </AppShell>
+    <IdentityProvider me={me}>
+      <AppShell route={route} user={me.name} role={me.role} onLogout={logout} loggingOut={loggingOut}>
+        {/* A new page for every route: no state (dialogs, messages) carries over from another connector or rule. */}
+        <Fragment key={JSON.stringify(route)}><PageFor route={route} /></Fragment>
+      </AppShell>
+    </IdentityProvider>
   )
   return 'dep' in route ? (
     <DeploymentProvider key={route.dep} dep={route.dep}>

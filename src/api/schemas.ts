@@ -205,6 +205,12 @@ export const ConnectorType = Type.Object({
 export const Login = Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false })
 export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Timestamp, username: Type.String(), role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], { description: 'What the user may do: see docs/api.md, "Roles".' })) })
 
+export const Me = Type.Object({
+  name: Type.String({ description: 'The console user name or the API key.' }),
+  kind: Type.Union([Type.Literal('user'), Type.Literal('api_key')]),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], { description: 'What the caller may do: see docs/api.md, "Roles". Read per request, so a changed role shows at once.' }),
+})
+
 export const listOf = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item) })
 
 export const errorResponses = (...codes: number[]): Record<number, unknown> =>

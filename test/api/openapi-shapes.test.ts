@@ -11,7 +11,7 @@ import { eventually, startJunction, type TestJunction } from '../support/junctio
 /** Open on purpose, each with its reason (a JSON pointer into the document, as a pattern). */
 const ALLOWED_OPEN: Array<[RegExp, string]> = [
   [/\/properties\/config(\/additionalProperties)?$/, "a connector's config: per type, its configSchema at GET /api/v1/connector-types"],
-  [/\/properties\/(configSchema|paramsSchema)(\/additionalProperties)?$/, 'a JSON Schema itself'],
+  [/\/properties\/(configSchema|paramsSchema|optionsSchema|fallbackOptionsSchema)(\/additionalProperties)?$/, 'a JSON Schema itself'],
   [/\/properties\/params$/, "an action's params: per type, its paramsSchema at GET /api/v1/connector-types (or the built-in action's)"],
   [/\/rules\/test\/post\/requestBody\/.*\/properties\/context(\/additionalProperties|\/default)?$/, 'a sample event: any fields of an MQTT event (docs/rules.md); payload is any JSON'],
   [/\/rules\/test\/post\/responses\/200\/.*\/properties\/(output|outputs\/items)(\/additionalProperties)?$/, "the rule's output: whatever its SELECT makes"],

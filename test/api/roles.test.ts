@@ -59,6 +59,8 @@ describe('roles', () => {
     assert.equal(doc.paths['/api/v1/deployments/{dep}/connectors'].post['x-junction-role'], 'editor')
     assert.equal(doc.paths['/api/v1/deployments/{dep}/connectors'].get['x-junction-role'], 'viewer')
     assert.equal(doc.paths['/api/v1/health'].get['x-junction-role'], 'public')
+    assert.equal(doc.paths['/api/v1/me'].get['x-junction-role'], 'viewer')
+    assert.equal(doc.paths['/api/v1/action-types'].get['x-junction-role'], 'viewer')
   })
 
   it('console users with roles: login answers the role, a changed role and a deletion take effect at once', async () => {

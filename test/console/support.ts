@@ -183,13 +183,13 @@ export function field(scope: Page | Locator, label: string): Locator {
 /** Exact-name regex, case-sensitive, for getByRole({ name }). */
 export const exactly = (name: string) => new RegExp(`^\\s*${escapeRe(name)}\\s*$`)
 
-/** Logs in through the login form and waits for the logged-in shell ("Log out"). */
-export async function login(page: Page, password = ADMIN_PASSWORD): Promise<void> {
+/** Logs in through the login form (as `admin` unless told) and waits for the logged-in shell ("Log out"). */
+export async function login(page: Page, password = ADMIN_PASSWORD, username = ADMIN_USER): Promise<void> {
   const user = field(page, 'Username')
   if (!(await user.isVisible().catch(() => false))) {
     await page.goto(`${new URL(page.url()).origin}/#/login`)
   }
-  await field(page, 'Username').fill(ADMIN_USER)
+  await field(page, 'Username').fill(username)
   await field(page, 'Password').fill(password)
   await page.getByRole('button', { name: exactly('Log in') }).click()
   await page.getByRole('button', { name: exactly('Log out') }).waitFor({ state: 'visible' })

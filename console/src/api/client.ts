@@ -1,4 +1,11 @@
 import type {
+  ActionTypes,
+  ApiKey,
+  AuditEntry,
+  ConsoleUser,
+  Me,
+  NewApiKey,
+  Role,
   BrokerStats,
   ConnectorDetails,
   ConnectorSummary,
@@ -19,6 +26,7 @@ import type {
   RuleTestResult,
   ActionTestResult,
 } from './types.ts'
+import type { PostLoginResponse } from './generated-types.ts'
 
 const TOKEN_KEY = 'junction.token'
 const USER_KEY = 'junction.user'
@@ -102,11 +110,7 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
 
 const enc = encodeURIComponent
 
-export interface AuditEntry {
-  id: string; at: string; actor: { kind: string; name: string }; source: string; method: string; path: string
-  action: string; objectType: string; objectId: string | null; deploymentId: string | null; status: number
-  diff: Array<{ path: string; before?: unknown; after?: unknown }> | null
-}
+export type { AuditEntry }
 export interface AuditFilters { actor?: string; action?: string; objectType?: string; since?: string; until?: string }
 const auditQuery = (f: Record<string, string | undefined>) => new URLSearchParams(Object.entries(f).filter((e): e is [string, string] => !!e[1])).toString()
 
@@ -122,10 +126,20 @@ export const api = {
   audit: (filters: AuditFilters & { after?: string }) => request<{ data: AuditEntry[]; next?: string }>('GET', `/audit?${auditQuery({ ...filters })}`),
   auditExport,
   login: (username: string, password: string) =>
-    request<{ token: string; expiresAt: string; username: string }>('POST', '/login', { username, password }, { anonymous: true }),
+    request<PostLoginResponse>('POST', '/login', { username, password }, { anonymous: true }),
   logout: () => request<void>('POST', '/logout'),
+  me: () => request<Me>('GET', '/me'),
+
+  users: () => request<List<ConsoleUser>>('GET', '/users'),
+  createUser: (body: { username: string; password: string; role: Role }) => request<ConsoleUser>('POST', '/users', body),
+  updateUser: (username: string, body: { password?: string; role?: Role }) => request<ConsoleUser>('PATCH', `/users/${enc(username)}`, body),
+  deleteUser: (username: string) => request<void>('DELETE', `/users/${enc(username)}`),
+  apiKeys: () => request<List<ApiKey>>('GET', '/api-keys'),
+  createApiKey: (body: { key?: string; role: Role; description?: string }) => request<NewApiKey>('POST', '/api-keys', body),
+  deleteApiKey: (key: string) => request<void>('DELETE', `/api-keys/${enc(key)}`),
 
   connectorTypes: () => request<List<ConnectorType>>('GET', '/connector-types'),
+  actionTypes: () => request<ActionTypes>('GET', '/action-types'),
 
   deployments: () => request<List<Deployment>>('GET', '/deployments'),
   deployment: (d: string) => request<Deployment>('GET', dep(d)),
@@ -177,7 +191,7 @@ export const api = {
   brokerStats: (d: string) => request<BrokerStats | null>('GET', `${dep(d)}/mqtt/stats`),
   loginStats: (d: string) => request<LoginStats>('GET', `${dep(d)}/mqtt/login-stats`),
   acl: (d: string) => request<MqttAcl>('GET', `${dep(d)}/mqtt/acl`),
-  saveAcl: (d: string, acl: MqttAcl) => request<MqttAcl>('PUT', `${dep(d)}/mqtt/acl`, { rules: acl.rules, default: acl.default }),
+  saveAcl: (d: string, acl: Pick<MqttAcl, 'rules' | 'default'>) => request<MqttAcl>('PUT', `${dep(d)}/mqtt/acl`, { rules: acl.rules, default: acl.default }),
 }
 
 /** A message for any thrown value, for the place where the user acted. */

@@ -1,340 +1,84 @@
-/** Shapes of the Junction REST API the console reads (docs/api.md). */
+/**
+ * Names the console uses for the API's shapes: each one an alias of (a part of) a type generated
+ * from the OpenAPI document (`generated-types.ts`, `npm run generate:api-types`), so none can drift
+ * from what the server sends. Only the JSON Schemas the API serves are refined, in lib/schema.ts.
+ */
+import type * as G from './generated-types.ts'
+import type { JsonSchema } from '../lib/schema.ts'
 
-export type Plan = 'serverless' | 'dedicated' | 'premium'
-export type DeploymentStatus = 'running' | 'stopped' | 'error'
-export type ConnectorStatus = 'connecting' | 'connected' | 'disconnected' | 'stopped'
+export type Deployment = G.Deployment
+export type Plan = Deployment['plan']
+export type DeploymentStatus = Deployment['status']
+export type ListenerAddress = Deployment['mqtt']['addresses'][number]
+/** The broker limits of a deployment: its `mqtt` settings but the listeners and TLS. */
+export type MqttLimits = Required<Omit<NonNullable<G.PatchDeploymentsDepBody['mqtt']>, 'listeners' | 'tls'>>
 
-export interface Deployment {
-  id: string
-  name: string
-  plan: Plan
-  status: DeploymentStatus
-  statusReason: string | null
-  mqttPort: number | null
-  /** Broker settings, then where the broker listens now: TCP host and port (null while not running) and every listener's URLs. */
-  mqtt: MqttSettings & { host: string | null; port: number | null; addresses: ListenerAddress[] }
-  createdAt: string
-  updatedAt: string
+export type DeviceUser = G.DeviceUser
+export type LoginStats = G.GetDeploymentsDepMqttLoginStatsResponse
+export type BrokerStats = NonNullable<G.GetDeploymentsDepMqttStatsResponse>
+export type DropReason = keyof BrokerStats['dropped']
+export type MqttAcl = G.MqttAcl
+export type AclRule = MqttAcl['rules'][number]
+export type AclWho = AclRule['who']
+export type AclPermission = AclRule['permission']
+
+/** A connector type; its schemas are JSON Schemas the forms are built from. */
+export type ConnectorType = Omit<G.GetConnectorTypesResponse['data'][number], 'configSchema' | 'paramsSchema'> & { configSchema: JsonSchema; paramsSchema: JsonSchema }
+/** The built-in actions and the action options, as GET /action-types serves them. */
+export type ActionTypes = Omit<G.GetActionTypesResponse, 'data' | 'optionsSchema' | 'fallbackOptionsSchema'> & {
+  data: Array<{ builtin: string; paramsSchema: JsonSchema }>
+  optionsSchema: JsonSchema
+  fallbackOptionsSchema: JsonSchema
 }
 
-/** One listener of a running broker and the URLs devices can use for it (one per address of the machine). */
-export interface ListenerAddress {
-  transport: 'tcp' | 'tls' | 'ws' | 'wss'
-  port: number
-  urls: string[]
-}
+export type ConnectorSummary = G.ConnectorSummary
+export type ConnectorDetails = G.ConnectorDetails
+export type ConnectorStatus = ConnectorSummary['status']
+export type ConnectorMetrics = ConnectorSummary['metrics']
+export type ConnectorDelivery = ConnectorSummary['delivery']
+export type HealthState = ConnectorDelivery['state']
+export type RuleRef = ConnectorDetails['rules'][number]
+export type ProbeResult = G.ProbeResult
+export type ProbeStep = ProbeResult['steps'][number]
 
-export interface MqttLimits {
-  allowAnonymous: boolean
-  maxPacketSize: number
-  maxConnections: number | null
-  serverKeepAlive: number | null
-  maxInflight: number
-  maxQueuedMessages: number
-  maxSessionExpiry: number
-  maxMessageRate: number | null
-  maxConnectionRate: number | null
-}
+export type Rule = G.Rule
+export type RuleAction = Rule['actions'][number]
+export type RuleMetrics = NonNullable<Rule['metrics']>
+export type ActionMetrics = RuleMetrics['actions'][number]
+export type ActionHealth = ActionMetrics['health']
+export type Series = NonNullable<ActionMetrics['series']>
+export type RuleWarning = NonNullable<Rule['warnings']>[number]
+export type RuleTestResult = G.PostDeploymentsDepRulesTestResponse
+export type ActionTestResult = G.PostDeploymentsDepRulesTestActionResponse
 
-export interface MqttSettings extends MqttLimits {
-  listeners: {
-    tls: { enabled: boolean; port: number | null }
-    ws: { enabled: boolean; port: number | null; path: string }
-    wss: { enabled: boolean; port: number | null; path: string }
-  }
-  /** `key` is "******" when set. */
-  tls: { certificate: string | null; key: string | null }
-}
+export type FailedMessageList = G.GetDeploymentsDepRulesIdActionsIndexFailedMessagesResponse
+export type FailedMessage = Omit<FailedMessageList['data'][number], 'excerpt'>
+export type FailureReason = FailedMessage['reason']
+export type FailedMessagesStats = NonNullable<ActionMetrics['failedMessages']>
 
-export interface DeviceUser {
-  username: string
-  superuser: boolean
-  createdAt: string
-  updatedAt: string
-}
+export type ConsoleUser = G.ConsoleUser
+export type ApiKey = G.ApiKey
+export type NewApiKey = G.PostApiKeysResponse
+export type Role = ConsoleUser['role']
+export type Me = G.GetMeResponse
+export type AuditEntry = G.AuditEntry
 
-export interface LoginStats {
-  succeeded: number
-  failed: number
-  anonymousRefused: number
-  failedByUsername: Array<{ username: string; failures: number; lastFailureAt: string }>
-  failedByPeerhost: Array<{ peerhost: string; failures: number; lastFailureAt: string }>
-}
-
-/** GET /deployments/{dep}/mqtt/stats: the broker's figures now (null while the deployment is not running). */
-export interface BrokerStats {
-  connections: number
-  sessions: number
-  subscriptions: number
-  retained: number
-  queued: number
-  inflight: number
-  /** Counters since the broker started. */
-  received: number
-  sent: number
-  noSubscribers: number
-  connackRefused: number
-  dropped: Record<DropReason, number>
-}
-
-/** EMQX's delivery_dropped reasons: why a message was lost for one subscriber. */
-export type DropReason = 'queue_full' | 'expired' | 'no_local' | 'qos0_msg' | 'too_large'
-
-export type AclWho = 'all' | { username: string } | { clientid: string }
-export type AclPermission = 'allow' | 'deny'
-
-export interface AclRule {
-  who: AclWho
-  action: 'publish' | 'subscribe' | 'all'
-  topic: string
-  permission: AclPermission
-}
-
-export interface MqttAcl {
-  rules: AclRule[]
-  default: AclPermission
-  updatedAt?: string | null
-}
-
-/** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */
-export interface JsonSchema {
-  type?: string | string[]
-  title?: string
-  description?: string
-  default?: unknown
-  enum?: unknown[]
-  const?: unknown
-  anyOf?: JsonSchema[]
-  oneOf?: JsonSchema[]
-  properties?: Record<string, JsonSchema>
-  patternProperties?: Record<string, JsonSchema>
-  required?: string[]
-  writeOnly?: boolean
-  minimum?: number
-  maximum?: number
-  minLength?: number
-  maxLength?: number
-  pattern?: string
-  examples?: unknown[]
-  if?: JsonSchema
-  then?: JsonSchema
-  else?: JsonSchema
-}
-
-export interface ConnectorType {
-  type: string
-  title: string
-  summary: string
-  configSchema: JsonSchema
-  paramsSchema: JsonSchema
-}
-
-export interface Series {
-  success: number[]
-  failed: number[]
-  dropped: number[]
-}
-
-export interface ConnectorMetrics {
-  matched: number
-  success: number
-  failed: number
-  dropped: number
-  queuing: number
-  inflight: number
-  retried: number
-  rate: { success: number; failed: number; dropped: number }
-  lastSuccessAt: string | null
-  lastError: unknown
-  series?: Series
-}
-
-/** What a connector's actions deliver (GET connectors: `delivery`); `status` is only the connection. */
-export interface ConnectorDelivery {
-  state: HealthState
-  reason?: string
-  code?: string
-  since?: string
-  failingActions: number
-  stalledActions: number
-}
-
-export type HealthState = 'ok' | 'failing' | 'stalled'
-
-/** An action's health from its deliveries (docs/rules.md, Health). */
-export interface ActionHealth {
-  state: HealthState
-  code?: string
-  message?: string
-  since?: string
-}
-
-export interface ConnectorSummary {
-  id: string
-  deploymentId: string
-  name: string
-  type: string
-  description: string
-  enabled: boolean
-  version: number
-  status: ConnectorStatus
-  statusReason: string | null
-  statusCode: string | null
-  statusSince: string | null
-  lastConnectedAt: string | null
-  ruleCount: number
-  metrics?: ConnectorMetrics
-  delivery?: ConnectorDelivery
-  createdAt: string
-  updatedAt: string
-}
-
-export interface RuleRef {
-  id: string
-  name: string
-}
-
-export interface ConnectorDetails extends ConnectorSummary {
-  config: Record<string, unknown>
-  rules: RuleRef[]
-}
-
-export interface ProbeStep {
-  name: string
-  ok: boolean
-  ms: number
-  detail?: string
-}
-
-export type ProbeResult =
-  | { ok: true; latencyMs: number; steps: ProbeStep[] }
-  | { ok: false; error: { code: string; message: string; hint?: string }; steps: ProbeStep[] }
-
-export interface RuleAction {
-  connectorId?: string
-  builtin?: string
-  params: Record<string, unknown>
-  options?: Record<string, unknown>
-  fallback?: RuleAction
-}
-
-export interface ActionMetrics {
-  matched: number
-  success: number
-  failed: number
-  retried: number
-  dropped: number
-  droppedByReason: Record<string, number>
-  queuing: number
-  inflight: number
-  rate: { success: number; failed: number; dropped: number }
-  lastError: { code?: string; message?: string } | string | null
-  lastErrorCode?: string | null
-  lastErrorAt: string | null
-  lastSuccessAt: string | null
-  health?: ActionHealth
-  series?: Series
-  /** The action's fallback, when it has one. */
-  fallback?: Omit<ActionMetrics, 'fallback'>
-  /** The action's failed-message store, while it has one open (option keepFailed). */
-  failedMessages?: FailedMessagesStats
-}
-
-export interface FailedMessagesStats {
-  stored: number
-  bytes: number
-  evicted: number
-  maxMessages: number
-  maxBytes: number
-}
-
-export type FailureReason = 'failed' | 'expired' | 'queue_full' | 'stopped'
-
-export interface FailedMessage {
-  id: string
-  at: string
-  reason: FailureReason
-  code: string | null
-  error: string | null
-  attempts: number
-  bytes: number
-}
-
-export interface FailedMessageList extends FailedMessagesStats {
-  enabled: boolean
-  data: Array<FailedMessage & { excerpt: string }>
-  next: string | null
-}
-
-export interface RuleMetrics {
-  rule: {
-    matched: number
-    passed: number
-    noResult: number
-    failed: number
-    rate: { matched: number }
-    lastError: unknown
-    series?: { matched: number[] }
-    /** The actions taken together, as EMQX counts them per rule. */
-    actions?: { total: number; success: number; failed: number; discarded: number }
-  }
-  actions: ActionMetrics[]
-}
-
-export interface Rule {
-  id: string
-  deploymentId: string
-  name: string
-  sql: string
-  description: string
-  enabled: boolean
-  actions: RuleAction[]
-  metrics: RuleMetrics | null
-  createdAt: string
-  updatedAt: string
-  /** On create and update: actions not checked against their resource, and what the checks noted. */
-  warnings?: RuleWarning[]
-}
-
-export interface RuleWarning {
-  path: string
-  code?: string
-  message: string
-}
-
-/** `POST .../rules/test-action`: what the resource answered to one sample output. */
-export interface ActionTestResult {
-  ok: boolean
-  durationMs: number
-  rolledBack: boolean
-  error?: { code: string; message: string; kind: string; hint?: string }
-}
-
-export interface RuleTestResult {
-  matched: boolean
-  output?: unknown
-  outputs?: unknown[]
-  reason?: string
-}
-
-export interface FieldError {
-  path: string
-  message: string
-  hint?: string
-}
-
-export interface ErrorBody {
-  code: string
-  message: string
-  hint?: string
-  fields?: FieldError[]
+/**
+ * The `error` of an error answer. The document leaves it open for the fields some codes add
+ * (docs/errors.md): those the console reads are named here.
+ */
+export type ErrorBody = G.ErrorBody['error'] & {
+  /** CONNECTOR_IN_USE: the rules that use it. */
   rules?: RuleRef[]
+  /** INVALID_SQL: where the parser stopped. */
   line?: number
   column?: number
   expected?: string[]
   found?: string
+  /** VERSION_CONFLICT: the version saved now. */
   currentVersion?: number
 }
+export type FieldError = NonNullable<ErrorBody['fields']>[number]
 
 export interface List<T> {
   data: T[]

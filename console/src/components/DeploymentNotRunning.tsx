@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { api } from '../api/client.ts'
 import type { Deployment } from '../api/types.ts'
+import { useCan } from '../lib/identity.tsx'
 import { ErrorAlert } from './Alert.tsx'
 import { Spinner } from './Spinner.tsx'
 
@@ -8,6 +9,7 @@ import { Spinner } from './Spinner.tsx'
 export function DeploymentNotRunning({ deployment, onStarted, what }: { deployment: Deployment; onStarted: () => void; what: string }) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
+  const canStart = useCan('editor')
   const start = async () => {
     setBusy(true)
     setError(null)
@@ -26,15 +28,17 @@ export function DeploymentNotRunning({ deployment, onStarted, what }: { deployme
         Deployment <strong>{deployment.name}</strong> is not running ({deployment.status}
         {deployment.statusReason ? `: ${deployment.statusReason}` : ''}). {what}
       </div>
-      <button type="button" className="button" onClick={start} disabled={busy}>
-        {busy ? (
-          <>
-            <Spinner /> Starting…
-          </>
-        ) : (
-          'Start deployment'
-        )}
-      </button>
+      {canStart && (
+        <button type="button" className="button" onClick={start} disabled={busy}>
+          {busy ? (
+            <>
+              <Spinner /> Starting…
+            </>
+          ) : (
+            'Start deployment'
+          )}
+        </button>
+      )}
       <ErrorAlert error={error} title="Could not start the deployment" />
     </div>
   )

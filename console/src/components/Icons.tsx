@@ -108,3 +108,10 @@ export const ActivityIcon = () => (
     <path d="M3 12h4l3-8 4 16 3-8h4" />
   </svg>
 )
+
+export const UserIcon = () => (
+  <svg {...base}>
+    <circle cx="12" cy="8" r="4" />
+    <path d="M4 21a8 8 0 0 1 16 0" />
+  </svg>
+)

@@ -39,8 +39,8 @@ async function copy(text: string): Promise<boolean> {
   }
 }
 
-/** An icon button that copies a URL; its label says which, a polite status says it worked. */
-export function CopyButton({ text }: { text: string }) {
+/** An icon button that copies a URL (or what `label` names); its label says which, a polite status says it worked. */
+export function CopyButton({ text, label = `Copy ${text}` }: { text: string; label?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle')
   useEffect(() => {
     if (state === 'idle') return
@@ -49,11 +49,11 @@ export function CopyButton({ text }: { text: string }) {
   }, [state])
   return (
     <>
-      <IconButton className="copy-button" label={`Copy ${text}`} onClick={() => void copy(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
+      <IconButton className="copy-button" label={label} onClick={() => void copy(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
         {state === 'copied' ? <CheckIcon /> : <CopyIcon />}
       </IconButton>
       <span className="visually-hidden" role="status">
-        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Could not copy: select the address instead' : ''}
+        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Could not copy: select the text instead' : ''}
       </span>
     </>
   )

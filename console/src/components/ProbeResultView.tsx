@@ -42,17 +42,19 @@ export function ProbeResultView({ result }: { result: ProbeResult }) {
     )
   }
   const failed = result.steps.find((s) => !s.ok)
+  // A failed Test always carries its error; the fallback is for an answer that somehow lacks it.
+  const error = result.error ?? { code: 'UNKNOWN', message: 'no error given', hint: '' }
   return (
     <div role="alert" className="probe probe-failed">
       <p className="probe-title">
-        Connection failed{failed ? ` at step “${STEP_NAMES[failed.name] ?? failed.name}”` : ''}: {result.error.message}
+        Connection failed{failed ? ` at step “${STEP_NAMES[failed.name] ?? failed.name}”` : ''}: {error.message}
       </p>
-      {result.error.hint && (
+      {error.hint && (
         <p className="probe-hint">
-          <RichText text={result.error.hint} />
+          <RichText text={error.hint} />
         </p>
       )}
-      <p className="alert-code">{result.error.code}</p>
+      <p className="alert-code">{error.code}</p>
       <Steps steps={result.steps} />
     </div>
   )

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState, type ReactNode } from 'react'
-import type { JsonSchema } from '../api/types.ts'
+import type { JsonSchema } from '../lib/schema.ts'
 import {
   asFormObject,
   enumOptions,

@@ -1,11 +1,13 @@
 import type { ReactNode } from 'react'
-import { ActivityIcon, CopyIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon } from '../components/Icons.tsx'
+import { ActivityIcon, CopyIcon, FlowIcon, KeyIcon, PlugIcon, ServerIcon, ShieldIcon, SlidersIcon, UserIcon } from '../components/Icons.tsx'
+import type { Role } from '../api/types.ts'
 import { useDeploymentOptional } from '../lib/deployment-context.tsx'
+import { IfCan } from '../lib/identity.tsx'
 import { href, type Route } from '../lib/router.ts'
 import { Logo } from '../pages/LoginPage.tsx'
 
 /** Sidebar (product name, navigation), top bar (user, Log out) and the page. */
-export function AppShell({ route, user, onLogout, loggingOut, children }: { route: Route; user: string | null; onLogout: () => void; loggingOut: boolean; children: ReactNode }) {
+export function AppShell({ route, user, role, onLogout, loggingOut, children }: { route: Route; user: string; role: Role; onLogout: () => void; loggingOut: boolean; children: ReactNode }) {
   const dep = 'dep' in route ? route.dep : undefined
   const section = route.page.startsWith('connector') ? 'connectors' : route.page.startsWith('rule') ? 'rules' : route.page === 'deployments' ? 'deployments' : route.page
   return (
@@ -55,31 +57,45 @@ export function AppShell({ route, user, onLogout, loggingOut, children }: { rout
                 <SlidersIcon />
                 <span>Broker settings</span>
               </a>
-              <p className="nav-heading">Configuration</p>
-              <a href={href.transfer(dep)} className="nav-link" aria-current={section === 'transfer' ? 'page' : undefined}>
-                <CopyIcon />
-                <span>Export and import</span>
-              </a>
+              {/* Export is admin, import planning editor: a viewer has nothing to do there. */}
+              <IfCan needs="editor">
+                <p className="nav-heading">Configuration</p>
+                <a href={href.transfer(dep)} className="nav-link" aria-current={section === 'transfer' ? 'page' : undefined}>
+                  <CopyIcon />
+                  <span>Export and import</span>
+                </a>
+              </IfCan>
             </div>
           )}
-          <a href={href.audit()} className="nav-link" aria-current={section === 'audit' ? 'page' : undefined}>
-            <ActivityIcon />
-            <span>Audit log</span>
-          </a>
+          {/* Only admins may use these: the others do not see them at all. */}
+          <IfCan needs="admin">
+            <p className="nav-heading">Administration</p>
+            <a href={href.users()} className="nav-link" aria-current={section === 'users' ? 'page' : undefined}>
+              <UserIcon />
+              <span>Console users</span>
+            </a>
+            <a href={href.apiKeys()} className="nav-link" aria-current={section === 'api-keys' ? 'page' : undefined}>
+              <KeyIcon />
+              <span>API keys</span>
+            </a>
+            <a href={href.audit()} className="nav-link" aria-current={section === 'audit' ? 'page' : undefined}>
+              <ActivityIcon />
+              <span>Audit log</span>
+            </a>
+          </IfCan>
         </nav>
       </aside>
       <div className="main">
         <header className="topbar">
           <div className="topbar-context">{dep !== undefined ? <DeploymentSummary /> : <span className="muted">MQTT data integration</span>}</div>
           <div className="topbar-user">
-            {user && (
-              <span className="user-chip" title={`Logged in as ${user}`}>
-                <span className="avatar" aria-hidden="true">
-                  {user.charAt(0).toUpperCase()}
-                </span>
-                <span className="user-name">{user}</span>
+            <span className="user-chip" title={`Logged in as ${user} (${role})`}>
+              <span className="avatar" aria-hidden="true">
+                {user.charAt(0).toUpperCase()}
               </span>
-            )}
+              <span className="user-name">{user}</span>
+              <span className={`role-badge role-${role}`}>{role}</span>
+            </span>
             <button type="button" className="button small" onClick={onLogout} disabled={loggingOut}>
               Log out
             </button>

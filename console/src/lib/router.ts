@@ -17,6 +17,8 @@ export type Route =
   | { page: 'broker-settings'; dep: string }
   | { page: 'broker'; dep: string }
   | { page: 'audit' }
+  | { page: 'users' }
+  | { page: 'api-keys' }
   | { page: 'transfer'; dep: string }
   | { page: 'not-found'; path: string }
 
@@ -33,6 +35,8 @@ export function parseHash(hash: string): Route {
   if (parts.length === 0) return { page: 'deployments' }
   if (a === 'login' && parts.length === 1) return { page: 'login' }
   if (a === 'audit' && parts.length === 1) return { page: 'audit' }
+  if (a === 'users' && parts.length === 1) return { page: 'users' }
+  if (a === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (a !== 'deployments') return { page: 'not-found', path }
   if (dep === undefined) return { page: 'deployments' }
   if (b === undefined) return { page: 'connectors', dep }
@@ -65,6 +69,8 @@ export const href = {
   login: () => '#/login',
   deployments: () => '#/deployments',
   audit: () => '#/audit',
+  users: () => '#/users',
+  apiKeys: () => '#/api-keys',
   connectors: (dep: string) => `#/deployments/${seg(dep)}/connectors`,
   newConnector: (dep: string, type: string) => `#/deployments/${seg(dep)}/connectors/new/${seg(type)}`,
   connector: (dep: string, id: string) => `#/deployments/${seg(dep)}/connectors/${seg(id)}`,

@@ -1,10 +1,33 @@
-import type { JsonSchema } from '../api/types.ts'
-
 /**
  * Helpers for forms generated from the JSON Schemas the API serves (connector config, action
  * params). The form keeps raw values: strings for text, number and select inputs, booleans for
  * checkboxes, [key, value] rows for maps; `toPayload` turns them into what the API expects.
  */
+
+/** A JSON Schema node as the API serves it (TypeBox output): only what the form generator reads. */
+export interface JsonSchema {
+  type?: string | string[]
+  title?: string
+  description?: string
+  default?: unknown
+  enum?: unknown[]
+  const?: unknown
+  anyOf?: JsonSchema[]
+  oneOf?: JsonSchema[]
+  properties?: Record<string, JsonSchema>
+  patternProperties?: Record<string, JsonSchema>
+  required?: string[]
+  writeOnly?: boolean
+  minimum?: number
+  maximum?: number
+  minLength?: number
+  maxLength?: number
+  pattern?: string
+  examples?: unknown[]
+  if?: JsonSchema
+  then?: JsonSchema
+  else?: JsonSchema
+}
 
 export type FieldKind = 'object' | 'map' | 'boolean' | 'integer' | 'number' | 'enum' | 'string' | 'json'
 

@@ -12,6 +12,7 @@ import { TextField } from '../components/TextField.tsx'
 import { FlashMessage } from '../components/FlashMessage.tsx'
 import { EDIT_NEEDS_PLAN } from '../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../lib/field-errors.ts'
+import { useCan } from '../lib/identity.tsx'
 import { href } from '../lib/router.ts'
 import { useResource } from '../lib/use-resource.ts'
 
@@ -28,6 +29,8 @@ const DEPLOYMENT_COLUMNS: ReadonlyArray<string | StackColumn> = [
 /** Every deployment: an MQTT broker with its own connectors and rules. */
 export function DeploymentsPage() {
   const list = useResource(() => api.deployments().then((r) => r.data), 'deployments', 5000)
+  const canCreate = useCan('admin')
+  const canStartStop = useCan('editor')
   // The answers of this page's own create / start / stop, shown until a poll has caught up, so a
   // poll that was already under way cannot put the old status back for a moment.
   const [latest, setLatest] = useState<Record<string, Deployment>>({})
@@ -82,11 +85,11 @@ export function DeploymentsPage() {
     }
   }
 
-  const newButton = (
+  const newButton = canCreate ? (
     <button type="button" className="button primary" onClick={() => setCreating(true)}>
       <PlusIcon /> New deployment
     </button>
-  )
+  ) : null
 
   return (
     <>
@@ -132,7 +135,7 @@ export function DeploymentsPage() {
                     <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
                     <ActionsCell>
                       {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
-                      <button
+                      {canStartStop && <button
                         type="button"
                         className="button small"
                         aria-label={`${label} ${d.name}`}
@@ -143,7 +146,7 @@ export function DeploymentsPage() {
                       >
                         {busy && <Spinner />}
                         {label}
-                      </button>
+                      </button>}
                       {/* The product's place, named per deployment (the name link goes there too, less obviously). */}
                       <a className="button small" href={href.connectors(d.id)} aria-label={`Data Integration of ${d.name}`}>
                         Data Integration

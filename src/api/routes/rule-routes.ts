@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static, type TObject } from '@sinclair/typebox'
 import { ID_PATTERN } from '../../core/ids.js'
+import { ActionOptionsSchema } from '../../control/rule-service.js'
 import type { ApiServices } from '../api-services.js'
 import { documentedAs } from '../openapi-shapes.js'
 import { DeploymentParams, errorResponses, listOf } from '../schemas.js'
@@ -87,6 +88,19 @@ const TestResult = Type.Object({
   reason: Type.Optional(Type.String()),
 })
 
+/** A fallback takes the same options but keepFailed (the rule service refuses it there), so a form leaves those out. */
+const FallbackOptionsSchema = Type.Omit(ActionOptionsSchema, ['keepFailed', 'keepFailedMaxMessages', 'keepFailedMaxBytes'], { additionalProperties: false })
+
+const JsonSchemaValue = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description })
+const ActionTypes = Type.Object({
+  data: Type.Array(Type.Object({
+    builtin: Type.String({ description: 'The `builtin` value of a rule action (`republish`).' }),
+    paramsSchema: JsonSchemaValue('JSON Schema of its params: defaults, descriptions, bounds.'),
+  })),
+  optionsSchema: JsonSchemaValue("JSON Schema of every action's `options` (queue settings), connector or built-in."),
+  fallbackOptionsSchema: JsonSchemaValue("JSON Schema of a fallback's `options`: the same without the keepFailed ones."),
+})
+
 type DepParams = Static<typeof DeploymentParams>
 type Params = Static<typeof RuleParams>
 const base = '/api/v1/deployments/:dep/rules'
@@ -96,6 +110,15 @@ export async function ruleRoutes(app: FastifyInstance, { services }: { services:
   const tags = ['rules']
   const { create: CreateRule, update: UpdateRule } = ruleBodies(actionSchema(rules.builtinActions()))
   app.addSchema(RuleBody)
+
+  // Connector types' params schemas are at GET /connector-types; these are the rest a rule form needs.
+  app.get('/api/v1/action-types', {
+    schema: { tags, summary: "The built-in actions with their params' JSON Schemas, and the JSON Schema of an action's options", response: { 200: ActionTypes } },
+  }, async () => ({
+    data: rules.builtinActions().map((b) => ({ builtin: b.name, paramsSchema: b.paramsSchema })),
+    optionsSchema: ActionOptionsSchema,
+    fallbackOptionsSchema: FallbackOptionsSchema,
+  }))
 
   app.get<{ Params: DepParams }>(base, {
     schema: { tags, summary: 'List rules with their metrics', params: DeploymentParams, response: { 200: listOf(Type.Ref('Rule')), ...errorResponses(404) } },

@@ -3,9 +3,9 @@ import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import { ApiError } from '../../core/errors.js'
 import type { ApiServices } from '../api-services.js'
-import { ConnectorType, Login, LoginResult, errorResponses, listOf } from '../schemas.js'
+import { ConnectorType, Login, LoginResult, Me, errorResponses, listOf } from '../schemas.js'
 
-/** Health, login/logout, connector types and the OpenAPI document. */
+/** Health, login/logout, who is calling, connector types and the OpenAPI document. */
 export async function systemRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
   const startedAt = Date.now()
 
@@ -33,6 +33,14 @@ export async function systemRoutes(app: FastifyInstance, { services }: { service
     const [scheme, token] = (request.headers.authorization ?? '').split(' ', 2)
     if (scheme?.toLowerCase() === 'bearer' && token) services.auth.logout(token)
     return reply.status(204).send()
+  })
+
+  app.get('/api/v1/me', {
+    schema: { tags: ['auth'], summary: 'Who is calling: the console user or API key of these credentials, and its role', response: { 200: Me } },
+  }, async (request) => {
+    // The authentication hook set the principal: this route is not public.
+    const { name, kind, role } = request.principal!
+    return { name, kind, role }
   })
 
   app.get('/api/v1/connector-types', {

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { api } from '../../api/client.ts'
-import type { ConnectorDetails, JsonSchema, ProbeResult } from '../../api/types.ts'
+import type { ConnectorDetails, ProbeResult } from '../../api/types.ts'
+import type { JsonSchema } from '../../lib/schema.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { EditIcon, TrashIcon } from '../../components/Icons.tsx'
 import { ProbeResultView } from '../../components/ProbeResultView.tsx'
@@ -15,6 +16,7 @@ import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
+import { IfCan } from '../../lib/identity.tsx'
 import { href, navigate } from '../../lib/router.ts'
 import { fieldKind, fieldLabel, isDefaultValue } from '../../lib/schema.ts'
 import { useDetails } from '../../lib/use-details.tsx'
@@ -61,6 +63,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
             <h1>{c.name}</h1>
           </div>
         </div>
+        <IfCan needs="editor">
         <div className="header-actions">
           <button type="button" className="button" onClick={test} disabled={testing}>
             {testing ? (
@@ -84,6 +87,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
             <TrashIcon /> Delete connector
           </button>
         </div>
+        </IfCan>
       </header>
 
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />

@@ -15,6 +15,7 @@ import { ServerlessNotice } from '../../components/ServerlessNotice.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
+import { NEEDS_ROLE, useCan } from '../../lib/identity.tsx'
 import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { ConnectorTypeGrid } from './ConnectorTypeGrid.tsx'
@@ -43,6 +44,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
   const list = connectors.data
   const serverless = d?.plan === 'serverless'
   const hasConnectors = (list?.length ?? 0) > 0
+  const canEdit = useCan('editor')
 
   return (
     <>
@@ -52,7 +54,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
           <h1>Connectors</h1>
           <p className="page-intro">Connections from this deployment to cloud resources and your own services. Rules send data through them.</p>
         </div>
-        {running && hasConnectors && !picking && (
+        {canEdit && running && hasConnectors && !picking && (
           <button type="button" className="button primary" onClick={() => setPicking(true)}>
             <PlusIcon /> New Connector
           </button>
@@ -72,13 +74,19 @@ export function ConnectorsPage({ dep }: { dep: string }) {
       <ErrorAlert error={connectors.error} title="Could not load the connectors" />
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
 
-      {running && types.data && (!hasConnectors || picking) && list && (
+      {canEdit && running && types.data && (!hasConnectors || picking) && list && (
         <ConnectorTypeGrid dep={dep} types={types.data} onClose={hasConnectors ? () => setPicking(false) : undefined} />
       )}
       <ErrorAlert error={types.error} title="Could not load the connector types" />
 
       {!list && connectors.loading && <p className="loading">Loading connectors…</p>}
-      {list && !hasConnectors && d && !running && (
+      {list && !hasConnectors && !canEdit && (
+        <div className="empty-state">
+          <h2>No connectors yet</h2>
+          <p>{NEEDS_ROLE.editor} to create one.</p>
+        </div>
+      )}
+      {list && !hasConnectors && canEdit && d && !running && (
         <div className="empty-state">
           <p>This deployment has no connectors yet. Start it, then choose a resource to connect.</p>
         </div>
@@ -87,7 +95,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
         <div className="table-wrap">
           <StackTable columns={CONNECTOR_COLUMNS}>
               {list.map((c) => (
-                <ConnectorRow key={c.id} dep={dep} c={c} typeTitle={typeTitle(types.data, c.type)} serverless={serverless} onDelete={() => setDeleting({ id: c.id, name: c.name, ruleCount: c.ruleCount })} />
+                <ConnectorRow key={c.id} dep={dep} c={c} typeTitle={typeTitle(types.data, c.type)} serverless={serverless} canEdit={canEdit} onDelete={() => setDeleting({ id: c.id, name: c.name, ruleCount: c.ruleCount })} />
               ))}
             </StackTable>
         </div>
@@ -109,7 +117,7 @@ export function ConnectorsPage({ dep }: { dep: string }) {
   )
 }
 
-function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string; c: ConnectorSummary; typeTitle: string; serverless: boolean; onDelete: () => void }) {
+function ConnectorRow({ dep, c, typeTitle, serverless, canEdit, onDelete }: { dep: string; c: ConnectorSummary; typeTitle: string; serverless: boolean; canEdit: boolean; onDelete: () => void }) {
   return (
     <tr role="row">
       <td {...cell('Name')}>
@@ -136,12 +144,18 @@ function ConnectorRow({ dep, c, typeTitle, serverless, onDelete }: { dep: string
       </td>
       <td {...cell('Rules')} className="num">{c.ruleCount}</td>
       <ActionsCell>
-        <IconButton label={`Edit ${c.name}`} title={serverless ? EDIT_NEEDS_PLAN : undefined} disabled={serverless} onClick={() => navigate(href.editConnector(dep, c.id))}>
-          <EditIcon />
-        </IconButton>
-        <IconButton className="danger" label={`Delete ${c.name}`} onClick={onDelete}>
-          <TrashIcon />
-        </IconButton>
+        {canEdit ? (
+          <>
+            <IconButton label={`Edit ${c.name}`} title={serverless ? EDIT_NEEDS_PLAN : undefined} disabled={serverless} onClick={() => navigate(href.editConnector(dep, c.id))}>
+              <EditIcon />
+            </IconButton>
+            <IconButton className="danger" label={`Delete ${c.name}`} onClick={onDelete}>
+              <TrashIcon />
+            </IconButton>
+          </>
+        ) : (
+          <a href={href.connector(dep, c.id)} aria-label={`Details of ${c.name}`}>Details</a>
+        )}
       </ActionsCell>
     </tr>
   )

@@ -10,6 +10,7 @@ import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from 
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatDate } from '../../lib/format.ts'
 import { useResource } from '../../lib/use-resource.ts'
+import { RoleFieldset } from '../../lib/identity.tsx'
 
 const COLUMNS: ReadonlyArray<string | StackColumn> = [{ label: '#', className: 'num' }, 'Who', 'Action', 'Topic', 'Permission', ACTIONS_COLUMN]
 
@@ -109,7 +110,7 @@ export function AclPage({ dep }: { dep: string }) {
     setError(null)
     setFieldErrors({})
     try {
-      const saved: MqttAcl = await api.saveAcl(dep, { rules: rules.map(toRule), default: fallback })
+      const saved = await api.saveAcl(dep, { rules: rules.map(toRule), default: fallback })
       setSavedAt(saved.updatedAt ?? null)
       setFlash('ACL saved. Connected clients are checked against it from their next publish or subscribe.')
     } catch (err) {
@@ -149,6 +150,7 @@ export function AclPage({ dep }: { dep: string }) {
       <AclHeader />
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       <form className="form acl-form" onSubmit={save} noValidate>
+        <RoleFieldset needs="editor">
         <section className="card form-section" aria-labelledby={`${uid}-rules-title`}>
           <h2 id={`${uid}-rules-title`} className="form-section-title">Rules</h2>
           <p className="muted small">
@@ -245,6 +247,7 @@ export function AclPage({ dep }: { dep: string }) {
             {busy ? <><Spinner /> Saving…</> : 'Save ACL'}
           </button>
         </div>
+        </RoleFieldset>
       </form>
     </>
   )

@@ -7,6 +7,7 @@ import { Spinner } from '../../components/Spinner.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
+import { RoleFieldset } from '../../lib/identity.tsx'
 
 type NumericLimit = Exclude<keyof MqttLimits, 'allowAnonymous'>
 
@@ -111,6 +112,8 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
       {header}
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       <form className="form" onSubmit={save} noValidate>
+        {/* The settings are the deployment's (PATCH /deployments/{dep}): admins only. */}
+        <RoleFieldset needs="admin">
         <section className="card form-section" aria-labelledby={`${uid}-auth`}>
           <h2 id={`${uid}-auth`} className="form-section-title">Authentication</h2>
           <div className={`field field-check${fieldErrors['mqtt.allowAnonymous'] ? ' has-error' : ''}`}>
@@ -146,6 +149,7 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
             {busy ? <><Spinner /> Saving…</> : 'Save settings'}
           </button>
         </div>
+        </RoleFieldset>
       </form>
     </>
   )

@@ -15,6 +15,7 @@ import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/format.ts'
 import { href } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
+import { NEEDS_ROLE, useCan } from '../../lib/identity.tsx'
 
 const COLUMNS: ReadonlyArray<string | StackColumn> = ['Username', 'Superuser', 'Updated', ACTIONS_COLUMN]
 
@@ -27,6 +28,7 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
   const [deleting, setDeleting] = useState<DeviceUser | null>(null)
   const list = users.data
   const anonymous = deployment.data?.mqtt.allowAnonymous
+  const canEdit = useCan('editor')
 
   return (
     <>
@@ -42,13 +44,13 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
         </div>
       </header>
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
-      <AddUserForm dep={dep} onAdded={(u) => { setFlash(`Device user ${u.username} added.`); void users.reload() }} />
+      {canEdit && <AddUserForm dep={dep} onAdded={(u) => { setFlash(`Device user ${u.username} added.`); void users.reload() }} />}
       <ErrorAlert error={users.error} title="Could not load the device users" />
       {!list && users.loading && <p className="loading">Loading device users…</p>}
       {list && list.length === 0 && (
         <div className="empty-state">
           <h2>No device users yet</h2>
-          <p>Add one above, then connect with it, e.g. <code>mosquitto_pub -u name -P password -t t -m hello</code>.</p>
+          <p>{canEdit ? 'Add one above' : `${NEEDS_ROLE.editor} to add one`}, then connect with it, e.g. <code>mosquitto_pub -u name -P password -t t -m hello</code>.</p>
         </div>
       )}
       {list && list.length > 0 && (
@@ -60,12 +62,16 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
                 <td {...cell('Superuser')}>{u.superuser ? 'yes' : 'no'}</td>
                 <td {...cell('Updated')}>{formatDate(u.updatedAt)}</td>
                 <ActionsCell>
-                  <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
-                    <KeyIcon />
-                  </IconButton>
-                  <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
-                    <TrashIcon />
-                  </IconButton>
+                  {canEdit && (
+                    <>
+                      <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
+                        <KeyIcon />
+                      </IconButton>
+                      <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
+                        <TrashIcon />
+                      </IconButton>
+                    </>
+                  )}
                 </ActionsCell>
               </tr>
             ))}

@@ -8,6 +8,7 @@ import { StackTable, cell, type StackColumn } from '../../components/StackTable.
 import { formatCount, formatDate, plural } from '../../lib/format.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
+import { useCan } from '../../lib/identity.tsx'
 
 const PAGE = 50
 const REFRESH_MS = 3000
@@ -32,6 +33,7 @@ function reasonText(m: FailedMessage): string {
  */
 export function FailedMessagesSection({ dep, ruleId, index, target }: { dep: string; ruleId: string; index: number; target: string }) {
   const [limit, setLimit] = useState(PAGE)
+  const canEdit = useCan('editor')
   const list = useResource(() => api.failedMessages(dep, ruleId, index, limit), `failed:${dep}:${ruleId}:${index}:${limit}`, REFRESH_MS)
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [busy, setBusy] = useState<string | null>(null)
@@ -103,7 +105,7 @@ export function FailedMessagesSection({ dep, ruleId, index, target }: { dep: str
             <p className="muted">No failed messages: everything this action was given was delivered, or is still on its way.</p>
           ) : (
             <>
-              <div className="header-actions failed-actions">
+              {canEdit && <div className="header-actions failed-actions">
                 {button('replay', false, `Replay selected (${chosen})`, chosen === 0)}
                 {button('replay', true, 'Replay all', false)}
                 {button('discard', false, `Discard selected (${chosen})`, chosen === 0, true)}
@@ -111,7 +113,7 @@ export function FailedMessagesSection({ dep, ruleId, index, target }: { dep: str
                   {busy === 'discard-all' ? <Spinner /> : null}
                   Discard all
                 </button>
-              </div>
+              </div>}
               <div className="table-wrap">
                 <StackTable compact columns={COLUMNS}>
                   {visible.map((m) => (

@@ -12,6 +12,7 @@ import { DeliveryBadge, healthReason, worstHealth } from '../../components/Deliv
 import { useConnectorTypes } from '../../lib/connector-types.ts'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatAgo, formatCount, formatDate, formatRate } from '../../lib/format.ts'
+import { IfCan } from '../../lib/identity.tsx'
 import { href, navigate } from '../../lib/router.ts'
 import { useDetails } from '../../lib/use-details.tsx'
 import { useResource } from '../../lib/use-resource.ts'
@@ -25,9 +26,7 @@ function sum(series: number[][]): number[] {
 }
 
 function lastErrorText(e: ActionMetrics['lastError']): string | null {
-  if (!e) return null
-  if (typeof e === 'string') return e
-  return [e.code, e.message].filter(Boolean).join(': ') || JSON.stringify(e)
+  return e || null
 }
 
 const ACTION_COLUMNS: ReadonlyArray<string | StackColumn> = [
@@ -80,6 +79,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           </div>
           {r.description && <p className="page-intro">{r.description}</p>}
         </div>
+        <IfCan needs="editor">
         <div className="header-actions">
           <button type="button" className="button" onClick={toggle} disabled={toggling}>
             {toggling ? <Spinner /> : null}
@@ -92,6 +92,7 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
             <TrashIcon /> Delete rule
           </button>
         </div>
+        </IfCan>
       </header>
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       <ErrorAlert error={actionError} />

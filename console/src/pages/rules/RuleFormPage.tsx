@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { ApiError, api } from '../../api/client.ts'
-import type { ConnectorSummary, ConnectorType, JsonSchema, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
+import type { ActionTypes, ConnectorSummary, ConnectorType, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
+import type { JsonSchema } from '../../lib/schema.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
 import { IconButton } from '../../components/IconButton.tsx'
@@ -14,7 +15,6 @@ import { setFlash } from '../../lib/flash.ts'
 import { href, navigate } from '../../lib/router.ts'
 import { errorsUnder, initialValues, paramLabel, toPayload, type FormObject } from '../../lib/schema.ts'
 import { useResource } from '../../lib/use-resource.ts'
-import { ACTION_OPTIONS_SCHEMA, FALLBACK_OPTIONS_SCHEMA, REPUBLISH_PARAMS_SCHEMA } from './builtin-schemas.ts'
 import { sqlOutputNames } from '../../lib/sql-output-names.ts'
 import { ActionTestPanel } from './ActionTestPanel.tsx'
 
@@ -33,11 +33,19 @@ export function EditRulePage({ dep, id }: { dep: string; id: string }) {
 function RuleFormLoader({ dep, id }: { dep: string; id?: string }) {
   const types = useConnectorTypes()
   const connectors = useResource(() => api.connectors(dep).then((r) => r.data), `connectors:${dep}`)
+  const actionTypes = useResource(() => api.actionTypes(), 'action-types')
   const rule = useResource(() => (id ? api.rule(dep, id) : Promise.resolve(undefined)), `rule:${dep}:${id ?? 'new'}`)
-  const error = types.error ?? connectors.error ?? rule.error
+  const error = types.error ?? connectors.error ?? actionTypes.error ?? rule.error
   if (error) return <ErrorAlert error={error} title="Could not load what the rule form needs" />
-  if (!types.data || !connectors.data || (id && !rule.data)) return <p className="loading">Loading…</p>
-  return <RuleForm key={id ?? 'new'} dep={dep} types={types.data} connectors={connectors.data} existing={rule.data} />
+  if (!types.data || !connectors.data || !actionTypes.data || (id && !rule.data)) return <p className="loading">Loading…</p>
+  return <RuleForm key={id ?? 'new'} dep={dep} catalog={{ types: types.data, connectors: connectors.data, actionTypes: actionTypes.data }} existing={rule.data} />
+}
+
+/** What an action may send to, with the schemas of its params and options, all from the API. */
+interface Catalog {
+  connectors: ConnectorSummary[]
+  types: ConnectorType[]
+  actionTypes: ActionTypes
 }
 
 interface TargetDraft {
@@ -60,32 +68,32 @@ function targetOf(a: RuleAction): string {
   return a.connectorId ? `connector:${a.connectorId}` : ''
 }
 
-function paramsSchemaFor(target: string, connectors: ConnectorSummary[], types: ConnectorType[]): JsonSchema | undefined {
-  if (target === 'republish') return REPUBLISH_PARAMS_SCHEMA
+function paramsSchemaFor(target: string, { connectors, types, actionTypes }: Catalog): JsonSchema | undefined {
+  if (target === 'republish') return actionTypes.data.find((b) => b.builtin === 'republish')?.paramsSchema
   if (!target.startsWith('connector:')) return undefined
   const c = connectors.find((x) => `connector:${x.id}` === target)
   return c ? types.find((t) => t.type === c.type)?.paramsSchema : undefined
 }
 
-function targetDraftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): TargetDraft {
+function targetDraftOf(a: RuleAction, catalog: Catalog): TargetDraft {
   const target = targetOf(a)
-  const schema = paramsSchemaFor(target, connectors, types)
-  return { target, params: schema ? initialValues(schema, a.params) : {}, options: initialValues(ACTION_OPTIONS_SCHEMA, a.options) }
+  const schema = paramsSchemaFor(target, catalog)
+  return { target, params: schema ? initialValues(schema, a.params) : {}, options: initialValues(catalog.actionTypes.optionsSchema, a.options) }
 }
 
-function draftOf(a: RuleAction, connectors: ConnectorSummary[], types: ConnectorType[]): ActionDraft {
+function draftOf(a: RuleAction, catalog: Catalog): ActionDraft {
   return {
     key: nextKey++,
-    ...targetDraftOf(a, connectors, types),
-    ...(a.fallback ? { fallback: targetDraftOf(a.fallback, connectors, types) } : {}),
+    ...targetDraftOf(a, catalog),
+    ...(a.fallback ? { fallback: targetDraftOf(a.fallback, catalog) } : {}),
   }
 }
 
 /** The API's action for a draft (without its fallback). */
-function actionOf(d: TargetDraft, connectors: ConnectorSummary[], types: ConnectorType[]): RuleAction {
-  const schema = paramsSchemaFor(d.target, connectors, types)
+function actionOf(d: TargetDraft, catalog: Catalog): RuleAction {
+  const schema = paramsSchemaFor(d.target, catalog)
   const params = schema ? toPayload(schema, d.params) : {}
-  const options = toPayload(ACTION_OPTIONS_SCHEMA, d.options)
+  const options = toPayload(catalog.actionTypes.optionsSchema, d.options)
   if (options.diskBuffer === false) delete options.diskBuffer
   if (options.keepFailed === false) delete options.keepFailed
   const base: RuleAction = d.target === 'republish' ? { builtin: 'republish', params } : { connectorId: d.target.replace(/^connector:/, ''), params }
@@ -99,13 +107,13 @@ function sampleTopic(sql: string): string {
   return m[1].replace(/\+/g, 'a').replace(/#$/, 'test')
 }
 
-function RuleForm({ dep, types, connectors, existing }: { dep: string; types: ConnectorType[]; connectors: ConnectorSummary[]; existing?: Rule }) {
+function RuleForm({ dep, catalog, existing }: { dep: string; catalog: Catalog; existing?: Rule }) {
   const [name, setName] = useState(existing?.name ?? '')
   const [description, setDescription] = useState(existing?.description ?? '')
   const [sql, setSql] = useState(existing?.sql ?? DEFAULT_SQL)
   // A new rule starts with one empty action, so "Send to" is on screen without "Add action".
   const [actions, setActions] = useState<ActionDraft[]>(() =>
-    existing ? existing.actions.map((a) => draftOf(a, connectors, types)) : [{ key: nextKey++, target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) }],
+    existing ? existing.actions.map((a) => draftOf(a, catalog)) : [{ key: nextKey++, target: '', params: {}, options: initialValues(catalog.actionTypes.optionsSchema) }],
   )
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
@@ -121,8 +129,8 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   // An action whose "Send to" was never chosen is the untouched starting one: not an action.
   const buildActions = (): RuleAction[] =>
     actions.filter((a) => a.target !== '').map((a) => ({
-      ...actionOf(a, connectors, types),
-      ...(a.fallback ? { fallback: actionOf(a.fallback, connectors, types) } : {}),
+      ...actionOf(a, catalog),
+      ...(a.fallback ? { fallback: actionOf(a.fallback, catalog) } : {}),
     }))
 
   const save = async (e: FormEvent) => {
@@ -217,8 +225,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
               key={a.key}
               index={i}
               draft={a}
-              connectors={connectors}
-              types={types}
+              catalog={catalog}
               errors={fieldErrors}
               onChange={(change) => updateAction(a.key, change)}
               onRemove={() => setActions((list) => list.filter((x) => x.key !== a.key))}
@@ -230,7 +237,7 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
           <button
             type="button"
             className="button"
-            onClick={() => setActions((list) => [...list, { key: nextKey++, target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) }])}
+            onClick={() => setActions((list) => [...list, { key: nextKey++, target: '', params: {}, options: initialValues(catalog.actionTypes.optionsSchema) }])}
           >
             <PlusIcon /> Add action
           </button>
@@ -256,14 +263,13 @@ function RuleForm({ dep, types, connectors, existing }: { dep: string; types: Co
   )
 }
 
-function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, onRemove, sample, sql }: {
+function ActionEditor({ dep, index, draft, catalog, errors, onChange, onRemove, sample, sql }: {
   dep: string
   sample?: Record<string, unknown> | undefined
   sql: string
   index: number
   draft: ActionDraft
-  connectors: ConnectorSummary[]
-  types: ConnectorType[]
+  catalog: Catalog
   errors: Record<string, string>
   onChange: (change: Partial<ActionDraft>) => void
   onRemove: () => void
@@ -279,8 +285,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
         path={path}
         label="Send to"
         draft={draft}
-        connectors={connectors}
-        types={types}
+        catalog={catalog}
         errors={errors}
         onChange={onChange}
         sample={sample}
@@ -303,7 +308,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
               id={fieldId(`${path}.fallback.enabled`)}
               type="checkbox"
               checked={fallback !== undefined}
-              onChange={(e) => onChange({ fallback: e.target.checked ? { target: '', params: {}, options: initialValues(ACTION_OPTIONS_SCHEMA) } : undefined })}
+              onChange={(e) => onChange({ fallback: e.target.checked ? { target: '', params: {}, options: initialValues(catalog.actionTypes.optionsSchema) } : undefined })}
             />
             <label htmlFor={fieldId(`${path}.fallback.enabled`)}>Send the messages action {index + 1} finally fails to a fallback</label>
           </div>
@@ -314,8 +319,7 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
             path={`${path}.fallback`}
             label={`Fallback of action ${index + 1}`}
             draft={fallback}
-            connectors={connectors}
-            types={types}
+            catalog={catalog}
             errors={errors}
             onChange={(change) => onChange({ fallback: { ...fallback, ...change } })}
             sample={sample}
@@ -328,20 +332,20 @@ function ActionEditor({ dep, index, draft, connectors, types, errors, onChange, 
 }
 
 /** Where an action (or its fallback) sends: the target, its params form and its delivery options. */
-function TargetFields({ dep, path, label, draft, connectors, types, errors, onChange, remove, sample, sql }: {
+function TargetFields({ dep, path, label, draft, catalog, errors, onChange, remove, sample, sql }: {
   dep: string
   sample?: Record<string, unknown> | undefined
   sql: string
   path: string
   label: string
   draft: TargetDraft
-  connectors: ConnectorSummary[]
-  types: ConnectorType[]
+  catalog: Catalog
   errors: Record<string, string>
   onChange: (change: Partial<TargetDraft>) => void
   remove?: ReactNode
 }) {
-  const schema = paramsSchemaFor(draft.target, connectors, types)
+  const { connectors, types, actionTypes } = catalog
+  const schema = paramsSchemaFor(draft.target, catalog)
   const targetError = errors[`${path}.connectorId`] ?? errors[`${path}.builtin`] ?? errors[path]
   const targetId = fieldId(`${path}.connectorId`)
   const optionsHaveError = errorsUnder(errors, `${path}.options`).length > 0
@@ -358,7 +362,7 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
             aria-describedby={targetError ? `${targetId}-error` : undefined}
             onChange={(e) => {
               const target = e.target.value
-              const s = paramsSchemaFor(target, connectors, types)
+              const s = paramsSchemaFor(target, catalog)
               onChange({ target, params: s ? initialValues(s) : {} })
             }}
           >
@@ -395,12 +399,12 @@ function TargetFields({ dep, path, label, draft, connectors, types, errors, onCh
           <SchemaForm schema={schema} values={draft.params} onChange={(params) => onChange({ params })} errors={errors} path={`${path}.params`} labeller={paramLabel} />
           <details className="action-options" open={optionsHaveError || undefined}>
             <summary>Delivery options</summary>
-            <SchemaForm schema={path.endsWith('.fallback') ? FALLBACK_OPTIONS_SCHEMA : ACTION_OPTIONS_SCHEMA} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
+            <SchemaForm schema={path.endsWith('.fallback') ? actionTypes.fallbackOptionsSchema : actionTypes.optionsSchema} values={draft.options} onChange={(options) => onChange({ options })} errors={errors} path={`${path}.options`} />
           </details>
           <ActionTestPanel
             dep={dep}
             path={path}
-            action={actionOf(draft, connectors, types)}
+            action={actionOf(draft, catalog)}
             connectorType={connectors.find((c) => `connector:${c.id}` === draft.target)?.type}
             sample={sample}
           />

@@ -7,6 +7,7 @@ import { IconButton } from '../../components/IconButton.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatCount, formatRate } from '../../lib/format.ts'
+import { useCan } from '../../lib/identity.tsx'
 import { href, navigate } from '../../lib/router.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
@@ -29,6 +30,7 @@ export function RulesPage({ dep }: { dep: string }) {
   const deployment = useDeployment()
   const rules = useResource(() => api.rules(dep).then((r) => r.data), `rules:${dep}`, 2000)
   const [deleting, setDeleting] = useState<Rule | null>(null)
+  const canEdit = useCan('editor')
   const [toggling, setToggling] = useState<string | null>(null)
   const [actionError, setActionError] = useState<unknown>(null)
   const [flash, setFlash] = useState<string | null>(() => takeFlash())
@@ -48,11 +50,11 @@ export function RulesPage({ dep }: { dep: string }) {
     }
   }
 
-  const newRuleButton = (
+  const newRuleButton = canEdit ? (
     <button type="button" className="button primary" onClick={() => navigate(href.newRule(dep))}>
       <PlusIcon /> New Rule
     </button>
-  )
+  ) : null
   const empty = list !== undefined && list.length === 0
 
   return (
@@ -100,6 +102,7 @@ export function RulesPage({ dep }: { dep: string }) {
                   <td {...cell('Matched')} className="num">{formatCount(r.metrics?.rule.matched)}</td>
                   <td {...cell('Rate')} className="num">{formatRate(r.metrics?.rule.rate.matched)}</td>
                   <ActionsCell>
+                    {canEdit ? <>
                     <button type="button" className="button small" onClick={() => toggle(r)} disabled={toggling === r.id} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}>
                       {r.enabled ? 'Disable' : 'Enable'}
                     </button>
@@ -109,6 +112,7 @@ export function RulesPage({ dep }: { dep: string }) {
                     <IconButton className="danger" label={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
                       <TrashIcon />
                     </IconButton>
+                    </> : <a href={href.rule(dep, r.id)} aria-label={`Details of ${r.name}`}>Details</a>}
                   </ActionsCell>
                 </tr>
               ))}

@@ -4,6 +4,7 @@ import { ErrorAlert } from '../../components/Alert.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { TextField } from '../../components/TextField.tsx'
+import { NEEDS_ROLE, RoleFieldset, useCan } from '../../lib/identity.tsx'
 
 const KIND_LABEL: Record<PlanItem['kind'], string> = { deployment: 'Deployment', connector: 'Connector', rule: 'Rule', mqttUser: 'Device user', mqttAcl: 'ACL' }
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v))
@@ -25,6 +26,7 @@ export function TransferPage({ dep }: { dep: string }) {
   const [busy, setBusy] = useState<'plan' | 'apply' | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [flash, setFlash] = useState<string | null>(null)
+  const canApply = useCan('admin')
 
   const download = async () => {
     setExporting(true)
@@ -82,6 +84,8 @@ export function TransferPage({ dep }: { dep: string }) {
 
       <section className="form card form-section" aria-labelledby={`${uid}-export`}>
         <h2 id={`${uid}-export`} className="form-section-title">Export</h2>
+        {/* An export holds device users' password hashes: admins only (GET /export). */}
+        <RoleFieldset needs="admin">
         <div className="field">
           <label htmlFor={`${uid}-format`}>Format</label>
           <select id={`${uid}-format`} value={format} onChange={(e) => setFormat(e.target.value as 'json' | 'yaml')}>
@@ -97,10 +101,12 @@ export function TransferPage({ dep }: { dep: string }) {
             {exporting ? <><Spinner /> Exporting…</> : 'Download'}
           </button>
         </div>
+        </RoleFieldset>
       </section>
 
       <section className="form card form-section" aria-labelledby={`${uid}-import`}>
         <h2 id={`${uid}-import`} className="form-section-title">Import</h2>
+        <RoleFieldset needs="editor">
         <div className="field">
           <label htmlFor={`${uid}-doc`}>Document</label>
           <input type="file" accept=".json,.yaml,.yml" aria-label="Read the document from a file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void f.text().then(setText) }} />
@@ -119,11 +125,13 @@ export function TransferPage({ dep }: { dep: string }) {
           <button type="button" className="button" onClick={() => void run('plan')} disabled={busy !== null || text.trim() === ''}>
             {busy === 'plan' ? <><Spinner /> Planning…</> : 'Show plan'}
           </button>
-          <button type="button" className="button primary" onClick={() => void run('apply')} disabled={busy !== null || plan === null || plannedFrom !== key || changes === 0}>
+          <button type="button" className="button primary" onClick={() => void run('apply')} disabled={!canApply || busy !== null || plan === null || plannedFrom !== key || changes === 0} title={canApply ? undefined : NEEDS_ROLE.admin}>
             {busy === 'apply' ? <><Spinner /> Applying…</> : 'Apply plan'}
           </button>
         </div>
         {plan && plannedFrom !== key && <p className="field-help">The document changed since this plan: show the plan again before applying.</p>}
+        {!canApply && <p className="field-help">Planning needs the editor role; applying a plan (which may create deployments) needs the admin role.</p>}
+        </RoleFieldset>
       </section>
 
       {plan && (
