@@ -591,6 +591,15 @@ export type PostLoginResponse = {
   role?: ("admin" | "editor" | "viewer")
 }
 
+/** GET /api/v1/me: Who is calling: the console user or API key of these credentials, and its role */
+export type GetMeResponse = {
+  /** The console user name or the API key. */
+  name: string
+  kind: ("user" | "api_key")
+  /** What the caller may do: see docs/api.md, "Roles". Read per request, so a changed role shows at once. */
+  role: ("admin" | "editor" | "viewer")
+}
+
 /** GET /api/v1/connector-types: Connector types with the JSON Schemas of their config and action params */
 export type GetConnectorTypesResponse = {
   data: Array<{
@@ -908,6 +917,26 @@ export interface PostDeploymentsDepConnectorsIdTestParams {
 
 /** POST /api/v1/deployments/{dep}/connectors/{id}/test: Test a saved connector, or an edit of it before saving */
 export type PostDeploymentsDepConnectorsIdTestResponse = ProbeResult
+
+/** GET /api/v1/action-types: The built-in actions with their params' JSON Schemas, and the JSON Schema of an action's options */
+export type GetActionTypesResponse = {
+  data: Array<{
+    /** The `builtin` value of a rule action (`republish`). */
+    builtin: string
+    /** JSON Schema of its params: defaults, descriptions, bounds. */
+    paramsSchema: {
+      [key: string]: unknown
+    }
+  }>
+  /** JSON Schema of every action's `options` (queue settings), connector or built-in. */
+  optionsSchema: {
+    [key: string]: unknown
+  }
+  /** JSON Schema of a fallback's `options`: the same without the keepFailed ones. */
+  fallbackOptionsSchema: {
+    [key: string]: unknown
+  }
+}
 
 /** GET /api/v1/deployments/{dep}/rules: List rules with their metrics */
 export interface GetDeploymentsDepRulesParams {
