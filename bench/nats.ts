@@ -24,7 +24,7 @@ import type { NatsConfig, NatsParams } from '../src/connectors/nats/config-schem
 import { natsConnector } from '../src/connectors/nats/definition.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
 import { sharedNatsServers } from '../test/support/nats.js'
-import { actionOf, fmt, machineCpu, machineLine, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, waitConnected, waitFor, withJunction } from './support.js'
+import { actionOf, fmt, machineCpu, machineLine, machineUsPerMessage, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, sharedCpuBound, waitConnected, waitFor, withJunction } from './support.js'
 
 const N = Number(process.argv[2] ?? 200_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path,latency').split(','))
@@ -67,7 +67,7 @@ async function readStream(name: string): Promise<{ count: number; latencies: num
 const record = (seq: number): ChannelMessage => ({ seq, temp: (seq % 400) / 10, clientid: 'dev-1' })
 
 /** Drives `sendBatch(batch)` over N records the way an action does: batches of BATCH, WINDOW in flight. */
-async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Promise<{ rate: number; p50: number; p99: number; cpu: number }> {
+async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Promise<{ rate: number; p50: number; p99: number; cpu: number; machineUs: number }> {
   const times: number[] = []
   const cpu0 = process.cpuUsage()
   const m0 = machineCpu()
@@ -83,8 +83,9 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
   await Promise.all(inflight)
   // CPU per message of this process (the client side): steadier than rates on a shared machine.
   const cpu = ownCpuUs(cpu0) / N
+  const machineUs = machineUsPerMessage(m0, N)
   console.log(`    client: ${machineLine(m0, N)}`)
-  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu }
+  return { rate: N / ((performance.now() - t0) / 1000), p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu, machineUs }
 }
 
 /**
@@ -92,7 +93,7 @@ async function drive(sendBatch: (batch: ChannelMessage[]) => Promise<void>): Pro
  * client: a request per message) and core publishes with reply subjects on one inbox subscription
  * (what the connector does), each batch published at once and its PubAcks awaited together.
  */
-async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number }> {
+async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; p50: number; p99: number; cpu: number; machineUs: number; count: number }> {
   const s = await freshStream()
   const nc = await connect({ servers: SERVERS.split(','), reconnect: false })
   const js = jetstream(nc)
@@ -112,14 +113,14 @@ async function rawClient(kind: 'js.publish' | 'inbox'): Promise<{ rate: number; 
   return { ...r, count: (await readStream(s.name)).count }
 }
 
-async function bestRaw(): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number; kind: string }> {
+async function bestRaw(): Promise<{ rate: number; p50: number; p99: number; cpu: number; machineUs: number; count: number; kind: string }> {
   const a = { ...(await rawClient('js.publish')), kind: 'js.publish' }
   const b = { ...(await rawClient('inbox')), kind: 'inbox' }
   console.log(`    raw js.publish ${fmt(a.rate)} msg/s (${a.cpu.toFixed(1)} µs CPU/msg), raw inbox ${fmt(b.rate)} msg/s (${b.cpu.toFixed(1)} µs CPU/msg)`)
   return a.rate > b.rate ? a : b
 }
 
-async function junctionChannel(): Promise<{ rate: number; p50: number; p99: number; cpu: number; count: number }> {
+async function junctionChannel(): Promise<{ rate: number; p50: number; p99: number; cpu: number; machineUs: number; count: number }> {
   const s = await freshStream()
   const c = natsConnector.create(withDefaults(natsConnector, { servers: SERVERS }) as NatsConfig, testContext('bench'))
   await c.start(AbortSignal.timeout(10_000))
@@ -137,9 +138,10 @@ const ingest = () => withJunction(async (j, url) => {
   const first = await waitFor('first', () => metrics().matched > 0)
   const m0 = machineCpu()
   const last = await waitFor('ingest', () => metrics().passed >= N)
+  const machineUs = machineUsPerMessage(m0, N)
   console.log(`    ingest: ${machineLine(m0, N)}`)
   await pub
-  return (N - 1) / ((last - first) / 1000)
+  return { rate: (N - 1) / ((last - first) / 1000), machineUs }
 })
 
 /** MQTT -> rule -> NATS action; the rate until every message is acknowledged by the stream. */
@@ -157,11 +159,12 @@ const wholePath = (rate = 0) => withJunction(async (j, url) => {
   const first = await waitFor('first', () => j.deployments.runtime('default').rules.metrics(rule.id)!.rule.matched > 0)
   const m0 = machineCpu()
   const last = await waitFor('delivered', () => settledAll(action(), N))
+  const machineUs = machineUsPerMessage(m0, N)
   if (rate === 0) console.log(`    path: ${machineLine(m0, N)}`)
   await pub
   const a = action()
   const stored = await readStream(s.name)
-  return { rate: (N - 1) / ((last - first) / 1000), failed: a.failed + a.dropped, loss: N - stored.count, latencies: stored.latencies }
+  return { rate: (N - 1) / ((last - first) / 1000), machineUs, failed: a.failed + a.dropped, loss: N - stored.count, latencies: stored.latencies }
 })
 
 admin = await connect({ servers: SERVERS.split(','), reconnect: false })
@@ -184,16 +187,22 @@ if (ONLY.has('channel')) {
 if (ONLY.has('path')) {
   console.log('path: min(Junction ingest, raw client) vs MQTT -> rule -> NATS JetStream action')
   const ratios: number[] = []
+  const bounds: number[] = []
+  const efficiencies: number[] = []
   for (let i = 0; i < RUNS; i++) {
-    const ceilingIngest = await ingest()
+    const ingested = await ingest()
     const raw = await bestRaw()
     const path = await wholePath()
-    const ceiling = Math.min(ceilingIngest, raw.rate)
+    const ceiling = Math.min(ingested.rate, raw.rate)
     ratios.push(path.rate / ceiling)
-    console.log(`  run ${i + 1}: ingest ${fmt(ceilingIngest)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
-      `(failed ${path.failed}, lost ${path.loss}), ${pct(ratios[i]!)} of min`)
+    bounds.push(sharedCpuBound(ingested.machineUs, raw.machineUs))
+    efficiencies.push((ingested.machineUs + raw.machineUs) / path.machineUs)
+    console.log(`  run ${i + 1}: ingest ${fmt(ingested.rate)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
+      `(failed ${path.failed}, lost ${path.loss}), ${pct(ratios[i]!)} of min; CPU per message: ingest ${ingested.machineUs.toFixed(1)} + raw ${raw.machineUs.toFixed(1)} µs ` +
+      `= ${(ingested.machineUs + raw.machineUs).toFixed(1)}, path ${path.machineUs.toFixed(1)} µs; shared-CPU bound ${pct(bounds[i]!)} of min`)
   }
-  console.log(`  path/min(ingest, raw): median ${pct(middle(ratios))} (runs ${ratioRange(ratios)})`)
+  console.log(`  path/min(ingest, raw): median ${pct(middle(ratios))} (runs ${ratioRange(ratios)}); ` +
+    `the bound when all share the machine's cores: ${pct(middle(bounds))}; (ingest + raw CPU) / path CPU: ${pct(middle(efficiencies))} (runs ${ratioRange(efficiencies)})`)
 }
 
 if (ONLY.has('latency')) {

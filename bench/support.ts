@@ -98,6 +98,21 @@ export function machineCpu(): { busyUs: number; totalUs: number; cores: number }
   return { busyUs: (total - idle) * 10_000, totalUs: total * 10_000, cores: rest.filter((l) => /^cpu\d/.test(l)).length }
 }
 
+/** The whole machine's CPU (all processes, µs) per message since `since`. */
+export function machineUsPerMessage(since: ReturnType<typeof machineCpu>, messages: number): number {
+  return (machineCpu().busyUs - since.busyUs) / messages
+}
+
+/**
+ * What the machine's CPU allows a path that does both the ingest's and the raw client's work:
+ * when every stage runs on the same cores, a message costs at least the sum of the two, so the
+ * path reaches at most max(ingest, raw) / (ingest + raw) of the slower one (costs in µs per
+ * message). On a machine with cores to spare for each process the bound is 100 %.
+ */
+export function sharedCpuBound(ingestUs: number, rawUs: number): number {
+  return Math.max(ingestUs, rawUs) / (ingestUs + rawUs)
+}
+
 /** `machine: <busy>% of <n> cores, <µs> of CPU per message (all processes)` since `since`. */
 export function machineLine(since: ReturnType<typeof machineCpu>, messages: number): string {
   const now = machineCpu()
