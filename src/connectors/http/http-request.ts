@@ -46,50 +46,73 @@ const EXCERPT_BYTES = 200
 export function performRequest(dispatcher: Dispatcher, request: HttpRequest, signal: AbortSignal, secrets: readonly string[]): Promise<HttpAnswer> {
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<HttpAnswer>((resolve, reject) => {
-    let abortRequest: ((reason: Error) => void) | undefined
-    let abortedWith: Error | undefined
-    let status = 0
-    let retryAfter: string | undefined
-    let chunks: Buffer[] | undefined
-    let size = 0
-    const onAbort = () => {
-      abortedWith = signal.reason as Error
-      abortRequest?.(abortedWith)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    const finish = () => signal.removeEventListener('abort', onAbort)
-    dispatcher.dispatch({ method: request.method, path: request.path, headers: request.headers, body: request.body }, {
-      onConnect(abort) {
-        abortRequest = abort
-        if (abortedWith !== undefined) abort(abortedWith)
-      },
-      onHeaders(statusCode, rawHeaders) {
-        status = statusCode
-        if (statusCode >= 200 && statusCode < 300) return true
-        chunks = []
-        for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-          if (rawHeaders[i]!.length === 11 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'retry-after') retryAfter = rawHeaders[i + 1]!.toString('latin1')
-        }
-        return true
-      },
-      onData(chunk) {
-        // An error answer's start is enough for its message; the rest is read and dropped.
-        if (chunks && size < EXCERPT_BYTES) chunks.push(chunk)
-        size += chunk.length
-        return true
-      },
-      onComplete() {
-        finish()
-        resolve(chunks ? { status, excerpt: excerpt(chunks, size, secrets), retryAfter } : { status })
-      },
-      onError(err) {
-        finish()
-        // Once the status arrived it is the answer, whatever happens to the rest of the body.
-        if (status === 0) reject(err)
-        else resolve(chunks ? { status, excerpt: excerpt(chunks, size, secrets), retryAfter } : { status })
-      },
-    })
+    dispatcher.dispatch({ method: request.method, path: request.path, headers: request.headers, body: request.body }, new AnswerHandler(signal, secrets, resolve, reject))
   })
+}
+
+/** One request's undici handler: the status, and for a failure the start of the body and its Retry-After. */
+class AnswerHandler implements Dispatcher.DispatchHandlers {
+  private abortRequest: ((reason: Error) => void) | undefined
+  private abortedWith: Error | undefined
+  private status = 0
+  private retryAfter: string | undefined
+  /** An error answer's first chunks (undefined for a 2xx, whose body is dropped). */
+  private chunks: Buffer[] | undefined
+  private size = 0
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly secrets: readonly string[],
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    signal.addEventListener('abort', this, { once: true })
+  }
+
+  /** The signal's listener (an object listener: no closure per request). */
+  handleEvent(): void {
+    this.abortedWith = this.signal.reason as Error
+    this.abortRequest?.(this.abortedWith)
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort
+    if (this.abortedWith !== undefined) abort(this.abortedWith)
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode
+    if (statusCode >= 200 && statusCode < 300) return true
+    this.chunks = []
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]!.length === 11 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'retry-after') this.retryAfter = rawHeaders[i + 1]!.toString('latin1')
+    }
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    // An error answer's start is enough for its message; the rest is read and dropped.
+    if (this.chunks && this.size < EXCERPT_BYTES) this.chunks.push(chunk)
+    this.size += chunk.length
+    return true
+  }
+
+  onComplete(): void {
+    this.signal.removeEventListener('abort', this)
+    this.resolve(this.answer())
+  }
+
+  onError(err: Error): void {
+    this.signal.removeEventListener('abort', this)
+    // Once the status arrived it is the answer, whatever happens to the rest of the body.
+    if (this.status === 0) this.reject(err)
+    else this.resolve(this.answer())
+  }
+
+  private answer(): HttpAnswer {
+    const { status, chunks } = this
+    return chunks ? { status, excerpt: excerpt(chunks, this.size, this.secrets), retryAfter: this.retryAfter } : { status }
+  }
 }
 
 /** The first 200 bytes of an error answer, as one line, without the connector's secrets. */
