@@ -6,7 +6,7 @@ import { toFieldErrors, validateWithSchema } from '../../core/schema-validation.
 import type { ApiServices } from '../api-services.js'
 import { changeAuthor } from '../change-author.js'
 import {
-  ConnectorParams, ConnectorVersion, CreateConnector, DeleteConnectorQuery, DeploymentParams, HistoryPage, HistoryQuery, HistoryVersion,
+  ConnectorParams, ConnectorVersion, CreateConnector, DeleteConnectorQuery, DeploymentParams, HistoryPage, HistoryQuery,
   RevertBody, TestConnector, TestSavedConnector, UpdateConnector, VersionParam, errorResponses, historyAnswer, historyPaging, listOf,
 } from '../schemas.js'
 
@@ -61,7 +61,6 @@ export async function connectorRoutes(app: FastifyInstance, { services }: { serv
     schema: { tags, summary: 'Edit a connector (dedicated and premium plans); the live connection is swapped', params: ConnectorParams, body: UpdateConnector, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(400, 403, 404, 409) } },
   }, async (request) => connectors.update(request.params.dep, request.params.id, request.body, changeAuthor(request)))
 
-  app.addSchema(HistoryVersion)
   app.addSchema(ConnectorVersion)
 
   app.get<{ Params: Params; Querystring: Static<typeof HistoryQuery> }>(`${base}/:id/history`, {
