@@ -20,8 +20,14 @@ import type {
   ActionTestResult,
 } from './types.ts'
 
+import type { HistoryVersion } from './generated-types.ts'
+
+export type { HistoryVersion }
+export type Role = 'admin' | 'editor' | 'viewer'
+
 const TOKEN_KEY = 'junction.token'
 const USER_KEY = 'junction.user'
+const ROLE_KEY = 'junction.role'
 const BASE = './api/v1'
 
 /** An API error answer (`{error: {code, message, hint, fields}}`) or a network failure. */
@@ -48,13 +54,20 @@ export const session = {
   user(): string | null {
     return sessionStorage.getItem(USER_KEY)
   },
-  save(token: string, user: string): void {
+  /** What the logged-in user may do; null when the server did not say (the API decides either way). */
+  role(): Role | null {
+    return sessionStorage.getItem(ROLE_KEY) as Role | null
+  },
+  save(token: string, user: string, role?: Role): void {
     sessionStorage.setItem(TOKEN_KEY, token)
     sessionStorage.setItem(USER_KEY, user)
+    if (role) sessionStorage.setItem(ROLE_KEY, role)
+    else sessionStorage.removeItem(ROLE_KEY)
   },
   clear(): void {
     sessionStorage.removeItem(TOKEN_KEY)
     sessionStorage.removeItem(USER_KEY)
+    sessionStorage.removeItem(ROLE_KEY)
   },
 }
 
@@ -122,8 +135,15 @@ export const api = {
   audit: (filters: AuditFilters & { after?: string }) => request<{ data: AuditEntry[]; next?: string }>('GET', `/audit?${auditQuery({ ...filters })}`),
   auditExport,
   login: (username: string, password: string) =>
-    request<{ token: string; expiresAt: string; username: string }>('POST', '/login', { username, password }, { anonymous: true }),
+    request<{ token: string; expiresAt: string; username: string; role?: Role }>('POST', '/login', { username, password }, { anonymous: true }),
   logout: () => request<void>('POST', '/logout'),
+
+  connectorHistory: (d: string, id: string, after?: number) =>
+    request<{ data: HistoryVersion[]; next?: string }>('GET', `${dep(d)}/connectors/${enc(id)}/history${after ? `?after=${after}` : ''}`),
+  revertConnector: (d: string, id: string, version: number) => request<ConnectorDetails>('POST', `${dep(d)}/connectors/${enc(id)}/revert`, { version }),
+  ruleHistory: (d: string, id: string, after?: number) =>
+    request<{ data: HistoryVersion[]; next?: string }>('GET', `${dep(d)}/rules/${enc(id)}/history${after ? `?after=${after}` : ''}`),
+  revertRule: (d: string, id: string, version: number) => request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/revert`, { version }),
 
   connectorTypes: () => request<List<ConnectorType>>('GET', '/connector-types'),
 

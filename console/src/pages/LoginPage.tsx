@@ -18,7 +18,7 @@ export function LoginPage({ notice, onLoggedIn }: { notice: string | null; onLog
     setShowNotice(false)
     try {
       const r = await api.login(username, password)
-      session.save(r.token, r.username)
+      session.save(r.token, r.username, r.role)
       onLoggedIn()
     } catch (err) {
       setError(err)
