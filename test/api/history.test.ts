@@ -4,6 +4,7 @@ import type { MqttClient } from 'mqtt'
 import { openDatabase, storeLocation, type StoreLocation } from '../../src/store/database.js'
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js'
 import { HistoryStore } from '../../src/store/history-store.js'
+import { AuditService } from '../../src/control/audit-service.js'
 import { privateDatabase, startPrivatePostgres, type PrivatePostgres } from '../support/postgres.js'
 import { eventually, startJunction, tempDataDir, type TestJunction } from '../support/junction.js'
 import { device } from '../e2e/support.js'
@@ -236,6 +237,10 @@ describe('history cap and audit retention', () => {
     await j.close()
     j = await startJunction({ dataDir, auditRetentionDays: 30 })
     assert.deepEqual(await ids(j), ['recent'])
+    // What the hourly pass runs, an hour (here: 30 days) later.
+    assert.equal(await new AuditService(j.junction.store.audit, 30).prune(Date.now() + 30 * day), 1)
+    assert.deepEqual(await ids(j), [])
+    assert.equal(await new AuditService(j.junction.store.audit, 0).prune(Date.now() + 1000 * day), 0, '0 never deletes')
     await j.close()
   })
 })
