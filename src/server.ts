@@ -8,6 +8,7 @@ import { builtinConnectors } from './connectors/index.js'
 import { AccountService } from './control/account-service.js'
 import { AuditService } from './control/audit-service.js'
 import { AuthService } from './control/auth-service.js'
+import { ChangeHistory } from './control/change-history.js'
 import { ConnectorService } from './control/connector-service.js'
 import { ConfigTransferService } from './control/config-transfer.js'
 import { DeploymentService } from './control/deployment-service.js'
@@ -49,12 +50,19 @@ export async function createJunction(settings: Settings, options: { connectors?:
   if (settings.apiKey && settings.apiSecret) await auth.ensureApiKey(settings.apiKey, settings.apiSecret)
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
   const accounts = new AccountService(store.auth, auth)
-  const audit = new AuditService(store.audit)
+  const audit = new AuditService(store.audit, settings.auditRetentionDays)
+  await audit.prune().catch((err: unknown) => logger.error({ err }, 'audit retention: old entries not deleted'))
+  // Hourly, so a long-running Junction keeps no more than the retention says; unref'd, it never holds the process.
+  const pruneTimer = setInterval(() => {
+    audit.prune().catch((err: unknown) => logger.error({ err }, 'audit retention: old entries not deleted'))
+  }, 3_600_000)
+  pruneTimer.unref()
+  const history = new ChangeHistory(store, types, settings.historyMaxVersions)
 
   const rlog = runtimeLogger(logger)
   const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
-  const connectors = new ConnectorService(store, types, deployments, rlog)
-  const rules = new RuleService(store, types, deployments, rlog)
+  const connectors = new ConnectorService(store, types, deployments, rlog, history)
+  const rules = new RuleService(store, types, deployments, rlog, history)
   const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
   const transfer = new ConfigTransferService(store, types, deployments, connectors, rules, mqttAccess)
@@ -76,6 +84,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
     async close() {
       if (closed) return
       closed = true
+      clearInterval(pruneTimer)
       await app.close()
       await deployments.shutdown()
       await store.close()

@@ -23,6 +23,16 @@ describe('loadSettings', () => {
     assert.equal(s.dataDir, '/from-file')
   })
 
+  it('audit retention (days, default 90) and history cap (versions, default 100); 0 turns either off', () => {
+    assert.equal(loadSettings({}).auditRetentionDays, 90)
+    assert.equal(loadSettings({}).historyMaxVersions, 100)
+    const s = loadSettings({ JUNCTION_AUDIT_RETENTION_DAYS: '0', JUNCTION_HISTORY_MAX_VERSIONS: '7' })
+    assert.equal(s.auditRetentionDays, 0)
+    assert.equal(s.historyMaxVersions, 7)
+    assert.throws(() => loadSettings({ JUNCTION_AUDIT_RETENTION_DAYS: '-1' }), /JUNCTION_AUDIT_RETENTION_DAYS/)
+    assert.throws(() => loadSettings({ JUNCTION_HISTORY_MAX_VERSIONS: 'lots' }), /JUNCTION_HISTORY_MAX_VERSIONS/)
+  })
+
   it('refuses bad values with the variable name', () => {
     assert.throws(() => loadSettings({ JUNCTION_HTTP_PORT: 'abc' }), /JUNCTION_HTTP_PORT/)
     assert.throws(() => loadSettings({ JUNCTION_API_KEY: 'k' }), /JUNCTION_API_SECRET/)

@@ -21,6 +21,10 @@ export interface Settings {
   secretKey: string | undefined
   /** Console/API login session lifetime. */
   sessionTtlMs: number
+  /** Audit entries older than this many days are deleted (at start, then hourly); 0 keeps them forever. */
+  auditRetentionDays: number
+  /** Versions kept per connector and per rule in the change history; beyond it the oldest go. 0 = no cap. */
+  historyMaxVersions: number
   logLevel: string
   /** `text` for people, `json` for log shippers; default: text on a terminal, else json. */
   logFormat: 'text' | 'json' | undefined
@@ -39,11 +43,13 @@ const ENV: Record<string, keyof Settings> = {
   JUNCTION_ADMIN_PASSWORD: 'adminPassword',
   JUNCTION_SECRET_KEY: 'secretKey',
   JUNCTION_SESSION_TTL_MS: 'sessionTtlMs',
+  JUNCTION_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  JUNCTION_HISTORY_MAX_VERSIONS: 'historyMaxVersions',
   JUNCTION_LOG_LEVEL: 'logLevel',
   JUNCTION_LOG_FORMAT: 'logFormat',
 }
 
-const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs'])
+const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs', 'auditRetentionDays', 'historyMaxVersions'])
 const BOOLEAN = new Set<keyof Settings>(['mqttAllowAnonymous'])
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
@@ -61,6 +67,8 @@ export const DEFAULT_SETTINGS: Settings = {
   adminPassword: undefined,
   secretKey: undefined,
   sessionTtlMs: 60 * 60 * 1000,
+  auditRetentionDays: 90,
+  historyMaxVersions: 100,
   logLevel: 'info',
   logFormat: undefined,
 }

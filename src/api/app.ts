@@ -21,7 +21,7 @@ import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
 import { transferRoutes } from './routes/transfer-routes.js'
-import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, ProbeResult } from './schemas.js'
+import { ConnectorDetails, ConnectorSummary, Deployment, ErrorBody, HistoryVersion, ProbeResult } from './schemas.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,7 +68,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
     },
     transformObject: (documents) => documentShapes((documents as { openapiObject: Partial<import('openapi-types').OpenAPIV3.Document> }).openapiObject),
   })
-  for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult]) app.addSchema(schema)
+  for (const schema of [ErrorBody, Deployment, ConnectorSummary, ConnectorDetails, ProbeResult, HistoryVersion]) app.addSchema(schema)
 
   app.addHook('onRoute', (route) => {
     const method = Array.isArray(route.method) ? route.method[0]! : route.method

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { PLANS } from '../core/domain.js'
 import { ID_PATTERN } from '../core/ids.js'
 
@@ -215,3 +215,48 @@ export const listOf = <T extends TSchema>(item: T) => Type.Object({ data: Type.A
 
 export const errorResponses = (...codes: number[]): Record<number, unknown> =>
   Object.fromEntries(codes.map((c) => [c, Type.Ref('Error')]))
+
+/** The change history of a connector or rule (docs/api.md, "Change history"). */
+export const historyVersionProps = {
+  version: Type.Integer({ minimum: 1, description: 'Counts from 1 per object; a connector\'s is its `version` after that change.' }),
+  at: Timestamp,
+  actor: Type.Object({ kind: Type.String({ description: '`user` (console login), `api_key`, or `system` (made before history existed, or by Junction itself).' }), name: Type.String() }),
+  source: Type.String({ description: 'The client address the change came from (empty for `system`).' }),
+  action: Type.String({ description: '`create`, `update`, `revert`, `enable`, `disable` (rules), or `baseline` (the state when history began).' }),
+  revertedFrom: Type.Optional(Type.Integer({ description: 'A revert: the version it put back.' })),
+  diff: Nullable(Type.Array(Type.Object({ path: Type.String(), before: Type.Optional(Type.Unknown()), after: Type.Optional(Type.Unknown()) }), {
+    description: 'Changed fields against the version before (`config.host`, `sql`, `actions.0.params.sql`); secrets are `******` (a changed secret shows as `******` on both sides); null for the first version kept.',
+  })),
+}
+export const HistoryVersion = Type.Object(historyVersionProps, { $id: 'HistoryVersion' })
+export const HistoryPage = Type.Object({
+  data: Type.Array(Type.Ref('HistoryVersion'), { description: 'Newest first.' }),
+  next: Type.Optional(Type.String({ description: 'Pass as `after` for the next page; absent on the last.' })),
+})
+export const HistoryQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'Versions per page, 1 to 1000 (default 100).' })),
+  after: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'The `version` of the last entry of the previous page.' })),
+}, { additionalProperties: false })
+export const VersionParam = Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'A version number from the history.' })
+export const RevertBody = Type.Object({
+  version: Type.Integer({ minimum: 1, description: 'The version to put back, from the history.' }),
+}, { additionalProperties: false })
+export const ConnectorVersion = Type.Object({
+  ...historyVersionProps,
+  config: Type.Object({
+    name: Type.String(), description: Type.String(), enabled: Type.Boolean(),
+    config: Type.Record(Type.String(), Type.Unknown(), { description: 'The connector\'s config then, per its type\'s configSchema; secrets as "******".' }),
+  }, { additionalProperties: false, description: 'The connector as it was in this version.' }),
+}, { $id: 'ConnectorVersion' })
+
+/** `limit`/`after` of a history query as numbers: one more than asked, to know whether a page follows. */
+export function historyPaging(q: Static<typeof HistoryQuery>): { limit: number; before?: number } {
+  return { limit: Math.min(1000, Number(q.limit ?? 100)) + 1, ...(q.after === undefined ? {} : { before: Number(q.after) }) }
+}
+
+export function historyAnswer<T extends { version: number }>(rows: T[], asked: number): { data: T[]; next?: string } {
+  const limit = asked - 1
+  if (rows.length <= limit) return { data: rows }
+  const page = rows.slice(0, limit)
+  return { data: page, next: String(page[page.length - 1]!.version) }
+}

@@ -16,6 +16,8 @@ export interface Context {
   deployment: string
   /** --deployment was on the command line (not its default): for commands whose default is all deployments. */
   deploymentGiven: boolean
+  /** `--version <n>` of `history` and `revert` (a root flag: see buildProgram); true when given without a number. */
+  version: string | boolean | undefined
   out(text: string): void
 }
 
@@ -26,6 +28,7 @@ export function contextOf(cmd: Command): Context {
     json: Boolean(o.json),
     deployment: o.deployment ?? 'default',
     deploymentGiven: cmd.getOptionValueSourceWithGlobals('deployment') === 'cli',
+    version: o.version,
     out: (text) => void process.stdout.write(text),
   }
 }

@@ -241,6 +241,62 @@ export type ProbeResult = {
   }>
 }
 
+export type HistoryVersion = {
+  /** Counts from 1 per object; a connector's is its `version` after that change. */
+  version: number
+  at: string
+  actor: {
+    /** `user` (console login), `api_key`, or `system` (made before history existed, or by Junction itself). */
+    kind: string
+    name: string
+  }
+  /** The client address the change came from (empty for `system`). */
+  source: string
+  /** `create`, `update`, `revert`, `enable`, `disable` (rules), or `baseline` (the state when history began). */
+  action: string
+  /** A revert: the version it put back. */
+  revertedFrom?: number
+  /** Changed fields against the version before (`config.host`, `sql`, `actions.0.params.sql`); secrets are `******` (a changed secret shows as `******` on both sides); null for the first version kept. */
+  diff: Array<{
+    path: string
+    before?: unknown
+    after?: unknown
+  }> | null
+}
+
+export type ConnectorVersion = {
+  /** Counts from 1 per object; a connector's is its `version` after that change. */
+  version: number
+  at: string
+  actor: {
+    /** `user` (console login), `api_key`, or `system` (made before history existed, or by Junction itself). */
+    kind: string
+    name: string
+  }
+  /** The client address the change came from (empty for `system`). */
+  source: string
+  /** `create`, `update`, `revert`, `enable`, `disable` (rules), or `baseline` (the state when history began). */
+  action: string
+  /** A revert: the version it put back. */
+  revertedFrom?: number
+  /** Changed fields against the version before (`config.host`, `sql`, `actions.0.params.sql`); secrets are `******` (a changed secret shows as `******` on both sides); null for the first version kept. */
+  diff: Array<{
+    path: string
+    before?: unknown
+    after?: unknown
+  }> | null
+  /** The connector as it was in this version. */
+  config: {
+    name: string
+    description: string
+    enabled: boolean
+    /** The connector's config then, per its type's configSchema; secrets as "******". */
+    config: {
+      [key: string]: unknown
+    }
+  }
+}
+
 export type Rule = {
   id: string
   deploymentId: string
@@ -462,6 +518,101 @@ export type Rule = {
     code?: string
     message: string
   }>
+}
+
+export type RuleVersion = {
+  /** Counts from 1 per object; a connector's is its `version` after that change. */
+  version: number
+  at: string
+  actor: {
+    /** `user` (console login), `api_key`, or `system` (made before history existed, or by Junction itself). */
+    kind: string
+    name: string
+  }
+  /** The client address the change came from (empty for `system`). */
+  source: string
+  /** `create`, `update`, `revert`, `enable`, `disable` (rules), or `baseline` (the state when history began). */
+  action: string
+  /** A revert: the version it put back. */
+  revertedFrom?: number
+  /** Changed fields against the version before (`config.host`, `sql`, `actions.0.params.sql`); secrets are `******` (a changed secret shows as `******` on both sides); null for the first version kept. */
+  diff: Array<{
+    path: string
+    before?: unknown
+    after?: unknown
+  }> | null
+  /** The rule as it was in this version. */
+  config: {
+    name: string
+    sql: string
+    description: string
+    enabled: boolean
+    actions: Array<{
+      /** Send through this connector (same deployment). Give this or `builtin`. */
+      connectorId?: string
+      /** A built-in action by name (`republish`). Give this or `connectorId`. */
+      builtin?: string
+      /** Per target: a connector type's `paramsSchema` (GET /api/v1/connector-types) or a built-in action's params. */
+      params: {
+        [key: string]: unknown
+      }
+      options?: {
+        /** Messages per request (default: the connector type's, e.g. 100 for PostgreSQL). */
+        batchSize?: number
+        /** The longest a message waits for its batch to fill while earlier requests are in flight (with none in flight it leaves at once); 0: never waits. */
+        batchTimeMs?: number
+        /** Requests in flight at once (default 100). */
+        inflightWindow?: number
+        /** A message not delivered this long after it was queued is dropped as expired (default 45 s). */
+        requestTtlMs?: number
+        /** Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB). */
+        maxBufferBytes?: number
+        /** Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false). */
+        diskBuffer?: boolean
+        /** When a device's QoS 1/2 publish is acknowledged: on-arrival (default) as the broker receives it; on-delivery once this action has delivered it, or written it to its disk buffer (end-to-end; see docs/delivery.md). */
+        acknowledge?: "on-arrival" | "on-delivery"
+        /** Keep messages that finally fail or are dropped (permanent error, expired, queue full, stopped) in a failed-message store on disk, to look at, replay or discard (default false). */
+        keepFailed?: boolean
+        /** Most failed messages kept; beyond it the oldest go, counted (default 10000). */
+        keepFailedMaxMessages?: number
+        /** Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB). */
+        keepFailedMaxBytes?: number
+      }
+      /** Gets the messages the action finally fails or drops as expired; an action without its own fallback, and without keepFailed. */
+      fallback?: {
+        /** Send through this connector (same deployment). Give this or `builtin`. */
+        connectorId?: string
+        /** A built-in action by name (`republish`). Give this or `connectorId`. */
+        builtin?: string
+        /** Per target: a connector type's `paramsSchema` (GET /api/v1/connector-types) or a built-in action's params. */
+        params: {
+          [key: string]: unknown
+        }
+        options?: {
+          /** Messages per request (default: the connector type's, e.g. 100 for PostgreSQL). */
+          batchSize?: number
+          /** The longest a message waits for its batch to fill while earlier requests are in flight (with none in flight it leaves at once); 0: never waits. */
+          batchTimeMs?: number
+          /** Requests in flight at once (default 100). */
+          inflightWindow?: number
+          /** A message not delivered this long after it was queued is dropped as expired (default 45 s). */
+          requestTtlMs?: number
+          /** Queue bound in bytes; beyond it the oldest are dropped (default 256 MiB). */
+          maxBufferBytes?: number
+          /** Also keep the queue on disk, so queued messages survive a restart (at-least-once; default false). */
+          diskBuffer?: boolean
+          /** When a device's QoS 1/2 publish is acknowledged: on-arrival (default) as the broker receives it; on-delivery once this action has delivered it, or written it to its disk buffer (end-to-end; see docs/delivery.md). */
+          acknowledge?: "on-arrival" | "on-delivery"
+          /** Keep messages that finally fail or are dropped (permanent error, expired, queue full, stopped) in a failed-message store on disk, to look at, replay or discard (default false). */
+          keepFailed?: boolean
+          /** Most failed messages kept; beyond it the oldest go, counted (default 10000). */
+          keepFailedMaxMessages?: number
+          /** Most bytes (JSON) of failed messages kept; beyond it the oldest go, counted (default 16 MiB). */
+          keepFailedMaxBytes?: number
+        }
+      }
+    }>
+  }
 }
 
 /** A device user of the deployment's broker; the password is never returned. */
@@ -909,6 +1060,45 @@ export interface DeleteDeploymentsDepConnectorsIdParams {
   id: string
 }
 
+/** GET /api/v1/deployments/{dep}/connectors/{id}/history: The connector's versions, newest first: who, when, from where, what changed (secrets masked) */
+export interface GetDeploymentsDepConnectorsIdHistoryParams {
+  dep: string
+  id: string
+}
+
+/** GET /api/v1/deployments/{dep}/connectors/{id}/history: The connector's versions, newest first: who, when, from where, what changed (secrets masked) */
+export type GetDeploymentsDepConnectorsIdHistoryResponse = {
+  /** Newest first. */
+  data: Array<HistoryVersion>
+  /** Pass as `after` for the next page; absent on the last. */
+  next?: string
+}
+
+/** GET /api/v1/deployments/{dep}/connectors/{id}/history/{version}: One version of the connector with its whole config then (secrets masked) */
+export interface GetDeploymentsDepConnectorsIdHistoryVersionParams {
+  dep: string
+  id: string
+  version: string
+}
+
+/** GET /api/v1/deployments/{dep}/connectors/{id}/history/{version}: One version of the connector with its whole config then (secrets masked) */
+export type GetDeploymentsDepConnectorsIdHistoryVersionResponse = ConnectorVersion
+
+/** POST /api/v1/deployments/{dep}/connectors/{id}/revert: Put back an earlier version (its real secrets included), as an edit: same plan rule and checks as PUT; recorded as a new version */
+export interface PostDeploymentsDepConnectorsIdRevertParams {
+  dep: string
+  id: string
+}
+
+/** POST /api/v1/deployments/{dep}/connectors/{id}/revert: Put back an earlier version (its real secrets included), as an edit: same plan rule and checks as PUT; recorded as a new version */
+export type PostDeploymentsDepConnectorsIdRevertBody = {
+  /** The version to put back, from the history. */
+  version: number
+}
+
+/** POST /api/v1/deployments/{dep}/connectors/{id}/revert: Put back an earlier version (its real secrets included), as an edit: same plan rule and checks as PUT; recorded as a new version */
+export type PostDeploymentsDepConnectorsIdRevertResponse = ConnectorDetails
+
 /** POST /api/v1/deployments/{dep}/connectors/{id}/test: Test a saved connector, or an edit of it before saving */
 export interface PostDeploymentsDepConnectorsIdTestParams {
   dep: string
@@ -1238,6 +1428,45 @@ export interface PostDeploymentsDepRulesIdDisableParams {
 
 /** POST /api/v1/deployments/{dep}/rules/{id}/disable: Disable a rule */
 export type PostDeploymentsDepRulesIdDisableResponse = Rule
+
+/** GET /api/v1/deployments/{dep}/rules/{id}/history: The rule's versions, newest first: who, when, from where, what changed */
+export interface GetDeploymentsDepRulesIdHistoryParams {
+  dep: string
+  id: string
+}
+
+/** GET /api/v1/deployments/{dep}/rules/{id}/history: The rule's versions, newest first: who, when, from where, what changed */
+export type GetDeploymentsDepRulesIdHistoryResponse = {
+  /** Newest first. */
+  data: Array<HistoryVersion>
+  /** Pass as `after` for the next page; absent on the last. */
+  next?: string
+}
+
+/** GET /api/v1/deployments/{dep}/rules/{id}/history/{version}: One version of the rule with its SQL and actions then */
+export interface GetDeploymentsDepRulesIdHistoryVersionParams {
+  dep: string
+  id: string
+  version: string
+}
+
+/** GET /api/v1/deployments/{dep}/rules/{id}/history/{version}: One version of the rule with its SQL and actions then */
+export type GetDeploymentsDepRulesIdHistoryVersionResponse = RuleVersion
+
+/** POST /api/v1/deployments/{dep}/rules/{id}/revert: Put back an earlier version of the rule, as an edit (same checks as PUT); recorded as a new version */
+export interface PostDeploymentsDepRulesIdRevertParams {
+  dep: string
+  id: string
+}
+
+/** POST /api/v1/deployments/{dep}/rules/{id}/revert: Put back an earlier version of the rule, as an edit (same checks as PUT); recorded as a new version */
+export type PostDeploymentsDepRulesIdRevertBody = {
+  /** The version to put back, from the history. */
+  version: number
+}
+
+/** POST /api/v1/deployments/{dep}/rules/{id}/revert: Put back an earlier version of the rule, as an edit (same checks as PUT); recorded as a new version */
+export type PostDeploymentsDepRulesIdRevertResponse = Rule
 
 /** GET /api/v1/deployments/{dep}/rules/{id}/actions/{index}/failed-messages: List an action's failed messages (oldest first, paged) */
 export interface GetDeploymentsDepRulesIdActionsIndexFailedMessagesParams {

@@ -3,10 +3,16 @@
 // (src/main.ts): `junction serve` runs the server in this process.
 import { CommanderError } from 'commander'
 import { CliError, ApiCallError } from './client.js'
-import { buildProgram } from './program.js'
+import { buildProgram, VERSION } from './program.js'
 import { EXIT } from './exit-codes.js'
 
 const program = buildProgram()
+const args = process.argv.slice(2)
+// `--version` alone: the CLI's version (after a command, buildProgram's hook answers it).
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${VERSION}\n`)
+  process.exit(EXIT.ok)
+}
 try {
   await program.parseAsync(process.argv)
 } catch (err) {

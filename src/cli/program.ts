@@ -46,6 +46,15 @@ const RULE_COLUMNS: Column<any>[] = [
   ['sql', (r) => truncate(r.sql, 60)],
 ]
 
+const HISTORY_COLUMNS: Column<any>[] = [
+  ['version', (v) => v.version],
+  ['at', (v) => v.at],
+  ['actor', (v) => `${v.actor.name} (${v.actor.kind})`],
+  ['source', (v) => v.source || null],
+  ['action', (v) => v.action + (v.revertedFrom ? ` (to ${v.revertedFrom})` : '')],
+  ['changes', (v) => (v.diff === null ? null : truncate(v.diff.map((d: any) => `${d.path}: ${'before' in d ? cell(d.before) : '(none)'} -> ${'after' in d ? cell(d.after) : '(none)'}`).join('; '), 120))],
+]
+
 function probeText(result: any): string {
   const steps = table(result.steps ?? [], [
     ['step', (s: any) => s.name],
@@ -62,7 +71,10 @@ function probeText(result: any): string {
 export function buildProgram(): Command {
   const program = new Command('junction')
     .description('Junction: MQTT data integration. Talks to a running Junction over its REST API; `junction serve` runs the server.')
-    .version(VERSION)
+    // Not .version(): commander reads a root flag anywhere on the line, so `revert <id> --version 3`
+    // would print the CLI's version. The flag takes an optional number instead; `history` and
+    // `revert` read it as the object's version, anywhere else it prints the CLI's.
+    .addOption(new Option('-V, --version [n]', 'output the version number; after `history` and `revert`, a version of the connector or rule'))
     .option('--url <url>', 'base URL of Junction, without /api/v1 (env JUNCTION_URL, default http://localhost:18083)')
     .option('--api-key <key>', 'API key (env JUNCTION_API_KEY)')
     .option('--api-secret <secret>', 'API secret (env JUNCTION_API_SECRET)')
@@ -90,6 +102,14 @@ Exit codes: 0 ok, 1 the API refused (4xx), 2 usage, 3 server unreachable, 4 serv
       const h = await ctx.api.request('GET', '/health')
       print(ctx, h, () => `Junction ${h.version} at ${ctx.api.baseUrl}: ${h.status}, up ${h.uptimeS} s\n`)
     }))
+
+  const VERSION_TAKERS = new Set(['history', 'revert'])
+  program.hook('preAction', (root, actionCommand) => {
+    if (root.opts().version !== undefined && !VERSION_TAKERS.has(actionCommand.name())) {
+      process.stdout.write(`${VERSION}\n`)
+      process.exit(EXIT.ok)
+    }
+  })
 
   addDeployments(program)
   addConnectors(program)
@@ -234,6 +254,41 @@ function addConnectors(program: Command): void {
       await ctx.api.request('DELETE', `${base(ctx)}/${enc(id)}?confirm=${enc(confirm)}`)
       print(ctx, { deleted: id }, () => `deleted connector ${id}\n`)
     }))
+  addHistory(con, 'connector', base, (c) => `version ${c.version}, status ${c.status}`)
+}
+
+/** `history <id> [--version N]` and `revert <id> --version N` of connectors and rules. */
+function addHistory(parent: Command, kind: 'connector' | 'rule', base: (ctx: Context) => string, state: (answer: any) => string): void {
+  parent.command('history')
+    .description(`list a ${kind}'s versions, newest first (who, when, from where, what changed; secrets as ******), or with --version N show that version whole`)
+    .argument('<id>')
+    .option('--limit <n>', 'versions to list (1-1000)', '100')
+    .action(action(async (ctx, id: string, opts: { limit: string }) => {
+      if (ctx.version !== undefined) {
+        const v = await ctx.api.request('GET', `${base(ctx)}/${enc(id)}/history/${enc(versionNumber(ctx, `${kind}s history`))}`)
+        print(ctx, v, () => details(v))
+        return
+      }
+      const body = await ctx.api.request('GET', `${base(ctx)}/${enc(id)}/history?limit=${enc(opts.limit)}`)
+      print(ctx, body, () => table(body.data, HISTORY_COLUMNS) + (body.next ? `(older versions: the API's ?after=${body.next})\n` : ''))
+    }))
+  parent.command('revert')
+    .description(`put back an earlier version of a ${kind} (an edit: same checks as \`edit\`), recorded as a new version`)
+    .argument('<id>')
+    .addHelpText('after', '\nRequired: --version <n>, a version from `history`.')
+    .action(action(async (ctx, id: string) => {
+      const version = Number(versionNumber(ctx, `${kind}s revert`))
+      const r = await ctx.api.request('POST', `${base(ctx)}/${enc(id)}/revert`, { version })
+      printWarnings(ctx, r)
+      print(ctx, r, () => `reverted ${kind} ${r.id} to version ${version}: ${state(r)}\n`)
+    }))
+}
+
+function versionNumber(ctx: Context, command: string): string {
+  if (typeof ctx.version !== 'string' || !/^[1-9][0-9]{0,9}$/.test(ctx.version)) {
+    throw new CliError(`${command}: --version <n> needs a version number`, EXIT.usage, 'Version numbers are in the history: junction connectors|rules history <id>.')
+  }
+  return ctx.version
 }
 
 function addRules(program: Command): void {
@@ -290,6 +345,7 @@ function addRules(program: Command): void {
       print(ctx, { deleted: id }, () => `deleted rule ${id}\n`)
     }))
   addFailedMessages(rules)
+  addHistory(rules, 'rule', base, (r) => (r.enabled ? 'enabled' : 'disabled'))
 }
 
 function addMqtt(program: Command): void {

@@ -3,7 +3,7 @@ import type { AuditDiffEntry, AuditEntry, AuditQuery, AuditStore } from '../stor
 export type { AuditEntry, AuditQuery }
 
 /** Field names whose values are secrets wherever they appear (the API masks schema secrets already). */
-const SECRET_NAME = /secret|password|passphrase|token|private.?key|credential/i
+export const SECRET_NAME = /secret|password|passphrase|token|private.?key|credential/i
 export const MASK = '******'
 const MAX_DIFF_ENTRIES = 200
 /** Live state answered beside an object's configuration: it moves on its own, so it is no part of a change. */
@@ -28,7 +28,14 @@ export interface AuditChange {
 
 /** Every change made through the API, with who, where from, what and the diff (secrets masked). */
 export class AuditService {
-  constructor(private readonly store: AuditStore) {}
+  /** `retentionDays` 0 keeps every entry. */
+  constructor(private readonly store: AuditStore, private readonly retentionDays = 0) {}
+
+  /** Deletes the entries older than the retention; returns how many went. */
+  async prune(now = Date.now()): Promise<number> {
+    if (this.retentionDays <= 0) return 0
+    return this.store.prune(new Date(now - this.retentionDays * 86_400_000).toISOString())
+  }
 
   async record(change: AuditChange): Promise<AuditEntry> {
     const { before, after, sent, ...rest } = change

@@ -1,3 +1,4 @@
+import { SYSTEM_AUTHOR, type ChangeAuthor } from './change-history.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import type { ConnectorRecord, DeploymentRecord, RuleAction, RuleRecord } from '../core/domain.js'
@@ -165,7 +166,7 @@ export class ConfigTransferService {
   }
 
   /** Applies the plan of the same document; returns the plan it applied. */
-  async apply(input: unknown, options: ImportOptions = {}): Promise<ImportPlan> {
+  async apply(input: unknown, options: ImportOptions = {}, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<ImportPlan> {
     const { plan, resolved } = await this.planResolved(input, options)
     const act = (kind: PlanItem['kind'], dep: string, id: string) => plan.items.find((i) => i.kind === kind && i.deployment === dep && i.id === id)?.action
     for (const r of resolved) {
@@ -176,8 +177,8 @@ export class ConfigTransferService {
       else if (depAction === 'update') await this.deployments.update(d.id, { name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}) })
       for (const c of r.connectors) {
         const a = act('connector', d.id, c.id)
-        if (a === 'create') await this.connectors.create(d.id, { id: c.id, name: c.name, type: c.type, description: c.description, enabled: c.enabled, config: c.config })
-        else if (a === 'update') await this.connectors.update(d.id, c.id, { name: c.name, description: c.description, enabled: c.enabled, config: c.config })
+        if (a === 'create') await this.connectors.create(d.id, { id: c.id, name: c.name, type: c.type, description: c.description, enabled: c.enabled, config: c.config }, by)
+        else if (a === 'update') await this.connectors.update(d.id, c.id, { name: c.name, description: c.description, enabled: c.enabled, config: c.config }, by)
       }
       for (const u of r.users) {
         const a = act('mqttUser', d.id, u.username)
@@ -192,8 +193,8 @@ export class ConfigTransferService {
       for (const rule of d.rules ?? []) {
         const a = act('rule', d.id, rule.id)
         const body = { name: rule.name, sql: rule.sql, description: rule.description ?? '', enabled: rule.enabled ?? true, actions: rule.actions }
-        if (a === 'create') await this.rules.create(d.id, { id: rule.id, ...body })
-        else if (a === 'update') await this.rules.update(d.id, rule.id, body)
+        if (a === 'create') await this.rules.create(d.id, { id: rule.id, ...body }, by)
+        else if (a === 'update') await this.rules.update(d.id, rule.id, body, by)
       }
       // Deletions last, rules before the connectors they use.
       for (const i of plan.items.filter((x) => x.deployment === d.id && x.action === 'delete')) {
@@ -213,9 +214,9 @@ export class ConfigTransferService {
     return { ...(await this.plan(doc)), unmapped }
   }
 
-  async applyEmqx(tree: unknown, deploymentId: string): Promise<ImportPlan> {
+  async applyEmqx(tree: unknown, deploymentId: string, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<ImportPlan> {
     const { doc, unmapped } = await this.emqxDocument(tree, deploymentId)
-    return { ...(await this.apply(doc)), unmapped }
+    return { ...(await this.apply(doc, {}, by)), unmapped }
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js'
 import type { ConnectorStatusView } from '../runtime/managed-connector.js'
 import { connectorDelivery, type ConnectorDelivery } from '../runtime/action-health.js'
 import { probeTimeoutMs, runProbe } from '../runtime/run-probe.js'
+import { sameJson, SYSTEM_AUTHOR, type ChangeAuthor, type ChangeHistory, type HistoryVersion, type HistoryVersionDetails } from './change-history.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
 
@@ -62,6 +63,7 @@ export class ConnectorService {
     private readonly types: TypeRegistry,
     private readonly deployments: DeploymentService,
     private readonly logger: ConnectorLogger,
+    private readonly history: ChangeHistory,
   ) {
     deployments.addStartHook((id) => this.runDeploymentConnectors(id))
   }
@@ -91,7 +93,7 @@ export class ConnectorService {
     return this.details(record)
   }
 
-  async create(deploymentId: string, input: CreateConnector): Promise<ConnectorDetails> {
+  async create(deploymentId: string, input: CreateConnector, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<ConnectorDetails> {
     await this.deployments.record(deploymentId)
     const runtime = this.deployments.runtime(deploymentId)
     if (!runtime.running) {
@@ -112,12 +114,55 @@ export class ConnectorService {
       if (isUniqueViolation(err)) throw nameTaken(input.name)
       throw err
     }
+    await this.history.recordConnector(record, 'create', by)
     await runtime.runConnector(record, definition, this.statusLogger)
     this.logger.info(`connector ${record.id} created`, { type: record.type, deployment: deploymentId })
     return this.details(record)
   }
 
-  async update(deploymentId: string, id: string, input: UpdateConnector): Promise<ConnectorDetails> {
+  async update(deploymentId: string, id: string, input: UpdateConnector, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<ConnectorDetails> {
+    const stored = await this.editable(deploymentId, id)
+    if (input.version !== undefined && input.version !== stored.version) throw versionConflict(stored.version)
+    const definition = this.types.get(stored.type)
+    const config = input.config === undefined
+      ? stored.config
+      : this.types.validateConfig(definition, restoreMaskedSecrets(input.config, stored.config, definition.configSchema))
+    return this.save(stored, {
+      name: input.name ?? stored.name,
+      description: input.description ?? stored.description,
+      enabled: input.enabled ?? stored.enabled,
+      config,
+    }, by, 'update')
+  }
+
+  /**
+   * Puts back a version from the change history, through the same checks as an edit (plan,
+   * config validation), with that version's real secrets; recorded as a new version.
+   */
+  async revert(deploymentId: string, id: string, version: number, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<ConnectorDetails> {
+    const stored = await this.editable(deploymentId, id)
+    const target = await this.history.connectorToRestore(stored, version)
+    const now = { name: stored.name, description: stored.description, enabled: stored.enabled, config: stored.config }
+    if (sameJson(target, now)) {
+      throw new ApiError('NOTHING_TO_REVERT', `Connector ${id} is already as it was in version ${version}`, {
+        hint: 'Pick another version from its history; nothing was changed.', extra: { currentVersion: stored.version },
+      })
+    }
+    const definition = this.types.get(stored.type)
+    return this.save(stored, { ...target, config: this.types.validateConfig(definition, target.config) }, by, 'revert', version)
+  }
+
+  async historyOf(deploymentId: string, id: string, q: { limit: number; before?: number }): Promise<HistoryVersion[]> {
+    await this.record(deploymentId, id)
+    return this.history.list('connector', id, q)
+  }
+
+  async versionOf(deploymentId: string, id: string, version: number): Promise<HistoryVersionDetails> {
+    return this.history.connectorVersion(await this.record(deploymentId, id), version)
+  }
+
+  /** The connector, when its deployment's plan allows edits (a revert is an edit). */
+  private async editable(deploymentId: string, id: string): Promise<ConnectorRecord> {
     const deployment = await this.deployments.record(deploymentId)
     const stored = await this.record(deploymentId, id)
     if (!EDITABLE_PLANS.has(deployment.plan)) {
@@ -125,20 +170,17 @@ export class ConnectorService {
         hint: 'Upgrade the deployment plan, or delete the connector and create a new one.',
       })
     }
-    if (input.version !== undefined && input.version !== stored.version) throw versionConflict(stored.version)
+    return stored
+  }
+
+  private async save(
+    stored: ConnectorRecord, change: Pick<ConnectorRecord, 'name' | 'description' | 'enabled' | 'config'>,
+    by: ChangeAuthor, action: 'update' | 'revert', revertedFrom?: number,
+  ): Promise<ConnectorDetails> {
+    const { deploymentId, id } = stored
     const definition = this.types.get(stored.type)
-    const config = input.config === undefined
-      ? stored.config
-      : this.types.validateConfig(definition, restoreMaskedSecrets(input.config, stored.config, definition.configSchema))
-    const next: ConnectorRecord = {
-      ...stored,
-      name: input.name ?? stored.name,
-      description: input.description ?? stored.description,
-      enabled: input.enabled ?? stored.enabled,
-      config,
-      version: stored.version + 1,
-      updatedAt: new Date().toISOString(),
-    }
+    const { config } = change
+    const next: ConnectorRecord = { ...stored, ...change, version: stored.version + 1, updatedAt: new Date().toISOString() }
     let saved: boolean
     try {
       saved = await this.store.connectors.update(next, stored.version)
@@ -147,6 +189,7 @@ export class ConnectorService {
       throw err
     }
     if (!saved) throw versionConflict((await this.record(deploymentId, id)).version)
+    await this.history.recordConnector(next, action, by, revertedFrom)
     const changed = JSON.stringify(config) !== JSON.stringify(stored.config) || next.enabled !== stored.enabled
     if (changed) await this.deployments.runtime(deploymentId).runConnector(next, definition, this.statusLogger)
     return this.details(next)
@@ -199,6 +242,7 @@ export class ConnectorService {
     }
     await this.deployments.runtime(deploymentId).removeConnector(id)
     await this.store.connectors.delete(id)
+    await this.history.forget('connector', id)
     this.logger.info(`connector ${id} deleted`, { deployment: deploymentId })
   }
 

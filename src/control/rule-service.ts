@@ -14,6 +14,7 @@ import { builtinActions } from '../runtime/builtin-actions.js'
 import type { ActionSpec } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
 import { checkActions, testAction, type RuleWarning, type TestActionResult, type TestActionTarget } from './action-checks.js'
+import { sameJson, SYSTEM_AUTHOR, type ChangeAuthor, type ChangeHistory, type HistoryVersion, type HistoryVersionDetails } from './change-history.js'
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
 
@@ -71,6 +72,7 @@ export class RuleService {
     private readonly types: TypeRegistry,
     private readonly deployments: DeploymentService,
     private readonly logger: ConnectorLogger,
+    private readonly history: ChangeHistory,
     builtins: readonly BuiltinActionDefinition[] = builtinActions,
   ) {
     this.builtins = new Map(builtins.map((b) => [b.name, b]))
@@ -103,7 +105,7 @@ export class RuleService {
     return this.view(await this.record(deploymentId, id), true)
   }
 
-  async create(deploymentId: string, input: RuleInput): Promise<RuleView> {
+  async create(deploymentId: string, input: RuleInput, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<RuleView> {
     await this.deployments.record(deploymentId)
     compile(input.sql)
     const actions = await this.validateActions(deploymentId, input.actions)
@@ -114,11 +116,12 @@ export class RuleService {
       enabled: input.enabled ?? true, actions, createdAt: now, updatedAt: now,
     }
     await this.store.rules.insert(rule)
+    await this.history.recordRule(rule, 'create', by)
     if (rule.enabled) await this.install(rule)
     return { ...this.view(rule), warnings }
   }
 
-  async update(deploymentId: string, id: string, input: Partial<RuleInput>): Promise<RuleView> {
+  async update(deploymentId: string, id: string, input: Partial<RuleInput>, by: ChangeAuthor = SYSTEM_AUTHOR, action = 'update', revertedFrom?: number): Promise<RuleView> {
     const stored = await this.record(deploymentId, id)
     if (input.sql !== undefined) compile(input.sql)
     const actions = input.actions === undefined ? stored.actions : await this.validateActions(deploymentId, input.actions)
@@ -134,20 +137,42 @@ export class RuleService {
       updatedAt: new Date().toISOString(),
     }
     await this.store.rules.update(next)
+    await this.history.recordRule(next, action, by, revertedFrom)
     const runtime = this.deployments.runtime(deploymentId)
     if (next.enabled) await this.install(next)
     else runtime.rules.uninstall(id)
     return { ...this.view(next), warnings }
   }
 
-  async setEnabled(deploymentId: string, id: string, enabled: boolean): Promise<RuleView> {
-    return this.update(deploymentId, id, { enabled })
+  async setEnabled(deploymentId: string, id: string, enabled: boolean, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<RuleView> {
+    return this.update(deploymentId, id, { enabled }, by, enabled ? 'enable' : 'disable')
+  }
+
+  /** Puts back a version from the change history through the same checks as an edit; recorded as a new version. */
+  async revert(deploymentId: string, id: string, version: number, by: ChangeAuthor = SYSTEM_AUTHOR): Promise<RuleView> {
+    const stored = await this.record(deploymentId, id)
+    const target = await this.history.ruleToRestore(stored, version)
+    const now = { name: stored.name, sql: stored.sql, description: stored.description, enabled: stored.enabled, actions: stored.actions }
+    if (sameJson(target, now)) {
+      throw new ApiError('NOTHING_TO_REVERT', `Rule ${id} is already as it was in version ${version}`, { hint: 'Pick another version from its history; nothing was changed.' })
+    }
+    return this.update(deploymentId, id, { ...target, actions: target.actions as unknown[] }, by, 'revert', version)
+  }
+
+  async historyOf(deploymentId: string, id: string, q: { limit: number; before?: number }): Promise<HistoryVersion[]> {
+    await this.record(deploymentId, id)
+    return this.history.list('rule', id, q)
+  }
+
+  async versionOf(deploymentId: string, id: string, version: number): Promise<HistoryVersionDetails> {
+    return this.history.ruleVersion(await this.record(deploymentId, id), version)
   }
 
   async remove(deploymentId: string, id: string): Promise<void> {
     const rule = await this.record(deploymentId, id)
     this.deployments.runtime(deploymentId).rules.uninstall(id)
     await this.store.rules.delete(id)
+    await this.history.forget('rule', id)
     this.deployments.runtime(deploymentId).rules.failedMessages.removeRule(id, rule.actions.length)
   }
 

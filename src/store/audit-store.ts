@@ -73,4 +73,10 @@ export class AuditStore {
       diff: r.diff === null ? null : (JSON.parse(r.diff) as AuditDiffEntry[]),
     }))
   }
+
+  /** Deletes entries written before `before` (ISO-8601); returns how many. */
+  async prune(before: string): Promise<number> {
+    const r = await this.db.deleteFrom('audit_log').where('at', '<', before).executeTakeFirst()
+    return Number(r.numDeletedRows)
+  }
 }

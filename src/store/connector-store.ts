@@ -76,17 +76,25 @@ export class ConnectorStore {
   }
 
   private seal(c: ConnectorRecord): string {
-    const schema = this.schemaOf(c.type)
-    const sealed = schema ? mapSecrets(c.config, schema, (v) => this.box.encrypt(v)) : c.config
-    return JSON.stringify(sealed)
+    return JSON.stringify(this.sealConfig(c.type, c.config))
+  }
+
+  /** A config with its secrets encrypted, as it is kept at rest (here and in the change history). */
+  sealConfig(type: string, config: Record<string, unknown>): Record<string, unknown> {
+    const schema = this.schemaOf(type)
+    return schema ? mapSecrets(config, schema, (v) => this.box.encrypt(v)) : config
+  }
+
+  /** The reverse of sealConfig: secrets decrypted. */
+  openConfig(type: string, stored: Record<string, unknown>): Record<string, unknown> {
+    const schema = this.schemaOf(type)
+    return schema ? mapSecrets(stored, schema, (v) => this.box.decrypt(v)) : stored
   }
 
   private toRecord(r: Row): ConnectorRecord {
-    const schema = this.schemaOf(r.type)
-    const stored = JSON.parse(r.config) as Record<string, unknown>
     return {
       id: r.id, deploymentId: r.deployment_id, name: r.name, type: r.type, description: r.description,
-      config: schema ? mapSecrets(stored, schema, (v) => this.box.decrypt(v)) : stored,
+      config: this.openConfig(r.type, JSON.parse(r.config) as Record<string, unknown>),
       enabled: r.enabled === 1, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
     }
   }

@@ -40,6 +40,12 @@ export interface Tables {
     id: string; at: string; actor_kind: string; actor: string; source: string; method: string; path: string
     action: string; object_type: string; object_id: string | null; deployment_id: string | null; status: number; diff: string | null
   }
+  /** Every version of each connector and rule while it exists: the whole object (secrets sealed) and a masked diff. */
+  change_history: {
+    object_type: string; object_id: string; version: number; deployment_id: string; at: string
+    actor_kind: string; actor: string; source: string; action: string; reverted_from: number | null
+    snapshot: string; diff: string | null
+  }
   seq?: { id: Generated<number> }
 }
 

@@ -41,6 +41,7 @@ export class DeploymentStore {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('mqtt_users').where('deployment_id', '=', id).execute()
       await tx.deleteFrom('mqtt_acls').where('deployment_id', '=', id).execute()
+      await tx.deleteFrom('change_history').where('deployment_id', '=', id).execute()
       await tx.deleteFrom('deployments').where('id', '=', id).execute()
     })
   }

@@ -115,6 +115,42 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_object_type').on('audit_log').columns(['object_type', 'id']).execute()
     },
   },
+  '0004_change_history': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('change_history')
+        .addColumn('object_type', 'varchar(20)', (c) => c.notNull())
+        .addColumn('object_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('actor_kind', 'varchar(20)', (c) => c.notNull())
+        .addColumn('actor', 'varchar(256)', (c) => c.notNull())
+        .addColumn('source', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(20)', (c) => c.notNull())
+        .addColumn('reverted_from', 'integer')
+        // JSON of the whole object as stored (a connector's secrets sealed exactly as in `connectors`).
+        .addColumn('snapshot', 'text', (c) => c.notNull())
+        // JSON [{path, before, after}] against the previous version, secrets masked; null for the first.
+        .addColumn('diff', 'text')
+        .addPrimaryKeyConstraint('change_history_pk', ['object_type', 'object_id', 'version'])
+        .execute()
+      await db.schema.createIndex('change_history_deployment').on('change_history').column('deployment_id').execute()
+      // Objects made before history existed start from their state now, so the next change has a diff and a version to revert to.
+      const system = { actor_kind: 'system', actor: 'junction', source: '', action: 'baseline', reverted_from: null, diff: null }
+      for (const c of await db.selectFrom('connectors').selectAll().execute()) {
+        await db.insertInto('change_history').values({
+          ...system, object_type: 'connector', object_id: c.id, version: c.version, deployment_id: c.deployment_id, at: c.updated_at,
+          snapshot: JSON.stringify({ name: c.name, description: c.description, enabled: c.enabled === 1, config: JSON.parse(c.config) }),
+        }).execute()
+      }
+      for (const r of await db.selectFrom('rules').selectAll().execute()) {
+        await db.insertInto('change_history').values({
+          ...system, object_type: 'rule', object_id: r.id, version: 1, deployment_id: r.deployment_id, at: r.updated_at,
+          snapshot: JSON.stringify({ name: r.name, sql: r.sql, description: r.description, enabled: r.enabled === 1, actions: JSON.parse(r.actions) }),
+        }).execute()
+      }
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

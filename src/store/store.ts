@@ -3,6 +3,7 @@ import { AuthStore } from './auth-store.js'
 import { ConnectorStore, type SchemaOf } from './connector-store.js'
 import { openDatabase, type Db, type StoreLocation } from './database.js'
 import { DeploymentStore } from './deployment-store.js'
+import { HistoryStore } from './history-store.js'
 import { migrateToLatest } from './migrations.js'
 import { MqttAccessStore } from './mqtt-access-store.js'
 import { RuleStore } from './rule-store.js'
@@ -16,6 +17,7 @@ export class Store {
   readonly auth: AuthStore
   readonly mqttAccess: MqttAccessStore
   readonly audit: AuditStore
+  readonly history: HistoryStore
 
   private constructor(readonly db: Db, readonly location: StoreLocation, box: SecretBox, schemaOf: SchemaOf) {
     this.deployments = new DeploymentStore(db, box)
@@ -24,6 +26,7 @@ export class Store {
     this.auth = new AuthStore(db)
     this.mqttAccess = new MqttAccessStore(db)
     this.audit = new AuditStore(db)
+    this.history = new HistoryStore(db)
   }
 
   static async open(location: StoreLocation, box: SecretBox, schemaOf: SchemaOf): Promise<Store> {

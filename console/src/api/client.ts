@@ -28,6 +28,10 @@ import type {
 } from './types.ts'
 import type { PostLoginResponse } from './generated-types.ts'
 
+import type { HistoryVersion } from './generated-types.ts'
+
+export type { HistoryVersion }
+
 const TOKEN_KEY = 'junction.token'
 const USER_KEY = 'junction.user'
 const BASE = './api/v1'
@@ -137,6 +141,13 @@ export const api = {
   apiKeys: () => request<List<ApiKey>>('GET', '/api-keys'),
   createApiKey: (body: { key?: string; role: Role; description?: string }) => request<NewApiKey>('POST', '/api-keys', body),
   deleteApiKey: (key: string) => request<void>('DELETE', `/api-keys/${enc(key)}`),
+
+  connectorHistory: (d: string, id: string, after?: number) =>
+    request<{ data: HistoryVersion[]; next?: string }>('GET', `${dep(d)}/connectors/${enc(id)}/history${after ? `?after=${after}` : ''}`),
+  revertConnector: (d: string, id: string, version: number) => request<ConnectorDetails>('POST', `${dep(d)}/connectors/${enc(id)}/revert`, { version }),
+  ruleHistory: (d: string, id: string, after?: number) =>
+    request<{ data: HistoryVersion[]; next?: string }>('GET', `${dep(d)}/rules/${enc(id)}/history${after ? `?after=${after}` : ''}`),
+  revertRule: (d: string, id: string, version: number) => request<Rule>('POST', `${dep(d)}/rules/${enc(id)}/revert`, { version }),
 
   connectorTypes: () => request<List<ConnectorType>>('GET', '/connector-types'),
   actionTypes: () => request<ActionTypes>('GET', '/action-types'),

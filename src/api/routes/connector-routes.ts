@@ -4,13 +4,15 @@ import { Type } from '@sinclair/typebox'
 import { validationError } from '../../core/errors.js'
 import { toFieldErrors, validateWithSchema } from '../../core/schema-validation.js'
 import type { ApiServices } from '../api-services.js'
+import { changeAuthor } from '../change-author.js'
 import {
-  ConnectorParams, CreateConnector, DeleteConnectorQuery, DeploymentParams, TestConnector, TestSavedConnector,
-  UpdateConnector, errorResponses, listOf,
+  ConnectorParams, ConnectorVersion, CreateConnector, DeleteConnectorQuery, DeploymentParams, HistoryPage, HistoryQuery,
+  RevertBody, TestConnector, TestSavedConnector, UpdateConnector, VersionParam, errorResponses, historyAnswer, historyPaging, listOf,
 } from '../schemas.js'
 
 type DepParams = Static<typeof DeploymentParams>
 type Params = Static<typeof ConnectorParams>
+const ConnectorVersionParams = Type.Object({ ...ConnectorParams.properties, version: VersionParam })
 
 const base = '/api/v1/deployments/:dep/connectors'
 
@@ -40,7 +42,7 @@ export async function connectorRoutes(app: FastifyInstance, { services }: { serv
     attachValidation: true,
   }, async (request, reply) => {
     failWithConfigErrors(request.validationError, request.body, connectors)
-    return reply.status(201).send(await connectors.create(request.params.dep, request.body))
+    return reply.status(201).send(await connectors.create(request.params.dep, request.body, changeAuthor(request)))
   })
 
   app.post<{ Params: DepParams; Body: Static<typeof TestConnector> }>(`${base}/test`, {
@@ -57,7 +59,27 @@ export async function connectorRoutes(app: FastifyInstance, { services }: { serv
 
   app.put<{ Params: Params; Body: Static<typeof UpdateConnector> }>(`${base}/:id`, {
     schema: { tags, summary: 'Edit a connector (dedicated and premium plans); the live connection is swapped', params: ConnectorParams, body: UpdateConnector, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(400, 403, 404, 409) } },
-  }, async (request) => connectors.update(request.params.dep, request.params.id, request.body))
+  }, async (request) => connectors.update(request.params.dep, request.params.id, request.body, changeAuthor(request)))
+
+  app.addSchema(ConnectorVersion)
+
+  app.get<{ Params: Params; Querystring: Static<typeof HistoryQuery> }>(`${base}/:id/history`, {
+    schema: { tags, summary: "The connector's versions, newest first: who, when, from where, what changed (secrets masked)", params: ConnectorParams, querystring: HistoryQuery, response: { 200: HistoryPage, ...errorResponses(400, 404) } },
+  }, async (request) => {
+    const paging = historyPaging(request.query)
+    return historyAnswer(await connectors.historyOf(request.params.dep, request.params.id, paging), paging.limit)
+  })
+
+  app.get<{ Params: Static<typeof ConnectorVersionParams> }>(`${base}/:id/history/:version`, {
+    schema: { tags, summary: 'One version of the connector with its whole config then (secrets masked)', params: ConnectorVersionParams, response: { 200: Type.Ref('ConnectorVersion'), ...errorResponses(400, 404) } },
+  }, async (request) => connectors.versionOf(request.params.dep, request.params.id, Number(request.params.version)))
+
+  app.post<{ Params: Params; Body: Static<typeof RevertBody> }>(`${base}/:id/revert`, {
+    schema: {
+      tags, summary: 'Put back an earlier version (its real secrets included), as an edit: same plan rule and checks as PUT; recorded as a new version',
+      params: ConnectorParams, body: RevertBody, response: { 200: Type.Ref('ConnectorDetails'), ...errorResponses(400, 403, 404, 409) },
+    },
+  }, async (request) => connectors.revert(request.params.dep, request.params.id, request.body.version, changeAuthor(request)))
 
   // The body is optional here, which a route body schema cannot say: it is validated in the handler
   // and documented through the OpenAPI description.

@@ -4,7 +4,8 @@ import { ID_PATTERN } from '../../core/ids.js'
 import { ActionOptionsSchema } from '../../control/rule-service.js'
 import type { ApiServices } from '../api-services.js'
 import { documentedAs } from '../openapi-shapes.js'
-import { DeploymentParams, errorResponses, listOf } from '../schemas.js'
+import { changeAuthor } from '../change-author.js'
+import { DeploymentParams, HistoryPage, historyVersionProps, HistoryQuery, RevertBody, VersionParam, errorResponses, historyAnswer, historyPaging, listOf } from '../schemas.js'
 
 const RuleParams = Type.Object({
   dep: Type.String({ pattern: ID_PATTERN, description: 'Deployment ID' }),
@@ -63,6 +64,14 @@ const RuleBody = Type.Object({
   }), { description: 'On create and update (when actions are sent): actions that could not be checked against their resource (connector not connected, no answer in time) and what the checks noted. The rule is saved either way.' })),
 }, { $id: 'Rule' })
 
+const RuleVersion = Type.Object({
+  ...historyVersionProps,
+  config: Type.Object({
+    name: Type.String(), sql: Type.String(), description: Type.String(), enabled: Type.Boolean(),
+    actions: Type.Array(documentedAs('RuleAction', Type.Unknown())),
+  }, { additionalProperties: false, description: 'The rule as it was in this version.' }),
+}, { $id: 'RuleVersion' })
+
 const TestAction = Type.Object({
   action: documentedAs('TestAction', Type.Object({}, { additionalProperties: true, description: 'One action as in a rule, without fallback: `{connectorId, params, options?}` or `{builtin, params}`.' })),
   output: Type.Record(Type.String(), Type.Unknown(), { description: "A rule output (the SELECT's result object) to send through the action, e.g. from the rule SQL test." }),
@@ -103,6 +112,7 @@ const ActionTypes = Type.Object({
 
 type DepParams = Static<typeof DeploymentParams>
 type Params = Static<typeof RuleParams>
+const RuleVersionParams = Type.Object({ ...RuleParams.properties, version: VersionParam })
 const base = '/api/v1/deployments/:dep/rules'
 
 export async function ruleRoutes(app: FastifyInstance, { services }: { services: ApiServices }): Promise<void> {
@@ -126,7 +136,7 @@ export async function ruleRoutes(app: FastifyInstance, { services }: { services:
 
   app.post<{ Params: DepParams; Body: Static<RuleBodies['create']> }>(base, {
     schema: { tags, summary: 'Create a rule: SQL plus actions through connectors', params: DeploymentParams, body: CreateRule, response: { 201: Type.Ref('Rule'), ...errorResponses(400, 404) } },
-  }, async (request, reply) => reply.status(201).send(await rules.create(request.params.dep, request.body)))
+  }, async (request, reply) => reply.status(201).send(await rules.create(request.params.dep, request.body, changeAuthor(request))))
 
   app.post<{ Params: DepParams; Body: Static<typeof TestRule> }>(`${base}/test`, {
     schema: { tags, summary: 'Run rule SQL on a sample event, with no side effects', params: DeploymentParams, body: TestRule, response: { 200: TestResult, ...errorResponses(400, 404) } },
@@ -148,13 +158,33 @@ export async function ruleRoutes(app: FastifyInstance, { services }: { services:
 
   app.put<{ Params: Params; Body: Static<RuleBodies['update']> }>(`${base}/:id`, {
     schema: { tags, summary: 'Change a rule; queued messages of the old version are still delivered', params: RuleParams, body: UpdateRule, response: { 200: Type.Ref('Rule'), ...errorResponses(400, 404) } },
-  }, async (request) => rules.update(request.params.dep, request.params.id, request.body))
+  }, async (request) => rules.update(request.params.dep, request.params.id, request.body, changeAuthor(request)))
 
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
     app.post<{ Params: Params }>(`${base}/:id/${verb}`, {
       schema: { tags, summary: `${verb === 'enable' ? 'Enable' : 'Disable'} a rule`, params: RuleParams, response: { 200: Type.Ref('Rule'), ...errorResponses(404) } },
-    }, async (request) => rules.setEnabled(request.params.dep, request.params.id, enabled))
+    }, async (request) => rules.setEnabled(request.params.dep, request.params.id, enabled, changeAuthor(request)))
   }
+
+  app.addSchema(RuleVersion)
+
+  app.get<{ Params: Params; Querystring: Static<typeof HistoryQuery> }>(`${base}/:id/history`, {
+    schema: { tags, summary: "The rule's versions, newest first: who, when, from where, what changed", params: RuleParams, querystring: HistoryQuery, response: { 200: HistoryPage, ...errorResponses(400, 404) } },
+  }, async (request) => {
+    const paging = historyPaging(request.query)
+    return historyAnswer(await rules.historyOf(request.params.dep, request.params.id, paging), paging.limit)
+  })
+
+  app.get<{ Params: Static<typeof RuleVersionParams> }>(`${base}/:id/history/:version`, {
+    schema: { tags, summary: 'One version of the rule with its SQL and actions then', params: RuleVersionParams, response: { 200: Type.Ref('RuleVersion'), ...errorResponses(400, 404) } },
+  }, async (request) => rules.versionOf(request.params.dep, request.params.id, Number(request.params.version)))
+
+  app.post<{ Params: Params; Body: Static<typeof RevertBody> }>(`${base}/:id/revert`, {
+    schema: {
+      tags, summary: 'Put back an earlier version of the rule, as an edit (same checks as PUT); recorded as a new version',
+      params: RuleParams, body: RevertBody, response: { 200: Type.Ref('Rule'), ...errorResponses(400, 404, 409) },
+    },
+  }, async (request) => rules.revert(request.params.dep, request.params.id, request.body.version, changeAuthor(request)))
 
   app.delete<{ Params: Params }>(`${base}/:id`, {
     schema: { tags, summary: 'Delete a rule', params: RuleParams, response: { 204: Type.Null(), ...errorResponses(404) } },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { ApiError } from '../../core/errors.js'
 import { documentToYaml, parseDocumentText, parseEmqxText } from '../../control/config-transfer.js'
+import { changeAuthor } from '../change-author.js'
 import type { ApiServices } from '../api-services.js'
 import { errorResponses } from '../schemas.js'
 
@@ -89,7 +90,7 @@ export async function transferRoutes(app: FastifyInstance, { services }: { servi
     }, async (request) => {
       const options = { passphrase: passphraseOf(request), prune: request.query.prune === 'true' }
       const doc = documentOf(request.body)
-      return step === 'plan' ? transfer.plan(doc, options) : transfer.apply(doc, options)
+      return step === 'plan' ? transfer.plan(doc, options) : transfer.apply(doc, options, changeAuthor(request))
     })
 
     app.post<{ Querystring: Static<typeof EmqxQuery>; Body: unknown }>(`/api/v1/import/emqx/${step}`, {
@@ -107,7 +108,7 @@ export async function transferRoutes(app: FastifyInstance, { services }: { servi
       if (request.body === undefined || request.body === null || request.body === '') documentOf(request.body)
       const tree = typeof request.body === 'string' ? parseEmqxText(request.body) : request.body
       const dep = request.query.deployment ?? 'default'
-      return step === 'plan' ? transfer.planEmqx(tree, dep) : transfer.applyEmqx(tree, dep)
+      return step === 'plan' ? transfer.planEmqx(tree, dep) : transfer.applyEmqx(tree, dep, changeAuthor(request))
     })
   }
 }

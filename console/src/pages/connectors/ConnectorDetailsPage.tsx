@@ -12,6 +12,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { DeliveryBadge, DeliveryNotice } from '../../components/DeliveryBadge.tsx'
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
+import { HistoryCard } from '../../components/HistoryCard.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -181,6 +182,17 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
           </ul>
         )}
       </section>
+
+      <HistoryCard
+        noun="connector"
+        reloadKey={`${dep}:${c.id}:${c.version}`}
+        load={(after) => api.connectorHistory(dep, c.id, after)}
+        revert={async (version) => {
+          details.set(await api.revertConnector(dep, c.id, version))
+          setFlash(`Connector reverted to version ${version}.`)
+        }}
+        onReverted={() => void details.reload()}
+      />
 
       {deleting && (
         <DeleteConnectorDialog

@@ -19,6 +19,7 @@ import { useResource } from '../../lib/use-resource.ts'
 import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
 import { DeleteRuleDialog, RuleStatus, actionTarget } from './rule-common.tsx'
 import { FailedMessagesSection } from './FailedMessages.tsx'
+import { HistoryCard } from '../../components/HistoryCard.tsx'
 
 function sum(series: number[][]): number[] {
   const n = Math.max(0, ...series.map((s) => s.length))
@@ -207,6 +208,17 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           </div>
         </dl>
       </section>
+
+      <HistoryCard
+        noun="rule"
+        reloadKey={`${dep}:${r.id}:${r.updatedAt}`}
+        load={(after) => api.ruleHistory(dep, r.id, after)}
+        revert={async (version) => {
+          rule.set(await api.revertRule(dep, r.id, version))
+          setFlash(`Rule reverted to version ${version}.`)
+        }}
+        onReverted={() => void rule.reload()}
+      />
 
       {deleting && <DeleteRuleDialog dep={dep} rule={r as Rule} onClose={() => setDeleting(false)} onDeleted={() => { setFlash(null); navigate(href.rules(dep)) }} />}
     </>
