@@ -195,7 +195,7 @@ if (ONLY.has('path')) {
     const path = await wholePath()
     const ceiling = Math.min(ingested.rate, raw.rate)
     ratios.push(path.rate / ceiling)
-    bounds.push(sharedCpuBound(ingested.machineUs, raw.machineUs))
+    bounds.push(sharedCpuBound(ingested, raw))
     efficiencies.push((ingested.machineUs + raw.machineUs) / path.machineUs)
     console.log(`  run ${i + 1}: ingest ${fmt(ingested.rate)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
       `(failed ${path.failed}, lost ${path.loss}), ${pct(ratios[i]!)} of min; CPU per message: ingest ${ingested.machineUs.toFixed(1)} + raw ${raw.machineUs.toFixed(1)} µs ` +

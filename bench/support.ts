@@ -104,13 +104,15 @@ export function machineUsPerMessage(since: ReturnType<typeof machineCpu>, messag
 }
 
 /**
- * What the machine's CPU allows a path that does both the ingest's and the raw client's work:
- * when every stage runs on the same cores, a message costs at least the sum of the two, so the
- * path reaches at most max(ingest, raw) / (ingest + raw) of the slower one (costs in µs per
- * message). On a machine with cores to spare for each process the bound is 100 %.
+ * What the machine's cores allow a path that does both the ingest's and the raw client's work,
+ * as a share of min(ingest, raw): when every process runs on the same cores a message costs at
+ * least the sum of the two runs' CPU per message (every process, µs), so the path runs at most at
+ * cores / (ingest + raw) messages per µs, and that only with every process busy all the time.
+ * Where each process has cores to spare the bound is 100 %.
  */
-export function sharedCpuBound(ingestUs: number, rawUs: number): number {
-  return Math.max(ingestUs, rawUs) / (ingestUs + rawUs)
+export function sharedCpuBound(ingest: { rate: number; machineUs: number }, raw: { rate: number; machineUs: number }): number {
+  const cores = machineCpu().cores
+  return Math.min(1, (cores * 1e6) / (ingest.machineUs + raw.machineUs) / Math.min(ingest.rate, raw.rate))
 }
 
 /** `machine: <busy>% of <n> cores, <µs> of CPU per message (all processes)` since `since`. */
