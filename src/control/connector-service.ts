@@ -79,6 +79,24 @@ export class ConnectorService {
     }
   }
 
+  /**
+   * Another node changed this connector (cluster change feed): applies the stored record to this
+   * node's runtime, writing nothing; `undefined` = it was deleted.
+   */
+  async applyStored(deploymentId: string, id: string, record: ConnectorRecord | undefined): Promise<void> {
+    const runtime = this.deployments.runtime(deploymentId)
+    if (!record) {
+      await runtime.removeConnector(id)
+      return
+    }
+    const definition = this.types.find(record.type)
+    if (!definition) {
+      this.logger.error(`connector ${record.id} has unknown type "${record.type}"; not started`)
+      return
+    }
+    await runtime.runConnector(record, definition, this.statusLogger)
+  }
+
   async list(deploymentId: string): Promise<ConnectorSummary[]> {
     await this.deployments.record(deploymentId)
     const records = await this.store.connectors.list(deploymentId)
@@ -247,11 +265,11 @@ export class ConnectorService {
   }
 
   /** Status and delivery state of every connector (for /metrics). */
-  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string; delivery: string }>> {
-    return (await this.store.connectors.listAll()).map((c) => ({
-      deploymentId: c.deploymentId, id: c.id, type: c.type,
-      status: this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled).status, delivery: this.deliveryOf(c).state,
-    }))
+  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string; statusReason: string | null; delivery: string }>> {
+    return (await this.store.connectors.listAll()).map((c) => {
+      const view = this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled)
+      return { deploymentId: c.deploymentId, id: c.id, type: c.type, status: view.status, statusReason: view.statusReason, delivery: this.deliveryOf(c).state }
+    })
   }
 
   private async details(r: ConnectorRecord): Promise<ConnectorDetails> {

@@ -93,6 +93,29 @@ export class RuleService {
     }
   }
 
+  /**
+   * Another node changed this rule (cluster change feed): installs, replaces or removes it in this
+   * node's runtime, writing nothing; `undefined` = it was deleted (`actionCount`: its actions then).
+   */
+  async applyStored(deploymentId: string, id: string, rule: RuleRecord | undefined, actionCount: number): Promise<void> {
+    const runtime = this.deployments.runtime(deploymentId)
+    if (!rule) {
+      runtime.rules.uninstall(id)
+      runtime.rules.failedMessages.removeRule(id, actionCount)
+      return
+    }
+    if (!rule.enabled) {
+      runtime.rules.uninstall(id)
+      return
+    }
+    if (!runtime.running) return // installed by the start hook when the deployment starts
+    try {
+      await this.install(rule)
+    } catch (err) {
+      this.logger.error(`rule ${rule.id} could not start: ${(err as Error).message}`)
+    }
+  }
+
   async list(deploymentId: string): Promise<RuleView[]> {
     await this.deployments.record(deploymentId)
     return (await this.store.rules.list(deploymentId)).map((r) => this.view(r))

@@ -40,6 +40,14 @@ export interface Tables {
     id: string; at: string; actor_kind: string; actor: string; source: string; method: string; path: string
     action: string; object_type: string; object_id: string | null; deployment_id: string | null; status: number; diff: string | null
   }
+  /** Junction nodes on this store and their heartbeats (migration 0006). */
+  nodes: {
+    name: string; address: string; version: string; instance: string; started_at: string; heartbeat_at: string
+    /** JSON NodeReport: the node's connector statuses and rule/action metrics at its last heartbeat. */
+    report: string | null
+  }
+  /** Console login sessions by token ID; a logout deletes the row. */
+  sessions: { id: string; username: string; expires_at: string; created_at: string }
   seq?: { id: Generated<number> }
 }
 

@@ -38,8 +38,8 @@ describe('Artemis cluster script', () => {
   })
 
   it('splits a $share subscription across nodes 1 and 2 for messages published on node 3, none lost or duplicated', async () => {
-    const topic = `cluster-test/${randomName()}/data`
-    const group = `g${randomName().replace(/[^a-z0-9]/gi, '')}`
+    const topic = `cluster-test/${randomName('t')}/data`
+    const group = randomName('g')
     const received = new Map<string, number[]>([['node1', []], ['node2', []]])
     for (const [name, url] of [['node1', urls[0]!], ['node2', urls[1]!]] as const) {
       const sub = await connected(url, `${name}-${group}`)
