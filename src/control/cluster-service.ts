@@ -172,7 +172,7 @@ export class ClusterService {
     if (this.beating || this.closed) return
     this.beating = true
     try {
-      const report = JSON.stringify(await this.report())
+      const report = JSON.stringify(this.report())
       const mine = await this.store.nodes.beat(this.nodeName, this.instance, new Date().toISOString(), this.address, report)
       if (!mine && !this.closed) {
         this.log.warn(`node "${this.nodeName}" was registered again by another process; registering this one`)
@@ -185,9 +185,12 @@ export class ClusterService {
     }
   }
 
-  private async report(): Promise<NodeReport> {
+  /** What runs on this node: read from its runtimes, not the store, so it shows what a change did here. */
+  private report(): NodeReport {
     const connectors: Record<string, { status: string; statusReason: string | null }> = {}
-    for (const s of await this.services.connectors.statuses()) connectors[s.id] = { status: s.status, statusReason: s.statusReason }
+    for (const runtime of this.services.deployments.allRuntimes()) {
+      for (const [id, view] of runtime.connectorViews()) connectors[id] = { status: view.status, statusReason: view.statusReason }
+    }
     return { connectors }
   }
 

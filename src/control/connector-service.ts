@@ -265,11 +265,11 @@ export class ConnectorService {
   }
 
   /** Status and delivery state of every connector (for /metrics). */
-  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string; statusReason: string | null; delivery: string }>> {
-    return (await this.store.connectors.listAll()).map((c) => {
-      const view = this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled)
-      return { deploymentId: c.deploymentId, id: c.id, type: c.type, status: view.status, statusReason: view.statusReason, delivery: this.deliveryOf(c).state }
-    })
+  async statuses(): Promise<Array<{ deploymentId: string; id: string; type: string; status: string; delivery: string }>> {
+    return (await this.store.connectors.listAll()).map((c) => ({
+      deploymentId: c.deploymentId, id: c.id, type: c.type,
+      status: this.deployments.runtime(c.deploymentId).connectorStatus(c.id, c.enabled).status, delivery: this.deliveryOf(c).state,
+    }))
   }
 
   private async details(r: ConnectorRecord): Promise<ConnectorDetails> {
