@@ -70,6 +70,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const cluster = new ClusterService(resolveNodeName(settings.nodeName, settings.dataDir, settings.httpPort), VERSION, store, { deployments, connectors, rules, auth }, {
     info: (m) => clusterLog.info(m), warn: (m) => clusterLog.warn(m), error: (m) => clusterLog.error(m),
   })
+  connectors.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerConnectorStatuses(id) })
   await cluster.start(nodeAddress(settings.httpHost, settings.httpPort))
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())

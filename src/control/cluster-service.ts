@@ -31,6 +31,12 @@ export interface NodeReport {
   readonly connectors: Record<string, { readonly status: string; readonly statusReason: string | null }>
 }
 
+export interface PeerConnectorStatus {
+  readonly node: string
+  readonly status: string
+  readonly statusReason: string | null
+}
+
 export interface ClusterLog {
   info(msg: string): void
   warn(msg: string): void
@@ -77,6 +83,8 @@ export class ClusterService {
   private readonly ruleActionCounts = new Map<string, number>()
   /** One change at a time, in arrival order: a create and an edit right after it apply in that order. */
   private queue: Promise<void> = Promise.resolve()
+  /** The other nodes that are up and what they reported, as of this node's last heartbeat. */
+  private peers: Array<{ name: string; report: NodeReport }> = []
   private closed = false
 
   constructor(
@@ -178,6 +186,7 @@ export class ClusterService {
         this.log.warn(`node "${this.nodeName}" was registered again by another process; registering this one`)
         await this.store.nodes.register({ name: this.nodeName, address: this.address, version: this.version, instance: this.instance, startedAt: this.startedAt, heartbeatAt: new Date().toISOString() })
       }
+      await this.readPeers()
     } catch (err) {
       this.log.warn(`heartbeat not written: ${(err as Error).message}`)
     } finally {
@@ -194,16 +203,22 @@ export class ClusterService {
     return { connectors }
   }
 
-  /** Statuses of a connector on every node that is up, from their last heartbeats. */
-  async connectorOnNodes(id: string): Promise<Array<{ node: string; status: string; statusReason: string | null }>> {
-    const out: Array<{ node: string; status: string; statusReason: string | null }> = []
+  /**
+   * The connector's status on each other node that is up, from their last heartbeats (read at
+   * this node's own): one that does not run it counts as stopped. Empty with a single node.
+   */
+  peerConnectorStatuses(id: string): PeerConnectorStatus[] {
+    return this.peers.map((p) => {
+      const entry = p.report.connectors[id]
+      return entry ? { node: p.name, status: entry.status, statusReason: entry.statusReason } : { node: p.name, status: 'stopped', statusReason: 'not running on this node' }
+    })
+  }
+
+  private async readPeers(): Promise<void> {
     const now = Date.now()
-    for (const n of await this.store.nodes.list()) {
-      if (now - Date.parse(n.heartbeatAt) > NODE_DOWN_AFTER_MS || n.report === null) continue
-      const entry = (JSON.parse(n.report) as NodeReport).connectors[id]
-      if (entry) out.push({ node: n.name, status: entry.status, statusReason: entry.statusReason })
-    }
-    return out
+    this.peers = (await this.store.nodes.list())
+      .filter((n) => n.instance !== this.instance && n.name !== this.nodeName && now - Date.parse(n.heartbeatAt) <= NODE_DOWN_AFTER_MS)
+      .map((n) => ({ name: n.name, report: n.report === null ? { connectors: {} } : JSON.parse(n.report) as NodeReport }))
   }
 
   /** Records what runs now (after boot), without applying anything. */

@@ -92,6 +92,10 @@ describe('several nodes on one PostgreSQL', () => {
     for (const n of [b, c]) {
       await until(`connector on ${n.name}`, () => n.api('GET', `${CONNECTORS}/${id}`), (r) => r.body?.status === 'connected')
     }
+    // Each node shows every node's status, itself first (the others' as of their last heartbeat).
+    const onA = await until('every node connected, seen from a', () => a.api('GET', CONNECTORS), (r) => r.body.data[0]?.nodes.length === 3 && r.body.data[0].nodes.every((n: any) => n.status === 'connected'))
+    assert.deepEqual(onA.body.data[0].nodes.map((n: any) => n.node), ['node-a', 'node-b', 'node-c'])
+    assert.equal(onA.body.data[0].status, 'connected')
 
     const disabled = await c.api('PUT', `${CONNECTORS}/${id}`, { enabled: false })
     assert.equal(disabled.status, 200, JSON.stringify(disabled.body))

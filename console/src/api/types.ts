@@ -3,6 +3,8 @@
 export type Plan = 'serverless' | 'dedicated' | 'premium'
 export type DeploymentStatus = 'running' | 'stopped' | 'error'
 export type ConnectorStatus = 'connecting' | 'connected' | 'disconnected' | 'stopped'
+/** With several nodes (docs/cluster.md), a connector whose nodes disagree is `inconsistent`. */
+export type ConnectorSummaryStatus = ConnectorStatus | 'inconsistent'
 
 export interface Deployment {
   id: string
@@ -177,7 +179,9 @@ export interface ConnectorSummary {
   description: string
   enabled: boolean
   version: number
-  status: ConnectorStatus
+  status: ConnectorSummaryStatus
+  /** The connection status on each node that is up, the answering node first. */
+  nodes?: Array<{ node: string; status: ConnectorStatus; statusReason: string | null }>
   statusReason: string | null
   statusCode: string | null
   statusSince: string | null
