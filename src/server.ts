@@ -71,6 +71,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
     info: (m) => clusterLog.info(m), warn: (m) => clusterLog.warn(m), error: (m) => clusterLog.error(m),
   })
   connectors.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerConnectorStatuses(id) })
+  rules.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerRuleCounts(id) })
   await cluster.start(nodeAddress(settings.httpHost, settings.httpPort))
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())

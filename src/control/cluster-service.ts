@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js'
 import type { AuthService } from './auth-service.js'
 import type { ConnectorService } from './connector-service.js'
 import type { DeploymentService } from './deployment-service.js'
-import type { RuleService } from './rule-service.js'
+import { ruleCounts, type RuleCounts, type RuleService } from './rule-service.js'
 
 /** A node whose last heartbeat is older than this is `down`. */
 export const NODE_DOWN_AFTER_MS = 5000
@@ -26,9 +26,10 @@ export interface NodeView {
   readonly self: boolean
 }
 
-/** What a node publishes with its heartbeat: its connectors' connection status. */
+/** What a node publishes with its heartbeat: its connectors' connection status and its rules' counters. */
 export interface NodeReport {
   readonly connectors: Record<string, { readonly status: string; readonly statusReason: string | null }>
+  readonly rules?: Record<string, RuleCounts>
 }
 
 export interface PeerConnectorStatus {
@@ -197,10 +198,15 @@ export class ClusterService {
   /** What runs on this node: read from its runtimes, not the store, so it shows what a change did here. */
   private report(): NodeReport {
     const connectors: Record<string, { status: string; statusReason: string | null }> = {}
+    const rules: Record<string, RuleCounts> = {}
     for (const runtime of this.services.deployments.allRuntimes()) {
       for (const [id, view] of runtime.connectorViews()) connectors[id] = { status: view.status, statusReason: view.statusReason }
+      for (const id of runtime.rules.runningIds()) {
+        const m = runtime.rules.metrics(id)
+        if (m) rules[id] = ruleCounts(m.rule)
+      }
     }
-    return { connectors }
+    return { connectors, rules }
   }
 
   /**
@@ -211,6 +217,14 @@ export class ClusterService {
     return this.peers.map((p) => {
       const entry = p.report.connectors[id]
       return entry ? { node: p.name, status: entry.status, statusReason: entry.statusReason } : { node: p.name, status: 'stopped', statusReason: 'not running on this node' }
+    })
+  }
+
+  /** The rule's counters on each other node that is up and runs it. */
+  peerRuleCounts(id: string): Array<{ node: string } & RuleCounts> {
+    return this.peers.flatMap((p) => {
+      const counts = p.report.rules?.[id]
+      return counts ? [{ node: p.name, ...counts }] : []
     })
   }
 

@@ -28,7 +28,7 @@ describe('connector status across nodes', () => {
   })
 
   it('nodes that disagree make it inconsistent; agreeing again makes it connected', async () => {
-    let peer = { node: 'other', status: 'disconnected', statusReason: 'connection refused' }
+    let peer: { node: string; status: string; statusReason: string | null } = { node: 'other', status: 'disconnected', statusReason: 'connection refused' }
     j.junction.connectors.useNodes({ name: 'solo', peers: () => [peer] })
     const list = await j.api('GET', connectors)
     assert.equal(list.body.data[0].status, 'inconsistent')

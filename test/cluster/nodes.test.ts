@@ -139,6 +139,11 @@ describe('several nodes on one PostgreSQL', () => {
     } finally {
       await client.endAsync()
     }
+    // Counted on c, where the message arrived; every node answers c's counters and the total.
+    const seen = await until('c\'s counters seen from a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.body.totals?.matched === 1)
+    assert.deepEqual(seen.body.nodes.map((n: any) => [n.node, n.matched]), [['node-a', 0], ['node-b', 0], ['node-c', 1]])
+    assert.equal(seen.body.totals.actions.success, 1)
+    assert.equal(seen.body.metrics.rule.matched, 0, 'metrics stay this node\'s own')
     assert.equal((await c.api('DELETE', `${RULES}/${rule.body.id}`)).status, 204)
     await until('rule gone on a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.status === 404)
   })

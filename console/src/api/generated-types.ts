@@ -466,6 +466,33 @@ export type Rule = {
       }
     }>
   } | null
+  /** The rule's counters on each node that is up and runs it, the answering node first (one entry on a single node; none while it runs nowhere). Other nodes' as of their last heartbeat (1 s). See docs/cluster.md. */
+  nodes: Array<{
+    node: string
+    matched: number
+    passed: number
+    noResult: number
+    failed: number
+    actions: {
+      total: number
+      success: number
+      failed: number
+      discarded: number
+    }
+  }>
+  /** The sum of `nodes`. */
+  totals: {
+    matched: number
+    passed: number
+    noResult: number
+    failed: number
+    actions: {
+      total: number
+      success: number
+      failed: number
+      discarded: number
+    }
+  }
   createdAt: string
   updatedAt: string
   /** On create and update (when actions are sent): actions that could not be checked against their resource (connector not connected, no answer in time) and what the checks noted. The rule is saved either way. */
