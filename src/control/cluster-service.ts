@@ -117,10 +117,11 @@ export class ClusterService {
     this.timer.unref()
     await this.store.changes.listen({
       onChange: (c) => {
-        if (c.origin === this.nodeName) return
+        if (c.origin === this.nodeName || this.closed) return
         this.enqueue(() => this.apply(c))
       },
       onResync: () => {
+        if (this.closed) return
         this.log.info('change feed reconnected: comparing every object with the store')
         this.enqueue(() => this.resync())
       },
@@ -152,13 +153,12 @@ export class ClusterService {
    */
   async changed(kind: string, id: string | null, deployment: string | null): Promise<void> {
     if (!KINDS.has(kind) || !this.shared) return
-    await new Promise<void>((resolve) => this.enqueue(async () => {
-      try {
-        await this.apply({ origin: this.nodeName, kind, id, deployment }, false)
-      } finally {
-        resolve()
-      }
-    }))
+    // Not behind the queue: an answer must not wait for another node's change to be applied here.
+    try {
+      await this.apply({ origin: this.nodeName, kind, id, deployment }, false)
+    } catch (err) {
+      this.log.warn(`could not read back the change of ${kind} ${id ?? '*'}: ${(err as Error).message}`)
+    }
     try {
       await this.store.changes.publish({ origin: this.nodeName, kind, id, deployment })
     } catch (err) {

@@ -148,6 +148,24 @@ describe('several nodes on one PostgreSQL', () => {
     await until('rule gone on a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.status === 404)
   })
 
+  it('broker settings changed on node b apply to node a\'s broker at once', async () => {
+    const [a, b] = nodes as [Node, Node, Node]
+    const anonymous = async () => {
+      try {
+        const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.mqttPort}`, { reconnectPeriod: 0, connectTimeout: 5000 })
+        await client.endAsync()
+        return 'accepted'
+      } catch (err) {
+        return `refused: ${(err as Error).message}`
+      }
+    }
+    assert.equal(await anonymous(), 'accepted')
+    assert.equal((await b.api('PATCH', '/api/v1/deployments/default', { mqtt: { allowAnonymous: false } })).status, 200)
+    await until('anonymous refused on a', anonymous, (r) => r.startsWith('refused'))
+    assert.equal((await b.api('PATCH', '/api/v1/deployments/default', { mqtt: { allowAnonymous: true } })).status, 200)
+    await until('anonymous accepted on a again', anonymous, (r) => r === 'accepted')
+  })
+
   it('a login token from node a works on b; a logout on c ends it on every node', async () => {
     const [a, b, c] = nodes as [Node, Node, Node]
     const login = await a.api('POST', '/api/v1/login', { username: 'admin', password: 'x-admin-password' }, '')
