@@ -239,11 +239,15 @@ export class ClusterService {
   private async remember(): Promise<void> {
     for (const d of await this.store.deployments.list()) {
       this.appliedDeployments.set(d.id, d)
-      for (const c of await this.store.connectors.list(d.id)) this.applied.set(key('connector', d.id, c.id), connectorPrint(c))
-      for (const r of await this.store.rules.list(d.id)) {
-        this.applied.set(key('rule', d.id, r.id), rulePrint(r))
-        this.ruleActionCounts.set(r.id, r.actions.length)
-      }
+      await this.rememberDeployment(d.id)
+    }
+  }
+
+  private async rememberDeployment(dep: string): Promise<void> {
+    for (const c of await this.store.connectors.list(dep)) this.applied.set(key('connector', dep, c.id), connectorPrint(c))
+    for (const r of await this.store.rules.list(dep)) {
+      this.applied.set(key('rule', dep, r.id), rulePrint(r))
+      this.ruleActionCounts.set(r.id, r.actions.length)
     }
   }
 
@@ -277,8 +281,10 @@ export class ClusterService {
           if (!applyChanges) continue
           if (record && before && JSON.stringify(record) === JSON.stringify(before)) continue
           if (!record && !before) continue
-          await deployments.applyStored(id, record, before)
+          const { started } = await deployments.applyStored(id, record, before)
           if (!record) this.forgetDeployment(id)
+          // A deployment that (re)started here ran its stored connectors and rules from its start hooks.
+          else if (started) await this.rememberDeployment(id)
         }
         return
       }

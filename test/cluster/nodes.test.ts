@@ -166,6 +166,15 @@ describe('several nodes on one PostgreSQL', () => {
     await until('anonymous accepted on a again', anonymous, (r) => r === 'accepted')
   })
 
+  it('a deployment stopped on node b stops on a; started on c, it runs on a again', async () => {
+    const [a, b, c] = nodes as [Node, Node, Node]
+    assert.equal((await b.api('POST', '/api/v1/deployments/default/stop')).status, 200)
+    await until('stopped on a', () => a.api('GET', '/api/v1/deployments/default'), (r) => r.body.status === 'stopped')
+    assert.equal((await c.api('POST', '/api/v1/deployments/default/start')).status, 200)
+    const r = await until('running on a', () => a.api('GET', '/api/v1/deployments/default'), (r) => r.body.status === 'running')
+    assert.equal(r.body.mqtt.port, a.mqttPort, 'on its own MQTT port')
+  })
+
   it('a login token from node a works on b; a logout on c ends it on every node', async () => {
     const [a, b, c] = nodes as [Node, Node, Node]
     const login = await a.api('POST', '/api/v1/login', { username: 'admin', password: 'x-admin-password' }, '')
