@@ -65,14 +65,23 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
   const transfer = new ConfigTransferService(store, types, deployments, connectors, rules, mqttAccess)
-  await deployments.boot()
   const clusterLog = logger.child({ component: 'cluster' })
   const cluster = new ClusterService(resolveNodeName(settings.nodeName, settings.dataDir, settings.httpPort), VERSION, store, { deployments, connectors, rules, auth }, {
     info: (m) => clusterLog.info(m), warn: (m) => clusterLog.warn(m), error: (m) => clusterLog.error(m),
   })
   connectors.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerConnectorStatuses(id) })
   rules.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerRuleCounts(id) })
-  await cluster.start(nodeAddress(settings.httpHost, settings.httpPort))
+  // Listening before boot: what other nodes change while this one boots is applied after it.
+  try {
+    await cluster.start(nodeAddress(settings.httpHost, settings.httpPort))
+    await deployments.boot()
+  } catch (err) {
+    await cluster.stop()
+    await deployments.shutdown()
+    await store.close()
+    throw err
+  }
+  cluster.booted()
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
   const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, cluster, prometheus }, logger)

@@ -82,8 +82,12 @@ export class ClusterService {
   private readonly applied = new Map<string, string>()
   private readonly appliedDeployments = new Map<string, DeploymentRecord>()
   private readonly ruleActionCounts = new Map<string, number>()
-  /** One change at a time, in arrival order: a create and an edit right after it apply in that order. */
-  private queue: Promise<void> = Promise.resolve()
+  /**
+   * One change at a time, in arrival order: a create and an edit right after it apply in that
+   * order. Held until the node has booted, so changes announced while it boots wait for it.
+   */
+  private queue: Promise<void>
+  private openQueue!: () => void
   /** The other nodes that are up and what they reported, as of this node's last heartbeat. */
   private peers: Array<{ name: string; report: NodeReport }> = []
   private closed = false
@@ -94,27 +98,25 @@ export class ClusterService {
     private readonly store: Store,
     private readonly services: { deployments: DeploymentService; connectors: ConnectorService; rules: RuleService; auth: AuthService },
     private readonly log: ClusterLog,
-  ) {}
+  ) {
+    this.queue = new Promise<void>((resolve) => { this.openQueue = resolve })
+  }
 
   /** True when other nodes can share the store (PostgreSQL). */
   get shared(): boolean {
     return this.store.changes.shared
   }
 
-  /** After boot: remembers what runs, registers the node, starts the heartbeat and the change feed. */
+  /**
+   * Before boot: listens to the change feed, remembers the store's state, registers the node and
+   * starts the heartbeat. Listening comes first, so no change made by another node from then on is
+   * missed; changes made between the snapshot and the end of boot are applied again (harmless).
+   * Changes received are applied once `booted` is called.
+   */
   async start(address: string): Promise<void> {
     this.address = address
     // One node on SQLite: nothing to register with, announce or listen to.
     if (!this.shared) return
-    await this.remember()
-    const now = new Date().toISOString()
-    const previous = await this.store.nodes.get(this.nodeName)
-    if (previous && Date.now() - Date.parse(previous.heartbeatAt) < NODE_DOWN_AFTER_MS) {
-      this.log.warn(`node name "${this.nodeName}" was beating ${Date.now() - Date.parse(previous.heartbeatAt)} ms ago from ${previous.address}: if another node runs under this name, give each node its own JUNCTION_NODE_NAME`)
-    }
-    await this.store.nodes.register({ name: this.nodeName, address, version: this.version, instance: this.instance, startedAt: this.startedAt, heartbeatAt: now })
-    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS)
-    this.timer.unref()
     await this.store.changes.listen({
       onChange: (c) => {
         if (c.origin === this.nodeName || this.closed) return
@@ -127,6 +129,20 @@ export class ClusterService {
       },
       onError: (message) => this.log.warn(`change feed lost its connection (${message}); reconnecting`),
     })
+    await this.remember()
+    const now = new Date().toISOString()
+    const previous = await this.store.nodes.get(this.nodeName)
+    if (previous && Date.now() - Date.parse(previous.heartbeatAt) < NODE_DOWN_AFTER_MS) {
+      this.log.warn(`node name "${this.nodeName}" was beating ${Date.now() - Date.parse(previous.heartbeatAt)} ms ago from ${previous.address}: if another node runs under this name, give each node its own JUNCTION_NODE_NAME`)
+    }
+    await this.store.nodes.register({ name: this.nodeName, address, version: this.version, instance: this.instance, startedAt: this.startedAt, heartbeatAt: now })
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS)
+    this.timer.unref()
+  }
+
+  /** The node's runtimes run what the store held at boot: apply the changes received meanwhile. */
+  booted(): void {
+    this.openQueue()
   }
 
   /** The listener's address once known (the HTTP port may be chosen at listen). */
@@ -170,6 +186,7 @@ export class ClusterService {
   async stop(): Promise<void> {
     this.closed = true
     clearInterval(this.timer)
+    this.openQueue()
     await this.queue
   }
 
