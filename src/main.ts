@@ -5,6 +5,7 @@ import './library-patches/debug.js'
 import { performance } from 'node:perf_hooks'
 import { createJunction } from './server.js'
 import { loadSettings } from './settings.js'
+import { SecretKeyMismatchError } from './store/store.js'
 
 // Entry point of `npm start`: settings from JUNCTION_* variables (or a config file), then serve.
 const settings = (() => {
@@ -16,7 +17,14 @@ const settings = (() => {
   }
 })()
 
-const junction = await createJunction(settings)
+const junction = await createJunction(settings).catch((err: unknown) => {
+  // A node whose secret key does not fit the store must say so plainly, not with a stack trace.
+  if (err instanceof SecretKeyMismatchError) {
+    console.error(`junction: refusing to start: ${err.message}`)
+    process.exit(2)
+  }
+  throw err
+})
 const url = await junction.listen()
 const deployments = await junction.deployments.list()
 for (const d of deployments) {

@@ -1,5 +1,7 @@
 import './library-patches/debug.js'
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { ConnectorDefinition } from './connector-api/index.js'
@@ -9,6 +11,7 @@ import { AccountService } from './control/account-service.js'
 import { AuditService } from './control/audit-service.js'
 import { AuthService } from './control/auth-service.js'
 import { ChangeHistory } from './control/change-history.js'
+import { ClusterService, resolveNodeName } from './control/cluster-service.js'
 import { ConnectorService } from './control/connector-service.js'
 import { ConfigTransferService } from './control/config-transfer.js'
 import { DeploymentService } from './control/deployment-service.js'
@@ -31,6 +34,8 @@ export interface Junction {
   readonly deployments: DeploymentService
   readonly connectors: ConnectorService
   readonly rules: RuleService
+  /** This node among the nodes sharing the store, and the change feed between them. */
+  readonly cluster: ClusterService
   readonly logger: Logger
   /** Set on first start when no JUNCTION_ADMIN_PASSWORD was given: print it once. */
   readonly generatedAdminPassword: string | undefined
@@ -46,7 +51,9 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const box = settings.secretKey ? SecretBox.fromPassphrase(settings.secretKey) : SecretBox.fromDataDir(settings.dataDir)
   const store = await Store.open(storeLocation(settings.dataDir, settings.databaseUrl), box, (type) => types.find(type)?.configSchema)
 
-  const auth = new AuthService(store.auth, settings.sessionTtlMs, { log: logger.child({ component: 'auth' }) })
+  // One signing key for the whole installation, so a session token works on every node.
+  const tokenKey = Buffer.from(await store.installationSecret('session_signing_key', () => randomBytes(32).toString('base64')), 'base64')
+  const auth = new AuthService(store.auth, settings.sessionTtlMs, { log: logger.child({ component: 'auth' }), tokenKey })
   if (settings.apiKey && settings.apiSecret) await auth.ensureApiKey(settings.apiKey, settings.apiSecret)
   const generatedAdminPassword = await auth.ensureAdmin(settings.adminPassword)
   const accounts = new AccountService(store.auth, auth)
@@ -66,28 +73,57 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
   const transfer = new ConfigTransferService(store, types, deployments, connectors, rules, mqttAccess)
-  await deployments.boot()
+  const clusterLog = logger.child({ component: 'cluster' })
+  const cluster = new ClusterService(resolveNodeName(settings.nodeName, settings.dataDir, settings.httpPort), VERSION, store, { deployments, connectors, rules, auth }, {
+    info: (m) => clusterLog.info(m), warn: (m) => clusterLog.warn(m), error: (m) => clusterLog.error(m),
+  })
+  connectors.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerConnectorStatuses(id) })
+  rules.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerRuleCounts(id) })
+  // Listening before boot: what other nodes change while this one boots is applied after it.
+  try {
+    await cluster.start(nodeAddress(settings.httpHost, settings.httpPort))
+    await deployments.boot()
+  } catch (err) {
+    await cluster.stop()
+    await deployments.shutdown()
+    await store.close()
+    throw err
+  }
+  cluster.booted()
 
   const prometheus = async () => renderPrometheus(deployments.allRuntimes(), await connectors.statuses(), deployments.loginCounts())
-  const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, prometheus }, logger)
+  const app = await buildApi({ version: VERSION, auth, accounts, audit, types, deployments, connectors, rules, failedMessages, mqttAccess, transfer, cluster, prometheus }, logger)
   await app.ready()
 
   let closed = false
   return {
-    app, store, deployments, connectors, rules, logger, generatedAdminPassword,
+    app, store, deployments, connectors, rules, cluster, logger, generatedAdminPassword,
     async listen() {
       await app.listen({ host: settings.httpHost, port: settings.httpPort })
       const { port } = app.server.address() as { port: number }
-      const host = settings.httpHost === '0.0.0.0' || settings.httpHost === '::' ? '127.0.0.1' : settings.httpHost
-      return `http://${host}:${port}`
+      const url = `http://${apiHost(settings.httpHost)}:${port}`
+      cluster.setAddress(nodeAddress(settings.httpHost, port))
+      return url
     },
     async close() {
       if (closed) return
       closed = true
       clearInterval(pruneTimer)
       await app.close()
+      await cluster.stop()
       await deployments.shutdown()
       await store.close()
     },
   }
+}
+
+/** Where other nodes and people reach this node's API: a wildcard bind is named by the host name. */
+function nodeAddress(httpHost: string, port: number): string {
+  const host = httpHost === '0.0.0.0' || httpHost === '::' ? hostname() : httpHost.includes(':') ? `[${httpHost}]` : httpHost
+  return `http://${host}:${port}`
+}
+
+/** A host the local machine can reach the API on. */
+function apiHost(httpHost: string): string {
+  return httpHost === '0.0.0.0' || httpHost === '::' ? '127.0.0.1' : httpHost
 }

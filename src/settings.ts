@@ -19,6 +19,11 @@ export interface Settings {
   adminPassword: string | undefined
   /** Passphrase for secrets at rest; else `secret.key` in the data dir. */
   secretKey: string | undefined
+  /**
+   * This node's name among the nodes sharing one PostgreSQL store (docs/cluster.md); default: a
+   * name kept in the data dir, first made from the host name and HTTP port.
+   */
+  nodeName: string | undefined
   /** Console/API login session lifetime. */
   sessionTtlMs: number
   /** Audit entries older than this many days are deleted (at start, then hourly); 0 keeps them forever. */
@@ -42,6 +47,7 @@ const ENV: Record<string, keyof Settings> = {
   JUNCTION_API_SECRET: 'apiSecret',
   JUNCTION_ADMIN_PASSWORD: 'adminPassword',
   JUNCTION_SECRET_KEY: 'secretKey',
+  JUNCTION_NODE_NAME: 'nodeName',
   JUNCTION_SESSION_TTL_MS: 'sessionTtlMs',
   JUNCTION_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   JUNCTION_HISTORY_MAX_VERSIONS: 'historyMaxVersions',
@@ -66,6 +72,7 @@ export const DEFAULT_SETTINGS: Settings = {
   apiSecret: undefined,
   adminPassword: undefined,
   secretKey: undefined,
+  nodeName: undefined,
   sessionTtlMs: 60 * 60 * 1000,
   auditRetentionDays: 90,
   historyMaxVersions: 100,

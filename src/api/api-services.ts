@@ -1,6 +1,7 @@
 import type { AccountService } from '../control/account-service.js'
 import type { AuditService } from '../control/audit-service.js'
 import type { AuthService } from '../control/auth-service.js'
+import type { ClusterService } from '../control/cluster-service.js'
 import type { ConfigTransferService } from '../control/config-transfer.js'
 import type { ConnectorService } from '../control/connector-service.js'
 import type { DeploymentService } from '../control/deployment-service.js'
@@ -27,6 +28,8 @@ export interface ApiServices {
   readonly mqttAccess: MqttAccessService
   /** Export and import of configuration (docs/export-import.md). */
   readonly transfer: ConfigTransferService
+  /** The nodes sharing the store, and the change feed between them (docs/cluster.md). */
+  readonly cluster: ClusterService
   /** Prometheus text of every deployment's rule and action metrics. */
   prometheus(): Promise<string>
 }

@@ -10,6 +10,7 @@ import { answerClientError, answerFrameworkError, installErrorHandling } from '.
 import { installJsonBodyParser } from './json-limits.js'
 import { documentShapes } from './openapi-shapes.js'
 import { installAuditHooks } from './audit-hooks.js'
+import { installClusterHooks } from './cluster-hooks.js'
 import { accountRoutes } from './routes/account-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
 import { connectorRoutes } from './routes/connector-routes.js'
@@ -18,6 +19,7 @@ import { deploymentRoutes } from './routes/deployment-routes.js'
 import { failedMessageRoutes } from './routes/failed-message-routes.js'
 import { mqttAclRoutes } from './routes/mqtt-acl-routes.js'
 import { mqttUserRoutes } from './routes/mqtt-user-routes.js'
+import { nodeRoutes } from './routes/node-routes.js'
 import { ruleRoutes } from './routes/rule-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
 import { transferRoutes } from './routes/transfer-routes.js'
@@ -97,6 +99,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   })
 
   installAuditHooks(app, services.audit)
+  installClusterHooks(app, services.cluster)
 
   await app.register(systemRoutes, { services })
   await app.register(deploymentRoutes, { services })
@@ -108,6 +111,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   await app.register(accountRoutes, { services })
   await app.register(auditRoutes, { services })
   await app.register(transferRoutes, { services })
+  await app.register(nodeRoutes, { services })
   await app.register(consoleRoutes)
   return app
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditService } from '../control/audit-service.js'
 
-const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+export const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** Mutating methods that change nothing: trials and the end of a session. */
-const NOT_CHANGES = [/\/test$/, /\/test-action$/, /^\/api\/v1\/logout$/, /^\/api\/v1\/import(\/emqx)?\/plan$/]
+export const NOT_CHANGES = [/\/test$/, /\/test-action$/, /^\/api\/v1\/logout$/, /^\/api\/v1\/import(\/emqx)?\/plan$/]
 
 /** Singular names of the API's collections, as audit `objectType`s. */
 const OBJECT_TYPES: Record<string, string> = {

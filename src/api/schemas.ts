@@ -127,7 +127,14 @@ const connectorSummaryProps = {
   description: Type.String(),
   enabled: Type.Boolean(),
   version: Type.Integer({ description: 'Send it back on PUT to refuse overwriting a newer save.' }),
-  status: ConnectorStatus,
+  status: Type.Union([...ConnectorStatus.anyOf, Type.Literal('inconsistent')], {
+    description: 'The connection on this node; with several nodes (docs/cluster.md), `inconsistent` when they disagree: see `nodes`.',
+  }),
+  nodes: Type.Array(Type.Object({
+    node: Type.String(),
+    status: ConnectorStatus,
+    statusReason: Nullable(Type.String()),
+  }, { additionalProperties: false }), { description: 'The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes\' as of their last heartbeat (1 s).' }),
   statusReason: Nullable(Type.String()),
   statusCode: Nullable(Type.String({ description: 'Stable code of the reason, e.g. CONNECTION_REFUSED.' })),
   statusSince: Timestamp,

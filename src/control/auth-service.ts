@@ -28,6 +28,11 @@ export interface AuthOptions {
   readonly throttle?: AuthThrottleOptions
   /** Where failed and refused attempts are reported (names and addresses only, never secrets). */
   readonly log?: { warn(obj: object, msg: string): void }
+  /**
+   * Signs session tokens. Every node of an installation uses the one kept in the store, so a
+   * token from one node works on all; without it, a key of this process only.
+   */
+  readonly tokenKey?: Buffer
 }
 
 const SCRYPT = { N: 16384, r: 8, p: 1 }
@@ -67,13 +72,13 @@ const logName = (name: string) => (name.length > 128 ? `${name.slice(0, 128)}...
 export class AuthService {
   /** Verified Basic credentials, so that scrypt (~50 ms) runs once per key, not per request. */
   private readonly verified = new Map<string, { principal: Principal; until: number }>()
-  private readonly revoked = new Map<string, number>()
-  private readonly tokenKey = randomBytes(32)
+  private readonly tokenKey: Buffer
   private readonly guard: LoginGuard
   private readonly freeFailures: number
 
   constructor(private readonly store: AuthStore, private readonly sessionTtlMs: number, private readonly options: AuthOptions = {}) {
     const throttle = options.throttle ?? DEFAULT_AUTH_THROTTLE
+    this.tokenKey = options.tokenKey ?? randomBytes(32)
     this.guard = new LoginGuard(throttle)
     this.freeFailures = throttle.freeFailures
   }
@@ -183,13 +188,16 @@ export class AuthService {
     if (!r.ok) return r.retryAfterMs === undefined ? undefined : { retryAfterMs: r.retryAfterMs }
     const user = r.principal
     const exp = Date.now() + this.sessionTtlMs
-    const payload = Buffer.from(JSON.stringify({ sub: user.name, exp, jti: randomUUID() })).toString('base64url')
+    const jti = randomUUID()
+    // In the store, not in memory: every node sees the session, and its end at logout.
+    await this.store.insertSession({ id: jti, username: user.name, expiresAt: new Date(exp).toISOString() })
+    const payload = Buffer.from(JSON.stringify({ sub: user.name, exp, jti })).toString('base64url')
     return { token: `${payload}.${this.sign(payload)}`, expiresAt: new Date(exp).toISOString(), role }
   }
 
-  logout(token: string): void {
+  async logout(token: string): Promise<void> {
     const claims = this.claims(token)
-    if (claims) this.revoked.set(claims.jti, claims.exp)
+    if (claims) await this.store.deleteSession(claims.jti)
   }
 
   private async basic(decoded: string, key: string, cacheKey: string): Promise<Principal | undefined> {
@@ -204,7 +212,7 @@ export class AuthService {
   }
 
   private async bearer(claims: { sub: string; exp: number; jti: string }): Promise<Principal | undefined> {
-    if (claims.exp <= Date.now() || this.revoked.has(claims.jti)) return undefined
+    if (claims.exp <= Date.now() || !(await this.store.sessionActive(claims.jti))) return undefined
     // Read per request, so a deleted user or a changed role takes effect at once.
     const user = await this.store.getUser(claims.sub)
     if (!user) return undefined

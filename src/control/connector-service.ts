@@ -14,7 +14,11 @@ import { sameJson, SYSTEM_AUTHOR, type ChangeAuthor, type ChangeHistory, type Hi
 import type { DeploymentService } from './deployment-service.js'
 import type { TypeRegistry } from './type-registry.js'
 
-export interface ConnectorSummary extends ConnectorStatusView {
+export interface ConnectorSummary extends Omit<ConnectorStatusView, 'status'> {
+  /** This node's connection status; `inconsistent` when the nodes of the installation disagree (see `nodes`). */
+  readonly status: ConnectorStatusView['status'] | 'inconsistent'
+  /** The connection status on each node that is up, this node first (one entry on a single node). */
+  readonly nodes: ReadonlyArray<{ readonly node: string; readonly status: string; readonly statusReason: string | null }>
   readonly id: string
   readonly deploymentId: string
   readonly name: string
@@ -68,6 +72,13 @@ export class ConnectorService {
     deployments.addStartHook((id) => this.runDeploymentConnectors(id))
   }
 
+  private node: { name: string; peers(id: string): ReadonlyArray<{ node: string; status: string; statusReason: string | null }> } = { name: 'local', peers: () => [] }
+
+  /** This node's name and how to read the other nodes' statuses of a connector (set by the composition root). */
+  useNodes(node: { name: string; peers(id: string): ReadonlyArray<{ node: string; status: string; statusReason: string | null }> }): void {
+    this.node = node
+  }
+
   /** Registers every stored connector of a deployment with its runtime (at boot and on start). */
   async runDeploymentConnectors(deploymentId: string): Promise<void> {
     const runtime = this.deployments.runtime(deploymentId)
@@ -79,6 +90,24 @@ export class ConnectorService {
       }
       await runtime.runConnector(c, definition, this.statusLogger)
     }
+  }
+
+  /**
+   * Another node changed this connector (cluster change feed): applies the stored record to this
+   * node's runtime, writing nothing; `undefined` = it was deleted.
+   */
+  async applyStored(deploymentId: string, id: string, record: ConnectorRecord | undefined): Promise<void> {
+    const runtime = this.deployments.runtime(deploymentId)
+    if (!record) {
+      await runtime.removeConnector(id)
+      return
+    }
+    const definition = this.types.find(record.type)
+    if (!definition) {
+      this.logger.error(`connector ${record.id} has unknown type "${record.type}"; not started`)
+      return
+    }
+    await runtime.runConnector(record, definition, this.statusLogger)
   }
 
   async list(deploymentId: string): Promise<ConnectorSummary[]> {
@@ -260,9 +289,11 @@ export class ConnectorService {
   private summary(r: ConnectorRecord, ruleCount: number, series = false): ConnectorSummary {
     const runtime = this.deployments.runtime(r.deploymentId)
     const status = runtime.connectorStatus(r.id, r.enabled)
+    const nodes = [{ node: this.node.name, status: status.status, statusReason: status.statusReason }, ...this.node.peers(r.id)]
+    const agreed = nodes.every((n) => n.status === status.status)
     return {
       id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
-      enabled: r.enabled, version: r.version, ...status, ruleCount, metrics: this.metricsOf(r, series), delivery: this.deliveryOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
+      enabled: r.enabled, version: r.version, ...status, status: agreed ? status.status : 'inconsistent', nodes, ruleCount, metrics: this.metricsOf(r, series), delivery: this.deliveryOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
     }
   }
 

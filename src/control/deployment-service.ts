@@ -69,6 +69,38 @@ export class DeploymentService {
     }
   }
 
+  /**
+   * Another node changed this deployment (cluster change feed): brings this node's runtime in line
+   * with the stored record, as `update`, `start`, `stop` and `remove` do after their writes, writing
+   * nothing. `before` is the record this node last applied (undefined: it did not know it).
+   */
+  async applyStored(id: string, record: DeploymentRecord | undefined, before: DeploymentRecord | undefined): Promise<{ started: boolean }> {
+    if (!record) {
+      const runtime = this.runtimes.get(id)
+      await runtime?.stop()
+      this.runtimes.delete(id)
+      this.accesses.delete(id)
+      return { started: false }
+    }
+    const runtime = this.runtime(id)
+    runtime.applyMqttSettings(record.mqttSettings)
+    if (!before) this.access(id).setAcl((await this.store.mqttAccess.getAcl(id)).acl)
+    if (record.desiredState === 'stopped') {
+      if (runtime.status.status !== 'stopped') await runtime.stop()
+      return { started: false }
+    }
+    if (before && runtime.running) {
+      if (record.mqttPort !== before.mqttPort) {
+        await runtime.stop()
+      } else if (JSON.stringify([record.mqttSettings.listeners, record.mqttSettings.tls]) !== JSON.stringify([before.mqttSettings.listeners, before.mqttSettings.tls])) {
+        await runtime.reopenExtraListeners()
+      }
+    }
+    const wasRunning = runtime.running
+    await this.startRuntime(record, runtime)
+    return { started: !wasRunning && runtime.running }
+  }
+
   async list(): Promise<DeploymentView[]> {
     return (await this.store.deployments.list()).map((d) => this.view(d))
   }

@@ -51,8 +51,32 @@ export interface RuleInput {
   id?: string
 }
 
+/** A rule's counters on one node (since that node installed it). */
+export interface RuleCounts {
+  readonly matched: number; readonly passed: number; readonly noResult: number; readonly failed: number
+  readonly actions: { readonly total: number; readonly success: number; readonly failed: number; readonly discarded: number }
+}
+
+export function ruleCounts(m: RuleCounts): RuleCounts {
+  return { matched: m.matched, passed: m.passed, noResult: m.noResult, failed: m.failed, actions: { total: m.actions.total, success: m.actions.success, failed: m.actions.failed, discarded: m.actions.discarded } }
+}
+
+function addCounts(a: RuleCounts, b: RuleCounts): RuleCounts {
+  return {
+    matched: a.matched + b.matched, passed: a.passed + b.passed, noResult: a.noResult + b.noResult, failed: a.failed + b.failed,
+    actions: { total: a.actions.total + b.actions.total, success: a.actions.success + b.actions.success, failed: a.actions.failed + b.actions.failed, discarded: a.actions.discarded + b.actions.discarded },
+  }
+}
+
+const NO_COUNTS: RuleCounts = { matched: 0, passed: 0, noResult: 0, failed: 0, actions: { total: 0, success: 0, failed: 0, discarded: 0 } }
+
 export interface RuleView extends RuleRecord {
+  /** This node's metrics; null while the rule does not run here. */
   readonly metrics: unknown
+  /** The rule's counters on each node that is up and runs it, this node first (docs/cluster.md). */
+  readonly nodes: ReadonlyArray<{ readonly node: string } & RuleCounts>
+  /** The sum of `nodes`. */
+  readonly totals: RuleCounts
   /** On create and update: actions that could not be checked against their resource, and what the checks noted. */
   readonly warnings?: RuleWarning[]
 }
@@ -79,6 +103,13 @@ export class RuleService {
     deployments.addStartHook((id) => this.runDeploymentRules(id))
   }
 
+  private node: { name: string; peers(id: string): ReadonlyArray<{ node: string } & RuleCounts> } = { name: 'local', peers: () => [] }
+
+  /** This node's name and how to read the other nodes' counters of a rule (set by the composition root). */
+  useNodes(node: { name: string; peers(id: string): ReadonlyArray<{ node: string } & RuleCounts> }): void {
+    this.node = node
+  }
+
   /** The actions Junction performs itself (`{builtin: <name>, params}` in a rule). */
   builtinActions(): BuiltinActionDefinition[] {
     return [...this.builtins.values()]
@@ -92,6 +123,29 @@ export class RuleService {
       } catch (err) {
         this.logger.error(`rule ${r.id} could not start: ${(err as Error).message}`)
       }
+    }
+  }
+
+  /**
+   * Another node changed this rule (cluster change feed): installs, replaces or removes it in this
+   * node's runtime, writing nothing; `undefined` = it was deleted (`actionCount`: its actions then).
+   */
+  async applyStored(deploymentId: string, id: string, rule: RuleRecord | undefined, actionCount: number): Promise<void> {
+    const runtime = this.deployments.runtime(deploymentId)
+    if (!rule) {
+      runtime.rules.uninstall(id)
+      runtime.rules.failedMessages.removeRule(id, actionCount)
+      return
+    }
+    if (!rule.enabled) {
+      runtime.rules.uninstall(id)
+      return
+    }
+    if (!runtime.running) return // installed by the start hook when the deployment starts
+    try {
+      await this.install(rule)
+    } catch (err) {
+      this.logger.error(`rule ${rule.id} could not start: ${(err as Error).message}`)
     }
   }
 
@@ -337,7 +391,8 @@ export class RuleService {
 
   private view(r: RuleRecord, series = false): RuleView {
     const metrics = this.deployments.runtime(r.deploymentId).rules.metrics(r.id, series)
-    return { ...r, metrics: metrics ?? null }
+    const nodes = [...(metrics ? [{ node: this.node.name, ...ruleCounts(metrics.rule) }] : []), ...this.node.peers(r.id)]
+    return { ...r, metrics: metrics ?? null, nodes, totals: nodes.reduce<RuleCounts>((sum, n) => addCounts(sum, n), NO_COUNTS) }
   }
 }
 

@@ -268,6 +268,11 @@ export class DeploymentRuntime {
     this.broker?.setLimits(this.brokerLimits)
   }
 
+  /** Every connector this runtime holds (running or stopped) with its status now. */
+  connectorViews(): Array<[id: string, view: ConnectorStatusView]> {
+    return [...this.connectors].map(([id, c]) => [id, c.status])
+  }
+
   connectorStatus(id: string, enabled: boolean): ConnectorStatusView {
     const c = this.connectors.get(id)
     if (c) return c.status

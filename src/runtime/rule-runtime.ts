@@ -102,6 +102,11 @@ export class RuleRuntime {
     }
   }
 
+  /** IDs of the rules installed now. */
+  runningIds(): string[] {
+    return [...this.running.keys()]
+  }
+
   /** Every action metrics object that sends through `connectorId` (for the connector's totals). */
   actionMetricsOf(connectorId: string): ActionMetrics[] {
     const out: ActionMetrics[] = []

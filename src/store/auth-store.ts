@@ -1,4 +1,4 @@
-import type { Db } from './database.js'
+import { isUniqueViolation, type Db } from './database.js'
 
 export interface ApiKeyRow { key: string; secretHash: string; role: string; description: string; createdAt: string }
 export interface UserRow { username: string; passwordHash: string; role: string }
@@ -65,6 +65,37 @@ export class AuthStore {
   async getSetting(name: string): Promise<string | undefined> {
     const r = await this.db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst()
     return r?.value
+  }
+
+  /**
+   * Stores `value` under `name` unless a value is there already; answers the value that is stored
+   * now. Two nodes starting at once agree on the first one written.
+   */
+  async settingOnce(name: string, value: string): Promise<string> {
+    try {
+      await this.db.insertInto('settings').values({ name, value }).execute()
+      return value
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err
+      return (await this.getSetting(name))!
+    }
+  }
+
+  async insertSession(s: { id: string; username: string; expiresAt: string }): Promise<void> {
+    const now = new Date().toISOString()
+    await this.db.insertInto('sessions').values({ id: s.id, username: s.username, expires_at: s.expiresAt, created_at: now }).execute()
+    // Expired sessions are dropped as new ones begin: the table holds about the live ones only.
+    await this.db.deleteFrom('sessions').where('expires_at', '<', now).execute()
+  }
+
+  /** True while the session exists (not logged out) and has not expired. */
+  async sessionActive(id: string, now = new Date()): Promise<boolean> {
+    const r = await this.db.selectFrom('sessions').select('expires_at').where('id', '=', id).executeTakeFirst()
+    return r !== undefined && r.expires_at > now.toISOString()
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id', '=', id).execute()
   }
 
   async setSetting(name: string, value: string): Promise<void> {

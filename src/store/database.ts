@@ -46,6 +46,14 @@ export interface Tables {
     actor_kind: string; actor: string; source: string; action: string; reverted_from: number | null
     snapshot: string; diff: string | null
   }
+  /** Junction nodes on this store and their heartbeats (migration 0006). */
+  nodes: {
+    name: string; address: string; version: string; instance: string; started_at: string; heartbeat_at: string
+    /** JSON NodeReport: the node's connector statuses and rule/action metrics at its last heartbeat. */
+    report: string | null
+  }
+  /** Console login sessions by token ID; a logout deletes the row. */
+  sessions: { id: string; username: string; expires_at: string; created_at: string }
   seq?: { id: Generated<number> }
 }
 

@@ -151,6 +151,30 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0006_nodes': {
+    async up(db: Kysely<any>) {
+      // Junction nodes sharing this store (docs/cluster.md): one row per node name, its heartbeat
+      // every second, and what it last reported of its connectors and rules (JSON).
+      await db.schema.createTable('nodes')
+        .addColumn('name', 'varchar(200)', (c) => c.primaryKey())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('version', 'varchar(40)', (c) => c.notNull())
+        .addColumn('instance', 'varchar(64)', (c) => c.notNull())
+        .addColumn('started_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('report', 'text')
+        .execute()
+      // Console sessions, so that a token from one node works on every node and a logout ends it
+      // everywhere. The token itself is not stored: only its ID (jti), which its signature covers.
+      await db.schema.createTable('sessions')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('username', 'varchar(128)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

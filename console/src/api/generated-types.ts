@@ -105,7 +105,14 @@ export type ConnectorSummary = {
   enabled: boolean
   /** Send it back on PUT to refuse overwriting a newer save. */
   version: number
-  status: ("connecting" | "connected" | "disconnected" | "stopped")
+  /** The connection on this node; with several nodes (docs/cluster.md), `inconsistent` when they disagree: see `nodes`. */
+  status: ("connecting" | "connected" | "disconnected" | "stopped" | "inconsistent")
+  /** The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
+  nodes: Array<{
+    node: string
+    status: ("connecting" | "connected" | "disconnected" | "stopped")
+    statusReason: string | null
+  }>
   statusReason: string | null
   /** Stable code of the reason, e.g. CONNECTION_REFUSED. */
   statusCode: string | null
@@ -165,7 +172,14 @@ export type ConnectorDetails = {
   enabled: boolean
   /** Send it back on PUT to refuse overwriting a newer save. */
   version: number
-  status: ("connecting" | "connected" | "disconnected" | "stopped")
+  /** The connection on this node; with several nodes (docs/cluster.md), `inconsistent` when they disagree: see `nodes`. */
+  status: ("connecting" | "connected" | "disconnected" | "stopped" | "inconsistent")
+  /** The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
+  nodes: Array<{
+    node: string
+    status: ("connecting" | "connected" | "disconnected" | "stopped")
+    statusReason: string | null
+  }>
   statusReason: string | null
   /** Stable code of the reason, e.g. CONNECTION_REFUSED. */
   statusCode: string | null
@@ -508,6 +522,33 @@ export type Rule = {
       }
     }>
   } | null
+  /** The rule's counters on each node that is up and runs it, the answering node first (one entry on a single node; none while it runs nowhere). Other nodes' as of their last heartbeat (1 s). See docs/cluster.md. */
+  nodes: Array<{
+    node: string
+    matched: number
+    passed: number
+    noResult: number
+    failed: number
+    actions: {
+      total: number
+      success: number
+      failed: number
+      discarded: number
+    }
+  }>
+  /** The sum of `nodes`. */
+  totals: {
+    matched: number
+    passed: number
+    noResult: number
+    failed: number
+    actions: {
+      total: number
+      success: number
+      failed: number
+      discarded: number
+    }
+  }
   createdAt: string
   updatedAt: string
   /** On create and update (when actions are sent): actions that could not be checked against their resource (connector not connected, no answer in time) and what the checks noted. The rule is saved either way. */
@@ -1830,3 +1871,20 @@ export type PostImportApplyResponse = ImportPlan
 
 /** POST /api/v1/import/emqx/apply: Import an EMQX 5 configuration into a deployment (IDs derived from the EMQX names: importing again updates); never deletes */
 export type PostImportEmqxApplyResponse = ImportPlan
+
+/** GET /api/v1/nodes: The nodes of this installation and whether each is up */
+export type GetNodesResponse = {
+  data: Array<{
+    /** JUNCTION_NODE_NAME, or the name the node keeps in its data directory. */
+    name: string
+    /** Where the node's API answers. */
+    address: string
+    /** `down` when its last heartbeat is more than 5 s old. */
+    status: ("up" | "down")
+    version: string
+    startedAt: string
+    lastHeartbeat: string
+    /** True for the node that answered this request. */
+    self: boolean
+  }>
+}

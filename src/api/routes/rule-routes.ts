@@ -52,10 +52,19 @@ const TestRule = Type.Object({
   context: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Sample event: topic, payload (text or JSON), clientid, username, qos, ...; unset fields get sample values.' }),
 }, { additionalProperties: false })
 
+const ruleCountProps = {
+  matched: Type.Integer(), passed: Type.Integer(), noResult: Type.Integer(), failed: Type.Integer(),
+  actions: Type.Object({ total: Type.Integer(), success: Type.Integer(), failed: Type.Integer(), discarded: Type.Integer() }, { additionalProperties: false }),
+}
+
 const RuleBody = Type.Object({
   id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
   enabled: Type.Boolean(), actions: Type.Array(documentedAs('RuleAction', Type.Unknown())),
   metrics: documentedAs('RuleMetrics', Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' })),
+  nodes: Type.Array(Type.Object({ node: Type.String(), ...ruleCountProps }, { additionalProperties: false }), {
+    description: 'The rule\'s counters on each node that is up and runs it, the answering node first (one entry on a single node; none while it runs nowhere). Other nodes\' as of their last heartbeat (1 s). See docs/cluster.md.',
+  }),
+  totals: Type.Object(ruleCountProps, { additionalProperties: false, description: 'The sum of `nodes`.' }),
   createdAt: Type.String(), updatedAt: Type.String(),
   warnings: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ description: 'The field: `actions.0`, `actions.1.params.topic`.' }),

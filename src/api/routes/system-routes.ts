@@ -31,7 +31,7 @@ export async function systemRoutes(app: FastifyInstance, { services }: { service
     schema: { tags: ['auth'], summary: 'End the session of the bearer token used', response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const [scheme, token] = (request.headers.authorization ?? '').split(' ', 2)
-    if (scheme?.toLowerCase() === 'bearer' && token) services.auth.logout(token)
+    if (scheme?.toLowerCase() === 'bearer' && token) await services.auth.logout(token)
     return reply.status(204).send()
   })
 
