@@ -1,4 +1,5 @@
 import './library-patches/debug.js'
+import { hostname } from 'node:os'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -52,7 +53,7 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const audit = new AuditService(store.audit)
 
   const rlog = runtimeLogger(logger)
-  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
+  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous, nodeName: settings.nodeName ?? hostname() })
   const connectors = new ConnectorService(store, types, deployments, rlog)
   const rules = new RuleService(store, types, deployments, rlog)
   const failedMessages = new FailedMessageService(store, deployments)

@@ -24,6 +24,8 @@ export interface Settings {
   logLevel: string
   /** `text` for people, `json` for log shippers; default: text on a terminal, else json. */
   logFormat: 'text' | 'json' | undefined
+  /** This node's name (external brokers see it in the client ID); default: the host name. */
+  nodeName: string | undefined
 }
 
 const ENV: Record<string, keyof Settings> = {
@@ -41,6 +43,7 @@ const ENV: Record<string, keyof Settings> = {
   JUNCTION_SESSION_TTL_MS: 'sessionTtlMs',
   JUNCTION_LOG_LEVEL: 'logLevel',
   JUNCTION_LOG_FORMAT: 'logFormat',
+  JUNCTION_NODE_NAME: 'nodeName',
 }
 
 const NUMERIC = new Set<keyof Settings>(['httpPort', 'mqttPort', 'sessionTtlMs'])
@@ -63,6 +66,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sessionTtlMs: 60 * 60 * 1000,
   logLevel: 'info',
   logFormat: undefined,
+  nodeName: undefined,
 }
 
 /**

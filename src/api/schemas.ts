@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox'
+import { BrokerSettingsSchema } from '../control/broker-settings.js'
 import { PLANS } from '../core/domain.js'
 import { ID_PATTERN } from '../core/ids.js'
 
@@ -101,6 +102,39 @@ export const BrokerStats = Type.Object({
   }, { description: 'Messages lost for one subscriber, by reason (EMQX delivery_dropped reasons).' }),
 }, { description: "A deployment's broker figures." })
 
+const external = BrokerSettingsSchema.properties
+const { clientKey: _key, ...tlsShown } = external.tls.properties
+
+/**
+ * `broker` of a Deployment: `{mode: "embedded"}`, or an external broker's settings (secrets
+ * masked) and the connection's status.
+ */
+export const BrokerView = Type.Object({
+  mode: external.mode,
+  servers: Type.Optional(external.servers),
+  clientIdPrefix: Type.Optional(external.clientIdPrefix),
+  username: Type.Optional(external.username),
+  password: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })),
+  protocolVersion: Type.Optional(external.protocolVersion),
+  tls: Type.Optional(Type.Object({ ...tlsShown, clientKey: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })) }, { additionalProperties: false })),
+  topics: Type.Optional(external.topics),
+  sharedGroup: Type.Optional(external.sharedGroup),
+  qos: Type.Optional(external.qos),
+  keepaliveS: Type.Optional(external.keepaliveS),
+  sessionExpiryS: Type.Optional(external.sessionExpiryS),
+  connectTimeoutMs: Type.Optional(external.connectTimeoutMs),
+  status: Type.Optional(Type.Union(['connecting', 'connected', 'reconnecting', 'disconnected', 'stopped'].map((s) => Type.Literal(s)), {
+    description: 'External: the connection now. connecting (first attempt), connected, reconnecting (an attempt after a failure), disconnected (waiting before the next attempt), stopped (the deployment is stopped).',
+  })),
+  statusReason: Type.Optional(Nullable(Type.String({ description: 'External: why it is not connected, or a subscription the broker refused.' }))),
+  statusCode: Type.Optional(Nullable(Type.String({ description: 'External: a stable code for statusReason (AUTHENTICATION_FAILED, CONNECTION_REFUSED, CONNECTION_LOST, TIMEOUT, TLS_FAILED, NOT_PERMITTED...; docs/errors.md).' }))),
+  statusSince: Type.Optional(Timestamp),
+  lastConnectedAt: Type.Optional(Nullable(Timestamp)),
+  server: Type.Optional(Nullable(Type.String({ description: 'External: the server of the current (or last) connection.' }))),
+  clientId: Type.Optional(Type.String({ description: "External: this node's client ID on the broker." })),
+  subscriptions: Type.Optional(Type.Array(Type.String(), { description: 'External: what the broker granted, as subscribed ($share/<group>/<filter>).' })),
+}, { additionalProperties: false, description: 'Which broker the deployment uses; for an external one, its settings (secrets masked) and the connection status.' })
+
 export const Deployment = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -109,12 +143,13 @@ export const Deployment = Type.Object({
   statusReason: Nullable(Type.String()),
   mqttPort: MqttPort,
   mqtt: MqttView,
+  broker: BrokerView,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }, { $id: 'Deployment' })
 
-export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
-export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
+export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch), broker: Type.Optional(BrokerSettingsSchema) }, { additionalProperties: false })
+export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch), broker: Type.Optional(BrokerSettingsSchema) }, { additionalProperties: false })
 
 const ConnectorStatus = Type.Union(['connecting', 'connected', 'disconnected', 'stopped'].map((s) => Type.Literal(s)))
 const RuleRef = Type.Object({ id: Type.String(), name: Type.String() })

@@ -115,6 +115,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_object_type').on('audit_log').columns(['object_type', 'id']).execute()
     },
   },
+  // 0004 and 0006 belong to the several-nodes work (issue 13 part 2): numbers kept apart so both merge.
+  '0005_external_broker': {
+    async up(db: Kysely<any>) {
+      // JSON of the deployment's BrokerSettings (password and TLS client key sealed); null = embedded.
+      await db.schema.alterTable('deployments').addColumn('broker', 'text').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
