@@ -13,8 +13,32 @@ export interface Deployment {
   mqttPort: number | null
   /** Broker settings, then where the broker listens now: TCP host and port (null while not running) and every listener's URLs. */
   mqtt: MqttSettings & { host: string | null; port: number | null; addresses: ListenerAddress[] }
+  /** Which broker: the deployment's own, or an external one it is attached to (with the connection's status). */
+  broker: BrokerView
   createdAt: string
   updatedAt: string
+}
+
+export type ExternalBrokerStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'stopped'
+
+/** `broker` of a deployment: `{mode: "embedded"}`, or an external broker's settings (secrets masked) and its connection now. */
+export interface BrokerView {
+  mode: 'embedded' | 'external'
+  servers?: string[]
+  clientIdPrefix?: string
+  username?: string
+  protocolVersion?: 4 | 5
+  topics?: string[]
+  sharedGroup?: string | null
+  qos?: 0 | 1 | 2
+  status?: ExternalBrokerStatus
+  statusReason?: string | null
+  statusCode?: string | null
+  statusSince?: string
+  lastConnectedAt?: string | null
+  server?: string | null
+  clientId?: string
+  subscriptions?: string[]
 }
 
 /** One listener of a running broker and the URLs devices can use for it (one per address of the machine). */

@@ -129,7 +129,14 @@ export function DeploymentsPage() {
                     <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
+                    <td {...cell('MQTT')} className="mono">
+                      {d.broker.mode === 'external' ? (
+                        <>
+                          <span className="cell-sub">external </span>{d.broker.servers?.join(', ')}{' '}
+                          <StatusBadge status={d.broker.status ?? 'stopped'} reason={d.broker.statusReason} />
+                        </>
+                      ) : d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}
+                    </td>
                     <ActionsCell>
                       {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
                       <button
