@@ -194,4 +194,31 @@ describe('external broker mode', () => {
     for (const r of mine) byDep.set(r.dep, (byDep.get(r.dep) ?? 0) + 1)
     assert.ok((byDep.get(dep) ?? 0) > 0 && (byDep.get(other) ?? 0) > 0, `both took some: ${JSON.stringify([...byDep])}`)
   })
+
+  it('MQTT 3.1.1 with plain subscriptions: every message once', async () => {
+    const v4 = await createDeployment('ext-v4', externalBroker({ protocolVersion: 4, sharedGroup: null }))
+    await ruleToPostgres(v4, 'v4/#')
+    await subscribed(v4, 'v4/#')
+    const sent = ids('v4', 50)
+    await publish('v4', sent)
+    await eventually(() => rows('v4/#'), (r) => r.length >= sent.length, 'every row')
+    await new Promise((r) => setTimeout(r, 300))
+    const final = await rows('v4/#')
+    assert.equal(final.length, sent.length, 'no duplicates')
+    assert.deepEqual(new Set(final.map((r) => r.id)), new Set(sent))
+  })
+
+  it('TLS: connects with the broker\'s CA, and says TLS_FAILED without it', async () => {
+    const secure = await startPrivateMosquitto({ tls: true })
+    try {
+      const trusted = await createDeployment('ext-tls', { mode: 'external', servers: [`127.0.0.1:${secure.port}`], tls: { enable: true, caCert: secure.certPem } })
+      await eventually(() => getDeployment(trusted), (d) => d.broker.status === 'connected', 'connected over TLS')
+      const untrusted = await createDeployment('ext-tls-untrusted', { mode: 'external', servers: [`mqtts://127.0.0.1:${secure.port}`] })
+      const d = await eventually(() => getDeployment(untrusted), (x) => x.broker.statusCode !== null, 'refused')
+      assert.equal(d.broker.statusCode, 'TLS_FAILED', JSON.stringify(d.broker))
+      for (const id of [trusted, untrusted]) await j.api('POST', `/api/v1/deployments/${id}/stop`)
+    } finally {
+      await secure.destroy()
+    }
+  })
 })
