@@ -66,7 +66,11 @@ export function BrokerPage({ dep }: { dep: string }) {
         <div>
           <p className="eyebrow">Device access</p>
           <h1>Broker</h1>
-          <p className="page-intro">This deployment's MQTT broker now: its clients and sessions, the messages it moves and the ones it had to drop. Updated every 2 seconds.</p>
+          <p className="page-intro">
+            {d?.broker.mode === 'external'
+              ? 'The external MQTT broker this deployment is attached to, and the connection to it now.'
+              : "This deployment's MQTT broker now: its clients and sessions, the messages it moves and the ones it had to drop. Updated every 2 seconds."}
+          </p>
         </div>
       </header>
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
