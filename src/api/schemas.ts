@@ -104,25 +104,30 @@ export const BrokerStats = Type.Object({
 
 const external = BrokerSettingsSchema.properties
 const { clientKey: _key, ...tlsShown } = external.tls.properties
+/** An answer states what is: the serializer would fill a missing field with its request default (an embedded broker has none of them). */
+const noDefault = <T extends TSchema>(t: T): T => {
+  const { default: _d, ...rest } = t as T & { default?: unknown }
+  return rest as unknown as T
+}
 
 /**
  * `broker` of a Deployment: `{mode: "embedded"}`, or an external broker's settings (secrets
  * masked) and the connection's status.
  */
 export const BrokerView = Type.Object({
-  mode: external.mode,
-  servers: Type.Optional(external.servers),
-  clientIdPrefix: Type.Optional(external.clientIdPrefix),
-  username: Type.Optional(external.username),
+  mode: noDefault(external.mode),
+  servers: Type.Optional(noDefault(external.servers)),
+  clientIdPrefix: Type.Optional(noDefault(external.clientIdPrefix)),
+  username: Type.Optional(noDefault(external.username)),
   password: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })),
-  protocolVersion: Type.Optional(external.protocolVersion),
-  tls: Type.Optional(Type.Object({ ...tlsShown, clientKey: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })) }, { additionalProperties: false })),
-  topics: Type.Optional(external.topics),
-  sharedGroup: Type.Optional(external.sharedGroup),
-  qos: Type.Optional(external.qos),
-  keepaliveS: Type.Optional(external.keepaliveS),
-  sessionExpiryS: Type.Optional(external.sessionExpiryS),
-  connectTimeoutMs: Type.Optional(external.connectTimeoutMs),
+  protocolVersion: Type.Optional(noDefault(external.protocolVersion)),
+  tls: Type.Optional(Type.Object({ ...Object.fromEntries(Object.entries(tlsShown).map(([k, v]) => [k, noDefault(v)])), clientKey: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })) }, { additionalProperties: false })),
+  topics: Type.Optional(noDefault(external.topics)),
+  sharedGroup: Type.Optional(noDefault(external.sharedGroup)),
+  qos: Type.Optional(noDefault(external.qos)),
+  keepaliveS: Type.Optional(noDefault(external.keepaliveS)),
+  sessionExpiryS: Type.Optional(noDefault(external.sessionExpiryS)),
+  connectTimeoutMs: Type.Optional(noDefault(external.connectTimeoutMs)),
   status: Type.Optional(Type.Union(['connecting', 'connected', 'reconnecting', 'disconnected', 'stopped'].map((s) => Type.Literal(s)), {
     description: 'External: the connection now. connecting (first attempt), connected, reconnecting (an attempt after a failure), disconnected (waiting before the next attempt), stopped (the deployment is stopped).',
   })),

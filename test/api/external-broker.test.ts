@@ -221,4 +221,17 @@ describe('external broker mode', () => {
       await secure.destroy()
     }
   })
+
+  it('back to embedded: the deployment listens again and device users are accepted', async () => {
+    const id = await createDeployment('ext-then-embedded', externalBroker())
+    await eventually(() => getDeployment(id), (d) => d.broker.status === 'connected', 'connected')
+    const r = await j.api('PATCH', `/api/v1/deployments/${id}`, { broker: { mode: 'embedded' } })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    assert.deepEqual(r.body.broker, { mode: 'embedded' })
+    assert.equal(r.body.status, 'running')
+    assert.ok(r.body.mqtt.port > 0, 'its own broker listens')
+    const user = await j.api('POST', `/api/v1/deployments/${id}/mqtt/users`, { username: 'u1', password: 'password-1' })
+    assert.equal(user.status, 201, JSON.stringify(user.body))
+    await j.api('POST', `/api/v1/deployments/${id}/stop`)
+  })
 })
