@@ -78,8 +78,13 @@ export class MqttAccessService {
   }
 
   /** Replaces the ACL; connected clients are checked against it from their next publish or subscribe. */
-  async putAcl(dep: string, acl: MqttAcl): Promise<AclView> {
-    refuseDeviceSettings(await this.deployments.record(dep), 'The device ACL')
+  /**
+   * `restoring`: an import puts back what an export held, also on a deployment attached to an
+   * external broker (kept for when it is embedded again), where the API refuses it.
+   */
+  async putAcl(dep: string, acl: MqttAcl, options: { restoring?: boolean } = {}): Promise<AclView> {
+    const d = await this.deployments.record(dep)
+    if (!options.restoring) refuseDeviceSettings(d, 'The device ACL')
     const errors = aclProblems(acl)
     if (errors.length > 0) throw validationError(errors)
     const clean: MqttAcl = { rules: acl.rules.map((r) => ({ who: r.who, action: r.action, topic: r.topic, permission: r.permission })), default: acl.default }

@@ -234,4 +234,29 @@ describe('external broker mode', () => {
     assert.equal(user.status, 201, JSON.stringify(user.body))
     await j.api('POST', `/api/v1/deployments/${id}/stop`)
   })
+
+  it('export and import carry the external broker: references on this instance, encrypted to another one', async () => {
+    const exported = await j.api('GET', `/api/v1/export?deployment=${dep}`)
+    assert.equal(exported.status, 200, JSON.stringify(exported.body))
+    const d = exported.body.deployments[0]
+    assert.deepEqual([d.broker.mode, d.broker.servers, d.broker.password], ['external', [`127.0.0.1:${broker.port}`], { $secret: `broker/${dep}.password` }])
+    assert.equal(d.mqtt, undefined, "an external deployment's embedded-broker settings are not exported")
+    const again = await j.api('POST', '/api/v1/import/plan', exported.body)
+    assert.equal(again.status, 200, JSON.stringify(again.body))
+    assert.equal(again.body.items.find((i: { kind: string }) => i.kind === 'deployment').action, 'unchanged', JSON.stringify(again.body.items[0]))
+
+    const passphrase = 'move-it-elsewhere-1'
+    const sealed = await j.api('GET', `/api/v1/export?deployment=${dep}`, undefined, { 'x-junction-passphrase': passphrase })
+    assert.ok(sealed.body.deployments[0].broker.password.$encrypted, 'the password travels encrypted')
+    const other = await startJunction({ nodeName: 'node-b' })
+    try {
+      const applied = await other.api('POST', '/api/v1/import/apply', sealed.body, { 'x-junction-passphrase': passphrase })
+      assert.equal(applied.status, 200, JSON.stringify(applied.body))
+      const there = await eventually(() => other.api('GET', `/api/v1/deployments/${dep}`), (r) => r.body.broker?.status === 'connected', 'the imported deployment connected (the password decrypted)')
+      assert.equal(there.body.broker.clientId, `junction-node-b-${dep}`)
+      assert.equal(there.body.broker.password, '******')
+    } finally {
+      await other.close()
+    }
+  })
 })
