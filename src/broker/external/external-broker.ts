@@ -293,13 +293,13 @@ export class ExternalBrokerClient {
     const add = wanted.filter((t) => all || !this.subscribed.has(t))
     const remove = [...this.subscribed].filter((t) => !wanted.includes(t))
     if (remove.length > 0) {
-      await client.unsubscribeAsync(remove)
+      await untilClosed(client, client.unsubscribeAsync(remove))
       for (const t of remove) this.subscribed.delete(t)
     }
     if (add.length === 0) return
     // No Local (our own republished messages) is a protocol error on a shared subscription.
     const options = v5 ? { qos: s.qos, rh: 2, rap: true, ...(s.sharedGroup === null ? { nl: true } : {}) } : { qos: s.qos }
-    const granted = await client.subscribeAsync(Object.fromEntries(add.map((t) => [t, options])) as Parameters<MqttClient['subscribeAsync']>[0])
+    const granted = await untilClosed(client, client.subscribeAsync(Object.fromEntries(add.map((t) => [t, options])) as Parameters<MqttClient['subscribeAsync']>[0]))
     const refused: string[] = []
     for (const g of granted) {
       if (g.qos >= 0x80) refused.push(`${g.topic} (${REASON_NAMES[g.qos] ?? `reason code ${g.qos}`})`)
@@ -354,6 +354,19 @@ export class ExternalBrokerClient {
     if (network) return network
     return new ConnectorError('CONNECTION_LOST', `The connection to ${t} was closed${message && message !== 'Connection closed' ? `: ${message}` : ''}`, opts('Junction reconnects when the broker is back.'))
   }
+}
+
+/**
+ * `work`, or a rejection when the connection closes first: the subscription changes are made one
+ * after another, and one left waiting on a dead connection would hold back every later one.
+ */
+function untilClosed<T>(client: MqttClient, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const closed = () => reject(new Error('the connection closed'))
+    if (client.disconnected || !client.connected) return closed()
+    client.once('close', closed)
+    work.then(resolve, reject).finally(() => client.removeListener('close', closed))
+  })
 }
 
 /** A message's MQTT 5 properties as publishers set them (not the ones about this hop). */
