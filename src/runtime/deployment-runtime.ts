@@ -93,6 +93,12 @@ export class DeploymentRuntime {
     this.externalClientId = clientId
   }
 
+  /** The external broker connection's figures while the deployment runs attached to one. */
+  externalStats(): { connected: boolean; received: number; refused: number } | undefined {
+    const e = this.external
+    return e && { connected: e.connected, ...e.stats }
+  }
+
   /** The broker's figures while it runs. */
   brokerStats(): BrokerStats | undefined {
     return this.broker?.stats()

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
 import { sharedPostgres } from '../support/postgres.js'
 import { startPrivateMosquitto, type PrivateMosquitto } from '../support/mosquitto.js'
-import { eventually, startJunction, type TestJunction } from '../support/junction.js'
+import { AUTH, eventually, startJunction, type TestJunction } from '../support/junction.js'
 
 const JUNCTION_PASSWORD = 'ext-Broker-Pass-42'
 const DEVICE_PASSWORD = 'device-pass-7'
@@ -104,6 +104,10 @@ describe('external broker mode', () => {
     assert.equal(final.length, sent.length, 'no duplicates')
     assert.deepEqual(new Set(final.map((r) => r.id)), new Set(sent))
     assert.ok(got.every((r) => r.dep === dep))
+    const metrics = await j.junction.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: AUTH } })
+    assert.match(metrics.body, new RegExp(`junction_external_broker_connected\\{deployment="${dep}"\\} 1`))
+    const received = Number(new RegExp(`junction_external_broker_messages_received_total\\{deployment="${dep}"\\} (\\d+)`).exec(metrics.body)?.[1])
+    assert.ok(received >= sent.length, `received counted (${received})`)
   })
 
   it('device-facing settings are refused with EXTERNAL_BROKER_MODE and a hint', async () => {

@@ -112,6 +112,8 @@ export class ExternalBrokerClient {
   /** Publishes awaiting their PUBACK on the current connection, failed when it closes. */
   private readonly waiting = new Set<(err: Error) => void>()
   private readonly servers: readonly ServerAddress[]
+  /** Messages handed to the sink, and those acknowledged with a failure reason code (for /metrics). */
+  private counts = { received: 0, refused: 0 }
 
   constructor(
     private readonly settings: ExternalBrokerSettings,
@@ -125,6 +127,11 @@ export class ExternalBrokerClient {
 
   get status(): ExternalBrokerStatus {
     return { ...this.state, clientId: this.clientId, subscriptions: [...this.subscribed] }
+  }
+
+  /** Messages received from the broker and handed to the rules, and those acknowledged with a failure code, since the deployment started. */
+  get stats(): { readonly received: number; readonly refused: number } {
+    return { ...this.counts }
   }
 
   get connected(): boolean {
@@ -265,15 +272,20 @@ export class ExternalBrokerClient {
       receivedAt: Date.now(),
       ...publishProperties(packet),
     }
+    this.counts.received++
     let pending
     try {
       pending = this.sink.published(message)
     } catch (err) {
+      this.counts.refused++
       this.logger.error(`external broker: a message on ${topic} could not be taken: ${(err as Error).message}`)
       return Promise.resolve(ACK_CODE.failed)
     }
     if (!pending || packet.qos === 0) return Promise.resolve(0)
-    return new Promise((resolve) => pending.whenSettled((outcome) => resolve(ACK_CODE[outcome])))
+    return new Promise((resolve) => pending.whenSettled((outcome) => {
+      if (outcome !== 'committed') this.counts.refused++
+      resolve(ACK_CODE[outcome])
+    }))
   }
 
   /** Subscribes what is missing and unsubscribes what no longer is, one change set at a time. */
