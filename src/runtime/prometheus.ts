@@ -69,7 +69,7 @@ export function renderPrometheus(
     const dl = { deployment: rt.id }
     put('junction_external_broker_connected', 'gauge', '1 when the deployment is connected to its external broker.', dl, e.connected ? 1 : 0)
     put('junction_external_broker_messages_received_total', 'counter', 'Messages received from the external broker and run through the rules.', dl, e.received)
-    put('junction_external_broker_messages_refused_total', 'counter', 'Messages from the external broker acknowledged with a failure reason code (an on-delivery action failed them).', dl, e.refused)
+    put('junction_external_broker_messages_refused_total', 'counter', 'Messages from the external broker that Junction could not take or an on-delivery action failed (MQTT 5: acknowledged with a failure reason code).', dl, e.refused)
   }
   for (const c of connectors) {
     put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
