@@ -90,6 +90,20 @@ describe('console: a deployment attached to an external broker', () => {
     })
   })
 
+  it('Device users, ACL and Broker settings say they do not apply while attached', async () => {
+    const p = page()
+    await step(p, 'external-broker-device-pages', async () => {
+      for (const path of ['mqtt/users', 'mqtt/acl', 'mqtt/settings']) {
+        await h.goto(`/#/deployments/${dep}/${path}`)
+        const note = p.getByRole('note').filter({ hasText: 'Attached to an external broker' })
+        await note.waitFor()
+        assert.ok((await note.innerText()).includes(`127.0.0.1:${broker.port}`), path)
+      }
+      await h.goto(`/#/deployments/${dep}/mqtt/broker`)
+      await p.getByRole('region', { name: exactly('External broker') }).waitFor()
+    })
+  })
+
   it('the broker going away: the card says not connected, with the reason; back: connected', async () => {
     const p = page()
     await step(p, 'external-broker-down', async () => {
