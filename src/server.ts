@@ -67,14 +67,16 @@ export async function createJunction(settings: Settings, options: { connectors?:
   const history = new ChangeHistory(store, types, settings.historyMaxVersions)
 
   const rlog = runtimeLogger(logger)
-  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous })
+  // One name per node: the cluster's registry and an external broker's client ID agree on it.
+  const nodeName = resolveNodeName(settings.nodeName, settings.dataDir, settings.httpPort)
+  const deployments = new DeploymentService(store, rlog, { mqttHost: settings.mqttHost, defaultMqttPort: settings.mqttPort, dataDir: settings.dataDir, defaultAllowAnonymous: settings.mqttAllowAnonymous, nodeName })
   const connectors = new ConnectorService(store, types, deployments, rlog, history)
   const rules = new RuleService(store, types, deployments, rlog, history)
   const failedMessages = new FailedMessageService(store, deployments)
   const mqttAccess = new MqttAccessService(store, deployments)
   const transfer = new ConfigTransferService(store, types, deployments, connectors, rules, mqttAccess)
   const clusterLog = logger.child({ component: 'cluster' })
-  const cluster = new ClusterService(resolveNodeName(settings.nodeName, settings.dataDir, settings.httpPort), VERSION, store, { deployments, connectors, rules, auth }, {
+  const cluster = new ClusterService(nodeName, VERSION, store, { deployments, connectors, rules, auth }, {
     info: (m) => clusterLog.info(m), warn: (m) => clusterLog.warn(m), error: (m) => clusterLog.error(m),
   })
   connectors.useNodes({ name: cluster.nodeName, peers: (id) => cluster.peerConnectorStatuses(id) })

@@ -20,8 +20,9 @@ export interface Settings {
   /** Passphrase for secrets at rest; else `secret.key` in the data dir. */
   secretKey: string | undefined
   /**
-   * This node's name among the nodes sharing one PostgreSQL store (docs/cluster.md); default: a
-   * name kept in the data dir, first made from the host name and HTTP port.
+   * This node's name among the nodes sharing one PostgreSQL store (docs/cluster.md), also in an
+   * external broker's client ID; default: a name kept in the data dir, first made from the host
+   * name and HTTP port.
    */
   nodeName: string | undefined
   /** Console/API login session lifetime. */

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { BrokerSettingsSchema } from '../control/broker-settings.js'
 import { PLANS } from '../core/domain.js'
 import { ID_PATTERN } from '../core/ids.js'
 
@@ -101,6 +102,44 @@ export const BrokerStats = Type.Object({
   }, { description: 'Messages lost for one subscriber, by reason (EMQX delivery_dropped reasons).' }),
 }, { description: "A deployment's broker figures." })
 
+const external = BrokerSettingsSchema.properties
+const { clientKey: _key, ...tlsShown } = external.tls.properties
+/** An answer states what is: the serializer would fill a missing field with its request default (an embedded broker has none of them). */
+const noDefault = <T extends TSchema>(t: T): T => {
+  const { default: _d, ...rest } = t as T & { default?: unknown }
+  return rest as unknown as T
+}
+
+/**
+ * `broker` of a Deployment: `{mode: "embedded"}`, or an external broker's settings (secrets
+ * masked) and the connection's status.
+ */
+export const BrokerView = Type.Object({
+  mode: noDefault(external.mode),
+  servers: Type.Optional(noDefault(external.servers)),
+  clientIdPrefix: Type.Optional(noDefault(external.clientIdPrefix)),
+  username: Type.Optional(noDefault(external.username)),
+  password: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })),
+  protocolVersion: Type.Optional(noDefault(external.protocolVersion)),
+  tls: Type.Optional(Type.Object({ ...Object.fromEntries(Object.entries(tlsShown).map(([k, v]) => [k, noDefault(v)])), clientKey: Type.Optional(Type.String({ description: 'Masked ("******") when set.' })) }, { additionalProperties: false })),
+  topics: Type.Optional(noDefault(external.topics)),
+  sharedGroup: Type.Optional(noDefault(external.sharedGroup)),
+  qos: Type.Optional(noDefault(external.qos)),
+  keepaliveS: Type.Optional(noDefault(external.keepaliveS)),
+  sessionExpiryS: Type.Optional(noDefault(external.sessionExpiryS)),
+  connectTimeoutMs: Type.Optional(noDefault(external.connectTimeoutMs)),
+  status: Type.Optional(Type.Union(['connecting', 'connected', 'reconnecting', 'disconnected', 'stopped'].map((s) => Type.Literal(s)), {
+    description: 'External: the connection now. connecting (first attempt), connected, reconnecting (an attempt after a failure), disconnected (waiting before the next attempt), stopped (the deployment is stopped).',
+  })),
+  statusReason: Type.Optional(Nullable(Type.String({ description: 'External: why it is not connected, or a subscription the broker refused.' }))),
+  statusCode: Type.Optional(Nullable(Type.String({ description: 'External: a stable code for statusReason (AUTHENTICATION_FAILED, CONNECTION_REFUSED, CONNECTION_LOST, TIMEOUT, TLS_FAILED, NOT_PERMITTED...; docs/errors.md).' }))),
+  statusSince: Type.Optional(Timestamp),
+  lastConnectedAt: Type.Optional(Nullable(Timestamp)),
+  server: Type.Optional(Nullable(Type.String({ description: 'External: the server of the current (or last) connection.' }))),
+  clientId: Type.Optional(Type.String({ description: "External: this node's client ID on the broker." })),
+  subscriptions: Type.Optional(Type.Array(Type.String(), { description: 'External: what the broker granted, as subscribed ($share/<group>/<filter>).' })),
+}, { additionalProperties: false, description: 'Which broker the deployment uses; for an external one, its settings (secrets masked) and the connection status.' })
+
 export const Deployment = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -109,12 +148,13 @@ export const Deployment = Type.Object({
   statusReason: Nullable(Type.String()),
   mqttPort: MqttPort,
   mqtt: MqttView,
+  broker: BrokerView,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }, { $id: 'Deployment' })
 
-export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
-export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch) }, { additionalProperties: false })
+export const CreateDeployment = Type.Object({ name: Name, plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch), broker: Type.Optional(BrokerSettingsSchema) }, { additionalProperties: false })
+export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Type.Optional(Plan), mqttPort: Type.Optional(MqttPort), mqtt: Type.Optional(MqttSettingsPatch), broker: Type.Optional(BrokerSettingsSchema) }, { additionalProperties: false })
 
 const ConnectorStatus = Type.Union(['connecting', 'connected', 'disconnected', 'stopped'].map((s) => Type.Literal(s)))
 const RuleRef = Type.Object({ id: Type.String(), name: Type.String() })

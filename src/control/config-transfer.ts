@@ -1,14 +1,15 @@
 import { SYSTEM_AUTHOR, type ChangeAuthor } from './change-history.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
-import type { ConnectorRecord, DeploymentRecord, RuleAction, RuleRecord } from '../core/domain.js'
-import { PLANS } from '../core/domain.js'
+import type { BrokerSettings, ConnectorRecord, DeploymentRecord, ExternalBrokerSettings, RuleAction, RuleRecord } from '../core/domain.js'
+import { EMBEDDED_BROKER, PLANS } from '../core/domain.js'
 import { ApiError, validationError } from '../core/errors.js'
 import { ID_PATTERN } from '../core/ids.js'
 import type { MqttAcl } from '../core/mqtt-acl.js'
 import type { FieldError } from '../core/schema-validation.js'
 import { validateWithSchema } from '../core/schema-validation.js'
 import { mapSecrets, MASK, secretPaths } from '../core/secrets.js'
+import { BrokerSettingsSchema, brokerSettingsFrom } from './broker-settings.js'
 import { compileRuleSql, RuleSqlError } from '../rules/sql/index.js'
 import type { Store } from '../store/store.js'
 import type { ConnectorService } from './connector-service.js'
@@ -63,9 +64,17 @@ const DocRule = Type.Object({
   enabled: Type.Optional(Type.Boolean()), actions: Type.Array(Type.Unknown(), { maxItems: 100 }),
 }, { additionalProperties: false })
 const DocUser = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }), superuser: Type.Optional(Type.Boolean()), passwordHash: SecretValue }, { additionalProperties: false })
+/** An external broker's settings (docs/external-broker.md) with its secrets written like a connector's. */
+const DocBroker = Type.Object({
+  ...BrokerSettingsSchema.properties,
+  password: Type.Optional(SecretValue),
+  tls: Type.Optional(Type.Object({ ...BrokerSettingsSchema.properties.tls.properties, clientKey: Type.Optional(SecretValue) }, { additionalProperties: false })),
+}, { additionalProperties: false })
 const DocDeployment = Type.Object({
   id: Id, name: Name, plan: Type.Optional(Type.Union(PLANS.map((p) => Type.Literal(p)))),
   mqtt: Type.Optional(DocMqttLimits),
+  /** Left out: the embedded broker. */
+  broker: Type.Optional(DocBroker),
   connectors: Type.Optional(Type.Array(DocConnector, { maxItems: 10_000 })),
   rules: Type.Optional(Type.Array(DocRule, { maxItems: 10_000 })),
   mqttUsers: Type.Optional(Type.Array(DocUser, { maxItems: 100_000 })),
@@ -112,6 +121,8 @@ interface Resolved {
   readonly deployment: DocDeploymentT
   readonly connectors: Array<{ id: string; name: string; type: string; description: string; enabled: boolean; config: Record<string, unknown> }>
   readonly users: Array<{ username: string; superuser: boolean; passwordHash: string }>
+  /** The broker the document asks for: embedded when it names none. */
+  readonly broker: BrokerSettings
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -138,7 +149,8 @@ export class ConfigTransferService {
       const users = await this.store.mqttAccess.listUsers(d.id)
       const acl = await this.store.mqttAccess.getAcl(d.id)
       deployments.push({
-        id: d.id, name: d.name, plan: d.plan, mqtt: limitsOf(d),
+        // An external deployment's `mqtt` does not apply (and would be refused on import).
+        id: d.id, name: d.name, plan: d.plan, ...(d.broker.mode === 'external' ? { broker: this.exportBroker(d.id, d.broker, envelope) } : { mqtt: limitsOf(d) }),
         connectors: connectors.map((c) => ({
           id: c.id, name: c.name, type: c.type, description: c.description, enabled: c.enabled,
           config: this.exportConfig(c, envelope),
@@ -172,9 +184,10 @@ export class ConfigTransferService {
     for (const r of resolved) {
       const d = r.deployment
       const depAction = act('deployment', d.id, d.id)
-      const mqtt = d.mqtt
-      if (depAction === 'create') await this.deployments.create({ id: d.id, name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}) })
-      else if (depAction === 'update') await this.deployments.update(d.id, { name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}) })
+      const mqtt = r.broker.mode === 'embedded' ? d.mqtt : undefined
+      const broker = { broker: r.broker.mode === 'embedded' ? { mode: 'embedded' } : r.broker }
+      if (depAction === 'create') await this.deployments.create({ id: d.id, name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...(mqtt ? { mqtt } : {}), ...broker })
+      else if (depAction === 'update') await this.deployments.update(d.id, { name: d.name, ...(d.plan ? { plan: d.plan } : {}), ...broker, ...(mqtt ? { mqtt } : {}) })
       for (const c of r.connectors) {
         const a = act('connector', d.id, c.id)
         if (a === 'create') await this.connectors.create(d.id, { id: c.id, name: c.name, type: c.type, description: c.description, enabled: c.enabled, config: c.config }, by)
@@ -189,7 +202,7 @@ export class ConfigTransferService {
           if (stored) await this.store.mqttAccess.updateUser({ ...stored, passwordHash: u.passwordHash, superuser: u.superuser, updatedAt: now })
         }
       }
-      if (d.mqttAcl && act('mqttAcl', d.id, d.id) === 'update') await this.mqttAccess.putAcl(d.id, d.mqttAcl as MqttAcl)
+      if (d.mqttAcl && act('mqttAcl', d.id, d.id) === 'update') await this.mqttAccess.putAcl(d.id, d.mqttAcl as MqttAcl, { restoring: true })
       for (const rule of d.rules ?? []) {
         const a = act('rule', d.id, rule.id)
         const body = { name: rule.name, sql: rule.sql, description: rule.description ?? '', enabled: rule.enabled ?? true, actions: rule.actions }
@@ -269,6 +282,15 @@ export class ConfigTransferService {
     })
     const doc: ExportDocument = { junction: DOCUMENT_VERSION, deployments: [{ id: d.id, name: d.name, plan: d.plan, connectors, rules }] }
     return { doc, unmapped }
+  }
+
+  private exportBroker(depId: string, b: ExternalBrokerSettings, envelope: SecretEnvelope | undefined): Static<typeof DocBroker> {
+    const secret = (value: string | undefined, path: string) =>
+      value === undefined ? undefined : envelope ? { $encrypted: envelope.seal(value) } : { $secret: `broker/${depId}.${path}` }
+    const password = secret(b.password, 'password')
+    const clientKey = secret(b.tls.clientKey, 'tls.clientKey')
+    const { password: _p, tls: { clientKey: _k, ...tls }, topics, servers, ...rest } = b
+    return { ...rest, servers: [...servers], ...(topics ? { topics: [...topics] } : {}), ...(password ? { password } : {}), tls: { ...tls, ...(clientKey ? { clientKey } : {}) } }
   }
 
   private exportConfig(c: ConnectorRecord, envelope: SecretEnvelope | undefined): Record<string, unknown> {
@@ -400,7 +422,28 @@ export class ConfigTransferService {
         }
         for (const [ai, a] of r.actions.entries()) await visit(a, `${rp}.actions.${ai}`)
       }
-      resolved.push({ deployment: d, connectors, users })
+      let broker: BrokerSettings = EMBEDDED_BROKER
+      if (d.broker) {
+        const fromStored = async (ref: string) => {
+          const m = /^broker\/([^.]+)\.(.+)$/.exec(ref)
+          const stored = m ? (await this.store.deployments.get(m[1]!))?.broker : undefined
+          const value = stored && m ? m[2]!.split('.').reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), stored) : undefined
+          return typeof value === 'string' ? value : undefined
+        }
+        const { password, tls, ...rest } = d.broker
+        const clearPassword = password === undefined ? undefined : await secretOf(password, `${dp}.broker.password`, fromStored)
+        const clearKey = tls?.clientKey === undefined ? undefined : await secretOf(tls.clientKey, `${dp}.broker.tls.clientKey`, fromStored)
+        try {
+          broker = brokerSettingsFrom({
+            ...rest, ...(clearPassword === undefined ? {} : { password: clearPassword }),
+            ...(tls ? { tls: { ...tls, ...(clearKey === undefined ? {} : { clientKey: clearKey }) } } : {}),
+          })
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err
+          for (const f of err.fields ?? []) errors.push({ ...f, path: `${dp}.${f.path}` })
+        }
+      }
+      resolved.push({ deployment: d, connectors, users, broker })
     }
     if (wrongPassphrase) {
       throw new ApiError('VALIDATION_FAILED', 'The passphrase does not decrypt the document\'s secrets', {
@@ -416,10 +459,12 @@ export class ConfigTransferService {
     const d = r.deployment
     const items: PlanItem[] = []
     const stored = await this.store.deployments.get(d.id)
-    const wantDep = { name: d.name, plan: d.plan ?? stored?.plan ?? 'dedicated', mqtt: { ...(stored ? limitsOf(stored) : {}), ...(d.mqtt ?? {}) } }
+    // An external broker's `mqtt` is neither exported nor applied: compared only for an embedded one.
+    const mqttOf = (limits: object) => (r.broker.mode === 'embedded' ? { mqtt: limits } : {})
+    const wantDep = { name: d.name, plan: d.plan ?? stored?.plan ?? 'dedicated', ...mqttOf({ ...(stored ? limitsOf(stored) : {}), ...(d.mqtt ?? {}) }), broker: r.broker }
     if (!stored) items.push({ kind: 'deployment', deployment: d.id, id: d.id, name: d.name, action: 'create' })
     else {
-      const changes = diff({ name: stored.name, plan: stored.plan, mqtt: limitsOf(stored) }, wantDep, new Set())
+      const changes = diff({ name: stored.name, plan: stored.plan, ...mqttOf(limitsOf(stored)), broker: stored.broker }, wantDep, new Set(['broker.password', 'broker.tls.clientKey']))
       items.push({ kind: 'deployment', deployment: d.id, id: d.id, name: d.name, action: changes.length ? 'update' : 'unchanged', ...(changes.length ? { changes } : {}) })
     }
     const storedConnectors = stored ? await this.store.connectors.list(d.id) : []

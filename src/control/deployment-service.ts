@@ -1,10 +1,11 @@
-import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type MqttSettings, type Plan } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, EMBEDDED_BROKER, type DeploymentRecord, type MqttSettings, type Plan } from '../core/domain.js'
 import { ApiError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import { isUniqueViolation } from '../store/database.js'
 import type { Store } from '../store/store.js'
 import type { ListenerAddress } from '../broker/listeners/broker-listeners.js'
 import { DeploymentRuntime, type DeploymentRuntimeView, type RuntimeLogger } from '../runtime/deployment-runtime.js'
+import { brokerSettingsFrom, maskBrokerSettings, refuseDeviceSettings } from './broker-settings.js'
 import { DeploymentDeviceAccess } from './device-access.js'
 import { applyMqttPatch, maskMqttSettings, type MqttSettingsPatch } from './mqtt-settings.js'
 
@@ -16,8 +17,13 @@ const FIRST_MQTT_PORT = 1883
  * where the broker listens now (`host`/`port` null while it is not running, plus whatever else
  * the runtime reports about its listeners).
  */
-export interface DeploymentView extends Omit<DeploymentRecord, 'mqttSettings'>, Omit<DeploymentRuntimeView, 'mqtt'> {
+export interface DeploymentView extends Omit<DeploymentRecord, 'mqttSettings' | 'broker'>, Omit<DeploymentRuntimeView, 'mqtt' | 'external'> {
   readonly mqtt: MqttSettings & { readonly host: string | null; readonly port: number | null; readonly addresses: readonly ListenerAddress[] }
+  /**
+   * Which broker: `{mode: "embedded"}`, or the external broker's settings (secrets masked) with
+   * the connection's status, reason, code, server, client ID and subscriptions.
+   */
+  readonly broker: Record<string, unknown>
 }
 
 export interface DeploymentInput {
@@ -25,6 +31,8 @@ export interface DeploymentInput {
   plan?: Plan
   mqttPort?: number | null
   mqtt?: MqttSettingsPatch
+  /** `broker` as the API sends it (validated here: defaults, masked secrets, servers required). */
+  broker?: unknown
   /** Import only (not in the API body): keeps an exported deployment's ID. */
   id?: string
 }
@@ -37,6 +45,8 @@ export interface DeploymentServiceOptions {
   dataDir: string
   /** JUNCTION_MQTT_ALLOW_ANONYMOUS: the `default` deployment's allowAnonymous, set at every start. */
   defaultAllowAnonymous?: boolean | undefined
+  /** This Junction node's name: part of the client ID an external broker sees. */
+  nodeName: string
 }
 
 /** Deployments: their records in the store and their runtimes (broker + connectors). */
@@ -52,7 +62,7 @@ export class DeploymentService {
   async boot(): Promise<void> {
     if (!(await this.store.deployments.get(DEFAULT_DEPLOYMENT_ID))) {
       const now = new Date().toISOString()
-      await this.store.deployments.insert({ id: DEFAULT_DEPLOYMENT_ID, name: 'default', plan: 'dedicated', desiredState: 'running', mqttPort: null, mqttSettings: DEFAULT_MQTT_SETTINGS, createdAt: now, updatedAt: now })
+      await this.store.deployments.insert({ id: DEFAULT_DEPLOYMENT_ID, name: 'default', plan: 'dedicated', desiredState: 'running', mqttPort: null, mqttSettings: DEFAULT_MQTT_SETTINGS, broker: EMBEDDED_BROKER, createdAt: now, updatedAt: now })
       this.logger.info('created deployment "default" (plan dedicated)')
     }
     const forced = this.options.defaultAllowAnonymous
@@ -64,6 +74,7 @@ export class DeploymentService {
     for (const d of await this.store.deployments.list()) {
       const runtime = this.runtime(d.id)
       runtime.applyMqttSettings(d.mqttSettings)
+      runtime.useBroker(d.broker, this.clientId(d))
       this.access(d.id).setAcl((await this.store.mqttAccess.getAcl(d.id)).acl)
       if (d.desiredState === 'running') await this.startRuntime(d, runtime)
     }
@@ -153,8 +164,11 @@ export class DeploymentService {
   async create(input: DeploymentInput): Promise<DeploymentView> {
     const now = new Date().toISOString()
     const mqttPort = input.mqttPort ?? null
+    const broker = input.broker === undefined ? EMBEDDED_BROKER : brokerSettingsFrom(input.broker)
+    const id = input.id ?? newId('d')
+    if (input.mqtt !== undefined || input.mqttPort !== undefined) refuseDeviceSettings({ id, broker }, 'mqttPort and mqtt (the embedded broker\'s settings)')
     const mqttSettings = applyMqttPatch(DEFAULT_MQTT_SETTINGS, input.mqtt, mqttPort)
-    const d: DeploymentRecord = { id: input.id ?? newId('d'), name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort, mqttSettings, createdAt: now, updatedAt: now }
+    const d: DeploymentRecord = { id, name: input.name, plan: input.plan ?? 'dedicated', desiredState: 'running', mqttPort, mqttSettings, broker, createdAt: now, updatedAt: now }
     try {
       await this.store.deployments.insert(d)
     } catch (err) {
@@ -162,15 +176,19 @@ export class DeploymentService {
       throw err
     }
     this.runtime(d.id).applyMqttSettings(d.mqttSettings)
+    this.runtime(d.id).useBroker(d.broker, this.clientId(d))
     await this.startRuntime(d, this.runtime(d.id))
     return this.view(d)
   }
 
   async update(id: string, patch: Partial<DeploymentInput>): Promise<DeploymentView> {
     const d = await this.record(id)
+    const broker = patch.broker === undefined ? d.broker : brokerSettingsFrom(patch.broker, d.broker)
+    if (patch.mqtt !== undefined || patch.mqttPort !== undefined) refuseDeviceSettings({ id, broker }, 'mqttPort and mqtt (the embedded broker\'s settings)')
     const mqttPort = patch.mqttPort === undefined ? d.mqttPort : patch.mqttPort
     const next: DeploymentRecord = {
       ...d,
+      broker,
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.plan === undefined ? {} : { plan: patch.plan }),
       mqttPort,
@@ -184,6 +202,15 @@ export class DeploymentService {
       throw err
     }
     const runtime = this.runtime(id)
+    if (JSON.stringify(next.broker) !== JSON.stringify(d.broker)) {
+      // Another broker (or other settings of the external one): the deployment attaches anew.
+      runtime.useBroker(next.broker, this.clientId(next))
+      if (runtime.status.status !== 'stopped') {
+        await runtime.stop()
+        await this.startRuntime(next, runtime)
+      }
+      return this.view(next)
+    }
     if (patch.mqtt !== undefined) runtime.applyMqttSettings(next.mqttSettings)
     // Who may connect and the limits apply at once (above); edited TLS/WebSocket listeners or
     // certificate reopen those listeners only, so devices on plain TCP stay connected.
@@ -231,15 +258,29 @@ export class DeploymentService {
     const envPort = d.id === DEFAULT_DEPLOYMENT_ID ? this.options.defaultMqttPort : undefined
     const port = envPort ?? d.mqttPort
     await runtime.start({ host: this.options.mqttHost, port: port ?? FIRST_MQTT_PORT, explicitPort: port !== null && port !== undefined })
-    if (runtime.running) for (const hook of this.startHooks) await hook(d.id)
+    if (!runtime.running) return
+    for (const hook of this.startHooks) await hook(d.id)
+    runtime.connectExternal()
+  }
+
+  /** The client ID of this node's connection for the deployment: unique per node and deployment. */
+  private clientId(d: DeploymentRecord): string {
+    return d.broker.mode === 'external' ? `${d.broker.clientIdPrefix}${this.options.nodeName}-${d.id}` : ''
   }
 
   private view(d: DeploymentRecord): DeploymentView {
-    const { mqttSettings, ...record } = d
-    const { mqtt: live, ...status } = this.runtime(d.id).status
+    const { mqttSettings, broker, ...record } = d
+    const { mqtt: live, external, ...status } = this.runtime(d.id).status
+    const connection = broker.mode === 'embedded' ? {} : external ?? {
+      status: 'stopped', statusReason: null, statusCode: null, statusSince: d.updatedAt, lastConnectedAt: null, server: null, clientId: this.clientId(d), subscriptions: [],
+    }
     // Whatever else the runtime reports comes after the settings, so it is shown; what it reports
     // per listener (`listeners.tls.…`) joins that listener's settings instead of replacing them all.
-    return { ...record, ...status, mqtt: { ...maskMqttSettings(mqttSettings), host: live?.host ?? null, port: live?.port ?? null, addresses: live?.addresses ?? [] } }
+    return {
+      ...record, ...status,
+      mqtt: { ...maskMqttSettings(mqttSettings), host: live?.host ?? null, port: live?.port ?? null, addresses: live?.addresses ?? [] },
+      broker: { ...maskBrokerSettings(broker), ...connection },
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { ApiError, validationError } from '../core/errors.js'
 import { aclProblems, type MqttAcl } from '../core/mqtt-acl.js'
 import { isUniqueViolation } from '../store/database.js'
 import type { Store } from '../store/store.js'
+import { refuseDeviceSettings } from './broker-settings.js'
 import type { DeploymentService } from './deployment-service.js'
 import { hashDevicePassword } from './device-password.js'
 import type { LoginStats } from './login-guard.js'
@@ -36,7 +37,7 @@ export class MqttAccessService {
   }
 
   async createUser(dep: string, input: { username: string; password: string; superuser?: boolean }): Promise<DeviceUserView> {
-    await this.deployments.record(dep)
+    refuseDeviceSettings(await this.deployments.record(dep), 'Device users')
     const now = new Date().toISOString()
     const row = { deploymentId: dep, username: input.username, passwordHash: await hashDevicePassword(input.password), superuser: input.superuser ?? false, createdAt: now, updatedAt: now }
     try {
@@ -51,7 +52,7 @@ export class MqttAccessService {
   }
 
   async updateUser(dep: string, username: string, patch: { password?: string; superuser?: boolean }): Promise<DeviceUserView> {
-    await this.deployments.record(dep)
+    refuseDeviceSettings(await this.deployments.record(dep), 'Device users')
     const u = await this.store.mqttAccess.getUser(dep, username)
     if (!u) throw userNotFound(dep, username)
     const next = {
@@ -77,8 +78,13 @@ export class MqttAccessService {
   }
 
   /** Replaces the ACL; connected clients are checked against it from their next publish or subscribe. */
-  async putAcl(dep: string, acl: MqttAcl): Promise<AclView> {
-    await this.deployments.record(dep)
+  /**
+   * `restoring`: an import puts back what an export held, also on a deployment attached to an
+   * external broker (kept for when it is embedded again), where the API refuses it.
+   */
+  async putAcl(dep: string, acl: MqttAcl, options: { restoring?: boolean } = {}): Promise<AclView> {
+    const d = await this.deployments.record(dep)
+    if (!options.restoring) refuseDeviceSettings(d, 'The device ACL')
     const errors = aclProblems(acl)
     if (errors.length > 0) throw validationError(errors)
     const clean: MqttAcl = { rules: acl.rules.map((r) => ({ who: r.who, action: r.action, topic: r.topic, permission: r.permission })), default: acl.default }

@@ -19,6 +19,8 @@ export interface DeploymentRecord {
   readonly mqttPort: number | null
   /** The broker's settings (`mqtt` in the API): who may connect, limits, listeners. Every field filled in. */
   readonly mqttSettings: MqttSettings
+  /** Whose broker the deployment uses: its own (`embedded`) or an existing one it attaches to as a client. */
+  readonly broker: BrokerSettings
   readonly createdAt: string
   readonly updatedAt: string
 }
@@ -86,6 +88,45 @@ export const DEFAULT_MQTT_SETTINGS: MqttSettings = {
   },
   tls: { certificate: null, key: null },
 }
+
+/** TLS to an external broker: the connectors' TLS field group (PEM contents; `clientKey` a secret). */
+export interface ExternalBrokerTls {
+  readonly enable: boolean
+  readonly verify: boolean
+  readonly caCert?: string
+  readonly clientCert?: string
+  readonly clientKey?: string
+  readonly serverName?: string
+}
+
+/**
+ * An existing MQTT broker a deployment attaches to as a client instead of running its own
+ * (docs/external-broker.md). Every field filled in; `password` and `tls.clientKey` in clear (the
+ * store seals them).
+ */
+export interface ExternalBrokerSettings {
+  readonly mode: 'external'
+  /** `host:port` or `mqtt://`/`mqtts://` URLs, tried in turn. */
+  readonly servers: readonly string[]
+  /** The client ID is this prefix, the node name and the deployment ID. */
+  readonly clientIdPrefix: string
+  readonly username?: string
+  readonly password?: string
+  readonly protocolVersion: 4 | 5
+  readonly tls: ExternalBrokerTls
+  /** Filters subscribed; undefined = those of the deployment's rules (their FROM topics). */
+  readonly topics?: readonly string[]
+  /** Subscribe as `$share/<group>/<filter>` so each message goes to one node; null = plain subscriptions. */
+  readonly sharedGroup: string | null
+  readonly qos: 0 | 1 | 2
+  readonly keepaliveS: number
+  readonly sessionExpiryS: number
+  readonly connectTimeoutMs: number
+}
+
+export type BrokerSettings = { readonly mode: 'embedded' } | ExternalBrokerSettings
+
+export const EMBEDDED_BROKER: BrokerSettings = { mode: 'embedded' }
 
 export interface ConnectorRecord {
   readonly id: string

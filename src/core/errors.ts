@@ -37,6 +37,7 @@ export const API_ERRORS = {
   NOTHING_TO_REVERT: { status: 409, doc: 'A revert to a version that is the same as the connector or rule is now: nothing would change, and no version is recorded.' },
   CONNECTOR_IN_USE: { status: 409, doc: 'Rules still use this connector; `rules` lists them. Remove their actions first.' },
   DEPLOYMENT_NOT_EMPTY: { status: 409, doc: 'The deployment still has connectors; delete them first.' },
+  EXTERNAL_BROKER_MODE: { status: 409, doc: 'The deployment is attached to an external broker (`broker.mode` `external`): device-facing settings (`mqttPort`, `mqtt`, device users, the ACL) belong to that broker and are refused; set them on the broker, or switch the deployment back to `broker: {"mode": "embedded"}`.' },
   RULE_NOT_RUNNING: { status: 409, doc: 'Replaying failed messages needs the rule running: enable it (and start its deployment) first.' },
   REQUEST_TIMEOUT: { status: 408, doc: 'The request did not arrive in time; the connection is closed.' },
   URL_PARAM_TOO_LONG: { status: 414, doc: 'A path parameter is longer than 100 characters (IDs and names are far shorter).' },

@@ -32,6 +32,8 @@ export class RuleEngine implements BrokerSink {
   private readonly rules = new Map<string, InstalledRule>()
   /** Rules with an action that acknowledges on delivery: only their messages pay for a counter. */
   private readonly holding = new Set<InstalledRule>()
+  /** Told when the set of topic filters the rules select from may have changed (an external broker's subscriptions follow it). */
+  private readonly filterListeners = new Set<() => void>()
 
   install(rule: InstalledRule): void {
     this.uninstall(rule.id)
@@ -48,6 +50,7 @@ export class RuleEngine implements BrokerSink {
         this.topics.add(source, rule)
       }
     }
+    this.filtersChanged()
   }
 
   uninstall(id: string): InstalledRule | undefined {
@@ -57,7 +60,25 @@ export class RuleEngine implements BrokerSink {
     this.holding.delete(rule)
     this.topics.remove(rule)
     for (const set of this.events.values()) set.delete(rule)
+    this.filtersChanged()
     return rule
+  }
+
+  /** The distinct topic filters of the installed rules' FROM (event sources left out). */
+  topicFilters(): string[] {
+    const out = new Set<string>()
+    for (const rule of this.rules.values()) for (const source of rule.sql.sources) if (!isEventSource(source)) out.add(source)
+    return [...out].sort()
+  }
+
+  /** Calls `listener` after every install and uninstall; returns the unsubscribe. */
+  onFiltersChanged(listener: () => void): () => void {
+    this.filterListeners.add(listener)
+    return () => this.filterListeners.delete(listener)
+  }
+
+  private filtersChanged(): void {
+    for (const l of this.filterListeners) l()
   }
 
   get(id: string): InstalledRule | undefined {

@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import type { ConnectorDefinition, ConnectorLogger } from '../connector-api/index.js'
-import { DEFAULT_MQTT_SETTINGS, type BrokerLimits, type ConnectorRecord, type DeploymentStatus, type MqttSettings } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, EMBEDDED_BROKER, type BrokerLimits, type BrokerSettings, type ConnectorRecord, type DeploymentStatus, type MqttSettings } from '../core/domain.js'
 import type { DeviceAccess } from '../broker/broker-types.js'
 import { MqttBroker, type BrokerStats } from '../broker/mqtt-broker.js'
+import { ExternalBrokerClient, type ExternalBrokerStatus } from '../broker/external/external-broker.js'
 import { CertificateError, configuredCertificate, selfSignedCertificate, type BrokerCertificate } from '../broker/listeners/broker-certificate.js'
 import { BrokerListeners, PortInUseError, type ListenerAddress } from '../broker/listeners/broker-listeners.js'
 import { DEFAULT_LISTENER_PORTS, planListeners } from '../broker/listeners/listener-plan.js'
@@ -17,6 +18,8 @@ export interface DeploymentRuntimeView {
   readonly statusReason: string | null
   /** Where the broker listens now: `host`/`port` of plain TCP, and every listener's URLs. */
   readonly mqtt: { readonly host: string; readonly port: number; readonly addresses: readonly ListenerAddress[] } | null
+  /** The connection to the external broker while the deployment runs attached to one. */
+  readonly external: ExternalBrokerStatus | null
 }
 
 /** What a deployment's broker listens with. */
@@ -48,7 +51,12 @@ export class DeploymentRuntime {
   private extraListeners: BrokerListeners | undefined
   private listenerConfig: ListenerConfig | undefined
   private host = ''
-  private view: Omit<DeploymentRuntimeView, 'mqtt'> = { status: 'stopped', statusReason: null }
+  private view: Omit<DeploymentRuntimeView, 'mqtt' | 'external'> = { status: 'stopped', statusReason: null }
+  /** Embedded, or the external broker to attach to (and the client ID to attach with). */
+  private brokerSettings: BrokerSettings = EMBEDDED_BROKER
+  private externalClientId = ''
+  private external: ExternalBrokerClient | undefined
+  private stopFollowingRules: (() => void) | undefined
   private readonly connectors = new Map<string, ManagedConnector>()
   private readonly statusListeners = new Map<string, Set<(view: ConnectorStatusView) => void>>()
   readonly engine = new RuleEngine()
@@ -63,16 +71,32 @@ export class DeploymentRuntime {
         set.add(listener)
         return () => set.delete(listener)
       },
-      broker: () => this.broker,
+      broker: () => this.broker ?? this.external,
       bufferDir: (actionId) => join(dataDir, 'buffers', id, actionId.replace(/[^a-z0-9-]/gi, '_')),
     }, logger.child({ deployment: id }))
   }
 
   get status(): DeploymentRuntimeView {
     const tcp = this.listeners
-    if (!tcp || this.view.status !== 'running') return { ...this.view, mqtt: null }
+    const external = this.external?.status ?? null
+    if (!tcp || this.view.status !== 'running') return { ...this.view, mqtt: null, external }
     const addresses = [...tcp.addresses(), ...(this.extraListeners?.addresses() ?? [])]
-    return { ...this.view, mqtt: { host: this.host, port: tcp.listeners[0]!.port, addresses } }
+    return { ...this.view, mqtt: { host: this.host, port: tcp.listeners[0]!.port, addresses }, external }
+  }
+
+  /**
+   * Which broker the deployment uses from its next start: its own, or an external one it attaches
+   * to with `clientId` (unique per Junction node and deployment).
+   */
+  useBroker(settings: BrokerSettings, clientId: string): void {
+    this.brokerSettings = settings
+    this.externalClientId = clientId
+  }
+
+  /** The external broker connection's figures while the deployment runs attached to one. */
+  externalStats(): { connected: boolean; received: number; refused: number } | undefined {
+    const e = this.external
+    return e && { connected: e.connected, ...e.stats }
   }
 
   /** The broker's figures while it runs. */
@@ -91,6 +115,7 @@ export class DeploymentRuntime {
    */
   async start(config: ListenerConfig): Promise<void> {
     if (this.running) return
+    if (this.brokerSettings.mode === 'external') return this.attach()
     const settings = this.mqttSettings
     const [tcpSpec] = planListeners({ port: config.port, explicit: config.explicitPort }, settings, config.defaultPorts ?? DEFAULT_LISTENER_PORTS)
     const broker = new MqttBroker({ limits: this.brokerLimits, access: this.deviceAccess, sink: this.engine })
@@ -123,12 +148,39 @@ export class DeploymentRuntime {
   }
 
   /**
+   * Attaches to the external broker: running at once (connectors and rules can be set up), but
+   * connecting only on `connectExternal`, once the rules are installed: a resumed session
+   * delivers its kept messages right after CONNACK, and a message no rule sees yet would be
+   * acknowledged and lost. The client reconnects by itself until `stop`.
+   */
+  private attach(): void {
+    const settings = this.brokerSettings
+    if (settings.mode !== 'external') return
+    const client = new ExternalBrokerClient(settings, this.externalClientId, this.engine, this.logger.child({ deployment: this.id, broker: 'external' }))
+    this.external = client
+    if (settings.topics === undefined) {
+      // Derived from the rules: a rule saved or deleted changes the subscriptions at once.
+      this.stopFollowingRules = this.engine.onFiltersChanged(() => client.setFilters(this.engine.topicFilters()))
+      client.setFilters(this.engine.topicFilters())
+    } else {
+      client.setFilters(settings.topics)
+    }
+    this.view = { status: 'running', statusReason: null }
+    this.logger.info(`deployment ${this.id}: attaching to the external broker ${settings.servers.join(', ')} as ${this.externalClientId}`)
+  }
+
+  /** Starts the external broker's connection (after the deployment's rules are installed). */
+  connectExternal(): void {
+    this.external?.start()
+  }
+
+  /**
    * Applies edited TLS, WebSocket and certificate settings to a running broker: those listeners
    * close and open again as the settings now say, while plain TCP devices stay connected. A
    * listener that cannot open leaves the deployment running on the others, with the reason.
    */
   async reopenExtraListeners(): Promise<void> {
-    if (!this.running) return
+    if (!this.running || !this.broker) return
     await this.extraListeners?.close()
     this.extraListeners = undefined
     try {
@@ -180,6 +232,10 @@ export class DeploymentRuntime {
   }
 
   async stop(): Promise<void> {
+    // Rules stopping with the deployment are no reason to unsubscribe: the session keeps its
+    // subscriptions, so the broker keeps the messages until the deployment runs again.
+    this.stopFollowingRules?.()
+    this.stopFollowingRules = undefined
     this.rules.stopAll()
     await Promise.all([...this.connectors.values()].map((c) => c.stop('deployment stopped')))
     // Listeners first: no connection may arrive at a broker that is closing.
@@ -188,6 +244,8 @@ export class DeploymentRuntime {
     this.extraListeners = undefined
     await this.broker?.close()
     this.broker = undefined
+    await this.external?.stop()
+    this.external = undefined
     this.view = { status: 'stopped', statusReason: null }
   }
 
@@ -224,7 +282,7 @@ export class DeploymentRuntime {
 
   /** The deployment's broker while it runs, for a built-in action's Test. */
   deploymentBroker(): DeploymentBroker | undefined {
-    return this.broker
+    return this.broker ?? this.external
   }
 
   async removeConnector(id: string): Promise<void> {

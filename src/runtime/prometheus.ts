@@ -63,6 +63,14 @@ export function renderPrometheus(
     put('junction_mqtt_connack_refused_total', 'counter', 'CONNECTs answered with a failure reason code.', dl, b.connackRefused)
     for (const [reason, n] of Object.entries(b.dropped)) put('junction_mqtt_delivery_dropped_total', 'counter', 'Messages lost for one subscriber, by reason (queue_full, expired, no_local, qos0_msg, too_large).', { ...dl, reason }, n)
   }
+  for (const rt of runtimes) {
+    const e = rt.externalStats()
+    if (!e) continue
+    const dl = { deployment: rt.id }
+    put('junction_external_broker_connected', 'gauge', '1 when the deployment is connected to its external broker.', dl, e.connected ? 1 : 0)
+    put('junction_external_broker_messages_received_total', 'counter', 'Messages received from the external broker and run through the rules.', dl, e.received)
+    put('junction_external_broker_messages_refused_total', 'counter', 'Messages from the external broker that Junction could not take or an on-delivery action failed (MQTT 5: acknowledged with a failure reason code).', dl, e.refused)
+  }
   for (const c of connectors) {
     put('junction_connector_connected', 'gauge', '1 when the connector is connected.', { deployment: c.deploymentId, connector: c.id, type: c.type }, c.status === 'connected' ? 1 : 0)
     if (c.delivery === undefined) continue

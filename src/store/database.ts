@@ -13,6 +13,8 @@ export interface Tables {
     id: string; name: string; plan: string; desired_state: string; mqtt_port: number | null
     /** JSON of MqttSettings with the TLS key sealed; null (rows from before 0002) = defaults. */
     mqtt_settings: string | null
+    /** JSON of BrokerSettings with secrets sealed; null (rows from before 0005) = embedded. */
+    broker: string | null
     created_at: string; updated_at: string
   }
   connectors: {

@@ -1,4 +1,4 @@
-import { DEFAULT_MQTT_SETTINGS, type DeploymentRecord, type MqttSettings, type Plan } from '../core/domain.js'
+import { DEFAULT_MQTT_SETTINGS, EMBEDDED_BROKER, type BrokerSettings, type DeploymentRecord, type MqttSettings, type Plan } from '../core/domain.js'
 import type { Db, Tables } from './database.js'
 import type { SecretBox } from './secret-box.js'
 
@@ -25,14 +25,14 @@ export class DeploymentStore {
   async insert(d: DeploymentRecord): Promise<void> {
     await this.db.insertInto('deployments').values({
       id: d.id, name: d.name, plan: d.plan, desired_state: d.desiredState, mqtt_port: d.mqttPort,
-      mqtt_settings: this.seal(d.mqttSettings), created_at: d.createdAt, updated_at: d.updatedAt,
+      mqtt_settings: this.seal(d.mqttSettings), broker: this.sealBroker(d.broker), created_at: d.createdAt, updated_at: d.updatedAt,
     }).execute()
   }
 
   async update(d: DeploymentRecord): Promise<void> {
     await this.db.updateTable('deployments').set({
       name: d.name, plan: d.plan, desired_state: d.desiredState, mqtt_port: d.mqttPort,
-      mqtt_settings: this.seal(d.mqttSettings), updated_at: d.updatedAt,
+      mqtt_settings: this.seal(d.mqttSettings), broker: this.sealBroker(d.broker), updated_at: d.updatedAt,
     }).where('id', '=', d.id).execute()
   }
 
@@ -50,10 +50,30 @@ export class DeploymentStore {
     return JSON.stringify({ ...s, tls: { certificate: s.tls.certificate, key: s.tls.key === null ? null : this.box.encrypt(s.tls.key) } })
   }
 
+  /** Embedded is stored as null, so rows from before 0005 and embedded ones read the same. */
+  private sealBroker(b: BrokerSettings): string | null {
+    if (b.mode === 'embedded') return null
+    const sealed = { ...b, tls: { ...b.tls } }
+    if (b.password !== undefined) sealed.password = this.box.encrypt(b.password)
+    if (b.tls.clientKey !== undefined) sealed.tls.clientKey = this.box.encrypt(b.tls.clientKey)
+    return JSON.stringify(sealed)
+  }
+
+  private unsealBroker(json: string): BrokerSettings {
+    const b = JSON.parse(json) as BrokerSettings
+    if (b.mode === 'embedded') return EMBEDDED_BROKER
+    return {
+      ...b,
+      ...(b.password === undefined ? {} : { password: this.box.decrypt(b.password) }),
+      tls: { ...b.tls, ...(b.tls.clientKey === undefined ? {} : { clientKey: this.box.decrypt(b.tls.clientKey) }) },
+    }
+  }
+
   private toRecord(r: Row): DeploymentRecord {
     return {
       id: r.id, name: r.name, plan: r.plan as Plan, desiredState: r.desired_state as 'running' | 'stopped',
       mqttPort: r.mqtt_port, mqttSettings: r.mqtt_settings === null ? DEFAULT_MQTT_SETTINGS : this.unseal(r.mqtt_settings),
+      broker: r.broker === null ? EMBEDDED_BROKER : this.unsealBroker(r.broker),
       createdAt: r.created_at, updatedAt: r.updated_at,
     }
   }

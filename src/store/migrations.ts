@@ -151,6 +151,12 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0005_external_broker': {
+    async up(db: Kysely<any>) {
+      // JSON of the deployment's BrokerSettings (password and TLS client key sealed); null = embedded.
+      await db.schema.alterTable('deployments').addColumn('broker', 'text').execute()
+    },
+  },
   '0006_nodes': {
     async up(db: Kysely<any>) {
       // Junction nodes sharing this store (docs/cluster.md): one row per node name, its heartbeat

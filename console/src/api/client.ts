@@ -18,6 +18,7 @@ import type {
   ErrorBody,
   FailedMessage,
   FailedMessageList,
+  JsonSchema,
   List,
   Plan,
   ProbeResult,
@@ -154,7 +155,14 @@ export const api = {
 
   deployments: () => request<List<Deployment>>('GET', '/deployments'),
   deployment: (d: string) => request<Deployment>('GET', dep(d)),
-  createDeployment: (body: { name: string; plan?: Plan; mqttPort?: number | null }) => request<Deployment>('POST', '/deployments', body),
+  createDeployment: (body: { name: string; plan?: Plan; mqttPort?: number | null; broker?: Record<string, unknown> }) => request<Deployment>('POST', '/deployments', body),
+  /**
+   * The schema of a deployment's `broker` as the API validates it, read from the OpenAPI
+   * document: the server's one schema drives this form too, no copy to keep in step.
+   */
+  brokerSettingsSchema: () =>
+    request<{ paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: JsonSchema }> } } }> }>('GET', '/openapi.json')
+      .then((doc) => doc.paths['/api/v1/deployments']?.post?.requestBody?.content['application/json']?.schema.properties?.broker ?? null),
   updateDeployment: (d: string, body: { name?: string; plan?: Plan; mqttPort?: number | null; mqtt?: Partial<MqttLimits> }) => request<Deployment>('PATCH', dep(d), body),
   startDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/start`),
   stopDeployment: (d: string) => request<Deployment>('POST', `${dep(d)}/stop`),

@@ -91,6 +91,61 @@ export type Deployment = {
     }>
     [key: string]: unknown
   }
+  /** Which broker the deployment uses; for an external one, its settings (secrets masked) and the connection status. */
+  broker: {
+    /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
+    mode: ("embedded" | "external")
+    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    servers?: Array<string>
+    /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
+    clientIdPrefix?: string
+    /** External: user name sent in CONNECT. Leave it out for anonymous access. */
+    username?: string
+    /** Masked ("******") when set. */
+    password?: string
+    /** External: MQTT 5 (5) or 3.1.1 (4). With 5 a message that Junction could not take is acknowledged with a failure reason code. */
+    protocolVersion?: (5 | 4)
+    tls?: {
+      /** Connect over TLS. */
+      enable: boolean
+      /** Verify the server's certificate and host name. Turn off only for a self-signed server you trust. */
+      verify: boolean
+      /** PEM CA certificate(s) to trust instead of the system store. */
+      caCert?: string
+      /** PEM client certificate, for servers that require mutual TLS. */
+      clientCert?: string
+      /** Server name (SNI) to send and verify; defaults to the host. */
+      serverName?: string
+      /** Masked ("******") when set. */
+      clientKey?: string
+    }
+    /** External: topic filters to subscribe. Left out: the FROM topics of the deployment's rules, kept in step as rules change (recommended). */
+    topics?: Array<string>
+    /** External: subscribe as $share/<group>/<filter>, so each message goes to one Junction node of the group. null: plain subscriptions (every node gets every message). */
+    sharedGroup?: string | null
+    /** External: QoS of the subscriptions. With 1 or 2 a message is acknowledged to the broker only once Junction took it (docs/external-broker.md). */
+    qos?: (0 | 1 | 2)
+    /** External: MQTT keep alive in seconds. */
+    keepaliveS?: number
+    /** External: how long the broker keeps the session (subscriptions and QoS 1/2 messages) while Junction is away; MQTT 5 Session Expiry Interval. 3.1.1 sessions (clean session false) last as the broker decides. */
+    sessionExpiryS?: number
+    /** External: how long opening a connection (TCP, TLS and CONNECT) may take. */
+    connectTimeoutMs?: number
+    /** External: the connection now. connecting (first attempt), connected, reconnecting (an attempt after a failure), disconnected (waiting before the next attempt), stopped (the deployment is stopped). */
+    status?: ("connecting" | "connected" | "reconnecting" | "disconnected" | "stopped")
+    /** External: why it is not connected, or a subscription the broker refused. */
+    statusReason?: string | null
+    /** External: a stable code for statusReason (AUTHENTICATION_FAILED, CONNECTION_REFUSED, CONNECTION_LOST, TIMEOUT, TLS_FAILED, NOT_PERMITTED...; docs/errors.md). */
+    statusCode?: string | null
+    statusSince?: string
+    lastConnectedAt?: string | null
+    /** External: the server of the current (or last) connection. */
+    server?: string | null
+    /** External: this node's client ID on the broker. */
+    clientId?: string
+    /** External: what the broker granted, as subscribed ($share/<group>/<filter>). */
+    subscriptions?: Array<string>
+  }
   createdAt: string
   updatedAt: string
 }
@@ -814,7 +869,7 @@ export type GetDeploymentsResponse = {
   data: Array<Deployment>
 }
 
-/** POST /api/v1/deployments: Create a deployment (optionally with broker settings in `mqtt`); its broker starts at once */
+/** POST /api/v1/deployments: Create a deployment (optionally with broker settings in `mqtt`, or attached to an external broker with `broker`); its broker starts at once */
 export type PostDeploymentsBody = {
   /** Display name; unique within its scope. */
   name: string
@@ -871,9 +926,51 @@ export type PostDeploymentsBody = {
       key?: string | null
     }
   }
+  /** Which broker the deployment uses. Sent whole: fields left out take their defaults; "******" keeps a stored secret. */
+  broker?: {
+    /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
+    mode: ("embedded" | "external")
+    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    servers?: Array<string>
+    /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
+    clientIdPrefix: string
+    /** External: user name sent in CONNECT. Leave it out for anonymous access. */
+    username?: string
+    /** External: password sent in CONNECT; needs a username. */
+    password?: string
+    /** External: MQTT 5 (5) or 3.1.1 (4). With 5 a message that Junction could not take is acknowledged with a failure reason code. */
+    protocolVersion: (5 | 4)
+    /** TLS settings. */
+    tls: {
+      /** Connect over TLS. */
+      enable: boolean
+      /** Verify the server's certificate and host name. Turn off only for a self-signed server you trust. */
+      verify: boolean
+      /** PEM CA certificate(s) to trust instead of the system store. */
+      caCert?: string
+      /** PEM client certificate, for servers that require mutual TLS. */
+      clientCert?: string
+      /** PEM private key of the client certificate. */
+      clientKey?: string
+      /** Server name (SNI) to send and verify; defaults to the host. */
+      serverName?: string
+    }
+    /** External: topic filters to subscribe. Left out: the FROM topics of the deployment's rules, kept in step as rules change (recommended). */
+    topics?: Array<string>
+    /** External: subscribe as $share/<group>/<filter>, so each message goes to one Junction node of the group. null: plain subscriptions (every node gets every message). */
+    sharedGroup: string | null
+    /** External: QoS of the subscriptions. With 1 or 2 a message is acknowledged to the broker only once Junction took it (docs/external-broker.md). */
+    qos: (0 | 1 | 2)
+    /** External: MQTT keep alive in seconds. */
+    keepaliveS: number
+    /** External: how long the broker keeps the session (subscriptions and QoS 1/2 messages) while Junction is away; MQTT 5 Session Expiry Interval. 3.1.1 sessions (clean session false) last as the broker decides. */
+    sessionExpiryS: number
+    /** External: how long opening a connection (TCP, TLS and CONNECT) may take. */
+    connectTimeoutMs: number
+  }
 }
 
-/** POST /api/v1/deployments: Create a deployment (optionally with broker settings in `mqtt`); its broker starts at once */
+/** POST /api/v1/deployments: Create a deployment (optionally with broker settings in `mqtt`, or attached to an external broker with `broker`); its broker starts at once */
 export type PostDeploymentsResponse = Deployment
 
 /** GET /api/v1/deployments/{dep}: Get a deployment */
@@ -884,12 +981,12 @@ export interface GetDeploymentsDepParams {
 /** GET /api/v1/deployments/{dep}: Get a deployment */
 export type GetDeploymentsDepResponse = Deployment
 
-/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port) or broker settings (`mqtt`: only the fields sent change) */
+/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port), broker settings (`mqtt`: only the fields sent change) or which broker (`broker`, sent whole: the deployment attaches anew) */
 export interface PatchDeploymentsDepParams {
   dep: string
 }
 
-/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port) or broker settings (`mqtt`: only the fields sent change) */
+/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port), broker settings (`mqtt`: only the fields sent change) or which broker (`broker`, sent whole: the deployment attaches anew) */
 export type PatchDeploymentsDepBody = {
   /** Display name; unique within its scope. */
   name?: string
@@ -946,9 +1043,51 @@ export type PatchDeploymentsDepBody = {
       key?: string | null
     }
   }
+  /** Which broker the deployment uses. Sent whole: fields left out take their defaults; "******" keeps a stored secret. */
+  broker?: {
+    /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
+    mode: ("embedded" | "external")
+    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    servers?: Array<string>
+    /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
+    clientIdPrefix: string
+    /** External: user name sent in CONNECT. Leave it out for anonymous access. */
+    username?: string
+    /** External: password sent in CONNECT; needs a username. */
+    password?: string
+    /** External: MQTT 5 (5) or 3.1.1 (4). With 5 a message that Junction could not take is acknowledged with a failure reason code. */
+    protocolVersion: (5 | 4)
+    /** TLS settings. */
+    tls: {
+      /** Connect over TLS. */
+      enable: boolean
+      /** Verify the server's certificate and host name. Turn off only for a self-signed server you trust. */
+      verify: boolean
+      /** PEM CA certificate(s) to trust instead of the system store. */
+      caCert?: string
+      /** PEM client certificate, for servers that require mutual TLS. */
+      clientCert?: string
+      /** PEM private key of the client certificate. */
+      clientKey?: string
+      /** Server name (SNI) to send and verify; defaults to the host. */
+      serverName?: string
+    }
+    /** External: topic filters to subscribe. Left out: the FROM topics of the deployment's rules, kept in step as rules change (recommended). */
+    topics?: Array<string>
+    /** External: subscribe as $share/<group>/<filter>, so each message goes to one Junction node of the group. null: plain subscriptions (every node gets every message). */
+    sharedGroup: string | null
+    /** External: QoS of the subscriptions. With 1 or 2 a message is acknowledged to the broker only once Junction took it (docs/external-broker.md). */
+    qos: (0 | 1 | 2)
+    /** External: MQTT keep alive in seconds. */
+    keepaliveS: number
+    /** External: how long the broker keeps the session (subscriptions and QoS 1/2 messages) while Junction is away; MQTT 5 Session Expiry Interval. 3.1.1 sessions (clean session false) last as the broker decides. */
+    sessionExpiryS: number
+    /** External: how long opening a connection (TCP, TLS and CONNECT) may take. */
+    connectTimeoutMs: number
+  }
 }
 
-/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port) or broker settings (`mqtt`: only the fields sent change) */
+/** PATCH /api/v1/deployments/{dep}: Rename, change plan, MQTT port (a running broker moves to the new port), broker settings (`mqtt`: only the fields sent change) or which broker (`broker`, sent whole: the deployment attaches anew) */
 export type PatchDeploymentsDepResponse = Deployment
 
 /** DELETE /api/v1/deployments/{dep}: Delete an empty deployment */

@@ -6,7 +6,12 @@
 import type * as G from './generated-types.ts'
 import type { JsonSchema } from '../lib/schema.ts'
 
+export type { JsonSchema }
+
 export type Deployment = G.Deployment
+/** Which broker a deployment uses: `{mode: "embedded"}`, or an external one's settings (secrets masked) and its connection now. */
+export type BrokerView = Deployment['broker']
+export type ExternalBrokerStatus = NonNullable<BrokerView['status']>
 export type Plan = Deployment['plan']
 export type DeploymentStatus = Deployment['status']
 export type ListenerAddress = Deployment['mqtt']['addresses'][number]

@@ -3,6 +3,7 @@ import { api } from '../api/client.ts'
 import type { Deployment, Plan } from '../api/types.ts'
 import { ErrorAlert } from '../components/Alert.tsx'
 import { Dialog } from '../components/Dialog.tsx'
+import { SchemaForm } from '../components/SchemaForm.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
 import { ListenerUrls } from '../components/ListenerUrls.tsx'
 import { Spinner } from '../components/Spinner.tsx'
@@ -15,6 +16,8 @@ import { fieldErrorsOf } from '../lib/field-errors.ts'
 import { useCan } from '../lib/identity.tsx'
 import { href } from '../lib/router.ts'
 import { useResource } from '../lib/use-resource.ts'
+import { initialValues, toPayload, type FormObject } from '../lib/schema.ts'
+import type { JsonSchema } from '../api/types.ts'
 
 type Action = 'start' | 'stop'
 
@@ -132,7 +135,14 @@ export function DeploymentsPage() {
                     <td {...cell('Status')}>
                       <StatusBadge status={d.status} reason={d.statusReason} />
                     </td>
-                    <td {...cell('MQTT')} className="mono">{d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}</td>
+                    <td {...cell('MQTT')} className="mono">
+                      {d.broker.mode === 'external' ? (
+                        <>
+                          <span className="cell-sub">external </span>{d.broker.servers?.join(', ')}{' '}
+                          <StatusBadge status={d.broker.status ?? 'stopped'} reason={d.broker.statusReason} />
+                        </>
+                      ) : d.mqtt.addresses.length > 0 ? <ListenerUrls mqtt={d.mqtt} compact /> : '—'}
+                    </td>
                     <ActionsCell>
                       {/* aria-disabled rather than disabled: the button keeps the keyboard focus while the request runs. */}
                       {canStartStop && <button
@@ -227,12 +237,26 @@ const PLANS: Array<{ value: Plan; title: string }> = [
   { value: 'premium', title: 'Premium' },
 ]
 
-const FIELDS = ['name', 'plan', 'mqttPort'] as const
+const FIELDS = ['name', 'plan', 'mqttPort', 'broker.servers'] as const
+
+type BrokerMode = 'embedded' | 'external'
+
+/** The served `broker` schema without what the dialog asks for itself (mode, servers) or leaves to the API (topics: derived from the rules). */
+function externalFields(schema: JsonSchema): JsonSchema {
+  const { mode: _m, servers: _s, topics: _t, ...rest } = schema.properties ?? {}
+  return { ...schema, properties: rest, required: [] }
+}
 
 function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (d: Deployment) => void }) {
   const uid = useId()
-  const ids = { form: `${uid}-form`, name: `${uid}-name`, plan: `${uid}-plan`, mqttPort: `${uid}-mqtt-port` }
+  const ids = { form: `${uid}-form`, name: `${uid}-name`, plan: `${uid}-plan`, mqttPort: `${uid}-mqtt-port`, 'broker.servers': `${uid}-servers`, broker: `${uid}-broker` }
   const [name, setName] = useState('')
+  const [brokerMode, setBrokerMode] = useState<BrokerMode>('embedded')
+  const [servers, setServers] = useState('')
+  const brokerSchema = useResource(() => api.brokerSettingsSchema(), 'broker-settings-schema')
+  const fields = brokerSchema.data ? externalFields(brokerSchema.data) : undefined
+  const [brokerValues, setBrokerValues] = useState<FormObject | undefined>(undefined)
+  const values = brokerValues ?? (fields ? initialValues(fields) : {})
   const [plan, setPlan] = useState<Plan>('dedicated')
   const [port, setPort] = useState('')
   const [busy, setBusy] = useState(false)
@@ -262,7 +286,7 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
     e?.preventDefault()
     if (busy) return
     let mqttPort: number | undefined
-    if (portRef.current?.validity.badInput || port.trim() !== '') {
+    if (brokerMode === 'embedded' && (portRef.current?.validity.badInput || port.trim() !== '')) {
       const n = Number(port)
       if (portRef.current?.validity.badInput || !Number.isInteger(n) || n < 1 || n > 65535) {
         showErrors({ mqttPort: 'Enter a whole number from 1 to 65535, or leave it empty.' }, null)
@@ -274,7 +298,10 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
     setError(null)
     setFieldErrors({})
     try {
-      const created = await api.createDeployment({ name: name.trim(), plan, ...(mqttPort === undefined ? {} : { mqttPort }) })
+      const broker = brokerMode === 'external'
+        ? { mode: 'external', servers: servers.split(/[\s,]+/).filter((x) => x !== ''), ...(fields ? toPayload(fields, values) : {}) }
+        : undefined
+      const created = await api.createDeployment({ name: name.trim(), plan, ...(mqttPort === undefined ? {} : { mqttPort }), ...(broker ? { broker } : {}) })
       onCreated(created)
     } catch (err) {
       if (!live.current) return
@@ -346,7 +373,36 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
             {EDIT_NEEDS_PLAN}; on serverless, connectors can only be created and deleted.
           </p>
         </div>
-        <div className={`field${fieldErrors.mqttPort ? ' has-error' : ''}`}>
+        <div className="field">
+          <label htmlFor={ids.broker}>Broker</label>
+          <select id={ids.broker} value={brokerMode} onChange={(e) => setBrokerMode(e.target.value as BrokerMode)} aria-describedby={`${ids.broker}-help`}>
+            <option value="embedded">Its own (embedded)</option>
+            <option value="external">An existing MQTT broker (external)</option>
+          </select>
+          <p id={`${ids.broker}-help`} className="field-help">
+            {brokerMode === 'embedded'
+              ? 'Junction runs an MQTT broker for this deployment; devices connect to it.'
+              : 'Junction attaches to your broker as a client and subscribes to what its rules need; devices, users and ACLs stay on that broker.'}
+          </p>
+        </div>
+        {brokerMode === 'external' && (
+          <>
+            <TextField
+              id={ids['broker.servers']}
+              label="Servers"
+              required
+              value={servers}
+              onChange={setServers}
+              error={fieldErrors['broker.servers'] ?? Object.entries(fieldErrors).find(([k]) => k.startsWith('broker.servers.'))?.[1]}
+              help="host:port of the broker, or of each node of a cluster, separated by commas; tried in turn."
+              placeholder="broker.example.com:1883"
+              spellCheck={false}
+            />
+            <ErrorAlert error={brokerSchema.error} title="Could not load the broker settings" />
+            {fields && <SchemaForm schema={fields} values={values} onChange={setBrokerValues} errors={fieldErrors} path="broker" split />}
+          </>
+        )}
+        {brokerMode === 'embedded' && <div className={`field${fieldErrors.mqttPort ? ' has-error' : ''}`}>
           <label htmlFor={ids.mqttPort}>MQTT port</label>
           <input
             ref={portRef}
@@ -372,7 +428,7 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
               Optional. Leave empty to use the first free port from 1883.
             </p>
           )}
-        </div>
+        </div>}
       </form>
       {showAlert && <ErrorAlert error={error} title="Could not create the deployment" />}
     </Dialog>

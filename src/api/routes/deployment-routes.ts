@@ -15,7 +15,7 @@ export async function deploymentRoutes(app: FastifyInstance, { services }: { ser
   }, async () => ({ data: await deployments.list() }))
 
   app.post<{ Body: Static<typeof CreateDeployment> }>('/api/v1/deployments', {
-    schema: { tags, summary: 'Create a deployment (optionally with broker settings in `mqtt`); its broker starts at once', body: CreateDeployment, response: { 201: Type.Ref('Deployment'), ...errorResponses(400, 409) } },
+    schema: { tags, summary: 'Create a deployment (optionally with broker settings in `mqtt`, or attached to an external broker with `broker`); its broker starts at once', body: CreateDeployment, response: { 201: Type.Ref('Deployment'), ...errorResponses(400, 409) } },
   }, async (request, reply) => reply.status(201).send(await deployments.create(request.body)))
 
   app.get<{ Params: Params }>('/api/v1/deployments/:dep', {
@@ -23,7 +23,7 @@ export async function deploymentRoutes(app: FastifyInstance, { services }: { ser
   }, async (request) => deployments.get(request.params.dep))
 
   app.patch<{ Params: Params; Body: Static<typeof PatchDeployment> }>('/api/v1/deployments/:dep', {
-    schema: { tags, summary: 'Rename, change plan, MQTT port (a running broker moves to the new port) or broker settings (`mqtt`: only the fields sent change)', params: DeploymentParams, body: PatchDeployment, response: { 200: Type.Ref('Deployment'), ...errorResponses(400, 404, 409) } },
+    schema: { tags, summary: 'Rename, change plan, MQTT port (a running broker moves to the new port), broker settings (`mqtt`: only the fields sent change) or which broker (`broker`, sent whole: the deployment attaches anew)', params: DeploymentParams, body: PatchDeployment, response: { 200: Type.Ref('Deployment'), ...errorResponses(400, 404, 409) } },
   }, async (request) => deployments.update(request.params.dep, request.body))
 
   app.delete<{ Params: Params }>('/api/v1/deployments/:dep', {

@@ -49,7 +49,7 @@ export async function mqttAclRoutes(app: FastifyInstance, { services }: { servic
   app.put<{ Params: DepParams; Body: Static<typeof Acl> }>(path, {
     schema: {
       tags, summary: 'Replace the ACL; connected clients are checked against it from their next publish or subscribe',
-      params: DeploymentParams, body: Acl, response: { 200: Type.Ref('MqttAcl'), ...errorResponses(400, 404) },
+      params: DeploymentParams, body: Acl, response: { 200: Type.Ref('MqttAcl'), ...errorResponses(400, 404, 409) },
     },
   }, async (request) => mqttAccess.putAcl(request.params.dep, request.body))
 }

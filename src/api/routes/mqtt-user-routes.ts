@@ -55,7 +55,7 @@ export async function mqttUserRoutes(app: FastifyInstance, { services }: { servi
   }, async (request) => mqttAccess.getUser(request.params.dep, request.params.username))
 
   app.patch<{ Params: Params; Body: Static<typeof PatchUser> }>(`${base}/:username`, {
-    schema: { tags, summary: 'Change a device user\'s password and/or superuser flag (applies to its next CONNECT)', params: UserParams, body: PatchUser, response: { 200: Type.Ref('DeviceUser'), ...errorResponses(400, 404) } },
+    schema: { tags, summary: 'Change a device user\'s password and/or superuser flag (applies to its next CONNECT)', params: UserParams, body: PatchUser, response: { 200: Type.Ref('DeviceUser'), ...errorResponses(400, 404, 409) } },
   }, async (request) => mqttAccess.updateUser(request.params.dep, request.params.username, request.body))
 
   app.delete<{ Params: Params }>(`${base}/:username`, {

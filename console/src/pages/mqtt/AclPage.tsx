@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api } from '../../api/client.ts'
 import type { AclPermission, AclRule, MqttAcl } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
+import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { DownIcon, PlusIcon, TrashIcon, UpIcon } from '../../components/Icons.tsx'
 import { IconButton } from '../../components/IconButton.tsx'
@@ -255,12 +256,15 @@ export function AclPage({ dep }: { dep: string }) {
 
 function AclHeader() {
   return (
-    <header className="page-header">
-      <div>
-        <p className="eyebrow">Device access</p>
-        <h1>ACL</h1>
-        <p className="page-intro">Who may publish and subscribe to which topics. Rules are checked in order; the first one that applies decides.</p>
-      </div>
-    </header>
+    <>
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Device access</p>
+          <h1>ACL</h1>
+          <p className="page-intro">Who may publish and subscribe to which topics. Rules are checked in order; the first one that applies decides.</p>
+        </div>
+      </header>
+      <ExternalBrokerNotice />
+    </>
   )
 }

@@ -1,10 +1,11 @@
 import { useEffect, useId, useMemo, type ReactNode } from 'react'
 import { api } from '../../api/client.ts'
-import type { BrokerStats, DropReason } from '../../api/types.ts'
+import type { BrokerStats, BrokerView, DropReason } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
 import { ListenerUrls } from '../../components/ListenerUrls.tsx'
 import { RateChart } from '../../components/RateChart.tsx'
+import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { StackTable, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { useCounterRates } from '../../lib/counter-rates.ts'
 import { useDeployment } from '../../lib/deployment-context.tsx'
@@ -65,16 +66,21 @@ export function BrokerPage({ dep }: { dep: string }) {
         <div>
           <p className="eyebrow">Device access</p>
           <h1>Broker</h1>
-          <p className="page-intro">This deployment's MQTT broker now: its clients and sessions, the messages it moves and the ones it had to drop. Updated every 2 seconds.</p>
+          <p className="page-intro">
+            {d?.broker.mode === 'external'
+              ? 'The external MQTT broker this deployment is attached to, and the connection to it now.'
+              : "This deployment's MQTT broker now: its clients and sessions, the messages it moves and the ones it had to drop. Updated every 2 seconds."}
+          </p>
         </div>
       </header>
       <ErrorAlert error={deployment.error} title="Could not load the deployment" />
-      {s === undefined && stats.error === undefined && stats.loading && <p className="loading">Loading the broker's figures…</p>}
+      {d?.broker.mode === 'external' && <ExternalBrokerCard broker={d.broker} running={d.status === 'running'} />}
+      {d?.broker.mode !== 'external' && s === undefined && stats.error === undefined && stats.loading && <p className="loading">Loading the broker's figures…</p>}
       <ErrorAlert error={stats.error} title={s === undefined ? "Could not load the broker's figures" : "Could not refresh the broker's figures"} />
       {s === null && d && d.status !== 'running' && (
         <DeploymentNotRunning deployment={d} onStarted={() => { void deployment.reload(); void stats.reload() }} what="Its broker has no figures until it runs." />
       )}
-      {s === null && d?.status === 'running' && <p className="loading">The broker is starting or stopping…</p>}
+      {s === null && d?.status === 'running' && d.broker.mode !== 'external' && <p className="loading">The broker is starting or stopping…</p>}
       {s && (
         <>
           <section className="broker-tiles" aria-label="Live figures">
@@ -96,6 +102,36 @@ export function BrokerPage({ dep }: { dep: string }) {
         </>
       )}
     </>
+  )
+}
+
+/**
+ * An external broker the deployment is attached to as a client: where, as whom, the connection
+ * now (with why it is down) and what it subscribes. Its figures are the broker's own, not ours.
+ */
+function ExternalBrokerCard({ broker, running }: { broker: BrokerView; running: boolean }) {
+  const status = broker.status ?? 'stopped'
+  return (
+    <section className="card" aria-labelledby="external-broker-title">
+      <h2 id="external-broker-title">External broker</h2>
+      <p className="field-help">
+        This deployment has no broker of its own: it is attached as a client to the MQTT broker below. Devices, users and ACLs are that broker's; see docs/external-broker.md.
+      </p>
+      <dl className="details-list">
+        <dt>Connection</dt>
+        <dd><StatusBadge status={status} reason={broker.statusReason} />{!running && <span className="muted small"> (the deployment is stopped)</span>}</dd>
+        {broker.statusReason && (<><dt>Reason</dt><dd>{broker.statusCode && <code>{broker.statusCode}</code>} {broker.statusReason}</dd></>)}
+        <dt>Servers</dt>
+        <dd className="mono">{broker.servers?.join(', ')}</dd>
+        {broker.server && (<><dt>Current server</dt><dd className="mono">{broker.server}</dd></>)}
+        <dt>Client ID</dt>
+        <dd className="mono">{broker.clientId}</dd>
+        <dt>Shared group</dt>
+        <dd className="mono">{broker.sharedGroup ?? 'none (every node gets every message)'}</dd>
+        <dt>Subscriptions</dt>
+        <dd className="mono">{broker.subscriptions && broker.subscriptions.length > 0 ? broker.subscriptions.join(', ') : 'none yet'}</dd>
+      </dl>
+    </section>
   )
 }
 

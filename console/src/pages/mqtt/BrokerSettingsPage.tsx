@@ -5,6 +5,7 @@ import { ErrorAlert } from '../../components/Alert.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { TextField } from '../../components/TextField.tsx'
+import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { RoleFieldset } from '../../lib/identity.tsx'
@@ -54,10 +55,11 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
       </div>
     </header>
   )
+  const notice = <ExternalBrokerNotice />
   if (!values || allowAnonymous === null) {
     return (
       <>
-        {header}
+        {header}{notice}
         <ErrorAlert error={deployment.error} title="Could not load the deployment" />
         {!deployment.error && <p className="loading">Loading the settings…</p>}
       </>
@@ -109,7 +111,7 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
 
   return (
     <>
-      {header}
+      {header}{notice}
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       <form className="form" onSubmit={save} noValidate>
         {/* The settings are the deployment's (PATCH /deployments/{dep}): admins only. */}

@@ -10,6 +10,7 @@ import { IconButton } from '../../components/IconButton.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
+import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/format.ts'
@@ -43,6 +44,7 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
           </p>
         </div>
       </header>
+      <ExternalBrokerNotice />
       <FlashMessage message={flash} onDismiss={() => setFlash(null)} />
       {canEdit && <AddUserForm dep={dep} onAdded={(u) => { setFlash(`Device user ${u.username} added.`); void users.reload() }} />}
       <ErrorAlert error={users.error} title="Could not load the device users" />
