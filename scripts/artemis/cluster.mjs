@@ -8,9 +8,11 @@
 //   node scripts/artemis/cluster.mjs status   which nodes answer
 //
 // The distribution is `org.apache.activemq:apache-artemis:2.40.0` (classifier bin, tar.gz),
-// resolved from Maven Central by mvn into .cache/artemis and unpacked there once; nothing is
-// downloaded from anywhere else. Each node is an instance made by `artemis create --clustered
-// --staticCluster` in .cache/artemis/node<N> with port offset $JUNCTION_TEST_ARTEMIS_PORT_OFFSET
+// resolved from Maven Central by mvn into $JUNCTION_TEST_ARTEMIS_DIR (default <tmpdir>/junction-artemis)
+// and unpacked there once; nothing is downloaded from anywhere else. The directory is the machine's,
+// not the checkout's, so that every checkout (and CI's fresh clone) finds and reuses the cluster
+// another one started, instead of taking its ports for a foreign program. Each node is an instance
+// made by `artemis create --clustered --staticCluster` in <dir>/node<N> with port offset $JUNCTION_TEST_ARTEMIS_PORT_OFFSET
 // (1000) + N - 1: MQTT on 1883 + offset (2883, 2884, 2885), the core acceptor (cluster traffic)
 // on 61616 + offset; no web console, AMQP, STOMP or HornetQ acceptors. Anonymous clients are
 // allowed (loopback only). A node's JVM runs detached; its pid is in node<N>/artemis.pid and its
@@ -18,12 +20,13 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export const ARTEMIS_VERSION = '2.40.0'
 export const ROOT = new URL('../../', import.meta.url).pathname
 export const NODE_COUNT = 3
-const CACHE = process.env.JUNCTION_TEST_ARTEMIS_DIR || join(ROOT, '.cache/artemis')
+const CACHE = process.env.JUNCTION_TEST_ARTEMIS_DIR || join(tmpdir(), 'junction-artemis')
 const HOME = join(CACHE, `apache-artemis-${ARTEMIS_VERSION}`)
 const TARBALL = join(CACHE, `apache-artemis-${ARTEMIS_VERSION}-bin.tar.gz`)
 const BASE_OFFSET = Number(process.env.JUNCTION_TEST_ARTEMIS_PORT_OFFSET || 1000)
