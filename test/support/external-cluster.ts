@@ -3,12 +3,11 @@
  * (scripts/artemis/cluster.mjs), for test/cluster/external-cluster.test.ts and bench/cluster.ts:
  * a fresh database, the nodes as child processes, the `default` deployment in external mode with
  * a PostgreSQL action into a table of that database, QoS 1 publishers spread over the Artemis
- * nodes, and the CPU time of a process from /proc.
+ * nodes.
  */
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
 import { AUTH } from './junction.js'
@@ -107,11 +106,11 @@ export interface Pipeline {
 /**
  * Through `node`'s API: the `default` deployment attached to `servers` in `SHARED_GROUP`, a
  * PostgreSQL connector to `databaseUrl`'s database and a rule on `TOPIC_ROOT/#` inserting each
- * message's `run` and `seq` into a new table. `on-delivery`: a message is acknowledged to
- * Artemis only once its row is committed, so a killed node's unacknowledged messages go back to
- * the queue (docs/external-broker.md).
+ * message's `run` and `seq` into a new table. `on-delivery` (the default here): a message is
+ * acknowledged to Artemis only once its row is committed, so a killed node's unacknowledged
+ * messages go back to the queue (docs/external-broker.md).
  */
-export async function createPipeline(node: ClusterNode, servers: readonly string[], databaseName: string, db: pg.Client): Promise<Pipeline> {
+export async function createPipeline(node: ClusterNode, servers: readonly string[], databaseName: string, db: pg.Client, acknowledge: 'on-arrival' | 'on-delivery' = 'on-delivery'): Promise<Pipeline> {
   const table = `received_${randomBytes(3).toString('hex')}`
   await db.query(`CREATE TABLE ${table} (run text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())`)
   const shared = sharedPostgres()
@@ -121,7 +120,7 @@ export async function createPipeline(node: ClusterNode, servers: readonly string
   assert.equal(connector.status, 201, JSON.stringify(connector.body))
   const rule = await node.api('POST', `${DEPLOYMENT}/rules`, {
     name: 'to-postgres', sql: `SELECT payload.run AS run, payload.seq AS seq FROM "${TOPIC_ROOT}/#"`,
-    actions: [{ connectorId: connector.body.id, params: { sql: `INSERT INTO ${table} (run, seq) VALUES (\${run}, \${seq})` }, options: { acknowledge: 'on-delivery' } }],
+    actions: [{ connectorId: connector.body.id, params: { sql: `INSERT INTO ${table} (run, seq) VALUES (\${run}, \${seq})` }, options: { acknowledge } }],
   })
   assert.equal(rule.status, 201, JSON.stringify(rule.body))
   return { connectorId: connector.body.id, ruleId: rule.body.id, table }
@@ -231,12 +230,4 @@ export async function publishers(urls: readonly string[], tag: string): Promise<
 export async function received(db: pg.Client, table: string, run: string): Promise<{ total: number; distinct: number }> {
   const r = await db.query<{ total: string; distinct: string }>(`SELECT count(*) AS total, count(DISTINCT seq) AS distinct FROM ${table} WHERE run = $1`, [run])
   return { total: Number(r.rows[0]!.total), distinct: Number(r.rows[0]!.distinct) }
-}
-
-/** User + system CPU time of process `pid` so far, in ms (Linux /proc; clock ticks of 100 Hz). */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th field.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
