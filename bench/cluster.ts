@@ -1,7 +1,7 @@
 /**
  * Cluster benchmark: 1, 2 and 3 Junction nodes on one PostgreSQL database, attached to the 3-node
  * Artemis cluster (scripts/artemis/cluster.mjs) through one shared subscription, a rule with a
- * PostgreSQL action (one INSERT per message). Prints, per node count, the total messages/s (first
+ * PostgreSQL action (a row per message). Prints, per node count, the total messages/s (first
  * publish to last row in PostgreSQL), each node's share (the rule's `nodes` counters) and CPU per
  * message, the Artemis JVMs' and PostgreSQL's CPU per message, and what that projects for three
  * machines. Asserts nothing.
@@ -26,6 +26,7 @@ const COUNTS = (process.argv[3] ?? '1,2,3').split(',').map(Number)
 const ACK = (process.env.BENCH_ACK ?? 'on-arrival') as 'on-arrival' | 'on-delivery'
 const SECRET_KEY = 'the installation key for the cluster benchmark'
 const WARM_UP = 500
+const IDLE_MS = 2000
 
 interface Run {
   readonly nodes: number
@@ -34,6 +35,9 @@ interface Run {
   readonly share: Record<string, number>
   /** µs of CPU per message each node processed. */
   readonly nodeUs: Record<string, number>
+  /** Idle CPU (ms per s) of each node, and of the 3 JVMs together, measured just before the run. */
+  readonly nodeIdle: Record<string, number>
+  readonly artemisIdle: number
   /** µs of CPU per message (of all messages) of every Artemis JVM together, and of PostgreSQL. */
   readonly artemisUs: number
   readonly postgresUs: number
@@ -58,6 +62,14 @@ async function measure(count: number): Promise<Run> {
     const before = await until('warm-up counted', () => matchedByNode(nodes[0]!, pipeline.ruleId),
       (m) => Object.keys(m).length === count && Object.values(m).reduce((a, b) => a + b, 0) >= WARM_UP, 30_000, 200)
     await sleep(500)
+    // What each node and the JVMs use doing nothing (heartbeats, timers, cluster bridges): a fixed
+    // cost per second, which a shorter run spreads over fewer messages.
+    const artemisPids0 = Array.from({ length: NODE_COUNT }, (_, i) => runningPid(i + 1)).filter((p): p is number => p !== undefined)
+    const idle0 = [...nodes.map((n) => cpuOfPid(n.child.pid!)), ...artemisPids0.map(cpuOfPid)]
+    await sleep(IDLE_MS)
+    const idle = [...nodes.map((n) => cpuOfPid(n.child.pid!)), ...artemisPids0.map(cpuOfPid)].map((v, i) => ((v - idle0[i]!) * 1000) / IDLE_MS)
+    const nodeIdleMsPerS = idle.slice(0, count)
+    const artemisIdleMsPerS = idle.slice(count).reduce((a, b) => a + b, 0)
 
     const artemisPids = Array.from({ length: NODE_COUNT }, (_, i) => runningPid(i + 1)).filter((p): p is number => p !== undefined)
     const nodeCpu0 = nodes.map((n) => cpuOfPid(n.child.pid!))
@@ -82,6 +94,7 @@ async function measure(count: number): Promise<Run> {
     const rows = (await received(db, pipeline.table, 'measured')).total
     return {
       nodes: count, rate: N / seconds, seconds, share, nodeUs,
+      nodeIdle: Object.fromEntries(names.map((k, i) => [k, nodeIdleMsPerS[i]!])), artemisIdle: artemisIdleMsPerS,
       artemisUs: (artemisMs * 1000) / N, postgresUs: (postgresMs * 1000) / N, publisherUs: (own.user + own.system) / N,
       machine, rows,
     }
@@ -99,7 +112,7 @@ const runs: Run[] = []
 for (const count of COUNTS) {
   const run = await measure(count)
   runs.push(run)
-  console.log(`${count} node(s): ${fmt(run.rate)} msg/s in ${run.seconds.toFixed(1)} s; ${run.machine}`)
+  console.log(`${count} node(s): ${fmt(run.rate)} msg/s in ${run.seconds.toFixed(1)} s; idle CPU before the run: Junction ${Object.values(run.nodeIdle).map((v) => v.toFixed(0)).join(' / ')} ms/s, Artemis ${run.artemisIdle.toFixed(0)} ms/s; ${run.machine}`)
 }
 
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`
@@ -117,13 +130,12 @@ for (const r of runs) {
 }
 
 // Three machines, each with one Junction node and one Artemis node, PostgreSQL on a fourth: what
-// each part allows per core, from the 3-node run's CPU per message.
+// one core per machine allows, from the last run's CPU per message.
 const last = runs[runs.length - 1]!
 const junctionUs = Object.values(last.nodeUs).reduce((a, b) => a + b, 0) / Object.keys(last.nodeUs).length
-const perMachineUs = junctionUs + last.artemisUs / NODE_COUNT
-console.log(`\nProjection for 3 machines (one Junction node + one Artemis node each, one core each for them; PostgreSQL on its own machine), from the ${last.nodes}-node run:`)
-console.log(`- Junction + its Artemis node: ${junctionUs.toFixed(0)} + ${(last.artemisUs / NODE_COUNT).toFixed(0)} µs per message per machine -> ${fmt((3 * 1e6) / perMachineUs)} msg/s per core of each machine`)
-console.log(`- Artemis alone (the 3 JVMs' ${last.artemisUs.toFixed(0)} µs per message, spread over 3 machines): ${fmt((3 * 1e6) / last.artemisUs)} msg/s per core of each machine`)
-console.log(`- PostgreSQL (${last.postgresUs.toFixed(0)} µs per message, one INSERT each, one server): ${fmt(1e6 / last.postgresUs)} msg/s per core of the database server`)
-const limit = [['Junction', (3 * 1e6) / perMachineUs], ['PostgreSQL (one core)', 1e6 / last.postgresUs]].sort((a, b) => (a[1] as number) - (b[1] as number))[0]!
-console.log(`- first limit at one core each: ${limit[0]}`)
+const artemisPerMachineUs = last.artemisUs / NODE_COUNT
+const perMachineUs = junctionUs + artemisPerMachineUs
+console.log(`\nProjection for 3 machines (one Junction node + one Artemis node each; PostgreSQL on its own machine), from the ${last.nodes}-node run:`)
+console.log(`- per machine and message: Junction ${junctionUs.toFixed(0)} µs + Artemis ${artemisPerMachineUs.toFixed(0)} µs (${pct(artemisPerMachineUs / perMachineUs)} of it the broker) -> ${fmt((3 * 1e6) / perMachineUs)} msg/s in total per core of each machine`)
+console.log(`- PostgreSQL: ${last.postgresUs.toFixed(0)} µs per message (one row each, in the action's batches) -> ${fmt(1e6 / last.postgresUs)} msg/s per core of the database server`)
+console.log(`- so the broker limits first (then Junction), PostgreSQL well after`)
