@@ -129,6 +129,7 @@ describe('three Junction nodes attached to the Artemis cluster', () => {
     assert.ok(victim > 0, `node-1 is attached to ${attachedTo}, one of ${urls.join(', ')}`)
     let stoppedAt = 0
     let restarted = 0
+    let backAt = new Date(0)
     const result = await stream('stop-broker', {
       at: Math.floor(N / 3),
       act: async () => {
@@ -139,10 +140,15 @@ describe('three Junction nodes attached to the Artemis cluster', () => {
         const t0 = Date.now()
         await startCluster({ log: () => {} })
         restarted = Date.now() - t0
+        backAt = new Date()
       },
     })
     assert.ok(stoppedAt > 0 && restarted > 0, `Artemis node ${victim} was stopped and started mid-stream`)
     assert.equal(result.distinct, N, `messages lost: ${N - result.distinct}`)
+    // Where duplicates come from: written again after the stopped node came back (what it held
+    // handed out again), or before (publishes retried, deliveries cut).
+    const late = await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT at, row_number() OVER (PARTITION BY seq ORDER BY at) AS k FROM ${pipeline.table} WHERE run = 'stop-broker') d WHERE k > 1 AND at >= $1`, [backAt])
+    t.diagnostic(`duplicates written after Artemis node ${victim} was back: ${late.rows[0]!.n}`)
     t.diagnostic(`Artemis node ${victim} stopped and back (${(restarted / 1000).toFixed(1)} s to restart): ${result.total} rows for ${N} messages (${result.total - N} duplicates), ${result.retried} publishes retried through another Artemis node`)
   })
 })
