@@ -5,6 +5,7 @@
 //   node scripts/artemis/cluster.mjs          start (or reuse) the cluster; prints
 //                                             ARTEMIS_MQTT=mqtt://127.0.0.1:2883,... (one per node)
 //   node scripts/artemis/cluster.mjs stop     stop the nodes this script started
+//   node scripts/artemis/cluster.mjs stop 2   stop node 2 only (`start` brings it back)
 //   node scripts/artemis/cluster.mjs status   which nodes answer
 //
 // The distribution is `org.apache.activemq:apache-artemis:2.40.0` (classifier bin, tar.gz),
@@ -209,6 +210,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (command === 'start') {
       const urls = await startCluster()
       console.log(`ARTEMIS_MQTT=${urls.join(',')}`)
+    } else if (command === 'stop' && process.argv[3] !== undefined) {
+      const n = Number(process.argv[3])
+      if (!Number.isInteger(n) || n < 1 || n > NODE_COUNT) throw new Error(`no node "${process.argv[3]}": nodes are 1 to ${NODE_COUNT}`)
+      console.log((await stopNode(n)) ? `Stopped Artemis node ${n}` : `Artemis node ${n} was not running`)
     } else if (command === 'stop') {
       await stopCluster()
     } else if (command === 'status') {

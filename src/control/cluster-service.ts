@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import type { DeploymentRecord } from '../core/domain.js'
+import type { ConnectorRecord, DeploymentRecord, RuleRecord } from '../core/domain.js'
 import type { Change } from '../store/change-feed.js'
 import type { Store } from '../store/store.js'
 import type { AuthService } from './auth-service.js'
@@ -261,8 +261,16 @@ export class ClusterService {
   }
 
   private async rememberDeployment(dep: string): Promise<void> {
-    for (const c of await this.store.connectors.list(dep)) this.applied.set(key('connector', dep, c.id), connectorPrint(c))
-    for (const r of await this.store.rules.list(dep)) {
+    this.rememberObjects(dep, await this.storedObjects(dep))
+  }
+
+  private async storedObjects(dep: string): Promise<{ connectors: ConnectorRecord[]; rules: RuleRecord[] }> {
+    return { connectors: await this.store.connectors.list(dep), rules: await this.store.rules.list(dep) }
+  }
+
+  private rememberObjects(dep: string, objects: { connectors: readonly ConnectorRecord[]; rules: readonly RuleRecord[] }): void {
+    for (const c of objects.connectors) this.applied.set(key('connector', dep, c.id), connectorPrint(c))
+    for (const r of objects.rules) {
       this.applied.set(key('rule', dep, r.id), rulePrint(r))
       this.ruleActionCounts.set(r.id, r.actions.length)
     }
@@ -298,10 +306,13 @@ export class ClusterService {
           if (!applyChanges) continue
           if (record && before && JSON.stringify(record) === JSON.stringify(before)) continue
           if (!record && !before) continue
+          // Read before the restart: a connector or rule created meanwhile by another node may
+          // miss the start hooks, and its own change (queued after this one) must then run it.
+          const startedWith = record ? await this.storedObjects(id) : undefined
           const { started } = await deployments.applyStored(id, record, before)
           if (!record) this.forgetDeployment(id)
           // A deployment that (re)started here ran its stored connectors and rules from its start hooks.
-          else if (started) await this.rememberDeployment(id)
+          else if (started) this.rememberObjects(id, startedWith!)
         }
         return
       }

@@ -95,13 +95,16 @@ export class DeploymentService {
     }
     const runtime = this.runtime(id)
     runtime.applyMqttSettings(record.mqttSettings)
+    runtime.useBroker(record.broker, this.clientId(record))
     if (!before) this.access(id).setAcl((await this.store.mqttAccess.getAcl(id)).acl)
     if (record.desiredState === 'stopped') {
       if (runtime.status.status !== 'stopped') await runtime.stop()
       return { started: false }
     }
     if (before && runtime.running) {
-      if (record.mqttPort !== before.mqttPort) {
+      // Another port, or another broker (embedded/external, or the external one's settings): the
+      // deployment restarts on it, as `update` does on the node that made the change.
+      if (record.mqttPort !== before.mqttPort || JSON.stringify(record.broker) !== JSON.stringify(before.broker)) {
         await runtime.stop()
       } else if (JSON.stringify([record.mqttSettings.listeners, record.mqttSettings.tls]) !== JSON.stringify([before.mqttSettings.listeners, before.mqttSettings.tls])) {
         await runtime.reopenExtraListeners()

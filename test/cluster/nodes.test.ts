@@ -140,7 +140,7 @@ describe('several nodes on one PostgreSQL', () => {
       await client.endAsync()
     }
     // Counted on c, where the message arrived; every node answers c's counters and the total.
-    const seen = await until('c\'s counters seen from a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.body.totals?.matched === 1)
+    const seen = await until('c\'s counters seen from a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.body.totals?.matched === 1 && r.body.nodes?.length === 3)
     assert.deepEqual(seen.body.nodes.map((n: any) => [n.node, n.matched]), [['node-a', 0], ['node-b', 0], ['node-c', 1]])
     assert.equal(seen.body.totals.actions.success, 1)
     assert.equal(seen.body.metrics.rule.matched, 0, 'metrics stay this node\'s own')
