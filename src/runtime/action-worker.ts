@@ -1,6 +1,5 @@
 import type { Channel, ChannelMessage, ConnectorLogger } from '../connector-api/index.js'
-import { BatchError, ConnectorError, errorMessage } from '../connector-api/index.js'
-import { reconnectDelayMs } from './backoff.js'
+import { BatchError, ConnectorError, errorMessage, reconnectDelayMs } from '../connector-api/index.js'
 import { partialBatchStep } from './batch-policy.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { DiskBuffer } from './disk-buffer.js'

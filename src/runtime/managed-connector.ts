@@ -1,7 +1,6 @@
 import type { Connector, ConnectorDefinition, ConnectorLogger, Health } from '../connector-api/index.js'
-import { ConnectorError, errorMessage } from '../connector-api/index.js'
+import { ConnectorError, errorMessage, reconnectDelayMs } from '../connector-api/index.js'
 import type { ConnectorStatus } from '../core/domain.js'
-import { reconnectDelayMs } from './backoff.js'
 
 export interface ConnectorStatusView {
   readonly status: ConnectorStatus

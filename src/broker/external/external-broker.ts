@@ -1,6 +1,6 @@
 import '../../library-patches/debug.js'
 import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
-import { ConnectorError, classifyNetworkError, tlsOptions } from '../../connector-api/index.js'
+import { ConnectorError, classifyNetworkError, reconnectDelayMs, tlsOptions } from '../../connector-api/index.js'
 import type { ExternalBrokerSettings } from '../../core/domain.js'
 import type { AcknowledgementOutcome, BrokerSink, MessageProperties, OutgoingMessage, PublishedMessage } from '../broker-types.js'
 import { coveringFilters } from './covering-filters.js'
@@ -327,8 +327,7 @@ export class ExternalBrokerClient {
   }
 
   private backoff(): number {
-    const base = Math.min(1000 * 2 ** Math.min(this.attempt++, 20), MAX_BACKOFF_MS)
-    return Math.max(100, Math.round(base * (0.8 + 0.4 * Math.random())))
+    return reconnectDelayMs(this.attempt++, MAX_BACKOFF_MS)
   }
 
   private loseWaiting(err: Error): void {
