@@ -1,6 +1,7 @@
-// Writes console/src/api/generated-types.ts and its copy for the CLI, src/cli/generated-types.ts
-// (the CLI may import nothing outside src/cli and src/core), from the API's OpenAPI document (a
-// Junction started in-process on a temporary data dir, nothing listening). `npm run generate:api-types`.
+// Writes src/core/api-types.ts, the API's types for the console and the CLI (the CLI may import
+// nothing outside src/cli and src/core, the console imports it type-only), from the API's OpenAPI
+// document (a Junction started in-process on a temporary data dir, nothing listening).
+// `npm run generate:api-types`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,8 +11,7 @@ import { openApiToTypeScript } from '../src/api/openapi-typescript.js'
 import { createJunction } from '../src/server.js'
 import { DEFAULT_SETTINGS } from '../src/settings.js'
 
-export const GENERATED_TYPES = fileURLToPath(new URL('../console/src/api/generated-types.ts', import.meta.url))
-export const CLI_GENERATED_TYPES = fileURLToPath(new URL('../src/cli/generated-types.ts', import.meta.url))
+export const GENERATED_TYPES = fileURLToPath(new URL('../src/core/api-types.ts', import.meta.url))
 
 export async function currentApiTypes(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-api-types-'))
@@ -27,8 +27,6 @@ export async function currentApiTypes(): Promise<string> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const types = await currentApiTypes()
-  for (const file of [GENERATED_TYPES, CLI_GENERATED_TYPES]) {
-    writeFileSync(file, types)
-    console.log(`wrote ${file}`)
-  }
+  writeFileSync(GENERATED_TYPES, types)
+  console.log(`wrote ${GENERATED_TYPES}`)
 }

@@ -7,7 +7,7 @@ import { Argument, Command, Option } from 'commander'
 import { CliError } from './client.js'
 import { action, confirmDeletion, confirmMatches, enc, print, secretFromEnv, writeOutputFile, type Context } from './command-kit.js'
 import { EXIT } from './exit-codes.js'
-import type { ApiKey, AuditEntry, ConsoleUser, GetApiKeysResponse, GetAuditResponse, GetUsersResponse, PostApiKeysResponse } from './generated-types.js'
+import type { ApiKey, AuditEntry, ConsoleUser, GetApiKeysResponse, GetAuditResponse, GetUsersResponse, PostApiKeysResponse } from '../core/api-types.js'
 import { cell, details, table, truncate } from './output.js'
 
 const ROLES = ['admin', 'editor', 'viewer']

@@ -11,7 +11,7 @@ import type {
   GetDeploymentsDepRulesIdActionsIndexFailedMessagesResponse as FailedMessageList,
   PostDeploymentsDepRulesIdActionsIndexFailedMessagesDiscardResponse as DiscardResult,
   PostDeploymentsDepRulesIdActionsIndexFailedMessagesReplayResponse as ReplayResult,
-} from './generated-types.js'
+} from '../core/api-types.js'
 import { details, json, table } from './output.js'
 
 interface ActionOption {

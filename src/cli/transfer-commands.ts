@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml'
 import { CliError } from './client.js'
 import { action, print, readTextFile, secretFromEnv, writeOutputFile, type Context } from './command-kit.js'
 import { EXIT } from './exit-codes.js'
-import type { ImportPlan } from './generated-types.js'
+import type { ImportPlan } from '../core/api-types.js'
 import { cell, json, table } from './output.js'
 
 const PASSPHRASE_HEADER = 'x-junction-passphrase'

@@ -27,9 +27,9 @@ import type {
   RuleTestResult,
   ActionTestResult,
 } from './types.ts'
-import type { PostLoginResponse } from './generated-types.ts'
+import type { PostLoginResponse } from '../../../src/core/api-types.ts'
 
-import type { HistoryVersion } from './generated-types.ts'
+import type { HistoryVersion } from '../../../src/core/api-types.ts'
 
 export type { HistoryVersion }
 

@@ -1,9 +1,9 @@
 /**
  * Names the console uses for the API's shapes: each one an alias of (a part of) a type generated
- * from the OpenAPI document (`generated-types.ts`, `npm run generate:api-types`), so none can drift
+ * from the OpenAPI document (`src/core/api-types.ts`, `npm run generate:api-types`), so none can drift
  * from what the server sends. Only the JSON Schemas the API serves are refined, in lib/schema.ts.
  */
-import type * as G from './generated-types.ts'
+import type * as G from '../../../src/core/api-types.ts'
 import type { JsonSchema } from '../lib/schema.ts'
 
 export type { JsonSchema }
