@@ -1,6 +1,6 @@
 import '../../library-patches/debug.js'
 import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
-import { ConnectorError, classifyNetworkError, reconnectDelayMs, tlsOptions } from '../../connector-api/index.js'
+import { ConnectorError, classifyNetworkError, hostPort, reconnectDelayMs, tlsOptions } from '../../connector-api/index.js'
 import type { ExternalBrokerSettings } from '../../core/domain.js'
 import type { AcknowledgementOutcome, BrokerSink, MessageProperties, OutgoingMessage, PublishedMessage } from '../broker-types.js'
 import { coveringFilters } from './covering-filters.js'
@@ -62,24 +62,10 @@ interface ServerAddress { readonly host: string; readonly port: number; readonly
 
 /** `host[:port]` or `mqtt[s]://host[:port]` as validated by the broker settings' schema. */
 export function parseServer(value: string, tlsSetting: boolean): ServerAddress {
-  let rest = value.trim()
-  let tls = tlsSetting
-  const scheme = /^(mqtts?):\/\//.exec(rest)
-  if (scheme) {
-    tls = scheme[1] === 'mqtts'
-    rest = rest.slice(scheme[0].length)
-  }
-  let host = rest
-  let port = tls ? 8883 : 1883
-  const bracket = rest.startsWith('[') ? rest.indexOf(']') : -1
-  if (bracket >= 0) {
-    host = rest.slice(1, bracket)
-    if (rest[bracket + 1] === ':') port = Number(rest.slice(bracket + 2))
-  } else if (rest.includes(':')) {
-    host = rest.slice(0, rest.lastIndexOf(':'))
-    port = Number(rest.slice(rest.lastIndexOf(':') + 1))
-  }
-  return { host, port, tls, label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` }
+  const scheme = /^(mqtts?):\/\//.exec(value.trim())
+  const tls = scheme ? scheme[1] === 'mqtts' : tlsSetting
+  const { host, port, address } = hostPort(scheme ? value.trim().slice(scheme[0].length) : value, tls ? 8883 : 1883)
+  return { host, port, tls, label: address }
 }
 
 /**

@@ -3,21 +3,15 @@ import { isIP, connect as netConnect } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, nkeyAuthenticator, nkeys, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node'
-import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted, type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
+import { ConnectorError, deadline, hostPorts, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted, type Channel, type Connector, type HostPort, type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
 import { classifyNatsError } from './classify-error.js'
 import type { NatsConfig, NatsParams } from './config-schema.js'
 import { NatsChannel, PubAcks } from './nats-channel.js'
 
-type Server = { readonly host: string; readonly port: number; readonly address: string }
+type Server = HostPort
 
 /** Splits a validated `servers` value into host, port (4222 by default) and `host:port`. */
-export function parseServers(value: string): Server[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((item) => {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(item)!
-    const host = m[1]!.replace(/^\[|\]$/g, ''), port = Number(m[2] ?? 4222)
-    return { host, port, address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` }
-  })
-}
+export const parseServers = (value: string): Server[] => hostPorts(value, 4222)
 
 export class NatsConnector implements Connector<NatsParams> {
   readonly target: string

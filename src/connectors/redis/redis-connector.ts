@@ -1,22 +1,13 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
-import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
+import { ConnectorError, deadline, hostPorts, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyRedisError } from './classify-error.js'
 import { compileCommand } from './command-template.js'
 import type { RedisConfig, RedisParams } from './config-schema.js'
 import { RedisChannel } from './redis-channel.js'
 
-interface Address { readonly host: string; readonly port: number }
 
-/** `host[:port]` entries from a list or a comma-separated string; IPv6 hosts in brackets. */
-export function parseServers(servers: string | readonly string[], defaultPort: number): Address[] {
-  const list = typeof servers === 'string' ? servers.split(',') : servers
-  return list.map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(s)
-    return { host: (m?.[1] ?? s).replace(/^\[|\]$/g, ''), port: m?.[2] ? Number(m[2]) : defaultPort }
-  })
-}
-
+type Address = { readonly host: string; readonly port: number }
 type Client = Redis | Cluster
 
 /**
@@ -32,7 +23,8 @@ export class RedisConnector implements Connector<RedisParams> {
   private readonly target: string
 
   constructor(private readonly config: RedisConfig, private readonly ctx: ConnectorContext) {
-    this.servers = parseServers(config.servers, config.mode === 'sentinel' ? 26379 : 6379)
+    // ioredis takes {host, port} objects (Sentinels and cluster nodes alike).
+    this.servers = hostPorts(config.servers, config.mode === 'sentinel' ? 26379 : 6379).map(({ host, port }) => ({ host, port }))
     const first = this.servers[0]
     this.target = config.mode === 'sentinel' ? `Sentinel master ${config.sentinelMaster}` : `${first?.host}:${first?.port}`
   }
