@@ -69,8 +69,8 @@ export async function startJunction(overrides: Partial<Settings> = {}): Promise<
   }
 }
 
-/** Polls `fn` until `pred` holds (bounded); returns the last value. */
-export async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+/** Polls `fn` until `pred` holds (bounded only to end a hang: files run several at a time); returns the last value. */
+export async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs
   let last: T = await fn()
   while (!pred(last)) {
