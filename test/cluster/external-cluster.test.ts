@@ -173,10 +173,10 @@ describe('three Junction nodes attached to the Artemis cluster', () => {
     const duplicates = result.total - N
     const kafkaDuplicates = result.kafka.total - N
     t.diagnostic(`Artemis node ${victim} stopped and back (${(restarted / 1000).toFixed(1)} s to restart, node-1 back on it ${(returned / 1000).toFixed(1)} s later): ${result.total} rows for ${N} messages (${duplicates} duplicates, ${late.rows[0]!.n} of them written after the node was back), Kafka ${result.kafka.total} records (${kafkaDuplicates} duplicates), ${result.retried} publishes retried through another Artemis node`)
-    // At least once: publishes retried after a lost PUBACK, deliveries cut before theirs, and
-    // what the stopped node had delivered without recording the acknowledgement come twice;
-    // bounded by what was in flight around the stop (docs/cluster.md).
-    assert.ok(duplicates <= N / 2, `duplicates: ${duplicates}`)
-    assert.ok(kafkaDuplicates <= N / 2, `Kafka duplicates: ${kafkaDuplicates}`)
+    // At least once: a publish retried after a lost PUBACK may reach the broker twice, and a few
+    // deliveries cut by the stop and by node-1's return come again (one at a time, on-delivery);
+    // nothing else may be written twice (docs/cluster.md).
+    assert.ok(duplicates <= result.retried + 50, `duplicates: ${duplicates} for ${result.retried} publishes retried`)
+    assert.ok(kafkaDuplicates <= result.retried + 50, `Kafka duplicates: ${kafkaDuplicates} for ${result.retried} publishes retried`)
   })
 })
