@@ -22,7 +22,7 @@ export const BrokerSettingsSchema = Type.Object({
   }),
   servers: Type.Optional(Type.Array(Type.String({ pattern: SERVER_PATTERN, maxLength: 300, description: 'host:port (IPv6 in brackets) or mqtt://host:port, mqtts://host:port.' }), {
     minItems: 1, maxItems: 16,
-    description: 'External: the broker\'s addresses, tried in turn (a cluster\'s nodes). Without a port: 1883, or 8883 with TLS. Required with mode external.',
+    description: 'External: the broker\'s addresses (a cluster\'s nodes). Each Junction node starts at the one its node name picks, tries the others in turn when it is lost, and goes back to it once it answers (docs/cluster.md). Without a port: 1883, or 8883 with TLS. Required with mode external.',
     examples: [['127.0.0.1:1883'], ['emqx-1:1883', 'emqx-2:1883']],
   })),
   clientIdPrefix: Type.String({

@@ -74,7 +74,7 @@ export class DeploymentService {
     for (const d of await this.store.deployments.list()) {
       const runtime = this.runtime(d.id)
       runtime.applyMqttSettings(d.mqttSettings)
-      runtime.useBroker(d.broker, this.clientId(d))
+      runtime.useBroker(d.broker, this.clientId(d), this.options.nodeName)
       this.access(d.id).setAcl((await this.store.mqttAccess.getAcl(d.id)).acl)
       if (d.desiredState === 'running') await this.startRuntime(d, runtime)
     }
@@ -95,7 +95,7 @@ export class DeploymentService {
     }
     const runtime = this.runtime(id)
     runtime.applyMqttSettings(record.mqttSettings)
-    runtime.useBroker(record.broker, this.clientId(record))
+    runtime.useBroker(record.broker, this.clientId(record), this.options.nodeName)
     if (!before) this.access(id).setAcl((await this.store.mqttAccess.getAcl(id)).acl)
     if (record.desiredState === 'stopped') {
       if (runtime.status.status !== 'stopped') await runtime.stop()
@@ -179,7 +179,7 @@ export class DeploymentService {
       throw err
     }
     this.runtime(d.id).applyMqttSettings(d.mqttSettings)
-    this.runtime(d.id).useBroker(d.broker, this.clientId(d))
+    this.runtime(d.id).useBroker(d.broker, this.clientId(d), this.options.nodeName)
     await this.startRuntime(d, this.runtime(d.id))
     return this.view(d)
   }
@@ -207,7 +207,7 @@ export class DeploymentService {
     const runtime = this.runtime(id)
     if (JSON.stringify(next.broker) !== JSON.stringify(d.broker)) {
       // Another broker (or other settings of the external one): the deployment attaches anew.
-      runtime.useBroker(next.broker, this.clientId(next))
+      runtime.useBroker(next.broker, this.clientId(next), this.options.nodeName)
       if (runtime.status.status !== 'stopped') {
         await runtime.stop()
         await this.startRuntime(next, runtime)

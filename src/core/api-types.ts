@@ -95,7 +95,7 @@ export type Deployment = {
   broker: {
     /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
     mode: ("embedded" | "external")
-    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    /** External: the broker's addresses (a cluster's nodes). Each Junction node starts at the one its node name picks, tries the others in turn when it is lost, and goes back to it once it answers (docs/cluster.md). Without a port: 1883, or 8883 with TLS. Required with mode external. */
     servers?: Array<string>
     /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
     clientIdPrefix?: string
@@ -930,7 +930,7 @@ export type PostDeploymentsBody = {
   broker?: {
     /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
     mode: ("embedded" | "external")
-    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    /** External: the broker's addresses (a cluster's nodes). Each Junction node starts at the one its node name picks, tries the others in turn when it is lost, and goes back to it once it answers (docs/cluster.md). Without a port: 1883, or 8883 with TLS. Required with mode external. */
     servers?: Array<string>
     /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
     clientIdPrefix: string
@@ -1047,7 +1047,7 @@ export type PatchDeploymentsDepBody = {
   broker?: {
     /** `embedded`: the deployment runs its own MQTT broker (mqttPort, mqtt). `external`: it attaches as a client to an existing MQTT broker (docs/external-broker.md). */
     mode: ("embedded" | "external")
-    /** External: the broker's addresses, tried in turn (a cluster's nodes). Without a port: 1883, or 8883 with TLS. Required with mode external. */
+    /** External: the broker's addresses (a cluster's nodes). Each Junction node starts at the one its node name picks, tries the others in turn when it is lost, and goes back to it once it answers (docs/cluster.md). Without a port: 1883, or 8883 with TLS. Required with mode external. */
     servers?: Array<string>
     /** External: client ID = prefix + node name + "-" + deployment ID, so every Junction node and deployment has its own session on the broker. */
     clientIdPrefix: string

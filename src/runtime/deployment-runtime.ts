@@ -55,6 +55,7 @@ export class DeploymentRuntime {
   /** Embedded, or the external broker to attach to (and the client ID to attach with). */
   private brokerSettings: BrokerSettings = EMBEDDED_BROKER
   private externalClientId = ''
+  private nodeName: string | undefined
   private external: ExternalBrokerClient | undefined
   private stopFollowingRules: (() => void) | undefined
   private readonly connectors = new Map<string, ManagedConnector>()
@@ -86,11 +87,13 @@ export class DeploymentRuntime {
 
   /**
    * Which broker the deployment uses from its next start: its own, or an external one it attaches
-   * to with `clientId` (unique per Junction node and deployment).
+   * to with `clientId` (unique per Junction node and deployment); `nodeName` picks which of the
+   * external broker's servers this node prefers.
    */
-  useBroker(settings: BrokerSettings, clientId: string): void {
+  useBroker(settings: BrokerSettings, clientId: string, nodeName?: string): void {
     this.brokerSettings = settings
     this.externalClientId = clientId
+    this.nodeName = nodeName
   }
 
   /** The external broker connection's figures while the deployment runs attached to one. */
@@ -156,7 +159,7 @@ export class DeploymentRuntime {
   private attach(): void {
     const settings = this.brokerSettings
     if (settings.mode !== 'external') return
-    const client = new ExternalBrokerClient(settings, this.externalClientId, this.engine, this.logger.child({ deployment: this.id, broker: 'external' }))
+    const client = new ExternalBrokerClient(settings, this.externalClientId, this.engine, this.logger.child({ deployment: this.id, broker: 'external' }), this.nodeName === undefined ? {} : { nodeName: this.nodeName })
     this.external = client
     if (settings.topics === undefined) {
       // Derived from the rules: a rule saved or deleted changes the subscriptions at once.

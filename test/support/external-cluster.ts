@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { Kafka, logLevel } from 'kafkajs'
 import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
 import { AUTH } from './junction.js'
@@ -101,6 +102,8 @@ export interface Pipeline {
   readonly connectorId: string
   readonly ruleId: string
   readonly table: string
+  /** The Kafka connector, when the rule also writes to Kafka. */
+  readonly kafkaConnectorId?: string
 }
 
 /**
@@ -108,9 +111,10 @@ export interface Pipeline {
  * PostgreSQL connector to `databaseUrl`'s database and a rule on `TOPIC_ROOT/#` inserting each
  * message's `run` and `seq` into a new table. `on-delivery` (the default here): a message is
  * acknowledged to Artemis only once its row is committed, so a killed node's unacknowledged
- * messages go back to the queue (docs/external-broker.md).
+ * messages go back to the queue (docs/external-broker.md). With `kafka`, a second action of the
+ * rule writes each message's `{run, seq}` to that topic, with the same acknowledgement.
  */
-export async function createPipeline(node: ClusterNode, servers: readonly string[], databaseName: string, db: pg.Client, acknowledge: 'on-arrival' | 'on-delivery' = 'on-delivery'): Promise<Pipeline> {
+export async function createPipeline(node: ClusterNode, servers: readonly string[], databaseName: string, db: pg.Client, acknowledge: 'on-arrival' | 'on-delivery' = 'on-delivery', kafka?: { bootstrap: string; topic: string }): Promise<Pipeline> {
   const table = `received_${randomBytes(3).toString('hex')}`
   await db.query(`CREATE TABLE ${table} (run text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())`)
   const shared = sharedPostgres()
@@ -118,12 +122,21 @@ export async function createPipeline(node: ClusterNode, servers: readonly string
   assert.equal(patched.status, 200, JSON.stringify(patched.body))
   const connector = await node.api('POST', `${DEPLOYMENT}/connectors`, { name: 'pg', type: 'postgresql', config: { host: shared.host, port: shared.port, database: databaseName, username: shared.user } })
   assert.equal(connector.status, 201, JSON.stringify(connector.body))
+  let kafkaConnectorId: string | undefined
+  if (kafka) {
+    const k = await node.api('POST', `${DEPLOYMENT}/connectors`, { name: 'kafka', type: 'kafka', config: { bootstrapServers: kafka.bootstrap } })
+    assert.equal(k.status, 201, JSON.stringify(k.body))
+    kafkaConnectorId = k.body.id as string
+  }
   const rule = await node.api('POST', `${DEPLOYMENT}/rules`, {
     name: 'to-postgres', sql: `SELECT payload.run AS run, payload.seq AS seq FROM "${TOPIC_ROOT}/#"`,
-    actions: [{ connectorId: connector.body.id, params: { sql: `INSERT INTO ${table} (run, seq) VALUES (\${run}, \${seq})` }, options: { acknowledge } }],
+    actions: [
+      { connectorId: connector.body.id, params: { sql: `INSERT INTO ${table} (run, seq) VALUES (\${run}, \${seq})` }, options: { acknowledge } },
+      ...(kafka ? [{ connectorId: kafkaConnectorId, params: { topic: kafka.topic, key: '${seq}', value: '${.}' }, options: { acknowledge } }] : []),
+    ],
   })
   assert.equal(rule.status, 201, JSON.stringify(rule.body))
-  return { connectorId: connector.body.id, ruleId: rule.body.id, table }
+  return { connectorId: connector.body.id, ruleId: rule.body.id, table, ...(kafkaConnectorId ? { kafkaConnectorId } : {}) }
 }
 
 /** Waits until `node` is connected to Artemis with the shared subscription granted. */
@@ -230,4 +243,54 @@ export async function publishers(urls: readonly string[], tag: string): Promise<
 export async function received(db: pg.Client, table: string, run: string): Promise<{ total: number; distinct: number }> {
   const r = await db.query<{ total: string; distinct: string }>(`SELECT count(*) AS total, count(DISTINCT seq) AS distinct FROM ${table} WHERE run = $1`, [run])
   return { total: Number(r.rows[0]!.total), distinct: Number(r.rows[0]!.distinct) }
+}
+
+/**
+ * A fresh Kafka topic and one consumer reading it from the beginning for as long as the test
+ * runs, counting each `{run, seq}` record: `received(run)` answers like the PostgreSQL one.
+ */
+export interface KafkaTally {
+  readonly topic: string
+  received(run: string): { total: number; distinct: number }
+  close(): Promise<void>
+}
+
+export async function kafkaTally(bootstrap: string): Promise<KafkaTally> {
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'junction-cluster-e2e', logLevel: logLevel.NOTHING })
+  const topic = `junction-cluster-e2e.${randomBytes(4).toString('hex')}`
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+  const runs = new Map<string, Map<number, number>>()
+  const consumer = kafka.consumer({ groupId: `junction-cluster-e2e-${randomBytes(4).toString('hex')}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const { run, seq } = JSON.parse(String(message.value)) as { run: string; seq: number }
+      let seqs = runs.get(run)
+      if (!seqs) runs.set(run, (seqs = new Map()))
+      seqs.set(seq, (seqs.get(seq) ?? 0) + 1)
+    },
+  })
+  return {
+    topic,
+    received(run) {
+      const seqs = runs.get(run)
+      let total = 0
+      for (const n of seqs?.values() ?? []) total += n
+      return { total, distinct: seqs?.size ?? 0 }
+    },
+    async close() {
+      await consumer.disconnect()
+      const a = kafka.admin()
+      await a.connect()
+      await a.deleteTopics({ topics: [topic], timeout: 10_000 }).catch(() => undefined)
+      await a.disconnect()
+    },
+  }
 }

@@ -394,7 +394,7 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
               value={servers}
               onChange={setServers}
               error={fieldErrors['broker.servers'] ?? Object.entries(fieldErrors).find(([k]) => k.startsWith('broker.servers.'))?.[1]}
-              help="host:port of the broker, or of each node of a cluster, separated by commas; tried in turn."
+              help="host:port of the broker, or of each node of a cluster, separated by commas; each Junction node prefers one (by its node name) and tries the others in turn."
               placeholder="broker.example.com:1883"
               spellCheck={false}
             />

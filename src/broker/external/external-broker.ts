@@ -1,9 +1,11 @@
 import '../../library-patches/debug.js'
+import { connect as netConnect } from 'node:net'
 import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { ConnectorError, classifyNetworkError, hostPort, reconnectDelayMs, tlsOptions } from '../../connector-api/index.js'
 import type { ExternalBrokerSettings } from '../../core/domain.js'
 import type { AcknowledgementOutcome, BrokerSink, MessageProperties, OutgoingMessage, PublishedMessage } from '../broker-types.js'
 import { coveringFilters } from './covering-filters.js'
+import { preferredServer } from './preferred-server.js'
 
 /**
  * - `connecting`: the first attempt; `connected`; `reconnecting`: an attempt after a loss or a
@@ -51,6 +53,13 @@ const ACK_CODE: Record<AcknowledgementOutcome, number> = { committed: 0, failed:
 const MAX_BACKOFF_MS = 30_000
 /** How long a stop waits for the polite DISCONNECT. */
 const CLOSE_WAIT_MS = 2_000
+/**
+ * While attached to another server than its preferred one, how often a node checks whether the
+ * preferred one answers again; doubled after each return that failed, up to the cap, so a server
+ * that accepts TCP but not the client does not make the node hop every few seconds.
+ */
+const RETURN_CHECK_MS = 5_000
+const MAX_RETURN_CHECK_MS = 300_000
 
 class BrokerDisconnect extends Error {
   constructor(readonly reasonCode: number, reasonString: string | undefined) {
@@ -68,6 +77,13 @@ export function parseServer(value: string, tlsSetting: boolean): ServerAddress {
   return { host, port, tls, label: address }
 }
 
+export interface ExternalBrokerOptions {
+  /** This Junction node's name: picks the preferred server (`preferredServer`); without it, the first. */
+  readonly nodeName?: string
+  /** Base period of the checks for the preferred server while attached elsewhere (tests shorten it). */
+  readonly returnCheckMs?: number
+}
+
 /**
  * A deployment attached to an existing MQTT broker as one client: it subscribes to the topic
  * filters the rules need (or the configured ones), optionally through a shared subscription,
@@ -82,12 +98,27 @@ export function parseServer(value: string, tlsSetting: boolean): ServerAddress {
  *
  * mqtt.js never reconnects by itself (`reconnectPeriod: 0`): each attempt is a new client on the
  * next server, after a backoff, so the status is always that of the one connection there is.
+ *
+ * Each node starts at its preferred server (a stable choice from its name) and, while attached
+ * to another one after a failover, goes back to it once it answers again: every broker node of
+ * a cluster keeps a consumer of the shared subscription, and the session the node resumes is
+ * the one that broker holds for it.
  */
 export class ExternalBrokerClient {
   private client: MqttClient | undefined
   private attempt = 0
-  private serverIndex = 0
+  private serverIndex: number
+  private readonly preferred: number
   private timer: NodeJS.Timeout | undefined
+  /** The next check for the preferred server, while attached to another one. */
+  private returnTimer: NodeJS.Timeout | undefined
+  /** Returns to the preferred server that did not reach CONNACK, for the checks' backoff. */
+  private returnFailures = 0
+  /** The current connection is being closed to go back to the preferred server. */
+  private returning = false
+  /** The next connection attempt is that return. */
+  private returnPending = false
+  private readonly returnCheckMs: number
   private started = false
   private stopped = false
   private state: Omit<ExternalBrokerStatus, 'clientId' | 'subscriptions'>
@@ -106,8 +137,12 @@ export class ExternalBrokerClient {
     readonly clientId: string,
     private readonly sink: BrokerSink,
     private readonly logger: ExternalBrokerLogger,
+    options: ExternalBrokerOptions = {},
   ) {
     this.servers = settings.servers.map((s) => parseServer(s, settings.tls.enable))
+    this.preferred = options.nodeName === undefined ? 0 : preferredServer(options.nodeName, this.servers.length)
+    this.serverIndex = this.preferred
+    this.returnCheckMs = options.returnCheckMs ?? RETURN_CHECK_MS
     this.state = { status: 'connecting', statusReason: null, statusCode: null, statusSince: new Date().toISOString(), lastConnectedAt: null, server: null }
   }
 
@@ -162,6 +197,7 @@ export class ExternalBrokerClient {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.returnTimer)
     const client = this.client
     this.client = undefined
     this.loseWaiting(new ConnectorError('CONNECTION_LOST', 'The deployment stopped before the external broker acknowledged the message', { kind: 'not_connected' }))
@@ -176,8 +212,12 @@ export class ExternalBrokerClient {
 
   private connect(): void {
     if (this.stopped) return
-    const server = this.servers[this.serverIndex % this.servers.length]!
-    this.serverIndex++
+    const index = this.serverIndex % this.servers.length
+    const server = this.servers[index]!
+    this.serverIndex = index + 1
+    const isReturn = this.returnPending
+    this.returnPending = false
+    let reachedConnack = false
     const s = this.settings
     const v5 = s.protocolVersion === 5
     const tls = server.tls ? tlsOptions({ ...s.tls, enable: true }) : undefined
@@ -219,7 +259,10 @@ export class ExternalBrokerClient {
     client.on('connect', (connack) => {
       if (this.client !== client) return
       this.attempt = 0
+      reachedConnack = true
       lastError = undefined
+      if (index === this.preferred) this.returnFailures = 0
+      else this.checkPreferred(client)
       // A new session holds none of our subscriptions; a resumed one holds what we subscribed.
       if (!connack.sessionPresent) this.subscribed = new Set()
       const now = new Date().toISOString()
@@ -230,6 +273,18 @@ export class ExternalBrokerClient {
     client.on('close', () => {
       if (this.client !== client) return
       this.client = undefined
+      clearTimeout(this.returnTimer)
+      if (this.returning) {
+        this.returning = false
+        this.loseWaiting(new ConnectorError('CONNECTION_LOST', `The connection to ${server.label} was closed to go back to the preferred server`, { kind: 'not_connected' }))
+        if (this.stopped) return
+        this.setState({ status: 'disconnected', statusReason: `going back to the preferred server ${this.servers[this.preferred]!.label}`, statusCode: null })
+        this.serverIndex = this.preferred
+        this.returnPending = true
+        this.timer = setTimeout(() => this.connect(), 0)
+        return
+      }
+      if (isReturn && !reachedConnack) this.returnFailures++
       const e = this.classify(lastError ?? new Error('Connection closed'), this.state.status === 'connected' ? 'connection' : 'connect', server)
       this.loseWaiting(e)
       if (this.stopped) return
@@ -238,6 +293,29 @@ export class ExternalBrokerClient {
       this.logger.warn(`external broker ${server.label}: ${e.message}; next attempt in ${delay} ms`, { code: e.code })
       this.timer = setTimeout(() => this.connect(), delay)
     })
+  }
+
+  /**
+   * While `client` is attached to another server than the preferred one: checks, after a while,
+   * whether the preferred one accepts a TCP connection again, and if so closes `client` politely
+   * (the session stays on that server) to connect there. A node that stayed on a failover server
+   * would leave the preferred one without a consumer: what it holds for the shared subscription
+   * would wait on the broker's redistribution, if it has any.
+   */
+  private checkPreferred(client: MqttClient): void {
+    const target = this.servers[this.preferred]!
+    const delay = Math.min(this.returnCheckMs * 2 ** this.returnFailures, MAX_RETURN_CHECK_MS)
+    clearTimeout(this.returnTimer)
+    this.returnTimer = setTimeout(() => {
+      void tcpAnswers(target.host, target.port, this.settings.connectTimeoutMs).then((up) => {
+        if (this.client !== client || this.stopped || !this.connected) return
+        if (!up) return this.checkPreferred(client)
+        this.logger.info(`external broker ${target.label} answers again: going back to it from ${this.state.server ?? 'the failover server'}`)
+        this.returning = true
+        // A normal DISCONNECT: the session on this server stays, and its unacknowledged messages go to the group's other members.
+        client.end(false)
+      })
+    }, delay)
   }
 
   /** Hands one message to the sink; resolves with the PUBACK reason code once it is taken. */
@@ -351,6 +429,21 @@ export class ExternalBrokerClient {
     if (network) return network
     return new ConnectorError('CONNECTION_LOST', `The connection to ${t} was closed${message && message !== 'Connection closed' ? `: ${message}` : ''}`, opts('Junction reconnects when the broker is back.'))
   }
+}
+
+/** Whether host:port accepts a TCP connection within `timeoutMs`. */
+function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port })
+    const done = (ok: boolean) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(ok)
+    }
+    const timer = setTimeout(() => done(false), timeoutMs)
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
 }
 
 /**
