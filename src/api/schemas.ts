@@ -159,6 +159,16 @@ export const PatchDeployment = Type.Object({ name: Type.Optional(Name), plan: Ty
 const ConnectorStatus = Type.Union(['connecting', 'connected', 'disconnected', 'stopped'].map((s) => Type.Literal(s)))
 const RuleRef = Type.Object({ id: Type.String(), name: Type.String() })
 
+const HealthState = (description: string) => Type.Union(['ok', 'failing', 'stalled'].map((s) => Type.Literal(s)), { description })
+
+/** A connector's counters: its `metrics` (this node's), each node's, and their totals. */
+const connectorCounterProps = {
+  matched: Type.Integer(), success: Type.Integer(), failed: Type.Integer(), dropped: Type.Integer(),
+  queuing: Type.Integer(), inflight: Type.Integer(), retried: Type.Integer(),
+  rate: Type.Object({ success: Type.Number(), failed: Type.Number(), dropped: Type.Number() }, { description: 'Messages per second over the last 10 s.' }),
+  lastSuccessAt: Nullable(Timestamp), lastError: Nullable(Type.String()),
+}
+
 const connectorSummaryProps = {
   id: Type.String({ description: 'Short ID; typed to confirm deletion.' }),
   deploymentId: Type.String(),
@@ -174,17 +184,20 @@ const connectorSummaryProps = {
     node: Type.String(),
     status: ConnectorStatus,
     statusReason: Nullable(Type.String()),
-  }, { additionalProperties: false }), { description: 'The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes\' as of their last heartbeat (1 s).' }),
+    delivery: HealthState('Its delivery state on that node (`delivery.state` there).'),
+    metrics: Type.Object(connectorCounterProps, { additionalProperties: false, description: 'What the rule actions sent through it on that node (`metrics` there, without series); zeros where none runs.' }),
+  }, { additionalProperties: false }), { description: 'The connection status, delivery state and metrics on each node that is up, the answering node first; one entry on a single node. Other nodes\' as of their last heartbeat (1 s).' }),
+  totals: Type.Object(connectorCounterProps, {
+    additionalProperties: false,
+    description: 'The sum of the nodes\' `metrics`: counters and rates added up, lastSuccessAt the latest, lastError the first node\'s (in `nodes` order) that has one. With one node, `metrics` without series.',
+  }),
   statusReason: Nullable(Type.String()),
   statusCode: Nullable(Type.String({ description: 'Stable code of the reason, e.g. CONNECTION_REFUSED.' })),
   statusSince: Timestamp,
   lastConnectedAt: Nullable(Timestamp),
   ruleCount: Type.Integer({ description: 'Number of rules with an action on this connector.' }),
   metrics: Type.Object({
-    matched: Type.Integer(), success: Type.Integer(), failed: Type.Integer(), dropped: Type.Integer(),
-    queuing: Type.Integer(), inflight: Type.Integer(), retried: Type.Integer(),
-    rate: Type.Object({ success: Type.Number(), failed: Type.Number(), dropped: Type.Number() }, { description: 'Messages per second over the last 10 s.' }),
-    lastSuccessAt: Nullable(Timestamp), lastError: Nullable(Type.String()),
+    ...connectorCounterProps,
     series: Type.Optional(Type.Object({ success: Type.Array(Type.Number()), failed: Type.Array(Type.Number()), dropped: Type.Array(Type.Number()) }, { description: 'Details only: messages per second over the last minute, oldest first.' })),
   }, { description: 'Totals of the rule actions sending through this connector (since start).' }),
   delivery: Type.Object({

@@ -8,7 +8,9 @@ import type { Store } from '../store/store.js'
 import type { AuthService } from './auth-service.js'
 import type { ConnectorService } from './connector-service.js'
 import type { DeploymentService } from './deployment-service.js'
-import { ruleCounts, type RuleCounts, type RuleService } from './rule-service.js'
+import type { HealthState } from '../runtime/action-health.js'
+import { connectorCounters, connectorDeliveryState, type ActionCounters, type ConnectorCounters } from '../runtime/metrics.js'
+import { ruleCounts, type NodeRuleCounts, type RuleCounts, type RuleService } from './rule-service.js'
 
 /** A node whose last heartbeat is older than this is `down`. */
 export const NODE_DOWN_AFTER_MS = 5000
@@ -26,16 +28,53 @@ export interface NodeView {
   readonly self: boolean
 }
 
-/** What a node publishes with its heartbeat: its connectors' connection status and its rules' counters. */
+/**
+ * What a node publishes with its heartbeat: its connectors' connection status, its rules' counters,
+ * each rule action's counters and each connector's totals on it. Written every second and read by
+ * every other node, so the per-action part, the largest, is tuples rather than objects.
+ */
 export interface NodeReport {
   readonly connectors: Record<string, { readonly status: string; readonly statusReason: string | null }>
+  /**
+   * Per running rule: its counters and each action's, as tuples. It replaces `rules` (the same
+   * counters as objects, without the actions'), which a node of an earlier version wrote; such a
+   * node reads no counters from this one's report, and shows none for it until it is upgraded.
+   */
+  readonly counters?: Record<string, RuleWire>
   readonly rules?: Record<string, RuleCounts>
+  /** Per connector with actions sending through it here: their totals and delivery state. */
+  readonly connectorMetrics?: Record<string, ConnectorCounters & { readonly delivery: HealthState }>
+}
+
+/** A rule's counters in a report: matched, passed, noResult, failed, and its actions'. */
+type RuleWire = [number, number, number, number, ActionWire[]]
+/** An action's counters in a report: matched, success, failed, dropped, queuing, inflight, retried, health, and its fallback's. */
+type ActionWire = [number, number, number, number, number, number, number, HealthState, ActionWire?]
+
+function toWire(c: ActionCounters): ActionWire {
+  const w: ActionWire = [c.matched, c.success, c.failed, c.dropped, c.queuing, c.inflight, c.retried, c.health]
+  if (c.fallback) w.push(toWire(c.fallback))
+  return w
+}
+
+function fromWire(w: ActionWire): ActionCounters {
+  const c = { matched: w[0], success: w[1], failed: w[2], dropped: w[3], queuing: w[4], inflight: w[5], retried: w[6], health: w[7] }
+  return w[8] ? { ...c, fallback: fromWire(w[8]) } : c
+}
+
+export const NO_CONNECTOR_COUNTERS: ConnectorCounters = {
+  matched: 0, success: 0, failed: 0, dropped: 0, queuing: 0, inflight: 0, retried: 0,
+  rate: { success: 0, failed: 0, dropped: 0 }, lastSuccessAt: null, lastError: null,
 }
 
 export interface PeerConnectorStatus {
   readonly node: string
   readonly status: string
   readonly statusReason: string | null
+  /** Whether what its actions send through it arrives on that node. */
+  readonly delivery: HealthState
+  /** What its actions sent through it on that node (zeros where none runs). */
+  readonly metrics: ConnectorCounters
 }
 
 export interface ClusterLog {
@@ -78,6 +117,8 @@ export class ClusterService {
   private address = ''
   private timer: NodeJS.Timeout | undefined
   private beating = false
+  /** The report as last written to this node's row (undefined: write the next one whatever it is). */
+  private written: string | undefined
   /** What this node last applied of each object: connectors and rules by fingerprint, deployments whole. */
   private readonly applied = new Map<string, string>()
   private readonly appliedDeployments = new Map<string, DeploymentRecord>()
@@ -199,9 +240,13 @@ export class ClusterService {
     this.beating = true
     try {
       const report = JSON.stringify(this.report())
-      const mine = await this.store.nodes.beat(this.nodeName, this.instance, new Date().toISOString(), this.address, report)
-      if (!mine && !this.closed) {
+      // An unchanged report (an idle installation) is not written again: the row keeps it.
+      const changed = report !== this.written
+      const mine = await this.store.nodes.beat(this.nodeName, this.instance, new Date().toISOString(), this.address, changed ? report : undefined)
+      if (mine) this.written = report
+      else if (!this.closed) {
         this.log.warn(`node "${this.nodeName}" was registered again by another process; registering this one`)
+        this.written = undefined
         await this.store.nodes.register({ name: this.nodeName, address: this.address, version: this.version, instance: this.instance, startedAt: this.startedAt, heartbeatAt: new Date().toISOString() })
       }
       await this.readPeers()
@@ -212,43 +257,63 @@ export class ClusterService {
     }
   }
 
-  /** What runs on this node: read from its runtimes, not the store, so it shows what a change did here. */
+  /**
+   * What runs on this node: read from its runtimes, not the store, so it shows what a change did
+   * here. Counters are read from the metrics objects directly (RuleRuntime.counters), not through
+   * the snapshots the API builds: it runs every second for every rule.
+   */
   private report(): NodeReport {
     const connectors: Record<string, { status: string; statusReason: string | null }> = {}
-    const rules: Record<string, RuleCounts> = {}
+    const counters: Record<string, RuleWire> = {}
+    const connectorMetrics: Record<string, ConnectorCounters & { delivery: HealthState }> = {}
+    const now = Date.now()
     for (const runtime of this.services.deployments.allRuntimes()) {
       for (const [id, view] of runtime.connectorViews()) connectors[id] = { status: view.status, statusReason: view.statusReason }
-      for (const id of runtime.rules.runningIds()) {
-        const m = runtime.rules.metrics(id)
-        if (m) rules[id] = ruleCounts(m.rule)
+      for (const r of runtime.rules.counters(now)) {
+        counters[r.id] = [r.rule.matched, r.rule.passed, r.rule.noResult, r.rule.failed, r.actions.map(toWire)]
+      }
+      for (const [id, all] of runtime.rules.actionMetricsByConnector()) {
+        connectorMetrics[id] = { ...connectorCounters(all), delivery: connectorDeliveryState(all, now) }
       }
     }
-    return { connectors, rules }
+    return { connectors, counters, connectorMetrics }
   }
 
   /**
-   * The connector's status on each other node that is up, from their last heartbeats (read at
-   * this node's own): one that does not run it counts as stopped. Empty with a single node.
+   * The connector's status and metrics on each other node that is up, from their last heartbeats
+   * (read at this node's own): one that does not run it counts as stopped. Empty with a single node.
    */
   peerConnectorStatuses(id: string): PeerConnectorStatus[] {
     return this.peers.map((p) => {
       const entry = p.report.connectors[id]
-      return entry ? { node: p.name, status: entry.status, statusReason: entry.statusReason } : { node: p.name, status: 'stopped', statusReason: 'not running on this node' }
+      const m = p.report.connectorMetrics?.[id]
+      const metrics = m ? { matched: m.matched, success: m.success, failed: m.failed, dropped: m.dropped, queuing: m.queuing, inflight: m.inflight, retried: m.retried, rate: m.rate, lastSuccessAt: m.lastSuccessAt, lastError: m.lastError } : NO_CONNECTOR_COUNTERS
+      const delivery = m?.delivery ?? 'ok'
+      return entry
+        ? { node: p.name, status: entry.status, statusReason: entry.statusReason, delivery, metrics }
+        : { node: p.name, status: 'stopped', statusReason: 'not running on this node', delivery, metrics }
     })
   }
 
-  /** The rule's counters on each other node that is up and runs it. */
-  peerRuleCounts(id: string): Array<{ node: string } & RuleCounts> {
+  /** The rule's counters, and its actions', on each other node that is up and runs it. */
+  peerRuleCounts(id: string): NodeRuleCounts[] {
     return this.peers.flatMap((p) => {
+      const wire = p.report.counters?.[id]
+      if (wire) {
+        const perAction = wire[4].map(fromWire)
+        return [{ node: p.name, ...ruleCounts({ matched: wire[0], passed: wire[1], noResult: wire[2], failed: wire[3] }, perAction), perAction }]
+      }
+      // A node of an earlier version: the rule's counters without its actions'.
       const counts = p.report.rules?.[id]
-      return counts ? [{ node: p.name, ...counts }] : []
+      return counts ? [{ node: p.name, ...counts, perAction: [] }] : []
     })
   }
 
   private async readPeers(): Promise<void> {
     const now = Date.now()
-    this.peers = (await this.store.nodes.list())
-      .filter((n) => n.instance !== this.instance && n.name !== this.nodeName && now - Date.parse(n.heartbeatAt) <= NODE_DOWN_AFTER_MS)
+    // Without this node's own row: its report is the largest read and would be thrown away.
+    this.peers = (await this.store.nodes.others(this.nodeName))
+      .filter((n) => n.instance !== this.instance && now - Date.parse(n.heartbeatAt) <= NODE_DOWN_AFTER_MS)
       .map((n) => ({ name: n.name, report: n.report === null ? { connectors: {} } : JSON.parse(n.report) as NodeReport }))
   }
 

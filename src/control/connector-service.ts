@@ -8,7 +8,8 @@ import { maskSecrets, restoreMaskedSecrets } from '../core/secrets.js'
 import { isUniqueViolation } from '../store/database.js'
 import type { Store } from '../store/store.js'
 import type { ConnectorStatusView } from '../runtime/managed-connector.js'
-import { connectorDelivery, type ConnectorDelivery } from '../runtime/action-health.js'
+import { connectorDelivery, type ConnectorDelivery, type HealthState } from '../runtime/action-health.js'
+import { connectorCounters, type ConnectorCounters } from '../runtime/metrics.js'
 import { probeTimeoutMs, runProbe } from '../runtime/run-probe.js'
 import { sameJson, SYSTEM_AUTHOR, type ChangeAuthor, type ChangeHistory, type HistoryVersion, type HistoryVersionDetails } from './change-history.js'
 import type { DeploymentService } from './deployment-service.js'
@@ -17,8 +18,10 @@ import type { TypeRegistry } from './type-registry.js'
 export interface ConnectorSummary extends Omit<ConnectorStatusView, 'status'> {
   /** This node's connection status; `inconsistent` when the nodes of the installation disagree (see `nodes`). */
   readonly status: ConnectorStatusView['status'] | 'inconsistent'
-  /** The connection status on each node that is up, this node first (one entry on a single node). */
-  readonly nodes: ReadonlyArray<{ readonly node: string; readonly status: string; readonly statusReason: string | null }>
+  /** The connection status, delivery state and metrics on each node that is up, this node first (one entry on a single node). */
+  readonly nodes: readonly ConnectorNode[]
+  /** The sum of the nodes' `metrics`. */
+  readonly totals: ConnectorCounters
   readonly id: string
   readonly deploymentId: string
   readonly name: string
@@ -38,11 +41,18 @@ export interface ConnectorSummary extends Omit<ConnectorStatusView, 'status'> {
   readonly updatedAt: string
 }
 
-export interface ConnectorMetrics {
-  readonly matched: number; readonly success: number; readonly failed: number; readonly dropped: number
-  readonly queuing: number; readonly inflight: number; readonly retried: number
-  readonly rate: { readonly success: number; readonly failed: number; readonly dropped: number }
-  readonly lastSuccessAt: string | null; readonly lastError: string | null
+/** A connector on one node of the installation. */
+export interface ConnectorNode {
+  readonly node: string
+  readonly status: string
+  readonly statusReason: string | null
+  /** Whether what its actions send through it arrives on that node (`delivery.state` there). */
+  readonly delivery: HealthState
+  /** What its actions sent through it on that node (`metrics` there, without series). */
+  readonly metrics: ConnectorCounters
+}
+
+export interface ConnectorMetrics extends ConnectorCounters {
   /** Details only: the last minute per second, oldest first, for charts. */
   readonly series?: { readonly success: number[]; readonly failed: number[]; readonly dropped: number[] }
 }
@@ -72,10 +82,10 @@ export class ConnectorService {
     deployments.addStartHook((id) => this.runDeploymentConnectors(id))
   }
 
-  private node: { name: string; peers(id: string): ReadonlyArray<{ node: string; status: string; statusReason: string | null }> } = { name: 'local', peers: () => [] }
+  private node: { name: string; peers(id: string): readonly ConnectorNode[] } = { name: 'local', peers: () => [] }
 
-  /** This node's name and how to read the other nodes' statuses of a connector (set by the composition root). */
-  useNodes(node: { name: string; peers(id: string): ReadonlyArray<{ node: string; status: string; statusReason: string | null }> }): void {
+  /** This node's name and how to read the other nodes' statuses and metrics of a connector (set by the composition root). */
+  useNodes(node: { name: string; peers(id: string): readonly ConnectorNode[] }): void {
     this.node = node
   }
 
@@ -289,25 +299,22 @@ export class ConnectorService {
   private summary(r: ConnectorRecord, ruleCount: number, series = false): ConnectorSummary {
     const runtime = this.deployments.runtime(r.deploymentId)
     const status = runtime.connectorStatus(r.id, r.enabled)
-    const nodes = [{ node: this.node.name, status: status.status, statusReason: status.statusReason }, ...this.node.peers(r.id)]
+    const metrics = this.metricsOf(r, series)
+    const delivery = this.deliveryOf(r)
+    const { series: _series, ...counters } = metrics
+    const nodes = [{ node: this.node.name, status: status.status, statusReason: status.statusReason, delivery: delivery.state, metrics: counters }, ...this.node.peers(r.id)]
     const agreed = nodes.every((n) => n.status === status.status)
     return {
       id: r.id, deploymentId: r.deploymentId, name: r.name, type: r.type, description: r.description,
-      enabled: r.enabled, version: r.version, ...status, status: agreed ? status.status : 'inconsistent', nodes, ruleCount, metrics: this.metricsOf(r, series), delivery: this.deliveryOf(r), createdAt: r.createdAt, updatedAt: r.updatedAt,
+      enabled: r.enabled, version: r.version, ...status, status: agreed ? status.status : 'inconsistent', nodes, totals: connectorTotals(nodes.map((n) => n.metrics)),
+      ruleCount, metrics, delivery, createdAt: r.createdAt, updatedAt: r.updatedAt,
     }
   }
 
   private metricsOf(r: ConnectorRecord, series = false): ConnectorMetrics {
     const all = this.deployments.runtime(r.deploymentId).rules.actionMetricsOf(r.id)
-    const sum = (f: (m: (typeof all)[number]) => number) => all.reduce((n, m) => n + f(m), 0)
-    const latest = (f: (m: (typeof all)[number]) => string | null) => all.map(f).filter((v): v is string => v !== null).sort().at(-1) ?? null
-    const round = (n: number) => Math.round(n * 10) / 10
     return {
-      matched: sum((m) => m.matched), success: sum((m) => m.success), failed: sum((m) => m.failed), dropped: sum((m) => m.droppedTotal),
-      queuing: sum((m) => m.queuing), inflight: sum((m) => m.inflight), retried: sum((m) => m.retried),
-      rate: { success: round(sum((m) => m.successRate.rate())), failed: round(sum((m) => m.failedRate.rate())), dropped: round(sum((m) => m.droppedRate.rate())) },
-      lastSuccessAt: latest((m) => m.lastSuccessAt),
-      lastError: all.find((m) => m.lastError !== null)?.lastError ?? null,
+      ...connectorCounters(all),
       ...(series ? { series: {
         success: sumSeries(all.map((m) => m.successRate.series())),
         failed: sumSeries(all.map((m) => m.failedRate.series())),
@@ -340,6 +347,22 @@ export class ConnectorService {
     const data = { connector: id, status: view.status, ...(view.statusCode ? { code: view.statusCode } : {}) }
     if (view.status === 'disconnected') this.logger.warn(`connector ${id} disconnected: ${view.statusReason ?? ''}`, data)
     else this.logger.info(`connector ${id} ${view.status}`, data)
+  }
+}
+
+/**
+ * The nodes' metrics added up: counters and rates summed, the latest success, and the first
+ * node's last error that has one (this node's first).
+ */
+export function connectorTotals(all: readonly ConnectorCounters[]): ConnectorCounters {
+  const round = (n: number) => Math.round(n * 10) / 10
+  const sum = (f: (m: ConnectorCounters) => number) => all.reduce((n, m) => n + f(m), 0)
+  return {
+    matched: sum((m) => m.matched), success: sum((m) => m.success), failed: sum((m) => m.failed), dropped: sum((m) => m.dropped),
+    queuing: sum((m) => m.queuing), inflight: sum((m) => m.inflight), retried: sum((m) => m.retried),
+    rate: { success: round(sum((m) => m.rate.success)), failed: round(sum((m) => m.rate.failed)), dropped: round(sum((m) => m.rate.dropped)) },
+    lastSuccessAt: all.map((m) => m.lastSuccessAt).filter((v): v is string => v !== null).sort().at(-1) ?? null,
+    lastError: all.find((m) => m.lastError !== null)?.lastError ?? null,
   }
 }
 

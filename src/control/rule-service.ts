@@ -11,7 +11,9 @@ import { compileRuleSql, RuleSqlError, topicMatches, type CompiledRuleSql } from
 import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-worker.js'
 import type { BuiltinActionDefinition } from '../runtime/builtin-action.js'
 import { builtinActions } from '../runtime/builtin-actions.js'
-import type { ActionSpec } from '../runtime/rule-runtime.js'
+import type { HealthState } from '../runtime/action-health.js'
+import type { ActionCounters } from '../runtime/metrics.js'
+import type { ActionSpec, RuleCounters } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
 import { checkActions, testAction, type RuleWarning, type TestActionResult, type TestActionTarget } from './action-checks.js'
 import { sameJson, SYSTEM_AUTHOR, type ChangeAuthor, type ChangeHistory, type HistoryVersion, type HistoryVersionDetails } from './change-history.js'
@@ -57,8 +59,28 @@ export interface RuleCounts {
   readonly actions: { readonly total: number; readonly success: number; readonly failed: number; readonly discarded: number }
 }
 
-export function ruleCounts(m: RuleCounts): RuleCounts {
-  return { matched: m.matched, passed: m.passed, noResult: m.noResult, failed: m.failed, actions: { total: m.actions.total, success: m.actions.success, failed: m.actions.failed, discarded: m.actions.discarded } }
+/** A rule's counters on one node, with each action's (in the rule's order). */
+export interface NodeRuleCounts extends RuleCounts {
+  readonly node: string
+  /** Each action's counters and health on this node, by its index in the rule's `actions`; empty from a node too old to report them. */
+  readonly perAction: readonly ActionCounters[]
+}
+
+/** The sum over the nodes: each action's counters added up, its health the worst of the nodes'. */
+export interface RuleTotals extends RuleCounts {
+  readonly perAction: readonly ActionCounters[]
+}
+
+/** The rule's summed action counters, as EMQX names them, from its actions' (fallbacks not counted: their action counts what they handle). */
+export function ruleCounts(rule: RuleCounters, actions: readonly ActionCounters[]): RuleCounts {
+  let total = 0, success = 0, failed = 0, discarded = 0
+  for (const a of actions) {
+    total += a.matched
+    success += a.success
+    failed += a.failed
+    discarded += a.dropped
+  }
+  return { matched: rule.matched, passed: rule.passed, noResult: rule.noResult, failed: rule.failed, actions: { total, success, failed, discarded } }
 }
 
 function addCounts(a: RuleCounts, b: RuleCounts): RuleCounts {
@@ -69,14 +91,44 @@ function addCounts(a: RuleCounts, b: RuleCounts): RuleCounts {
 }
 
 const NO_COUNTS: RuleCounts = { matched: 0, passed: 0, noResult: 0, failed: 0, actions: { total: 0, success: 0, failed: 0, discarded: 0 } }
+const NO_ACTION_COUNTS: ActionCounters = { matched: 0, success: 0, failed: 0, dropped: 0, queuing: 0, inflight: 0, retried: 0, health: 'ok' }
+const HEALTH_RANK: Record<HealthState, number> = { ok: 0, stalled: 1, failing: 2 }
+
+function addActionCounts(a: ActionCounters, b: ActionCounters): ActionCounters {
+  const sum = {
+    matched: a.matched + b.matched, success: a.success + b.success, failed: a.failed + b.failed, dropped: a.dropped + b.dropped,
+    queuing: a.queuing + b.queuing, inflight: a.inflight + b.inflight, retried: a.retried + b.retried,
+    health: HEALTH_RANK[b.health] > HEALTH_RANK[a.health] ? b.health : a.health,
+  }
+  const fallback = a.fallback && b.fallback ? addActionCounts(a.fallback, b.fallback) : (a.fallback ?? b.fallback)
+  return fallback ? { ...sum, fallback } : sum
+}
+
+/**
+ * The nodes' counters added up; per action by index, over the rule's `actionCount` actions (a node
+ * still running the rule's previous version for a moment after an edit adds only what it has).
+ */
+export function ruleTotals(nodes: readonly NodeRuleCounts[], actionCount: number): RuleTotals {
+  const perAction = Array.from({ length: actionCount }, (_, i) => nodes.reduce<ActionCounters>((sum, n) => {
+    const c = n.perAction[i]
+    return c ? addActionCounts(sum, c) : sum
+  }, NO_ACTION_COUNTS))
+  return { ...nodes.reduce<RuleCounts>((sum, n) => addCounts(sum, n), NO_COUNTS), perAction }
+}
+
+/** This node's counters of an action, from its metrics snapshot (so they agree with `metrics`). */
+function snapshotCounters(a: { matched: number; success: number; failed: number; dropped: number; queuing: number; inflight: number; retried: number; health: { state: HealthState }; fallback?: { matched: number; success: number; failed: number; dropped: number; queuing: number; inflight: number; retried: number; health: { state: HealthState } } }): ActionCounters {
+  const c = { matched: a.matched, success: a.success, failed: a.failed, dropped: a.dropped, queuing: a.queuing, inflight: a.inflight, retried: a.retried, health: a.health.state }
+  return a.fallback ? { ...c, fallback: snapshotCounters(a.fallback) } : c
+}
 
 export interface RuleView extends RuleRecord {
   /** This node's metrics; null while the rule does not run here. */
   readonly metrics: unknown
   /** The rule's counters on each node that is up and runs it, this node first (docs/cluster.md). */
-  readonly nodes: ReadonlyArray<{ readonly node: string } & RuleCounts>
+  readonly nodes: readonly NodeRuleCounts[]
   /** The sum of `nodes`. */
-  readonly totals: RuleCounts
+  readonly totals: RuleTotals
   /** On create and update: actions that could not be checked against their resource, and what the checks noted. */
   readonly warnings?: RuleWarning[]
 }
@@ -103,10 +155,10 @@ export class RuleService {
     deployments.addStartHook((id) => this.runDeploymentRules(id))
   }
 
-  private node: { name: string; peers(id: string): ReadonlyArray<{ node: string } & RuleCounts> } = { name: 'local', peers: () => [] }
+  private node: { name: string; peers(id: string): readonly NodeRuleCounts[] } = { name: 'local', peers: () => [] }
 
   /** This node's name and how to read the other nodes' counters of a rule (set by the composition root). */
-  useNodes(node: { name: string; peers(id: string): ReadonlyArray<{ node: string } & RuleCounts> }): void {
+  useNodes(node: { name: string; peers(id: string): readonly NodeRuleCounts[] }): void {
     this.node = node
   }
 
@@ -391,8 +443,13 @@ export class RuleService {
 
   private view(r: RuleRecord, series = false): RuleView {
     const metrics = this.deployments.runtime(r.deploymentId).rules.metrics(r.id, series)
-    const nodes = [...(metrics ? [{ node: this.node.name, ...ruleCounts(metrics.rule) }] : []), ...this.node.peers(r.id)]
-    return { ...r, metrics: metrics ?? null, nodes, totals: nodes.reduce<RuleCounts>((sum, n) => addCounts(sum, n), NO_COUNTS) }
+    const mine: NodeRuleCounts[] = []
+    if (metrics) {
+      const perAction = metrics.actions.map(snapshotCounters)
+      mine.push({ node: this.node.name, ...ruleCounts(metrics.rule, perAction), perAction })
+    }
+    const nodes = [...mine, ...this.node.peers(r.id)]
+    return { ...r, metrics: metrics ?? null, nodes, totals: ruleTotals(nodes, r.actions.length) }
   }
 }
 

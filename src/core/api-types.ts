@@ -162,12 +162,50 @@ export type ConnectorSummary = {
   version: number
   /** The connection on this node; with several nodes (docs/cluster.md), `inconsistent` when they disagree: see `nodes`. */
   status: ("connecting" | "connected" | "disconnected" | "stopped" | "inconsistent")
-  /** The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
+  /** The connection status, delivery state and metrics on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
   nodes: Array<{
     node: string
     status: ("connecting" | "connected" | "disconnected" | "stopped")
     statusReason: string | null
+    /** Its delivery state on that node (`delivery.state` there). */
+    delivery: ("ok" | "failing" | "stalled")
+    /** What the rule actions sent through it on that node (`metrics` there, without series); zeros where none runs. */
+    metrics: {
+      matched: number
+      success: number
+      failed: number
+      dropped: number
+      queuing: number
+      inflight: number
+      retried: number
+      /** Messages per second over the last 10 s. */
+      rate: {
+        success: number
+        failed: number
+        dropped: number
+      }
+      lastSuccessAt: string | null
+      lastError: string | null
+    }
   }>
+  /** The sum of the nodes' `metrics`: counters and rates added up, lastSuccessAt the latest, lastError the first node's (in `nodes` order) that has one. With one node, `metrics` without series. */
+  totals: {
+    matched: number
+    success: number
+    failed: number
+    dropped: number
+    queuing: number
+    inflight: number
+    retried: number
+    /** Messages per second over the last 10 s. */
+    rate: {
+      success: number
+      failed: number
+      dropped: number
+    }
+    lastSuccessAt: string | null
+    lastError: string | null
+  }
   statusReason: string | null
   /** Stable code of the reason, e.g. CONNECTION_REFUSED. */
   statusCode: string | null
@@ -229,12 +267,50 @@ export type ConnectorDetails = {
   version: number
   /** The connection on this node; with several nodes (docs/cluster.md), `inconsistent` when they disagree: see `nodes`. */
   status: ("connecting" | "connected" | "disconnected" | "stopped" | "inconsistent")
-  /** The connection status on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
+  /** The connection status, delivery state and metrics on each node that is up, the answering node first; one entry on a single node. Other nodes' as of their last heartbeat (1 s). */
   nodes: Array<{
     node: string
     status: ("connecting" | "connected" | "disconnected" | "stopped")
     statusReason: string | null
+    /** Its delivery state on that node (`delivery.state` there). */
+    delivery: ("ok" | "failing" | "stalled")
+    /** What the rule actions sent through it on that node (`metrics` there, without series); zeros where none runs. */
+    metrics: {
+      matched: number
+      success: number
+      failed: number
+      dropped: number
+      queuing: number
+      inflight: number
+      retried: number
+      /** Messages per second over the last 10 s. */
+      rate: {
+        success: number
+        failed: number
+        dropped: number
+      }
+      lastSuccessAt: string | null
+      lastError: string | null
+    }
   }>
+  /** The sum of the nodes' `metrics`: counters and rates added up, lastSuccessAt the latest, lastError the first node's (in `nodes` order) that has one. With one node, `metrics` without series. */
+  totals: {
+    matched: number
+    success: number
+    failed: number
+    dropped: number
+    queuing: number
+    inflight: number
+    retried: number
+    /** Messages per second over the last 10 s. */
+    rate: {
+      success: number
+      failed: number
+      dropped: number
+    }
+    lastSuccessAt: string | null
+    lastError: string | null
+  }
   statusReason: string | null
   /** Stable code of the reason, e.g. CONNECTION_REFUSED. */
   statusCode: string | null
@@ -590,6 +666,34 @@ export type Rule = {
       failed: number
       discarded: number
     }
+    /** Each action's counters and health on that node, in the order of `actions` (`metrics.actions` there, in short); empty from a node of an earlier version. */
+    perAction: Array<{
+      /** Outputs handed to the action (its part of `actions.total`). */
+      matched: number
+      success: number
+      failed: number
+      /** Queue full, expired or stopped (its part of `actions.discarded`). */
+      dropped: number
+      queuing: number
+      inflight: number
+      retried: number
+      /** Its delivery health (docs/rules.md, Health); in `totals`, the worst of the nodes'. */
+      health: ("ok" | "failing" | "stalled")
+      /** Its fallback's counters, when it has one. */
+      fallback?: {
+        /** Outputs handed to the action (its part of `actions.total`). */
+        matched: number
+        success: number
+        failed: number
+        /** Queue full, expired or stopped (its part of `actions.discarded`). */
+        dropped: number
+        queuing: number
+        inflight: number
+        retried: number
+        /** Its delivery health (docs/rules.md, Health); in `totals`, the worst of the nodes'. */
+        health: ("ok" | "failing" | "stalled")
+      }
+    }>
   }>
   /** The sum of `nodes`. */
   totals: {
@@ -603,6 +707,34 @@ export type Rule = {
       failed: number
       discarded: number
     }
+    /** Each action's counters added up over `nodes`, one entry per action of `actions`; health the worst of the nodes'. */
+    perAction: Array<{
+      /** Outputs handed to the action (its part of `actions.total`). */
+      matched: number
+      success: number
+      failed: number
+      /** Queue full, expired or stopped (its part of `actions.discarded`). */
+      dropped: number
+      queuing: number
+      inflight: number
+      retried: number
+      /** Its delivery health (docs/rules.md, Health); in `totals`, the worst of the nodes'. */
+      health: ("ok" | "failing" | "stalled")
+      /** Its fallback's counters, when it has one. */
+      fallback?: {
+        /** Outputs handed to the action (its part of `actions.total`). */
+        matched: number
+        success: number
+        failed: number
+        /** Queue full, expired or stopped (its part of `actions.discarded`). */
+        dropped: number
+        queuing: number
+        inflight: number
+        retried: number
+        /** Its delivery health (docs/rules.md, Health); in `totals`, the worst of the nodes'. */
+        health: ("ok" | "failing" | "stalled")
+      }
+    }>
   }
   createdAt: string
   updatedAt: string

@@ -6,6 +6,8 @@ export class RateHistory {
   private readonly buckets: Float64Array
   private second = Math.floor(Date.now() / 1000)
   private index = 0
+  /** The second of the last add: a history idle for a whole window has a rate of 0 without summing it. */
+  private lastAdd = -Infinity
 
   constructor(private readonly seconds = 300) {
     this.buckets = new Float64Array(seconds)
@@ -14,10 +16,13 @@ export class RateHistory {
   add(n = 1): void {
     this.advance()
     this.buckets[this.index]! += n
+    this.lastAdd = this.second
   }
 
   /** Mean per second over the last `window` complete seconds. */
   rate(window = 10): number {
+    // Most actions of a large installation are idle: their rate is read every heartbeat.
+    if (this.lastAdd < Math.floor(Date.now() / 1000) - window) return 0
     this.advance()
     let sum = 0
     for (let i = 1; i <= window; i++) sum += this.buckets[(this.index - i + this.seconds) % this.seconds]!

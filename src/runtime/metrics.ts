@@ -1,5 +1,5 @@
 import { RateHistory } from '../core/rate-history.js'
-import { DeliveryTracker, MAX_STALL_BOUND_MS, type ActionHealth, type RequestFailure } from './action-health.js'
+import { connectorDelivery, DeliveryTracker, MAX_STALL_BOUND_MS, type ActionHealth, type HealthState, type RequestFailure } from './action-health.js'
 
 export type DropReason = 'queue_full' | 'expired' | 'stopped'
 
@@ -101,3 +101,67 @@ export function ruleActionTotals(actions: readonly ActionMetrics[]): RuleActionT
   }
   return { total, success, failed, discarded }
 }
+
+/**
+ * One action's counters (on one node), read straight from its ActionMetrics: no rates, series or
+ * error text, so that a heartbeat can report every action of every rule each second.
+ */
+export interface ActionCounters {
+  readonly matched: number; readonly success: number; readonly failed: number; readonly dropped: number
+  readonly queuing: number; readonly inflight: number; readonly retried: number
+  readonly health: HealthState
+  /** Its fallback's counters, when it has one. */
+  readonly fallback?: ActionCounters
+}
+
+export function actionCounters(m: ActionMetrics, now: number, fallback?: ActionMetrics): ActionCounters {
+  const c = {
+    matched: m.matched, success: m.success, failed: m.failed, dropped: m.droppedTotal,
+    queuing: m.queuing, inflight: m.inflight, retried: m.retried, health: m.health(now).state,
+  }
+  return fallback ? { ...c, fallback: actionCounters(fallback, now) } : c
+}
+
+/** A connector's totals over the actions sending through it (fallbacks included): what its answer's `metrics` holds, without series. */
+export interface ConnectorCounters {
+  readonly matched: number; readonly success: number; readonly failed: number; readonly dropped: number
+  readonly queuing: number; readonly inflight: number; readonly retried: number
+  /** Messages per second over the last 10 s. */
+  readonly rate: { readonly success: number; readonly failed: number; readonly dropped: number }
+  readonly lastSuccessAt: string | null
+  readonly lastError: string | null
+}
+
+export function connectorCounters(all: readonly ActionMetrics[]): ConnectorCounters {
+  let matched = 0, success = 0, failed = 0, dropped = 0, queuing = 0, inflight = 0, retried = 0
+  let successRate = 0, failedRate = 0, droppedRate = 0
+  let lastSuccessMs: number | undefined
+  let lastError: string | null = null
+  for (const m of all) {
+    matched += m.matched
+    success += m.success
+    failed += m.failed
+    dropped += m.droppedTotal
+    queuing += m.queuing
+    inflight += m.inflight
+    retried += m.retried
+    successRate += m.successRate.rate()
+    failedRate += m.failedRate.rate()
+    droppedRate += m.droppedRate.rate()
+    if (m.lastSuccessMs !== undefined && (lastSuccessMs === undefined || m.lastSuccessMs > lastSuccessMs)) lastSuccessMs = m.lastSuccessMs
+    lastError ??= m.lastError
+  }
+  return {
+    matched, success, failed, dropped, queuing, inflight, retried,
+    rate: { success: roundRate(successRate), failed: roundRate(failedRate), dropped: roundRate(droppedRate) },
+    lastSuccessAt: lastSuccessMs === undefined ? null : new Date(lastSuccessMs).toISOString(),
+    lastError,
+  }
+}
+
+/** The delivery state of a connector on this node, from its actions' health (see ConnectorDelivery). */
+export function connectorDeliveryState(all: readonly ActionMetrics[], now: number): HealthState {
+  return connectorDelivery(all.map((m) => m.health(now))).state
+}
+
+const roundRate = (n: number) => Math.round(n * 10) / 10

@@ -8,7 +8,7 @@ import { DiskBuffer } from './disk-buffer.js'
 import { FailedMessageStores, failedLimits, type FailedMessagesStats } from './failed-messages.js'
 import type { ConnectorStatusView, ManagedConnector } from './managed-connector.js'
 import type { BuiltinActionDefinition, DeploymentBroker } from './builtin-action.js'
-import { ActionMetrics, ruleActionTotals, type RuleActionTotals } from './metrics.js'
+import { ActionMetrics, actionCounters, ruleActionTotals, type ActionCounters, type RuleActionTotals } from './metrics.js'
 import { stallBoundMs } from './action-health.js'
 
 export type ActionTarget =
@@ -42,6 +42,11 @@ interface RunningAction {
   readonly worker: ActionWorker
   readonly target: ActionTarget
   readonly fallback: RunningAction | undefined
+}
+
+/** A rule's own counters: matched = passed + noResult + failed. */
+export interface RuleCounters {
+  readonly matched: number; readonly passed: number; readonly noResult: number; readonly failed: number
 }
 
 interface RunningRule {
@@ -100,6 +105,40 @@ export class RuleRuntime {
         return { ...a.worker.metrics.snapshot(series), ...(a.fallback ? { fallback: a.fallback.worker.metrics.snapshot(series) } : {}), ...(kept ? { failedMessages: kept } : {}) }
       }),
     }
+  }
+
+  /**
+   * Each running rule's counters and its actions' (fallbacks nested), read from the counters
+   * themselves: unlike `metrics`, no snapshot, rates, series or failed-message stats, so a node's
+   * heartbeat can report a thousand rules each second for little.
+   */
+  counters(now = Date.now()): Array<{ id: string; rule: RuleCounters; actions: ActionCounters[] }> {
+    const out: Array<{ id: string; rule: RuleCounters; actions: ActionCounters[] }> = []
+    for (const [id, r] of this.running) {
+      const m = r.metrics
+      out.push({
+        id,
+        rule: { matched: m.matched, passed: m.passed, noResult: m.noResult, failed: m.failed },
+        actions: r.actions.map((a) => actionCounters(a.worker.metrics, now, a.fallback?.worker.metrics)),
+      })
+    }
+    return out
+  }
+
+  /** Every running action's metrics (fallbacks included) by the connector it sends through, in one pass. */
+  actionMetricsByConnector(): Map<string, ActionMetrics[]> {
+    const out = new Map<string, ActionMetrics[]>()
+    const visit = (a: RunningAction | undefined) => {
+      if (!a) return
+      if (a.target.kind === 'connector') {
+        const list = out.get(a.target.connectorId)
+        if (list) list.push(a.worker.metrics)
+        else out.set(a.target.connectorId, [a.worker.metrics])
+      }
+      visit(a.fallback)
+    }
+    for (const r of this.running.values()) for (const a of r.actions) visit(a)
+    return out
   }
 
   /** IDs of the rules installed now. */

@@ -25,9 +25,9 @@ export class NodeStore {
     }).execute()
   }
 
-  /** A heartbeat; false when the row is gone or taken by another instance of the name. */
-  async beat(name: string, instance: string, at: string, address: string, report: string | null): Promise<boolean> {
-    const r = await this.db.updateTable('nodes').set({ heartbeat_at: at, address, report })
+  /** A heartbeat (`report` undefined: the stored one stays); false when the row is gone or taken by another instance of the name. */
+  async beat(name: string, instance: string, at: string, address: string, report: string | null | undefined): Promise<boolean> {
+    const r = await this.db.updateTable('nodes').set(report === undefined ? { heartbeat_at: at, address } : { heartbeat_at: at, address, report })
       .where('name', '=', name).where('instance', '=', instance).executeTakeFirst()
     return Number(r.numUpdatedRows) > 0
   }
@@ -35,6 +35,11 @@ export class NodeStore {
   async get(name: string): Promise<NodeRow | undefined> {
     const r = await this.db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst()
     return r && toRow(r)
+  }
+
+  /** Every node but `name`. */
+  async others(name: string): Promise<NodeRow[]> {
+    return (await this.db.selectFrom('nodes').selectAll().where('name', '<>', name).orderBy('name').execute()).map(toRow)
   }
 
   async list(): Promise<NodeRow[]> {

@@ -148,6 +148,81 @@ describe('several nodes on one PostgreSQL', () => {
     await until('rule gone on a', () => a.api('GET', `${RULES}/${rule.body.id}`), (r) => r.status === 404)
   })
 
+  it('per action and per connector, each node\'s counters and health add up to the totals, seen from any node', async () => {
+    const [a, b, c] = nodes as [Node, Node, Node]
+    const connector = await a.api('POST', CONNECTORS, { name: 'counted', type: 'redis', config: { servers: '127.0.0.1:6379' } })
+    assert.equal(connector.status, 201, JSON.stringify(connector.body))
+    const cid = connector.body.id as string
+    for (const n of nodes) await until(`connector on ${n.name}`, () => n.api('GET', `${CONNECTORS}/${cid}`), (r) => r.body?.status === 'connected')
+    // EXPIRE on a key that does not exist answers 0 (delivered); a TTL that is not a number is
+    // refused by Redis: a permanent failure, so the action fails on the node that got it.
+    const rule = await a.api('POST', RULES, {
+      name: 'counted', sql: 'SELECT payload FROM "counted/#"',
+      actions: [
+        { builtin: 'republish', params: { topic: 'counted-out/echo', payload: '${payload}' } },
+        { connectorId: cid, params: { command: ['EXPIRE', 'junction:nodes-test:absent', '${payload.ttl}'] } },
+      ],
+    })
+    assert.equal(rule.status, 201, JSON.stringify(rule.body))
+    const rid = rule.body.id as string
+    for (const n of nodes) await until(`rule installed on ${n.name}`, () => n.api('GET', `${RULES}/${rid}`), (r) => r.body?.metrics !== null)
+
+    // Devices on different nodes: 2 messages through a, 3 through b, 5 through c (one with a bad TTL).
+    const sent: Record<string, string[]> = { 'node-a': ['10', '10'], 'node-b': ['10', '10', '10'], 'node-c': ['10', '10', '10', '10', '"x"'] }
+    for (const n of nodes) {
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${n.mqttPort}`, { reconnectPeriod: 0 })
+      try {
+        for (const ttl of sent[n.name]!) await client.publishAsync(`counted/${n.name}`, `{"ttl":${ttl}}`, { qos: 1 })
+      } finally {
+        await client.endAsync()
+      }
+    }
+
+    const settled = (r: { body: any }) => r.body.nodes?.length === 3 && r.body.totals.matched === 10
+      && r.body.totals.perAction[0].success === 10 && r.body.totals.perAction[1].success + r.body.totals.perAction[1].failed === 10
+    const seen = await until('every node\'s counters, seen from b', () => b.api('GET', `${RULES}/${rid}`), settled)
+    const byNode = Object.fromEntries(seen.body.nodes.map((n: any) => [n.node, n]))
+    assert.deepEqual(seen.body.nodes.map((n: any) => n.node), ['node-b', 'node-a', 'node-c'], 'the answering node first')
+    for (const [name, count] of [['node-a', 2], ['node-b', 3], ['node-c', 5]] as const) {
+      const n = byNode[name]
+      assert.equal(n.matched, count, name)
+      assert.equal(n.perAction.length, 2, name)
+      assert.deepEqual(pick(n.perAction[0]), { matched: count, success: count, failed: 0, dropped: 0, queuing: 0, inflight: 0, health: 'ok' }, `${name} republish`)
+      const failed = name === 'node-c' ? 1 : 0
+      assert.deepEqual(pick(n.perAction[1]), { matched: count, success: count - failed, failed, dropped: 0, queuing: 0, inflight: 0, health: failed ? 'failing' : 'ok' }, `${name} redis`)
+      // The summed shape stays what it was: every action of the rule together.
+      assert.deepEqual(n.actions, { total: 2 * count, success: 2 * count - failed, failed, discarded: 0 }, `${name} actions`)
+    }
+    assert.deepEqual(pick(seen.body.totals.perAction[0]), { matched: 10, success: 10, failed: 0, dropped: 0, queuing: 0, inflight: 0, health: 'ok' })
+    assert.deepEqual(pick(seen.body.totals.perAction[1]), { matched: 10, success: 9, failed: 1, dropped: 0, queuing: 0, inflight: 0, health: 'failing' }, 'the worst health of the nodes\'')
+    assert.deepEqual(seen.body.totals.actions, { total: 20, success: 19, failed: 1, discarded: 0 })
+    // This node's entry is its own metrics, in short.
+    const own = seen.body.metrics.actions[1]
+    assert.deepEqual(pick(byNode['node-b'].perAction[1]), { matched: own.matched, success: own.success, failed: own.failed, dropped: own.dropped, queuing: own.queuing, inflight: own.inflight, health: own.health.state })
+
+    // The connector: what its action sent through it on each node, and the total, from a.
+    const conn = await until('the connector\'s counters, seen from a', () => a.api('GET', `${CONNECTORS}/${cid}`),
+      (r) => r.body.nodes?.length === 3 && r.body.totals.success + r.body.totals.failed === 10)
+    const connByNode = Object.fromEntries(conn.body.nodes.map((n: any) => [n.node, n]))
+    assert.deepEqual(Object.keys(connByNode), ['node-a', 'node-b', 'node-c'])
+    assert.deepEqual(['node-a', 'node-b', 'node-c'].map((n) => [n, connByNode[n].metrics.matched, connByNode[n].metrics.success, connByNode[n].metrics.failed, connByNode[n].delivery]),
+      [['node-a', 2, 2, 0, 'ok'], ['node-b', 3, 3, 0, 'ok'], ['node-c', 5, 4, 1, 'failing']])
+    assert.equal(conn.body.status, 'connected', 'the connection is up everywhere: not inconsistent')
+    assert.equal(conn.body.delivery.state, 'ok', 'delivery stays a\'s own')
+    const { series: _series, ...aOwn } = conn.body.metrics
+    assert.deepEqual(connByNode['node-a'].metrics, aOwn, 'a\'s entry is its own metrics')
+    for (const k of ['matched', 'success', 'failed', 'dropped', 'queuing', 'inflight', 'retried'] as const) {
+      assert.equal(conn.body.totals[k], conn.body.nodes.reduce((s: number, n: any) => s + n.metrics[k], 0), `totals.${k}`)
+    }
+    assert.equal(conn.body.totals.matched, 10)
+    assert.match(conn.body.totals.lastError ?? '', /not an integer/i, 'c\'s error, the only node with one')
+    assert.equal(conn.body.totals.lastSuccessAt, [connByNode['node-a'], connByNode['node-b'], connByNode['node-c']].map((n: any) => n.metrics.lastSuccessAt).sort().at(-1))
+
+    assert.equal((await b.api('DELETE', `${RULES}/${rid}`)).status, 204)
+    await until('rule gone on a', () => a.api('GET', `${RULES}/${rid}`), (r) => r.status === 404)
+    assert.equal((await a.api('DELETE', `${CONNECTORS}/${cid}?confirm=${cid}`)).status, 204)
+  })
+
   it('broker settings changed on node b apply to node a\'s broker at once', async () => {
     const [a, b] = nodes as [Node, Node, Node]
     const anonymous = async () => {
@@ -234,3 +309,8 @@ describe('several nodes on one PostgreSQL', () => {
     assert.ok(!listed.body.data.some((x: any) => x.name === 'node-d'), 'it never registered')
   })
 })
+
+/** An action's counters without `retried` (retries depend on timing) and `fallback`. */
+function pick(c: any): Record<string, unknown> {
+  return { matched: c.matched, success: c.success, failed: c.failed, dropped: c.dropped, queuing: c.queuing, inflight: c.inflight, health: c.health }
+}

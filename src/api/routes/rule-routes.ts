@@ -57,14 +57,33 @@ const ruleCountProps = {
   actions: Type.Object({ total: Type.Integer(), success: Type.Integer(), failed: Type.Integer(), discarded: Type.Integer() }, { additionalProperties: false }),
 }
 
+const actionCounterProps = {
+  matched: Type.Integer({ description: 'Outputs handed to the action (its part of `actions.total`).' }),
+  success: Type.Integer(), failed: Type.Integer(),
+  dropped: Type.Integer({ description: 'Queue full, expired or stopped (its part of `actions.discarded`).' }),
+  queuing: Type.Integer(), inflight: Type.Integer(), retried: Type.Integer(),
+  health: Type.Union(['ok', 'failing', 'stalled'].map((s) => Type.Literal(s)), { description: 'Its delivery health (docs/rules.md, Health); in `totals`, the worst of the nodes\'.' }),
+}
+const ActionCounts = Type.Object({
+  ...actionCounterProps,
+  fallback: Type.Optional(Type.Object(actionCounterProps, { additionalProperties: false, description: 'Its fallback\'s counters, when it has one.' })),
+}, { additionalProperties: false })
+const PerAction = (description: string) => Type.Array(ActionCounts, { description })
+
 const RuleBody = Type.Object({
   id: Type.String(), deploymentId: Type.String(), name: Type.String(), sql: Type.String(), description: Type.String(),
   enabled: Type.Boolean(), actions: Type.Array(documentedAs('RuleAction', Type.Unknown())),
   metrics: documentedAs('RuleMetrics', Type.Union([Type.Null(), Type.Unknown()], { description: 'rule: matched, passed, failed, noResult, rate, actions {total, success, failed, discarded}; per action success, failed, dropped (by reason), queuing, inflight, retried, rate, lastError, lastErrorCode, lastSuccessAt, health {state (ok|failing|stalled), code?, message?, since?}. null while the rule is not running.' })),
-  nodes: Type.Array(Type.Object({ node: Type.String(), ...ruleCountProps }, { additionalProperties: false }), {
+  nodes: Type.Array(Type.Object({
+    node: Type.String(), ...ruleCountProps,
+    perAction: PerAction('Each action\'s counters and health on that node, in the order of `actions` (`metrics.actions` there, in short); empty from a node of an earlier version.'),
+  }, { additionalProperties: false }), {
     description: 'The rule\'s counters on each node that is up and runs it, the answering node first (one entry on a single node; none while it runs nowhere). Other nodes\' as of their last heartbeat (1 s). See docs/cluster.md.',
   }),
-  totals: Type.Object(ruleCountProps, { additionalProperties: false, description: 'The sum of `nodes`.' }),
+  totals: Type.Object({
+    ...ruleCountProps,
+    perAction: PerAction('Each action\'s counters added up over `nodes`, one entry per action of `actions`; health the worst of the nodes\'.'),
+  }, { additionalProperties: false, description: 'The sum of `nodes`.' }),
   createdAt: Type.String(), updatedAt: Type.String(),
   warnings: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ description: 'The field: `actions.0`, `actions.1.params.topic`.' }),

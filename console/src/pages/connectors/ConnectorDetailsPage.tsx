@@ -13,6 +13,7 @@ import { DeliveryBadge, DeliveryNotice } from '../../components/DeliveryBadge.ts
 import { TypeIcon } from '../../components/TypeIcon.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
 import { HistoryCard } from '../../components/HistoryCard.tsx'
+import { ConnectorNodesCard } from '../../components/NodeTables.tsx'
 import { typeTitle, useConnectorTypes } from '../../lib/connector-types.ts'
 import { EDIT_NEEDS_PLAN, useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
@@ -165,6 +166,7 @@ export function ConnectorDetailsPage({ dep, id }: { dep: string; id: string }) {
       </section>
 
       <MetricsCard c={c} />
+      <ConnectorNodesCard c={c} />
 
       <section className="card" aria-labelledby="rules-title">
         <h2 id="rules-title">Rules</h2>
@@ -212,7 +214,9 @@ function MetricsCard({ c }: { c: ConnectorDetails }) {
   return (
     <section className="card" aria-labelledby="metrics-title">
       <h2 id="metrics-title">Metrics</h2>
-      <p className="muted small">Totals of the rule actions that send through this connector, since Junction or the rule started.</p>
+      <p className="muted small">
+        Totals of the rule actions that send through this connector, since Junction or the rule started{c.nodes.length > 1 ? <>, on this node (<span className="mono">{c.nodes[0]?.node}</span>); every node's are under Nodes</> : ''}.
+      </p>
       <dl className="stat-row">
         <Stat label="Matched" value={formatCount(m?.matched)} />
         <Stat label="Success" value={formatCount(m?.success)} tone="ok" />

@@ -20,6 +20,7 @@ import { Stat } from '../connectors/ConnectorDetailsPage.tsx'
 import { DeleteRuleDialog, RuleStatus, actionTarget } from './rule-common.tsx'
 import { FailedMessagesSection } from './FailedMessages.tsx'
 import { HistoryCard } from '../../components/HistoryCard.tsx'
+import { RuleNodesCard } from '../../components/NodeTables.tsx'
 
 function sum(series: number[][]): number[] {
   const n = Math.max(0, ...series.map((s) => s.length))
@@ -101,6 +102,8 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
 
       <section className="card" aria-labelledby="rule-metrics-title">
         <h2 id="rule-metrics-title">Metrics</h2>
+        {/* With metrics, the answering node is the first of `nodes`. */}
+        {m && r.nodes.length > 1 && <p className="muted small">On this node (<span className="mono">{r.nodes[0]?.node}</span>); every node's and their total are under Nodes.</p>}
         {!m ? (
           <p className="muted">No metrics: the rule is not running ({r.enabled ? 'its deployment is stopped' : 'it is disabled'}).</p>
         ) : (
@@ -132,6 +135,8 @@ export function RuleDetailsPage({ dep, id }: { dep: string; id: string }) {
           </>
         )}
       </section>
+
+      <RuleNodesCard r={r} />
 
       <section className="card" aria-labelledby="rule-sql-view-title">
         <h2 id="rule-sql-view-title">SQL</h2>
