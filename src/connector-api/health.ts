@@ -1,0 +1,46 @@
+import type { Health } from './contract.js'
+import { deadline, timedOut, toConnectorError, untilAborted } from './deadline.js'
+import { ConnectorError } from './errors.js'
+
+/** `health` of an instance that is not started (or stopped). */
+export const NOT_STARTED: Health = { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+
+/** What a channel, a Test action or a lease gets from an instance that is not started (or stopped): the runtime opens it again once connected. */
+export function notStarted(hint?: string): ConnectorError {
+  return new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected', ...(hint === undefined ? {} : { hint }) })
+}
+
+export interface RoundTripOptions {
+  /** The type's own bound (its connect timeout), joined with the caller's signal. */
+  readonly timeoutMs: number
+  /** The server, for messages. */
+  readonly target: string
+  /** The type's classifier; socket, DNS and TLS errors are the kit's. */
+  readonly classify?: ((err: unknown) => ConnectorError | undefined) | undefined
+  /** Runs on any failure (a timeout too) before the answer: drop the connection the work used. */
+  readonly onFailure?: (() => unknown) | undefined
+}
+
+/**
+ * One round trip a start or a health check makes (`SELECT 1`, a HEAD, a ping), bounded by
+ * `signal` and `timeoutMs` as a whole, so a dead or hung server answers instead of a hang. Any
+ * failure as a ConnectorError: TIMEOUT when the time ran out, else the type's classification.
+ */
+export async function roundTrip<T>(signal: AbortSignal, o: RoundTripOptions, work: (bound: AbortSignal) => Promise<T>): Promise<T> {
+  const bound = deadline(signal, o.timeoutMs)
+  try {
+    return await untilAborted(Promise.resolve().then(() => work(bound)), bound, () => timedOut(o.target))
+  } catch (err) {
+    try {
+      o.onFailure?.()
+    } catch {
+      // dropping a connection is best effort: the answer is the failure either way
+    }
+    throw toConnectorError(err, o.target, { signal: bound, classify: o.classify })
+  }
+}
+
+/** `health` from one `roundTrip`: connected, or disconnected with the failure's code and message. */
+export function checkHealth(signal: AbortSignal, o: RoundTripOptions, work: (bound: AbortSignal) => Promise<unknown>): Promise<Health> {
+  return roundTrip(signal, o, work).then(() => ({ status: 'connected' }), (e: ConnectorError) => ({ status: 'disconnected', code: e.code, reason: e.message }))
+}
