@@ -66,7 +66,8 @@ export async function rolledBack<R>(exec: (sql: string) => Promise<R>, work: () 
   try {
     await work()
   } finally {
-    o.afterRollback?.(await exec('ROLLBACK'))
+    const result = await exec('ROLLBACK')
+    o.afterRollback?.(result)
   }
 }
 
