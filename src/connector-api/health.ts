@@ -44,3 +44,42 @@ export async function roundTrip<T>(signal: AbortSignal, o: RoundTripOptions, wor
 export function checkHealth(signal: AbortSignal, o: RoundTripOptions, work: (bound: AbortSignal) => Promise<unknown>): Promise<Health> {
   return roundTrip(signal, o, work).then(() => ({ status: 'connected' }), (e: ConnectorError) => ({ status: 'disconnected', code: e.code, reason: e.message }))
 }
+
+/**
+ * A health check's connection of its own, outside the pool: under load every pooled connection is
+ * busy, and a check waiting for one would report a busy but healthy server as down. Opened by the
+ * first check and kept; a failed check drops it (and one that is no longer `alive`, e.g. closed by
+ * a restarting server, is replaced), so the next check opens a new one. `T` is whatever handle the
+ * type keeps (a connection, or the promise of one).
+ */
+export class KeptConnection<T> {
+  private current: T | undefined
+
+  constructor(private readonly o: { open: (signal: AbortSignal) => T; close: (handle: T) => void; alive?: (handle: T) => boolean }) {}
+
+  /** The kept handle, or a new one opening now. */
+  get(signal: AbortSignal): T {
+    if (this.current !== undefined && this.o.alive?.(this.current) !== false) return this.current
+    return (this.current = this.o.open(signal))
+  }
+
+  /** Closes `handle` (the kept one by default) and forgets it if it is still the kept one. */
+  drop(handle: T | undefined = this.current): void {
+    if (handle === undefined) return
+    if (handle === this.current) this.current = undefined
+    this.o.close(handle)
+  }
+
+  /** Forgets the kept handle without closing it, and answers it (a stop closes it its own way). */
+  take(): T | undefined {
+    const handle = this.current
+    this.current = undefined
+    return handle
+  }
+
+  /** `health` from `use` on the kept handle (see `checkHealth`); a failure drops that handle. */
+  check(signal: AbortSignal, o: Omit<RoundTripOptions, 'onFailure'>, use: (handle: T, bound: AbortSignal) => Promise<unknown>): Promise<Health> {
+    let handle: T | undefined
+    return checkHealth(signal, { ...o, onFailure: () => this.drop(handle) }, (bound) => use((handle = this.get(bound)), bound))
+  }
+}

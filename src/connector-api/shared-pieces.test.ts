@@ -7,7 +7,7 @@ import { BatchOutcome, isolateBadRows, range, type SegmentFailure } from './batc
 import { classifyBy, type ErrorRow } from './error-table.js'
 import { BatchError, ConnectorError } from './errors.js'
 import { excerpt, withoutSecrets } from './excerpt.js'
-import { checkHealth, NOT_STARTED, notStarted, roundTrip } from './health.js'
+import { checkHealth, KeptConnection, NOT_STARTED, notStarted, roundTrip } from './health.js'
 import { httpStatusError, joinUrlPath, parseRetryAfter } from './http-answers.js'
 import { acquireWithin, withLease, type LeasePool } from './lease.js'
 import { rolledBack, SqlActions, writesNothing, type SqlChannel } from './sql-actions.js'
@@ -255,5 +255,25 @@ describe('SqlActions, rolledBack, writesNothing', () => {
     await assert.rejects(rolledBack(exec, async () => { throw new Error('stmt failed') }), /stmt failed/)
     assert.deepEqual(log, ['START TRANSACTION', 'stmt', 'ROLLBACK', 'BEGIN', 'ROLLBACK'])
     assert.deepEqual(seen, { warnings: 1 })
+  })
+})
+
+describe('KeptConnection', () => {
+  it('keeps one handle across checks, drops it after a failure, replaces one that is no longer alive', async () => {
+    let opened = 0
+    const closed: number[] = []
+    const dead = new Set<number>()
+    const kept = new KeptConnection<number>({ open: () => ++opened, close: (h) => closed.push(h), alive: (h) => !dead.has(h) })
+    const o = { timeoutMs: 1_000, target: 'db:1' }
+    assert.deepEqual(await kept.check(AbortSignal.timeout(1_000), o, async () => 'ok'), { status: 'connected' })
+    assert.deepEqual(await kept.check(AbortSignal.timeout(1_000), o, async (h) => assert.equal(h, 1)), { status: 'connected' })
+    const failed = await kept.check(AbortSignal.timeout(1_000), o, async () => { throw Object.assign(new Error('reset'), { code: 'ECONNRESET' }) })
+    assert.equal(failed.status === 'disconnected' && failed.code, 'CONNECTION_LOST')
+    assert.deepEqual(closed, [1], 'the failed handle is closed')
+    assert.equal(kept.get(AbortSignal.timeout(1_000)), 2, 'the next check opens a new one')
+    dead.add(2)
+    assert.equal(kept.get(AbortSignal.timeout(1_000)), 3, 'a handle that died idle is replaced')
+    assert.equal(kept.take(), 3)
+    assert.equal(kept.take(), undefined)
   })
 })

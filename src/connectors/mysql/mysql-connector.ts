@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
-import { acquireWithin, checkHealth, ConnectorError, deadline, NOT_STARTED, notStarted, probeConnection, settleWithin, SqlActions, timedOut, untilAborted, withLease } from '../../connector-api/index.js'
+import { acquireWithin, ConnectorError, deadline, KeptConnection, NOT_STARTED, notStarted, probeConnection, settleWithin, SqlActions, timedOut, untilAborted, withLease } from '../../connector-api/index.js'
 import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyMysqlError } from './classify-error.js'
 import type { MysqlConfig, MysqlParams } from './config-schema.js'
@@ -14,7 +14,8 @@ export class MysqlConnector implements Connector<MysqlParams>, MysqlChannelHost 
   private pool: Pool | undefined
   /** Pooled connections not yet ended, to drop their sockets when a stop runs out of time. */
   private readonly opened = new Set<PoolConnection>()
-  private healthConnection: Promise<Connection> | undefined
+  /** `SELECT 1` outside the pool, on a connection of its own. */
+  private readonly healthConnection = new KeptConnection({ open: (signal) => this.connect(signal), close: (conn) => conn.then((c) => c.destroy(), () => undefined) })
   readonly target: string
   readonly poolSize: number
   private readonly actions = new SqlActions({ open: (sql) => new MysqlChannel(sql, this), started: () => this.pool !== undefined, validateMs: () => this.config.connectTimeoutMs * 2 })
@@ -72,18 +73,10 @@ export class MysqlConnector implements Connector<MysqlParams>, MysqlChannelHost 
     await withLease(this, deadline(signal, this.config.connectTimeoutMs), ({ conn, run }) => run(query(conn, 'SELECT 1')))
   }
 
-  /** `SELECT 1` outside the pool: under load every pooled connection is busy, and waiting for one would report a healthy server as down. */
   async health(signal: AbortSignal): Promise<Health> {
     if (!this.pool) return NOT_STARTED
-    let slot: Promise<Connection> | undefined
-    const onFailure = () => {
-      if (this.healthConnection === slot) this.healthConnection = undefined
-      slot?.then((conn) => conn.destroy(), () => undefined)
-    }
-    return checkHealth(signal, { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: (x) => this.connectError(x), onFailure }, (bound) => {
-      slot = this.healthConnection ??= this.connect(bound)
-      return slot.then((conn) => query(conn, 'SELECT 1'))
-    })
+    return this.healthConnection.check(signal, { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: (x) => this.connectError(x) },
+      (conn) => conn.then((c) => query(c, 'SELECT 1')))
   }
 
   openChannel(params: MysqlParams): Promise<Channel> {
@@ -101,9 +94,9 @@ export class MysqlConnector implements Connector<MysqlParams>, MysqlChannelHost 
   }
 
   async stop(signal: AbortSignal): Promise<void> {
-    const [pool, health] = [this.pool, this.healthConnection]
-    ;[this.pool, this.healthConnection] = [undefined, undefined]
-    health?.then((conn) => conn.destroy(), () => undefined)
+    const pool = this.pool
+    this.pool = undefined
+    this.healthConnection.drop()
     if (pool && !(await settleWithin(new Promise<void>((resolve) => pool.end(() => resolve())), signal))) for (const conn of this.opened) conn.destroy()
     this.opened.clear()
   }

@@ -3,7 +3,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import pg from 'pg'
 // Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
 import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
-import { acquireWithin, checkHealth, ConnectorError, NOT_STARTED, notStarted, probeConnection, roundTrip, settleWithin, SqlActions, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
+import { acquireWithin, ConnectorError, KeptConnection, NOT_STARTED, notStarted, probeConnection, roundTrip, settleWithin, SqlActions, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
 import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { NoPasswordError, classifyPgError } from './classify-error.js'
 import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
@@ -25,7 +25,11 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   /** Every connection the pool holds open, so that a stop that runs out of time can drop them. */
   private readonly pooled = new Set<pg.Client>()
   /** The health check's own connection, outside the pool (see `health`). */
-  private healthClient: { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean } | undefined
+  private readonly healthConnection = new KeptConnection<HealthSlot>({
+    open: () => this.openHealthConnection(),
+    close: (slot) => { slot.dead = true; destroyClient(slot.client) },
+    alive: (slot) => !slot.dead,
+  })
   /** Pool connections checked out by channels right now. */
   private leased = 0
   readonly target: string
@@ -103,8 +107,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   async health(signal: AbortSignal): Promise<Health> {
     if (!this.pool) return NOT_STARTED
     const ms = this.config.connectTimeoutMs
-    const slot = this.healthConnection()
-    return checkHealth(signal, { timeoutMs: ms, target: this.target, classify: (e) => this.connectError(e), onFailure: () => this.dropHealthConnection(slot) }, async () => {
+    return this.healthConnection.check(signal, { timeoutMs: ms, target: this.target, classify: (e) => this.connectError(e) }, async (slot) => {
       await slot.ready
       await slot.client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
     })
@@ -174,8 +177,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   async stop(signal: AbortSignal): Promise<void> {
     const pool = this.pool
     this.pool = undefined
-    const health = this.healthClient
-    this.healthClient = undefined
+    const health = this.healthConnection.take()
     if (health) health.dead = true
     const closing = Promise.all([pool?.end(), health && endClient(health.client, health.connected, signal)])
     if (await settleWithin(closing, signal)) return
@@ -205,10 +207,8 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     }
   }
 
-  /** The health check's connection: the open one, or a new one that starts connecting now. */
-  private healthConnection(): NonNullable<PostgresqlConnector['healthClient']> {
-    const current = this.healthClient
-    if (current && !current.dead) return current
+  /** A new health-check connection, connecting from now. */
+  private openHealthConnection(): HealthSlot {
     const client = new pg.Client(this.clientConfig())
     const slot = { client, ready: client.connect(), connected: false, dead: false }
     slot.ready.then(() => { slot.connected = true }, () => undefined) // a failure is reported by the check that awaits it
@@ -218,14 +218,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
       this.ctx.logger.debug('PostgreSQL health-check connection closed', { code: this.connectError(err).code })
     })
     client.on('end', () => { slot.dead = true })
-    this.healthClient = slot
     return slot
-  }
-
-  private dropHealthConnection(slot: NonNullable<PostgresqlConnector['healthClient']>): void {
-    slot.dead = true
-    if (this.healthClient === slot) this.healthClient = undefined
-    destroyClient(slot.client)
   }
 
   /** One `SELECT 1` through the pool, bounded by the connect timeout as a whole (getting a connection plus the query), so a dead or hung server cannot stall start. */
@@ -272,6 +265,9 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     })
   }
 }
+
+/** The health check's connection: `connected` once logged in (a stop then ends it politely), `dead` once closed. */
+type HealthSlot = { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean }
 
 interface ServerInfo {
   one: number
