@@ -29,7 +29,8 @@ export interface RoundTripOptions {
 export async function roundTrip<T>(signal: AbortSignal, o: RoundTripOptions, work: (bound: AbortSignal) => Promise<T>): Promise<T> {
   const bound = deadline(signal, o.timeoutMs)
   try {
-    return await untilAborted(Promise.resolve().then(() => work(bound)), bound, () => timedOut(o.target))
+    if (bound.aborted) throw timedOut(o.target)
+    return await untilAborted(work(bound), bound, () => timedOut(o.target))
   } catch (err) {
     try {
       o.onFailure?.()
