@@ -113,6 +113,26 @@ export function compileValue(template: string): (output: Readonly<Record<string,
   return (o) => readPath(o, path)
 }
 
+/**
+ * A template for a URL's path and query: each placeholder's value URL-encoded (`.` and `..` too),
+ * so message data stays one path segment or one query value and cannot climb the path.
+ */
+export function compileUrlTemplate(template: string): Render {
+  const parts = template.split(/(\$\{[^}]*\})/).map((s, i) => (i % 2 === 0 ? s : compileValue(s)))
+  const encode = (v: unknown) => encodeURIComponent(toText(v)).replace(/^\.\.?$/, (dots) => dots.replace(/\./g, '%2E'))
+  return parts.length === 1 ? () => template : (o) => parts.map((p) => (typeof p === 'string' ? p : encode(p(o)))).join('')
+}
+
+/** A text template; one that is a single placeholder answers undefined when its value is missing (a header left out rather than sent as "null"). */
+export function compileOptionalTemplate(template: string): (output: Readonly<Record<string, unknown>>) => string | undefined {
+  if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
+  const value = compileValue(template)
+  return (o) => {
+    const v = value(o)
+    return v === undefined || v === null ? undefined : toText(v)
+  }
+}
+
 export interface SqlTemplate {
   /** The statement with placeholders replaced by `$1..$n` (or `?`). */
   readonly text: string

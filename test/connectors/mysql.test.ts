@@ -195,6 +195,32 @@ describe('mysql rule actions', () => {
     }
   })
 
+  it('the Test action with rollback leaves no row and the connection usable; a MyISAM table says it kept the row; a SELECT is refused on save naming sql', async () => {
+    // One pooled connection: a rollback that did not run would leave the next send inside its transaction, unseen.
+    const one = make({ ...configFor(shared), poolSize: 1 })
+    await one.start(signal())
+    const [dest, myisam] = [await readings(shared), await readings(shared, 'MyISAM')]
+    try {
+      await one.sendRolledBack!(dest.params, { id: 'r-1', temp: 1 }, signal())
+      const bad = await rejection(one.sendRolledBack!(dest.params, { id: 'r-2', temp: 'x' }, signal()))
+      assert.equal(bad.code, 'INVALID_DATA')
+      await (await one.openChannel!(dest.params)).send({ id: 'r-3', temp: 3 }, signal())
+      assert.deepEqual((await dest.readBack()).map((r) => r.id), ['r-3'])
+      const kept = await rejection(one.sendRolledBack!(myisam.params, { id: 'r-4', temp: 4 }, signal()))
+      assert.equal(kept.code, 'INVALID_PARAMS')
+      assert.match(kept.message, /not transactional/)
+      const table = /INTO (\w+)/.exec(String(dest.params.sql))![1]
+      const refused = await rejection(one.checkAction!({ sql: `SELECT id FROM ${table} WHERE id = \${id}` }, signal()))
+      assert.equal(refused.code, 'STATEMENT_WRITES_NOTHING')
+      assert.equal(refused.param, 'sql')
+      await one.checkAction!(dest.params, signal())
+    } finally {
+      await dest.close?.()
+      await myisam.close?.()
+      await one.stop(AbortSignal.timeout(5_000))
+    }
+  })
+
   it('a send aborted by its signal ends at once with a retryable TIMEOUT', async () => {
     const dest = await readings(shared, 'InnoDB', (t) => `INSERT INTO ${t} (id, temp) SELECT \${id}, SLEEP(2)`)
     try {

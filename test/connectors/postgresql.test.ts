@@ -432,6 +432,23 @@ describe('postgresql rule actions', () => {
     assert.equal(bad.kind, 'permanent')
   })
 
+  it('the Test action with rollback leaves no row and the connection usable; a bad row answers its code', async () => {
+    // One pooled connection: a ROLLBACK that did not run would leave the next send inside its transaction, unseen.
+    const one = make({ ...configFor(shared), poolSize: 1 })
+    await one.start(signal())
+    try {
+      const t = await table('id text, temp numeric')
+      const params = { sql: `INSERT INTO ${t} (id, temp) VALUES (\${id}, \${temp})` }
+      await one.sendRolledBack!(params, { id: 'r-1', temp: 1 }, signal())
+      const bad = await rejection(one.sendRolledBack!(params, { id: 'r-2', temp: 'x' }, signal()))
+      assert.equal(bad.code, 'INVALID_DATA')
+      await (await one.openChannel!(params)).send({ id: 'r-3', temp: 3 }, signal())
+      assert.deepEqual((await rows<{ id: string }>(`SELECT id FROM ${t}`)).map((r) => r.id), ['r-3'])
+    } finally {
+      await one.stop(AbortSignal.timeout(5_000))
+    }
+  })
+
   it('an aborted send answers at once with a retryable TIMEOUT', async () => {
     const ch = await open(c, 'SELECT pg_sleep(${s})')
     const t0 = performance.now()

@@ -1,7 +1,7 @@
-import { ConnectorError, compilePayloadTemplate, compileTemplate, compileValue, errorMessage, toText, type Channel, type ChannelMessage } from '../../connector-api/index.js'
-import { classifyHttpError, parseRetryAfter, statusError } from './classify-error.js'
+import { ConnectorError, compileOptionalTemplate, compilePayloadTemplate, compileUrlTemplate, errorMessage, httpStatusError, notStarted, parseRetryAfter } from '../../connector-api/index.js'
+import type { Channel, ChannelMessage, HttpAnswer, HttpRequest } from '../../connector-api/index.js'
+import { classifyHttpError } from './classify-error.js'
 import type { HttpParams } from './config-schema.js'
-import type { HttpAnswer, HttpRequest } from './http-request.js'
 
 type Render<T> = (o: ChannelMessage) => T
 
@@ -22,11 +22,11 @@ export class HttpChannel implements Channel {
 
   constructor(private readonly server: HttpServer, private readonly params: HttpParams, readonly concurrency: number) {
     try {
-      this.path = compilePath(params.path)
+      this.path = compileUrlTemplate(params.path)
       if (!/^[\x21-\x7e]*$/.test(this.path({}))) throw new Error('the path has characters a URL cannot carry; percent-encode them')
       const body = params.method === 'GET' || params.method === 'DELETE' ? undefined : compilePayloadTemplate(params.body)
       this.body = body?.render
-      const own = Object.entries(params.headers).map(([name, value]) => [name.toLowerCase(), compileHeader(value)] as const)
+      const own = Object.entries(params.headers).map(([name, value]) => [name.toLowerCase(), compileOptionalTemplate(value)] as const)
       const fixed: Record<string, string> = { ...server.headers }
       for (const [name] of own) delete fixed[name]
       if (body && !('content-type' in server.headers) && !own.some(([name]) => name === 'content-type')) fixed['content-type'] = body.json ? 'application/json' : 'text/plain; charset=utf-8'
@@ -43,7 +43,7 @@ export class HttpChannel implements Channel {
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     const { transport, target, https } = this.server
-    if (!transport) throw new ConnectorError('CONNECTION_LOST', 'The connector is not connected', { kind: 'not_connected', hint: 'Junction resends once connected.' })
+    if (!transport) throw notStarted('Junction resends once connected.')
     let answer: HttpAnswer
     try {
       answer = await transport({ method: this.params.method, path: this.server.requestPath(this.path(message)), headers: this.headers(message), body: this.body?.(message) }, signal)
@@ -52,25 +52,8 @@ export class HttpChannel implements Channel {
       throw classifyHttpError(err, target, https) ?? new ConnectorError('CONNECTION_FAILED', `${target}: ${errorMessage(err)}`, { kind: 'retryable', hint: 'The message is retried.', cause: err })
     }
     if (answer.status >= 200 && answer.status < 300) return
-    throw statusError(answer.status, target, answer.excerpt ?? '', parseRetryAfter(answer.retryAfter))
+    throw httpStatusError(answer.status, target, answer.excerpt, parseRetryAfter(answer.retryAfter))
   }
 }
 
 export const requestTtlOver = (target: string, cause?: unknown) => new ConnectorError('TIMEOUT', `No answer from ${target} within the request TTL`, { kind: 'retryable', hint: 'It may still have arrived; it is retried while the TTL allows.', cause })
-
-/** Placeholders URL-encoded (`.` and `..` too), so message data stays one segment or one query value. */
-function compilePath(template: string): Render<string> {
-  const parts = template.split(/(\$\{[^}]*\})/).map((s, i) => (i % 2 === 0 ? s : compileValue(s)))
-  const encode = (v: unknown) => encodeURIComponent(toText(v)).replace(/^\.\.?$/, (dots) => dots.replace(/\./g, '%2E'))
-  return parts.length === 1 ? () => template : (o) => parts.map((p) => (typeof p === 'string' ? p : encode(p(o)))).join('')
-}
-
-/** A header template; one that is a single placeholder is left out when its value is missing. */
-function compileHeader(template: string): Render<string | undefined> {
-  if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
-  const value = compileValue(template)
-  return (o) => {
-    const v = value(o)
-    return v === undefined || v === null ? undefined : toText(v)
-  }
-}

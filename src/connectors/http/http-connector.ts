@@ -1,11 +1,11 @@
 import { isIP } from 'node:net'
 import { Client, Pool, type Dispatcher } from 'undici'
-import { ConnectorError, deadline, probeConnection, settleWithin, startWorkerThread, timedOut, tlsHandshake, toConnectorError, untilAborted, WorkerCalls } from '../../connector-api/index.js'
-import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
-import { classifyHttpError, statusError } from './classify-error.js'
+import { checkHealth, ConnectorError, httpStatusError, joinUrlPath, NOT_STARTED, notStarted, performRequest, probeConnection, roundTrip, settleWithin, startWorkerThread, timedOut, tlsHandshake, WorkerCalls } from '../../connector-api/index.js'
+import type { Channel, Connector, ConnectorContext, Health, HttpAnswer, HttpRequest, ProbeResult } from '../../connector-api/index.js'
+import { classifyHttpError } from './classify-error.js'
 import type { HttpConfig, HttpParams } from './config-schema.js'
 import { HttpChannel, requestTtlOver, type HttpServer } from './http-channel.js'
-import { clientOptions, openPool, performRequest, secretsOf, type HttpAnswer, type HttpRequest } from './http-request.js'
+import { clientOptions, openPool, secretsOf } from './http-request.js'
 
 /**
  * An HTTP server (webhook): a keep-alive pool of `poolSize` connections (undici) that the rule
@@ -41,8 +41,7 @@ export class HttpConnector implements Connector<HttpParams>, HttpServer {
 
   /** The base URL's path with the action's rendered path appended as written (one slash where both have one). */
   requestPath(path: string): string {
-    const base = this.url.pathname
-    return base.endsWith('/') && path.startsWith('/') ? base + path.slice(1) : base + path
+    return joinUrlPath(this.url.pathname, path)
   }
 
   probe(signal: AbortSignal): Promise<ProbeResult> {
@@ -55,7 +54,7 @@ export class HttpConnector implements Connector<HttpParams>, HttpServer {
         client = new Client(this.url.origin, clientOptions(this.config))
         const status = await this.head(client, bound).catch(async (err: unknown) => { throw await this.plainToTls(err, address, bound) })
         // 401/403: the credentials; 5xx: the server cannot serve now. Any other answer proves the server (a webhook need not take HEAD).
-        if (status === 401 || status === 403 || status >= 500) throw statusError(status, this.target, '', undefined)
+        if (status === 401 || status === 403 || status >= 500) throw httpStatusError(status, this.target)
         return `HEAD ${this.url.pathname} answered ${status}`
       } }],
       classify: (err) => classifyHttpError(err, this.target, this.https),
@@ -73,14 +72,14 @@ export class HttpConnector implements Connector<HttpParams>, HttpServer {
       const [pool, secrets] = [(this.pool = openPool(c)), secretsOf(c)]
       this.transport = (request, s) => performRequest(pool, request, s, secrets)
     }
-    this.checker = new Client(this.url.origin, clientOptions(c))
-    await this.check(signal)
+    const checker = (this.checker = new Client(this.url.origin, clientOptions(c)))
+    await roundTrip(signal, this.checkOptions, (bound) => this.head(checker, bound))
   }
 
   /** Connected while the server answers HTTP at all: the base URL is not where messages go, so its status says little. */
   async health(signal: AbortSignal): Promise<Health> {
-    if (!this.checker) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
-    return this.check(signal).then(() => ({ status: 'connected' }), (e: ConnectorError) => ({ status: 'disconnected', code: e.code, reason: e.message }))
+    const checker = this.checker
+    return checker ? checkHealth(signal, this.checkOptions, (bound) => this.head(checker, bound)) : NOT_STARTED
   }
 
   async stop(signal: AbortSignal): Promise<void> {
@@ -94,7 +93,7 @@ export class HttpConnector implements Connector<HttpParams>, HttpServer {
   }
 
   async openChannel(params: HttpParams): Promise<Channel> {
-    if (!this.transport) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected', hint: 'Junction opens the action again once connected.' })
+    if (!this.transport) throw notStarted('Junction opens the action again once connected.')
     // Through a worker thread, more requests waiting in its pool let calls and answers cross in batches.
     return new HttpChannel(this, params, this.config.poolSize * this.config.pipelining * (this.calls ? 4 : 1))
   }
@@ -104,14 +103,9 @@ export class HttpConnector implements Connector<HttpParams>, HttpServer {
     return body.dump().catch(() => {}).then(() => statusCode)
   }
 
-  /** One HEAD on the health connection, bounded by connectTimeoutMs; any answer will do. */
-  private async check(signal: AbortSignal): Promise<void> {
-    const bound = deadline(signal, this.config.connectTimeoutMs)
-    try {
-      await untilAborted(this.head(this.checker!, bound), bound, () => timedOut(this.target))
-    } catch (err) {
-      throw toConnectorError(err, this.target, { signal: bound, classify: (e) => classifyHttpError(e, this.target, this.https) })
-    }
+  /** A start's and a health check's HEAD on the health connection, bounded by connectTimeoutMs; any answer will do. */
+  private get checkOptions() {
+    return { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: (e: unknown) => classifyHttpError(e, this.target, this.https) }
   }
 
   /** An http:// URL whose server closed the connection unanswered: when the port speaks TLS, say so. */

@@ -3,9 +3,9 @@
  * requests its channels render on the main thread (the kit's answerCalls).
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { answerCalls } from '../../connector-api/index.js'
+import { answerCalls, performRequest, type HttpAnswer, type HttpRequest } from '../../connector-api/index.js'
 import type { HttpConfig } from './config-schema.js'
-import { openPool, performRequest, secretsOf, type HttpAnswer, type HttpRequest } from './http-request.js'
+import { openPool, secretsOf } from './http-request.js'
 
 if (!parentPort) throw new Error('http-worker runs in a worker thread only')
 const config = (workerData as { config: HttpConfig }).config

@@ -1,22 +1,24 @@
 import { connect as netConnect } from 'node:net'
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection } from 'mysql2'
-import { aboutParam, ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, toConnectorError, untilAborted, type Channel, type ChannelMessage, type Connector,
-  type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
-import { classifyMysqlError, type MysqlPhase } from './classify-error.js'
+import { acquireWithin, ConnectorError, deadline, KeptConnection, NOT_STARTED, notStarted, probeConnection, settleWithin, SqlActions, timedOut, untilAborted, withLease } from '../../connector-api/index.js'
+import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
+import { classifyMysqlError } from './classify-error.js'
 import type { MysqlConfig, MysqlParams } from './config-schema.js'
-import { MysqlChannel } from './mysql-channel.js'
+import { MysqlChannel, query, type MysqlChannelHost } from './mysql-channel.js'
 
 /** Strict mode on every session, whatever the server's default: a value a column cannot hold fails its row instead of being stored mangled with a warning. */
 const STRICT_SESSION = "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
 
 /** Between `start` and `stop`: a mysql2 pool for the actions and one connection of its own for health checks. */
-export class MysqlConnector implements Connector<MysqlParams> {
+export class MysqlConnector implements Connector<MysqlParams>, MysqlChannelHost {
   private pool: Pool | undefined
   /** Pooled connections not yet ended, to drop their sockets when a stop runs out of time. */
   private readonly opened = new Set<PoolConnection>()
-  private healthConnection: Promise<Connection> | undefined
+  /** `SELECT 1` outside the pool, on a connection of its own. */
+  private readonly healthConnection = new KeptConnection({ open: (signal) => this.connect(signal), close: (conn) => conn.then((c) => c.destroy(), () => undefined) })
   readonly target: string
   readonly poolSize: number
+  private readonly actions = new SqlActions({ open: (sql) => new MysqlChannel(sql, this), started: () => this.pool !== undefined, validateMs: () => this.config.connectTimeoutMs * 2 })
 
   constructor(private readonly config: MysqlConfig, private readonly ctx: ConnectorContext) {
     [this.target, this.poolSize] = [`${config.host}:${config.port}/${config.database}`, config.poolSize]
@@ -30,7 +32,7 @@ export class MysqlConnector implements Connector<MysqlParams> {
       host: c.host, port: c.port, timeoutMs: c.connectTimeoutMs, tls: c.tls,
       tlsStep: async (_address, bound) => {
         login = this.connect(bound)
-        const conn = await login.catch((err: unknown) => { if (['TLS_FAILED', 'TLS_NOT_SUPPORTED'].includes(this.classify(err, 'connect').code)) throw err })
+        const conn = await login.catch((err: unknown) => { if (['TLS_FAILED', 'TLS_NOT_SUPPORTED'].includes(this.connectError(err).code)) throw err })
         const protocol = conn && (await query<Array<{ Value: string }>>(conn, "SHOW SESSION STATUS LIKE 'Ssl_version'"))[0]?.Value
         return `${protocol || 'TLS'}, certificate ${c.tls.verify ? 'verified' : 'not verified (verify is off)'}`
       },
@@ -51,7 +53,7 @@ export class MysqlConnector implements Connector<MysqlParams> {
           return `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${version}`
         },
       }],
-      classify: (err) => this.classify(err, 'connect'),
+      classify: (err) => this.connectError(err),
       cleanup: () => login?.then((conn) => conn.destroy(), () => undefined),
     }, signal)
   }
@@ -63,105 +65,72 @@ export class MysqlConnector implements Connector<MysqlParams> {
       this.opened.add(conn)
       conn.once('end', () => this.opened.delete(conn))
       // A connection that dies idle (server restart) leaves the pool; unheard, its error would crash the process.
-      conn.on('error', (err) => this.opened.delete(conn) && this.ctx.logger.warn('MySQL connection closed', { code: this.classify(err, 'connect').code }))
+      conn.on('error', (err) => this.opened.delete(conn) && this.ctx.logger.warn('MySQL connection closed', { code: this.connectError(err).code }))
       // Queued before the connection is handed out, so every statement on it runs in strict mode.
       conn.query(STRICT_SESSION, (err) => { if (err) this.ctx.logger.warn('MySQL session setup failed', { reason: err.message }) })
     })
     this.pool = pool
-    await this.lease(deadline(signal, this.config.connectTimeoutMs), (conn) => query(conn, 'SELECT 1'))
+    await withLease(this, deadline(signal, this.config.connectTimeoutMs), ({ conn, run }) => run(query(conn, 'SELECT 1')))
   }
 
-  /** `SELECT 1` outside the pool: under load every pooled connection is busy, and waiting for one would report a healthy server as down. */
   async health(signal: AbortSignal): Promise<Health> {
-    if (!this.pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
-    const bound = deadline(signal, this.config.connectTimeoutMs)
-    const slot = (this.healthConnection ??= this.connect(bound))
-    try {
-      await untilAborted(slot.then((conn) => query(conn, 'SELECT 1')), bound, () => timedOut(this.target))
-      return { status: 'connected' }
-    } catch (err) {
-      if (this.healthConnection === slot) this.healthConnection = undefined
-      slot.then((conn) => conn.destroy(), () => undefined)
-      const e = toConnectorError(err, this.target, { signal: bound, classify: (x) => this.classify(x, 'connect') })
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
+    if (!this.pool) return NOT_STARTED
+    return this.healthConnection.check(signal, { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: (x) => this.connectError(x) },
+      (conn) => conn.then((c) => query(c, 'SELECT 1')))
   }
 
-  async openChannel(params: MysqlParams): Promise<Channel> {
-    const channel = this.channelFor(params)
-    await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
-    return channel
+  openChannel(params: MysqlParams): Promise<Channel> {
+    return this.actions.openChannel(params)
   }
 
-  /** On a rule's save: the server prepares the statement, and one that reads FROM a table and returns rows (a SELECT where an INSERT was meant) is refused. */
-  async checkAction(params: MysqlParams, signal: AbortSignal): Promise<void> {
-    try {
-      if ((await this.channelFor(params).validate(signal)) > 0 && /\bFROM\b/i.test(params.sql)) {
-        throw new ConnectorError('STATEMENT_WRITES_NOTHING', "The action's SQL only reads (it returns rows) and writes nothing: run for every message, it would store nothing", {
-          kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, REPLACE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).' })
-      }
-    } catch (err) {
-      throw aboutParam(err, 'sql')
-    }
+  /** On a rule's save: the server prepares the statement, and one that only reads is refused. */
+  checkAction(params: MysqlParams, signal: AbortSignal): Promise<void> {
+    return this.actions.checkAction(params, signal)
   }
 
   /** Test action with rollback: the statement runs in a transaction that is rolled back. */
-  async sendRolledBack(params: MysqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
-    await this.channelFor(params).sendRolledBack(message, signal)
-  }
-
-  private channelFor(params: MysqlParams): MysqlChannel {
-    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
-    try {
-      return new MysqlChannel(params.sql, this)
-    } catch (err) {
-      if (!(err instanceof TemplateError)) throw err
-      throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, { kind: 'permanent', hint: 'Placeholders look like ${payload.temp}.' })
-    }
+  sendRolledBack(params: MysqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    return this.actions.sendRolledBack(params, message, signal)
   }
 
   async stop(signal: AbortSignal): Promise<void> {
-    const [pool, health] = [this.pool, this.healthConnection]
-    ;[this.pool, this.healthConnection] = [undefined, undefined]
-    health?.then((conn) => conn.destroy(), () => undefined)
+    const pool = this.pool
+    this.pool = undefined
+    this.healthConnection.drop()
     if (pool && !(await settleWithin(new Promise<void>((resolve) => pool.end(() => resolve())), signal))) for (const conn of this.opened) conn.destroy()
     this.opened.clear()
   }
 
-  /**
-   * Runs `use` on a pooled connection. An abort of `signal` ends the wait at once (retryable TIMEOUT) and destroys the connection (a
-   * statement's outcome is then unknown); so does any failure that is not permanent, instead of handing the connection to the next send.
-   */
-  async lease<T>(signal: AbortSignal, use: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  /** A pooled connection for a lease (the kit's withLease); one that comes after the caller gave up goes back to the pool. */
+  acquire(signal: AbortSignal): Promise<PoolConnection> {
     const pool = this.pool
-    if (!pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is stopped', { kind: 'not_connected' })
-    const gaveUp = (what: string) => () => new ConnectorError('TIMEOUT', `Gave up waiting for ${what}`, {
+    if (!pool) return Promise.reject(notStarted())
+    const getting = new Promise<PoolConnection>((resolve, reject) => pool.getConnection((err, conn) => (err ? reject(this.connectError(err)) : resolve(conn))))
+    return acquireWithin(getting, signal, () => new ConnectorError('TIMEOUT', `Gave up waiting for a connection to ${this.target}`, {
       kind: 'retryable', hint: 'The server is slow or every pooled connection stayed busy; check the server, raise poolSize or allow more time (the request TTL).',
-    })
-    let abandoned = false
-    const acquiring = new Promise<PoolConnection>((resolve, reject) => pool.getConnection((err, conn) => (err ? reject(this.classify(err, 'connect')) : abandoned ? conn.release() : resolve(conn))))
-    const conn = await untilAborted(acquiring, signal, gaveUp(`a connection to ${this.target}`), () => { abandoned = true })
-    let healthy = true
-    try {
-      return await untilAborted(use(conn), signal, gaveUp(`${this.target} to answer; the statement may or may not have been applied`), () => { healthy = false })
-    } catch (err) {
-      const e = this.classify(err, 'query')
-      if (e.kind !== 'permanent') healthy = false
-      throw e
-    } finally {
-      healthy ? conn.release() : conn.destroy()
-    }
+    }), (conn) => conn.release())
   }
 
-  classify(err: unknown, phase: MysqlPhase): ConnectorError {
-    return classifyMysqlError(err, this.target, this.config.username, phase)
+  /** A connection whose statement's outcome is unknown, or that failed other than permanently, is closed rather than handed to the next send. */
+  release(conn: PoolConnection, broken: Error | undefined): void {
+    if (broken) conn.destroy()
+    else conn.release()
+  }
+
+  /** A statement's failure. */
+  classify(err: unknown): ConnectorError {
+    return classifyMysqlError(err, this.target, this.config.username, 'query')
+  }
+
+  private connectError(err: unknown): ConnectorError {
+    return classifyMysqlError(err, this.target, this.config.username, 'connect')
   }
 
   /** A logged-in single connection, or the classified error; destroyed when `signal` aborts first. */
   private connect(signal: AbortSignal, tls?: MysqlConfig['tls']): Promise<Connection> {
     const conn = mysql.createConnection(this.options(tls))
     conn.on('error', () => undefined) // a late socket error must not crash the process
-    const ready = new Promise<Connection>((resolve, reject) => conn.connect((err) => (err ? reject(this.classify(err, 'connect')) : resolve(conn))))
+    const ready = new Promise<Connection>((resolve, reject) => conn.connect((err) => (err ? reject(this.connectError(err)) : resolve(conn))))
     return untilAborted(ready, signal, () => timedOut(this.target), () => conn.destroy())
   }
 
@@ -176,9 +145,4 @@ export class MysqlConnector implements Connector<MysqlParams> {
       ssl: tls.enable ? { ca: tls.caCert, cert: tls.clientCert, key: tls.clientKey, rejectUnauthorized: tls.verify, verifyIdentity: tls.verify } : undefined,
     }
   }
-}
-
-/** One text-protocol statement without parameters. */
-export function query<T = unknown>(conn: Connection | PoolConnection, sql: string): Promise<T> {
-  return new Promise((resolve, reject) => conn.query(sql, (err, rows) => (err ? reject(err) : resolve(rows as T))))
 }

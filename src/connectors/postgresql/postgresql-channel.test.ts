@@ -17,7 +17,7 @@ function recordingHost(): { host: PgChannelHost; queries: Array<{ name: string; 
   const host: PgChannelHost = {
     acquire: async () => client,
     release: () => undefined,
-    classifyError: (err) => new ConnectorError('QUERY_FAILED', String(err), { kind: 'permanent' }),
+    classify: (err) => new ConnectorError('QUERY_FAILED', String(err), { kind: 'permanent' }),
     target: 'fake',
   }
   return { host, queries }

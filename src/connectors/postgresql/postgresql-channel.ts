@@ -1,23 +1,16 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
-import {
-  BatchError, ConnectorError, compileSqlTemplate,
-  type Channel, type ChannelMessage, type SqlTemplate, untilAborted } from '../../connector-api/index.js'
-import { isRowError, type PgPhase } from './classify-error.js'
+import { BatchOutcome, compileSqlTemplate, isolateBadRows, range, rolledBack, withLease, writesNothing } from '../../connector-api/index.js'
+import type { Channel, ChannelMessage, Lease, LeasePool, SegmentFailure, SqlChannel, SqlTemplate } from '../../connector-api/index.js'
+import { isRowError } from './classify-error.js'
 import { multiRowInsert, type MultiRowInsert } from './insert-values.js'
 import { PipelinedStatement, toWire, type WireValue } from './pipelined-statement.js'
 
 /** Distinct multi-row INSERT sizes a channel prepares as named statements. */
 const NAMED_ROW_COUNTS = 8
 
-/** What a channel needs from its connector: pooled connections and the error switch. */
-export interface PgChannelHost {
-  /** A connection from the pool; waits at most until `signal` aborts. Throws a classified ConnectorError. */
-  acquire(signal: AbortSignal): Promise<pg.PoolClient>
-  /** Gives a connection back; with an error, the pool closes it instead of reusing it. */
-  release(client: pg.PoolClient, err?: Error): void
-  classifyError(err: unknown, phase: PgPhase): ConnectorError
-  readonly target: string
+/** What a channel needs from its connector: pooled connections (the kit's withLease) and their bound. */
+export interface PgChannelHost extends LeasePool<pg.PoolClient> {
   /** Most connections the pool opens (undefined: no bound known). */
   readonly poolSize?: number
 }
@@ -33,9 +26,9 @@ export interface PgChannelHost {
  *   one transaction (see PipelinedStatement).
  * - A batch whose statement fails on a row's data (SQLSTATE classes 21, 22, 23, 54, P0) is
  *   narrowed down to the bad rows (see `isolate`): every other row is committed exactly once and a
- *   BatchError names the bad ones.
+ *   BatchError names the bad ones (the kit's isolateBadRows and BatchOutcome).
  */
-export class PostgresqlChannel implements Channel {
+export class PostgresqlChannel implements Channel, SqlChannel {
   private readonly template: SqlTemplate
   private readonly multiRow: MultiRowInsert | undefined
   /** Named prepared statement of `send`: one per distinct SQL text. */
@@ -66,14 +59,14 @@ export class PostgresqlChannel implements Channel {
    * to every statement.
    */
   async validate(signal: AbortSignal): Promise<void> {
-    await this.lease(signal, async (lease) => {
+    await withLease(this.host, signal, async (lease) => {
       const describe = new PipelinedStatement(this.template.text, [])
-      lease.client.query(describe)
+      lease.conn.query(describe)
       const r = await lease.run(describe.result)
       if (!r.ok) throw lease.classify(r.error)
       const nulls = this.template.placeholders.map(() => null)
       try {
-        await lease.run(lease.client.query({ text: `EXPLAIN ${this.template.text}`, values: nulls }))
+        await lease.run(lease.conn.query({ text: `EXPLAIN ${this.template.text}`, values: nulls }))
       } catch (err) {
         const e = lease.classify(err)
         if (e.code === 'NOT_PERMITTED' || e.kind !== 'permanent') throw e
@@ -89,8 +82,8 @@ export class PostgresqlChannel implements Channel {
    */
   async check(signal: AbortSignal): Promise<void> {
     await this.validate(signal)
-    await this.lease(signal, async (lease) => {
-      const run = (text: string) => lease.run(lease.client.query(text))
+    await withLease(this.host, signal, async (lease) => {
+      const run = (text: string) => lease.run(lease.conn.query(text))
       const name = `junction_check_${this.statementName.slice('junction_'.length)}`
       const args = this.template.placeholders.length === 0 ? '' : `(${this.template.placeholders.map(() => 'NULL').join(', ')})`
       let plan: unknown
@@ -112,11 +105,7 @@ export class PostgresqlChannel implements Channel {
         if (prepared) await run(`DEALLOCATE ${name}`)
       }
       const tables = readOnlyTables(plan)
-      if (tables.length > 0) {
-        throw new ConnectorError('STATEMENT_WRITES_NOTHING', `The action's SQL only reads (${tables.map((t) => `"${t}"`).join(', ')}) and writes nothing: run for every message, it would store nothing`, {
-          kind: 'permanent', hint: 'Write the rows with INSERT (or UPDATE, DELETE, MERGE), e.g. INSERT INTO t (clientid, temp) VALUES (${clientid}, ${temp}).',
-        })
-      }
+      if (tables.length > 0) throw writesNothing(` (${tables.map((t) => `"${t}"`).join(', ')})`, 'UPDATE, DELETE, MERGE')
     })
   }
 
@@ -127,28 +116,17 @@ export class PostgresqlChannel implements Channel {
    */
   async sendRolledBack(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     const values = this.values(message)
-    await this.lease(signal, async (lease) => {
-      const step = async (q: Promise<unknown>) => {
-        try {
-          await lease.run(q)
-        } catch (err) {
-          throw err instanceof ConnectorError ? err : lease.classify(err)
-        }
-      }
-      await step(lease.client.query('BEGIN'))
-      try {
-        await step(lease.client.query({ text: this.template.text, values }))
-      } finally {
-        await step(lease.client.query('ROLLBACK'))
-      }
+    await withLease(this.host, signal, ({ conn, run, classify }) => {
+      const step = (q: Promise<unknown>) => run(q).catch((err: unknown) => { throw classify(err) })
+      return rolledBack((sql) => step(conn.query(sql)), () => step(conn.query({ text: this.template.text, values })))
     })
   }
 
   async send(message: ChannelMessage, signal: AbortSignal): Promise<void> {
     const values = this.values(message)
-    await this.lease(signal, async (lease) => {
+    await withLease(this.host, signal, async (lease) => {
       try {
-        await lease.run(lease.client.query({ name: this.statementName, text: this.template.text, values }))
+        await lease.run(lease.conn.query({ name: this.statementName, text: this.template.text, values }))
       } catch (err) {
         throw lease.classify(err)
       }
@@ -159,8 +137,8 @@ export class PostgresqlChannel implements Channel {
     if (messages.length === 0) return
     if (messages.length === 1) return this.send(messages[0]!, signal)
     const rows = this.rows(messages)
-    const outcome = new Outcome(messages.length)
-    await this.lease(signal, async (lease) => {
+    const outcome = new BatchOutcome(messages.length)
+    await withLease(this.host, signal, async (lease) => {
       const multi = this.multiRow
       if (!multi) {
         await this.isolate(lease, range(0, messages.length), rows, outcome)
@@ -171,7 +149,7 @@ export class PostgresqlChannel implements Channel {
         const statement = new PipelinedStatement(multi.text(end - start), [rows.values(start, end)], this.multiRowName(end - start))
         let r
         try {
-          lease.client.query(statement)
+          lease.conn.query(statement)
           r = await lease.run(statement.result)
         } catch (err) {
           outcome.halt(range(start, end), lease.classify(err))
@@ -198,36 +176,18 @@ export class PostgresqlChannel implements Channel {
    * row: the rows are then halved until it does. A connection, server or statement error stops
    * the batch: the rows not yet committed fail with it.
    */
-  private async isolate(lease: Lease, indexes: readonly number[], rows: Rows, outcome: Outcome): Promise<void> {
-    const segments: number[][] = [[...indexes]]
-    while (segments.length > 0 && !outcome.halted) {
-      const seg = segments.shift()!
+  private isolate(lease: Lease<pg.PoolClient>, indexes: number[], rows: Rows, outcome: BatchOutcome): Promise<void> {
+    return isolateBadRows(outcome, [indexes], async (seg): Promise<SegmentFailure | undefined> => {
       const statement = new PipelinedStatement(this.template.text, seg.map((i) => rows.values(i, i + 1)))
       let r
       try {
-        lease.client.query(statement)
+        lease.conn.query(statement)
         r = await lease.run(statement.result)
       } catch (err) {
-        outcome.halt(seg, lease.classify(err))
-        break
+        throw lease.classify(err)
       }
-      if (r.ok) {
-        outcome.succeeded(seg)
-        continue
-      }
-      const e = lease.classify(r.error)
-      if (!isRowError(e)) {
-        outcome.halt(seg, e)
-      } else if (seg.length === 1) {
-        outcome.failed(seg[0]!, e)
-      } else if (r.failedAt < seg.length) {
-        outcome.failed(seg[r.failedAt]!, e)
-        segments.unshift(...[seg.slice(0, r.failedAt), seg.slice(r.failedAt + 1)].filter((s) => s.length > 0))
-      } else {
-        const mid = seg.length >> 1
-        segments.unshift(seg.slice(0, mid), seg.slice(mid))
-      }
-    }
+      return r.ok ? undefined : { error: lease.classify(r.error), row: r.failedAt, rowFailed: true }
+    }, isRowError)
   }
 
   /**
@@ -259,39 +219,6 @@ export class PostgresqlChannel implements Channel {
       values: (start, end) => (start === 0 && end === messages.length ? flat : flat.slice(start * width, end * width)),
     }
   }
-
-  /**
-   * Runs `use` on a pooled connection. An abort of `signal` ends the wait at once with a
-   * retryable TIMEOUT and closes the connection (the statement's outcome is then unknown); a
-   * connection that saw a non-permanent error is closed rather than reused.
-   */
-  private async lease<T>(signal: AbortSignal, use: (lease: Lease) => Promise<T>): Promise<T> {
-    const client = await this.host.acquire(signal)
-    let broken: Error | undefined
-    const lease: Lease = {
-      client,
-      classify: (err) => {
-        const e = this.host.classifyError(err, 'query')
-        if (e.kind !== 'permanent') broken ??= e
-        return e
-      },
-      run: (work) => untilAborted(work, signal, () => {
-        const e = new ConnectorError('TIMEOUT', `Gave up waiting for ${this.host.target} to answer; the statement may or may not have been applied`, {
-          kind: 'retryable', hint: 'The server is slow or hung; check it, or allow more time (the request TTL).',
-        })
-        broken ??= e
-        return e
-      }),
-    }
-    try {
-      return await use(lease)
-    } catch (err) {
-      if (!(err instanceof ConnectorError) || err.kind !== 'permanent') broken ??= err instanceof Error ? err : new Error(String(err))
-      throw err
-    } finally {
-      this.host.release(client, broken)
-    }
-  }
 }
 
 /** A batch's rendered parameters. */
@@ -317,74 +244,3 @@ function readOnlyTables(plan: unknown): string[] {
   for (const entry of Array.isArray(plan) ? plan : []) visit((entry as { Plan?: unknown } | undefined)?.Plan)
   return writes ? [] : [...tables]
 }
-
-function range(start: number, end: number): number[] {
-  const out = new Array<number>(end - start)
-  for (let i = start; i < end; i++) out[i - start] = i
-  return out
-}
-
-interface Lease {
-  readonly client: pg.PoolClient
-  /** Classifies a query-phase error, and marks the connection broken unless it is permanent. */
-  classify(err: unknown): ConnectorError
-  /** `work`, or a rejection as soon as the signal aborts. */
-  run<T>(work: Promise<T>): Promise<T>
-}
-
-/** Which rows of a batch were committed and which failed, with why. */
-class Outcome {
-  private readonly done: boolean[]
-  private readonly failures = new Map<number, ConnectorError>()
-  private committed = 0
-  /** A connection, server or statement error that stops the batch. */
-  private stop: ConnectorError | undefined
-
-  constructor(private readonly size: number) {
-    this.done = new Array<boolean>(size).fill(false)
-  }
-
-  get halted(): boolean {
-    return this.stop !== undefined
-  }
-
-  succeeded(indexes: readonly number[]): void {
-    for (const i of indexes) this.done[i] = true
-    this.committed += indexes.length
-  }
-
-  succeededRange(start: number, end: number): void {
-    for (let i = start; i < end; i++) this.done[i] = true
-    this.committed += end - start
-  }
-
-  failed(index: number, error: ConnectorError): void {
-    this.done[index] = true
-    this.failures.set(index, error)
-  }
-
-  halt(indexes: readonly number[], error: ConnectorError): void {
-    this.stop ??= error
-    for (const i of indexes) this.failed(i, error)
-    this.failRest()
-  }
-
-  /** After a halt, every row not yet settled fails with the halting error. */
-  failRest(): void {
-    if (!this.stop) return
-    for (let i = 0; i < this.size; i++) if (!this.done[i]) this.failed(i, this.stop)
-  }
-
-  /**
-   * Nothing failed: returns. Nothing was committed and every row failed the same way: throws that
-   * error (the whole batch). Otherwise a BatchError naming the failed rows, in order.
-   */
-  throwIfFailed(): void {
-    if (this.failures.size === 0) return
-    const errors = new Set(this.failures.values())
-    if (this.committed === 0 && errors.size === 1 && this.failures.size === this.size) throw [...errors][0]!
-    const failures = [...this.failures].sort(([a], [b]) => a - b).map(([index, error]) => ({ index, error }))
-    throw new BatchError(failures, `${failures.length} of ${this.size} row(s) failed: ${failures[0]!.error.message}`)
-  }
-}
-

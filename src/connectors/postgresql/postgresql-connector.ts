@@ -3,11 +3,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import pg from 'pg'
 // Drops a client's socket at once: `end()` waits for the server, which a hung server never answers.
 import { destroyPgSocket as destroyClient } from '../../library-patches/pg.js'
-import { aboutParam,
-  ConnectorError, TemplateError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted,
-  type Channel, type ChannelMessage, type Connector, type ConnectorContext, type Health, type ProbeResult,
-} from '../../connector-api/index.js'
-import { NoPasswordError, classifyPgError, type PgPhase } from './classify-error.js'
+import { acquireWithin, ConnectorError, KeptConnection, NOT_STARTED, notStarted, probeConnection, roundTrip, settleWithin, SqlActions, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
+import type { Channel, ChannelMessage, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
+import { NoPasswordError, classifyPgError } from './classify-error.js'
 import type { PostgresqlConfig, PostgresqlParams } from './config-schema.js'
 import { PostgresqlChannel, type PgChannelHost } from './postgresql-channel.js'
 
@@ -27,11 +25,16 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
   /** Every connection the pool holds open, so that a stop that runs out of time can drop them. */
   private readonly pooled = new Set<pg.Client>()
   /** The health check's own connection, outside the pool (see `health`). */
-  private healthClient: { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean } | undefined
+  private readonly healthConnection = new KeptConnection<HealthSlot>({
+    open: () => this.openHealthConnection(),
+    close: (slot) => { slot.dead = true; destroyClient(slot.client) },
+    alive: (slot) => !slot.dead,
+  })
   /** Pool connections checked out by channels right now. */
   private leased = 0
   readonly target: string
   readonly poolSize: number
+  private readonly actions = new SqlActions({ open: (sql) => new PostgresqlChannel(sql, this), started: () => this.pool !== undefined, validateMs: () => this.config.connectTimeoutMs * 2 })
 
   constructor(
     private readonly config: PostgresqlConfig,
@@ -73,7 +76,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
           },
         },
       ],
-      classify: (err) => this.classifyError(err, 'connect'),
+      classify: (err) => this.connectError(err),
       cleanup: () => client && endClient(client, connected, AbortSignal.timeout(PROBE_CLOSE_WAIT_MS)),
     }, signal)
   }
@@ -84,7 +87,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     // An idle connection that dies (server restart, network cut) is removed by the pool; without
     // this listener its error would crash the process.
     pool.on('error', (err) => {
-      const e = this.classifyError(err, 'connect')
+      const e = this.connectError(err)
       this.ctx.logger.warn('PostgreSQL connection closed while idle', { code: e.code, reason: e.message })
     })
     pool.on('connect', (client) => this.pooled.add(client))
@@ -102,21 +105,12 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
    * `disconnected` instead of a hang.
    */
   async health(signal: AbortSignal): Promise<Health> {
-    if (!this.pool) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+    if (!this.pool) return NOT_STARTED
     const ms = this.config.connectTimeoutMs
-    const bound = deadline(signal, ms)
-    const slot = this.healthConnection()
-    try {
-      await untilAborted((async () => {
-        await slot.ready
-        await slot.client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
-      })(), bound, () => timedOut(this.target), () => destroyClient(slot.client))
-      return { status: 'connected' }
-    } catch (err) {
-      this.dropHealthConnection(slot)
-      const e = this.toError(err, bound)
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
+    return this.healthConnection.check(signal, { timeoutMs: ms, target: this.target, classify: (e) => this.connectError(e) }, async (slot) => {
+      await slot.ready
+      await slot.client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
+    })
   }
 
   /**
@@ -125,81 +119,65 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
    * missing privilege) fails here with a `permanent` error carrying PostgreSQL's message. A
    * connection problem fails it with `not_connected` (the runtime opens it again later).
    */
-  async openChannel(params: PostgresqlParams): Promise<Channel> {
-    const channel = this.channelFor(params)
+  openChannel(params: PostgresqlParams): Promise<Channel> {
     // Waiting for a pool connection and then the two statements.
-    await channel.validate(AbortSignal.timeout(this.config.connectTimeoutMs * 2))
-    return channel
+    return this.actions.openChannel(params)
   }
 
   /**
    * On a rule's save: the server prepares the statement as `openChannel` does, and a statement
    * that only reads a table is refused (STATEMENT_WRITES_NOTHING). Every refusal names `sql`.
    */
-  async checkAction(params: PostgresqlParams, signal: AbortSignal): Promise<void> {
-    try {
-      await this.channelFor(params).check(signal)
-    } catch (err) {
-      throw aboutParam(err, 'sql')
-    }
+  checkAction(params: PostgresqlParams, signal: AbortSignal): Promise<void> {
+    return this.actions.checkAction(params, signal)
   }
 
   /** Test action with rollback: the statement runs in a transaction that is rolled back. */
-  async sendRolledBack(params: PostgresqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
-    await this.channelFor(params).sendRolledBack(message, signal)
-  }
-
-  /** A channel for the params (templates compiled, no I/O); the connector must be started. */
-  private channelFor(params: PostgresqlParams): PostgresqlChannel {
-    if (!this.pool) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
-    try {
-      return new PostgresqlChannel(params.sql, this)
-    } catch (err) {
-      if (!(err instanceof TemplateError)) throw err
-      throw new ConnectorError('INVALID_PARAMS', `Invalid placeholder in the action's SQL: ${err.message}`, {
-        kind: 'permanent', hint: 'Placeholders look like ${payload.temp} or ${tags[1]}.',
-      })
-    }
+  sendRolledBack(params: PostgresqlParams, message: ChannelMessage, signal: AbortSignal): Promise<void> {
+    return this.actions.sendRolledBack(params, message, signal)
   }
 
   // --- PgChannelHost (used by channels) ---
 
   acquire(signal: AbortSignal): Promise<pg.PoolClient> {
     const pool = this.pool
-    if (!pool) return Promise.reject(new ConnectorError('CONNECTION_LOST', 'The connector is stopped', { kind: 'not_connected' }))
+    if (!pool) return Promise.reject(notStarted())
     const waitedOut = () => new ConnectorError('TIMEOUT', `Gave up waiting for a free connection to ${this.target}`, {
       kind: 'retryable', hint: `All ${this.config.poolSize} pooled connections stayed busy; raise poolSize or lower the action's inflight window.`,
     })
     if (signal.aborted) return Promise.reject(waitedOut())
-    const leased = pool.connect().then((client) => {
-      // Came too late for a caller that gave up: back to the pool.
-      if (signal.aborted) client.release()
-      else this.leased++
+    const getting = pool.connect().then((client) => {
+      this.leased++
       return client
     }, (err: unknown) => {
       // pg-pool says "timeout exceeded" both when the server does not answer and when every
       // connection stayed checked out: only the first means the connection is gone.
       if (this.leased >= this.config.poolSize && /timeout exceeded/i.test(String((err as Error | undefined)?.message))) throw waitedOut()
-      throw this.classifyError(err, 'connect')
+      throw this.connectError(err)
     })
-    return untilAborted(leased, signal, waitedOut)
+    return acquireWithin(getting, signal, waitedOut, (client) => this.release(client, undefined))
   }
 
-  release(client: pg.PoolClient, err?: Error): void {
+  /** With `broken`, the pool closes the connection instead of reusing it. */
+  release(client: pg.PoolClient, broken: Error | undefined): void {
     this.leased--
-    client.release(err ?? false)
+    client.release(broken ?? false)
   }
 
-  classifyError(err: unknown, phase: PgPhase): ConnectorError {
-    return classifyPgError(err, this.target, this.config.username, phase)
+  /** A statement's failure. */
+  classify(err: unknown): ConnectorError {
+    return classifyPgError(err, this.target, this.config.username, 'query')
+  }
+
+  private connectError(err: unknown): ConnectorError {
+    return classifyPgError(err, this.target, this.config.username, 'connect')
   }
 
   /** Closes the pool and the health connection politely until `signal` aborts, then drops their sockets. */
   async stop(signal: AbortSignal): Promise<void> {
     const pool = this.pool
     this.pool = undefined
-    const health = this.healthClient
-    this.healthClient = undefined
+    const health = this.healthConnection.take()
     if (health) health.dead = true
     const closing = Promise.all([pool?.end(), health && endClient(health.client, health.connected, signal)])
     if (await settleWithin(closing, signal)) return
@@ -229,43 +207,27 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
     }
   }
 
-  /** The health check's connection: the open one, or a new one that starts connecting now. */
-  private healthConnection(): NonNullable<PostgresqlConnector['healthClient']> {
-    const current = this.healthClient
-    if (current && !current.dead) return current
+  /** A new health-check connection, connecting from now. */
+  private openHealthConnection(): HealthSlot {
     const client = new pg.Client(this.clientConfig())
     const slot = { client, ready: client.connect(), connected: false, dead: false }
     slot.ready.then(() => { slot.connected = true }, () => undefined) // a failure is reported by the check that awaits it
     // A server that goes away closes this idle connection: the next check opens a new one.
     client.on('error', (err) => {
       slot.dead = true
-      this.ctx.logger.debug('PostgreSQL health-check connection closed', { code: this.classifyError(err, 'connect').code })
+      this.ctx.logger.debug('PostgreSQL health-check connection closed', { code: this.connectError(err).code })
     })
     client.on('end', () => { slot.dead = true })
-    this.healthClient = slot
     return slot
   }
 
-  private dropHealthConnection(slot: NonNullable<PostgresqlConnector['healthClient']>): void {
-    slot.dead = true
-    if (this.healthClient === slot) this.healthClient = undefined
-    destroyClient(slot.client)
-  }
-
-  /**
-   * One `SELECT 1` through the pool, bounded by the connect timeout as a whole (getting a
-   * connection plus the query), so a dead or hung server cannot stall start.
-   */
+  /** One `SELECT 1` through the pool, bounded by the connect timeout as a whole (getting a connection plus the query), so a dead or hung server cannot stall start. */
   private async roundTrip(pool: pg.Pool, signal: AbortSignal): Promise<void> {
     const ms = this.config.connectTimeoutMs
-    const bound = deadline(signal, ms)
     let abandoned = false
-    const work = (async () => {
+    await roundTrip(signal, { timeoutMs: ms, target: this.target, classify: (e) => this.connectError(e), onFailure: () => { abandoned = true } }, async () => {
       const client = await pool.connect()
-      if (abandoned) {
-        client.release()
-        return
-      }
+      if (abandoned) return client.release()
       try {
         await client.query({ text: 'SELECT 1', query_timeout: ms } as pg.QueryConfig)
         client.release()
@@ -273,14 +235,7 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
         client.release(err instanceof Error ? err : true) // drop this connection from the pool
         throw err
       }
-    })()
-    try {
-      await untilAborted(work, bound, () => timedOut(this.target))
-    } catch (err) {
-      throw this.toError(err, bound)
-    } finally {
-      abandoned = true
-    }
+    })
   }
 
   /**
@@ -309,12 +264,10 @@ export class PostgresqlConnector implements Connector<PostgresqlParams>, PgChann
       raw.destroy()
     })
   }
-
-  /** Any failure as a coded error: TIMEOUT once `signal` aborted, else PostgreSQL's classification. */
-  private toError(err: unknown, signal: AbortSignal): ConnectorError {
-    return toConnectorError(err, this.target, { signal, classify: (e) => this.classifyError(e, 'connect') })
-  }
 }
+
+/** The health check's connection: `connected` once logged in (a stop then ends it politely), `dead` once closed. */
+type HealthSlot = { client: pg.Client; ready: Promise<unknown>; connected: boolean; dead: boolean }
 
 interface ServerInfo {
   one: number

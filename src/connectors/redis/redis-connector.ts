@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
-import { ConnectorError, deadline, hostPorts, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
+import { checkHealth, ConnectorError, deadline, hostPorts, NOT_STARTED, notStarted, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyRedisError } from './classify-error.js'
 import { compileCommand } from './command-template.js'
@@ -79,21 +79,16 @@ export class RedisConnector implements Connector<RedisParams> {
   /** A PING on the live connection, bounded by connectTimeoutMs; a closed connection answers at once. */
   async health(signal: AbortSignal): Promise<Health> {
     const client = this.client
-    if (!client) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
-    const bound = deadline(signal, this.config.connectTimeoutMs)
-    try {
+    if (!client) return NOT_STARTED
+    return checkHealth(signal, { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: (x) => classifyRedisError(x, this.target) }, async () => {
       if (client.status !== 'ready') throw new ConnectorError('CONNECTION_LOST', `Connection to ${this.target} is ${client.status}`)
-      await untilAborted(client.ping(), bound, () => timedOut(this.target))
-      return { status: 'connected' }
-    } catch (err) {
-      const e = toConnectorError(err, this.target, { signal: bound, classify: (x) => classifyRedisError(x, this.target) })
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
+      await client.ping()
+    })
   }
 
   async openChannel(params: RedisParams): Promise<Channel> {
     const client = this.client
-    if (!client) throw new ConnectorError('CONNECTION_LOST', 'The connector is not started', { kind: 'not_connected' })
+    if (!client) throw notStarted()
     try {
       return new RedisChannel(client, compileCommand(params.command), this.target)
     } catch (err) {
