@@ -35,6 +35,12 @@ interface Run {
   readonly share: Record<string, number>
   /** µs of CPU per message each node processed. */
   readonly nodeUs: Record<string, number>
+  /**
+   * The same without the node's idle CPU over the run (heartbeats, timers): what each message
+   * costs. A node's fixed cost per second is spread over fewer messages as nodes are added, so
+   * `nodeUs` rises with the node count even when the work per message does not.
+   */
+  readonly nodeNetUs: Record<string, number>
   /** Idle CPU (ms per s) of each node, and of the 3 JVMs together, measured just before the run. */
   readonly nodeIdle: Record<string, number>
   readonly artemisIdle: number
@@ -91,9 +97,10 @@ async function measure(count: number): Promise<Run> {
       (m) => Object.entries(m).reduce((sum, [k, v]) => sum + v - (before[k] ?? 0), 0) >= N, 30_000, 200)
     const share = Object.fromEntries(names.map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]))
     const nodeUs = Object.fromEntries(names.map((k, i) => [k, (nodeCpu[i]! * 1000) / Math.max(1, share[k]!)]))
+    const nodeNetUs = Object.fromEntries(names.map((k, i) => [k, ((nodeCpu[i]! - nodeIdleMsPerS[i]! * seconds) * 1000) / Math.max(1, share[k]!)]))
     const rows = (await received(db, pipeline.table, 'measured')).total
     return {
-      nodes: count, rate: N / seconds, seconds, share, nodeUs,
+      nodes: count, rate: N / seconds, seconds, share, nodeUs, nodeNetUs,
       nodeIdle: Object.fromEntries(names.map((k, i) => [k, nodeIdleMsPerS[i]!])), artemisIdle: artemisIdleMsPerS,
       artemisUs: (artemisMs * 1000) / N, postgresUs: (postgresMs * 1000) / N, publisherUs: (own.user + own.system) / N,
       machine, rows,
@@ -116,14 +123,15 @@ for (const count of COUNTS) {
 }
 
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`
-console.log(`\n${row(['Junction nodes', 'msg/s total', 'share per node', 'Junction CPU µs/msg per node', 'Artemis µs/msg (3 JVMs)', 'PostgreSQL µs/msg', 'publisher µs/msg', 'rows (dup.)'])}`)
-console.log(row(Array(8).fill('---')))
+console.log(`\n${row(['Junction nodes', 'msg/s total', 'share per node', 'Junction CPU µs/msg per node', 'same above idle', 'Artemis µs/msg (3 JVMs)', 'PostgreSQL µs/msg', 'publisher µs/msg', 'rows (dup.)'])}`)
+console.log(row(Array(9).fill('---')))
 for (const r of runs) {
   const names = Object.keys(r.share)
   console.log(row([
     String(r.nodes), fmt(r.rate),
     names.map((k) => pct(r.share[k]! / N)).join(' / '),
     names.map((k) => r.nodeUs[k]!.toFixed(0)).join(' / '),
+    names.map((k) => r.nodeNetUs[k]!.toFixed(0)).join(' / '),
     r.artemisUs.toFixed(0), r.postgresUs.toFixed(0), r.publisherUs.toFixed(0),
     `${fmt(r.rows)} (${fmt(r.rows - N)})`,
   ]))
