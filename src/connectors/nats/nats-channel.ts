@@ -1,6 +1,5 @@
-import { once } from 'node:events'
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
-import { BatchError, ConnectorError, compileTemplate, compileValue, deadline, toText, untilAborted, type Channel, type ChannelMessage } from '../../connector-api/index.js'
+import { BatchError, ConnectorError, compileTemplate, compileValue, toText, untilAborted, type Channel, type ChannelMessage } from '../../connector-api/index.js'
 import type { NatsParams } from './config-schema.js'
 
 const encoder = new TextEncoder()
@@ -39,12 +38,16 @@ function publishNow(nc: NatsConnection, o: Outgoing, reply?: string): unknown {
   }
 }
 
+const STORED = encoder.encode('{"stream":')
+
 /** What a PubAck (or the server's no-responders status) says went wrong, or undefined when stored. */
 function pubAckError(m: Msg): Error | undefined {
   if (m.headers?.code === 503 && m.data.length === 0) return Object.assign(new Error('no responders'), { name: 'NoRespondersError' })
-  // The server writes a stored ack's "stream" first and an error's "error" first: most acks need no JSON parse.
-  const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)
-  if (data.toString('latin1', 0, 10) === '{"stream":' && data[data.length - 1] === 0x7d && !data.includes('"error"')) return undefined
+  // The server encodes a PubAck's "error" before its stream (Go's field order): an ack that starts `{"stream":` is stored, no JSON parse needed.
+  const data = m.data
+  let i = 0
+  while (i < STORED.length && data[i] === STORED[i]) i++
+  if (i === STORED.length) return undefined
   try {
     const { error } = m.json<{ error?: { err_code?: number; description?: string } }>()
     return error && Object.assign(new Error(error.description), { name: 'JetStreamApiError', code: error.err_code })
@@ -53,56 +56,71 @@ function pubAckError(m: Msg): Error | undefined {
   }
 }
 
-/** JetStream publishes with one wildcard reply inbox per connection: nats.js's `js.publish` (a request, timer and stack trace per message) costs 19-46 µs of CPU a message. */
+/**
+ * JetStream publishes as core publishes with reply subjects `<inbox>.<n>` on one wildcard subscription per connection, PubAcks matched by n:
+ * nats.js's `js.publish` (a request, timer and stack trace per message) costs 19-46 µs of CPU a message. Per batch, not per message: one
+ * entry in `batches` (a few are in flight), one timer; a reply number finds its batch by range.
+ */
 export class PubAcks {
   private readonly inbox = createInbox()
   private next = 0
-  private readonly batchByReply = new Map<number, AckBatch>()
+  private readonly batches = new Set<AckBatch>()
 
   constructor(private readonly nc: NatsConnection) {
     nc.subscribe(`${this.inbox}.*`, { callback: (_, m) => this.settle(Number(m.subject.slice(this.inbox.length + 1)), pubAckError(m)) })
-    void nc.closed().then(() => { for (const n of [...this.batchByReply.keys()]) this.settle(n, new Error('connection closed')) })
+    void nc.closed().then(() => { for (const b of [...this.batches]) b.results.forEach((r, i) => r === PENDING && this.settle(b.first + i, new Error('connection closed'))) })
     // A publish the server's permissions deny gets no PubAck, only an asynchronous -ERR naming the subject.
     void (async () => {
       for await (const s of nc.status()) {
         const e = s.type === 'error' ? (s.error as Error & { operation?: string; subject?: string }) : undefined
-        if (e?.operation === 'publish') for (const [n, b] of [...this.batchByReply]) if ((b.items[n - b.first] as Outgoing).subject === e.subject) this.settle(n, e)
+        if (e?.operation === 'publish') for (const b of [...this.batches]) b.items.forEach((o, i) => (o as Outgoing).subject === e.subject && this.settle(b.first + i, e))
       }
     })()
   }
 
   private settle(n: number, err: unknown): void {
-    const batch = this.batchByReply.get(n)
-    if (!batch) return
-    this.batchByReply.delete(n)
-    batch.results[n - batch.first] = err
-    if (--batch.awaited === 0) batch.finish()
+    for (const batch of this.batches) {
+      const i = n - batch.first
+      if (i < 0 || i >= batch.items.length) continue
+      // A second answer (a duplicate PubAck, an -ERR after the PubAck) changes nothing.
+      if (batch.results[i] !== PENDING) return
+      batch.results[i] = err
+      if (--batch.awaited === 0) batch.finish()
+      return
+    }
   }
 
-  /** Publishes the messages; each result is undefined (stored), its error, or `late()` when `signal` aborted first. */
-  publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, late: () => ConnectorError): Promise<unknown[]> {
+  /** Publishes the messages; each result is undefined (stored), its error, or `late()` when no PubAck came within `ms` or before `signal` aborted. */
+  publish(items: ReadonlyArray<Outgoing | ConnectorError>, signal: AbortSignal, ms: number, late: () => ConnectorError): Promise<unknown[]> {
     return new Promise((resolve) => {
-      // Runs again when the deadline fires after the last PubAck (a second resolve changes nothing); a later PubAck finds no batch.
+      let timer: NodeJS.Timeout | undefined, done = false
       const batch: AckBatch = { first: this.next, items, results: items.slice(), awaited: 0, finish: () => {
-        if (batch.awaited > 0) items.forEach((_, i) => this.batchByReply.delete(batch.first + i))
-        resolve(batch.results.map((r) => (r === PENDING ? late() : r)))
+        if (done) return
+        done = true
+        this.batches.delete(batch)
+        clearTimeout(timer)
+        signal.removeEventListener('abort', batch.finish)
+        resolve(batch.awaited === 0 ? batch.results : batch.results.map((r) => (r === PENDING ? late() : r)))
       } }
       this.next += items.length
-      // A PubAck arrives in a later event-loop turn, so each message is registered after its publish.
-      items.forEach((item, i) => {
-        if (item instanceof ConnectorError) return
+      // A PubAck arrives in a later event-loop turn, so each message is counted after its publish.
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!
+        if (item instanceof ConnectorError) continue
         batch.results[i] = publishNow(this.nc, item, `${this.inbox}.${batch.first + i}`) ?? PENDING
-        if (batch.results[i] === PENDING) batch.awaited++, this.batchByReply.set(batch.first + i, batch)
-      })
-      if (batch.awaited === 0 || signal.aborted) batch.finish()
-      else void once(signal, 'abort').then(batch.finish)
+        if (batch.results[i] === PENDING) batch.awaited++
+      }
+      if (batch.awaited === 0 || signal.aborted) return batch.finish()
+      this.batches.add(batch)
+      timer = setTimeout(batch.finish, ms)
+      signal.addEventListener('abort', batch.finish, { once: true })
     })
   }
 }
 
 /** One rule action: renders messages and publishes them, core or JetStream. */
 export class NatsChannel implements Channel {
-  private readonly subject; private readonly payload; private readonly headers; private readonly msgId
+  private readonly subject; private readonly payload; private readonly headers; private readonly msgId; private valid = ''
   // Batches in flight: 4 keep the server busy; the runtime's 100 only queued PubAcks until they timed out (and resent).
   readonly concurrency = 4
 
@@ -121,11 +139,13 @@ export class NatsChannel implements Channel {
     let subject: string | undefined
     try {
       subject = this.subject(m)
-      const problem = subjectProblem(subject)
+      // Most messages of an action go to the subject of the one before: checked once.
+      const problem = subject === this.valid ? undefined : subjectProblem(subject)
       if (problem) throw new ConnectorError('INVALID_TOPIC', `The subject "${subject.slice(0, 200)}" ${problem}`, { kind: 'permanent', hint: "Change the action's subject template, or the data it reads." })
       let headers: MsgHdrs | undefined
       for (const [name, value] of this.headers) headers = header(headers, name, value(m))
       if (this.msgId) headers = header(headers, 'Nats-Msg-Id', this.msgId(m))
+      this.valid = subject
       return { subject, payload: encoder.encode(this.payload(m)), headers }
     } catch (err) {
       return this.link.classify(err, this.link.target, subject)
@@ -150,7 +170,7 @@ export class NatsChannel implements Channel {
     const { nc, acks } = this.link.live()
     const items = messages.map((m) => this.render(m))
     let results: unknown[]
-    if (this.params.mode === 'jetstream') results = await acks.publish(items, deadline(signal, this.params.ackTimeoutMs), this.late)
+    if (this.params.mode === 'jetstream') results = await acks.publish(items, signal, this.params.ackTimeoutMs, this.late)
     else {
       results = items.map((item) => (item instanceof ConnectorError ? item : publishNow(nc, item)))
       if (results.includes(undefined)) await untilAborted(nc.flush(), signal, this.late).catch((err: unknown) => { results = results.map((r) => r ?? err) })
