@@ -113,6 +113,20 @@ export function compileValue(template: string): (output: Readonly<Record<string,
   return (o) => readPath(o, path)
 }
 
+/**
+ * A text template whose output may be left out (a header, a message ID): one that is a lone
+ * placeholder renders undefined when its value is missing or null, never the text "null"; any
+ * other template renders as `compileTemplate` does.
+ */
+export function compileOptionalTemplate(template: string): (output: Readonly<Record<string, unknown>>) => string | undefined {
+  if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
+  const value = compileValue(template)
+  return (o) => {
+    const v = value(o)
+    return v === undefined || v === null ? undefined : toText(v)
+  }
+}
+
 export interface SqlTemplate {
   /** The statement with placeholders replaced by `$1..$n` (or `?`). */
   readonly text: string
