@@ -16,6 +16,7 @@ const PATCHES_OF_CONNECTOR = {
   kafka: ['kafkajs'],
   // mqtt.js logs through `debug`, whose loggers the patch replaces before mqtt loads.
   mqtt: ['debug'],
+  nats: ['nats'],
 }
 const PATCHED_CONNECTORS = Object.keys(PATCHES_OF_CONNECTOR).join('|')
 

@@ -24,7 +24,9 @@ import type { NatsConfig, NatsParams } from '../src/connectors/nats/config-schem
 import { natsConnector } from '../src/connectors/nats/definition.js'
 import { paramsWithDefaults, testContext, withDefaults } from '../test/support/connector-battery.js'
 import { sharedNatsServers } from '../test/support/nats.js'
-import { actionOf, fmt, machineCpu, machineLine, machineUsPerMessage, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, sharedCpuBound, waitConnected, waitFor, withJunction } from './support.js'
+import { actionOf, ensureJunctionHeap, fmt, machineCpu, machineLine, machineUsPerMessage, middle, ownCpuUs, pct, publish, quantile, ratioRange, settledAll, sharedCpuBound, waitConnected, waitFor, withJunction } from './support.js'
+
+ensureJunctionHeap()
 
 const N = Number(process.argv[2] ?? 200_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path,latency').split(','))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { compileSqlTemplate, compileTemplate, compileValue, parsePath } from './templates.js'
+import { compileOptionalTemplate, compileSqlTemplate, compileTemplate, compileValue, parsePath } from './templates.js'
 
 const out = { clientid: 'dev-1', qos: 1, payload: '{"temp":21.5,"tags":["a","b"],"nested":{"x":null}}', obj: { a: { b: 2 } }, flag: false }
 
@@ -27,6 +27,15 @@ describe('templates', () => {
     assert.equal(compileValue('${qos}')(out), 1)
     assert.equal(compileValue('${payload.temp}')(out), 21.5)
     assert.equal(compileValue('${missing}')(out), undefined)
+  })
+
+  it('an optional template leaves out a lone placeholder with no value, never rendering "null"', () => {
+    assert.equal(compileOptionalTemplate('${missing}')(out), undefined)
+    assert.equal(compileOptionalTemplate(' ${payload.nested.x} ')(out), undefined, 'null is no value either')
+    assert.equal(compileOptionalTemplate('${qos}')(out), '1')
+    assert.equal(compileOptionalTemplate('${flag}')(out), 'false')
+    assert.equal(compileOptionalTemplate('id-${missing}')(out), 'id-null', 'with text around it, the template renders as any other')
+    assert.equal(compileOptionalTemplate('fixed')(out), 'fixed')
   })
 
   it('turns SQL placeholders into bind parameters, quotes and all', () => {

@@ -123,7 +123,11 @@ export function compileUrlTemplate(template: string): Render {
   return parts.length === 1 ? () => template : (o) => parts.map((p) => (typeof p === 'string' ? p : encode(p(o)))).join('')
 }
 
-/** A text template; one that is a single placeholder answers undefined when its value is missing (a header left out rather than sent as "null"). */
+/**
+ * A text template whose output may be left out (a header, a message ID): one that is a lone
+ * placeholder renders undefined when its value is missing or null, never the text "null"; any
+ * other template renders as `compileTemplate` does.
+ */
 export function compileOptionalTemplate(template: string): (output: Readonly<Record<string, unknown>>) => string | undefined {
   if (!/^\s*\$\{[^}]*\}\s*$/.test(template)) return compileTemplate(template)
   const value = compileValue(template)

@@ -6,17 +6,15 @@ import { connect, nkeyAuthenticator, nkeys, type ConnectionOptions, type NatsCon
 import { ConnectorError, deadline, hostPorts, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted, type Channel, type Connector, type HostPort, type ConnectorContext, type Health, type ProbeResult } from '../../connector-api/index.js'
 import { classifyNatsError } from './classify-error.js'
 import type { NatsConfig, NatsParams } from './config-schema.js'
-import { NatsChannel, PubAcks } from './nats-channel.js'
-
-type Server = HostPort
+import { NatsChannel, NatsWire } from './nats-channel.js'
 
 /** Splits a validated `servers` value into host, port (4222 by default) and `host:port`. */
-export const parseServers = (value: string): Server[] => hostPorts(value, 4222)
+export const parseServers = (value: string): HostPort[] => hostPorts(value, 4222)
 
 export class NatsConnector implements Connector<NatsParams> {
   readonly target: string
-  private readonly servers: Server[]
-  private conn: { readonly nc: NatsConnection; readonly acks: PubAcks } | undefined
+  private readonly servers: HostPort[]
+  private conn: { readonly nc: NatsConnection; readonly wire: NatsWire } | undefined
   private lost: ConnectorError | undefined
   private stopped = false
 
@@ -29,7 +27,7 @@ export class NatsConnector implements Connector<NatsParams> {
   classify = (err: unknown, target = this.target, subject?: string) => classifyNatsError(err, { target, tls: this.config.tls.enable, ...(subject === undefined ? {} : { subject }) })
 
   /** nats.js options: no reconnect of its own (the runtime reconnects), servers in the order given. */
-  private options(servers: readonly Server[], name: string): ConnectionOptions {
+  private options(servers: readonly HostPort[], name: string): ConnectionOptions {
     const { authentication: a, tls } = this.config
     // nats.js checks an IP server's certificate against "localhost": check it against the configured hosts.
     const hosts = servers.map((s) => s.host)
@@ -44,7 +42,7 @@ export class NatsConnector implements Connector<NatsParams> {
   }
 
   /** TCP, INFO, TLS, CONNECT + PING/PONG; a connection that arrives after `signal` aborted is closed. */
-  private async open(signal: AbortSignal, servers: readonly Server[], name: string): Promise<NatsConnection> {
+  private async open(signal: AbortSignal, servers: readonly HostPort[], name: string): Promise<NatsConnection> {
     const target = servers.map((s) => s.address).join(',')
     const pending = connect(this.options(servers, name))
     try {
@@ -79,7 +77,7 @@ export class NatsConnector implements Connector<NatsParams> {
   async start(signal: AbortSignal): Promise<void> {
     const nc = await this.open(signal, this.servers, this.name())
     if (this.stopped) return void (await nc.close())
-    this.conn = { nc, acks: new PubAcks(nc) }
+    this.conn = { nc, wire: new NatsWire(nc) }
     void nc.closed().then((err) => {
       if (this.stopped) return
       this.lost = err ? this.classify(err) : new ConnectorError('CONNECTION_LOST', `${this.target} closed the connection`, { hint: 'Junction reconnects when the server is back.' })
@@ -87,8 +85,8 @@ export class NatsConnector implements Connector<NatsParams> {
     })
   }
 
-  /** The open connection and its PubAck inbox; throws a `not_connected` error when there is none. */
-  live(): { nc: NatsConnection; acks: PubAcks } {
+  /** The open connection and its publishing side; throws a `not_connected` error when there is none. */
+  live(): { nc: NatsConnection; wire: NatsWire } {
     if (this.lost) throw this.lost
     if (!this.conn || this.conn.nc.isClosed()) throw new ConnectorError('CONNECTION_LOST', `Not connected to ${this.target}`, { hint: 'Junction reconnects when the server is back.' })
     return this.conn
@@ -116,7 +114,7 @@ async function describeServer(nc: NatsConnection, timeout: number): Promise<stri
 }
 
 /** The `tls` step: NATS upgrades after its INFO line (tls_required), so this reads INFO, then upgrades that socket. */
-async function tlsAfterInfo(address: string, server: Server, tls: NatsConfig['tls'], signal: AbortSignal): Promise<string> {
+async function tlsAfterInfo(address: string, server: HostPort, tls: NatsConfig['tls'], signal: AbortSignal): Promise<string> {
   const socket = netConnect({ host: address, port: server.port, signal })
   try {
     let head = ''
