@@ -8,6 +8,13 @@
  *
  *   node --import tsx bench/cluster.ts [messages=20000] [nodeCounts=1,2,3]
  *   BENCH_ACK=on-delivery node --import tsx bench/cluster.ts     (default on-arrival)
+ *   BENCH_RATE_PER_NODE=800 node --import tsx bench/cluster.ts [messagesPerNode=8000]
+ *
+ * By default the publishers send as fast as the broker takes (the total rate). With
+ * BENCH_RATE_PER_NODE, each run publishes that many messages a second per Junction node (and
+ * `messages` per node), so every node sees the same load whatever the node count: on one shared
+ * machine that is what isolates CPU per message per node from the batches shrinking as the same
+ * broker-bound total is split over more nodes.
  *
  * The machine is shared and has 2 cores: every process (publisher, Junction nodes, 3 JVMs,
  * PostgreSQL) runs on them, so the total rate is not what 3 machines give; what scales is CPU per
@@ -21,7 +28,10 @@ import {
 } from '../test/support/external-cluster.js'
 import { cpuOfComm, cpuOfCommSince, cpuOfPid, fmt, machineCpu, machineLine, pct, sleep } from './support.js'
 
-const N = Number(process.argv[2] ?? 20_000)
+const RATE_PER_NODE = process.env.BENCH_RATE_PER_NODE === undefined ? undefined : Number(process.env.BENCH_RATE_PER_NODE)
+const PER_RUN = Number(process.argv[2] ?? (RATE_PER_NODE === undefined ? 20_000 : 8_000))
+/** Messages of a run with `count` nodes: the same in every run, or the same per node at a fixed rate per node. */
+const messagesFor = (count: number) => (RATE_PER_NODE === undefined ? PER_RUN : PER_RUN * count)
 const COUNTS = (process.argv[3] ?? '1,2,3').split(',').map(Number)
 const ACK = (process.env.BENCH_ACK ?? 'on-arrival') as 'on-arrival' | 'on-delivery'
 const SECRET_KEY = 'the installation key for the cluster benchmark'
@@ -50,9 +60,11 @@ interface Run {
   readonly publisherUs: number
   readonly machine: string
   readonly rows: number
+  readonly messages: number
 }
 
 async function measure(count: number): Promise<Run> {
+  const N = messagesFor(count)
   const database = await freshDatabase()
   const db = new pg.Client({ connectionString: database.url })
   await db.connect()
@@ -84,7 +96,7 @@ async function measure(count: number): Promise<Run> {
     const own0 = process.cpuUsage()
     const machine0 = machineCpu()
     const t0 = performance.now()
-    await pub.publish('measured', N, { window: 100 })
+    await pub.publish('measured', N, { window: 100, ...(RATE_PER_NODE === undefined ? {} : { ratePerS: RATE_PER_NODE * count }) })
     await until('every message in PostgreSQL', () => received(db, pipeline.table, 'measured'), (r) => r.distinct >= N, 300_000, 20)
     const seconds = (performance.now() - t0) / 1000
     const nodeCpu = nodes.map((n, i) => cpuOfPid(n.child.pid!) - nodeCpu0[i]!)
@@ -103,7 +115,7 @@ async function measure(count: number): Promise<Run> {
       nodes: count, rate: N / seconds, seconds, share, nodeUs, nodeNetUs,
       nodeIdle: Object.fromEntries(names.map((k, i) => [k, nodeIdleMsPerS[i]!])), artemisIdle: artemisIdleMsPerS,
       artemisUs: (artemisMs * 1000) / N, postgresUs: (postgresMs * 1000) / N, publisherUs: (own.user + own.system) / N,
-      machine, rows,
+      machine, rows, messages: N,
     }
   } finally {
     await pub.close()
@@ -114,7 +126,7 @@ async function measure(count: number): Promise<Run> {
 }
 
 const urls = await startCluster({ log: (line) => console.log(line) })
-console.log(`Artemis cluster: ${urls.join(', ')}; ${fmt(N)} QoS 1 messages per run, publishers on every Artemis node, action acknowledge ${ACK}`)
+console.log(`Artemis cluster: ${urls.join(', ')}; ${RATE_PER_NODE === undefined ? `${fmt(PER_RUN)} QoS 1 messages per run, as fast as the broker takes them` : `${fmt(PER_RUN)} QoS 1 messages per node at ${fmt(RATE_PER_NODE)} msg/s per node`}, publishers on every Artemis node, action acknowledge ${ACK}`)
 const runs: Run[] = []
 for (const count of COUNTS) {
   const run = await measure(count)
@@ -129,21 +141,26 @@ for (const r of runs) {
   const names = Object.keys(r.share)
   console.log(row([
     String(r.nodes), fmt(r.rate),
-    names.map((k) => pct(r.share[k]! / N)).join(' / '),
+    names.map((k) => pct(r.share[k]! / r.messages)).join(' / '),
     names.map((k) => r.nodeUs[k]!.toFixed(0)).join(' / '),
     names.map((k) => r.nodeNetUs[k]!.toFixed(0)).join(' / '),
     r.artemisUs.toFixed(0), r.postgresUs.toFixed(0), r.publisherUs.toFixed(0),
-    `${fmt(r.rows)} (${fmt(r.rows - N)})`,
+    `${fmt(r.rows)} (${fmt(r.rows - r.messages)})`,
   ]))
 }
 
 // Three machines, each with one Junction node and one Artemis node, PostgreSQL on a fourth: what
-// one core per machine allows, from the last run's CPU per message.
+// one core per machine allows. Junction's CPU per message falls as its own rate rises (fuller
+// batches, fewer wake-ups a message), and on three machines each node gets the rate one node gets
+// here, so its figure is the run with the most messages per second per node; the broker's is the
+// run with every Artemis node in use by the most Junction nodes.
 const last = runs[runs.length - 1]!
-const junctionUs = Object.values(last.nodeUs).reduce((a, b) => a + b, 0) / Object.keys(last.nodeUs).length
+const busiest = runs.reduce((a, b) => (b.rate / b.nodes > a.rate / a.nodes ? b : a))
+const junctionUs = Object.values(busiest.nodeUs).reduce((a, b) => a + b, 0) / Object.keys(busiest.nodeUs).length
 const artemisPerMachineUs = last.artemisUs / NODE_COUNT
 const perMachineUs = junctionUs + artemisPerMachineUs
-console.log(`\nProjection for 3 machines (one Junction node + one Artemis node each; PostgreSQL on its own machine), from the ${last.nodes}-node run:`)
+console.log(`\nProjection for 3 machines (one Junction node + one Artemis node each; PostgreSQL on its own machine): Junction from the ${busiest.nodes}-node run (${fmt(busiest.rate / busiest.nodes)} msg/s per node), Artemis and PostgreSQL from the ${last.nodes}-node run:`)
 console.log(`- per machine and message: Junction ${junctionUs.toFixed(0)} µs + Artemis ${artemisPerMachineUs.toFixed(0)} µs (${pct(artemisPerMachineUs / perMachineUs)} of it the broker) -> ${fmt((3 * 1e6) / perMachineUs)} msg/s in total per core of each machine`)
 console.log(`- PostgreSQL: ${last.postgresUs.toFixed(0)} µs per message (one row each, in the action's batches) -> ${fmt(1e6 / last.postgresUs)} msg/s per core of the database server`)
-console.log(`- so the broker limits first (then Junction), PostgreSQL well after`)
+const limits = [['the broker', artemisPerMachineUs], ['Junction', junctionUs], ['PostgreSQL', (last.postgresUs * 3)]] as const
+console.log(`- so, per core, the first limit is ${[...limits].sort((a, b) => b[1] - a[1]).map(([what]) => what).join(', then ')} (PostgreSQL counted for the three machines' messages together)`)

@@ -152,8 +152,12 @@ export async function matchedByNode(node: ClusterNode, ruleId: string): Promise<
 }
 
 export interface Publishers {
-  /** Publishes `{run, seq}` for seq 0..count-1, QoS 1, at most `window` in flight per client; resolves when each has a PUBACK. */
-  publish(run: string, count: number, opts?: { window?: number; onProgress?: (acked: number) => void }): Promise<{ retried: number }>
+  /**
+   * Publishes `{run, seq}` for seq 0..count-1, QoS 1, at most `window` in flight per client
+   * (and, with `ratePerS`, message seq not before seq/ratePerS seconds from the start); resolves
+   * when each has a PUBACK.
+   */
+  publish(run: string, count: number, opts?: { window?: number; ratePerS?: number; onProgress?: (acked: number) => void }): Promise<{ retried: number }>
   close(): Promise<void>
 }
 
@@ -212,7 +216,12 @@ export async function publishers(urls: readonly string[], tag: string): Promise<
       const window = opts.window ?? 50
       let retried = 0
       let acked = 0
+      const start = performance.now()
       const sendOne = async (seq: number) => {
+        if (opts.ratePerS !== undefined) {
+          const wait = start + (seq * 1000) / opts.ratePerS - performance.now()
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+        }
         const topic = `${TOPIC_ROOT}/${run}/${seq % slots.length}`
         const payload = JSON.stringify({ run, seq })
         for (let tries = 0; ; tries++) {
