@@ -31,8 +31,6 @@ ensureJunctionHeap()
 const N = Number(process.argv[2] ?? 200_000)
 const ONLY = new Set((process.argv[3] ?? 'channel,path,latency').split(','))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-/** The connector's `workerThread` for the channel and latency scenarios; the path runs both, in the same minutes. */
-const WORKER = process.env.BENCH_NATS_WORKER !== '0'
 const SERVERS = sharedNatsServers()
 const BATCH = natsConnector.batching!.maxSize
 /** Batches in flight: as many as an action keeps on this channel (its `concurrency`). */
@@ -126,7 +124,7 @@ async function bestRaw(): Promise<{ rate: number; p50: number; p99: number; cpu:
 
 async function junctionChannel(): Promise<{ rate: number; p50: number; p99: number; cpu: number; machineUs: number; count: number }> {
   const s = await freshStream()
-  const c = natsConnector.create(withDefaults(natsConnector, { servers: SERVERS, workerThread: WORKER }) as NatsConfig, testContext('bench'))
+  const c = natsConnector.create(withDefaults(natsConnector, { servers: SERVERS }) as NatsConfig, testContext('bench'))
   await c.start(AbortSignal.timeout(10_000))
   const channel: Channel = await c.openChannel!(paramsWithDefaults(natsConnector, { subject: `${s.prefix}.\${clientid}` }) as NatsParams)
   const r = await drive((batch) => channel.sendBatch!(batch, AbortSignal.timeout(30_000)))
@@ -149,9 +147,9 @@ const ingest = () => withJunction(async (j, url) => {
 })
 
 /** MQTT -> rule -> NATS action; the rate until every message is acknowledged by the stream. */
-const wholePath = (rate = 0, workerThread = WORKER) => withJunction(async (j, url) => {
+const wholePath = (rate = 0) => withJunction(async (j, url) => {
   const s = await freshStream()
-  const c = await j.connectors.create('default', { name: `nats-${s.name}`, type: 'nats', config: { servers: SERVERS, workerThread } })
+  const c = await j.connectors.create('default', { name: `nats-${s.name}`, type: 'nats', config: { servers: SERVERS } })
   await waitConnected(j, c.id)
   const rule = await j.rules.create('default', {
     name: 'to-nats', sql: 'SELECT payload.seq AS seq, payload.ts AS ts, payload.temp AS temp, clientid FROM "bench/nats"',
@@ -164,7 +162,7 @@ const wholePath = (rate = 0, workerThread = WORKER) => withJunction(async (j, ur
   const m0 = machineCpu()
   const last = await waitFor('delivered', () => settledAll(action(), N))
   const machineUs = machineUsPerMessage(m0, N)
-  if (rate === 0) console.log(`    path (${workerThread ? 'worker thread' : 'main thread'}): ${machineLine(m0, N)}`)
+  if (rate === 0) console.log(`    path: ${machineLine(m0, N)}`)
   await pub
   const a = action()
   const stored = await readStream(s.name)
@@ -189,30 +187,24 @@ if (ONLY.has('channel')) {
 }
 
 if (ONLY.has('path')) {
-  console.log('path: min(Junction ingest, raw client) vs MQTT -> rule -> NATS JetStream action, the connector on the main thread and in a worker thread')
-  const modes = [['main thread', false], ['worker thread', true]] as const
-  const ratios = new Map<string, number[]>(modes.map(([m]) => [m, []]))
+  console.log('path: min(Junction ingest, raw client) vs MQTT -> rule -> NATS JetStream action')
+  const ratios: number[] = []
   const bounds: number[] = []
-  const efficiencies = new Map<string, number[]>(modes.map(([m]) => [m, []]))
+  const efficiencies: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const ingested = await ingest()
     const raw = await bestRaw()
+    const path = await wholePath()
     const ceiling = Math.min(ingested.rate, raw.rate)
+    ratios.push(path.rate / ceiling)
     bounds.push(sharedCpuBound(ingested, raw))
-    for (const [mode, workerThread] of modes) {
-      const path = await wholePath(0, workerThread)
-      ratios.get(mode)!.push(path.rate / ceiling)
-      efficiencies.get(mode)!.push((ingested.machineUs + raw.machineUs) / path.machineUs)
-      console.log(`  run ${i + 1} (${mode}): ingest ${fmt(ingested.rate)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
-        `(failed ${path.failed}, lost ${path.loss}), ${pct(path.rate / ceiling)} of min; CPU per message: ingest ${ingested.machineUs.toFixed(1)} + raw ${raw.machineUs.toFixed(1)} µs ` +
-        `= ${(ingested.machineUs + raw.machineUs).toFixed(1)}, path ${path.machineUs.toFixed(1)} µs; shared-CPU bound ${pct(bounds[i]!)} of min`)
-    }
+    efficiencies.push((ingested.machineUs + raw.machineUs) / path.machineUs)
+    console.log(`  run ${i + 1}: ingest ${fmt(ingested.rate)} msg/s, raw ${fmt(raw.rate)} msg/s, path ${fmt(path.rate)} msg/s ` +
+      `(failed ${path.failed}, lost ${path.loss}), ${pct(ratios[i]!)} of min; CPU per message: ingest ${ingested.machineUs.toFixed(1)} + raw ${raw.machineUs.toFixed(1)} µs ` +
+      `= ${(ingested.machineUs + raw.machineUs).toFixed(1)}, path ${path.machineUs.toFixed(1)} µs; shared-CPU bound ${pct(bounds[i]!)} of min`)
   }
-  for (const [mode] of modes) {
-    console.log(`  path/min(ingest, raw), ${mode}: median ${pct(middle(ratios.get(mode)!))} (runs ${ratioRange(ratios.get(mode)!)}); ` +
-      `(ingest + raw CPU) / path CPU: ${pct(middle(efficiencies.get(mode)!))} (runs ${ratioRange(efficiencies.get(mode)!)})`)
-  }
-  console.log(`  the bound when all share the machine's cores: ${pct(middle(bounds))}`)
+  console.log(`  path/min(ingest, raw): median ${pct(middle(ratios))} (runs ${ratioRange(ratios)}); ` +
+    `the bound when all share the machine's cores: ${pct(middle(bounds))}; (ingest + raw CPU) / path CPU: ${pct(middle(efficiencies))} (runs ${ratioRange(efficiencies)})`)
 }
 
 if (ONLY.has('latency')) {

@@ -24,10 +24,6 @@ export const natsConfigSchema = Type.Object({
   }),
   authentication: authenticationSchema,
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Connection name the server shows in its monitoring (`connz`); defaults to `junction-<connector ID>`.' })),
-  workerThread: Type.Boolean({
-    default: false,
-    description: 'Run the NATS connection (encoding, socket writes, PubAck matching) and the actions\' rendering in a worker thread of its own, so that it uses another CPU core than the MQTT broker and the rules. Off: everything on the main thread, one thread and about 10 MB less per connector.',
-  }),
   ...fieldGroups.connectTimeout(),
   ...fieldGroups.tls(),
 }, { additionalProperties: false })

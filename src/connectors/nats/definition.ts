@@ -1,4 +1,4 @@
-import { WorkerConnector, type ConnectorDefinition } from '../../connector-api/index.js'
+import type { ConnectorDefinition } from '../../connector-api/index.js'
 import { natsConfigSchema, natsParamsSchema, type NatsConfig, type NatsParams } from './config-schema.js'
 import { NatsConnector } from './nats-connector.js'
 
@@ -10,8 +10,5 @@ export const natsConnector: ConnectorDefinition<NatsConfig, NatsParams> = {
   paramsSchema: natsParamsSchema,
   // A batch goes out in one socket write and its PubAcks (or one flush) are awaited together.
   batching: { maxSize: 100, maxWaitMs: 5 },
-  create: (config, ctx) => {
-    const inThread = new NatsConnector(config, ctx)
-    return config.workerThread ? new WorkerConnector(new URL('./nats-worker.js', import.meta.url), { label: 'NATS', target: inThread.target, config, ctx, probing: inThread }) : inThread
-  },
+  create: (config, ctx) => new NatsConnector(config, ctx),
 }
