@@ -1,5 +1,5 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib'
-import { ConnectorError, deadline, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
+import { checkHealth, ConnectorError, deadline, NOT_STARTED, notStarted, probeConnection, settleWithin, timedOut, tlsOptions, toConnectorError, untilAborted } from '../../connector-api/index.js'
 import type { Channel, Connector, ConnectorContext, Health, ProbeResult } from '../../connector-api/index.js'
 import { classifyAmqpError } from './classify-error.js'
 import type { RabbitmqConfig, RabbitmqParams } from './config-schema.js'
@@ -20,7 +20,8 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
     this.target = `${config.server}:${config.port}`
   }
 
-  classify = (err: unknown, signal?: AbortSignal): ConnectorError => toConnectorError(err, this.target, { signal, classify: (e) => classifyAmqpError(e, this.target, this.config.virtualHost) })
+  private readonly classifyAmqp = (err: unknown): ConnectorError | undefined => classifyAmqpError(err, this.target, this.config.virtualHost)
+  classify = (err: unknown, signal?: AbortSignal): ConnectorError => toConnectorError(err, this.target, { signal, classify: this.classifyAmqp })
 
   /** Opens an AMQP connection (TCP, TLS, login, vhost) bounded by `signal`; a connection that opens too late is closed. */
   private open(signal: AbortSignal): Promise<ChannelModel> {
@@ -37,7 +38,7 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
     let model: ChannelModel | undefined
     return probeConnection({
       host: this.config.server, port: this.config.port, timeoutMs: this.config.connectTimeoutMs, tls: this.config.tls,
-      classify: (err) => classifyAmqpError(err, this.target, this.config.virtualHost),
+      classify: this.classifyAmqp,
       steps: [
         {
           name: 'authenticate',
@@ -90,23 +91,16 @@ export class RabbitmqConnector implements Connector<RabbitmqParams>, AmqpSession
 
   async health(signal: AbortSignal): Promise<Health> {
     const model = this.model
-    if (!model) return { status: 'disconnected', code: this.lost?.code ?? 'CONNECTION_LOST', reason: this.lost?.message ?? 'Not started' }
-    const bound = deadline(signal, this.config.connectTimeoutMs)
-    try {
-      // A channel open and close: two round trips through the broker's connection and channel processes.
-      const ch = await bounded(model.createChannel(), bound, this.target)
-      await untilAborted(ch.close(), bound, () => timedOut(this.target))
-      return { status: 'connected' }
-    } catch (err) {
-      const e = this.classify(err, bound)
-      return { status: 'disconnected', code: e.code, reason: e.message }
-    }
+    if (!model) return this.lost ? { status: 'disconnected', code: this.lost.code, reason: this.lost.message } : NOT_STARTED
+    // A channel open and close: two round trips through the broker's connection and channel processes.
+    return checkHealth(signal, { timeoutMs: this.config.connectTimeoutMs, target: this.target, classify: this.classifyAmqp },
+      async (bound) => (await bounded(model.createChannel(), bound, this.target)).close())
   }
 
   async confirmChannel(): Promise<ConfirmChannel> {
     if (!this.model) {
-      const why = this.lost ?? new ConnectorError('CONNECTION_LOST', 'Not connected', {})
-      throw new ConnectorError(why.code, why.message, { kind: 'not_connected', hint: why.hint ?? 'Junction reconnects.' })
+      if (!this.lost) throw notStarted('Junction reconnects.')
+      throw new ConnectorError(this.lost.code, this.lost.message, { kind: 'not_connected', hint: this.lost.hint ?? 'Junction reconnects.' })
     }
     return this.model.createConfirmChannel().catch((err: unknown) => { throw this.classify(err) })
   }
