@@ -1,4 +1,4 @@
-import { ConnectorError, classifyNetworkError } from '../../connector-api/index.js'
+import { classifyBy, ConnectorError, classifyNetworkError, type ErrorRow } from '../../connector-api/index.js'
 
 /** Where the error happened; the same MQTT reason code means different things in each. */
 export type MqttPhase =
@@ -46,124 +46,108 @@ export class BrokerDisconnectError extends Error {
   }
 }
 
+/**
+ * What a row reads: the MQTT reason code as the key (a CONNACK's, a PUBACK's or a DISCONNECT's),
+ * its name, the Node or mqtt.js error code, and the context the messages name.
+ */
+type Facts = Omit<ClassifyContext, 'username'> & {
+  err: unknown
+  key: number | undefined
+  message: string
+  code: string
+  /** The reason code's name, for messages. */
+  name: string
+  /** The client as messages name it: the user, or an anonymous client. */
+  who: string
+  anonymous: boolean
+  /** ` (EPIPE)`: the Node error code after "closed the connection", when there is one. */
+  codeSaid: string
+}
+
+/** A reason code answering `phase` (one of `codes`, or any); the same code means different things in each phase. */
+const at = (phase: MqttPhase, codes?: readonly number[]) => (f: Facts) => f.phase === phase && f.key !== undefined && (codes === undefined || codes.includes(f.key))
+const tlsHint = (withTls: string, without: string) => (f: Facts) => (f.tls ? withTls : without)
 const TLS_HINT_PLAIN_PORT = 'This port does not seem to speak TLS: turn TLS off, or use the broker\'s TLS port (usually 8883).'
+/** What Node's TLS says when the other end answers a ClientHello with something else than TLS. */
+const PLAIN_PORT_TLS = /wrong version number|packet length too long|disconnected before secure TLS connection|unknown protocol/i
+const REFUSED_LOGIN = '{target} refused the login of {who}: {name}'
+
+/** MQTT reason codes by phase first, then mqtt.js's own errors, then TLS against a plain port; the first row that matches wins. */
+const RULES: ReadonlyArray<ErrorRow<Facts>> = [
+  // --- CONNACK: the broker refused the connection ---
+  [at('connect', [4, 0x86, 0x8c]), 'AUTHENTICATION_FAILED', undefined, REFUSED_LOGIN, 'Check the username and password.'],
+  // Mosquitto (and others) answer "not authorized" for a wrong password too, so this is a login failure.
+  [at('connect', [5, 0x87]), 'AUTHENTICATION_FAILED', undefined, REFUSED_LOGIN, (f) => (f.anonymous
+    ? 'The broker does not accept anonymous clients: set a username and password.'
+    : 'Check the username and password; the broker may also not allow this user or client ID to connect.')],
+  [at('connect', [0x8a]), 'NOT_PERMITTED', undefined, '{target} refused the connection: banned', 'The broker has banned this client ID, user or address; ask its administrator.'],
+  [at('connect', [2, 0x85]), 'CONNECTION_FAILED', undefined, '{target} rejected client ID "{clientId}": {name}',
+    'Set clientId to one the broker accepts; strict MQTT 3.1.1 brokers accept only 1 to 23 letters and digits.'],
+  [at('connect', [1, 0x84]), 'CONNECTION_FAILED', undefined, '{target} does not support this MQTT protocol version: {name}', 'Set protocolVersion to 3.1.1 for brokers without MQTT 5.'],
+  [at('connect', [3, 0x88, 0x89, 0x9f]), 'CONNECTION_FAILED', 'retryable', '{target} cannot take the connection now: {name}', 'The broker is overloaded or not ready; Junction tries again.'],
+  [at('connect', [0x9c, 0x9d]), 'CONNECTION_FAILED', undefined, '{target} refused the connection: {name}', 'The broker redirects its clients elsewhere: point server at the broker it names.'],
+  [at('connect'), 'CONNECTION_FAILED', undefined, '{target} refused the connection: {name}', 'Check the broker logs for why it refused this client.'],
+
+  // --- PUBACK/PUBREC: the broker refused one message (MQTT 5) ---
+  [at('publish', [0x87]), 'NOT_PERMITTED', 'permanent', '{target} does not allow {who} to publish to this topic',
+    "Allow publishing to the topic in the broker's ACL for this user, or change the action's topic."],
+  [at('publish', [0x90]), 'INVALID_TOPIC', 'permanent', '{target} refused the topic name: {name}', "Change the action's topic template."],
+  [at('publish', [0x97, 0x91]), 'BROKER_UNAVAILABLE', 'retryable', '{target} cannot take the message now: {name}', 'The broker limits this client for now; the message is retried.'],
+  [at('publish', [0x99]), 'INVALID_DATA', 'permanent', '{target} refused the payload: {name}',
+    'The broker checks payloads (e.g. UTF-8); check the rule output and the payload template.'],
+  [at('publish'), 'PUBLISH_REFUSED', 'permanent', '{target} refused the message: {name}', 'Check the broker logs for why it refused this message.'],
+
+  // --- an established connection that broke ---
+  [[0x8e], 'CONNECTION_LOST', undefined, '{target} closed the connection: another client connected with client ID "{clientId}"', 'Give this connector a client ID no other client uses.'],
+  [[0x8b], 'CONNECTION_LOST', undefined, '{target} is shutting down', 'Junction reconnects when the broker is back.'],
+  [[0x87, 0x98], 'NOT_PERMITTED', undefined, '{target} closed the connection: {name}',
+    'The broker refused something this client did (an ACL, or an administrator); check the broker logs.'],
+  [[0x95, 0x93, 0x96, 0x97], 'CONNECTION_LOST', undefined, '{target} closed the connection: {name}',
+    "The client exceeded a limit of the broker (packet size, in-flight messages, rate); check the broker's limits."],
+  [(f) => f.key !== undefined, 'CONNECTION_LOST', undefined, '{target} closed the connection: {name}', 'Check the broker logs; Junction reconnects.'],
+
+  // --- mqtt.js's own errors ---
+  [/^connack timeout$/, 'TIMEOUT', undefined, '{target} accepted the connection but did not answer CONNECT in time', tlsHint(
+    'Check that this port speaks MQTT over TLS, or raise the connect timeout.',
+    'Check that this port speaks MQTT (not MQTT over TLS or WebSocket), or raise the connect timeout.')],
+  [/^Keepalive timeout$/, 'TIMEOUT', undefined, '{target} stopped answering keepalive pings', 'Check that the broker is up and reachable; Junction reconnects.'],
+  [(f) => f.err instanceof ClosedBeforeConnackError, 'CONNECTION_FAILED', undefined, '{target} closed the connection before answering CONNECT', tlsHint(
+    'Check the TLS settings (a client certificate the broker wants?) and that this port speaks MQTT over TLS.',
+    'The port may require TLS, or not speak MQTT; check the broker logs.')],
+  [/^TLS not authorized$/, 'TLS_FAILED', undefined, 'TLS handshake with {target} failed: the certificate was not verified',
+    'Check the CA certificate and server name, or turn off certificate verification for a self-signed broker you trust.'],
+  [/^Username is required to use password$/, 'AUTHENTICATION_FAILED', 'permanent', 'A password is set without a username', 'Set the username too.'],
+  // Brokers close without a DISCONNECT when another client takes the client ID over (Mosquitto 2.0 does);
+  // a write racing the close sees EPIPE or ECONNRESET instead of a clean close.
+  [(f) => f.phase === 'connection' && (f.message === 'Connection closed' || f.code === 'EPIPE' || f.code === 'ECONNRESET'), 'CONNECTION_LOST', undefined,
+    '{target} closed the connection{codeSaid}: the broker stopped or restarted, or another client connected with client ID "{clientId}"',
+    'Junction reconnects when the broker is back. If this repeats while the broker is up, give this connector a client ID no other client uses.'],
+  [/^(Connection closed|client disconnecting|No connection to broker)$/, 'CONNECTION_LOST', undefined, 'The connection to {target} was closed', 'Junction reconnects when the broker is back.'],
+
+  // --- socket, DNS and TLS errors: the kit's, but for this one ---
+  // A TLS handshake that the server resets or hangs up on is nearly always TLS against a plain port.
+  [(f) => f.tls && f.phase === 'connect' && (f.code === 'ECONNRESET' || PLAIN_PORT_TLS.test(f.message)),
+    'TLS_FAILED', undefined, 'TLS handshake with {target} failed: {message}', TLS_HINT_PLAIN_PORT],
+]
+const byRule = classifyBy(RULES)
+const ANY: ReadonlyArray<ErrorRow<Facts>> = [[() => true, 'CONNECTION_FAILED', undefined, '{target}: {message}', 'Check the connector configuration and that the broker is reachable from Junction.']]
+const anyOther = classifyBy(ANY)
 
 /**
  * Maps any failure of the MQTT connector (mqtt.js errors, MQTT reason codes, socket/DNS/TLS
- * errors) to a ConnectorError with a stable code, a kind, a message and a hint. One switch: MQTT
- * reason codes by phase first, then mqtt.js's own errors, then network errors.
+ * errors) to a ConnectorError with a stable code, a kind, a message and a hint: this type's table,
+ * then the kit's network errors, then CONNECTION_FAILED with the error's text.
  */
 export function classifyMqttError(err: unknown, ctx: ClassifyContext): ConnectorError {
   if (err instanceof ConnectorError) return err
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as { code?: unknown; message?: unknown }
   const rc = err instanceof BrokerDisconnectError ? err.reasonCode : typeof e.code === 'number' ? e.code : undefined
-  const message = typeof e.message === 'string' ? e.message : String(err)
   const code = typeof e.code === 'string' ? e.code : ''
-  const name = rc === undefined ? '' : (REASON_NAMES[rc] ?? `reason code ${rc}`)
-  const t = ctx.target
-  const who = ctx.username === undefined ? 'an anonymous client' : `user "${ctx.username}"`
-  const opts = (hint: string, kind?: 'not_connected' | 'retryable' | 'permanent') => ({ hint, cause: err, ...(kind ? { kind } : {}) })
-  const connack = ctx.phase === 'connect' && rc !== undefined
-  const puback = ctx.phase === 'publish' && rc !== undefined
-
-  switch (true) {
-    // --- CONNACK: the broker refused the connection ---
-    case connack && (rc === 4 || rc === 0x86 || rc === 0x8c):
-      return new ConnectorError('AUTHENTICATION_FAILED', `${t} refused the login of ${who}: ${name}`,
-        opts('Check the username and password.'))
-    case connack && (rc === 5 || rc === 0x87):
-      // Mosquitto (and others) answer "not authorized" for a wrong password too, so this is a login failure.
-      return new ConnectorError('AUTHENTICATION_FAILED', `${t} refused the login of ${who}: ${name}`,
-        opts(ctx.username === undefined
-          ? 'The broker does not accept anonymous clients: set a username and password.'
-          : 'Check the username and password; the broker may also not allow this user or client ID to connect.'))
-    case connack && rc === 0x8a:
-      return new ConnectorError('NOT_PERMITTED', `${t} refused the connection: banned`,
-        opts('The broker has banned this client ID, user or address; ask its administrator.'))
-    case connack && (rc === 2 || rc === 0x85):
-      return new ConnectorError('CONNECTION_FAILED', `${t} rejected client ID "${ctx.clientId}": ${name}`,
-        opts('Set clientId to one the broker accepts; strict MQTT 3.1.1 brokers accept only 1 to 23 letters and digits.'))
-    case connack && (rc === 1 || rc === 0x84):
-      return new ConnectorError('CONNECTION_FAILED', `${t} does not support this MQTT protocol version: ${name}`,
-        opts('Set protocolVersion to 3.1.1 for brokers without MQTT 5.'))
-    case connack && (rc === 3 || rc === 0x88 || rc === 0x89 || rc === 0x9f):
-      return new ConnectorError('CONNECTION_FAILED', `${t} cannot take the connection now: ${name}`,
-        opts('The broker is overloaded or not ready; Junction tries again.', 'retryable'))
-    case connack && (rc === 0x9c || rc === 0x9d):
-      return new ConnectorError('CONNECTION_FAILED', `${t} refused the connection: ${name}`,
-        opts('The broker redirects its clients elsewhere: point server at the broker it names.'))
-    case connack:
-      return new ConnectorError('CONNECTION_FAILED', `${t} refused the connection: ${name}`,
-        opts('Check the broker logs for why it refused this client.'))
-
-    // --- PUBACK/PUBREC: the broker refused one message (MQTT 5) ---
-    case puback && rc === 0x87:
-      return new ConnectorError('NOT_PERMITTED', `${t} does not allow ${who} to publish to this topic`,
-        opts("Allow publishing to the topic in the broker's ACL for this user, or change the action's topic.", 'permanent'))
-    case puback && rc === 0x90:
-      return new ConnectorError('INVALID_TOPIC', `${t} refused the topic name: ${name}`,
-        opts("Change the action's topic template.", 'permanent'))
-    case puback && (rc === 0x97 || rc === 0x91):
-      return new ConnectorError('BROKER_UNAVAILABLE', `${t} cannot take the message now: ${name}`,
-        opts('The broker limits this client for now; the message is retried.', 'retryable'))
-    case puback && rc === 0x99:
-      return new ConnectorError('INVALID_DATA', `${t} refused the payload: ${name}`,
-        opts('The broker checks payloads (e.g. UTF-8); check the rule output and the payload template.', 'permanent'))
-    case puback:
-      return new ConnectorError('PUBLISH_REFUSED', `${t} refused the message: ${name}`,
-        opts('Check the broker logs for why it refused this message.', 'permanent'))
-
-    // --- an established connection that broke ---
-    case rc === 0x8e:
-      return new ConnectorError('CONNECTION_LOST', `${t} closed the connection: another client connected with client ID "${ctx.clientId}"`,
-        opts('Give this connector a client ID no other client uses.'))
-    case rc === 0x8b:
-      return new ConnectorError('CONNECTION_LOST', `${t} is shutting down`,
-        opts('Junction reconnects when the broker is back.'))
-    case rc === 0x87 || rc === 0x98:
-      return new ConnectorError('NOT_PERMITTED', `${t} closed the connection: ${name}`,
-        opts('The broker refused something this client did (an ACL, or an administrator); check the broker logs.'))
-    case rc === 0x95 || rc === 0x93 || rc === 0x96 || rc === 0x97:
-      return new ConnectorError('CONNECTION_LOST', `${t} closed the connection: ${name}`,
-        opts("The client exceeded a limit of the broker (packet size, in-flight messages, rate); check the broker's limits."))
-    case rc !== undefined:
-      return new ConnectorError('CONNECTION_LOST', `${t} closed the connection: ${name}`,
-        opts('Check the broker logs; Junction reconnects.'))
-
-    // --- mqtt.js's own errors ---
-    case message === 'connack timeout':
-      return new ConnectorError('TIMEOUT', `${t} accepted the connection but did not answer CONNECT in time`,
-        opts(ctx.tls
-          ? 'Check that this port speaks MQTT over TLS, or raise the connect timeout.'
-          : 'Check that this port speaks MQTT (not MQTT over TLS or WebSocket), or raise the connect timeout.'))
-    case message === 'Keepalive timeout':
-      return new ConnectorError('TIMEOUT', `${t} stopped answering keepalive pings`,
-        opts('Check that the broker is up and reachable; Junction reconnects.'))
-    case err instanceof ClosedBeforeConnackError:
-      return new ConnectorError('CONNECTION_FAILED', `${t} closed the connection before answering CONNECT`,
-        opts(ctx.tls
-          ? 'Check the TLS settings (a client certificate the broker wants?) and that this port speaks MQTT over TLS.'
-          : 'The port may require TLS, or not speak MQTT; check the broker logs.'))
-    case message === 'TLS not authorized':
-      return new ConnectorError('TLS_FAILED', `TLS handshake with ${t} failed: the certificate was not verified`,
-        opts('Check the CA certificate and server name, or turn off certificate verification for a self-signed broker you trust.'))
-    case message === 'Username is required to use password':
-      return new ConnectorError('AUTHENTICATION_FAILED', 'A password is set without a username', opts('Set the username too.', 'permanent'))
-    case ctx.phase === 'connection' && (message === 'Connection closed' || code === 'EPIPE' || code === 'ECONNRESET'):
-      // Brokers close without a DISCONNECT when another client takes the client ID over (Mosquitto 2.0 does);
-      // a write racing the close sees EPIPE or ECONNRESET instead of a clean close.
-      return new ConnectorError('CONNECTION_LOST', `${t} closed the connection${code ? ` (${code})` : ''}: the broker stopped or restarted, or another client connected with client ID "${ctx.clientId}"`,
-        opts('Junction reconnects when the broker is back. If this repeats while the broker is up, give this connector a client ID no other client uses.'))
-    case message === 'Connection closed' || message === 'client disconnecting' || message === 'No connection to broker':
-      return new ConnectorError('CONNECTION_LOST', `The connection to ${t} was closed`, opts('Junction reconnects when the broker is back.'))
-
-    // --- socket, DNS and TLS errors ---
-    // A TLS handshake that the server resets or hangs up on is nearly always TLS against a plain port.
-    case ctx.tls && ctx.phase !== 'connection' && ctx.phase !== 'publish'
-      && (code === 'ECONNRESET' || /wrong version number|packet length too long|disconnected before secure TLS connection|unknown protocol/i.test(message)):
-      return new ConnectorError('TLS_FAILED', `TLS handshake with ${t} failed: ${message}`, opts(TLS_HINT_PLAIN_PORT))
-    default:
-      return classifyNetworkError(err, t) ?? new ConnectorError('CONNECTION_FAILED', `${t}: ${message}`,
-        opts('Check the connector configuration and that the broker is reachable from Junction.'))
+  const facts: Facts = {
+    err, key: rc, message: typeof e.message === 'string' ? e.message : String(err), code, codeSaid: code ? ` (${code})` : '',
+    name: rc === undefined ? '' : (REASON_NAMES[rc] ?? `reason code ${rc}`),
+    who: ctx.username === undefined ? 'an anonymous client' : `user "${ctx.username}"`, anonymous: ctx.username === undefined,
+    target: ctx.target, phase: ctx.phase, tls: ctx.tls, clientId: ctx.clientId,
   }
+  return byRule(facts) ?? classifyNetworkError(err, ctx.target) ?? anyOther(facts)!
 }
