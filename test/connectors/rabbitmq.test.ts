@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import amqp from 'amqplib'
 import { BatchError, withResourceOptions, type Channel, type Connector, type ProbeResult } from '../../src/connector-api/index.js'
 import type { RabbitmqConfig, RabbitmqParams } from '../../src/connectors/rabbitmq/config-schema.js'
+import { classifyAmqpError } from '../../src/connectors/rabbitmq/classify-error.js'
 import { rabbitmqConnector } from '../../src/connectors/rabbitmq/definition.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { rejection } from '../support/channels.js'
@@ -225,5 +226,34 @@ describe('rabbitmq actions', () => {
       await channel?.close?.()
       await dest.close?.()
     }
+  })
+})
+
+// amqplib's errors that the live tests above cannot provoke on demand (a heartbeat loss, a forced
+// close, a size limit), built as amqplib builds them: the reply code in `code`, the server's text in the message.
+describe('rabbitmq error table', () => {
+  const amqpError = (code: unknown, message: string, name = 'Error') => Object.assign(new Error(message), { code, name })
+  const classify = (err: unknown) => classifyAmqpError(err, 'mq:5672', '/v{target}')
+  const kindOf = (err: unknown) => { const e = classify(err); return e && [e.code, e.kind] }
+
+  it('maps AMQP reply codes by what the runtime should do; the reply code wins over the text', () => {
+    assert.deepEqual(kindOf(amqpError(404, 'Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no exchange \'x\'"')), ['EXCHANGE_NOT_FOUND', 'permanent'])
+    assert.deepEqual(kindOf(amqpError(403, 'Channel closed by server: 403 (ACCESS-REFUSED)')), ['NOT_PERMITTED', 'permanent'])
+    assert.deepEqual(kindOf(amqpError(406, 'PRECONDITION_FAILED - message size 9 is larger than configured max size 5')), ['MESSAGE_TOO_LARGE', 'permanent'])
+    assert.deepEqual(kindOf(amqpError(406, 'PRECONDITION_FAILED - invalid expiration')), ['INVALID_DATA', 'permanent'])
+    assert.deepEqual(kindOf(amqpError(320, 'Connection closed: 320 (CONNECTION-FORCED)')), ['CONNECTION_LOST', 'not_connected'])
+    assert.match(classify(amqpError(320, 'Connection closed: 320'))!.message, /closed by an operator/)
+  })
+
+  it('maps amqplib\'s own errors, and leaves socket errors to the kit', () => {
+    assert.deepEqual(kindOf(new Error('Heartbeat timeout')), ['CONNECTION_LOST', 'not_connected'])
+    assert.deepEqual(kindOf(amqpError(undefined, 'Channel closed', 'IllegalOperationError')), ['CONNECTION_LOST', 'not_connected'])
+    assert.deepEqual(kindOf(new Error('message nacked')), ['PUBLISH_NACKED', 'retryable'])
+    assert.deepEqual(kindOf(new TypeError('headers must be an object')), ['INVALID_DATA', 'permanent'])
+    assert.deepEqual(kindOf(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED)')), ['AUTHENTICATION_FAILED', 'not_connected'])
+    // The virtual host is quoted as written: a server's or a user's text is never expanded as a template.
+    assert.match(classify(new Error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'))!.message, /virtual host "\/v\{target\}"/)
+    assert.equal(classify(amqpError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1')), undefined)
+    assert.equal(classify(new Error('something else')), undefined)
   })
 })
