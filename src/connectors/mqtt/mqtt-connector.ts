@@ -2,7 +2,7 @@ import '../../library-patches/debug.js'
 import { isIP } from 'node:net'
 import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type MqttClient, type Packet } from 'mqtt'
 import {
-  ConnectorError, InflightLimit, asksForProperties, deadline, probeConnection, settleWithin, timedOut, tlsOptions, untilAborted,
+  ConnectorError, InflightLimit, NOT_STARTED, asksForProperties, deadline, probeConnection, settleWithin, timedOut, tlsOptions, untilAborted,
   type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
 } from '../../connector-api/index.js'
 import { BrokerDisconnectError, ClosedBeforeConnackError, classifyMqttError, type MqttPhase } from './classify-error.js'
@@ -88,7 +88,7 @@ export class MqttConnector implements Connector<MqttParams>, Publisher {
 
   async health(signal: AbortSignal): Promise<Health> {
     const client = this.client
-    if (this.stopped || !client) return { status: 'disconnected', code: 'CONNECTION_FAILED', reason: 'The connector is not started.' }
+    if (this.stopped || !client) return NOT_STARTED
     try {
       if (!client.connected) throw this.lostReason()
       await this.ping(client, signal)
