@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from './connector-battery.js'
 import { API_KEY, API_SECRET, AUTH, tempDataDir } from './junction.js'
+import { cleanUpAtExit } from './leftovers.js'
 
 const root = new URL('../..', import.meta.url).pathname
 
@@ -46,9 +47,17 @@ export async function startJunctionProcess(env: Record<string, string>): Promise
   let out = ''
   child.stdout!.on('data', (d) => { out += String(d) })
   child.stderr!.on('data', (d) => { out += String(d) })
+  // However the test ends (a failed assertion, a timeout), the process must not outlive it.
+  const forget = cleanUpAtExit(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  child.once('exit', forget)
   const end = Date.now() + 90_000
   while (!/ready in \d+ ms/.test(out)) {
-    if (Date.now() > end || child.exitCode !== null) assert.fail(`not ready:\n${out}`)
+    if (Date.now() > end || child.exitCode !== null) {
+      child.kill('SIGKILL')
+      assert.fail(`not ready:\n${out}`)
+    }
     await new Promise((r) => setTimeout(r, 50))
   }
   return child
