@@ -13,7 +13,8 @@ import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
 import { AUTH } from './junction.js'
 import { junctionProcessSetup, startJunctionProcess } from './junction-process.js'
-import { sharedPostgres } from './postgres.js'
+import { createTopic } from './kafka.js'
+import { onSharedServer, sharedPostgres } from './postgres.js'
 
 export const DEPLOYMENT = '/api/v1/deployments/default'
 /** Every Junction node subscribes to this filter through the group below. */
@@ -31,17 +32,8 @@ export interface ClusterNode {
 export async function freshDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const shared = sharedPostgres()
   const name = `junction_cluster_${randomBytes(4).toString('hex')}`
-  const asAdmin = async (statement: string) => {
-    const c = new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
-    await c.connect()
-    try {
-      await c.query(statement)
-    } finally {
-      await c.end()
-    }
-  }
-  await asAdmin(`CREATE DATABASE ${name}`)
-  return { url: `postgres://${shared.user}@${shared.host}:${shared.port}/${name}`, name, drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+  await onSharedServer(`CREATE DATABASE ${name}`)
+  return { url: `postgres://${shared.user}@${shared.host}:${shared.port}/${name}`, name, drop: () => onSharedServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
 }
 
 /**
@@ -267,13 +259,7 @@ export interface KafkaTally {
 export async function kafkaTally(bootstrap: string): Promise<KafkaTally> {
   const kafka = new Kafka({ brokers: [bootstrap], clientId: 'junction-cluster-e2e', logLevel: logLevel.NOTHING })
   const topic = `junction-cluster-e2e.${randomBytes(4).toString('hex')}`
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
-  } finally {
-    await admin.disconnect()
-  }
+  await createTopic(kafka, topic)
   const runs = new Map<string, Map<number, number>>()
   const consumer = kafka.consumer({ groupId: `junction-cluster-e2e-${randomBytes(4).toString('hex')}` })
   await consumer.connect()

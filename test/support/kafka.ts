@@ -94,6 +94,17 @@ async function distinctFreePorts(n: number): Promise<number[]> {
   return [...ports]
 }
 
+/** Creates `topic` with one partition (or `partitions`) and waits for its leaders, on an admin client of its own. */
+export async function createTopic(kafka: Kafka, topic: string, partitions = 1): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 /**
  * A fresh one-partition topic for the connector battery and the flow check: the action keys each
  * record by `${id}` and writes the whole rule output as JSON; `readBack` consumes the topic from
@@ -103,13 +114,7 @@ async function distinctFreePorts(n: number): Promise<number[]> {
 export async function kafkaDestination(bootstrap: string): Promise<Destination> {
   const kafka = new Kafka({ brokers: [bootstrap], clientId: 'junction-test-destination', logLevel: logLevel.NOTHING })
   const topic = `junction-battery.${Math.random().toString(36).slice(2, 10)}`
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
-  } finally {
-    await admin.disconnect()
-  }
+  await createTopic(kafka, topic)
   return {
     params: { topic, key: '${id}', value: '${.}' },
     readBack: async () => {

@@ -38,6 +38,18 @@ export function sharedPostgres(): PostgresAddress {
   }
 }
 
+/** Runs one statement on the shared server's own database, on a connection of its own (CREATE/DROP DATABASE). */
+export async function onSharedServer(statement: string): Promise<void> {
+  const shared = sharedPostgres()
+  const c = new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
+  await c.connect()
+  try {
+    await c.query(statement)
+  } finally {
+    await c.end()
+  }
+}
+
 /**
  * A throwaway database on the shared server for the tests of the calling `describe`: its
  * `before` hook creates it and its `after` hook drops it, even with connections still open.
@@ -46,17 +58,8 @@ export function sharedPostgres(): PostgresAddress {
 export function privateDatabase(): string {
   const shared = sharedPostgres()
   const database = `junction_test_${randomBytes(4).toString('hex')}`
-  const asAdmin = async (statement: string) => {
-    const c = new pg.Client({ host: shared.host, port: shared.port, user: shared.user, database: shared.database })
-    await c.connect()
-    try {
-      await c.query(statement)
-    } finally {
-      await c.end()
-    }
-  }
-  before(() => asAdmin(`CREATE DATABASE ${database}`))
-  after(() => asAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
+  before(() => onSharedServer(`CREATE DATABASE ${database}`))
+  after(() => onSharedServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
   return `postgres://${shared.user}@${shared.host}:${shared.port}/${database}`
 }
 
