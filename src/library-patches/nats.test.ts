@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'
 import { ProtocolHandler } from '@nats-io/nats-core/internal'
 import { connect } from '@nats-io/transport-node'
-import { NATS_CORE_PIN, guardNatsCore, natsWriter } from './nats.js'
+import { NATS_CORE_PIN, guardNatsCore, natsWriter, readFirst, type NatsMsgFrame } from './nats.js'
 import { LibraryPatchError, installedVersion } from './version-guard.js'
 
 const servers = (process.env.JUNCTION_TEST_NATS_SERVERS ?? '127.0.0.1:4222').split(',')
@@ -40,5 +40,100 @@ describe('nats library patch', () => {
     assert.deepEqual(got, ['one', 'two', 'three'])
     await nc.close()
     assert.throws(() => write(Buffer.from(`PUB ${subject} 1\r\nx\r\n`)), (err: Error) => err.name === 'ClosedConnectionError')
+  })
+
+  describe('readFirst: one subscription\'s MSG frames read before nats.js parses them', () => {
+    const text = (f: NatsMsgFrame, from: number, to: number) => Buffer.from(f.buf.subarray(from, to)).toString()
+    /** A connection with subscriptions a (read first: frames whose data starts with "take") and b, logging where each frame went. */
+    async function setUp() {
+      const nc = await connect({ servers, reconnect: false })
+      const log: string[] = []
+      const a = nc.subscribe('junction.readfirst.a.*', { callback: (_, m) => { log.push(`a ${m.subject} ${m.string().length > 20 ? m.data.length : m.string()}${m.headers ? ' +headers' : ''}`) } })
+      const b = nc.subscribe('junction.readfirst.b.*', { callback: (_, m) => { log.push(`b ${m.subject} ${m.data.length > 20 ? m.data.length : m.string()}`) } })
+      const taken: string[] = []
+      readFirst(nc, a, (f) => {
+        const data = text(f, f.dataStart, f.dataEnd)
+        if (!data.startsWith('take')) return false
+        const entry = `a ${text(f, f.subjectStart, f.subjectEnd)} ${data}`
+        log.push(entry)
+        taken.push(entry)
+        return true
+      })
+      const parse = (bytes: Uint8Array) => (nc as unknown as { protocol: { parser: { parse(b: Uint8Array): void } } }).protocol.parser.parse(bytes)
+      return { nc, log, taken, parse, sidA: a.getID(), sidB: b.getID() }
+    }
+    const frames = (sidA: number, sidB: number, big = 0) => [
+      `MSG junction.readfirst.a.1 ${sidA} 5\r\ntake1\r\n`,
+      `MSG junction.readfirst.b.1 ${sidB} 3\r\nbee\r\n`,
+      `+OK\r\n`,
+      `MSG junction.readfirst.a.2 ${sidA} reply.to 7\r\ndecline\r\n`,
+      `HMSG junction.readfirst.a.3 ${sidA} 18 23\r\nNATS/1.0\r\nk: v\r\n\r\ntake!\r\n`,
+      ...(big ? [`MSG junction.readfirst.b.2 ${sidB} ${big}\r\n${'x'.repeat(big)}\r\n`] : []),
+      `MSG junction.readfirst.a.4 ${sidA} 5\r\ntake2\r\n`,
+    ]
+    const expected = (big = 0) => [
+      'a junction.readfirst.a.1 take1',
+      'b junction.readfirst.b.1 bee',
+      'a junction.readfirst.a.2 decline',
+      'a junction.readfirst.a.3 take! +headers',
+      ...(big ? [`b junction.readfirst.b.2 ${big}`] : []),
+      'a junction.readfirst.a.4 take2',
+    ]
+
+    it('takes what the reader accepts and gives nats.js the rest, in order, however the socket splits the bytes', async () => {
+      const { nc, log, taken, parse, sidA, sidB } = await setUp()
+      try {
+        const stream = Buffer.from(frames(sidA, sidB).join(''))
+        const inMsgs = nc.stats().inMsgs
+        parse(stream)
+        assert.deepEqual(log, expected())
+        assert.deepEqual(taken, ['a junction.readfirst.a.1 take1', 'a junction.readfirst.a.4 take2'], 'only MSG frames of a that the reader accepted')
+        assert.equal(nc.stats().inMsgs - inMsgs, 5, 'taken frames count in the statistics')
+        for (let cut = 1; cut < stream.length; cut++) {
+          log.length = 0
+          parse(stream.subarray(0, cut))
+          parse(stream.subarray(cut))
+          assert.deepEqual(log, expected(), `split at byte ${cut}`)
+        }
+        log.length = 0
+        for (let i = 0; i < stream.length; i++) parse(stream.subarray(i, i + 1))
+        assert.deepEqual(log, expected(), 'one byte at a time')
+      } finally {
+        await nc.close()
+      }
+    })
+
+    it('a frame over 64 KiB cut by a read, or an operation it does not know, is left to nats.js; it reads first again after', async () => {
+      const { nc, log, taken, parse, sidA, sidB } = await setUp()
+      try {
+        const big = 100_000
+        const first = Buffer.from(frames(sidA, sidB, big).join(''))
+        for (const size of [1000, 4096, 65_536, 7_777]) {
+          log.length = taken.length = 0
+          for (let i = 0; i < first.length; i += size) parse(first.subarray(i, i + size))
+          parse(Buffer.from(`msg junction.readfirst.a.5 ${sidA} 5\r\ntake3\r\n`))
+          parse(Buffer.from(frames(sidA, sidB).join('')))
+          assert.deepEqual(log, [...expected(big), 'a junction.readfirst.a.5 take3', ...expected()], `reads of ${size} bytes`)
+          // nats.js read the lower-case "msg"; the next read is framed here again.
+          assert.deepEqual(taken.slice(-2), ['a junction.readfirst.a.1 take1', 'a junction.readfirst.a.4 take2'])
+          assert.ok(!taken.includes('a junction.readfirst.a.5 take3'))
+        }
+      } finally {
+        await nc.close()
+      }
+    })
+
+    it('on a real connection: messages published to both subjects arrive once each, in order', async () => {
+      const { nc, log, taken } = await setUp()
+      try {
+        for (let i = 0; i < 2000; i++) nc.publish(`junction.readfirst.${i % 3 === 0 ? 'b' : 'a'}.${i}`, i % 3 === 1 ? `take${i}` : `keep${i}`)
+        await nc.flush()
+        const want = Array.from({ length: 2000 }, (_, i) => `${i % 3 === 0 ? 'b' : 'a'} junction.readfirst.${i % 3 === 0 ? 'b' : 'a'}.${i} ${i % 3 === 1 ? `take${i}` : `keep${i}`}`)
+        assert.deepEqual(log, want)
+        assert.equal(taken.length, 667)
+      } finally {
+        await nc.close()
+      }
+    })
   })
 })

@@ -1,6 +1,6 @@
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node'
 import { BatchError, ConnectorError, compileOptionalTemplate, compileTemplate, untilAborted, type Channel, type ChannelMessage } from '../../connector-api/index.js'
-import { natsWriter } from '../../library-patches/nats.js'
+import { natsWriter, readFirst } from '../../library-patches/nats.js'
 import type { NatsParams } from './config-schema.js'
 
 const PENDING = Symbol('pending')
@@ -43,18 +43,18 @@ export class NatsWire {
   private readonly write: (bytes: Uint8Array) => void
   private next = 0
   private readonly batches = new Set<AckBatch>()
-
   // `info`: the INFO the connection started with (nats.js drops it on close, when a send still needs max_payload).
   constructor(private readonly nc: NatsConnection, private readonly info = nc.info!) {
     this.write = natsWriter(nc)
-    nc.subscribe(`${this.inbox}.*`, { callback: (_, m) => this.settle(Number(m.subject.slice(this.inbox.length + 1)), pubAckError(m)) })
+    const acks = nc.subscribe(`${this.inbox}.*`, { callback: (_, m) => this.settle(Number(m.subject.slice(this.inbox.length + 1)), pubAckError(m)) })
+    // A stored PubAck is settled from its bytes; any other (an error, the no-responders status) reaches the callback above.
+    readFirst(nc, acks, (f) => { const n = f.dataStartsWith(STORED) ? f.subjectNumber(this.inbox.length + 1) : -1; return n >= 0 && (this.settle(n, undefined), true) })
     const settleWhere = (err: unknown, which: (b: AckBatch, i: number) => boolean) => { for (const b of [...this.batches]) b.items.forEach((_, i) => which(b, i) && this.settle(b.first + i, err)) }
     void nc.closed().then(() => settleWhere(new Error('connection closed'), () => true))
     // A publish the server's permissions deny gets no PubAck, only an asynchronous -ERR naming the subject.
     void (async () => {
-      for await (const { type, error: e } of nc.status() as AsyncIterable<{ type: string; error?: Error & { operation?: string; subject?: string } }>) {
-        if (type === 'error' && e?.operation === 'publish') settleWhere(e, (b, i) => (b.items[i] as Outgoing).subject === e.subject)
-      }
+      type Status = { type: string; error?: Error & { operation?: string; subject?: string } }
+      for await (const { type, error: e } of nc.status() as AsyncIterable<Status>) if (type === 'error' && e?.operation === 'publish') settleWhere(e, (b, i) => (b.items[i] as Outgoing).subject === e.subject)
     })()
   }
 
