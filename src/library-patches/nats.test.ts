@@ -24,6 +24,7 @@ describe('nats library patch', () => {
     })
     assert.throws(() => guardNatsCore(NATS_CORE_PIN.version, class {}), /sendCommand\(\) is missing/)
     assert.throws(() => natsWriter({ isClosed: () => false }), /`protocol` \(ProtocolHandler with noMorePublishing\) is missing/)
+    assert.throws(() => readFirst({ protocol: {} }, { getID: () => 1 }, () => true), /`protocol` \(ProtocolHandler with a parser, inMsgs and inBytes\) is missing/)
   })
 
   it('bytes written go out in order with nats.js\'s own publishes; a closed connection refuses them as nats.js does', async () => {

@@ -162,7 +162,7 @@ export function readFirst(nc: unknown, sub: { getID(): number }, take: (frame: N
       const end = frameAt(buf, pos, sid)
       if (end === UNSURE) return feed(buf.subarray(pass))
       if (end === INCOMPLETE) {
-        tail = buf.slice(pos)
+        tail = buf.subarray(pos)
         break
       }
       if (frame.buf === buf) {
