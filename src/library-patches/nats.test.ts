@@ -55,7 +55,7 @@ describe('nats library patch', () => {
       readFirst(nc, a, (f) => {
         const data = text(f, f.dataStart, f.dataEnd)
         if (!data.startsWith('take')) return false
-        const entry = `a ${text(f, f.subjectStart, f.subjectEnd)} ${data}`
+        const entry = `a ${text(f, f.subjectStart, f.subjectEnd)} ${data.length > 20 ? data.length : data}`
         log.push(entry)
         taken.push(entry)
         return true
@@ -118,6 +118,51 @@ describe('nats library patch', () => {
           // nats.js read the lower-case "msg"; the next read is framed here again.
           assert.deepEqual(taken.slice(-2), ['a junction.readfirst.a.1 take1', 'a junction.readfirst.a.4 take2'])
           assert.ok(!taken.includes('a junction.readfirst.a.5 take3'))
+        }
+      } finally {
+        await nc.close()
+      }
+    })
+
+    it('random streams of frames, cut at random: every message once, in order; only accepted MSG frames of a taken', async () => {
+      const { nc, log, taken, parse, sidA, sidB } = await setUp()
+      let seed = 20261206
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+      const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!
+      try {
+        for (let round = 0; round < 150; round++) {
+          // Rounds of three kinds: with operations left to nats.js, with frames over 64 KiB, with neither.
+          const lowerCase = round % 3 === 0, big = round % 3 === 1
+          let stream = '', n = 0
+          const want: string[] = [], wantTaken: string[] = []
+          for (let f = 0; f < 40; f++) {
+            const size = big && random() < 0.1 ? 70_000 : Math.floor(random() * 120)
+            const sub = pick(['a', 'b'] as const), kind = pick(['take', 'keep', 'keep', 'headers', 'ok', 'lower'] as const)
+            const data = (kind === 'take' ? 'take' : 'keep').padEnd(Math.max(4, size), 'x').slice(0, Math.max(4, size))
+            const subject = `junction.readfirst.${sub}.${n++}`
+            const shown = data.length > 20 ? String(data.length) : data
+            if (kind === 'ok') stream += '+OK\r\n'
+            else if (kind === 'headers') {
+              stream += `HMSG ${subject} ${sub === 'a' ? sidA : sidB} 18 ${18 + data.length}\r\nNATS/1.0\r\nk: v\r\n\r\n${data}\r\n`
+              want.push(`${sub} ${subject} ${shown}${sub === 'a' ? ' +headers' : ''}`)
+            } else if (kind === 'lower' && !lowerCase) f--
+            else {
+              stream += `${kind === 'lower' ? 'msg' : 'MSG'} ${subject} ${sub === 'a' ? sidA : sidB} ${data.length}\r\n${data}\r\n`
+              want.push(`${sub} ${subject} ${shown}`)
+              if (sub === 'a' && kind === 'take') wantTaken.push(want.at(-1)!)
+            }
+          }
+          const bytes = Buffer.from(stream)
+          log.length = taken.length = 0
+          for (let i = 0; i < bytes.length;) {
+            const size = pick([1, 7, 60, 512, 4096, 65_536, 100_000])
+            parse(bytes.subarray(i, i + size))
+            i += size
+          }
+          assert.deepEqual(log, want, `round ${round}`)
+          // Taken only what the reader accepted; all of it where nothing was left to nats.js (what follows such a frame in its read goes there too).
+          assert.ok(taken.every((t) => wantTaken.includes(t)), `round ${round}: taken only accepted frames`)
+          if (!lowerCase && !big) assert.deepEqual(taken, wantTaken, `round ${round}: every accepted frame taken`)
         }
       } finally {
         await nc.close()
