@@ -1,6 +1,6 @@
 // Kafka against the machine's broker (PLAINTEXT 9092, SASL 9093) and private brokers: the shared
 // battery and the check through the API, then what only Kafka has: SASL mechanisms, the bootstrap
-// list, the listener mismatches, its error switch, templates on records, partitioners, producer
+// list, the listener mismatches, its error table, templates on records, partitioners, producer
 // options, and the worker thread.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import type { Connector, ConnectorContext, ProbeResult } from '../../src/connector-api/index.js'
 import { BatchError, ConnectorError, errorFromWire, errorToWire, withResourceOptions } from '../../src/connector-api/index.js'
-import { toKafkaError } from '../../src/connectors/kafka/classify-error.js'
+import { toKafkaError, type ClassifyContext } from '../../src/connectors/kafka/classify-error.js'
 import { kafkaConnector } from '../../src/connectors/kafka/definition.js'
+import { parseBootstrapServers } from '../../src/connectors/kafka/kafka-client.js'
 import type { KafkaConnector } from '../../src/connectors/kafka/kafka-connector.js'
 import { validateWithSchema } from '../../src/core/schema-validation.js'
 import { asBatchChannel, rejection, type BatchChannel } from '../support/channels.js'
@@ -160,6 +161,14 @@ describe('kafka connector: config and params schemas', () => {
     }
   })
 
+  it('splits bootstrapServers with the kit\'s hostPorts: in order, without repeats, IPv6 in brackets in the address kafkajs gets', () => {
+    assert.deepEqual(parseBootstrapServers(' kafka-1:9092, [::1]:19092,kafka-1:9092 ,[::1]:19092, kafka-2:9093'), [
+      { host: 'kafka-1', port: 9092, address: 'kafka-1:9092' },
+      { host: '::1', port: 19092, address: '[::1]:19092' },
+      { host: 'kafka-2', port: 9093, address: 'kafka-2:9093' },
+    ])
+  })
+
   it('requires a username and password for every SASL mechanism but none; snappy and gssapi are not offered', () => {
     const r = validate({ bootstrapServers: kafka.bootstrap, authentication: { mechanism: 'scram-sha-256' } })
     assert.ok(!r.ok)
@@ -222,7 +231,7 @@ describe('kafka connector: error classification (errors kafkajs builds, no broke
   })
 
   it('anything unknown is CONNECTION_FAILED with a hint, never a throw', () => {
-    // 44 POLICY_VIOLATION: a broker error with a numeric code the switch does not list.
+    // 44 POLICY_VIOLATION: a broker error with a numeric code the table does not list.
     for (const odd of [new Error('weird'), 'a string', undefined, null, { name: 'Nope' }, wrapped(createErrorFromCode(44)), { code: 42 }]) {
       const e = toKafkaError(odd, ctx)
       assert.equal(e.code, 'CONNECTION_FAILED')
@@ -253,6 +262,89 @@ describe('kafka connector: error classification (errors kafkajs builds, no broke
         assert.deepEqual([across.code, across.kind, across.message, across.hint], [direct.code, direct.kind, direct.message, direct.hint], `${String((err as Error | undefined)?.name ?? err)} ${JSON.stringify(c)}`)
       }
     }
+  })
+})
+
+// Rows of the error table the live tests cannot provoke on demand (a cluster electing leaders, a
+// broker without a request version, ACLs on groups and transactions, kafkajs's own refusals),
+// built as kafkajs builds them: broker errors by their Kafka error code, the rest by class.
+describe('kafka error table', () => {
+  const require = createRequire(import.meta.url)
+  const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error }
+  const ctx: ClassifyContext = { target: 'k1:9092', phase: 'request', tls: false, mechanism: 'scram-sha-256' }
+  // kafkajs's classes as its JavaScript has them (its typings lack some classes and arguments).
+  const kj = kafkajs as unknown as Record<string, new (...args: unknown[]) => Error>
+  const wrapped = (e: Error) => new kj.KafkaJSNumberOfRetriesExceeded!(e, { retryCount: 0, retryTime: 100 })
+  const classify = (err: unknown, c: Partial<ClassifyContext> = {}) => toKafkaError(err, { ...ctx, ...c })
+  const kindOf = (err: unknown) => { const e = classify(err); return [e.code, e.kind] }
+
+  it('broker error types by code: permissions, versions, leaders, refused writes; the type is named where the text is vague', () => {
+    // 30 GROUP_, 53 TRANSACTIONAL_ID_, 65 DELEGATION_TOKEN_AUTHORIZATION_FAILED; 35 UNSUPPORTED_VERSION; 5 LEADER_NOT_AVAILABLE;
+    // 20, 9, 8, 13, 41, 74, 75, 80, 83: the cluster cannot take a write now; 18 RECORD_LIST_TOO_LARGE; 32 INVALID_TIMESTAMP, 2 CORRUPT_MESSAGE;
+    // 33 UNSUPPORTED_SASL_MECHANISM, 34 ILLEGAL_SASL_STATE; 45 OUT_OF_ORDER_SEQUENCE_NUMBER (no row: the broker's answer, kind by kafkajs's retriable)
+    const cases: [number, string, string][] = [
+      [30, 'NOT_PERMITTED', 'permanent'], [53, 'NOT_PERMITTED', 'permanent'], [65, 'NOT_PERMITTED', 'permanent'],
+      [35, 'CONNECTION_FAILED', 'permanent'], [5, 'CONNECTION_LOST', 'retryable'],
+      ...[20, 9, 8, 13, 41, 74, 75, 80, 83].map((code): [number, string, string] => [code, 'BROKER_UNAVAILABLE', 'retryable']),
+      [18, 'MESSAGE_TOO_LARGE', 'permanent'], [32, 'INVALID_DATA', 'permanent'], [2, 'INVALID_DATA', 'permanent'],
+      [33, 'AUTHENTICATION_FAILED', 'permanent'], [34, 'AUTHENTICATION_FAILED', 'permanent'], [45, 'CONNECTION_FAILED', 'permanent'], [13, 'BROKER_UNAVAILABLE', 'retryable'],
+    ]
+    for (const [code, expected, kind] of cases) {
+      const e = classify(wrapped(createErrorFromCode(code)))
+      assert.deepEqual([e.code, e.kind], [expected, kind], `kafka error code ${code}`)
+      assert.ok((e.hint ?? '').length > 0 && e.message.includes('k1:9092'), `kafka error code ${code}: ${e.message}`)
+    }
+    assert.match(classify(createErrorFromCode(74)).message, /\(FENCED_LEADER_EPOCH\)$/)
+    assert.match(classify(createErrorFromCode(32)).message, /\(INVALID_TIMESTAMP\)$/)
+    assert.match(classify(createErrorFromCode(45)).message, /answered with an error: .* \(OUT_OF_ORDER_SEQUENCE_NUMBER\)$/)
+    assert.match(classify(createErrorFromCode(33)).message, /does not enable SASL mechanism SCRAM-SHA-256 on this listener$/)
+    // A broker error kafkajs calls retriable, with no row of its own, is retried.
+    assert.deepEqual(kindOf({ name: 'KafkaJSProtocolError', type: 'SOMETHING_NEW', message: 'new', retriable: true }), ['CONNECTION_FAILED', 'retryable'])
+  })
+
+  it('kafkajs\'s own errors: metadata, locks, API versions, refusals (kind by retriable), a closed connection by phase', () => {
+    assert.deepEqual(kindOf(new kj.KafkaJSBrokerNotFound!('Broker 3 not found in the cached metadata')), ['CONNECTION_LOST', 'retryable'])
+    assert.deepEqual(kindOf(new kj.KafkaJSMetadataNotLoaded!('Cluster metadata not loaded')), ['CONNECTION_LOST', 'retryable'])
+    assert.deepEqual(kindOf(new kj.KafkaJSTopicMetadataNotLoaded!('Topic metadata not loaded', { topic: 't' })), ['CONNECTION_LOST', 'retryable'])
+    assert.deepEqual(kindOf(new kj.KafkaJSLockTimeout!('Timeout while acquiring lock (1 waiting locks)')), ['TIMEOUT', 'retryable'])
+    assert.deepEqual(kindOf(new kj.KafkaJSServerDoesNotSupportApiKey!('no such API', { apiKey: 0, apiName: 'Produce' })), ['CONNECTION_FAILED', 'permanent'])
+    assert.deepEqual(kindOf(new kj.KafkaJSError!('Invalid acks', { retriable: false })), ['CONNECTION_FAILED', 'permanent'])
+    assert.deepEqual(kindOf(new kj.KafkaJSError!('Something to retry', { retriable: true })), ['CONNECTION_FAILED', 'retryable'])
+    assert.deepEqual(kindOf(new kj.KafkaJSNonRetriableError!('Producer is disconnecting')), ['CONNECTION_LOST', 'not_connected'])
+    const closed = new kj.KafkaJSConnectionClosedError!('Closed connection', { host: 'h', port: 1 })
+    assert.deepEqual([classify(closed).code, classify(closed).message], ['CONNECTION_LOST', 'h:1 closed the connection'])
+    const early = classify(closed, { phase: 'handshake' })
+    assert.deepEqual([early.code, early.kind, early.message], ['CONNECTION_FAILED', 'not_connected', 'h:1 closed the connection before answering'])
+    assert.match(early.hint ?? '', /SASL authentication or TLS/)
+    assert.match(classify(new kj.KafkaJSRequestTimeoutError!('Request timed out'), { phase: 'handshake' }).hint ?? '', /did not answer like a Kafka broker/)
+    assert.match(classify(new kj.KafkaJSRequestTimeoutError!('Request timed out')).hint ?? '', /slow or overloaded/)
+  })
+
+  it('messages: the broker\'s part of a SASL refusal, the broker kafkajs names, texts never expanded as templates', () => {
+    const sasl = classify(new kj.KafkaJSSASLAuthenticationError!('SASL SCRAM-SHA-256 authentication failed: bad {target} $&'))
+    assert.equal(sasl.message, 'SASL SCRAM-SHA-256 authentication to k1:9092 failed: bad {target} $&')
+    const timeout = classify(new kj.KafkaJSRequestTimeoutError!('Request Produce(key: 0, version: 7) timed out', { broker: 'k2:9092' }))
+    assert.equal(timeout.message, 'Request to k2:9092 timed out: Request Produce(key: 0, version: 7) timed out')
+    // Wrappers are unwrapped (at most five deep); the answer's cause is the error as thrown.
+    const deep = wrapped(wrapped(wrapped(createErrorFromCode(29))))
+    assert.deepEqual([classify(deep).code, classify(deep).cause === deep], ['NOT_PERMITTED', true])
+  })
+
+  it('failed connections: TLS against a plain port, certificates, timeouts with and without TLS, the advertised brokers', () => {
+    const conn = (message: string, code?: string) => wrapped(new kj.KafkaJSConnectionError!(`Connection error: ${message}`, { broker: 'k1:9093', ...(code ? { code } : {}) }))
+    const plain = classify(conn('C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'), { tls: true })
+    assert.deepEqual([plain.code, plain.message], ['TLS_FAILED', 'TLS handshake with k1:9093 failed: C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'])
+    assert.match(plain.hint ?? '', /does not seem to speak TLS/)
+    const cert = classify(conn('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), { tls: true })
+    assert.deepEqual([cert.code, cert.kind], ['TLS_FAILED', 'not_connected'])
+    assert.match(cert.hint ?? '', /CA certificate/)
+    assert.match(classify(wrapped(new kj.KafkaJSConnectionError!('Connection timeout')), { tls: true }).hint ?? '', /No TLS handshake within the connect timeout/)
+    assert.match(classify(conn('connect ETIMEDOUT 10.0.0.1:9092', 'ETIMEDOUT')).hint ?? '', /firewall/)
+    const reset = classify(conn('read ECONNRESET', 'ECONNRESET'), { phase: 'metadata' })
+    assert.deepEqual([reset.code, reset.message], ['CONNECTION_LOST', 'Connection to k1:9093 failed: read ECONNRESET'])
+    assert.match(reset.hint ?? '', /advertised\.listeners/)
+    const odd = classify(conn('something odd', 'EADDRINUSE'))
+    assert.deepEqual([odd.code, odd.message], ['CONNECTION_FAILED', 'Talking to k1:9093 failed: something odd'])
   })
 })
 

@@ -9,7 +9,7 @@ import type { KafkaClient, KafkaRecord, PartitionStrategy } from './kafka-client
 export interface KafkaChannelHost {
   /** The started client (here or in the worker thread); throws a `not_connected` ConnectorError when there is none. */
   client(): KafkaClient
-  /** The connector's error switch, for errors of a write. */
+  /** The connector's error table, for errors of a write. */
   classifyError(err: unknown): ConnectorError
   readonly config: KafkaConfig
 }

@@ -1,9 +1,17 @@
 import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Admin, type KafkaConfig as KafkajsConfig, type logCreator, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs'
-import { ConnectorError, deadline, settleWithin, timedOut, tlsOptions, untilAborted } from '../../connector-api/index.js'
-import { parseBootstrapServers } from './bootstrap-servers.js'
+import { ConnectorError, deadline, hostPorts, settleWithin, timedOut, tlsOptions, untilAborted, type HostPort } from '../../connector-api/index.js'
 import type { KafkaConfig } from './config-schema.js'
 import { installProduceEncoder } from './produce-encoder.js'
 import { PICK_PARTITION, junctionPartitioner, randomPicker, roundRobinPicker, type PartitionPicker, type PickedMessage } from './partitioner.js'
+
+/**
+ * The validated `bootstrapServers` (`host:port[,host:port...]`) as the kit's host/port pairs, in
+ * the order given, without repeats; `address` is what kafkajs wants (IPv6 in brackets).
+ */
+export function parseBootstrapServers(value: string): HostPort[] {
+  const seen = new Set<string>()
+  return hostPorts(value, 9092).filter((s) => !seen.has(s.address) && seen.add(s.address))
+}
 
 /**
  * Producer retries inside kafkajs, for a broker that changes leaders or restarts during a write.

@@ -1,13 +1,12 @@
 import { Kafka, type Admin } from 'kafkajs'
 import {
   ConnectorError, TemplateError, errorMessage, probeConnection, settleWithin,
-  type ActionCheckNote, type Channel, type Connector, type ConnectorContext, type Health, type ProbeResult,
+  type ActionCheckNote, type Channel, type Connector, type ConnectorContext, type Health, type HostPort, type ProbeResult,
 } from '../../connector-api/index.js'
-import { parseBootstrapServers, type BootstrapServer } from './bootstrap-servers.js'
 import { classifyKafkaError, toKafkaError, type KafkaPhase } from './classify-error.js'
 import type { KafkaConfig, KafkaParams } from './config-schema.js'
 import { KafkaChannel, type KafkaChannelHost } from './kafka-channel.js'
-import { InThreadKafkaClient, NO_RETRY, clientConfig, closeQuietly, describe, notConnected, type KafkaClient, type KafkaLogSink, type TopicInfo } from './kafka-client.js'
+import { InThreadKafkaClient, NO_RETRY, clientConfig, closeQuietly, describe, notConnected, parseBootstrapServers, type KafkaClient, type KafkaLogSink, type TopicInfo } from './kafka-client.js'
 import { WorkerKafkaClient } from './worker-client.js'
 
 /**
@@ -18,7 +17,7 @@ import { WorkerKafkaClient } from './worker-client.js'
  * (worker-client.ts), otherwise on the calling thread; the probe always runs here.
  */
 export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost {
-  private readonly servers: readonly BootstrapServer[]
+  private readonly servers: readonly HostPort[]
   private kafkaClient: KafkaClient | undefined
   /** start() succeeded: channels may write. */
   private started = false
@@ -143,7 +142,7 @@ export class KafkaConnector implements Connector<KafkaParams>, KafkaChannelHost 
   }
 
   /** resolve, connect and tls by the kit on one bootstrap server; then kafkajs: Kafka and SASL handshake, Metadata. */
-  private probeServer(server: BootstrapServer, signal: AbortSignal): Promise<ProbeResult> {
+  private probeServer(server: HostPort, signal: AbortSignal): Promise<ProbeResult> {
     const { connectTimeoutMs, requestTimeoutMs, tls } = this.config
     const ctx = { target: server.address, tls: tls.enable, mechanism: this.config.authentication.mechanism }
     // kafkajs bounds each of these by its own connection, authentication and request timeouts.
