@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react'
+import { TrashIcon } from './Icons.tsx'
 
 /**
  * A button that shows only an icon: `label` is its accessible name and, unless `title` says
@@ -17,5 +18,14 @@ export function IconButton({ label, title = label, className, id, disabled, onCl
     <button type="button" id={id} className={className ? `icon-button ${className}` : 'icon-button'} aria-label={label} title={title} disabled={disabled} onClick={onClick}>
       {children}
     </button>
+  )
+}
+
+/** The delete (or remove) button of a row or item: a danger IconButton with the trash icon. */
+export function DeleteIconButton({ label, title, onClick }: { label: string; title?: string; onClick: () => void }) {
+  return (
+    <IconButton className="danger" label={label} title={title} onClick={onClick}>
+      <TrashIcon />
+    </IconButton>
   )
 }

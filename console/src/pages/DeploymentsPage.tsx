@@ -3,6 +3,7 @@ import { api } from '../api/client.ts'
 import type { Deployment, Plan } from '../api/types.ts'
 import { ErrorAlert } from '../components/Alert.tsx'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogFormFooter } from '../components/FormButtons.tsx'
 import { SchemaForm } from '../components/SchemaForm.tsx'
 import { PlusIcon } from '../components/Icons.tsx'
 import { ListenerUrls } from '../components/ListenerUrls.tsx'
@@ -320,20 +321,9 @@ function NewDeploymentDialog({ onClose, onCreated }: { onClose: () => void; onCr
       title="New deployment"
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form={ids.form} className="button primary" disabled={busy}>
-            {busy ? (
-              <>
-                <Spinner /> Creating…
-              </>
-            ) : (
-              'Create'
-            )}
-          </button>
-        </>
+        <DialogFormFooter form={ids.form} busy={busy} busyLabel="Creating…" onCancel={onClose}>
+          Create
+        </DialogFormFooter>
       }
     >
       <p className="muted">A new MQTT broker with its own connectors and rules. It starts as soon as it is created.</p>

@@ -1,17 +1,17 @@
-import { useId, useState, type FormEvent } from 'react'
+import { useId, useState } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { ApiKey, NewApiKey, Role } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { ConfirmDeleteDialog } from '../../components/ConfirmDeleteDialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
-import { TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
+import { SubmitButton } from '../../components/FormButtons.tsx'
+import { DeleteIconButton } from '../../components/IconButton.tsx'
 import { CopyButton } from '../../components/ListenerUrls.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { fieldMessage, formatDate } from '../../lib/format.ts'
+import { firstInvalidOf, useFormSubmit } from '../../lib/use-form-submit.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { RoleHelp, RoleSelect } from './roles.tsx'
 
@@ -57,9 +57,7 @@ export function ApiKeysPage() {
                 <td {...cell('Description')}>{k.description || <span className="muted">—</span>}</td>
                 <td {...cell('Created')}>{formatDate(k.createdAt)}</td>
                 <ActionsCell>
-                  <IconButton className="danger" label={`Delete ${k.key}`} onClick={() => setDeleting(k)}>
-                    <TrashIcon />
-                  </IconButton>
+                  <DeleteIconButton label={`Delete ${k.key}`} onClick={() => setDeleting(k)} />
                 </ActionsCell>
               </tr>
             ))}
@@ -112,37 +110,26 @@ function CreateKeyForm({ onCreated }: { onCreated: (k: NewApiKey) => void }) {
   const [key, setKey] = useState('')
   const [role, setRole] = useState<Role>('viewer')
   const [description, setDescription] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
-  /** An edited field's error is out of date: it goes until the next Create says otherwise. */
-  const edit = (name: 'key' | 'description', set: (v: string) => void) => (v: string) => {
-    set(v)
-    setFieldErrors(({ [name]: _, ...rest }) => rest)
-  }
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
-    if (busy) return
-    setBusy(true)
-    setError(null)
-    setFieldErrors({})
-    try {
+  const { busy, error, fieldErrors, setFieldErrors, submit } = useFormSubmit({
+    send: async () => {
       const k = await api.createApiKey({ ...(key.trim() ? { key: key.trim() } : {}), role, ...(description.trim() ? { description: description.trim() } : {}) })
       setKey('')
       setDescription('')
       setRole('viewer')
       onCreated(k)
-    } catch (err) {
+    },
+    fieldErrorsOf: (err) => {
       const fields = fieldErrorsOf(err)
       if (err instanceof ApiError && err.code === 'USER_EXISTS') fields.key = fieldMessage(err.message, err.body.hint)
-      setFieldErrors(fields)
-      setError(Object.keys(fields).some((k) => k in ids) ? null : err)
-      const first = (['key', 'description'] as const).find((f) => fields[f] !== undefined)
-      if (first) document.getElementById(ids[first])?.focus()
-    } finally {
-      setBusy(false)
-    }
+      return fields
+    },
+    placed: (path) => path in ids,
+    focusOf: firstInvalidOf(['key', 'description'], ids),
+  })
+  /** An edited field's error is out of date: it goes until the next Create says otherwise. */
+  const edit = (name: 'key' | 'description', set: (v: string) => void) => (v: string) => {
+    set(v)
+    setFieldErrors(({ [name]: _, ...rest }) => rest)
   }
 
   return (
@@ -157,9 +144,7 @@ function CreateKeyForm({ onCreated }: { onCreated: (k: NewApiKey) => void }) {
       <TextField id={ids.description} label="Description" value={description} onChange={edit('description', setDescription)} error={fieldErrors.description} help="What uses it, so it can be revoked knowingly later." />
       <ErrorAlert error={error} title="Could not create the API key" />
       <div className="form-actions">
-        <button type="submit" className="button primary" disabled={busy}>
-          {busy ? <><Spinner /> Creating…</> : 'Create key'}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Creating…">Create key</SubmitButton>
       </div>
     </form>
   )

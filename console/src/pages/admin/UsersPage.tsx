@@ -1,18 +1,19 @@
-import { useId, useRef, useState, type FormEvent } from 'react'
+import { useId, useRef, useState } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { ConsoleUser, Role } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeleteButton, useDeleting } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
-import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
+import { DialogFormFooter, SubmitButton } from '../../components/FormButtons.tsx'
+import { KeyIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton, IconButton } from '../../components/IconButton.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { fieldMessage, formatDate } from '../../lib/format.ts'
 import { useIdentity } from '../../lib/identity.tsx'
+import { firstInvalidOf, useFormSubmit } from '../../lib/use-form-submit.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { RoleHelp, RoleSelect } from './roles.tsx'
 
@@ -78,9 +79,7 @@ export function UsersPage() {
                   <IconButton label={`Reset password of ${u.username}`} onClick={() => setResetting(u)}>
                     <KeyIcon />
                   </IconButton>
-                  <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
-                    <TrashIcon />
-                  </IconButton>
+                  <DeleteIconButton label={`Delete ${u.username}`} onClick={() => setDeleting(u)} />
                 </ActionsCell>
               </tr>
             ))}
@@ -98,8 +97,9 @@ export function UsersPage() {
   )
 }
 
-function passwordProblem(password: string): string | undefined {
-  return password.length < MIN_PASSWORD ? `At least ${MIN_PASSWORD} characters (now ${password.length}).` : undefined
+/** The password's field error when it is too short for the API. */
+function passwordProblems(password: string): { password: string } | undefined {
+  return password.length < MIN_PASSWORD ? { password: `At least ${MIN_PASSWORD} characters (now ${password.length}).` } : undefined
 }
 
 function AddUserForm({ onAdded }: { onAdded: (u: ConsoleUser) => void }) {
@@ -108,45 +108,29 @@ function AddUserForm({ onAdded }: { onAdded: (u: ConsoleUser) => void }) {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [role, setRole] = useState<Role>('viewer')
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
   const usernameRef = useRef<HTMLInputElement>(null)
-  /** An edited field's error is out of date: it goes until the next Add says otherwise. */
-  const edit = (name: 'username' | 'password', set: (v: string) => void) => (v: string) => {
-    set(v)
-    setFieldErrors(({ [name]: _, ...rest }) => rest)
-  }
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
-    if (busy) return
-    setError(null)
-    const tooShort = passwordProblem(password)
-    if (tooShort) {
-      setFieldErrors({ password: tooShort })
-      document.getElementById(ids.password)?.focus()
-      return
-    }
-    setBusy(true)
-    setFieldErrors({})
-    try {
+  const { busy, error, fieldErrors, setFieldErrors, submit } = useFormSubmit({
+    check: () => passwordProblems(password),
+    send: async () => {
       const u = await api.createUser({ username, password, role })
       setUsername('')
       setPassword('')
       setRole('viewer')
       onAdded(u)
       usernameRef.current?.focus()
-    } catch (err) {
+    },
+    fieldErrorsOf: (err) => {
       const fields = fieldErrorsOf(err)
       if (err instanceof ApiError && err.code === 'USER_EXISTS') fields.username = fieldMessage(err.message, err.body.hint)
-      setFieldErrors(fields)
-      setError(Object.keys(fields).some((k) => k in ids) ? null : err)
-      const first = (['username', 'password'] as const).find((f) => fields[f] !== undefined)
-      if (first) document.getElementById(ids[first])?.focus()
-    } finally {
-      setBusy(false)
-    }
+      return fields
+    },
+    placed: (path) => path in ids,
+    focusOf: firstInvalidOf(['username', 'password'], ids),
+  })
+  /** An edited field's error is out of date: it goes until the next Add says otherwise. */
+  const edit = (name: 'username' | 'password', set: (v: string) => void) => (v: string) => {
+    set(v)
+    setFieldErrors(({ [name]: _, ...rest }) => rest)
   }
 
   return (
@@ -161,9 +145,7 @@ function AddUserForm({ onAdded }: { onAdded: (u: ConsoleUser) => void }) {
       </div>
       <ErrorAlert error={error} title="Could not add the console user" />
       <div className="form-actions">
-        <button type="submit" className="button primary" disabled={busy}>
-          {busy ? <><Spinner /> Adding…</> : 'Add user'}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Adding…">Add user</SubmitButton>
       </div>
     </form>
   )
@@ -172,42 +154,24 @@ function AddUserForm({ onAdded }: { onAdded: (u: ConsoleUser) => void }) {
 function ResetPasswordDialog({ user, onClose, onDone }: { user: ConsoleUser; onClose: () => void; onDone: () => void }) {
   const uid = useId()
   const [password, setPassword] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [fieldError, setFieldError] = useState<string | undefined>(undefined)
-  const [error, setError] = useState<unknown>(null)
-
-  const submit = async (e?: FormEvent) => {
-    e?.preventDefault()
-    if (busy) return
-    setError(null)
-    const tooShort = passwordProblem(password)
-    setFieldError(tooShort)
-    if (tooShort) return
-    setBusy(true)
-    try {
+  const { busy, error, fieldErrors, submit } = useFormSubmit({
+    check: () => passwordProblems(password),
+    send: async () => {
       await api.updateUser(user.username, { password })
       onDone()
-    } catch (err) {
-      const fields = fieldErrorsOf(err)
-      setFieldError(fields.password)
-      setError(fields.password ? null : err)
-      setBusy(false)
-    }
-  }
+    },
+    placed: (path) => path === 'password',
+    busyAfterSuccess: true,
+  })
 
   return (
     <Dialog
       title={`Reset password of ${user.username}`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>Cancel</button>
-          <button type="submit" form={`${uid}-form`} className="button primary" disabled={busy}>{busy ? <><Spinner /> Saving…</> : 'Save password'}</button>
-        </>
-      }
+      footer={<DialogFormFooter form={`${uid}-form`} busy={busy} onCancel={onClose}>Save password</DialogFormFooter>}
     >
       <form id={`${uid}-form`} onSubmit={submit} noValidate>
-        <TextField id={`${uid}-password`} label="New password" required type="password" value={password} onChange={setPassword} error={fieldError} help={`At least ${MIN_PASSWORD} characters. Their console sessions stay open; the next login needs it.`} autoComplete="new-password" autoFocus />
+        <TextField id={`${uid}-password`} label="New password" required type="password" value={password} onChange={setPassword} error={fieldErrors.password} help={`At least ${MIN_PASSWORD} characters. Their console sessions stay open; the next login needs it.`} autoComplete="new-password" autoFocus />
       </form>
       <ErrorAlert error={error} title="Could not reset the password" />
     </Dialog>

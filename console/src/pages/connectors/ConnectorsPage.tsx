@@ -3,8 +3,8 @@ import { api } from '../../api/client.ts'
 import type { ConnectorSummary } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { DeploymentNotRunning } from '../../components/DeploymentNotRunning.tsx'
-import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
+import { EditIcon, PlusIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton, IconButton } from '../../components/IconButton.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { DeliveryBadge } from '../../components/DeliveryBadge.tsx'
@@ -149,9 +149,7 @@ function ConnectorRow({ dep, c, typeTitle, serverless, canEdit, onDelete }: { de
             <IconButton label={`Edit ${c.name}`} title={serverless ? EDIT_NEEDS_PLAN : undefined} disabled={serverless} onClick={() => navigate(href.editConnector(dep, c.id))}>
               <EditIcon />
             </IconButton>
-            <IconButton className="danger" label={`Delete ${c.name}`} onClick={onDelete}>
-              <TrashIcon />
-            </IconButton>
+            <DeleteIconButton label={`Delete ${c.name}`} onClick={onDelete} />
           </>
         ) : (
           <a href={href.connector(dep, c.id)} aria-label={`Details of ${c.name}`}>Details</a>

@@ -1,15 +1,15 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import { api } from '../../api/client.ts'
 import type { AclPermission, AclRule, MqttAcl } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
-import { DownIcon, PlusIcon, TrashIcon, UpIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
+import { SubmitButton } from '../../components/FormButtons.tsx'
+import { DownIcon, PlusIcon, UpIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton, IconButton } from '../../components/IconButton.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
-import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatDate } from '../../lib/format.ts'
+import { useFormSubmit } from '../../lib/use-form-submit.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { RoleFieldset } from '../../lib/identity.tsx'
 
@@ -49,12 +49,19 @@ export function AclPage({ dep }: { dep: string }) {
   const acl = useResource(() => api.acl(dep), `acl:${dep}`)
   const [rules, setRules] = useState<DraftRule[] | null>(null)
   const [fallback, setFallback] = useState<AclPermission>('allow')
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
   const [flash, setFlash] = useState<string | null>(null)
   const [savedAt, setSavedAt] = useState<string | null>(null)
   const focusAfter = useRef<string | null>(null)
+  const { busy, error, fieldErrors, setFieldErrors, submit: save } = useFormSubmit({
+    send: async () => {
+      // Sent from the form, which exists once the draft does.
+      const saved = await api.saveAcl(dep, { rules: rules!.map(toRule), default: fallback })
+      setSavedAt(saved.updatedAt ?? null)
+      setFlash('ACL saved. Connected clients are checked against it from their next publish or subscribe.')
+    },
+    focusOf: (fields) => Object.keys(fields).map(idOfPath).find((id) => id !== undefined),
+    focusLater: true,
+  })
 
   // The draft starts from the stored ACL once; later reloads do not overwrite the user's edits.
   useEffect(() => {
@@ -102,27 +109,6 @@ export function AclPage({ dep }: { dep: string }) {
   const add = () => {
     setRules([...rules, { key: nextKey++, whoKind: 'all', whoValue: '', action: 'all', topic: '', permission: 'allow' }])
     focusAfter.current = `${uid}-topic-${rules.length}`
-  }
-
-  const save = async (e: FormEvent) => {
-    e.preventDefault()
-    if (busy) return
-    setBusy(true)
-    setError(null)
-    setFieldErrors({})
-    try {
-      const saved = await api.saveAcl(dep, { rules: rules.map(toRule), default: fallback })
-      setSavedAt(saved.updatedAt ?? null)
-      setFlash('ACL saved. Connected clients are checked against it from their next publish or subscribe.')
-    } catch (err) {
-      const fields = fieldErrorsOf(err)
-      setFieldErrors(fields)
-      setError(err)
-      const first = Object.keys(fields).map(idOfPath).find((id) => id !== undefined)
-      if (first) window.setTimeout(() => document.getElementById(first)?.focus(), 0)
-    } finally {
-      setBusy(false)
-    }
   }
 
   /** The input a server error path such as `rules.2.topic` belongs to. */
@@ -214,9 +200,7 @@ export function AclPage({ dep }: { dep: string }) {
                         <IconButton id={`${uid}-move-down-${i}`} label={`Move rule ${n} down`} disabled={i === rules.length - 1} onClick={() => move(i, 1)}>
                           <DownIcon />
                         </IconButton>
-                        <IconButton className="danger" label={`Remove rule ${n}`} onClick={() => remove(i)}>
-                          <TrashIcon />
-                        </IconButton>
+                        <DeleteIconButton label={`Remove rule ${n}`} onClick={() => remove(i)} />
                       </ActionsCell>
                     </tr>
                   )
@@ -244,9 +228,7 @@ export function AclPage({ dep }: { dep: string }) {
         {error !== null && !placedAll && <ErrorAlert error={error} title="Could not save the ACL" />}
         {error !== null && placedAll && <p role="alert" className="form-error field-error">The ACL was not saved: fix the fields marked above.</p>}
         <div className="form-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? <><Spinner /> Saving…</> : 'Save ACL'}
-          </button>
+          <SubmitButton busy={busy}>Save ACL</SubmitButton>
         </div>
         </RoleFieldset>
       </form>

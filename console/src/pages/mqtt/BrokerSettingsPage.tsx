@@ -1,14 +1,14 @@
-import { useEffect, useId, useState, type FormEvent } from 'react'
+import { useEffect, useId, useState } from 'react'
 import { api } from '../../api/client.ts'
 import type { MqttLimits } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
+import { SubmitButton } from '../../components/FormButtons.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
-import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { RoleFieldset } from '../../lib/identity.tsx'
+import { useFormSubmit, type FieldErrors } from '../../lib/use-form-submit.ts'
 
 type NumericLimit = Exclude<keyof MqttLimits, 'allowAnonymous'>
 
@@ -26,17 +26,49 @@ const LIMITS: ReadonlyArray<{ key: NumericLimit; label: string; help: string; nu
 
 const text = (v: number | null) => (v === null ? '' : String(v))
 
+/** The form's values as the deployment's `mqtt`, and what is not a number (by field path). */
+function parse(values: Record<NumericLimit, string>, allowAnonymous: boolean): { mqtt: Partial<MqttLimits>; problems: FieldErrors } {
+  const problems: FieldErrors = {}
+  const mqtt: Partial<MqttLimits> = { allowAnonymous }
+  for (const l of LIMITS) {
+    const raw = values[l.key].trim()
+    if (raw === '') {
+      if (l.nullable) (mqtt as Record<string, unknown>)[l.key] = null
+      else problems[`mqtt.${l.key}`] = 'Enter a number.'
+      continue
+    }
+    const n = Number(raw)
+    if (!Number.isFinite(n)) problems[`mqtt.${l.key}`] = 'Enter a number.'
+    else (mqtt as Record<string, unknown>)[l.key] = n
+  }
+  return { mqtt, problems }
+}
+
 /** Device access > Broker settings: anonymous clients and the broker's limits (apply without a restart). */
 export function BrokerSettingsPage({ dep }: { dep: string }) {
   const uid = useId()
   const deployment = useDeployment()
   const [allowAnonymous, setAllowAnonymous] = useState<boolean | null>(null)
   const [values, setValues] = useState<Record<NumericLimit, string> | null>(null)
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
   const [flash, setFlash] = useState<string | null>(null)
   const d = deployment.data
+  // Sent from the form, which exists once `values` and `allowAnonymous` do.
+  const { busy, error, fieldErrors, submit: save } = useFormSubmit({
+    check: () => {
+      const { problems } = parse(values!, allowAnonymous!)
+      return Object.keys(problems).length > 0 ? problems : undefined
+    },
+    send: async () => {
+      const saved = await api.updateDeployment(dep, { mqtt: parse(values!, allowAnonymous!).mqtt })
+      deployment.set(saved)
+      setFlash('Broker settings saved.')
+    },
+    focusOf: (fields) => {
+      const first = LIMITS.find((l) => fields[`mqtt.${l.key}`] !== undefined)
+      return first && `${uid}-${first.key}`
+    },
+    focusLater: true,
+  })
 
   // The form starts from the deployment once; its 3-second refresh does not overwrite edits.
   useEffect(() => {
@@ -66,47 +98,6 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
     )
   }
 
-  const save = async (e: FormEvent) => {
-    e.preventDefault()
-    if (busy) return
-    const local: Record<string, string> = {}
-    const mqtt: Partial<MqttLimits> = { allowAnonymous }
-    for (const l of LIMITS) {
-      const raw = values[l.key].trim()
-      if (raw === '') {
-        if (l.nullable) (mqtt as Record<string, unknown>)[l.key] = null
-        else local[`mqtt.${l.key}`] = 'Enter a number.'
-        continue
-      }
-      const n = Number(raw)
-      if (!Number.isFinite(n)) local[`mqtt.${l.key}`] = 'Enter a number.'
-      else (mqtt as Record<string, unknown>)[l.key] = n
-    }
-    if (Object.keys(local).length > 0) {
-      setFieldErrors(local)
-      focusFirst(local)
-      return
-    }
-    setBusy(true)
-    setError(null)
-    setFieldErrors({})
-    try {
-      const saved = await api.updateDeployment(dep, { mqtt })
-      deployment.set(saved)
-      setFlash('Broker settings saved.')
-    } catch (err) {
-      const fields = fieldErrorsOf(err)
-      setFieldErrors(fields)
-      setError(err)
-      focusFirst(fields)
-    } finally {
-      setBusy(false)
-    }
-  }
-  const focusFirst = (fields: Record<string, string>) => {
-    const first = LIMITS.find((l) => fields[`mqtt.${l.key}`] !== undefined)
-    if (first) window.setTimeout(() => document.getElementById(`${uid}-${first.key}`)?.focus(), 0)
-  }
   const placedAll = Object.keys(fieldErrors).length > 0 && Object.keys(fieldErrors).every((p) => LIMITS.some((l) => p === `mqtt.${l.key}`))
 
   return (
@@ -147,9 +138,7 @@ export function BrokerSettingsPage({ dep }: { dep: string }) {
         </section>
         {error !== null && !placedAll && <ErrorAlert error={error} title="Could not save the broker settings" />}
         <div className="form-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? <><Spinner /> Saving…</> : 'Save settings'}
-          </button>
+          <SubmitButton busy={busy}>Save settings</SubmitButton>
         </div>
         </RoleFieldset>
       </form>

@@ -1,13 +1,13 @@
-import { useId, useRef, useState, type FormEvent } from 'react'
+import { useId, useRef, useState } from 'react'
 import { ApiError, api } from '../../api/client.ts'
 import type { DeviceUser } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
 import { ConfirmDeleteDialog } from '../../components/ConfirmDeleteDialog.tsx'
 import { Dialog } from '../../components/Dialog.tsx'
 import { FlashMessage } from '../../components/FlashMessage.tsx'
-import { KeyIcon, TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
-import { Spinner } from '../../components/Spinner.tsx'
+import { DialogFormFooter, SubmitButton } from '../../components/FormButtons.tsx'
+import { KeyIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton, IconButton } from '../../components/IconButton.tsx'
 import { StackTable, ACTIONS_COLUMN, ActionsCell, cell, type StackColumn } from '../../components/StackTable.tsx'
 import { TextField } from '../../components/TextField.tsx'
 import { ExternalBrokerNotice } from '../../components/ExternalBrokerNotice.tsx'
@@ -15,6 +15,7 @@ import { useDeployment } from '../../lib/deployment-context.tsx'
 import { fieldErrorsOf } from '../../lib/field-errors.ts'
 import { formatAgo, formatCount, fieldMessage, formatDate } from '../../lib/format.ts'
 import { href } from '../../lib/router.ts'
+import { firstInvalidOf, useFormSubmit } from '../../lib/use-form-submit.ts'
 import { useResource } from '../../lib/use-resource.ts'
 import { NEEDS_ROLE, useCan } from '../../lib/identity.tsx'
 
@@ -69,9 +70,7 @@ export function DeviceUsersPage({ dep }: { dep: string }) {
                       <IconButton label={`Change password of ${u.username}`} onClick={() => setChanging(u)}>
                         <KeyIcon />
                       </IconButton>
-                      <IconButton className="danger" label={`Delete ${u.username}`} onClick={() => setDeleting(u)}>
-                        <TrashIcon />
-                      </IconButton>
+                      <DeleteIconButton label={`Delete ${u.username}`} onClick={() => setDeleting(u)} />
                     </>
                   )}
                 </ActionsCell>
@@ -97,35 +96,24 @@ function AddUserForm({ dep, onAdded }: { dep: string; onAdded: (u: DeviceUser) =
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [superuser, setSuperuser] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
   const usernameRef = useRef<HTMLInputElement>(null)
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
-    if (busy) return
-    setBusy(true)
-    setError(null)
-    setFieldErrors({})
-    try {
+  const { busy, error, fieldErrors, submit } = useFormSubmit({
+    send: async () => {
       const u = await api.createDeviceUser(dep, { username, password, ...(superuser ? { superuser } : {}) })
       setUsername('')
       setPassword('')
       setSuperuser(false)
       onAdded(u)
       usernameRef.current?.focus()
-    } catch (err) {
+    },
+    fieldErrorsOf: (err) => {
       const fields = fieldErrorsOf(err)
       if (err instanceof ApiError && err.code === 'USERNAME_TAKEN') fields.username = fieldMessage(err.message)
-      setFieldErrors(fields)
-      setError(Object.keys(fields).some((k) => k in ids) ? null : err)
-      const first = (['username', 'password'] as const).find((f) => fields[f] !== undefined)
-      if (first) document.getElementById(ids[first])?.focus()
-    } finally {
-      setBusy(false)
-    }
-  }
+      return fields
+    },
+    placed: (path) => path in ids,
+    focusOf: firstInvalidOf(['username', 'password'], ids),
+  })
 
   return (
     <form className="form card form-section" onSubmit={submit} noValidate aria-labelledby={`${uid}-title`}>
@@ -141,9 +129,7 @@ function AddUserForm({ dep, onAdded }: { dep: string; onAdded: (u: DeviceUser) =
       </div>
       <ErrorAlert error={error} title="Could not add the device user" />
       <div className="form-actions">
-        <button type="submit" className="button primary" disabled={busy}>
-          {busy ? <><Spinner /> Adding…</> : 'Add user'}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Adding…">Add user</SubmitButton>
       </div>
     </form>
   )
@@ -152,36 +138,21 @@ function AddUserForm({ dep, onAdded }: { dep: string; onAdded: (u: DeviceUser) =
 function ChangePasswordDialog({ dep, user, onClose, onChanged }: { dep: string; user: DeviceUser; onClose: () => void; onChanged: () => void }) {
   const uid = useId()
   const [password, setPassword] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
-  const [error, setError] = useState<unknown>(null)
-
-  const submit = async (e?: FormEvent) => {
-    e?.preventDefault()
-    if (busy) return
-    setBusy(true)
-    setError(null)
-    try {
+  const { busy, error, fieldErrors, submit } = useFormSubmit({
+    send: async () => {
       await api.updateDeviceUser(dep, user.username, { password })
       onChanged()
-    } catch (err) {
-      const fields = fieldErrorsOf(err)
-      setFieldErrors(fields)
-      setError(fields.password ? null : err)
-      setBusy(false)
-    }
-  }
+    },
+    placed: (path) => path === 'password',
+    busyAfterSuccess: true,
+    keepFieldErrorsWhileSending: true,
+  })
 
   return (
     <Dialog
       title={`Change password of ${user.username}`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>Cancel</button>
-          <button type="submit" form={`${uid}-form`} className="button primary" disabled={busy}>{busy ? <><Spinner /> Saving…</> : 'Save password'}</button>
-        </>
-      }
+      footer={<DialogFormFooter form={`${uid}-form`} busy={busy} onCancel={onClose}>Save password</DialogFormFooter>}
     >
       <form id={`${uid}-form`} onSubmit={submit} noValidate>
         <TextField id={`${uid}-password`} label="New password" required type="password" value={password} onChange={setPassword} error={fieldErrors.password} help="Clients already connected stay connected; the next CONNECT needs the new password." autoComplete="new-password" autoFocus />

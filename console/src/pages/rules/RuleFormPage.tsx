@@ -3,9 +3,10 @@ import { ApiError, api } from '../../api/client.ts'
 import type { ActionTypes, ConnectorSummary, ConnectorType, Rule, RuleAction, RuleTestResult } from '../../api/types.ts'
 import type { JsonSchema } from '../../lib/schema.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
-import { PlusIcon, TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
+import { PlusIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton } from '../../components/IconButton.tsx'
 import { SchemaForm, fieldId } from '../../components/SchemaForm.tsx'
+import { SubmitButton } from '../../components/FormButtons.tsx'
 import { Spinner } from '../../components/Spinner.tsx'
 import { SqlEditor } from '../../components/SqlEditor.tsx'
 import { TextField } from '../../components/TextField.tsx'
@@ -245,15 +246,7 @@ function RuleForm({ dep, catalog, existing }: { dep: string; catalog: Catalog; e
 
         {error !== null && <ErrorAlert error={error} title={errTitle} />}
         <div className="form-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? (
-              <>
-                <Spinner /> Saving…
-              </>
-            ) : (
-              'Save'
-            )}
-          </button>
+          <SubmitButton busy={busy}>Save</SubmitButton>
           <button type="button" className="button ghost" onClick={() => navigate(existing ? href.rule(dep, existing.id) : href.rules(dep))}>
             Cancel
           </button>
@@ -291,9 +284,7 @@ function ActionEditor({ dep, index, draft, catalog, errors, onChange, onRemove, 
         sample={sample}
         sql={sql}
         remove={
-          <IconButton className="danger" label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove}>
-            <TrashIcon />
-          </IconButton>
+          <DeleteIconButton label={`Remove action ${index + 1}`} title="Remove this action" onClick={onRemove} />
         }
       />
       <details className="action-fallback" open={fallback !== undefined || fallbackHasError || undefined}>

@@ -2,8 +2,8 @@ import { useState } from 'react'
 import { api } from '../../api/client.ts'
 import type { Rule } from '../../api/types.ts'
 import { ErrorAlert } from '../../components/Alert.tsx'
-import { EditIcon, PlusIcon, TrashIcon } from '../../components/Icons.tsx'
-import { IconButton } from '../../components/IconButton.tsx'
+import { EditIcon, PlusIcon } from '../../components/Icons.tsx'
+import { DeleteIconButton, IconButton } from '../../components/IconButton.tsx'
 import { useDeployment } from '../../lib/deployment-context.tsx'
 import { takeFlash } from '../../lib/flash.ts'
 import { formatCount, formatRate } from '../../lib/format.ts'
@@ -109,9 +109,7 @@ export function RulesPage({ dep }: { dep: string }) {
                     <IconButton label={`Edit ${r.name}`} onClick={() => navigate(href.editRule(dep, r.id))}>
                       <EditIcon />
                     </IconButton>
-                    <IconButton className="danger" label={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
-                      <TrashIcon />
-                    </IconButton>
+                    <DeleteIconButton label={`Delete ${r.name}`} onClick={() => setDeleting(r)} />
                     </> : <a href={href.rule(dep, r.id)} aria-label={`Details of ${r.name}`}>Details</a>}
                   </ActionsCell>
                 </tr>
