@@ -18,6 +18,44 @@ export function deadline(signal: AbortSignal, ms: number): AbortSignal {
   return AbortSignal.any([signal, AbortSignal.timeout(ms)])
 }
 
+/** The callbacks waiting on each signal that `whenAborted` listens to, and its one listener there. */
+const waiting = new WeakMap<AbortSignal, { readonly callbacks: Set<() => void>; readonly listener: () => void }>()
+
+/**
+ * Calls `callback` once, when `signal` aborts (not when it already has: check `signal.aborted`
+ * first); returns what stops that. For sends that wait on a shared deadline signal, hundreds at a
+ * time: the signal gets one listener, whatever number wait on it, where Node's EventTarget walks
+ * every listener of a signal on each add (measured 1 µs an add and remove with 200 waiting, ~13 %
+ * of the MQTT connector's thread). The listener goes when the last callback does.
+ */
+export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let entry = waiting.get(signal)
+  if (!entry) {
+    const callbacks = new Set<() => void>()
+    const listener = () => {
+      waiting.delete(signal)
+      for (const c of callbacks) {
+        try {
+          c()
+        } catch (err) {
+          // As EventTarget does with a listener's exception: reported, the others still called.
+          queueMicrotask(() => { throw err })
+        }
+      }
+    }
+    entry = { callbacks, listener }
+    waiting.set(signal, entry)
+    signal.addEventListener('abort', listener, { once: true })
+  }
+  const { callbacks, listener } = entry
+  callbacks.add(callback)
+  return () => {
+    if (!callbacks.delete(callback) || callbacks.size > 0 || waiting.get(signal) !== entry) return
+    waiting.delete(signal)
+    signal.removeEventListener('abort', listener)
+  }
+}
+
 /**
  * `work`, or the error `onAbort` makes as soon as `signal` aborts; then `cancel` runs (best effort)
  * to close what `work` opened. What `work` settles to after the abort is ignored: the caller has
@@ -35,11 +73,10 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, onAbort: 
   }
   if (signal.aborted) return Promise.reject(abort())
   return new Promise<T>((resolve, reject) => {
-    const onSignal = () => reject(abort())
-    signal.addEventListener('abort', onSignal, { once: true })
+    const stop = whenAborted(signal, () => reject(abort()))
     work.then(
-      (v) => { signal.removeEventListener('abort', onSignal); resolve(v) },
-      (err: unknown) => { signal.removeEventListener('abort', onSignal); reject(err) },
+      (v) => { stop(); resolve(v) },
+      (err: unknown) => { stop(); reject(err) },
     )
   })
 }

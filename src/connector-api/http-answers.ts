@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici'
 import { classifyBy, type ErrorRow } from './error-table.js'
 import type { ConnectorError } from './errors.js'
+import { whenAborted } from './deadline.js'
 import { excerpt } from './excerpt.js'
 
 /**
@@ -50,6 +51,8 @@ class AnswerHandler implements Dispatcher.DispatchHandlers {
   /** An error answer's first chunks (undefined for a 2xx, whose body is dropped). */
   private chunks: Buffer[] | undefined
   private size = 0
+  /** Stops listening to the signal (the answer came). */
+  private readonly stopWaiting: () => void
 
   constructor(
     private readonly signal: AbortSignal,
@@ -57,11 +60,11 @@ class AnswerHandler implements Dispatcher.DispatchHandlers {
     private readonly resolve: (answer: HttpAnswer) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    signal.addEventListener('abort', this, { once: true })
+    this.stopWaiting = whenAborted(signal, () => this.aborted())
   }
 
-  /** The signal's listener (an object listener: no closure per request). */
-  handleEvent(): void {
+  /** The signal aborted: the request ends with its reason. */
+  private aborted(): void {
     this.abortedWith = this.signal.reason as Error
     this.abortRequest?.(this.abortedWith)
   }
@@ -89,12 +92,12 @@ class AnswerHandler implements Dispatcher.DispatchHandlers {
   }
 
   onComplete(): void {
-    this.signal.removeEventListener('abort', this)
+    this.stopWaiting()
     this.resolve(this.answer())
   }
 
   onError(err: Error): void {
-    this.signal.removeEventListener('abort', this)
+    this.stopWaiting()
     // Once the status arrived it is the answer, whatever happens to the rest of the body.
     if (this.status === 0) this.reject(err)
     else this.resolve(this.answer())

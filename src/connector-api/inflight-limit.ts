@@ -1,3 +1,5 @@
+import { whenAborted } from './deadline.js'
+
 /**
  * A bound on sends in flight on one connection that the resource sets (MQTT's Receive Maximum, a
  * publisher-confirm window): a send over it waits for a slot until its signal aborts or the
@@ -22,21 +24,20 @@ export class InflightLimit {
     return new Promise((resolve, reject) => {
       const waiter = {
         wake: () => {
-          signal.removeEventListener('abort', abort)
+          stop()
           resolve()
         },
         fail: (err: Error) => {
-          signal.removeEventListener('abort', abort)
+          stop()
           reject(err)
         },
       }
-      const abort = () => {
+      const stop = whenAborted(signal, () => {
         const i = this.waiting.indexOf(waiter)
         if (i >= 0) this.waiting.splice(i, 1)
         reject(onAbort())
-      }
+      })
       this.waiting.push(waiter)
-      signal.addEventListener('abort', abort, { once: true })
     })
   }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { createServer, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { settleWithin, toConnectorError, untilAborted } from './deadline.js'
+import { getEventListeners } from 'node:events'
+import { settleWithin, toConnectorError, untilAborted, whenAborted } from './deadline.js'
 import { ConnectorError } from './errors.js'
 import { InflightLimit } from './inflight-limit.js'
 import { probeConnection } from './probe.js'
@@ -25,6 +26,50 @@ describe('untilAborted', () => {
 
   it('rejects at once for a signal aborted before the call', async () => {
     await assert.rejects(untilAborted(sleep(10_000), AbortSignal.abort(), () => new Error('already')), /already/)
+  })
+})
+
+describe('whenAborted', () => {
+  it('calls each waiting callback once, in order, when the signal aborts; one listener on the signal however many wait', () => {
+    const ac = new AbortController()
+    const calls: number[] = []
+    const stops = Array.from({ length: 200 }, (_, i) => whenAborted(ac.signal, () => calls.push(i)))
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1)
+    stops[3]!()
+    stops[3]!()
+    ac.abort()
+    ac.abort()
+    assert.deepEqual(calls, Array.from({ length: 200 }, (_, i) => i).filter((i) => i !== 3))
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
+  })
+
+  it('the listener goes with the last callback, and comes back with the next; an aborted signal calls none', () => {
+    const ac = new AbortController()
+    const stopA = whenAborted(ac.signal, () => assert.fail('stopped'))
+    const stopB = whenAborted(ac.signal, () => assert.fail('stopped'))
+    stopA()
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1)
+    stopB()
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
+    let called = 0
+    whenAborted(ac.signal, () => called++)
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1)
+    ac.abort()
+    assert.equal(called, 1)
+    whenAborted(ac.signal, () => called++)
+    assert.equal(called, 1, 'as addEventListener: an aborted signal fires no more')
+  })
+
+  it('InflightLimit and untilAborted wait on a shared signal with one listener, and all answer at its abort', async () => {
+    const ac = new AbortController()
+    const limit = new InflightLimit(1)
+    await limit.acquire(ac.signal, () => new Error('no slot'))
+    const waits = Array.from({ length: 100 }, () => limit.acquire(ac.signal, () => new Error('no slot')))
+    const works = Array.from({ length: 100 }, () => untilAborted(new Promise(() => {}), ac.signal, () => new Error('late')))
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1)
+    ac.abort()
+    for (const w of waits) await assert.rejects(w, /no slot/)
+    for (const w of works) await assert.rejects(w, /late/)
   })
 })
 
