@@ -63,22 +63,24 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error, cancel?: () => unknown): Promise<T> {
   work.catch(() => {})
-  const abort = () => {
-    try {
-      Promise.resolve(cancel?.()).catch(() => {})
-    } catch {
-      // cancelling is best effort: the answer is the abort either way
-    }
-    return onAbort()
-  }
-  if (signal.aborted) return Promise.reject(abort())
+  if (signal.aborted) return Promise.reject(cancelled(onAbort, cancel))
   return new Promise<T>((resolve, reject) => {
-    const stop = whenAborted(signal, () => reject(abort()))
+    const stop = whenAborted(signal, () => reject(cancelled(onAbort, cancel)))
     work.then(
       (v) => { stop(); resolve(v) },
       (err: unknown) => { stop(); reject(err) },
     )
   })
+}
+
+/** The abort's error, once `cancel` has been asked to close the work (best effort). */
+function cancelled(onAbort: () => Error, cancel: (() => unknown) | undefined): Error {
+  try {
+    Promise.resolve(cancel?.()).catch(() => {})
+  } catch {
+    // cancelling is best effort: the answer is the abort either way
+  }
+  return onAbort()
 }
 
 /** Waits for `work` until `signal` aborts; never throws. True when `work` settled in time (a stop's wait). */

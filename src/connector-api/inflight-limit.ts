@@ -9,7 +9,7 @@ import { whenAborted } from './deadline.js'
 export class InflightLimit {
   private used = 0
   private closedWith: Error | undefined
-  private readonly waiting: Array<{ wake(): void; fail(err: Error): void }> = []
+  private readonly waiting: Waiter[] = []
 
   constructor(readonly max: number) {}
 
@@ -22,17 +22,8 @@ export class InflightLimit {
       return Promise.resolve()
     }
     return new Promise((resolve, reject) => {
-      const waiter = {
-        wake: () => {
-          stop()
-          resolve()
-        },
-        fail: (err: Error) => {
-          stop()
-          reject(err)
-        },
-      }
-      const stop = whenAborted(signal, () => {
+      const waiter = new Waiter(resolve, reject)
+      waiter.stop = whenAborted(signal, () => {
         const i = this.waiting.indexOf(waiter)
         if (i >= 0) this.waiting.splice(i, 1)
         reject(onAbort())
@@ -52,5 +43,25 @@ export class InflightLimit {
   close(err: Error): void {
     this.closedWith ??= err
     for (const w of this.waiting.splice(0)) w.fail(err)
+  }
+}
+
+const NOTHING = (): void => {}
+
+/** A send waiting for a slot, until a slot, the connection's end or its signal (methods, not closures: one object a send). */
+class Waiter {
+  /** Stops listening to the send's signal (set right after construction). */
+  stop: () => void = NOTHING
+
+  constructor(private readonly resolve: () => void, private readonly reject: (err: Error) => void) {}
+
+  wake(): void {
+    this.stop()
+    this.resolve()
+  }
+
+  fail(err: Error): void {
+    this.stop()
+    this.reject(err)
   }
 }
