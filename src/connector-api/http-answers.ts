@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
+import { whenAborted } from './deadline.js'
 import { classifyBy, type ErrorRow } from './error-table.js'
 import type { ConnectorError } from './errors.js'
-import { whenAborted } from './deadline.js'
 import { excerpt } from './excerpt.js'
 
 /**
