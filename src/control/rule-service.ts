@@ -12,7 +12,7 @@ import { DEFAULT_ACTION_OPTIONS, type ActionOptions } from '../runtime/action-wo
 import type { BuiltinActionDefinition } from '../runtime/builtin-action.js'
 import { builtinActions } from '../runtime/builtin-actions.js'
 import type { HealthState } from '../runtime/action-health.js'
-import type { ActionCounters } from '../runtime/metrics.js'
+import { sumActionTotals, type ActionCounters } from '../runtime/metrics.js'
 import type { ActionSpec, RuleCounters } from '../runtime/rule-runtime.js'
 import type { Store } from '../store/store.js'
 import { checkActions, testAction, type RuleWarning, type TestActionResult, type TestActionTarget } from './action-checks.js'
@@ -73,14 +73,7 @@ export interface RuleTotals extends RuleCounts {
 
 /** The rule's summed action counters, as EMQX names them, from its actions' (fallbacks not counted: their action counts what they handle). */
 export function ruleCounts(rule: RuleCounters, actions: readonly ActionCounters[]): RuleCounts {
-  let total = 0, success = 0, failed = 0, discarded = 0
-  for (const a of actions) {
-    total += a.matched
-    success += a.success
-    failed += a.failed
-    discarded += a.dropped
-  }
-  return { matched: rule.matched, passed: rule.passed, noResult: rule.noResult, failed: rule.failed, actions: { total, success, failed, discarded } }
+  return { matched: rule.matched, passed: rule.passed, noResult: rule.noResult, failed: rule.failed, actions: sumActionTotals(actions, (a) => a.dropped) }
 }
 
 function addCounts(a: RuleCounts, b: RuleCounts): RuleCounts {

@@ -92,12 +92,17 @@ export interface RuleActionTotals {
 
 /** Fallback actions are not counted: they handle what their action failed, which counts there. */
 export function ruleActionTotals(actions: readonly ActionMetrics[]): RuleActionTotals {
+  return sumActionTotals(actions, (m) => m.droppedTotal)
+}
+
+/** A rule's action totals from its actions' counters, live (`ActionMetrics`) or reported (`ActionCounters`); `dropped` reads each one's drops. */
+export function sumActionTotals<A extends { readonly matched: number; readonly success: number; readonly failed: number }>(actions: readonly A[], dropped: (a: A) => number): RuleActionTotals {
   let total = 0, success = 0, failed = 0, discarded = 0
-  for (const m of actions) {
-    total += m.matched
-    success += m.success
-    failed += m.failed
-    discarded += m.droppedTotal
+  for (const a of actions) {
+    total += a.matched
+    success += a.success
+    failed += a.failed
+    discarded += dropped(a)
   }
   return { total, success, failed, discarded }
 }
